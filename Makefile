@@ -1,0 +1,60 @@
+# dancu — two commands do the whole set-up on a fresh machine with Python 3.11 and make:
+#   make run    install, migrate, load administrative units, seed the demo, serve on 127.0.0.1:8000
+#   make test   the whole test suite (SQLite by default; PostgreSQL when DATABASE_URL points at one)
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install browser lint typecheck migrations-check ci bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "make: Python 3.11 not found (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/dancu demo
+
+# Browser tests drive Debian's Chromium (the test tools never download a browser).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make: $(CHROMIUM) is missing: install Debian's 'chromium' package (sudo apt-get install chromium)"; exit 1; \
+	  fi; \
+	fi
+
+test: install browser
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+migrations-check: install
+	DJANGO_SETTINGS_MODULE=dancu.test_settings $(BIN)/dancu makemigrations --check --dry-run
+
+ci: lint typecheck migrations-check test
+
+bench: install
+	$(BIN)/python bench/seed_bench.py
+	$(BIN)/python bench/lookup_bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

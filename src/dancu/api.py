@@ -1,0 +1,67 @@
+"""The JSON API (django-ninja, OpenAPI 3 at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``).
+
+Each block contributes a router from its own ``api`` module; errors share one shape:
+``{"detail": [{"field": ..., "rule": ..., "message": ...}]}`` with an HTTP 4xx status.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from dancu.blocks.adminunits.api import router as adminunits_router
+from dancu.blocks.audit.api import router as audit_router
+from dancu.blocks.registry.api import router as registry_router
+from dancu.errors import AccessDenied, DomainValidationError, NotFound
+
+api = NinjaAPI(
+    title="dancu API",
+    version="1",
+    description=(
+        "Population registry and shared services for the Project 06 pilot models (Đề án 06). "
+        "Every read of personal data needs a purpose code and is recorded in the audit log, "
+        "which the citizen can see."
+    ),
+    urls_namespace="api-v1",
+)
+
+
+def _problem(request: HttpRequest, status: int, details: list[dict[str, str]]) -> HttpResponse:
+    return api.create_response(request, {"detail": details}, status=status)
+
+
+@api.exception_handler(DomainValidationError)
+def _domain_invalid(request: HttpRequest, exc: DomainValidationError) -> HttpResponse:
+    return _problem(request, 422, exc.as_details())
+
+
+@api.exception_handler(ValidationError)
+def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = []
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        details.append(
+            {"field": ".".join(loc) or "request", "rule": str(err.get("type", "invalid")), "message": err.get("msg", "")}
+        )
+    return _problem(request, 422, details)
+
+
+@api.exception_handler(AccessDenied)
+def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return _problem(request, 403, [{"field": exc.field, "rule": exc.rule, "message": str(exc)}])
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _problem(request, 401, [{"field": "authorization", "rule": "required", "message": "Log in first."}])
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return _problem(request, 404, [{"field": exc.field, "rule": "not_found", "message": str(exc)}])
+
+
+api.add_router("/adminunits", adminunits_router)
+api.add_router("/registry", registry_router)
+api.add_router("/audit", audit_router)

@@ -1,0 +1,121 @@
+"""``dancu demo`` (run by ``make run``): set up and serve the demo on the embedded SQLite.
+
+Migrates, loads the administrative units, seeds a synthetic population (``DANCU_DEMO_CITIZENS``,
+default 20,000 in Hà Nội) when the registry is empty, creates one demo account per role, prints the
+URL and the log-ins, and serves on http://127.0.0.1:8000. A second run reuses what exists.
+Demo mode only: the command refuses to run unless ``DANCU_DEMO=1`` (set by the ``dancu`` CLI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+DEMO_PASSWORD = "dancu-demo-2026"  # noqa: S105 — demo accounts only, printed on purpose
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role_vi: str
+    org_code: str
+    org_name: str
+    kind: str
+    role: str
+    ward: str = ""
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("canbo.thanhpho", "Cán bộ Công an thành phố", "CA-HN", "Công an thành phố Hà Nội", "police_city",
+                "officer"),
+    DemoAccount("canbo.tayho", "Cán bộ Công an phường Tây Hồ", "CA-P-TAYHO", "Công an phường Tây Hồ",
+                "police_commune", "officer", ward="00103"),
+    DemoAccount("quantri.dancu", "Quản trị dữ liệu dân cư", "CA-HN", "Công an thành phố Hà Nội", "police_city",
+                "admin"),
+    DemoAccount("canbo.ubnd", "Cán bộ UBND phường Tây Hồ", "UBND-P-TAYHO", "UBND phường Tây Hồ", "committee",
+                "officer", ward="00103"),
+    DemoAccount("letan.khachsan", "Lễ tân khách sạn", "KS-DEMO", "Khách sạn Hồ Tây (demo)", "hotel", "clerk",
+                ward="00103"),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up and serve the demo (make run)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--citizens", type=int, default=None, help="size of the demo population")
+        parser.add_argument("--no-serve", action="store_true", help="set up only, do not serve")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO:
+            raise CommandError("demo: run it as `dancu demo` (it sets DANCU_DEMO=1); never on a production database")
+        citizens = options["citizens"] if options["citizens"] is not None else settings.DANCU_DEMO_CITIZENS
+        if citizens < 0:
+            raise CommandError("--citizens must be 0 or more")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("load_adminunits", verbosity=1)
+        self._seed(citizens)
+        self._accounts()
+        self._banner(options["addrport"])
+        if not options["no_serve"]:
+            call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _seed(self, citizens: int) -> None:
+        from dancu.blocks.registry.models import Citizen
+
+        existing = Citizen.objects.count()
+        if existing:
+            self.stdout.write(f"Registry already holds {existing:,} citizens: seeding skipped.")
+            return
+        if citizens:
+            call_command("seed", citizens=citizens, seed=2026, province=settings.DANCU_CITY_PROVINCE_CODE)
+
+    def _accounts(self) -> None:
+        from dancu.blocks.organisations.models import Organisation
+        from dancu.blocks.organisations.services import add_member
+
+        user_model = get_user_model()
+        admin, created = user_model.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+        platform, _ = Organisation.objects.get_or_create(
+            code="VH-DANCU", defaults={"name": "Đơn vị vận hành nền tảng (demo)", "kind": "platform"}
+        )
+        add_member(admin, platform, "admin")
+        for acc in DEMO_ACCOUNTS:
+            org, _ = Organisation.objects.get_or_create(
+                code=acc.org_code,
+                defaults={
+                    "name": acc.org_name,
+                    "kind": acc.kind,
+                    "jurisdiction_province_code": settings.DANCU_CITY_PROVINCE_CODE,
+                    "jurisdiction_ward_code": acc.ward,
+                },
+            )
+            user, created = user_model.objects.get_or_create(username=acc.username)
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            add_member(user, org, acc.role)
+
+    def _banner(self, addrport: str) -> None:
+        w = self.stdout.write
+        w("")
+        w("=" * 72)
+        w(f"  dancu demo: http://{addrport}/")
+        w(f"  API docs:   http://{addrport}/api/v1/docs")
+        w(f"  Mật khẩu / password for every demo account: {DEMO_PASSWORD}")
+        w("  Tài khoản / accounts:")
+        w(f"    {'admin':<16} Quản trị hệ thống / platform administrator (/admin/)")
+        for acc in DEMO_ACCOUNTS:
+            w(f"    {acc.username:<16} {acc.role_vi} — {acc.org_name}")
+        w("=" * 72)

@@ -1,0 +1,1 @@
+"""Administrative-unit tables (filled by ``dancu load_adminunits``)."""

@@ -1,0 +1,89 @@
+"""Purpose codes: every access to personal data names one (purpose limitation, Law 91/2025 Art. 3).
+
+A purpose says why data is processed and on what legal basis. Which organisations and roles may
+invoke a purpose is decided by ``dancu.blocks.organisations.policy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dancu.errors import DomainValidationError
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    name_vi: str
+    name_en: str
+    legal_basis: str
+
+
+_ALL = [
+    Purpose(
+        "registry.administration",
+        "Quản lý cơ sở dữ liệu dân cư",
+        "Population registry administration",
+        "Luật Cư trú 2020; Luật Căn cước 2023 Điều 10",
+    ),
+    Purpose(
+        "registry.lookup",
+        "Tra cứu thông tin công dân phục vụ công tác",
+        "Look up a citizen for official duties",
+        "Luật Căn cước 2023 Điều 11; Nghị định 70/2024/NĐ-CP",
+    ),
+    Purpose(
+        "security.investigation",
+        "Bảo đảm an ninh, trật tự",
+        "Security and public order",
+        "Luật Cư trú 2020 Điều 30; Thông tư 55/2021/TT-BCA",
+    ),
+    Purpose(
+        "identity.verification",
+        "Xác thực danh tính người đến giao dịch",
+        "Verify the identity of a person being served",
+        "Nghị định 69/2024/NĐ-CP",
+    ),
+    Purpose(
+        "residence.notification",
+        "Thông báo lưu trú",
+        "Residence notification",
+        "Luật Cư trú 2020 Điều 30; Thông tư 55/2021/TT-BCA Điều 15",
+    ),
+    Purpose(
+        "public_service.processing",
+        "Giải quyết thủ tục hành chính",
+        "Processing an administrative procedure",
+        "Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP",
+    ),
+    Purpose(
+        "data.cleaning",
+        "Làm sạch dữ liệu chuyên ngành",
+        "Cleaning sector data against the population database",
+        "Quyết định 06/QĐ-TTg 2022",
+    ),
+    Purpose(
+        "citizen.self_access",
+        "Công dân xem dữ liệu của mình",
+        "Citizen viewing their own data",
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (Luật 91/2025/QH15)",
+    ),
+    Purpose(
+        "system.import",
+        "Nhập dữ liệu hàng loạt",
+        "Bulk import of registry data",
+        "Luật Căn cước 2023 Điều 10",
+    ),
+]
+
+PURPOSES: dict[str, Purpose] = {p.code: p for p in _ALL}
+
+
+def get_purpose(code: str) -> Purpose:
+    """The purpose with this code, or a validation error naming the field ``purpose``."""
+    try:
+        return PURPOSES[code]
+    except KeyError:
+        raise DomainValidationError.single(
+            "purpose", "unknown_purpose", f"unknown purpose code {code!r}; known: {', '.join(sorted(PURPOSES))}"
+        ) from None

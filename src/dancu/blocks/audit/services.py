@@ -1,0 +1,179 @@
+"""Audit service functions: record, query per citizen, seal and verify the chain.
+
+Recording is a plain INSERT so that concurrent readers never queue on a shared row; the chain is
+built afterwards by :func:`seal`, which links events in id order (see ADR 0004). ``detail`` must
+never hold personal data values beyond what the citizen would see about themselves: ids, field
+names, counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.models import AuditCheckpoint, AuditEvent
+from dancu.blocks.audit.purposes import get_purpose
+
+GENESIS = "0" * 64
+_SEAL_LAG = timedelta(seconds=2)  # events younger than this may still be committing out of id order
+
+
+def record(
+    ctx: AccessContext,
+    action: str,
+    *,
+    subject_citizen_id: int | None = None,
+    result: str = AuditEvent.Result.OK,
+    detail: dict[str, object] | None = None,
+) -> AuditEvent:
+    """Record one event (call inside the transaction of the access it records)."""
+    get_purpose(ctx.purpose)
+    return AuditEvent.objects.create(**_fields(ctx, action, subject_citizen_id, result, detail))
+
+
+def record_many(
+    ctx: AccessContext,
+    action: str,
+    subject_citizen_ids: Iterable[int],
+    *,
+    result: str = AuditEvent.Result.OK,
+    detail: dict[str, object] | None = None,
+) -> int:
+    """One event per subject (e.g. each citizen shown in a search result)."""
+    get_purpose(ctx.purpose)
+    events = [AuditEvent(**_fields(ctx, action, sid, result, detail)) for sid in subject_citizen_ids]
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    return len(events)
+
+
+def _fields(
+    ctx: AccessContext, action: str, subject_citizen_id: int | None, result: str, detail: dict[str, object] | None
+) -> dict[str, object]:
+    a = ctx.actor
+    return {
+        "actor_user_id": a.user_id,
+        "actor_label": a.label,
+        "organisation_id": a.organisation_id,
+        "organisation_name": a.organisation_name,
+        "purpose": ctx.purpose,
+        "action": action,
+        "subject_citizen_id": subject_citizen_id,
+        "result": result,
+        "case_reference": ctx.case_reference,
+        "detail": detail or {},
+    }
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """What a citizen sees about one access to their data."""
+
+    occurred_at: datetime
+    who: str
+    organisation: str
+    purpose_code: str
+    purpose_vi: str
+    purpose_en: str
+    action: str
+    result: str
+
+
+def events_for_citizen(citizen_id: int, *, limit: int = 200) -> list[AccessRecord]:
+    """Who looked at or changed this citizen's data, newest first ("who looked at my data")."""
+    from dancu.blocks.audit.purposes import PURPOSES
+
+    rows = AuditEvent.objects.filter(subject_citizen_id=citizen_id).order_by("-occurred_at", "-id")[:limit]
+    out = []
+    for ev in rows:
+        p = PURPOSES.get(ev.purpose)
+        out.append(
+            AccessRecord(
+                occurred_at=ev.occurred_at,
+                who=ev.actor_label,
+                organisation=ev.organisation_name,
+                purpose_code=ev.purpose,
+                purpose_vi=p.name_vi if p else ev.purpose,
+                purpose_en=p.name_en if p else ev.purpose,
+                action=ev.action,
+                result=ev.result,
+            )
+        )
+    return out
+
+
+def event_digest(ev: AuditEvent, prev_hash: str) -> str:
+    """SHA-256 over the previous hash and the event's canonical JSON (RFC 8785-style key order)."""
+    body = {
+        "id": ev.id,
+        "occurred_at": ev.occurred_at.isoformat(),
+        "actor_user_id": ev.actor_user_id,
+        "actor_label": ev.actor_label,
+        "organisation_id": ev.organisation_id,
+        "purpose": ev.purpose,
+        "action": ev.action,
+        "subject_citizen_id": ev.subject_citizen_id,
+        "result": ev.result,
+        "case_reference": ev.case_reference,
+        "detail": ev.detail,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def seal(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Chain every unsealed event older than the lag, in id order; returns how many were sealed."""
+    cutoff = (now or timezone.now()) - _SEAL_LAG
+    sealed = 0
+    with transaction.atomic():
+        head = AuditCheckpoint.objects.select_for_update().order_by("-last_event_id").first()
+        prev = head.last_hash if head else GENESIS
+        last_id = head.last_event_id if head else 0
+        while True:
+            events = list(
+                AuditEvent.objects.filter(id__gt=last_id, hash="", occurred_at__lt=cutoff).order_by("id")[:batch]
+            )
+            if not events:
+                break
+            for ev in events:
+                ev.prev_hash = prev
+                ev.hash = event_digest(ev, prev)
+                prev = ev.hash
+                last_id = ev.id
+            AuditEvent.objects.bulk_update(events, ["prev_hash", "hash"], batch_size=1000)
+            sealed += len(events)
+        if sealed:
+            AuditCheckpoint.objects.create(last_event_id=last_id, last_hash=prev, events_sealed=sealed)
+    return sealed
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events_checked: int
+    first_bad_event_id: int | None
+    reason: str
+
+
+def verify_chain() -> ChainReport:
+    """Recompute the chain over every sealed event and compare with the latest checkpoint."""
+    prev = GENESIS
+    checked = 0
+    qs = AuditEvent.objects.exclude(hash="").order_by("id")
+    for ev in qs.iterator(chunk_size=2000):
+        if ev.prev_hash != prev:
+            return ChainReport(False, checked, ev.id, "previous hash does not match (an event was removed)")
+        if event_digest(ev, prev) != ev.hash:
+            return ChainReport(False, checked, ev.id, "hash does not match the content (an event was edited)")
+        prev = ev.hash
+        checked += 1
+    head = AuditCheckpoint.objects.order_by("-last_event_id").first()
+    if head and head.last_hash != prev:
+        return ChainReport(False, checked, head.last_event_id, "chain head differs from the last checkpoint")
+    return ChainReport(True, checked, None, "")

@@ -1,0 +1,55 @@
+"""Organisations and staff memberships."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        POLICE_CITY = "police_city", "Công an thành phố / City police"
+        POLICE_COMMUNE = "police_commune", "Công an xã, phường / Commune police"
+        PEOPLES_COMMITTEE = "committee", "UBND / People's committee"
+        DEPARTMENT = "department", "Sở, ngành / City department"
+        HOTEL = "hotel", "Cơ sở lưu trú / Accommodation"
+        CLINIC = "clinic", "Cơ sở y tế / Medical facility"
+        NOTARY = "notary", "Tổ chức hành nghề công chứng / Notary"
+        BUSINESS = "business", "Doanh nghiệp / Business"
+        PLATFORM = "platform", "Đơn vị vận hành nền tảng / Platform operator"
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Jurisdiction in current (post-2025) administrative units; empty = none.
+    jurisdiction_province_code = models.CharField(max_length=2, blank=True)
+    jurisdiction_ward_code = models.CharField(max_length=5, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Quản trị / Administrator"
+        OFFICER = "officer", "Cán bộ / Officer"
+        CLERK = "clerk", "Nhân viên / Clerk"
+        AUDITOR = "auditor", "Kiểm tra / Auditor"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"

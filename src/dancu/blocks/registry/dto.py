@@ -1,0 +1,78 @@
+"""Data transfer objects returned by the registry's service functions (never model instances)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Address:
+    text: str
+    legacy_ward_code: str = ""
+    ward_code: str = ""
+    province_code: str = ""
+
+
+@dataclass(frozen=True)
+class CardView:
+    kind: str
+    card_number: str
+    issued_on: date
+    expires_on: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    """A citizen's record as one purpose may see it: fields the purpose does not allow are None."""
+
+    citizen_id: int
+    id_number: str
+    full_name: str
+    version: int
+    date_of_birth: date | None = None
+    dob_precision: str | None = None
+    sex: str | None = None
+    family_name: str | None = None
+    middle_name: str | None = None
+    given_name: str | None = None
+    nationality: str | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    birth_registration_code: str | None = None
+    origin: Address | None = None
+    permanent_address: Address | None = None
+    temporary_address: Address | None = None
+    household_number: str | None = None
+    relationship_to_head: str | None = None
+    life_status: str | None = None
+    date_of_death: date | None = None
+    old_id_numbers: list[str] | None = None
+    previous_id_numbers: list[str] | None = None
+    cards: list[CardView] | None = None
+    fields_withheld: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CitizenSummary:
+    citizen_id: int
+    id_number: str
+    full_name: str
+    date_of_birth: date
+    dob_precision: str
+    sex: str
+    permanent_ward_code: str
+    life_status: str
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    version: int
+    action: str
+    changed_at: datetime
+    actor: str
+    organisation: str
+    reason: str
+    legal_basis: str
+    changes: dict[str, list[object]]

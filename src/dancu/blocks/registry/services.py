@@ -1,0 +1,566 @@
+"""Registry service functions: register, correct, move residence, record death, change the ID
+number, look up by ID number or old CMND, search by name and date of birth, read the history.
+
+Every function takes an ``AccessContext``; it checks that the purpose allows the operation and
+that the actor's organisation may invoke it (``dancu.blocks.organisations.policy``), limits the
+result to the actor's jurisdiction and to the fields the purpose allows (least data), and
+records an audit event — also for denials. Writes are atomic, take a row lock, bump the record's
+version and store a ``CitizenRevision`` (Law on Residence 2020; Law on Identification 2023
+Art. 9–10: data are updated, never silently overwritten).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dancu.blocks.adminunits.services import resolve_address_or_error
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.audit.purposes import get_purpose
+from dancu.blocks.registry.dto import Address, CardView, CitizenSummary, CitizenView, RevisionView
+from dancu.blocks.registry.idnumber import check_consistency, parse_id_number, validate_cmnd, validate_id_number
+from dancu.blocks.registry.models import (
+    Citizen,
+    CitizenRevision,
+    Household,
+    IdNumberChange,
+    IdentityCard,
+    OldIdNumber,
+)
+from dancu.blocks.registry.names import fold, normalise_name, split_name
+from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+
+WRITE_PURPOSES = frozenset({"registry.administration", "system.import"})
+READ_PURPOSES = frozenset(
+    {"registry.administration", "registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
+)
+
+_ALL_FIELDS = frozenset(f.name for f in fields(CitizenView)) - {"citizen_id", "id_number", "full_name", "version"}
+# Least data per purpose: what each purpose receives beyond id, number, name and version.
+FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
+    "registry.administration": _ALL_FIELDS,
+    "registry.lookup": _ALL_FIELDS,
+    "security.investigation": _ALL_FIELDS,
+    "public_service.processing": _ALL_FIELDS - {"religion"},
+    "data.cleaning": frozenset(
+        {"date_of_birth", "dob_precision", "sex", "permanent_address", "life_status", "date_of_death", "old_id_numbers"}
+    ),
+}
+CORRECTABLE_FIELDS = frozenset(
+    {"full_name", "date_of_birth", "dob_precision", "sex", "nationality", "ethnicity", "religion", "origin_text"}
+)
+MIN_BIRTH_DATE = date(1900, 1, 1)
+
+
+# --------------------------------------------------------------------------- access checks
+def _authorise(ctx: AccessContext, allowed: frozenset[str], action: str, subject_id: int | None = None) -> None:
+    """Deny (and audit the denial) unless the purpose fits the operation and the actor may invoke it."""
+    get_purpose(ctx.purpose)  # an unknown purpose code is a validation error (422), not a denial
+    if ctx.purpose in allowed and ctx.actor.may(ctx.purpose):
+        return
+    if ctx.purpose not in allowed:
+        msg = f"purpose {ctx.purpose!r} does not allow {action}"
+    else:
+        msg = f"your organisation or role may not use purpose {ctx.purpose!r}"
+    _audit_outside_tx(ctx, action, subject_id, AuditEvent.Result.DENIED, {"reason": "purpose"})
+    raise AccessDenied(msg)
+
+
+def _audit_outside_tx(
+    ctx: AccessContext, action: str, subject_id: int | None, result: str, detail: dict[str, object]
+) -> None:
+    """Record a denial or a miss so that it survives the caller's exception."""
+    audit.record(ctx, action, subject_citizen_id=subject_id, result=result, detail=detail)
+
+
+def _in_jurisdiction(ctx: AccessContext, citizen: Citizen) -> bool:
+    a = ctx.actor
+    if a.is_system:
+        return True
+    if a.jurisdiction_ward_code:
+        return citizen.permanent_ward_code == a.jurisdiction_ward_code
+    if a.jurisdiction_province_code:
+        return citizen.permanent_province_code == a.jurisdiction_province_code
+    return False
+
+
+def _scope(ctx: AccessContext, qs: QuerySet[Citizen]) -> QuerySet[Citizen]:
+    a = ctx.actor
+    if a.is_system:
+        return qs
+    if a.jurisdiction_ward_code:
+        return qs.filter(permanent_ward_code=a.jurisdiction_ward_code)
+    if a.jurisdiction_province_code:
+        return qs.filter(permanent_province_code=a.jurisdiction_province_code)
+    return qs.none()
+
+
+# --------------------------------------------------------------------------- views
+def _address(text: str, legacy: str = "", ward: str = "", province: str = "") -> Address | None:
+    if not (text or legacy or ward):
+        return None
+    return Address(text=text, legacy_ward_code=legacy, ward_code=ward, province_code=province)
+
+
+def _view(c: Citizen, purpose: str) -> CitizenView:
+    allowed = FIELDS_BY_PURPOSE.get(purpose, frozenset())
+    full = CitizenView(
+        citizen_id=c.pk,
+        id_number=c.id_number,
+        full_name=c.full_name,
+        version=c.version,
+        date_of_birth=c.date_of_birth,
+        dob_precision=c.dob_precision,
+        sex=c.sex,
+        family_name=c.family_name,
+        middle_name=c.middle_name,
+        given_name=c.given_name,
+        nationality=c.nationality,
+        ethnicity=c.ethnicity,
+        religion=c.religion,
+        birth_registration_code=c.birth_registration_code,
+        origin=_address(c.origin_text, c.origin_legacy_ward_code),
+        permanent_address=_address(
+            c.permanent_address_text, c.permanent_legacy_ward_code, c.permanent_ward_code, c.permanent_province_code
+        ),
+        temporary_address=_address(c.temporary_address_text, "", c.temporary_ward_code),
+        household_number=c.household.household_number if c.household_id and c.household else None,
+        relationship_to_head=c.relationship_to_head or None,
+        life_status=c.life_status,
+        date_of_death=c.date_of_death,
+        old_id_numbers=[o.number for o in c.old_id_numbers.all()] if "old_id_numbers" in allowed else None,
+        previous_id_numbers=[h.old_number for h in c.id_number_history.all()]
+        if "previous_id_numbers" in allowed
+        else None,
+        cards=[
+            CardView(k.kind, k.card_number, k.issued_on, k.expires_on, k.status)
+            for k in c.cards.order_by("-issued_on")
+        ]
+        if "cards" in allowed
+        else None,
+    )
+    withheld = sorted(_ALL_FIELDS - allowed - {"fields_withheld"})
+    return replace(full, **{name: None for name in withheld}, fields_withheld=withheld)
+
+
+def _summary(c: Citizen) -> CitizenSummary:
+    return CitizenSummary(
+        citizen_id=c.pk,
+        id_number=c.id_number,
+        full_name=c.full_name,
+        date_of_birth=c.date_of_birth,
+        dob_precision=c.dob_precision,
+        sex=c.sex,
+        permanent_ward_code=c.permanent_ward_code,
+        life_status=c.life_status,
+    )
+
+
+# --------------------------------------------------------------------------- reads
+def _fetch(ctx: AccessContext, citizen: Citizen | None, action: str, looked_up_by: str) -> CitizenView:
+    if citizen is None:
+        _audit_outside_tx(ctx, action, None, AuditEvent.Result.NOT_FOUND, {"by": looked_up_by})
+        raise NotFound("no citizen with that number", field=looked_up_by)
+    if not _in_jurisdiction(ctx, citizen):
+        _audit_outside_tx(ctx, action, citizen.pk, AuditEvent.Result.DENIED, {"reason": "jurisdiction"})
+        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field=looked_up_by,
+                           rule="jurisdiction")
+    with transaction.atomic():
+        view = _view(citizen, ctx.purpose)
+        audit.record(ctx, action, subject_citizen_id=citizen.pk, detail={"by": looked_up_by})
+    return view
+
+
+def get_by_id_number(ctx: AccessContext, id_number: str) -> CitizenView:
+    """The citizen with this 12-digit number (or a previous number of theirs)."""
+    _authorise(ctx, READ_PURPOSES, "registry.read")
+    parse_id_number(id_number)
+    citizen = Citizen.objects.select_related("household").filter(id_number=id_number).first()
+    if citizen is None:
+        change = IdNumberChange.objects.filter(old_number=id_number).select_related("citizen").first()
+        citizen = change.citizen if change else None
+    return _fetch(ctx, citizen, "registry.read", "id_number")
+
+
+def get_by_old_id_number(ctx: AccessContext, old_number: str) -> CitizenView:
+    """The citizen who held this old CMND number (9 or 12 digits)."""
+    _authorise(ctx, READ_PURPOSES, "registry.read")
+    validate_cmnd(old_number)
+    link = OldIdNumber.objects.filter(number=old_number).select_related("citizen", "citizen__household").first()
+    return _fetch(ctx, link.citizen if link else None, "registry.read", "old_id_number")
+
+
+def search(
+    ctx: AccessContext, name: str, date_of_birth: date | None = None, *, limit: int = 20
+) -> list[CitizenSummary]:
+    """Accent-insensitive search by name, optionally with date of birth, within the jurisdiction.
+
+    With a date of birth the name may be a prefix ("nguyen van" finds "Nguyễn Văn An"); without
+    one the whole name must match. Each citizen shown is recorded in their audit log.
+    """
+    _authorise(ctx, READ_PURPOSES, "registry.search")
+    query = fold(normalise_name(name, field="name"))
+    if date_of_birth is not None and date_of_birth > timezone.localdate():
+        raise DomainValidationError.single("date_of_birth", "future", "must not be in the future")
+    limit = max(1, min(limit, 100))
+    qs = Citizen.objects.all()
+    if date_of_birth is not None:
+        qs = qs.filter(date_of_birth=date_of_birth, name_folded__startswith=query)
+    else:
+        qs = qs.filter(name_folded=query)
+    rows = list(_scope(ctx, qs).order_by("date_of_birth", "id")[:limit])
+    with transaction.atomic():
+        audit.record_many(ctx, "registry.search_hit", [c.pk for c in rows], detail={"results": len(rows)})
+    return [_summary(c) for c in rows]
+
+
+def history(ctx: AccessContext, id_number: str) -> list[RevisionView]:
+    """The citizen's revisions, newest first; an imported record starts with its import batch."""
+    _authorise(ctx, READ_PURPOSES, "registry.history")
+    parse_id_number(id_number)
+    citizen = Citizen.objects.select_related("created_batch").filter(id_number=id_number).first()
+    if citizen is None:
+        _audit_outside_tx(ctx, "registry.history", None, AuditEvent.Result.NOT_FOUND, {"by": "id_number"})
+        raise NotFound("no citizen with that number", field="id_number")
+    if not _in_jurisdiction(ctx, citizen):
+        _audit_outside_tx(ctx, "registry.history", citizen.pk, AuditEvent.Result.DENIED, {"reason": "jurisdiction"})
+        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field="id_number",
+                           rule="jurisdiction")
+    out = [
+        RevisionView(r.version, r.action, r.changed_at, r.actor_label, r.organisation_name, r.reason,
+                     r.legal_basis, r.changes)
+        for r in citizen.revisions.order_by("-version")
+    ]
+    batch = citizen.created_batch
+    if batch is not None and not any(r.version == 1 for r in out):
+        out.append(
+            RevisionView(1, CitizenRevision.Action.REGISTER, batch.started_at, batch.actor_label, "",
+                         f"import batch {batch.pk}: {batch.note}".strip(), batch.legal_basis, {})
+        )
+    audit.record(ctx, "registry.history", subject_citizen_id=citizen.pk)
+    return out
+
+
+# --------------------------------------------------------------------------- writes
+@dataclass(frozen=True)
+class NewCitizen:
+    """Input to :func:`register_citizen`. ``family_name`` is given explicitly for compound surnames."""
+
+    id_number: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    dob_precision: str = Citizen.DobPrecision.DAY
+    nationality: str = "VN"
+    ethnicity: str = "Kinh"
+    religion: str = ""
+    origin_text: str = ""
+    permanent_address_text: str = ""
+    temporary_address_text: str = ""
+    household_number: str = ""
+    relationship_to_head: str = ""
+    old_id_numbers: tuple[str, ...] = ()
+    family_name: str | None = None
+
+
+def _check_dob(value: object, precision: str, field: str = "date_of_birth") -> list[FieldProblem]:
+    if not isinstance(value, date):
+        return [FieldProblem(field, "type", "must be a date (yyyy-mm-dd)")]
+    problems = []
+    if value > timezone.localdate():
+        problems.append(FieldProblem(field, "future", f"{value.isoformat()} is in the future"))
+    if value < MIN_BIRTH_DATE:
+        problems.append(FieldProblem(field, "too_early", "must be on or after 1900-01-01"))
+    if precision not in Citizen.DobPrecision.values:
+        problems.append(FieldProblem("dob_precision", "choice", "must be one of day, month, year"))
+    elif precision == "month" and value.day != 1:
+        problems.append(FieldProblem(field, "precision", "with precision 'month' the day must be 01"))
+    elif precision == "year" and (value.month, value.day) != (1, 1):
+        problems.append(FieldProblem(field, "precision", "with precision 'year' the date must be 01/01"))
+    return problems
+
+
+def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
+    """Check every field, collect all problems, and return the model fields (nothing is stored)."""
+    problems: list[FieldProblem] = []
+    out: dict[str, Any] = {}
+    try:
+        name = normalise_name(data.full_name)
+        parts = split_name(name)
+        if data.family_name:
+            fam = normalise_name(data.family_name, field="family_name")
+            if not name.startswith(fam + " "):
+                problems.append(FieldProblem("family_name", "prefix", "must be the first word(s) of full_name"))
+            else:
+                rest = name[len(fam) + 1 :].split()
+                parts = type(parts)(fam, " ".join(rest[:-1]), rest[-1])
+        out.update(full_name=name, family_name=parts.family, middle_name=parts.middle, given_name=parts.given,
+                   name_folded=fold(name))
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if data.sex not in ("M", "F"):
+        problems.append(FieldProblem("sex", "choice", "must be M (Nam) or F (Nữ)"))
+    dob_problems = _check_dob(data.date_of_birth, data.dob_precision)
+    problems += dob_problems
+    try:
+        id_parts = parse_id_number(data.id_number)
+        if not dob_problems and data.sex in ("M", "F"):
+            problems += check_consistency(id_parts, date_of_birth=data.date_of_birth, sex=data.sex)
+        out["birth_registration_code"] = id_parts.place_code
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if not (isinstance(data.nationality, str) and len(data.nationality) == 2 and data.nationality.isalpha()):
+        problems.append(FieldProblem("nationality", "iso3166", "must be a 2-letter ISO 3166 country code"))
+    for i, old in enumerate(data.old_id_numbers):
+        try:
+            validate_cmnd(old, field=f"old_id_numbers[{i}]")
+        except DomainValidationError as exc:
+            problems += exc.problems
+    if data.relationship_to_head and data.relationship_to_head not in Citizen.Relationship.values:
+        problems.append(FieldProblem("relationship_to_head", "choice",
+                                     f"must be one of {', '.join(Citizen.Relationship.values)}"))
+    for field_name in ("permanent_address_text", "temporary_address_text"):
+        text = getattr(data, field_name)
+        if text:
+            try:
+                resolved = resolve_address_or_error(text, field=field_name)
+            except DomainValidationError as exc:
+                problems += exc.problems
+                continue
+            if field_name == "permanent_address_text":
+                out.update(permanent_address_text=resolved.text, permanent_legacy_ward_code=resolved.legacy_ward_code,
+                           permanent_ward_code=resolved.ward_code, permanent_province_code=resolved.province_code)
+            else:
+                out.update(temporary_address_text=resolved.text, temporary_ward_code=resolved.ward_code)
+    if problems:
+        raise DomainValidationError(problems)
+    out.update(
+        id_number=data.id_number, date_of_birth=data.date_of_birth, dob_precision=data.dob_precision, sex=data.sex,
+        nationality=data.nationality.upper(), ethnicity=data.ethnicity, religion=data.religion,
+        origin_text=data.origin_text, relationship_to_head=data.relationship_to_head,
+    )
+    return out
+
+
+def _revision(ctx: AccessContext, citizen: Citizen, action: str, reason: str, legal_basis: str,
+              changes: dict[str, list[object]]) -> None:
+    CitizenRevision.objects.create(
+        citizen=citizen, version=citizen.version, action=action, actor_user_id=ctx.actor.user_id,
+        actor_label=ctx.actor.label, organisation_name=ctx.actor.organisation_name, reason=reason,
+        legal_basis=legal_basis, changes=changes,
+    )
+
+
+def _require_reason(reason: str, legal_basis: str) -> None:
+    problems = []
+    if not reason or not reason.strip():
+        problems.append(FieldProblem("reason", "required", "say why the record changes"))
+    if not legal_basis or not legal_basis.strip():
+        problems.append(FieldProblem("legal_basis", "required", "name the legal basis of the change"))
+    if problems:
+        raise DomainValidationError(problems)
+
+
+def register_citizen(ctx: AccessContext, data: NewCitizen, *, reason: str, legal_basis: str) -> CitizenView:
+    """Register a new citizen (revision 1). Raises ``DomainValidationError`` listing every problem."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.register")
+    _require_reason(reason, legal_basis)
+    values = validate_new_citizen(data)
+    try:
+        with transaction.atomic():
+            if Citizen.objects.filter(id_number=data.id_number).exists():
+                raise DomainValidationError.single("id_number", "unique", f"{data.id_number} is already registered")
+            household = None
+            if data.household_number:
+                household, _ = Household.objects.get_or_create(
+                    household_number=data.household_number,
+                    defaults={"address_text": values.get("permanent_address_text", ""),
+                              "legacy_ward_code": values.get("permanent_legacy_ward_code", ""),
+                              "ward_code": values.get("permanent_ward_code", "")},
+                )
+            citizen = Citizen.objects.create(household=household, **values)
+            for old in data.old_id_numbers:
+                OldIdNumber.objects.create(citizen=citizen, number=old)
+            _revision(ctx, citizen, CitizenRevision.Action.REGISTER, reason, legal_basis,
+                      {k: [None, _jsonable(v)] for k, v in values.items() if v not in ("", None)})
+            audit.record(ctx, "registry.register", subject_citizen_id=citizen.pk)
+    except IntegrityError:
+        raise DomainValidationError.single("id_number", "unique", f"{data.id_number} is already registered") from None
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+def _jsonable(v: object) -> object:
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _locked(id_number: str) -> Citizen:
+    parse_id_number(id_number)
+    citizen = Citizen.objects.select_for_update().filter(id_number=id_number).first()
+    if citizen is None:
+        raise NotFound("no citizen with that number", field="id_number")
+    return citizen
+
+
+def _write_guard(ctx: AccessContext, citizen: Citizen, action: str) -> None:
+    if not _in_jurisdiction(ctx, citizen):
+        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field="id_number",
+                           rule="jurisdiction")
+    if citizen.life_status == Citizen.LifeStatus.DECEASED and action != "registry.correct":
+        raise DomainValidationError.single("id_number", "deceased", "the citizen is recorded as deceased")
+
+
+def correct_citizen(
+    ctx: AccessContext, id_number: str, changes: dict[str, object], *, reason: str, legal_basis: str
+) -> CitizenView:
+    """Correct personal details; the ID number must stay consistent with date of birth and sex
+    (otherwise change the number first with :func:`change_id_number`)."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.correct")
+    _require_reason(reason, legal_basis)
+    unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
+    if unknown:
+        raise DomainValidationError([FieldProblem(k, "not_correctable", "cannot be corrected this way")
+                                     for k in unknown])
+    with transaction.atomic():
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.correct")
+        current = NewCitizen(
+            id_number=citizen.id_number, full_name=citizen.full_name, date_of_birth=citizen.date_of_birth,
+            sex=citizen.sex, dob_precision=citizen.dob_precision, nationality=citizen.nationality,
+            ethnicity=citizen.ethnicity, religion=citizen.religion, origin_text=citizen.origin_text,
+        )
+        proposed = replace(current, **changes)  # type: ignore[arg-type]
+        values = validate_new_citizen(proposed)
+        diff: dict[str, list[object]] = {}
+        for key, new in values.items():
+            old = getattr(citizen, key)
+            if old != new:
+                diff[key] = [_jsonable(old), _jsonable(new)]
+                setattr(citizen, key, new)
+        if not diff:
+            raise DomainValidationError.single("changes", "no_change", "nothing differs from the current record")
+        citizen.version += 1
+        citizen.updated_at = timezone.now()
+        citizen.save()
+        _revision(ctx, citizen, CitizenRevision.Action.CORRECT, reason, legal_basis, diff)
+        audit.record(ctx, "registry.correct", subject_citizen_id=citizen.pk, detail={"fields": sorted(diff)})
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+def move_residence(
+    ctx: AccessContext, id_number: str, *, permanent_address_text: str, household_number: str = "",
+    relationship_to_head: str = "", reason: str, legal_basis: str,
+) -> CitizenView:
+    """Register a new permanent residence (Law on Residence 2020 Art. 20–22)."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.move")
+    _require_reason(reason, legal_basis)
+    resolved = resolve_address_or_error(permanent_address_text, field="permanent_address_text")
+    if relationship_to_head and relationship_to_head not in Citizen.Relationship.values:
+        raise DomainValidationError.single("relationship_to_head", "choice",
+                                           f"must be one of {', '.join(Citizen.Relationship.values)}")
+    with transaction.atomic():
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.move")
+        before = {
+            "permanent_address_text": citizen.permanent_address_text,
+            "permanent_legacy_ward_code": citizen.permanent_legacy_ward_code,
+            "permanent_ward_code": citizen.permanent_ward_code,
+            "permanent_province_code": citizen.permanent_province_code,
+            "household": citizen.household.household_number if citizen.household else "",
+        }
+        household = None
+        if household_number:
+            household, _ = Household.objects.get_or_create(
+                household_number=household_number,
+                defaults={"address_text": resolved.text, "legacy_ward_code": resolved.legacy_ward_code,
+                          "ward_code": resolved.ward_code},
+            )
+        citizen.permanent_address_text = resolved.text
+        citizen.permanent_legacy_ward_code = resolved.legacy_ward_code
+        citizen.permanent_ward_code = resolved.ward_code
+        citizen.permanent_province_code = resolved.province_code
+        citizen.household = household
+        citizen.relationship_to_head = relationship_to_head
+        citizen.version += 1
+        citizen.updated_at = timezone.now()
+        citizen.save()
+        after = {
+            "permanent_address_text": citizen.permanent_address_text,
+            "permanent_legacy_ward_code": citizen.permanent_legacy_ward_code,
+            "permanent_ward_code": citizen.permanent_ward_code,
+            "permanent_province_code": citizen.permanent_province_code,
+            "household": household_number,
+        }
+        diff: dict[str, list[object]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+        _revision(ctx, citizen, CitizenRevision.Action.MOVE, reason, legal_basis, diff)
+        audit.record(ctx, "registry.move", subject_citizen_id=citizen.pk)
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+def record_death(
+    ctx: AccessContext, id_number: str, *, date_of_death: date, reason: str, legal_basis: str
+) -> CitizenView:
+    """Record a death (after death registration, Law on Civil Status 2014 Art. 32–34)."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.death")
+    _require_reason(reason, legal_basis)
+    if not isinstance(date_of_death, date):
+        raise DomainValidationError.single("date_of_death", "type", "must be a date (yyyy-mm-dd)")
+    if date_of_death > timezone.localdate():
+        raise DomainValidationError.single("date_of_death", "future", "must not be in the future")
+    with transaction.atomic():
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.death")
+        if date_of_death < citizen.date_of_birth:
+            raise DomainValidationError.single("date_of_death", "before_birth", "must not be before the date of birth")
+        citizen.life_status = Citizen.LifeStatus.DECEASED
+        citizen.date_of_death = date_of_death
+        citizen.version += 1
+        citizen.updated_at = timezone.now()
+        citizen.save()
+        _revision(ctx, citizen, CitizenRevision.Action.DEATH, reason, legal_basis,
+                  {"life_status": ["alive", "deceased"], "date_of_death": [None, date_of_death.isoformat()]})
+        audit.record(ctx, "registry.death", subject_citizen_id=citizen.pk)
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+def change_id_number(
+    ctx: AccessContext, id_number: str, *, new_id_number: str, new_sex: str | None = None, reason: str,
+    legal_basis: str,
+) -> CitizenView:
+    """Give the citizen a new 12-digit number (e.g. after a legal change of sex); the old number
+    stays in the history and still finds the record."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.id_change")
+    _require_reason(reason, legal_basis)
+    with transaction.atomic():
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.id_change")
+        sex = new_sex or citizen.sex
+        if sex not in ("M", "F"):
+            raise DomainValidationError.single("new_sex", "choice", "must be M (Nam) or F (Nữ)")
+        validate_id_number(new_id_number, date_of_birth=citizen.date_of_birth, sex=sex, field="new_id_number")
+        if Citizen.objects.filter(id_number=new_id_number).exists() or IdNumberChange.objects.filter(
+            old_number=new_id_number
+        ).exists():
+            raise DomainValidationError.single("new_id_number", "unique", f"{new_id_number} is already in use")
+        IdNumberChange.objects.create(citizen=citizen, old_number=citizen.id_number, new_number=new_id_number,
+                                      reason=reason)
+        diff: dict[str, list[object]] = {"id_number": [citizen.id_number, new_id_number]}
+        if sex != citizen.sex:
+            diff["sex"] = [citizen.sex, sex]
+        citizen.id_number = new_id_number
+        citizen.sex = sex
+        citizen.version += 1
+        citizen.updated_at = timezone.now()
+        citizen.save()
+        IdentityCard.objects.filter(citizen=citizen, status=IdentityCard.Status.VALID).update(
+            status=IdentityCard.Status.REPLACED
+        )
+        _revision(ctx, citizen, CitizenRevision.Action.ID_CHANGE, reason, legal_basis, diff)
+        audit.record(ctx, "registry.id_change", subject_citizen_id=citizen.pk)
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")

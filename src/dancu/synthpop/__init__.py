@@ -1,0 +1,2 @@
+"""Synthetic population: realistic, deterministic (seeded) Vietnamese people and households, and a
+streaming loader into the registry. Feeds the demo, the tests and every benchmark."""

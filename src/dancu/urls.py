@@ -1,0 +1,14 @@
+"""URL map: pages of the applications, the JSON API, admin and health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from dancu.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("console/", include("dancu.apps.console.urls")),
+    path("", include("dancu.apps.web.urls")),
+]
