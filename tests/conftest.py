@@ -101,3 +101,24 @@ def system_ctx() -> Callable[[str], AccessContext]:
         return AccessContext(actor=Actor.system("test-system"), purpose=purpose)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def adminunits_loaded(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The administrative units, loaded once into the test database (``load_adminunits`` is
+    idempotent: a repeat call is one query)."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_adminunits", verbosity=0)
+
+
+@pytest.fixture
+def adminunits_ready(adminunits_loaded: None, db: None) -> None:
+    """The administrative units inside a test; reloaded if a transactional test flushed them."""
+    from django.core.management import call_command
+
+    from dancu.blocks.adminunits.models import Ward
+
+    if not Ward.objects.filter(code=TAY_HO_WARD).exists():
+        call_command("load_adminunits", verbosity=0)

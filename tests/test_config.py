@@ -19,7 +19,8 @@ GOOD_KEY = "k" * 40
 SHOW_SETTINGS = (
     "import django, os; from django.conf import settings; "
     "print('DEBUG', settings.DEBUG); print('HOSTS', ','.join(settings.ALLOWED_HOSTS)); "
-    "print('SECURE', settings.SESSION_COOKIE_SECURE); print('ENGINE', settings.DATABASES['default']['ENGINE'])"
+    "print('SECURE', settings.SESSION_COOKIE_SECURE); "
+    "print('ENGINE', settings.DATABASES['default']['ENGINE'])"
 )
 
 
@@ -75,7 +76,7 @@ def test_env_int_parses_whole_numbers_and_defaults_when_unset_or_blank() -> None
 
 
 def test_env_int_rejects_non_numbers_naming_the_variable() -> None:
-    with pytest.raises(ConfigError, match="SESSION_COOKIE_AGE.*whole number"):
+    with pytest.raises(ConfigError, match=r"SESSION_COOKIE_AGE.*whole number"):
         env_int("SESSION_COOKIE_AGE", 5, environ={"SESSION_COOKIE_AGE": "1.5"})
 
 
@@ -200,7 +201,9 @@ def test_debug_can_be_forced_off_in_demo_mode(tmp_path: Path) -> None:
 
 
 def test_malformed_DEBUG_stops_start_up_naming_DEBUG(tmp_path: Path) -> None:
-    result = run_python("import django; django.setup()", clean_env(tmp_path, SECRET_KEY=GOOD_KEY, DEBUG="sure"))
+    result = run_python(
+        "import django; django.setup()", clean_env(tmp_path, SECRET_KEY=GOOD_KEY, DEBUG="sure")
+    )
     assert result.returncode != 0
     assert "configuration variable DEBUG" in result.stderr
 
@@ -209,7 +212,9 @@ def test_malformed_DEBUG_stops_start_up_naming_DEBUG(tmp_path: Path) -> None:
 def test_dancu_command_exits_2_with_the_configuration_message(tmp_path: Path) -> None:
     dancu = VENV_BIN / "dancu"
     cmd = [str(dancu), "check"] if dancu.exists() else [sys.executable, "-m", "dancu.cli", "check"]
-    result = subprocess.run(cmd, env=clean_env(tmp_path), capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        cmd, env=clean_env(tmp_path), capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "dancu: configuration variable SECRET_KEY: is required but not set"
     assert "Traceback" not in result.stderr

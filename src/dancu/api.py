@@ -42,7 +42,11 @@ def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", []) if part not in ("body", "query", "path", "payload")]
         details.append(
-            {"field": ".".join(loc) or "request", "rule": str(err.get("type", "invalid")), "message": err.get("msg", "")}
+            {
+                "field": ".".join(loc) or "request",
+                "rule": str(err.get("type", "invalid")),
+                "message": err.get("msg", ""),
+            }
         )
     return _problem(request, 422, details)
 
@@ -54,7 +58,9 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _problem(request, 401, [{"field": "authorization", "rule": "required", "message": "Log in first."}])
+    return _problem(
+        request, 401, [{"field": "authorization", "rule": "required", "message": "Log in first."}]
+    )
 
 
 @api.exception_handler(NotFound)

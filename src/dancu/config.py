@@ -115,5 +115,7 @@ def database_config(base_dir: Path, *, environ: Mapping[str, str] | None = None)
             "timeout": 20,
         }
     elif not cfg.get("NAME"):
-        raise ConfigError("DATABASE_URL", "must name a database, e.g. postgres://postgres@127.0.0.1:5432/dancu")
+        raise ConfigError(
+            "DATABASE_URL", "must name a database, e.g. postgres://postgres@127.0.0.1:5432/dancu"
+        )
     return cfg

@@ -1,12 +1,244 @@
-"""Staff console: citizen search for authorised officials."""
+"""Staff console: citizen search and record pages for authorised officials.
+
+Views only parse input (``forms``) and call the blocks' service functions, which check the
+purpose against the acting organisation's policy, limit results to its jurisdiction and record
+an audit event for every citizen shown or opened — also for denials. Views never read registry
+models. Errors become pages that name the field and the rule, with 400 (bad input),
+403 (not allowed) or 404 (no such citizen), never a 500.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from dancu.apps.console import presenters
+from dancu.apps.console.forms import OrganisationForm, RecordQueryForm, SearchForm
+from dancu.apps.web.labels import FIELD, label, purpose_name
+from dancu.apps.web.session import choose_organisation, chosen_organisation_id, forget_organisation
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.purposes import PURPOSES
+from dancu.blocks.audit.services import events_for_citizen
+from dancu.blocks.organisations.services import actor_for, memberships_of
+from dancu.blocks.registry import services as registry
+from dancu.blocks.registry.dto import CitizenView
+from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+
+ConsoleView = Callable[..., HttpResponse]
+SEARCH_LIMIT = 20
 
 
+def read_purposes(actor: Actor) -> list[tuple[str, str]]:
+    """The registry read purposes this actor may use, as (code, name in the page's language)."""
+    return [
+        (code, purpose_name(code)) for code in PURPOSES if code in registry.READ_PURPOSES and actor.may(code)
+    ]
+
+
+def console_actor(view: ConsoleView) -> ConsoleView:
+    """Log-in required; resolve the organisation the user acts for and pass its ``Actor`` on.
+
+    No membership → 403 "no organisation"; several and none chosen → the organisation picker;
+    an organisation whose staff may not read the registry (a hotel) → 403 "not authorised".
+    """
+
+    @never_cache  # personal data: not kept in browser or proxy caches (shared office computers)
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        memberships = memberships_of(request.user)
+        if not memberships:
+            return render(request, "console/no_organisation.html", status=403)
+        member_of = {m.organisation_id for m in memberships}
+        chosen = chosen_organisation_id(request)
+        if chosen not in member_of:
+            forget_organisation(request)
+            if len(memberships) > 1:
+                picker = reverse("console:organisation")
+                return HttpResponseRedirect(f"{picker}?{urlencode({'next': request.get_full_path()})}")
+            chosen = memberships[0].organisation_id
+        try:
+            actor = actor_for(request.user, chosen)
+        except AccessDenied:  # the membership ended between the two queries
+            forget_organisation(request)
+            return HttpResponseRedirect(reverse("console:organisation"))
+        if not read_purposes(actor):
+            context = {"organisation_name": actor.organisation_name, "several": len(memberships) > 1}
+            return render(request, "console/not_authorised.html", context, status=403)
+        return view(request, actor, *args, **kwargs)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------- problems
+def form_problems(form: forms.Form) -> list[FieldProblem]:
+    """A form's errors as (field, rule, message), the same shape as the blocks' errors."""
+    problems: list[FieldProblem] = []
+    for field, errors in form.errors.as_data().items():
+        name = "search" if field == "__all__" else field
+        for error in errors:
+            problems.extend(
+                FieldProblem(name, error.code or "invalid", msg) for msg in ValidationError(error).messages
+            )
+    return problems
+
+
+def problems_of(exc: Exception) -> tuple[list[FieldProblem], int]:
+    """The problems an error reports, with the HTTP status that fits it."""
+    if isinstance(exc, DomainValidationError):
+        return exc.problems, 400
+    if isinstance(exc, AccessDenied):
+        return [FieldProblem(exc.field, exc.rule, str(exc))], 403
+    if isinstance(exc, NotFound):
+        return [FieldProblem(exc.field, "not_found", str(exc))], 404
+    raise exc
+
+
+def _shown(problems: list[FieldProblem]) -> list[dict[str, str]]:
+    return [
+        {"field": p.field, "label": label(FIELD, p.field), "rule": p.rule, "message": p.message}
+        for p in problems
+    ]
+
+
+def _record_url(id_number: str, ctx: AccessContext) -> str:
+    query = {"purpose": ctx.purpose}
+    if ctx.case_reference:
+        query["case_reference"] = ctx.case_reference
+    return f"{reverse('console:citizen', args=[id_number])}?{urlencode(query)}"
+
+
+# --------------------------------------------------------------------------- pages
+def _record(request: HttpRequest, ctx: AccessContext, view: CitizenView) -> HttpResponse:
+    """The record page of a citizen already opened (and audited) through the registry."""
+    revisions = registry.history(ctx, view.id_number)
+    context = {
+        "view": view,
+        "purpose": ctx.purpose,
+        "purpose_label": purpose_name(ctx.purpose),
+        "case_reference": ctx.case_reference,
+        "personal": presenters.rows(view, presenters.PERSONAL),
+        "household": presenters.rows(view, presenters.HOUSEHOLD),
+        "numbers": presenters.rows(view, presenters.NUMBERS),
+        "cards_withheld": "cards" in view.fields_withheld,
+        "revisions": revisions,
+        "accesses": events_for_citizen(view.citizen_id),
+    }
+    return render(request, "console/record.html", context)
+
+
+def _search_page(
+    request: HttpRequest,
+    actor: Actor,
+    form: SearchForm,
+    *,
+    problems: Sequence[FieldProblem] = (),
+    status: int = 200,
+    results: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "problems": _shown(list(problems)),
+        "results": results,
+        "limit_reached": results is not None and len(results) >= SEARCH_LIMIT,
+        "organisation_name": actor.organisation_name,
+    }
+    return render(request, "console/search.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@console_actor
+def search(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Search by name (+ date of birth), open by ID number or by old CMND number.
+
+    The form is posted so that names, dates of birth and numbers stay out of URLs and logs.
+    """
+    purposes = read_purposes(actor)
+    if request.method != "POST":
+        return _search_page(request, actor, SearchForm(purposes=purposes))
+    form = SearchForm(request.POST, purposes=purposes)
+    if not form.is_valid():
+        return _search_page(request, actor, form, problems=form_problems(form), status=400)
+    data = form.cleaned_data
+    ctx = AccessContext(actor=actor, purpose=data["purpose"], case_reference=data["case_reference"])
+    try:
+        if data["id_number"]:
+            return _record(request, ctx, registry.get_by_id_number(ctx, data["id_number"]))
+        if data["old_id_number"]:
+            return _record(request, ctx, registry.get_by_old_id_number(ctx, data["old_id_number"]))
+        found = registry.search(ctx, data["name"], data["date_of_birth"], limit=SEARCH_LIMIT)
+    except (DomainValidationError, AccessDenied, NotFound) as exc:
+        problems, status = problems_of(exc)
+        return _search_page(request, actor, form, problems=problems, status=status)
+    results = [{"citizen": c, "url": _record_url(c.id_number, ctx)} for c in found]
+    return _search_page(request, actor, form, results=results)
+
+
+@require_http_methods(["GET"])
+@console_actor
+def citizen(request: HttpRequest, actor: Actor, id_number: str) -> HttpResponse:
+    """A citizen's record, opened for the purpose given in the query string (audited)."""
+    form = RecordQueryForm(request.GET, purposes=read_purposes(actor))
+    if not form.is_valid():
+        return _error(request, form_problems(form), 400)
+    ctx = AccessContext(
+        actor=actor, purpose=form.cleaned_data["purpose"], case_reference=form.cleaned_data["case_reference"]
+    )
+    try:
+        return _record(request, ctx, registry.get_by_id_number(ctx, id_number))
+    except (DomainValidationError, AccessDenied, NotFound) as exc:
+        problems, status = problems_of(exc)
+        return _error(request, problems, status)
+
+
+def _error(request: HttpRequest, problems: list[FieldProblem], status: int) -> HttpResponse:
+    return render(
+        request, "console/error.html", {"problems": _shown(problems), "status": status}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/search.html")
+def organisation(request: HttpRequest) -> HttpResponse:
+    """Choose which of one's organisations to act for; the choice is kept in the session."""
+    memberships = memberships_of(request.user)
+    if not memberships:
+        return render(request, "console/no_organisation.html", status=403)
+    choices = [(m.organisation_id, f"{m.organisation.name} — {m.get_role_display()}") for m in memberships]
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    if request.method == "POST":
+        form = OrganisationForm(request.POST, choices=choices)
+        if form.is_valid():
+            organisation_id = form.cleaned_data["organisation"]
+            try:
+                actor_for(request.user, organisation_id)  # re-checks the membership
+            except AccessDenied as exc:
+                problems, status = problems_of(exc)
+                return _error(request, problems, status)
+            choose_organisation(request, organisation_id)
+            return HttpResponseRedirect(next_url or reverse("console:search"))
+        status = 400
+    else:
+        form = OrganisationForm(initial={"organisation": chosen_organisation_id(request)}, choices=choices)
+        status = 200
+    context = {
+        "form": form,
+        "next": next_url,
+        "problems": _shown(form_problems(form)) if form.is_bound else [],
+    }
+    return render(request, "console/organisation.html", context, status=status)

@@ -1,14 +1,130 @@
-"""Public pages: home (the platform's modules), health check."""
+"""Public pages: the home page (the platform's modules and their status) and the health check."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link shown on a module's card."""
+
+    text: Promise
+    url_name: str
+
+    @property
+    def url(self) -> str:
+        """The link's address, resolved when the page is rendered."""
+        return reverse(self.url_name)
+
+
+@dataclass(frozen=True)
+class Module:
+    """One building block or application of the platform, as presented on the home page.
+
+    ``pilot_models`` are the numbers of the Project 06 pilot models the module serves (see the
+    mission's list of pilot models).
+    """
+
+    key: str
+    name: Promise
+    description: Promise
+    available: bool
+    pilot_models: str = ""
+    links: tuple[Link, ...] = field(default_factory=tuple)
+
+
+_API_DOCS = Link(_("API documentation"), "api-v1:openapi-view")
+
+BUILDING_BLOCKS: tuple[Module, ...] = (
+    Module(
+        "registry",
+        _("Population registry"),
+        _("Citizens, households, residence and identity cards; every read names a purpose and is audited."),
+        available=True,
+        links=(Link(_("Search citizens"), "console:search"), _API_DOCS),
+    ),
+    Module(
+        "adminunits",
+        _("Administrative units"),
+        _("Provinces and wards before and after the 2025 reorganisation, and address resolution."),
+        available=True,
+        links=(_API_DOCS,),
+    ),
+    Module(
+        "audit",
+        _("Access log"),
+        _("Who read or changed whose data, for what purpose; tamper-evident and visible to the citizen."),
+        available=True,
+        links=(Link(_("Look up a record's access history"), "console:search"), _API_DOCS),
+    ),
+    Module(
+        "organisations",
+        _("Organisations"),
+        _("Agencies and establishments, their staff and the purposes each role may use."),
+        available=True,
+        links=(Link(_("Administration"), "admin:index"),),
+    ),
+)
+
+APPLICATIONS: tuple[Module, ...] = (
+    Module(
+        "identity",
+        _("Identity verification"),
+        _("Verify a person in front of you from their chip card or VNeID QR code."),
+        available=False,
+        pilot_models="6–8, 16–17",
+    ),
+    Module(
+        "sso",
+        _("Single sign-on (SSO)"),
+        _("One log-in for the city's online services, through OpenID Connect."),
+        available=False,
+        pilot_models="24",
+    ),
+    Module(
+        "lgsp",
+        _("LGSP data exchange"),
+        _("The city's data-sharing gateway between agencies' systems."),
+        available=False,
+        pilot_models="25",
+    ),
+    Module(
+        "residence",
+        _("Residence notification"),
+        _("Hotels, landlords and hospitals notify the police of their guests' stays."),
+        available=False,
+        pilot_models="9–12",
+    ),
+    Module(
+        "public_services",
+        _("Public services and kiosks"),
+        _("Online public services and self-service kiosks with data filled from the registry."),
+        available=False,
+        pilot_models="1–3",
+    ),
+    Module(
+        "cleaning",
+        _("Data cleaning"),
+        _("Match sector databases against the population registry and fix their records."),
+        available=False,
+        pilot_models="20, 34, 35",
+    ),
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    """The platform's modules: building blocks (available now) and the applications to come."""
+    return render(
+        request, "web/home.html", {"building_blocks": BUILDING_BLOCKS, "applications": APPLICATIONS}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -27,7 +27,9 @@ class AccessRecordOut(Schema):
     result: str
 
 
-@router.get("/citizens/{id_number}/events", response=list[AccessRecordOut], summary="Who accessed this citizen's data")
+@router.get(
+    "/citizens/{id_number}/events", response=list[AccessRecordOut], summary="Who accessed this citizen's data"
+)
 def citizen_events(request: HttpRequest, id_number: str, q: Query[PurposeQuery]) -> list[AccessRecordOut]:
     ctx = context_from_request(request, q.purpose, q.case_reference)
     citizen = get_by_id_number(ctx, id_number)

@@ -50,3 +50,6 @@ class AuditCheckpoint(models.Model):
 
     class Meta:
         ordering = ["-last_event_id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at event {self.last_event_id}"

@@ -85,5 +85,7 @@ def get_purpose(code: str) -> Purpose:
         return PURPOSES[code]
     except KeyError:
         raise DomainValidationError.single(
-            "purpose", "unknown_purpose", f"unknown purpose code {code!r}; known: {', '.join(sorted(PURPOSES))}"
+            "purpose",
+            "unknown_purpose",
+            f"unknown purpose code {code!r}; known: {', '.join(sorted(PURPOSES))}",
         ) from None

@@ -54,7 +54,11 @@ def record_many(
 
 
 def _fields(
-    ctx: AccessContext, action: str, subject_citizen_id: int | None, result: str, detail: dict[str, object] | None
+    ctx: AccessContext,
+    action: str,
+    subject_citizen_id: int | None,
+    result: str,
+    detail: dict[str, object] | None,
 ) -> dict[str, object]:
     a = ctx.actor
     return {
@@ -136,9 +140,12 @@ def seal(*, now: datetime | None = None, batch: int = 5000) -> int:
         prev = head.last_hash if head else GENESIS
         last_id = head.last_event_id if head else 0
         while True:
-            events = list(
-                AuditEvent.objects.filter(id__gt=last_id, hash="", occurred_at__lt=cutoff).order_by("id")[:batch]
-            )
+            events = list(AuditEvent.objects.filter(id__gt=last_id, hash="").order_by("id")[:batch])
+            # Stop at the first event still inside the lag: sealing later ids would jump over it
+            # and leave it outside the chain for good (ids only grow).
+            young = next((i for i, ev in enumerate(events) if ev.occurred_at >= cutoff), None)
+            if young is not None:
+                events = events[:young]
             if not events:
                 break
             for ev in events:
@@ -148,6 +155,8 @@ def seal(*, now: datetime | None = None, batch: int = 5000) -> int:
                 last_id = ev.id
             AuditEvent.objects.bulk_update(events, ["prev_hash", "hash"], batch_size=1000)
             sealed += len(events)
+            if young is not None:
+                break
         if sealed:
             AuditCheckpoint.objects.create(last_event_id=last_id, last_hash=prev, events_sealed=sealed)
     return sealed

@@ -21,7 +21,9 @@ class Organisation(models.Model):
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # Jurisdiction in current (post-2025) administrative units; empty = none.
     jurisdiction_province_code = models.CharField(max_length=2, blank=True)
     jurisdiction_ward_code = models.CharField(max_length=5, blank=True)

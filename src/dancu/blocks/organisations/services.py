@@ -66,7 +66,9 @@ def actor_for(user: Any, organisation_id: int | None = None) -> Actor:
     if organisation_id is not None:
         members = [m for m in members if m.organisation_id == organisation_id]
         if not members:
-            raise AccessDenied("you are not a member of that organisation", field="organisation", rule="membership")
+            raise AccessDenied(
+                "you are not a member of that organisation", field="organisation", rule="membership"
+            )
     label = getattr(user, "username", "") or "anonymous"
     if not members:
         return Actor(user_id=getattr(user, "pk", None), label=label)

@@ -34,12 +34,16 @@ def context_from_request(request: HttpRequest, purpose: str, case_reference: str
         if not org_header.isdigit():
             raise DomainValidationError.single("X-Organisation", "integer", "must be an organisation id")
         org_id = int(org_header)
-    return AccessContext(actor=actor_for(request.user, org_id), purpose=purpose, case_reference=case_reference)
+    return AccessContext(
+        actor=actor_for(request.user, org_id), purpose=purpose, case_reference=case_reference
+    )
 
 
 class PurposeQuery(Schema):
     purpose: str = Field(..., description="Purpose code, e.g. registry.lookup", examples=["registry.lookup"])
-    case_reference: str = Field("", max_length=100, description="Case or dossier reference", examples=["HS-2026-0042"])
+    case_reference: str = Field(
+        "", max_length=100, description="Case or dossier reference", examples=["HS-2026-0042"]
+    )
 
 
 class AddressOut(Schema):
@@ -82,7 +86,9 @@ class CitizenOut(Schema):
     old_id_numbers: list[str] | None = None
     previous_id_numbers: list[str] | None = None
     cards: list[CardOut] | None = None
-    fields_withheld: list[str] = Field(default_factory=list, description="Fields this purpose may not receive")
+    fields_withheld: list[str] = Field(
+        default_factory=list, description="Fields this purpose may not receive"
+    )
 
 
 class CitizenSummaryOut(Schema):
@@ -208,7 +214,9 @@ def correct(request: HttpRequest, id_number: str, body: CorrectionIn) -> Citizen
         try:
             changes["date_of_birth"] = date.fromisoformat(changes["date_of_birth"])
         except ValueError:
-            raise DomainValidationError.single("changes.date_of_birth", "date", "must be yyyy-mm-dd") from None
+            raise DomainValidationError.single(
+                "changes.date_of_birth", "date", "must be yyyy-mm-dd"
+            ) from None
     view = services.correct_citizen(ctx, id_number, changes, reason=body.reason, legal_basis=body.legal_basis)
     return _out(view)
 
@@ -217,8 +225,13 @@ def correct(request: HttpRequest, id_number: str, body: CorrectionIn) -> Citizen
 def move(request: HttpRequest, id_number: str, body: MoveIn) -> CitizenOut:
     ctx = context_from_request(request, "registry.administration")
     view = services.move_residence(
-        ctx, id_number, permanent_address_text=body.permanent_address_text, household_number=body.household_number,
-        relationship_to_head=body.relationship_to_head, reason=body.reason, legal_basis=body.legal_basis,
+        ctx,
+        id_number,
+        permanent_address_text=body.permanent_address_text,
+        household_number=body.household_number,
+        relationship_to_head=body.relationship_to_head,
+        reason=body.reason,
+        legal_basis=body.legal_basis,
     )
     return _out(view)
 
@@ -226,6 +239,7 @@ def move(request: HttpRequest, id_number: str, body: MoveIn) -> CitizenOut:
 @router.post("/citizens/{id_number}/death", response=CitizenOut, summary="Record a death")
 def death(request: HttpRequest, id_number: str, body: DeathIn) -> CitizenOut:
     ctx = context_from_request(request, "registry.administration")
-    view = services.record_death(ctx, id_number, date_of_death=body.date_of_death, reason=body.reason,
-                                 legal_basis=body.legal_basis)
+    view = services.record_death(
+        ctx, id_number, date_of_death=body.date_of_death, reason=body.reason, legal_basis=body.legal_basis
+    )
     return _out(view)

@@ -68,7 +68,9 @@ def parse_id_number(value: object, *, field: str = "id_number") -> IdNumberParts
     if not isinstance(value, str):
         raise DomainValidationError.single(field, "type", "must be a string of 12 digits")
     if not value.isascii() or not value.isdigit():
-        raise DomainValidationError.single(field, "digits", f"{_safe(value)} must contain only the digits 0–9")
+        raise DomainValidationError.single(
+            field, "digits", f"{_safe(value)} must contain only the digits 0–9"
+        )
     if not _ID_RE.match(value):
         raise DomainValidationError.single(field, "length", f"must have 12 digits, got {len(value)}")
     place = value[:3]
@@ -124,7 +126,9 @@ def check_consistency(
     return problems
 
 
-def validate_id_number(value: object, *, date_of_birth: date, sex: str, field: str = "id_number") -> IdNumberParts:
+def validate_id_number(
+    value: object, *, date_of_birth: date, sex: str, field: str = "id_number"
+) -> IdNumberParts:
     """Structure plus consistency with date of birth and sex; raises on any problem."""
     parts = parse_id_number(value, field=field)
     problems = check_consistency(parts, date_of_birth=date_of_birth, sex=sex, field=field)

@@ -121,6 +121,9 @@ class OldIdNumber(models.Model):
     issued_on = models.DateField(null=True, blank=True)
     issue_place = models.CharField(max_length=100, blank=True)
 
+    def __str__(self) -> str:
+        return f"old id number of citizen {self.citizen_id}"  # no personal data in str()
+
 
 class IdNumberChange(models.Model):
     """A previous 12-digit number of a citizen (the number can change, e.g. after a change of sex)."""
@@ -130,6 +133,9 @@ class IdNumberChange(models.Model):
     new_number = models.CharField(max_length=12)
     changed_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=255)
+
+    def __str__(self) -> str:
+        return f"id number change of citizen {self.citizen_id}"
 
 
 class IdentityCard(models.Model):
@@ -152,6 +158,9 @@ class IdentityCard(models.Model):
     issued_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)  # null: no expiry (issued after age 60)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
+
+    def __str__(self) -> str:
+        return f"{self.kind} card of citizen {self.citizen_id} ({self.status})"
 
 
 class CitizenRevision(models.Model):
@@ -178,3 +187,6 @@ class CitizenRevision(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["citizen", "version"], name="revision_unique_version")]
         ordering = ["citizen", "-version"]
+
+    def __str__(self) -> str:
+        return f"revision {self.version} of citizen {self.citizen_id}"

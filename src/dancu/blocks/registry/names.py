@@ -11,23 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from dancu.blocks.adminunits.normaliser import tone_style
 from dancu.errors import DomainValidationError
 
-# New-style → old-style tone placement on oa/oe/uy (hoà → hòa). Both are seen in databases.
-_TONE_STYLE = {
-    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
-    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
-    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
-}  # fmt: skip
-_TONE_RE = re.compile("|".join(_TONE_STYLE), re.IGNORECASE)
 _ALLOWED = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 MAX_NAME_LENGTH = 100
-
-
-def _tone_old_style(m: re.Match[str]) -> str:
-    s = m.group(0)
-    repl = _TONE_STYLE[s.lower()]
-    return repl.upper() if s.isupper() else (repl[0].upper() + repl[1:] if s[0].isupper() else repl)
 
 
 def normalise_name(value: object, *, field: str = "full_name") -> str:
@@ -42,19 +30,24 @@ def normalise_name(value: object, *, field: str = "full_name") -> str:
         raise DomainValidationError.single(field, "required", "must not be empty")
     if len(text) > MAX_NAME_LENGTH:
         raise DomainValidationError.single(field, "length", f"must be at most {MAX_NAME_LENGTH} characters")
-    if not _ALLOWED.match(text):
+    # \w also matches numerals that are not decimal digits (², ½, Ⅻ, ①): reject them too.
+    if not _ALLOWED.match(text) or any(ch.isnumeric() and not ch.isalpha() for ch in text):
         raise DomainValidationError.single(
             field, "characters", "may contain only letters, spaces, hyphens and apostrophes"
         )
-    text = _TONE_RE.sub(_tone_old_style, text)
-    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
+    text = tone_style(text, "old")
+    text = " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
+    if len(text) > MAX_NAME_LENGTH:  # case mapping can lengthen text ("ß" → "SS")
+        raise DomainValidationError.single(field, "length", f"must be at most {MAX_NAME_LENGTH} characters")
+    return text
 
 
 def fold(text: str) -> str:
     """Accent-insensitive, case-insensitive form for search: "Nguyễn Thị Hoà" → "nguyen thi hoa"."""
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D").replace("\u00d0", "D"))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return " ".join(text.lower().split())
+    # Recompose what NFD split into several letters (e.g. Hangul), so folding never lengthens a name.
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
 @dataclass(frozen=True)

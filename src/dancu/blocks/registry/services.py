@@ -287,6 +287,20 @@ def _check_dob(value: object, precision: str, field: str = "date_of_birth") -> l
     return problems
 
 
+# Free text stored as given: checked against its column so that SQLite and PostgreSQL agree.
+_FREE_TEXT = ("ethnicity", "religion", "origin_text", "household_number")
+
+
+def _length_problems(field: str, value: object, model_field: str) -> list[FieldProblem]:
+    model = Household if model_field == "household_number" else Citizen
+    limit = getattr(model._meta.get_field(model_field), "max_length", None) or 0
+    if not isinstance(value, str):
+        return [FieldProblem(field, "type", "must be text")]
+    if len(value) > limit:
+        return [FieldProblem(field, "length", f"must be at most {limit} characters")]
+    return []
+
+
 def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
     """Check every field, collect all problems, and return the model fields (nothing is stored)."""
     problems: list[FieldProblem] = []
@@ -326,6 +340,8 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
     if data.relationship_to_head and data.relationship_to_head not in Citizen.Relationship.values:
         problems.append(FieldProblem("relationship_to_head", "choice",
                                      f"must be one of {', '.join(Citizen.Relationship.values)}"))
+    for field_name in _FREE_TEXT:
+        problems += _length_problems(field_name, getattr(data, field_name), field_name)
     for field_name in ("permanent_address_text", "temporary_address_text"):
         text = getattr(data, field_name)
         if text:
@@ -333,6 +349,10 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
                 resolved = resolve_address_or_error(text, field=field_name)
             except DomainValidationError as exc:
                 problems += exc.problems
+                continue
+            length = _length_problems(field_name, resolved.text, field_name)
+            if length:
+                problems += length
                 continue
             if field_name == "permanent_address_text":
                 out.update(permanent_address_text=resolved.text, permanent_legacy_ward_code=resolved.legacy_ward_code,
@@ -434,8 +454,16 @@ def correct_citizen(
             id_number=citizen.id_number, full_name=citizen.full_name, date_of_birth=citizen.date_of_birth,
             sex=citizen.sex, dob_precision=citizen.dob_precision, nationality=citizen.nationality,
             ethnicity=citizen.ethnicity, religion=citizen.religion, origin_text=citizen.origin_text,
+            relationship_to_head=citizen.relationship_to_head,
         )
         proposed = replace(current, **changes)  # type: ignore[arg-type]
+        if " " in citizen.family_name:  # keep a recorded compound surname while the name begins with it
+            try:
+                keep = normalise_name(proposed.full_name).startswith(citizen.family_name + " ")
+            except DomainValidationError:
+                keep = False  # the bad name is reported by validate_new_citizen below
+            if keep:
+                proposed = replace(proposed, family_name=citizen.family_name)
         values = validate_new_citizen(proposed)
         diff: dict[str, list[object]] = {}
         for key, new in values.items():
@@ -461,6 +489,10 @@ def move_residence(
     _authorise(ctx, WRITE_PURPOSES, "registry.move")
     _require_reason(reason, legal_basis)
     resolved = resolve_address_or_error(permanent_address_text, field="permanent_address_text")
+    too_long = _length_problems("permanent_address_text", resolved.text, "permanent_address_text")
+    too_long += _length_problems("household_number", household_number, "household_number")
+    if too_long:
+        raise DomainValidationError(too_long)
     if relationship_to_head and relationship_to_head not in Citizen.Relationship.values:
         raise DomainValidationError.single("relationship_to_head", "choice",
                                            f"must be one of {', '.join(Citizen.Relationship.values)}")
@@ -543,7 +575,8 @@ def change_id_number(
         sex = new_sex or citizen.sex
         if sex not in ("M", "F"):
             raise DomainValidationError.single("new_sex", "choice", "must be M (Nam) or F (Nữ)")
-        validate_id_number(new_id_number, date_of_birth=citizen.date_of_birth, sex=sex, field="new_id_number")
+        new_parts = validate_id_number(new_id_number, date_of_birth=citizen.date_of_birth, sex=sex,
+                                       field="new_id_number")
         if Citizen.objects.filter(id_number=new_id_number).exists() or IdNumberChange.objects.filter(
             old_number=new_id_number
         ).exists():
@@ -553,6 +586,9 @@ def change_id_number(
         diff: dict[str, list[object]] = {"id_number": [citizen.id_number, new_id_number]}
         if sex != citizen.sex:
             diff["sex"] = [citizen.sex, sex]
+        if new_parts.place_code != citizen.birth_registration_code:  # derived from the number: keep in step
+            diff["birth_registration_code"] = [citizen.birth_registration_code, new_parts.place_code]
+            citizen.birth_registration_code = new_parts.place_code
         citizen.id_number = new_id_number
         citizen.sex = sex
         citizen.version += 1

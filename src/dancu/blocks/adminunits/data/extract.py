@@ -154,7 +154,9 @@ def extract(source: Path) -> dict[str, list[dict[str, str]]]:
         provinces.append({"code": f"{key:02d}", "name": name, "full_name": full, "type": slug})
 
     wards = []
-    for key, (_cls, full_name, code, type_key, _codename, province) in _mapping(current, "WARD_MAPPING").items():
+    for key, (_cls, full_name, code, type_key, _codename, province) in _mapping(
+        current, "WARD_MAPPING"
+    ).items():
         assert key == _enum_code(code, "W_")
         name, full, slug = _split_name(full_name, type_key, CURRENT_WARD_TYPES)
         wards.append(
@@ -204,7 +206,9 @@ def extract(source: Path) -> dict[str, list[dict[str, str]]]:
         )
 
     legacy_wards = []
-    for key, (_cls, full_name, code, type_key, _codename, district) in _mapping(legacy, "WARD_MAPPING").items():
+    for key, (_cls, full_name, code, type_key, _codename, district) in _mapping(
+        legacy, "WARD_MAPPING"
+    ).items():
         assert key == _enum_code(code, "W_")
         name, full, slug = _split_name(full_name, type_key, LEGACY_WARD_TYPES)
         district_code = _enum_code(district, "D_")
@@ -261,7 +265,14 @@ def _crosswalk(
             if t not in ward_by_code:
                 raise ValueError(f"crosswalk target {t} is not a current ward")
         primary, basis = _choose_primary(
-            old_code, old_district, targets, partial, constituents, legacy_by_code, district_name, ward_by_code
+            old_code,
+            old_district,
+            targets,
+            partial,
+            constituents,
+            legacy_by_code,
+            district_name,
+            ward_by_code,
         )
         for order, t in enumerate(targets):
             rows.append(
@@ -327,7 +338,9 @@ def _csv_gz_bytes(rows: Iterable[dict[str, str]], fields: Sequence[str]) -> byte
     return raw.getvalue()
 
 
-def write(tables: dict[str, list[dict[str, str]]], out_dir: Path, package_version: str, data_date: str) -> dict[str, Any]:
+def write(
+    tables: dict[str, list[dict[str, str]]], out_dir: Path, package_version: str, data_date: str
+) -> dict[str, Any]:
     """Write the gzipped CSV files and ``manifest.json``; return the manifest."""
     files: dict[str, Any] = {}
     for name, rows in tables.items():
@@ -407,8 +420,12 @@ def report(tables: dict[str, list[dict[str, str]]], source: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", type=Path, default=Path("/tmp/vp/n/vietnam_provinces"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--source", type=Path, required=True, help="the unpacked package directory (…/vietnam_provinces)"
+    )
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
     version, data_date = _package_versions(args.source)

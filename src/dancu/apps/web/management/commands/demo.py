@@ -31,16 +31,49 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount("canbo.thanhpho", "Cán bộ Công an thành phố", "CA-HN", "Công an thành phố Hà Nội", "police_city",
-                "officer"),
-    DemoAccount("canbo.tayho", "Cán bộ Công an phường Tây Hồ", "CA-P-TAYHO", "Công an phường Tây Hồ",
-                "police_commune", "officer", ward="00103"),
-    DemoAccount("quantri.dancu", "Quản trị dữ liệu dân cư", "CA-HN", "Công an thành phố Hà Nội", "police_city",
-                "admin"),
-    DemoAccount("canbo.ubnd", "Cán bộ UBND phường Tây Hồ", "UBND-P-TAYHO", "UBND phường Tây Hồ", "committee",
-                "officer", ward="00103"),
-    DemoAccount("letan.khachsan", "Lễ tân khách sạn", "KS-DEMO", "Khách sạn Hồ Tây (demo)", "hotel", "clerk",
-                ward="00103"),
+    DemoAccount(
+        "canbo.thanhpho",
+        "Cán bộ Công an thành phố",
+        "CA-HN",
+        "Công an thành phố Hà Nội",
+        "police_city",
+        "officer",
+    ),
+    DemoAccount(
+        "canbo.tayho",
+        "Cán bộ Công an phường Tây Hồ",
+        "CA-P-TAYHO",
+        "Công an phường Tây Hồ",
+        "police_commune",
+        "officer",
+        ward="00103",
+    ),
+    DemoAccount(
+        "quantri.dancu",
+        "Quản trị dữ liệu dân cư",
+        "CA-HN",
+        "Công an thành phố Hà Nội",
+        "police_city",
+        "admin",
+    ),
+    DemoAccount(
+        "canbo.ubnd",
+        "Cán bộ UBND phường Tây Hồ",
+        "UBND-P-TAYHO",
+        "UBND phường Tây Hồ",
+        "committee",
+        "officer",
+        ward="00103",
+    ),
+    DemoAccount(
+        "letan.khachsan",
+        "Lễ tân khách sạn",
+        "KS-DEMO",
+        "Khách sạn Hồ Tây (demo)",
+        "hotel",
+        "clerk",
+        ward="00103",
+    ),
 ]
 
 
@@ -54,7 +87,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO:
-            raise CommandError("demo: run it as `dancu demo` (it sets DANCU_DEMO=1); never on a production database")
+            raise CommandError(
+                "demo: run it as `dancu demo` (it sets DANCU_DEMO=1); never on a production database"
+            )
         citizens = options["citizens"] if options["citizens"] is not None else settings.DANCU_DEMO_CITIZENS
         if citizens < 0:
             raise CommandError("--citizens must be 0 or more")

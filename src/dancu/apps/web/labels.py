@@ -1,0 +1,152 @@
+"""Display labels for the codes that blocks return (sex, life status, card kind, audit action …).
+
+Source strings are English and translated through the catalogue in ``dancu/locale``, so that a
+Vietnamese page says "Nam"/"Nữ" and an English page "Male"/"Female". Codes that are not listed
+are shown as they are, never hidden.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from dancu.blocks.audit.purposes import PURPOSES
+
+SEX: dict[str, Promise] = {"M": _("Male"), "F": _("Female")}
+
+LIFE_STATUS: dict[str, Promise] = {
+    "alive": _("Alive"),
+    "deceased": _("Deceased"),
+    "missing": _("Missing"),
+}
+
+RELATIONSHIP: dict[str, Promise] = {
+    "head": _("Head of household"),
+    "spouse": _("Spouse"),
+    "child": _("Child"),
+    "parent": _("Parent"),
+    "grandchild": _("Grandchild"),
+    "sibling": _("Sibling"),
+    "other": _("Other"),
+}
+
+CARD_KIND: dict[str, Promise] = {
+    "cccd_chip": _("Chip-based citizen ID card (2021)"),
+    "can_cuoc": _("Identity card (2024)"),
+    "cmnd": _("Old identity card (CMND)"),
+}
+
+CARD_STATUS: dict[str, Promise] = {
+    "valid": _("Valid"),
+    "replaced": _("Replaced"),
+    "lost": _("Reported lost"),
+    "revoked": _("Revoked"),
+}
+
+REVISION_ACTION: dict[str, Promise] = {
+    "register": _("Registration"),
+    "correct": _("Correction of details"),
+    "move": _("Change of permanent residence"),
+    "death": _("Death registration"),
+    "id_change": _("Change of ID number"),
+}
+
+AUDIT_ACTION: dict[str, Promise] = {
+    "registry.read": _("Opened the record"),
+    "registry.search_hit": _("Shown in search results"),
+    "registry.history": _("Read the revision history"),
+    "registry.register": _("Registered"),
+    "registry.correct": _("Corrected details"),
+    "registry.move": _("Changed permanent residence"),
+    "registry.death": _("Recorded a death"),
+    "registry.id_change": _("Changed the ID number"),
+}
+
+AUDIT_RESULT: dict[str, Promise] = {
+    "ok": _("Allowed"),
+    "denied": _("Denied"),
+    "not_found": _("Not found"),
+    "invalid": _("Invalid request"),
+}
+
+# The citizen fields of ``registry.dto.CitizenView``, for the record page and error messages.
+FIELD: dict[str, Promise] = {
+    "id_number": _("ID number"),
+    "old_id_number": _("Old ID number (CMND)"),
+    "full_name": _("Full name"),
+    "name": _("Name"),
+    "family_name": _("Family name"),
+    "middle_name": _("Middle name"),
+    "given_name": _("Given name"),
+    "date_of_birth": _("Date of birth"),
+    "dob_precision": _("Precision of the date of birth"),
+    "sex": _("Sex"),
+    "nationality": _("Nationality"),
+    "ethnicity": _("Ethnicity"),
+    "religion": _("Religion"),
+    "birth_registration_code": _("Place of birth registration (code)"),
+    "origin": _("Place of origin"),
+    "permanent_address": _("Permanent residence"),
+    "temporary_address": _("Temporary residence"),
+    "household_number": _("Household number"),
+    "relationship_to_head": _("Relationship to the head of household"),
+    "life_status": _("Status"),
+    "date_of_death": _("Date of death"),
+    "old_id_numbers": _("Old ID numbers (CMND)"),
+    "previous_id_numbers": _("Previous ID numbers"),
+    "cards": _("Identity cards"),
+    "origin_text": _("Place of origin"),
+    "permanent_address_text": _("Permanent residence"),
+    "temporary_address_text": _("Temporary residence"),
+    "household": _("Household number"),
+    "purpose": _("Purpose"),
+    "case_reference": _("Case reference"),
+    "organisation": _("Organisation"),
+}
+
+
+# Values the registry derives from others (folded name, unit codes of an address): a change to
+# them is shown through the field they derive from.
+DERIVED_FIELDS = frozenset(
+    {
+        "name_folded",
+        "family_name",
+        "middle_name",
+        "given_name",
+        "birth_registration_code",
+        "permanent_legacy_ward_code",
+        "permanent_ward_code",
+        "permanent_province_code",
+        "temporary_ward_code",
+        "origin_legacy_ward_code",
+    }
+)
+
+
+def changed_fields(changes: dict[str, object]) -> list[str]:
+    """Labels of the fields a revision changed, derived fields folded into their source."""
+    out: list[str] = []
+    for name in changes:
+        if name in DERIVED_FIELDS:
+            continue
+        text = label(FIELD, name)
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def label(table: dict[str, Promise], code: str | None) -> str:
+    """The translated label of ``code`` in ``table``; unknown codes are returned unchanged."""
+    if code is None:
+        return ""
+    found = table.get(code)
+    return str(found) if found is not None else code
+
+
+def purpose_name(code: str) -> str:
+    """The purpose's name in the active language (Vietnamese unless the page is in English)."""
+    purpose = PURPOSES.get(code)
+    if purpose is None:
+        return code
+    return purpose.name_en if (get_language() or "vi").startswith("en") else purpose.name_vi

@@ -1,0 +1,416 @@
+"""Stream a generated population into the registry tables, as one import batch.
+
+* PostgreSQL: ``COPY … FROM STDIN`` through psycopg 3, with explicit primary keys — a block of ids
+  is taken from each table's sequence first, so household/father/mother/spouse links are written
+  directly, and each sequence is set to the last id used at the end. For large loads a producer
+  process generates and renders chunk *k+1* while the server ingests chunk *k* (the two cores
+  work in parallel); a bounded queue keeps memory flat whatever the size.
+* SQLite (and any other backend): ``executemany`` of the same rows.
+
+**All or nothing**: the whole load — the :class:`~dancu.blocks.registry.models.ImportBatch` row,
+every household, citizen, old number and card, and the audit event — runs in one database
+transaction; if anything fails, the transaction is rolled back and nothing of the load remains
+(only sequence values are skipped, as PostgreSQL sequences are not transactional).
+
+**No collisions**: loading into a registry that already holds citizens is refused unless
+``append=True``; then every stored ID number, previous ID number, CMND number and household
+number is reserved first, so the new numbers cannot collide (no IntegrityError half-way). On
+PostgreSQL the registry tables are locked against other writers (readers are not blocked) for the
+duration of the load, so that ids and numbers stay reserved.
+
+Exactly one audit event (purpose ``system.import``) records the batch; it carries counts and the
+batch id, never personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue as queue_module
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from django.db import connections, transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.purposes import get_purpose
+from dancu.blocks.registry.models import Citizen, Household, IdentityCard, IdNumberChange, ImportBatch, OldIdNumber
+from dancu.synthpop import names as N
+from dancu.synthpop import reference as R
+from dancu.synthpop.generator import AS_OF, Existing, Places, SynthpopError, generate, load_places
+from dancu.synthpop.render import (
+    CARD_COLUMNS,
+    CITIZEN_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    NULL,
+    OLD_ID_COLUMNS,
+    IdBases,
+    Payload,
+    check_copy_safe,
+    peak_rss_kib,
+    produce,
+    render,
+)
+
+log = logging.getLogger(__name__)
+
+ACTOR_LABEL = "dancu seed"
+KIND = "synthetic"
+AUDIT_ACTION = "registry.import"
+PIPELINE_THRESHOLD = 100_000  # below this many citizens, generate in-process (no producer start-up)
+_TABLES: tuple[tuple[type[Model], tuple[str, ...]], ...] = (
+    (Household, HOUSEHOLD_COLUMNS),
+    (Citizen, CITIZEN_COLUMNS),
+    (OldIdNumber, OLD_ID_COLUMNS),
+    (IdentityCard, CARD_COLUMNS),
+)
+_INT_COLUMNS = frozenset({"id", "created_batch_id", "household_id", "father_id", "mother_id", "spouse_id",
+                          "citizen_id", "version"})  # fmt: skip
+
+
+class SeedError(Exception):
+    """The load cannot start or did not finish; ``option`` names the CLI option at fault ("" if
+    none). Nothing was stored."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    batch_id: int
+    seed: int
+    province: str
+    as_of: date
+    citizens: int
+    households: int
+    old_ids: int
+    cards: int
+    seconds: float
+    backend: str
+    pipelined: bool
+    peak_rss_kib: int | None  # this process (VmHWM)
+    producer_peak_rss_kib: int | None  # the producer process, when pipelined
+
+    @property
+    def rows(self) -> int:
+        """Rows written to the four registry tables."""
+        return self.citizens + self.households + self.old_ids + self.cards
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+
+# --------------------------------------------------------------------------- checks
+def validate_options(n: object, seed: object, province: object, as_of: object = None) -> Places:
+    """Check the options before anything is stored; returns the province's places.
+
+    Raises :class:`SeedError` naming the option: ``citizens`` (a whole number ≥ 1), ``seed``
+    (≥ 0), ``province`` (one of the 34 current province codes), ``as_of`` (not in the future).
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SeedError("citizens", f"--citizens must be a whole number ≥ 1, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise SeedError("seed", f"--seed must be a whole number between 0 and 2^63−1, got {seed!r}")
+    if not isinstance(province, str):
+        raise SeedError("province", f"--province must be a 2-digit province code, got {province!r}")
+    if as_of is not None and (not isinstance(as_of, date) or as_of > timezone.localdate()):
+        raise SeedError("as_of", f"--as-of must be a date not in the future, got {as_of!r}")
+    try:
+        places = load_places(province)
+    except SynthpopError as exc:
+        raise SeedError(exc.option, f"--{exc}") from None
+    _check_text_tables(places)
+    return places
+
+
+def _check_text_tables(places: Places) -> None:
+    check_copy_safe(places.ward_suffix, "ward label")
+    check_copy_safe(places.origin_text, "origin label")
+    check_copy_safe(places.legacy_province_label.values(), "province label")
+    tables = (N.MALE_MIDDLE, N.FEMALE_MIDDLE, N.MALE_GIVEN, N.FEMALE_GIVEN, R.STREETS, R.VILLAGE_NAMES)
+    check_copy_safe([s for t in tables for s in t] + [s for s, _ in N.SURNAMES + N.SURNAME_TAIL], "name")
+
+
+def _check_columns() -> None:
+    """The rendered columns must be exactly the tables' columns (fails fast on schema drift)."""
+    for model, columns in _TABLES:
+        actual = {f.column for f in model._meta.concrete_fields}
+        if actual != set(columns):
+            raise SeedError(
+                "",
+                f"{model._meta.db_table}: the synthetic loader writes {sorted(columns)} but the table has "
+                f"{sorted(actual)}; update dancu.synthpop.render",
+            )
+
+
+def default_as_of() -> date:
+    """The generator's reference date, or today if that is earlier (nothing may lie in the future)."""
+    return min(AS_OF, timezone.localdate())
+
+
+# --------------------------------------------------------------------------- entry point
+def load(
+    n: int,
+    *,
+    seed: int = 0,
+    province: str = "01",
+    append: bool = False,
+    chunk: int = 50_000,
+    as_of: date | None = None,
+    progress: Callable[[int], None] | None = None,
+    pipeline: bool | None = None,
+    using: str = "default",
+    note: str = "",
+) -> LoadResult:
+    """Generate ``n`` citizens (with households, old CMND numbers and cards) and store them.
+
+    ``progress`` is called with the number of citizens stored so far after each chunk.
+    ``pipeline`` (PostgreSQL only) runs generation in a producer process; default: when
+    ``n ≥ 100,000``. Raises :class:`SeedError` (nothing stored) for bad options, a non-empty
+    registry without ``append``, or a failure during the load.
+    """
+    started = time.perf_counter()
+    as_of = as_of or default_as_of()
+    places = validate_options(n, seed, province, as_of)
+    _check_columns()
+    _ensure_adminunits(using)
+    conn = connections[using]
+    vendor = conn.vendor
+    use_pipeline = vendor == "postgresql" and (pipeline if pipeline is not None else n >= PIPELINE_THRESHOLD)
+    counts = [0, 0, 0, 0]  # households, citizens, old ids, cards
+    producer_rss: list[int | None] = [None]
+    with transaction.atomic(using=using):
+        if vendor == "postgresql":
+            _pg_prepare(conn)
+        stored = Citizen.objects.using(using).count()
+        if stored and not append:
+            raise SeedError(
+                "append",
+                f"the registry already holds {stored:,} citizens; pass --append to add a synthetic population "
+                "alongside them (numbers already stored are reserved, so nothing collides)",
+            )
+        existing = _existing_numbers(using, province) if stored or append else None
+        now = timezone.now()
+        purpose = get_purpose("system.import")
+        batch = ImportBatch.objects.using(using).create(
+            kind=KIND,
+            started_at=now,
+            seed=seed,
+            actor_label=ACTOR_LABEL,
+            legal_basis=purpose.legal_basis,
+            note=note or f"synthetic population (test data, not real people): province {province}, seed {seed}, "
+            f"as of {as_of.isoformat()}",
+        )
+        if vendor == "postgresql":
+            bases, seqs = _pg_reserve(conn, n)
+            created_text = now.isoformat()
+        else:
+            bases, seqs = _next_ids(using), []
+            created_text = str(conn.ops.adapt_datetimefield_value(now))
+        job: dict[str, Any] = {
+            "n": n, "seed": seed, "province": province, "chunk": chunk, "as_of": as_of, "places": places,
+            "existing": existing, "bases": bases, "batch_id": batch.pk, "created_at": created_text,
+        }  # fmt: skip
+        payloads = _produced(job, producer_rss) if use_pipeline else _inline(job)
+        for payload in payloads:
+            if vendor == "postgresql":
+                _pg_copy(conn, payload)
+            else:
+                _executemany(conn, payload)
+            counts[0] += payload.household_rows
+            counts[1] += payload.citizen_rows
+            counts[2] += payload.old_id_rows
+            counts[3] += payload.card_rows
+            if progress is not None:
+                progress(counts[1])
+        if vendor == "postgresql":
+            _pg_release(conn, seqs, counts)
+        batch.rows = counts[1]
+        batch.finished_at = timezone.now()
+        batch.note += f"; {counts[1]:,} citizens in {counts[0]:,} households, {counts[2]:,} old CMND numbers, "
+        batch.note += f"{counts[3]:,} identity cards"
+        batch.save(update_fields=["rows", "finished_at", "note"])
+        audit.record(
+            AccessContext(actor=Actor.system(ACTOR_LABEL), purpose="system.import"),
+            AUDIT_ACTION,
+            detail={
+                "batch_id": batch.pk, "kind": KIND, "seed": seed, "province": province,
+                "citizens": counts[1], "households": counts[0], "old_id_numbers": counts[2], "cards": counts[3],
+            },
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    log.info("synthpop.loaded batch=%s citizens=%s rows=%s seconds=%.1f", batch.pk, counts[1], sum(counts), seconds)
+    return LoadResult(
+        batch_id=batch.pk, seed=seed, province=province, as_of=as_of, citizens=counts[1], households=counts[0],
+        old_ids=counts[2], cards=counts[3], seconds=seconds, backend=vendor, pipelined=use_pipeline,
+        peak_rss_kib=peak_rss_kib(), producer_peak_rss_kib=producer_rss[0],
+    )  # fmt: skip
+
+
+def _ensure_adminunits(using: str) -> None:
+    """The administrative units must be in the database first (``load_adminunits``)."""
+    from dancu.blocks.adminunits import services as units
+
+    ensure = getattr(units, "ensure_loaded", None)
+    if ensure is None:  # pragma: no cover - the block provides it
+        raise SeedError("", "administrative units are not loaded: run `dancu load_adminunits` first")
+    if using != "default":  # pragma: no cover - the units loader works on the default database
+        return
+    ensure()
+
+
+# --------------------------------------------------------------------------- producers
+def _inline(job: dict[str, Any]) -> Iterator[Payload]:
+    for chunk in generate(
+        job["n"], seed=job["seed"], province=job["province"], chunk=job["chunk"], as_of=job["as_of"],
+        places=job["places"], existing=job["existing"],
+    ):  # fmt: skip
+        yield render(chunk, job["bases"], job["batch_id"], job["created_at"])
+
+
+def _produced(job: dict[str, Any], rss: list[int | None]) -> Iterator[Payload]:
+    """Payloads from a producer process ("spawn": safe with threads and open connections)."""
+    ctx = multiprocessing.get_context("spawn")
+    q: Any = ctx.Queue(maxsize=2)
+    proc = ctx.Process(target=produce, args=(q, job), name="dancu-seed-producer", daemon=True)
+    proc.start()
+    try:
+        while True:
+            try:
+                msg = q.get(timeout=5)
+            except queue_module.Empty:
+                if not proc.is_alive():
+                    raise SeedError("", f"the generator process stopped unexpectedly (exit code {proc.exitcode})")
+                continue
+            if msg[0] == "chunk":
+                yield msg[1]
+            elif msg[0] == "done":
+                rss[0] = msg[1]
+                return
+            else:
+                raise SeedError(msg[1], msg[2])
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(timeout=10)
+        q.close()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+def _pg_prepare(conn: Any) -> None:
+    """Lock the registry tables against other writers for this transaction (readers go on)."""
+    tables = [m._meta.db_table for m, _ in _TABLES] + [IdNumberChange._meta.db_table]
+    with conn.cursor() as cur:
+        cur.execute(f"LOCK TABLE {', '.join(conn.ops.quote_name(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _pg_reserve(conn: Any, n: int) -> tuple[IdBases, list[tuple[str, int, int]]]:
+    """Take a block of ``n`` ids from each table's sequence (an upper bound for every table: a
+    load has at most one household, one old number and one card per citizen)."""
+    bases: list[int] = []
+    seqs: list[tuple[str, int, int]] = []
+    with conn.cursor() as cur:
+        for model, _ in _TABLES:
+            table = model._meta.db_table
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            seq = cur.fetchone()[0]
+            cur.execute(
+                f"SELECT GREATEST(nextval(%s), (SELECT COALESCE(MAX(id), 0) + 1 FROM {conn.ops.quote_name(table)}))",
+                [seq],
+            )
+            base = int(cur.fetchone()[0])
+            cur.execute("SELECT setval(%s, %s)", [seq, base + n - 1])
+            bases.append(base)
+            seqs.append((seq, base, base + n - 1))
+    return IdBases(household=bases[0], citizen=bases[1], old_id=bases[2], card=bases[3]), seqs
+
+
+def _pg_release(conn: Any, seqs: list[tuple[str, int, int]], counts: list[int]) -> None:
+    """Give back the unused end of each reserved block (if no one moved the sequence since)."""
+    with conn.cursor() as cur:
+        for (seq, base, reserved_end), used in zip(seqs, counts, strict=True):
+            cur.execute(f"SELECT last_value FROM {seq}")
+            if int(cur.fetchone()[0]) != reserved_end:
+                continue
+            if used:
+                cur.execute("SELECT setval(%s, %s)", [seq, base + used - 1])
+            else:
+                cur.execute("SELECT setval(%s, %s, false)", [seq, base])
+
+
+def _pg_copy(conn: Any, payload: Payload) -> None:
+    raw = conn.connection  # the psycopg 3 connection, inside Django's transaction
+    with raw.cursor() as cur:
+        for (model, columns), data in zip(
+            _TABLES, (payload.households, payload.citizens, payload.old_ids, payload.cards), strict=True
+        ):
+            if not data:
+                continue
+            sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            with cur.copy(sql) as copy:
+                copy.write(data)
+
+
+# --------------------------------------------------------------------------- SQLite and others
+def _next_ids(using: str) -> IdBases:
+    bases = [(m.objects.using(using).aggregate(m=Max("id"))["m"] or 0) + 1 for m, _ in _TABLES]
+    return IdBases(household=bases[0], citizen=bases[1], old_id=bases[2], card=bases[3])
+
+
+def _executemany(conn: Any, payload: Payload) -> None:
+    with conn.cursor() as cur:
+        for (model, columns), data in zip(
+            _TABLES, (payload.households, payload.citizens, payload.old_ids, payload.cards), strict=True
+        ):
+            if not data:
+                continue
+            ints = [i for i, c in enumerate(columns) if c in _INT_COLUMNS]
+            rows = []
+            for line in data.decode().splitlines():
+                values: list[Any] = [None if v == NULL else v for v in line.split("\t")]
+                for i in ints:
+                    if values[i] is not None:
+                        values[i] = int(values[i])
+                rows.append(values)
+            placeholders = ", ".join(["%s"] * len(columns))
+            cur.executemany(
+                f"INSERT INTO {conn.ops.quote_name(model._meta.db_table)} "
+                f"({', '.join(conn.ops.quote_name(c) for c in columns)}) VALUES ({placeholders})",
+                rows,
+            )
+
+
+# --------------------------------------------------------------------------- appending
+def _existing_numbers(using: str, province: str) -> Existing:
+    """Every stored number an appended population must avoid."""
+
+    def digits(values: Iterator[str], length: int) -> np.ndarray:
+        return np.fromiter(
+            (int(v) for v in values if v and len(v) == length and v.isascii() and v.isdigit()), dtype=np.int64
+        )
+
+    ids = np.concatenate(
+        [
+            digits(Citizen.objects.using(using).values_list("id_number", flat=True).iterator(100_000), 12),
+            digits(IdNumberChange.objects.using(using).values_list("old_number", flat=True).iterator(100_000), 12),
+        ]
+    )
+    cmnd = digits(OldIdNumber.objects.using(using).values_list("number", flat=True).iterator(100_000), 9)
+    prefix = f"HK{province}"
+    last = (
+        Household.objects.using(using)
+        .filter(household_number__startswith=prefix, household_number__regex=rf"^{prefix}[0-9]{{9}}$")
+        .aggregate(m=Max("household_number"))["m"]
+    )
+    return Existing(id_numbers=ids, cmnd_numbers=cmnd, next_household_serial=int(last[len(prefix) :]) + 1 if last else 1)
+
