@@ -37,9 +37,17 @@ class DomainValidationError(Exception):
 class AccessDenied(Exception):
     """The caller's organisation, role or purpose does not allow this access (it was audited)."""
 
-    def __init__(self, message: str, *, field: str = "purpose", rule: str = "not_allowed") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str = "purpose",
+        rule: str = "not_allowed",
+        subject_id: int | None = None,
+    ) -> None:
         self.field = field
         self.rule = rule
+        self.subject_id = subject_id  # the citizen concerned, for the audit event (never shown)
         super().__init__(message)
 
 

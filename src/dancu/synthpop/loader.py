@@ -312,6 +312,10 @@ def _pg_prepare(conn: Any) -> None:
     tables = [m._meta.db_table for m, _ in _TABLES] + [IdNumberChange._meta.db_table]
     with conn.cursor() as cur:
         cur.execute(f"LOCK TABLE {', '.join(conn.ops.quote_name(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE")
+        # Check foreign keys at the end of each COPY (a chunk holds whole households, and its
+        # households and citizens are copied before its cards) instead of queueing millions of
+        # deferred checks for the commit.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _pg_reserve(conn: Any, n: int) -> tuple[IdBases, list[tuple[str, int, int]]]:

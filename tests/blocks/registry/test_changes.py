@@ -18,6 +18,7 @@ from dancu.blocks.registry.services import (
     change_id_number,
     correct_citizen,
     get_by_id_number,
+    history,
     move_residence,
     record_death,
 )
@@ -170,6 +171,31 @@ def test_ward_police_may_not_correct_a_resident_of_another_ward(
         )
     assert exc.value.rule == "jurisdiction"
     assert state(binh_hoan_kiem) == before
+
+
+def test_a_refused_write_is_still_recorded_in_the_citizens_access_log(
+    ward_police: Person, binh_hoan_kiem: Any
+) -> None:
+    """The change is rolled back but the attempt is audited, so the citizen sees who tried."""
+    with pytest.raises(AccessDenied):
+        move_residence(
+            ward_police.ctx("registry.administration"),
+            binh_hoan_kiem.id_number,
+            permanent_address_text=HOAN_KIEM_ADDRESS,
+            **WHY,
+        )
+    event = AuditEvent.objects.get(subject_citizen_id=binh_hoan_kiem.citizen_id, result="denied")
+    assert (event.action, event.actor_label, event.detail) == (
+        "registry.move",
+        ward_police.user.username,
+        {"reason": "jurisdiction"},
+    )
+
+
+def test_a_write_to_an_unknown_number_is_recorded_as_not_found(admin: AccessContext) -> None:
+    with pytest.raises(NotFound):
+        record_death(admin, "001085999999", date_of_death=date(2020, 1, 1), **WHY)
+    assert AuditEvent.objects.filter(action="registry.death", result="not_found").count() == 1
 
 
 def test_a_correction_under_a_read_purpose_or_by_a_hotel_is_denied(
@@ -351,6 +377,7 @@ def test_a_new_id_number_after_a_change_of_sex_keeps_the_old_one_findable(
     revision = CitizenRevision.objects.get(citizen=citizen, version=2)
     assert (revision.action, revision.changes) == ("id_change", {"id_number": [old, new], "sex": ["M", "F"]})
     assert IdNumberChange.objects.get(citizen=citizen).old_number == old
+    assert history(city_police.ctx("registry.lookup"), old)[0].action == "id_change"
 
 
 def test_a_new_number_inconsistent_with_the_record_is_rejected(admin: AccessContext, an_tay_ho: Any) -> None:

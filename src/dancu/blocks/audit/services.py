@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dancu.blocks.audit.context import AccessContext
@@ -22,7 +22,9 @@ from dancu.blocks.audit.models import AuditCheckpoint, AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
 
 GENESIS = "0" * 64
-_SEAL_LAG = timedelta(seconds=2)  # events younger than this may still be committing out of id order
+_SEAL_LAG = timedelta(seconds=2)
+# The advisory lock that serialises sealing runs on PostgreSQL ("dancu" in ASCII).
+_SEAL_LOCK_KEY = 0x64616E6375  # events younger than this may still be committing out of id order
 
 
 def record(
@@ -32,9 +34,16 @@ def record(
     subject_citizen_id: int | None = None,
     result: str = AuditEvent.Result.OK,
     detail: dict[str, object] | None = None,
+    durable: bool = True,
 ) -> AuditEvent:
-    """Record one event (call inside the transaction of the access it records)."""
+    """Record one event (call inside the transaction of the access it records).
+
+    ``durable=False`` is for events recording a *read*, in a transaction of their own: on
+    PostgreSQL that transaction commits without waiting for its WAL flush (ADR 0005).
+    """
     get_purpose(ctx.purpose)
+    if not durable:
+        _relax_commit()
     return AuditEvent.objects.create(**_fields(ctx, action, subject_citizen_id, result, detail))
 
 
@@ -45,12 +54,24 @@ def record_many(
     *,
     result: str = AuditEvent.Result.OK,
     detail: dict[str, object] | None = None,
+    durable: bool = True,
 ) -> int:
     """One event per subject (e.g. each citizen shown in a search result)."""
     get_purpose(ctx.purpose)
+    if not durable:
+        _relax_commit()
     events = [AuditEvent(**_fields(ctx, action, sid, result, detail)) for sid in subject_citizen_ids]
     AuditEvent.objects.bulk_create(events, batch_size=500)
     return len(events)
+
+
+def _relax_commit() -> None:
+    """PostgreSQL: this transaction's commit returns before its WAL reaches the disk (it is
+    flushed within ``3 × wal_writer_delay``); never corrupts, may lose the last events on a crash
+    of the database server. Only inside an explicit transaction (SET LOCAL)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _fields(
@@ -136,6 +157,9 @@ def seal(*, now: datetime | None = None, batch: int = 5000) -> int:
     cutoff = (now or timezone.now()) - _SEAL_LAG
     sealed = 0
     with transaction.atomic():
+        if connection.vendor == "postgresql":  # one sealer at a time, even before the first checkpoint
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
         head = AuditCheckpoint.objects.select_for_update().order_by("-last_event_id").first()
         prev = head.last_hash if head else GENESIS
         last_id = head.last_event_id if head else 0

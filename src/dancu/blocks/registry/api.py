@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
 
 from dancu.blocks.audit.context import AccessContext
@@ -170,9 +170,9 @@ def list_purposes(request: HttpRequest) -> list[PurposeOut]:
 def search_citizens(
     request: HttpRequest,
     q: Query[PurposeQuery],
-    name: str = Query(..., min_length=1, max_length=100, examples=["nguyen van an"]),  # type: ignore[type-arg]
+    name: str = Query(..., min_length=1, max_length=100, examples=["nguyen van an"]),
     date_of_birth: date | None = None,
-    limit: int = Query(20, ge=1, le=100),  # type: ignore[type-arg]
+    limit: int = Query(20, ge=1, le=100),
 ) -> list[CitizenSummaryOut]:
     ctx = context_from_request(request, q.purpose, q.case_reference)
     return [CitizenSummaryOut(**asdict(s)) for s in services.search(ctx, name, date_of_birth, limit=limit)]
@@ -197,13 +197,13 @@ def citizen_history(request: HttpRequest, id_number: str, q: Query[PurposeQuery]
 
 
 @router.post("/citizens", response={201: CitizenOut}, summary="Register a citizen")
-def register(request: HttpRequest, body: NewCitizenIn) -> tuple[int, CitizenOut]:
+def register(request: HttpRequest, body: NewCitizenIn) -> Status[CitizenOut]:
     ctx = context_from_request(request, "registry.administration")
     data = body.dict()
     reason, legal_basis = data.pop("reason"), data.pop("legal_basis")
     data["old_id_numbers"] = tuple(data["old_id_numbers"])
     view = services.register_citizen(ctx, services.NewCitizen(**data), reason=reason, legal_basis=legal_basis)
-    return 201, _out(view)
+    return Status(201, _out(view))
 
 
 @router.post("/citizens/{id_number}/corrections", response=CitizenOut, summary="Correct personal details")

@@ -11,11 +11,13 @@ Art. 9–10: data are updated, never silently overwritten).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -25,13 +27,18 @@ from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.registry.dto import Address, CardView, CitizenSummary, CitizenView, RevisionView
-from dancu.blocks.registry.idnumber import check_consistency, parse_id_number, validate_cmnd, validate_id_number
+from dancu.blocks.registry.idnumber import (
+    check_consistency,
+    parse_id_number,
+    validate_cmnd,
+    validate_id_number,
+)
 from dancu.blocks.registry.models import (
     Citizen,
     CitizenRevision,
     Household,
-    IdNumberChange,
     IdentityCard,
+    IdNumberChange,
     OldIdNumber,
 )
 from dancu.blocks.registry.names import fold, normalise_name, split_name
@@ -39,10 +46,22 @@ from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotF
 
 WRITE_PURPOSES = frozenset({"registry.administration", "system.import"})
 READ_PURPOSES = frozenset(
-    {"registry.administration", "registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
+    {
+        "registry.administration",
+        "registry.lookup",
+        "security.investigation",
+        "public_service.processing",
+        "data.cleaning",
+    }
 )
 
-_ALL_FIELDS = frozenset(f.name for f in fields(CitizenView)) - {"citizen_id", "id_number", "full_name", "version"}
+_ALL_FIELDS = frozenset(f.name for f in fields(CitizenView)) - {
+    "citizen_id",
+    "id_number",
+    "full_name",
+    "version",
+    "fields_withheld",
+}
 # Least data per purpose: what each purpose receives beyond id, number, name and version.
 FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
     "registry.administration": _ALL_FIELDS,
@@ -50,17 +69,36 @@ FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
     "security.investigation": _ALL_FIELDS,
     "public_service.processing": _ALL_FIELDS - {"religion"},
     "data.cleaning": frozenset(
-        {"date_of_birth", "dob_precision", "sex", "permanent_address", "life_status", "date_of_death", "old_id_numbers"}
+        {
+            "date_of_birth",
+            "dob_precision",
+            "sex",
+            "permanent_address",
+            "life_status",
+            "date_of_death",
+            "old_id_numbers",
+        }
     ),
 }
 CORRECTABLE_FIELDS = frozenset(
-    {"full_name", "date_of_birth", "dob_precision", "sex", "nationality", "ethnicity", "religion", "origin_text"}
+    {
+        "full_name",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "nationality",
+        "ethnicity",
+        "religion",
+        "origin_text",
+    }
 )
 MIN_BIRTH_DATE = date(1900, 1, 1)
 
 
 # --------------------------------------------------------------------------- access checks
-def _authorise(ctx: AccessContext, allowed: frozenset[str], action: str, subject_id: int | None = None) -> None:
+def _authorise(
+    ctx: AccessContext, allowed: frozenset[str], action: str, subject_id: int | None = None
+) -> None:
     """Deny (and audit the denial) unless the purpose fits the operation and the actor may invoke it."""
     get_purpose(ctx.purpose)  # an unknown purpose code is a validation error (422), not a denial
     if ctx.purpose in allowed and ctx.actor.may(ctx.purpose):
@@ -109,45 +147,83 @@ def _address(text: str, legacy: str = "", ward: str = "", province: str = "") ->
     return Address(text=text, legacy_ward_code=legacy, ward_code=ward, province_code=province)
 
 
+_CHILD_FIELDS = frozenset({"old_id_numbers", "previous_id_numbers", "cards"})
+
+
+def _children(citizen_id: int) -> tuple[list[str], list[str], list[CardView]]:
+    """Old CMND numbers, previous ID numbers and cards in one round trip (the look-up hot path)."""
+    old_t, hist_t, card_t = (m._meta.db_table for m in (OldIdNumber, IdNumberChange, IdentityCard))
+    # Table names come from the models, values are parameters.
+    no_date = "CAST(NULL AS DATE)"  # typed, so that PostgreSQL can match the UNION columns
+    sql = (
+        f"SELECT 'o', number, NULL, {no_date}, {no_date}, NULL FROM {old_t} WHERE citizen_id = %s "  # noqa: S608
+        f"UNION ALL SELECT 'h', old_number, NULL, {no_date}, {no_date}, NULL FROM {hist_t} "
+        "WHERE citizen_id = %s "
+        f"UNION ALL SELECT 'c', card_number, kind, issued_on, expires_on, status FROM {card_t} "
+        "WHERE citizen_id = %s"
+    )
+    olds: list[str] = []
+    previous: list[str] = []
+    cards: list[CardView] = []
+    with connection.cursor() as cur:
+        cur.execute(sql, [citizen_id, citizen_id, citizen_id])
+        for tag, number, kind, issued, expires, status in cur.fetchall():
+            if tag == "o":
+                olds.append(number)
+            elif tag == "h":
+                previous.append(number)
+            else:
+                cards.append(
+                    CardView(kind, number, _as_date(issued), _as_date(expires) if expires else None, status)
+                )
+    cards.sort(key=lambda k: k.issued_on, reverse=True)
+    return olds, previous, cards
+
+
+def _as_date(value: object) -> date:
+    """Raw cursors return dates as ``date`` on PostgreSQL and as ISO text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def _view(c: Citizen, purpose: str) -> CitizenView:
+    """The DTO for ``purpose``: fields it may not receive are None and listed as withheld."""
     allowed = FIELDS_BY_PURPOSE.get(purpose, frozenset())
-    full = CitizenView(
+    values: dict[str, Any] = {
+        "date_of_birth": c.date_of_birth,
+        "dob_precision": c.dob_precision,
+        "sex": c.sex,
+        "family_name": c.family_name,
+        "middle_name": c.middle_name,
+        "given_name": c.given_name,
+        "nationality": c.nationality,
+        "ethnicity": c.ethnicity,
+        "religion": c.religion,
+        "birth_registration_code": c.birth_registration_code,
+        "origin": _address(c.origin_text, c.origin_legacy_ward_code),
+        "permanent_address": _address(
+            c.permanent_address_text,
+            c.permanent_legacy_ward_code,
+            c.permanent_ward_code,
+            c.permanent_province_code,
+        ),
+        "temporary_address": _address(c.temporary_address_text, "", c.temporary_ward_code),
+        "household_number": c.household.household_number if c.household_id and c.household else None,
+        "relationship_to_head": c.relationship_to_head or None,
+        "life_status": c.life_status,
+        "date_of_death": c.date_of_death,
+    }
+    if allowed & _CHILD_FIELDS:
+        values["old_id_numbers"], values["previous_id_numbers"], values["cards"] = _children(c.pk)
+    withheld = sorted(_ALL_FIELDS - allowed)
+    shown = {k: v for k, v in values.items() if k in allowed}
+    return CitizenView(
         citizen_id=c.pk,
         id_number=c.id_number,
         full_name=c.full_name,
         version=c.version,
-        date_of_birth=c.date_of_birth,
-        dob_precision=c.dob_precision,
-        sex=c.sex,
-        family_name=c.family_name,
-        middle_name=c.middle_name,
-        given_name=c.given_name,
-        nationality=c.nationality,
-        ethnicity=c.ethnicity,
-        religion=c.religion,
-        birth_registration_code=c.birth_registration_code,
-        origin=_address(c.origin_text, c.origin_legacy_ward_code),
-        permanent_address=_address(
-            c.permanent_address_text, c.permanent_legacy_ward_code, c.permanent_ward_code, c.permanent_province_code
-        ),
-        temporary_address=_address(c.temporary_address_text, "", c.temporary_ward_code),
-        household_number=c.household.household_number if c.household_id and c.household else None,
-        relationship_to_head=c.relationship_to_head or None,
-        life_status=c.life_status,
-        date_of_death=c.date_of_death,
-        old_id_numbers=[o.number for o in c.old_id_numbers.all()] if "old_id_numbers" in allowed else None,
-        previous_id_numbers=[h.old_number for h in c.id_number_history.all()]
-        if "previous_id_numbers" in allowed
-        else None,
-        cards=[
-            CardView(k.kind, k.card_number, k.issued_on, k.expires_on, k.status)
-            for k in c.cards.order_by("-issued_on")
-        ]
-        if "cards" in allowed
-        else None,
+        fields_withheld=withheld,
+        **shown,
     )
-    withheld = sorted(_ALL_FIELDS - allowed - {"fields_withheld"})
-    return replace(full, **{name: None for name in withheld}, fields_withheld=withheld)
 
 
 def _summary(c: Citizen) -> CitizenSummary:
@@ -164,17 +240,37 @@ def _summary(c: Citizen) -> CitizenSummary:
 
 
 # --------------------------------------------------------------------------- reads
-def _fetch(ctx: AccessContext, citizen: Citizen | None, action: str, looked_up_by: str) -> CitizenView:
+def _find_by_id_number(id_number: str, *related: str) -> Citizen | None:
+    """The citizen holding this number now, or who held it before (``IdNumberChange``)."""
+    citizen = Citizen.objects.select_related(*related).filter(id_number=id_number).first()
+    if citizen is None:
+        change = IdNumberChange.objects.filter(old_number=id_number).only("citizen_id").first()
+        if change is not None:
+            citizen = Citizen.objects.select_related(*related).filter(pk=change.citizen_id).first()
+    return citizen
+
+
+def _found_in_scope(ctx: AccessContext, citizen: Citizen | None, action: str, looked_up_by: str) -> Citizen:
+    """Raise (after auditing) when nothing was found or the citizen is outside the jurisdiction."""
     if citizen is None:
         _audit_outside_tx(ctx, action, None, AuditEvent.Result.NOT_FOUND, {"by": looked_up_by})
         raise NotFound("no citizen with that number", field=looked_up_by)
     if not _in_jurisdiction(ctx, citizen):
         _audit_outside_tx(ctx, action, citizen.pk, AuditEvent.Result.DENIED, {"reason": "jurisdiction"})
-        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field=looked_up_by,
-                           rule="jurisdiction")
+        raise AccessDenied(
+            "this citizen is outside your organisation's jurisdiction",
+            field=looked_up_by,
+            rule="jurisdiction",
+            subject_id=citizen.pk,
+        )
+    return citizen
+
+
+def _fetch(ctx: AccessContext, found: Citizen | None, action: str, looked_up_by: str) -> CitizenView:
+    citizen = _found_in_scope(ctx, found, action, looked_up_by)
     with transaction.atomic():
         view = _view(citizen, ctx.purpose)
-        audit.record(ctx, action, subject_citizen_id=citizen.pk, detail={"by": looked_up_by})
+        audit.record(ctx, action, subject_citizen_id=citizen.pk, detail={"by": looked_up_by}, durable=False)
     return view
 
 
@@ -182,18 +278,16 @@ def get_by_id_number(ctx: AccessContext, id_number: str) -> CitizenView:
     """The citizen with this 12-digit number (or a previous number of theirs)."""
     _authorise(ctx, READ_PURPOSES, "registry.read")
     parse_id_number(id_number)
-    citizen = Citizen.objects.select_related("household").filter(id_number=id_number).first()
-    if citizen is None:
-        change = IdNumberChange.objects.filter(old_number=id_number).select_related("citizen").first()
-        citizen = change.citizen if change else None
-    return _fetch(ctx, citizen, "registry.read", "id_number")
+    return _fetch(ctx, _find_by_id_number(id_number, "household"), "registry.read", "id_number")
 
 
 def get_by_old_id_number(ctx: AccessContext, old_number: str) -> CitizenView:
     """The citizen who held this old CMND number (9 or 12 digits)."""
     _authorise(ctx, READ_PURPOSES, "registry.read")
     validate_cmnd(old_number)
-    link = OldIdNumber.objects.filter(number=old_number).select_related("citizen", "citizen__household").first()
+    link = (
+        OldIdNumber.objects.filter(number=old_number).select_related("citizen", "citizen__household").first()
+    )
     return _fetch(ctx, link.citizen if link else None, "registry.read", "old_id_number")
 
 
@@ -217,7 +311,9 @@ def search(
         qs = qs.filter(name_folded=query)
     rows = list(_scope(ctx, qs).order_by("date_of_birth", "id")[:limit])
     with transaction.atomic():
-        audit.record_many(ctx, "registry.search_hit", [c.pk for c in rows], detail={"results": len(rows)})
+        audit.record_many(
+            ctx, "registry.search_hit", [c.pk for c in rows], detail={"results": len(rows)}, durable=False
+        )
     return [_summary(c) for c in rows]
 
 
@@ -225,26 +321,38 @@ def history(ctx: AccessContext, id_number: str) -> list[RevisionView]:
     """The citizen's revisions, newest first; an imported record starts with its import batch."""
     _authorise(ctx, READ_PURPOSES, "registry.history")
     parse_id_number(id_number)
-    citizen = Citizen.objects.select_related("created_batch").filter(id_number=id_number).first()
-    if citizen is None:
-        _audit_outside_tx(ctx, "registry.history", None, AuditEvent.Result.NOT_FOUND, {"by": "id_number"})
-        raise NotFound("no citizen with that number", field="id_number")
-    if not _in_jurisdiction(ctx, citizen):
-        _audit_outside_tx(ctx, "registry.history", citizen.pk, AuditEvent.Result.DENIED, {"reason": "jurisdiction"})
-        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field="id_number",
-                           rule="jurisdiction")
+    citizen = _found_in_scope(
+        ctx, _find_by_id_number(id_number, "created_batch"), "registry.history", "id_number"
+    )
     out = [
-        RevisionView(r.version, r.action, r.changed_at, r.actor_label, r.organisation_name, r.reason,
-                     r.legal_basis, r.changes)
+        RevisionView(
+            r.version,
+            r.action,
+            r.changed_at,
+            r.actor_label,
+            r.organisation_name,
+            r.reason,
+            r.legal_basis,
+            r.changes,
+        )
         for r in citizen.revisions.order_by("-version")
     ]
     batch = citizen.created_batch
     if batch is not None and not any(r.version == 1 for r in out):
         out.append(
-            RevisionView(1, CitizenRevision.Action.REGISTER, batch.started_at, batch.actor_label, "",
-                         f"import batch {batch.pk}: {batch.note}".strip(), batch.legal_basis, {})
+            RevisionView(
+                1,
+                CitizenRevision.Action.REGISTER,
+                batch.started_at,
+                batch.actor_label,
+                "",
+                f"import batch {batch.pk}: {batch.note}".strip(),
+                batch.legal_basis,
+                {},
+            )
         )
-    audit.record(ctx, "registry.history", subject_citizen_id=citizen.pk)
+    with transaction.atomic():
+        audit.record(ctx, "registry.history", subject_citizen_id=citizen.pk, durable=False)
     return out
 
 
@@ -311,12 +419,19 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
         if data.family_name:
             fam = normalise_name(data.family_name, field="family_name")
             if not name.startswith(fam + " "):
-                problems.append(FieldProblem("family_name", "prefix", "must be the first word(s) of full_name"))
+                problems.append(
+                    FieldProblem("family_name", "prefix", "must be the first word(s) of full_name")
+                )
             else:
                 rest = name[len(fam) + 1 :].split()
                 parts = type(parts)(fam, " ".join(rest[:-1]), rest[-1])
-        out.update(full_name=name, family_name=parts.family, middle_name=parts.middle, given_name=parts.given,
-                   name_folded=fold(name))
+        out.update(
+            full_name=name,
+            family_name=parts.family,
+            middle_name=parts.middle,
+            given_name=parts.given,
+            name_folded=fold(name),
+        )
     except DomainValidationError as exc:
         problems += exc.problems
     if data.sex not in ("M", "F"):
@@ -330,7 +445,12 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
         out["birth_registration_code"] = id_parts.place_code
     except DomainValidationError as exc:
         problems += exc.problems
-    if not (isinstance(data.nationality, str) and len(data.nationality) == 2 and data.nationality.isalpha()):
+    if not (
+        isinstance(data.nationality, str)
+        and len(data.nationality) == 2
+        and data.nationality.isascii()
+        and data.nationality.isalpha()
+    ):
         problems.append(FieldProblem("nationality", "iso3166", "must be a 2-letter ISO 3166 country code"))
     for i, old in enumerate(data.old_id_numbers):
         try:
@@ -338,8 +458,11 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
         except DomainValidationError as exc:
             problems += exc.problems
     if data.relationship_to_head and data.relationship_to_head not in Citizen.Relationship.values:
-        problems.append(FieldProblem("relationship_to_head", "choice",
-                                     f"must be one of {', '.join(Citizen.Relationship.values)}"))
+        problems.append(
+            FieldProblem(
+                "relationship_to_head", "choice", f"must be one of {', '.join(Citizen.Relationship.values)}"
+            )
+        )
     for field_name in _FREE_TEXT:
         problems += _length_problems(field_name, getattr(data, field_name), field_name)
     for field_name in ("permanent_address_text", "temporary_address_text"):
@@ -355,26 +478,48 @@ def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
                 problems += length
                 continue
             if field_name == "permanent_address_text":
-                out.update(permanent_address_text=resolved.text, permanent_legacy_ward_code=resolved.legacy_ward_code,
-                           permanent_ward_code=resolved.ward_code, permanent_province_code=resolved.province_code)
+                out.update(
+                    permanent_address_text=resolved.text,
+                    permanent_legacy_ward_code=resolved.legacy_ward_code,
+                    permanent_ward_code=resolved.ward_code,
+                    permanent_province_code=resolved.province_code,
+                )
             else:
                 out.update(temporary_address_text=resolved.text, temporary_ward_code=resolved.ward_code)
     if problems:
         raise DomainValidationError(problems)
     out.update(
-        id_number=data.id_number, date_of_birth=data.date_of_birth, dob_precision=data.dob_precision, sex=data.sex,
-        nationality=data.nationality.upper(), ethnicity=data.ethnicity, religion=data.religion,
-        origin_text=data.origin_text, relationship_to_head=data.relationship_to_head,
+        id_number=data.id_number,
+        date_of_birth=data.date_of_birth,
+        dob_precision=data.dob_precision,
+        sex=data.sex,
+        nationality=data.nationality.upper(),
+        ethnicity=data.ethnicity,
+        religion=data.religion,
+        origin_text=data.origin_text,
+        relationship_to_head=data.relationship_to_head,
     )
     return out
 
 
-def _revision(ctx: AccessContext, citizen: Citizen, action: str, reason: str, legal_basis: str,
-              changes: dict[str, list[object]]) -> None:
+def _revision(
+    ctx: AccessContext,
+    citizen: Citizen,
+    action: str,
+    reason: str,
+    legal_basis: str,
+    changes: dict[str, list[object]],
+) -> None:
     CitizenRevision.objects.create(
-        citizen=citizen, version=citizen.version, action=action, actor_user_id=ctx.actor.user_id,
-        actor_label=ctx.actor.label, organisation_name=ctx.actor.organisation_name, reason=reason,
-        legal_basis=legal_basis, changes=changes,
+        citizen=citizen,
+        version=citizen.version,
+        action=action,
+        actor_user_id=ctx.actor.user_id,
+        actor_label=ctx.actor.label,
+        organisation_name=ctx.actor.organisation_name,
+        reason=reason,
+        legal_basis=legal_basis,
+        changes=changes,
     )
 
 
@@ -396,23 +541,35 @@ def register_citizen(ctx: AccessContext, data: NewCitizen, *, reason: str, legal
     try:
         with transaction.atomic():
             if Citizen.objects.filter(id_number=data.id_number).exists():
-                raise DomainValidationError.single("id_number", "unique", f"{data.id_number} is already registered")
+                raise DomainValidationError.single(
+                    "id_number", "unique", f"{data.id_number} is already registered"
+                )
             household = None
             if data.household_number:
                 household, _ = Household.objects.get_or_create(
                     household_number=data.household_number,
-                    defaults={"address_text": values.get("permanent_address_text", ""),
-                              "legacy_ward_code": values.get("permanent_legacy_ward_code", ""),
-                              "ward_code": values.get("permanent_ward_code", "")},
+                    defaults={
+                        "address_text": values.get("permanent_address_text", ""),
+                        "legacy_ward_code": values.get("permanent_legacy_ward_code", ""),
+                        "ward_code": values.get("permanent_ward_code", ""),
+                    },
                 )
             citizen = Citizen.objects.create(household=household, **values)
             for old in data.old_id_numbers:
                 OldIdNumber.objects.create(citizen=citizen, number=old)
-            _revision(ctx, citizen, CitizenRevision.Action.REGISTER, reason, legal_basis,
-                      {k: [None, _jsonable(v)] for k, v in values.items() if v not in ("", None)})
+            _revision(
+                ctx,
+                citizen,
+                CitizenRevision.Action.REGISTER,
+                reason,
+                legal_basis,
+                {k: [None, _jsonable(v)] for k, v in values.items() if v not in ("", None)},
+            )
             audit.record(ctx, "registry.register", subject_citizen_id=citizen.pk)
     except IntegrityError:
-        raise DomainValidationError.single("id_number", "unique", f"{data.id_number} is already registered") from None
+        raise DomainValidationError.single(
+            "id_number", "unique", f"{data.id_number} is already registered"
+        ) from None
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
@@ -428,10 +585,29 @@ def _locked(id_number: str) -> Citizen:
     return citizen
 
 
+@contextmanager
+def _write(ctx: AccessContext, action: str) -> Iterator[None]:
+    """The transaction of a write. A denial or a miss rolls the write back and is then audited
+    on its own, so that it is recorded although the change is not."""
+    try:
+        with transaction.atomic():
+            yield
+    except AccessDenied as exc:
+        _audit_outside_tx(ctx, action, exc.subject_id, AuditEvent.Result.DENIED, {"reason": exc.rule})
+        raise
+    except NotFound:
+        _audit_outside_tx(ctx, action, None, AuditEvent.Result.NOT_FOUND, {"by": "id_number"})
+        raise
+
+
 def _write_guard(ctx: AccessContext, citizen: Citizen, action: str) -> None:
     if not _in_jurisdiction(ctx, citizen):
-        raise AccessDenied("this citizen is outside your organisation's jurisdiction", field="id_number",
-                           rule="jurisdiction")
+        raise AccessDenied(
+            "this citizen is outside your organisation's jurisdiction",
+            field="id_number",
+            rule="jurisdiction",
+            subject_id=citizen.pk,
+        )
     if citizen.life_status == Citizen.LifeStatus.DECEASED and action != "registry.correct":
         raise DomainValidationError.single("id_number", "deceased", "the citizen is recorded as deceased")
 
@@ -445,15 +621,22 @@ def correct_citizen(
     _require_reason(reason, legal_basis)
     unknown = sorted(set(changes) - CORRECTABLE_FIELDS)
     if unknown:
-        raise DomainValidationError([FieldProblem(k, "not_correctable", "cannot be corrected this way")
-                                     for k in unknown])
-    with transaction.atomic():
+        raise DomainValidationError(
+            [FieldProblem(k, "not_correctable", "cannot be corrected this way") for k in unknown]
+        )
+    with _write(ctx, "registry.correct"):
         citizen = _locked(id_number)
         _write_guard(ctx, citizen, "registry.correct")
         current = NewCitizen(
-            id_number=citizen.id_number, full_name=citizen.full_name, date_of_birth=citizen.date_of_birth,
-            sex=citizen.sex, dob_precision=citizen.dob_precision, nationality=citizen.nationality,
-            ethnicity=citizen.ethnicity, religion=citizen.religion, origin_text=citizen.origin_text,
+            id_number=citizen.id_number,
+            full_name=citizen.full_name,
+            date_of_birth=citizen.date_of_birth,
+            sex=citizen.sex,
+            dob_precision=citizen.dob_precision,
+            nationality=citizen.nationality,
+            ethnicity=citizen.ethnicity,
+            religion=citizen.religion,
+            origin_text=citizen.origin_text,
             relationship_to_head=citizen.relationship_to_head,
         )
         proposed = replace(current, **changes)  # type: ignore[arg-type]
@@ -472,7 +655,9 @@ def correct_citizen(
                 diff[key] = [_jsonable(old), _jsonable(new)]
                 setattr(citizen, key, new)
         if not diff:
-            raise DomainValidationError.single("changes", "no_change", "nothing differs from the current record")
+            raise DomainValidationError.single(
+                "changes", "no_change", "nothing differs from the current record"
+            )
         citizen.version += 1
         citizen.updated_at = timezone.now()
         citizen.save()
@@ -482,8 +667,14 @@ def correct_citizen(
 
 
 def move_residence(
-    ctx: AccessContext, id_number: str, *, permanent_address_text: str, household_number: str = "",
-    relationship_to_head: str = "", reason: str, legal_basis: str,
+    ctx: AccessContext,
+    id_number: str,
+    *,
+    permanent_address_text: str,
+    household_number: str = "",
+    relationship_to_head: str = "",
+    reason: str,
+    legal_basis: str,
 ) -> CitizenView:
     """Register a new permanent residence (Law on Residence 2020 Art. 20–22)."""
     _authorise(ctx, WRITE_PURPOSES, "registry.move")
@@ -494,9 +685,10 @@ def move_residence(
     if too_long:
         raise DomainValidationError(too_long)
     if relationship_to_head and relationship_to_head not in Citizen.Relationship.values:
-        raise DomainValidationError.single("relationship_to_head", "choice",
-                                           f"must be one of {', '.join(Citizen.Relationship.values)}")
-    with transaction.atomic():
+        raise DomainValidationError.single(
+            "relationship_to_head", "choice", f"must be one of {', '.join(Citizen.Relationship.values)}"
+        )
+    with _write(ctx, "registry.move"):
         citizen = _locked(id_number)
         _write_guard(ctx, citizen, "registry.move")
         before = {
@@ -510,8 +702,11 @@ def move_residence(
         if household_number:
             household, _ = Household.objects.get_or_create(
                 household_number=household_number,
-                defaults={"address_text": resolved.text, "legacy_ward_code": resolved.legacy_ward_code,
-                          "ward_code": resolved.ward_code},
+                defaults={
+                    "address_text": resolved.text,
+                    "legacy_ward_code": resolved.legacy_ward_code,
+                    "ward_code": resolved.ward_code,
+                },
             )
         citizen.permanent_address_text = resolved.text
         citizen.permanent_legacy_ward_code = resolved.legacy_ward_code
@@ -545,44 +740,63 @@ def record_death(
         raise DomainValidationError.single("date_of_death", "type", "must be a date (yyyy-mm-dd)")
     if date_of_death > timezone.localdate():
         raise DomainValidationError.single("date_of_death", "future", "must not be in the future")
-    with transaction.atomic():
+    with _write(ctx, "registry.death"):
         citizen = _locked(id_number)
         _write_guard(ctx, citizen, "registry.death")
         if date_of_death < citizen.date_of_birth:
-            raise DomainValidationError.single("date_of_death", "before_birth", "must not be before the date of birth")
+            raise DomainValidationError.single(
+                "date_of_death", "before_birth", "must not be before the date of birth"
+            )
+        old_status = citizen.life_status
         citizen.life_status = Citizen.LifeStatus.DECEASED
         citizen.date_of_death = date_of_death
         citizen.version += 1
         citizen.updated_at = timezone.now()
         citizen.save()
-        _revision(ctx, citizen, CitizenRevision.Action.DEATH, reason, legal_basis,
-                  {"life_status": ["alive", "deceased"], "date_of_death": [None, date_of_death.isoformat()]})
+        _revision(
+            ctx,
+            citizen,
+            CitizenRevision.Action.DEATH,
+            reason,
+            legal_basis,
+            {"life_status": [old_status, "deceased"], "date_of_death": [None, date_of_death.isoformat()]},
+        )
         audit.record(ctx, "registry.death", subject_citizen_id=citizen.pk)
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
 def change_id_number(
-    ctx: AccessContext, id_number: str, *, new_id_number: str, new_sex: str | None = None, reason: str,
+    ctx: AccessContext,
+    id_number: str,
+    *,
+    new_id_number: str,
+    new_sex: str | None = None,
+    reason: str,
     legal_basis: str,
 ) -> CitizenView:
     """Give the citizen a new 12-digit number (e.g. after a legal change of sex); the old number
     stays in the history and still finds the record."""
     _authorise(ctx, WRITE_PURPOSES, "registry.id_change")
     _require_reason(reason, legal_basis)
-    with transaction.atomic():
+    with _write(ctx, "registry.id_change"):
         citizen = _locked(id_number)
         _write_guard(ctx, citizen, "registry.id_change")
         sex = new_sex or citizen.sex
         if sex not in ("M", "F"):
             raise DomainValidationError.single("new_sex", "choice", "must be M (Nam) or F (Nữ)")
-        new_parts = validate_id_number(new_id_number, date_of_birth=citizen.date_of_birth, sex=sex,
-                                       field="new_id_number")
-        if Citizen.objects.filter(id_number=new_id_number).exists() or IdNumberChange.objects.filter(
-            old_number=new_id_number
-        ).exists():
-            raise DomainValidationError.single("new_id_number", "unique", f"{new_id_number} is already in use")
-        IdNumberChange.objects.create(citizen=citizen, old_number=citizen.id_number, new_number=new_id_number,
-                                      reason=reason)
+        new_parts = validate_id_number(
+            new_id_number, date_of_birth=citizen.date_of_birth, sex=sex, field="new_id_number"
+        )
+        if (
+            Citizen.objects.filter(id_number=new_id_number).exists()
+            or IdNumberChange.objects.filter(old_number=new_id_number).exists()
+        ):
+            raise DomainValidationError.single(
+                "new_id_number", "unique", f"{new_id_number} is already in use"
+            )
+        IdNumberChange.objects.create(
+            citizen=citizen, old_number=citizen.id_number, new_number=new_id_number, reason=reason
+        )
         diff: dict[str, list[object]] = {"id_number": [citizen.id_number, new_id_number]}
         if sex != citizen.sex:
             diff["sex"] = [citizen.sex, sex]
