@@ -321,3 +321,23 @@ def test_system_actor_may_use_every_purpose() -> None:
     assert system.is_system
     assert system.may("registry.administration")
     assert system.may("system.import")
+
+
+@pytest.mark.django_db
+def test_the_seal_and_verify_commands_report_an_intact_then_a_tampered_chain(
+    city_police: Person, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operators run ``dancu audit_seal`` periodically and ``dancu audit_verify`` to check."""
+    from django.core.management import CommandError, call_command
+
+    ctx = city_police.ctx("registry.lookup")
+    for _ in range(3):
+        audit.record(ctx, "registry.read", subject_citizen_id=7)
+    AuditEvent.objects.update(occurred_at=timezone.now() - timedelta(minutes=1))
+    call_command("audit_seal")
+    call_command("audit_verify")
+    out = capsys.readouterr().out
+    assert "sealed 3 audit events" in out and "3 events verified" in out
+    AuditEvent.objects.filter(pk=AuditEvent.objects.order_by("id")[1].pk).update(detail={"forged": True})
+    with pytest.raises(CommandError, match="edited"):
+        call_command("audit_verify")

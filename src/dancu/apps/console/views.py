@@ -124,6 +124,10 @@ def _record_url(id_number: str, ctx: AccessContext) -> str:
 def _record(request: HttpRequest, ctx: AccessContext, view: CitizenView) -> HttpResponse:
     """The record page of a citizen already opened (and audited) through the registry."""
     revisions = registry.history(ctx, view.id_number)
+    household_shown = "household_number" not in view.fields_withheld
+    members = (
+        registry.household_members(ctx, view.id_number) if household_shown and view.household_number else []
+    )
     context = {
         "view": view,
         "purpose": ctx.purpose,
@@ -131,6 +135,7 @@ def _record(request: HttpRequest, ctx: AccessContext, view: CitizenView) -> Http
         "case_reference": ctx.case_reference,
         "personal": presenters.rows(view, presenters.PERSONAL),
         "household": presenters.rows(view, presenters.HOUSEHOLD),
+        "members": [{"member": m, "url": _record_url(m.id_number, ctx)} for m in members],
         "numbers": presenters.rows(view, presenters.NUMBERS),
         "cards_withheld": "cards" in view.fields_withheld,
         "revisions": revisions,

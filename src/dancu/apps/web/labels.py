@@ -61,6 +61,8 @@ AUDIT_ACTION: dict[str, Promise] = {
     "registry.move": _("Changed permanent residence"),
     "registry.death": _("Recorded a death"),
     "registry.id_change": _("Changed the ID number"),
+    "registry.household": _("Listed the household"),
+    "registry.household_member": _("Shown as a household member"),
 }
 
 AUDIT_RESULT: dict[str, Promise] = {

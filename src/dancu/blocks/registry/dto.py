@@ -67,6 +67,18 @@ class CitizenSummary:
 
 
 @dataclass(frozen=True)
+class HouseholdMember:
+    citizen_id: int
+    id_number: str
+    full_name: str
+    date_of_birth: date
+    dob_precision: str
+    sex: str
+    relationship_to_head: str
+    life_status: str
+
+
+@dataclass(frozen=True)
 class RevisionView:
     version: int
     action: str

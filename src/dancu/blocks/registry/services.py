@@ -26,7 +26,14 @@ from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
-from dancu.blocks.registry.dto import Address, CardView, CitizenSummary, CitizenView, RevisionView
+from dancu.blocks.registry.dto import (
+    Address,
+    CardView,
+    CitizenSummary,
+    CitizenView,
+    HouseholdMember,
+    RevisionView,
+)
 from dancu.blocks.registry.idnumber import (
     check_consistency,
     parse_id_number,
@@ -354,6 +361,45 @@ def history(ctx: AccessContext, id_number: str) -> list[RevisionView]:
     with transaction.atomic():
         audit.record(ctx, "registry.history", subject_citizen_id=citizen.pk, durable=False)
     return out
+
+
+def household_members(ctx: AccessContext, id_number: str) -> list[HouseholdMember]:
+    """The members of this citizen's household (sổ hộ khẩu data, Law on Residence 2020 Art. 24),
+    head first; only for purposes that may see the household, each member shown is audited."""
+    _authorise(ctx, READ_PURPOSES, "registry.household")
+    parse_id_number(id_number)
+    if "household_number" not in FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset()):
+        _audit_outside_tx(ctx, "registry.household", None, AuditEvent.Result.DENIED, {"reason": "fields"})
+        raise AccessDenied(f"purpose {ctx.purpose!r} may not see household members", rule="fields")
+    citizen = _found_in_scope(ctx, _find_by_id_number(id_number), "registry.household", "id_number")
+    if citizen.household_id is None:
+        return []
+    order = {code: i for i, code in enumerate(Citizen.Relationship.values)}
+    members = sorted(
+        _scope(ctx, Citizen.objects.filter(household_id=citizen.household_id)),
+        key=lambda m: (order.get(m.relationship_to_head, len(order)), m.date_of_birth, m.pk),
+    )
+    with transaction.atomic():
+        audit.record_many(
+            ctx,
+            "registry.household_member",
+            [m.pk for m in members],
+            detail={"household": True},
+            durable=False,
+        )
+    return [
+        HouseholdMember(
+            m.pk,
+            m.id_number,
+            m.full_name,
+            m.date_of_birth,
+            m.dob_precision,
+            m.sex,
+            m.relationship_to_head,
+            m.life_status,
+        )
+        for m in members
+    ]
 
 
 # --------------------------------------------------------------------------- writes

@@ -5,47 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_event_id', models.BigIntegerField()),
-                ('last_hash', models.CharField(max_length=64)),
-                ('events_sealed', models.IntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_event_id", models.BigIntegerField()),
+                ("last_hash", models.CharField(max_length=64)),
+                ("events_sealed", models.IntegerField()),
             ],
             options={
-                'ordering': ['-last_event_id'],
+                "ordering": ["-last_event_id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_user_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('organisation_id', models.BigIntegerField(blank=True, null=True)),
-                ('organisation_name', models.CharField(blank=True, max_length=255)),
-                ('purpose', models.CharField(max_length=64)),
-                ('action', models.CharField(max_length=64)),
-                ('subject_citizen_id', models.BigIntegerField(blank=True, null=True)),
-                ('result', models.CharField(choices=[('ok', 'ok'), ('denied', 'denied'), ('not_found', 'not found'), ('invalid', 'invalid')], default='ok', max_length=16)),
-                ('case_reference', models.CharField(blank=True, max_length=100)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(blank=True, max_length=64)),
-                ('hash', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_user_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("organisation_id", models.BigIntegerField(blank=True, null=True)),
+                ("organisation_name", models.CharField(blank=True, max_length=255)),
+                ("purpose", models.CharField(max_length=64)),
+                ("action", models.CharField(max_length=64)),
+                ("subject_citizen_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("ok", "ok"),
+                            ("denied", "denied"),
+                            ("not_found", "not found"),
+                            ("invalid", "invalid"),
+                        ],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("case_reference", models.CharField(blank=True, max_length=100)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(blank=True, max_length=64)),
+                ("hash", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['subject_citizen_id', 'occurred_at'], name='audit_subject_time'), models.Index(fields=['organisation_id', 'occurred_at'], name='audit_org_time')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["subject_citizen_id", "occurred_at"], name="audit_subject_time"),
+                    models.Index(fields=["organisation_id", "occurred_at"], name="audit_org_time"),
+                ],
             },
         ),
     ]
