@@ -7,8 +7,9 @@ Each block contributes a router from its own ``api`` module; errors share one sh
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dancu.blocks.adminunits.api import router as adminunits_router
 from dancu.blocks.audit.api import router as audit_router
@@ -61,6 +62,24 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return _problem(
         request, 401, [{"field": "authorization", "rule": "required", "message": "Log in first."}]
     )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """django-ninja's own refusals (a POST without a CSRF token: 403; a body that is not JSON: 400),
+    which it would otherwise answer as ``{"detail": "<text>"}``."""
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        field, rule, message = "X-CSRFToken", "csrf", "Send the csrftoken cookie and the X-CSRFToken header."
+    else:
+        field, rule, message = "request", "invalid", str(exc)
+    return _problem(request, exc.status_code, [{"field": field, "rule": rule, "message": message}])
+
+
+@api.exception_handler(MultiPartParserError)
+def _unreadable_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """A POST declared as multipart/form-data that is not (the CSRF check reads the form), which
+    Django would otherwise answer with its HTML 400 page."""
+    return _problem(request, 400, [{"field": "request", "rule": "invalid", "message": str(exc)}])
 
 
 @api.exception_handler(NotFound)

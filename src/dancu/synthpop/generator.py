@@ -61,7 +61,8 @@ KIDS_SINGLE_PARENT = (0.0, 0.55, 0.35, 0.10, 0.0)
 KIDS_THREE_GEN = (0.10, 0.30, 0.42, 0.18, 0.0)
 # Age of the eldest child living at home: piecewise uniform over these bands (calibrated).
 ELDEST_CHILD_BANDS: tuple[tuple[float, float, float], ...] = (
-    (0, 5, 0.17), (5, 10, 0.19), (10, 15, 0.19), (15, 20, 0.17), (20, 25, 0.13), (25, 30, 0.10), (30, 36, 0.05),
+    (0, 5, 0.17), (5, 10, 0.19), (10, 15, 0.19), (15, 20, 0.17), (20, 25, 0.13), (25, 30, 0.10),
+    (30, 36, 0.05),
 )  # fmt: skip
 MIN_PARENT_GAP = 19.3  # years; a DOB rounded to month/year moves by < 1 year, leaving ≥ 18 years
 
@@ -197,7 +198,9 @@ def load_places(province: str = "01") -> Places:
         province_name=prov.full_name,
         ward_legacy_code=tuple(r.legacy_ward_code for r in rows),
         ward_code=tuple(r.ward_code for r in rows),
-        ward_suffix=tuple(f", {r.legacy_ward_name}, {r.legacy_district_name}, {r.legacy_province_name}" for r in rows),
+        ward_suffix=tuple(
+            f", {r.legacy_ward_name}, {r.legacy_district_name}, {r.legacy_province_name}" for r in rows
+        ),
         ward_urban=urban,
         ward_weight=weight / weight.sum(),
         ward_birth_code=birth,
@@ -284,8 +287,11 @@ class Chunk:
 
     @property
     def rows(self) -> int:
-        return len(self.citizens.index) + len(self.households.index) + len(self.old_ids.citizen) + len(
-            self.cards.citizen
+        return (
+            len(self.citizens.index)
+            + len(self.households.index)
+            + len(self.old_ids.citizen)
+            + len(self.cards.citizen)
         )
 
 
@@ -360,7 +366,9 @@ def _tables(places: Places) -> _Tables:
 def _pick(rng: np.random.Generator, p: F64, size: int) -> I64:
     """Indices drawn with probabilities ``p`` (inverse-CDF: faster than ``choice`` for big tables)."""
     cdf = np.cumsum(p)
-    return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right"), p.size - 1).astype(np.int64)
+    return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right"), p.size - 1).astype(
+        np.int64
+    )
 
 
 # --------------------------------------------------------------------------- generator
@@ -396,14 +404,18 @@ class _Generator:
 
     def block(self, number: int, limit: int) -> Chunk:
         """Generate one block of about ``BLOCK`` people and keep the first ``limit`` of them."""
-        rng = np.random.default_rng(np.random.SeedSequence([self.seed & (2**63 - 1), int(self.places.province), number]))
+        rng = np.random.default_rng(
+            np.random.SeedSequence([self.seed & (2**63 - 1), int(self.places.province), number])
+        )
         t = self.t
         nh = int(BLOCK / 3.3) + 64
         htype = _pick(rng, np.array(TYPE_SHARES), nh)
         kids_p = np.array([KIDS_NUCLEAR, KIDS_SINGLE_PARENT, KIDS_THREE_GEN])
         kid_draw = np.stack([_pick(rng, kids_p[i], nh) for i in range(3)])
         nkids = np.select(
-            [htype == NUCLEAR, htype == SINGLE_PARENT, htype == THREE_GEN], [kid_draw[0], kid_draw[1], kid_draw[2]], 0
+            [htype == NUCLEAR, htype == SINGLE_PARENT, htype == THREE_GEN],
+            [kid_draw[0], kid_draw[1], kid_draw[2]],
+            0,
         )
         has_spouse = np.isin(htype, (COUPLE, NUCLEAR, THREE_GEN))
 
@@ -429,7 +441,9 @@ class _Generator:
         mother = np.where(couple, np.maximum(husband - husband_gap, 18.0), mother)
         # People living alone: young adults and (mostly) older people.
         young_single = rng.random(nh) < 0.40
-        single_age = np.where(young_single, 18.0 + rng.random(nh) * 18.0, 55.0 + 42.0 * rng.beta(1.4, 2.0, nh))
+        single_age = np.where(
+            young_single, 18.0 + rng.random(nh) * 18.0, 55.0 + 42.0 * rng.beta(1.4, 2.0, nh)
+        )
         head_male = np.select(
             [htype == SINGLE, htype == SINGLE_PARENT],
             [rng.random(nh) < np.where(young_single, 0.55, 0.3), rng.random(nh) < 0.2],
@@ -438,7 +452,9 @@ class _Generator:
         # Single parents: the parent's age from the eldest child.
         single_parent_age = c1 + birth_age + np.where(head_male, husband_gap.clip(0), 0.0)
         head_age = np.select(
-            [htype == SINGLE, htype == SINGLE_PARENT], [single_age, single_parent_age], np.where(head_male, father, mother)
+            [htype == SINGLE, htype == SINGLE_PARENT],
+            [single_age, single_parent_age],
+            np.where(head_male, father, mother),
         )
         spouse_age = np.where(head_male, mother, father)
         # The head's parents (three-generation households).
@@ -468,7 +484,9 @@ class _Generator:
         sp = has_spouse[hh]
         kid0 = 1 + sp.astype(np.int64)
         nk = nkids[hh]
-        role = np.where(pos == 0, HEAD, np.where(sp & (pos == 1), SPOUSE, np.where(pos < kid0 + nk, CHILD, PARENT)))
+        role = np.where(
+            pos == 0, HEAD, np.where(sp & (pos == 1), SPOUSE, np.where(pos < kid0 + nk, CHILD, PARENT))
+        )
         kid_i = np.clip(pos - kid0, 0, 3)
         gp_slot = np.clip(np.where(gp_present[hh, 0], 0, 1) + (pos - kid0 - nk), 0, 1)
         age = np.select(
@@ -491,7 +509,12 @@ class _Generator:
         father = np.select([is_child, role == HEAD], [male_partner, gf_idx], -1)
         mother = np.select([is_child, role == HEAD], [female_partner, gm_idx], -1)
         spouse = np.select(
-            [role == HEAD, role == SPOUSE, (role == PARENT) & (gp_slot == 0), (role == PARENT) & (gp_slot == 1)],
+            [
+                role == HEAD,
+                role == SPOUSE,
+                (role == PARENT) & (gp_slot == 0),
+                (role == PARENT) & (gp_slot == 1),
+            ],
             [spouse_idx, head_idx, gm_idx, gf_idx],
             -1,
         )
@@ -499,7 +522,9 @@ class _Generator:
         # Surnames: head and spouse their own; children their father's (a father absent from the
         # household still gave his); the head's father the head's; the head's mother her own.
         s_head, s_spouse, s_gm, s_absent = (_pick(rng, t.surname_p, keep_h) for _ in range(4))
-        child_surname = np.where(head_male[:keep_h], s_head, np.where(has_spouse[:keep_h], s_spouse, s_absent))
+        child_surname = np.where(
+            head_male[:keep_h], s_head, np.where(has_spouse[:keep_h], s_spouse, s_absent)
+        )
         family = np.select(
             [role == HEAD, role == SPOUSE, role == CHILD, gp_slot == 0],
             [s_head[hh], s_spouse[hh], child_surname[hh], s_head[hh]],
@@ -569,11 +594,12 @@ class _Generator:
         keep_h = int(hh[cut - 1]) + 1 if cut else 0
         sl = slice(0, cut)
         return self._assemble(
-            u=u[:, sl], addr=[a[:keep_h] for a in addr], cut=cut, keep_h=keep_h, hh=hh[sl], role=role[sl], male=male[sl], family=family[sl],
-            mid_m=mid_m[sl], mid_f=mid_f[sl], given_m=given_m[sl], given_f=given_f[sl], dob=dob[sl],
-            precision=precision[sl], age_now=age_now[sl], dead=dead[sl], dod=dod[sl], birth_code=birth_code[sl],
-            local_code=local_code[sl], migrant=migrant[sl], origin=origin[sl], eth=eth[sl], rel=rel[sl],
-            ward=ward[:keep_h], father=father[sl], mother=mother[sl], spouse=spouse[sl], number=number,
+            u=u[:, sl], addr=[a[:keep_h] for a in addr], cut=cut, keep_h=keep_h, hh=hh[sl], role=role[sl],
+            male=male[sl], family=family[sl], mid_m=mid_m[sl], mid_f=mid_f[sl], given_m=given_m[sl],
+            given_f=given_f[sl], dob=dob[sl], precision=precision[sl], age_now=age_now[sl], dead=dead[sl],
+            dod=dod[sl], birth_code=birth_code[sl], local_code=local_code[sl], migrant=migrant[sl],
+            origin=origin[sl], eth=eth[sl], rel=rel[sl], ward=ward[:keep_h], father=father[sl],
+            mother=mother[sl], spouse=spouse[sl], number=number,
         )  # fmt: skip
 
     # ..................................................................... assembly
@@ -612,7 +638,9 @@ class _Generator:
         t, pl = self.t, self.places
         c0, h0 = self.next_citizen, self.next_household
         # Links to people beyond the cut are dropped; indexes become population-wide.
-        father, mother, spouse = (np.where((x >= 0) & (x < cut), x + c0, -1) for x in (father, mother, spouse))
+        father, mother, spouse = (
+            np.where((x >= 0) & (x < cut), x + c0, -1) for x in (father, mother, spouse)
+        )
         year = _ymd(dob)[0]
 
         # ID numbers: PPP G YY + unique digits per prefix.
@@ -647,8 +675,14 @@ class _Generator:
 
         # Text.
         fam = [t.surnames[i] for i in family.tolist()]
-        mid = [t.male_middle[a] if m else t.female_middle[b] for a, b, m in zip(mid_m.tolist(), mid_f.tolist(), male.tolist(), strict=True)]
-        giv = [t.male_given[a] if m else t.female_given[b] for a, b, m in zip(given_m.tolist(), given_f.tolist(), male.tolist(), strict=True)]
+        mid = [
+            t.male_middle[a] if m else t.female_middle[b]
+            for a, b, m in zip(mid_m.tolist(), mid_f.tolist(), male.tolist(), strict=True)
+        ]
+        giv = [
+            t.male_given[a] if m else t.female_given[b]
+            for a, b, m in zip(given_m.tolist(), given_f.tolist(), male.tolist(), strict=True)
+        ]
         full = [f"{a} {b} {c}" for a, b, c in zip(fam, mid, giv, strict=True)]
         fc = self.fold_cache
         folded = []
@@ -763,12 +797,13 @@ class _Generator:
         (phường, thị trấn), village or hamlet in a commune, then ward, district and province."""
         pl = self.places
         house, lane, alley, street, village, group, pattern, road = (d.tolist() for d in draws)
+        urban = pl.ward_urban.tolist()
         out = []
         for i, w in enumerate(ward.tolist()):
             p = pattern[i]
             kind = "đường" if road[i] < 40 else self.street_kind
             s = R.STREETS[street[i]]
-            if pl.ward_urban[w]:
+            if urban[w]:
                 if p < 30:
                     head = f"Số {house[i]}, {kind} {s}"
                 elif p < 70:
@@ -843,6 +878,22 @@ def generate(
     if places.province != province:
         raise SynthpopError("province", f"places are for province {places.province!r}, not {province!r}")
     return _iterate(_Generator(seed, places, as_of, existing), n, max(1, math.ceil(chunk / BLOCK)))
+
+
+def population(
+    n: int,
+    *,
+    seed: int = 0,
+    province: str = "01",
+    as_of: date = AS_OF,
+    places: Places | None = None,
+    existing: Existing | None = None,
+) -> Chunk:
+    """The whole population as one chunk (for tests and small demos; :func:`generate` streams)."""
+    chunks = list(generate(n, seed=seed, province=province, as_of=as_of, places=places, existing=existing))
+    if not chunks:
+        raise SynthpopError("citizens", "a population needs at least one person")
+    return _concat(chunks, 0)
 
 
 def _iterate(gen: _Generator, n: int, blocks_per_chunk: int) -> Iterator[Chunk]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue as queue_module
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +42,14 @@ from django.utils import timezone
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import get_purpose
-from dancu.blocks.registry.models import Citizen, Household, IdentityCard, IdNumberChange, ImportBatch, OldIdNumber
+from dancu.blocks.registry.models import (
+    Citizen,
+    Household,
+    IdentityCard,
+    IdNumberChange,
+    ImportBatch,
+    OldIdNumber,
+)
 from dancu.synthpop import names as N
 from dancu.synthpop import reference as R
 from dancu.synthpop.generator import AS_OF, Existing, Places, SynthpopError, generate, load_places
@@ -51,9 +59,11 @@ from dancu.synthpop.render import (
     HOUSEHOLD_COLUMNS,
     NULL,
     OLD_ID_COLUMNS,
+    PIPELINE_THRESHOLD,
     IdBases,
     Payload,
     check_copy_safe,
+    default_workers,
     peak_rss_kib,
     produce,
     render,
@@ -64,7 +74,6 @@ log = logging.getLogger(__name__)
 ACTOR_LABEL = "dancu seed"
 KIND = "synthetic"
 AUDIT_ACTION = "registry.import"
-PIPELINE_THRESHOLD = 100_000  # below this many citizens, generate in-process (no producer start-up)
 _TABLES: tuple[tuple[type[Model], tuple[str, ...]], ...] = (
     (Household, HOUSEHOLD_COLUMNS),
     (Citizen, CITIZEN_COLUMNS),
@@ -96,6 +105,7 @@ class LoadResult:
     cards: int
     seconds: float
     backend: str
+    workers: int
     pipelined: bool
     peak_rss_kib: int | None  # this process (VmHWM)
     producer_peak_rss_kib: int | None  # the producer process, when pipelined
@@ -168,93 +178,215 @@ def load(
     chunk: int = 50_000,
     as_of: date | None = None,
     progress: Callable[[int], None] | None = None,
-    pipeline: bool | None = None,
+    workers: int | None = None,
     using: str = "default",
     note: str = "",
 ) -> LoadResult:
     """Generate ``n`` citizens (with households, old CMND numbers and cards) and store them.
 
-    ``progress`` is called with the number of citizens stored so far after each chunk.
-    ``pipeline`` (PostgreSQL only) runs generation in a producer process; default: when
-    ``n ≥ 100,000``. Raises :class:`SeedError` (nothing stored) for bad options, a non-empty
-    registry without ``append``, or a failure during the load.
+    ``workers`` (PostgreSQL only) is the number of database sessions that COPY in parallel:
+
+    * ``1``: the whole load is **one transaction** — on failure it is rolled back;
+    * ``≥ 2`` (default for ``n ≥ 100,000``: one per core, at most 4): each chunk is copied and
+      committed by one of the sessions (a chunk holds whole households, so every foreign key of a
+      chunk points into the chunk or to the batch row); on failure every row of the batch is
+      **deleted by batch** (:func:`discard_batch`) before the error is raised. Rows appear to
+      readers while the load runs; the batch's ``finished_at`` is set at the end.
+
+    Generation runs in a producer process whenever the load is large or parallel. ``progress`` is
+    called with the number of citizens stored so far. Raises :class:`SeedError` (nothing of the
+    load remains) for bad options, a non-empty registry without ``append``, an interrupted batch
+    left by a crash, or any failure during the load.
     """
     started = time.perf_counter()
     as_of = as_of or default_as_of()
     places = validate_options(n, seed, province, as_of)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise SeedError("workers", f"--workers must be a whole number ≥ 1, got {workers!r}")
     _check_columns()
     _ensure_adminunits(using)
     conn = connections[using]
     vendor = conn.vendor
-    use_pipeline = vendor == "postgresql" and (pipeline if pipeline is not None else n >= PIPELINE_THRESHOLD)
+    if vendor not in ("postgresql", "sqlite"):
+        raise SeedError("", f"the synthetic loader supports PostgreSQL and SQLite, not {vendor}")
+    workers = 1 if vendor != "postgresql" else (workers or default_workers(n, vendor))
+    use_producer = vendor == "postgresql" and (workers > 1 or n >= PIPELINE_THRESHOLD)
     counts = [0, 0, 0, 0]  # households, citizens, old ids, cards
     producer_rss: list[int | None] = [None]
-    with transaction.atomic(using=using):
-        if vendor == "postgresql":
-            _pg_prepare(conn)
-        stored = Citizen.objects.using(using).count()
-        if stored and not append:
-            raise SeedError(
-                "append",
-                f"the registry already holds {stored:,} citizens; pass --append to add a synthetic population "
-                "alongside them (numbers already stored are reserved, so nothing collides)",
-            )
-        existing = _existing_numbers(using, province) if stored or append else None
-        now = timezone.now()
-        purpose = get_purpose("system.import")
-        batch = ImportBatch.objects.using(using).create(
-            kind=KIND,
-            started_at=now,
-            seed=seed,
-            actor_label=ACTOR_LABEL,
-            legal_basis=purpose.legal_basis,
-            note=note or f"synthetic population (test data, not real people): province {province}, seed {seed}, "
-            f"as of {as_of.isoformat()}",
-        )
-        if vendor == "postgresql":
-            bases, seqs = _pg_reserve(conn, n)
-            created_text = now.isoformat()
-        else:
-            bases, seqs = _next_ids(using), []
-            created_text = str(conn.ops.adapt_datetimefield_value(now))
-        job: dict[str, Any] = {
-            "n": n, "seed": seed, "province": province, "chunk": chunk, "as_of": as_of, "places": places,
-            "existing": existing, "bases": bases, "batch_id": batch.pk, "created_at": created_text,
-        }  # fmt: skip
-        payloads = _produced(job, producer_rss) if use_pipeline else _inline(job)
-        for payload in payloads:
-            if vendor == "postgresql":
-                _pg_copy(conn, payload)
-            else:
-                _executemany(conn, payload)
+    if vendor == "postgresql":
+        _pg_exclusive_loader(conn)
+    try:
+
+        def payloads(plan: _Plan) -> Iterator[Payload]:
+            job = plan.job(n, seed, province, chunk, as_of, places)
+            return _produced(job, producer_rss) if use_producer else _inline(job)
+
+        def counted(payload: Payload) -> None:
             counts[0] += payload.household_rows
             counts[1] += payload.citizen_rows
             counts[2] += payload.old_id_rows
             counts[3] += payload.card_rows
             if progress is not None:
                 progress(counts[1])
+
+        if workers == 1:
+            with transaction.atomic(using=using):
+                plan = _begin(conn, using, n, seed, province, as_of, append, note)
+                for payload in payloads(plan):
+                    if vendor == "postgresql":
+                        _pg_copy(conn.connection, payload)
+                    else:
+                        _executemany(conn, payload)
+                    counted(payload)
+                _finish(conn, using, plan, counts)
+        else:
+            with transaction.atomic(using=using):
+                plan = _begin(conn, using, n, seed, province, as_of, append, note)
+            try:
+                _parallel_copy(conn, workers, payloads(plan), counted)
+                with transaction.atomic(using=using):
+                    _finish(conn, using, plan, counts)
+            except BaseException:
+                log.warning("synthpop.load_failed batch=%s: discarding its rows", plan.batch_id)
+                discard_batch(plan.batch_id, using=using)
+                raise
+    finally:
         if vendor == "postgresql":
-            _pg_release(conn, seqs, counts)
-        batch.rows = counts[1]
-        batch.finished_at = timezone.now()
-        batch.note += f"; {counts[1]:,} citizens in {counts[0]:,} households, {counts[2]:,} old CMND numbers, "
-        batch.note += f"{counts[3]:,} identity cards"
-        batch.save(update_fields=["rows", "finished_at", "note"])
-        audit.record(
-            AccessContext(actor=Actor.system(ACTOR_LABEL), purpose="system.import"),
-            AUDIT_ACTION,
-            detail={
-                "batch_id": batch.pk, "kind": KIND, "seed": seed, "province": province,
-                "citizens": counts[1], "households": counts[0], "old_id_numbers": counts[2], "cards": counts[3],
-            },
-        )  # fmt: skip
+            _pg_exclusive_loader(conn, release=True)
     seconds = time.perf_counter() - started
-    log.info("synthpop.loaded batch=%s citizens=%s rows=%s seconds=%.1f", batch.pk, counts[1], sum(counts), seconds)
-    return LoadResult(
-        batch_id=batch.pk, seed=seed, province=province, as_of=as_of, citizens=counts[1], households=counts[0],
-        old_ids=counts[2], cards=counts[3], seconds=seconds, backend=vendor, pipelined=use_pipeline,
-        peak_rss_kib=peak_rss_kib(), producer_peak_rss_kib=producer_rss[0],
+    log.info(
+        "synthpop.loaded batch=%s citizens=%s rows=%s workers=%s seconds=%.1f",
+        plan.batch_id, counts[1], sum(counts), workers, seconds,
     )  # fmt: skip
+    return LoadResult(
+        batch_id=plan.batch_id, seed=seed, province=province, as_of=as_of, citizens=counts[1],
+        households=counts[0], old_ids=counts[2], cards=counts[3], seconds=seconds, backend=vendor,
+        workers=workers, pipelined=use_producer, peak_rss_kib=peak_rss_kib(),
+        producer_peak_rss_kib=producer_rss[0],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Plan:
+    batch_id: int
+    bases: IdBases
+    seqs: list[tuple[str, int, int]]
+    existing: Existing | None
+    created_text: str
+
+    def job(
+        self, n: int, seed: int, province: str, chunk: int, as_of: date, places: Places
+    ) -> dict[str, Any]:
+        return {
+            "n": n, "seed": seed, "province": province, "chunk": chunk, "as_of": as_of, "places": places,
+            "existing": self.existing, "bases": self.bases, "batch_id": self.batch_id,
+            "created_at": self.created_text,
+        }  # fmt: skip
+
+
+def _begin(
+    conn: Any, using: str, n: int, seed: int, province: str, as_of: date, append: bool, note: str
+) -> _Plan:
+    """Inside a transaction: lock, check the registry, reserve numbers and ids, create the batch."""
+    postgres = conn.vendor == "postgresql"
+    if postgres:
+        _pg_lock(conn)
+    unfinished = list(
+        ImportBatch.objects.using(using)
+        .filter(kind=KIND, finished_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if unfinished:
+        raise SeedError(
+            "discard_unfinished",
+            f"synthetic batch(es) {', '.join(map(str, unfinished))} were interrupted (a load crashed) and "
+            "still hold rows; run `dancu seed --discard-unfinished` to remove them first",
+        )
+    stored = Citizen.objects.using(using).count()
+    if stored and not append:
+        raise SeedError(
+            "append",
+            f"the registry already holds {stored:,} citizens; pass --append to add a synthetic population "
+            "alongside them (numbers already stored are reserved, so nothing collides)",
+        )
+    existing = _existing_numbers(using, province) if stored or append else None
+    now = timezone.now()
+    batch = ImportBatch.objects.using(using).create(
+        kind=KIND,
+        started_at=now,
+        seed=seed,
+        actor_label=ACTOR_LABEL,
+        legal_basis=get_purpose("system.import").legal_basis,
+        note=note
+        or f"synthetic population (test data, not real people): province {province}, seed {seed}, "
+        f"as of {as_of.isoformat()}",
+    )
+    if postgres:
+        bases, seqs = _pg_reserve(conn, n)
+        return _Plan(batch.pk, bases, seqs, existing, now.isoformat())
+    return _Plan(batch.pk, _next_ids(using), [], existing, str(conn.ops.adapt_datetimefield_value(now)))
+
+
+def _finish(conn: Any, using: str, plan: _Plan, counts: list[int]) -> None:
+    """Inside a transaction: give back unused ids, close the batch, record the one audit event."""
+    if conn.vendor == "postgresql":
+        _pg_lock(conn)
+        _pg_release(conn, plan.seqs, counts)
+    batch = ImportBatch.objects.using(using).get(pk=plan.batch_id)
+    batch.rows = counts[1]
+    batch.finished_at = timezone.now()
+    batch.note += (
+        f"; {counts[1]:,} citizens in {counts[0]:,} households, {counts[2]:,} old CMND numbers, "
+        f"{counts[3]:,} identity cards"
+    )
+    batch.save(update_fields=["rows", "finished_at", "note"])
+    audit.record(
+        AccessContext(actor=Actor.system(ACTOR_LABEL), purpose="system.import"),
+        AUDIT_ACTION,
+        detail={
+            "batch_id": batch.pk, "kind": KIND, "seed": batch.seed, "citizens": counts[1],
+            "households": counts[0], "old_id_numbers": counts[2], "cards": counts[3],
+        },
+    )  # fmt: skip
+
+
+def discard_batch(batch_id: int, *, using: str = "default") -> int:
+    """Delete every row a synthetic batch stored (cards, old numbers, citizens, households, the
+    batch itself) in one transaction; returns the number of citizens deleted."""
+    conn = connections[using]
+    q = conn.ops.quote_name  # identifiers below come from model metadata, values are parameters
+    citizen, household = q(Citizen._meta.db_table), q(Household._meta.db_table)
+    members = f"SELECT id FROM {citizen} WHERE created_batch_id = %s"  # noqa: S608
+    with transaction.atomic(using=using), conn.cursor() as cur:
+        if not ImportBatch.objects.using(using).filter(pk=batch_id, kind=KIND).exists():
+            raise SeedError("discard_unfinished", f"no synthetic batch {batch_id}")
+        for model in (IdentityCard, OldIdNumber):
+            table = q(model._meta.db_table)
+            cur.execute(f"DELETE FROM {table} WHERE citizen_id IN ({members})", [batch_id])  # noqa: S608
+        cur.execute(f"DELETE FROM {citizen} WHERE created_batch_id = %s", [batch_id])  # noqa: S608
+        deleted = cur.rowcount
+        cur.execute(f"DELETE FROM {household} WHERE created_batch_id = %s", [batch_id])  # noqa: S608
+        ImportBatch.objects.using(using).filter(pk=batch_id).delete()
+    return int(deleted)
+
+
+def discard_unfinished(*, using: str = "default") -> list[int]:
+    """Remove the rows of synthetic batches that never finished (a parallel load that crashed)."""
+    conn = connections[using]
+    if conn.vendor == "postgresql":
+        _pg_exclusive_loader(conn)
+    try:
+        ids = list(
+            ImportBatch.objects.using(using)
+            .filter(kind=KIND, finished_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        for batch_id in ids:
+            discard_batch(batch_id, using=using)
+        return ids
+    finally:
+        if conn.vendor == "postgresql":
+            _pg_exclusive_loader(conn, release=True)
 
 
 def _ensure_adminunits(using: str) -> None:
@@ -290,7 +422,9 @@ def _produced(job: dict[str, Any], rss: list[int | None]) -> Iterator[Payload]:
                 msg = q.get(timeout=5)
             except queue_module.Empty:
                 if not proc.is_alive():
-                    raise SeedError("", f"the generator process stopped unexpectedly (exit code {proc.exitcode})")
+                    raise SeedError(
+                        "", f"the generator process stopped unexpectedly (exit code {proc.exitcode})"
+                    ) from None
                 continue
             if msg[0] == "chunk":
                 yield msg[1]
@@ -307,15 +441,28 @@ def _produced(job: dict[str, Any], rss: list[int | None]) -> Iterator[Payload]:
 
 
 # --------------------------------------------------------------------------- PostgreSQL
-def _pg_prepare(conn: Any) -> None:
+_ADVISORY_KEY = 0x64616E6375  # "dancu": one synthetic loader at a time per database
+
+
+def _pg_exclusive_loader(conn: Any, *, release: bool = False) -> None:
+    """A session-level advisory lock: one loader at a time, so an unfinished batch seen by a
+    loader holding it was left by a crash, not by a load still running."""
+    with conn.cursor() as cur:
+        if release:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_KEY])
+            return
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
+        if not cur.fetchone()[0]:
+            raise SeedError("", "another synthetic-population load is running on this database; wait for it")
+
+
+def _pg_lock(conn: Any) -> None:
     """Lock the registry tables against other writers for this transaction (readers go on)."""
     tables = [m._meta.db_table for m, _ in _TABLES] + [IdNumberChange._meta.db_table]
     with conn.cursor() as cur:
-        cur.execute(f"LOCK TABLE {', '.join(conn.ops.quote_name(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE")
-        # Check foreign keys at the end of each COPY (a chunk holds whole households, and its
-        # households and citizens are copied before its cards) instead of queueing millions of
-        # deferred checks for the commit.
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute(
+            f"LOCK TABLE {', '.join(conn.ops.quote_name(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE"
+        )
 
 
 def _pg_reserve(conn: Any, n: int) -> tuple[IdBases, list[tuple[str, int, int]]]:
@@ -328,10 +475,8 @@ def _pg_reserve(conn: Any, n: int) -> tuple[IdBases, list[tuple[str, int, int]]]
             table = model._meta.db_table
             cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             seq = cur.fetchone()[0]
-            cur.execute(
-                f"SELECT GREATEST(nextval(%s), (SELECT COALESCE(MAX(id), 0) + 1 FROM {conn.ops.quote_name(table)}))",
-                [seq],
-            )
+            top = f"SELECT COALESCE(MAX(id), 0) + 1 FROM {conn.ops.quote_name(table)}"  # noqa: S608
+            cur.execute(f"SELECT GREATEST(nextval(%s), ({top}))", [seq])
             base = int(cur.fetchone()[0])
             cur.execute("SELECT setval(%s, %s)", [seq, base + n - 1])
             bases.append(base)
@@ -343,7 +488,7 @@ def _pg_release(conn: Any, seqs: list[tuple[str, int, int]], counts: list[int]) 
     """Give back the unused end of each reserved block (if no one moved the sequence since)."""
     with conn.cursor() as cur:
         for (seq, base, reserved_end), used in zip(seqs, counts, strict=True):
-            cur.execute(f"SELECT last_value FROM {seq}")
+            cur.execute("SELECT pg_sequence_last_value(%s::regclass)", [seq])
             if int(cur.fetchone()[0]) != reserved_end:
                 continue
             if used:
@@ -352,26 +497,105 @@ def _pg_release(conn: Any, seqs: list[tuple[str, int, int]], counts: list[int]) 
                 cur.execute("SELECT setval(%s, %s, false)", [seq, base])
 
 
-def _pg_copy(conn: Any, payload: Payload) -> None:
-    raw = conn.connection  # the psycopg 3 connection, inside Django's transaction
+def _pg_copy(raw: Any, payload: Payload) -> None:
+    """COPY one chunk's four tables on a psycopg 3 connection, inside its current transaction.
+
+    Foreign keys are checked at the end of each COPY (``SET CONSTRAINTS ALL IMMEDIATE``): a chunk
+    holds whole households, and its households and citizens are copied before its cards, so
+    every reference is already there — and the server does not queue millions of deferred checks
+    for the commit."""
     with raw.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for (model, columns), data in zip(
             _TABLES, (payload.households, payload.citizens, payload.old_ids, payload.cards), strict=True
         ):
             if not data:
                 continue
-            sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-            with cur.copy(sql) as copy:
+            with cur.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
                 copy.write(data)
 
 
-# --------------------------------------------------------------------------- SQLite and others
+def _parallel_copy(
+    conn: Any, workers: int, payloads: Iterator[Payload], counted: Callable[[Payload], None]
+) -> None:
+    """COPY chunks on ``workers`` extra sessions, each chunk in its own committed transaction."""
+    params = conn.get_connection_params()
+    todo: queue_module.Queue[Payload | None] = queue_module.Queue(maxsize=workers)
+    done: queue_module.Queue[Payload] = queue_module.Queue()
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            raw = conn.get_new_connection(params)
+            try:
+                while not stop.is_set():
+                    payload = todo.get()
+                    if payload is None:
+                        return
+                    with raw.transaction():
+                        _pg_copy(raw, payload)
+                    done.put(payload)
+            finally:
+                raw.close()
+        except BaseException as exc:
+            failures.append(exc)
+            stop.set()
+
+    threads = [
+        threading.Thread(target=work, name=f"dancu-seed-copy-{i}", daemon=True) for i in range(workers)
+    ]
+    for t in threads:
+        t.start()
+
+    def drain() -> None:
+        while not done.empty():
+            counted(done.get())
+        if failures:
+            raise failures[0]
+
+    try:
+        for payload in payloads:
+            while True:
+                drain()
+                try:
+                    todo.put(payload, timeout=1)
+                    break
+                except queue_module.Full:
+                    continue
+        for _ in threads:
+            while True:
+                drain()
+                try:
+                    todo.put(None, timeout=1)
+                    break
+                except queue_module.Full:
+                    continue
+        for t in threads:
+            while t.is_alive():
+                t.join(timeout=1)
+                drain()
+        drain()
+    finally:
+        stop.set()
+        for _ in threads:  # wake any worker still waiting for work
+            try:
+                todo.put_nowait(None)
+            except queue_module.Full:
+                break
+        for t in threads:
+            t.join(timeout=60)
+
+
+# --------------------------------------------------------------------------- SQLite
 def _next_ids(using: str) -> IdBases:
-    bases = [(m.objects.using(using).aggregate(m=Max("id"))["m"] or 0) + 1 for m, _ in _TABLES]
+    bases = [(m._default_manager.using(using).aggregate(m=Max("id"))["m"] or 0) + 1 for m, _ in _TABLES]
     return IdBases(household=bases[0], citizen=bases[1], old_id=bases[2], card=bases[3])
 
 
 def _executemany(conn: Any, payload: Payload) -> None:
+    """SQLite: the same rows as the COPY text, inserted with ``executemany``."""
+    q = conn.ops.quote_name
     with conn.cursor() as cur:
         for (model, columns), data in zip(
             _TABLES, (payload.households, payload.citizens, payload.old_ids, payload.cards), strict=True
@@ -386,12 +610,10 @@ def _executemany(conn: Any, payload: Payload) -> None:
                     if values[i] is not None:
                         values[i] = int(values[i])
                 rows.append(values)
+            names = ", ".join(q(c) for c in columns)
             placeholders = ", ".join(["%s"] * len(columns))
-            cur.executemany(
-                f"INSERT INTO {conn.ops.quote_name(model._meta.db_table)} "
-                f"({', '.join(conn.ops.quote_name(c) for c in columns)}) VALUES ({placeholders})",
-                rows,
-            )
+            table = q(model._meta.db_table)
+            cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
 # --------------------------------------------------------------------------- appending
@@ -406,7 +628,9 @@ def _existing_numbers(using: str, province: str) -> Existing:
     ids = np.concatenate(
         [
             digits(Citizen.objects.using(using).values_list("id_number", flat=True).iterator(100_000), 12),
-            digits(IdNumberChange.objects.using(using).values_list("old_number", flat=True).iterator(100_000), 12),
+            digits(
+                IdNumberChange.objects.using(using).values_list("old_number", flat=True).iterator(100_000), 12
+            ),
         ]
     )
     cmnd = digits(OldIdNumber.objects.using(using).values_list("number", flat=True).iterator(100_000), 9)
@@ -416,5 +640,6 @@ def _existing_numbers(using: str, province: str) -> Existing:
         .filter(household_number__startswith=prefix, household_number__regex=rf"^{prefix}[0-9]{{9}}$")
         .aggregate(m=Max("household_number"))["m"]
     )
-    return Existing(id_numbers=ids, cmnd_numbers=cmnd, next_household_serial=int(last[len(prefix) :]) + 1 if last else 1)
-
+    return Existing(
+        id_numbers=ids, cmnd_numbers=cmnd, next_household_serial=int(last[len(prefix) :]) + 1 if last else 1
+    )

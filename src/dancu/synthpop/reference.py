@@ -38,14 +38,14 @@ ETHNICITY_NATIONAL: tuple[tuple[str, float], ...] = (
     ("Sán Chay", 0.2), ("Chăm", 0.2),
 )  # fmt: skip
 
-# Religion, percent ("" = none). National, 2019 census: 13.7 % follow a religion — Catholicism
-# 6.1 %, Buddhism 4.8 %, Protestantism 1.0 %, Hòa Hảo 1.0 %, Cao Đài 0.6 %. Hà Nội: approximate
-# (few Hòa Hảo or Cao Đài followers in the north).
+# Religion, percent ("Không" = none, as printed on cards). National, 2019 census: 13.7 % follow a
+# religion — Catholicism 6.1 %, Buddhism 4.8 %, Protestantism 1.0 %, Hòa Hảo 1.0 %, Cao Đài 0.6 %.
+# Hà Nội: approximate (few Hòa Hảo or Cao Đài followers in the north).
 RELIGION_HANOI: tuple[tuple[str, float], ...] = (
-    ("", 91.0), ("Phật giáo", 5.0), ("Công giáo", 3.5), ("Tin lành", 0.5),
+    ("Không", 91.0), ("Phật giáo", 5.0), ("Công giáo", 3.5), ("Tin lành", 0.5),
 )  # fmt: skip
 RELIGION_NATIONAL: tuple[tuple[str, float], ...] = (
-    ("", 86.3), ("Công giáo", 6.1), ("Phật giáo", 4.8), ("Tin lành", 1.0), ("Phật giáo Hòa Hảo", 1.0),
+    ("Không", 86.3), ("Công giáo", 6.1), ("Phật giáo", 4.8), ("Tin lành", 1.0), ("Phật giáo Hòa Hảo", 1.0),
     ("Cao Đài", 0.6), ("Hồi giáo", 0.2),
 )  # fmt: skip
 

@@ -12,6 +12,7 @@ value comes from fixed tables (names, streets) or the administrative-unit data, 
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,17 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from dancu.synthpop.generator import NO_DATE, Chunk, Existing, Places, SynthpopError, generate
-from dancu.synthpop.generator import I64
+from dancu.synthpop.generator import I64, NO_DATE, Chunk, Existing, Places, SynthpopError, generate
 
 HOUSEHOLD_COLUMNS = (
-    "id", "household_number", "address_text", "legacy_ward_code", "ward_code", "created_batch_id", "created_at",
+    "id", "household_number", "address_text", "legacy_ward_code", "ward_code", "created_batch_id",
+    "created_at",
 )  # fmt: skip
 CITIZEN_COLUMNS = (
-    "id", "id_number", "full_name", "family_name", "middle_name", "given_name", "name_folded", "date_of_birth",
-    "dob_precision", "sex", "ethnicity", "religion", "birth_registration_code", "origin_text",
-    "origin_legacy_ward_code", "permanent_address_text", "permanent_legacy_ward_code", "permanent_ward_code",
-    "household_id", "relationship_to_head", "father_id", "mother_id", "spouse_id", "life_status", "date_of_death",
+    "id", "id_number", "full_name", "family_name", "middle_name", "given_name", "name_folded",
+    "date_of_birth", "dob_precision", "sex", "ethnicity", "religion", "birth_registration_code",
+    "origin_text", "origin_legacy_ward_code", "permanent_address_text", "permanent_legacy_ward_code",
+    "permanent_ward_code", "household_id", "relationship_to_head", "father_id", "mother_id", "spouse_id",
+    "life_status", "date_of_death",
     # constant columns last (rendered as one suffix)
     "permanent_province_code", "nationality", "temporary_address_text", "temporary_ward_code", "version",
     "created_batch_id", "created_at", "updated_at",
@@ -38,6 +40,7 @@ CITIZEN_COLUMNS = (
 OLD_ID_COLUMNS = ("id", "citizen_id", "number", "issued_on", "issue_place")
 CARD_COLUMNS = ("id", "citizen_id", "kind", "card_number", "issued_on", "expires_on", "status")
 NULL = "\\N"
+PIPELINE_THRESHOLD = 100_000  # below this many citizens, generate in-process (no producer start-up)
 _UNSAFE = frozenset("\t\n\r\\")
 
 
@@ -70,7 +73,9 @@ def check_copy_safe(values: Iterable[str], what: str) -> None:
     """Refuse text that would need COPY escaping (tab, newline, carriage return, backslash)."""
     for v in values:
         if _UNSAFE.intersection(v):
-            raise SynthpopError("province", f"{what} {v!r} contains a character COPY text cannot carry unescaped")
+            raise SynthpopError(
+                "province", f"{what} {v!r} contains a character COPY text cannot carry unescaped"
+            )
 
 
 @cache
@@ -105,7 +110,9 @@ def render(chunk: Chunk, bases: IdBases, batch_id: int, created_at: str) -> Payl
     h_ids = (h.index + bases.household).tolist()
     households = "".join(
         f"{i}\t{num}\t{addr}\t{lw}\t{w}\t{batch}\t{created_at}\n"
-        for i, num, addr, lw, w in zip(h_ids, h.number, h.address, h.legacy_ward_code, h.ward_code, strict=True)
+        for i, num, addr, lw, w in zip(
+            h_ids, h.number, h.address, h.legacy_ward_code, h.ward_code, strict=True
+        )
     )
 
     suffix = f"\t{c.permanent_province_code}\tVN\t\t\t1\t{batch}\t{created_at}\t{created_at}\n"
@@ -115,14 +122,15 @@ def render(chunk: Chunk, bases: IdBases, batch_id: int, created_at: str) -> Payl
         f"{i}\t{idn}\t{full}\t{fam}\t{mid}\t{giv}\t{fold}\t{dob}\t{prec}\t{sex}\t{eth}\t{rel}\t{brc}\t{ot}\t{ow}"
         f"\t{addr}\t{lw}\t{w}\t{hid}\t{role}\t{fa}\t{mo}\t{sp}\t{life}\t{dod}{suffix}"
         for (
-            i, idn, full, fam, mid, giv, fold, dob, prec, sex, eth, rel, brc, ot, ow, addr, lw, w, hid, role, fa, mo,
-            sp, life, dod,
+            i, idn, full, fam, mid, giv, fold, dob, prec, sex, eth, rel, brc, ot, ow, addr, lw, w, hid, role,
+            fa, mo, sp, life, dod,
         ) in zip(
             c_ids, c.id_number, c.full_name, c.family_name, c.middle_name, c.given_name, c.name_folded,
-            date_texts(c.date_of_birth), c.dob_precision, c.sex, c.ethnicity, c.religion, c.birth_registration_code,
-            c.origin_text, c.origin_legacy_ward_code, c.permanent_address_text, c.permanent_legacy_ward_code,
-            c.permanent_ward_code, hh_ids, c.relationship, _ids(c.father, bases.citizen),
-            _ids(c.mother, bases.citizen), _ids(c.spouse, bases.citizen), c.life_status,
+            date_texts(c.date_of_birth), c.dob_precision, c.sex, c.ethnicity, c.religion,
+            c.birth_registration_code, c.origin_text, c.origin_legacy_ward_code, c.permanent_address_text,
+            c.permanent_legacy_ward_code, c.permanent_ward_code, hh_ids, c.relationship,
+            _ids(c.father, bases.citizen), _ids(c.mother, bases.citizen), _ids(c.spouse, bases.citizen),
+            c.life_status,
             date_texts(c.date_of_death), strict=True,
         )
     )  # fmt: skip
@@ -161,6 +169,13 @@ def render(chunk: Chunk, bases: IdBases, batch_id: int, created_at: str) -> Payl
         o.citizen.size,
         k.citizen.size,
     )
+
+
+def default_workers(n: int, vendor: str) -> int:
+    """Parallel COPY sessions: one per CPU core (at most 4) for large PostgreSQL loads, else 1."""
+    if vendor != "postgresql" or n < PIPELINE_THRESHOLD:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def peak_rss_kib() -> int | None:
@@ -207,6 +222,7 @@ __all__ = [
     "Places",
     "check_copy_safe",
     "date_texts",
+    "default_workers",
     "peak_rss_kib",
     "produce",
     "render",

@@ -133,7 +133,7 @@ def _out(unit: AdminUnit) -> UnitOut:
 
 @router.get(
     "/provinces",
-    response=list[UnitOut],
+    response={200: list[UnitOut], 422: ProblemOut},
     summary="Provinces (current, or legacy before 01/07/2025)",
     description="The 34 current provinces (Resolution 202/2025/QH15), or with `legacy=true` the 63 before.",
 )
@@ -146,7 +146,7 @@ def list_provinces(
 
 @router.get(
     "/provinces/{code}/wards",
-    response={200: list[UnitOut], 404: ProblemOut},
+    response={200: list[UnitOut], 404: ProblemOut, 422: ProblemOut},
     summary="Commune-level units of a province",
     description=(
         "Current units of a current province (Hà Nội `01`: 126, Resolution 1656/NQ-UBTVQH15), or with "

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from ninja.security import django_auth
 
 from dancu.blocks.audit.services import events_for_citizen
-from dancu.blocks.registry.api import PurposeQuery, context_from_request
+from dancu.blocks.registry.api import LOOKUP_ERRORS, PurposeQuery, context_from_request
 from dancu.blocks.registry.services import get_by_id_number
 
 router = Router(tags=["Nhật ký truy cập / Audit"], auth=django_auth)
@@ -28,7 +28,9 @@ class AccessRecordOut(Schema):
 
 
 @router.get(
-    "/citizens/{id_number}/events", response=list[AccessRecordOut], summary="Who accessed this citizen's data"
+    "/citizens/{id_number}/events",
+    response={200: list[AccessRecordOut], **LOOKUP_ERRORS},
+    summary="Who accessed this citizen's data",
 )
 def citizen_events(request: HttpRequest, id_number: str, q: Query[PurposeQuery]) -> list[AccessRecordOut]:
     ctx = context_from_request(request, q.purpose, q.case_reference)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dancu.validation import check_text
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -38,3 +40,6 @@ class AccessContext:
     actor: Actor
     purpose: str
     case_reference: str = ""
+
+    def __post_init__(self) -> None:
+        check_text("case_reference", self.case_reference, max_length=100)

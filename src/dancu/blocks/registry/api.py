@@ -6,14 +6,18 @@ organisation and role decide whether it may use it, and each call is recorded in
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
+from dancu.blocks.adminunits.api import ProblemOut
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.purposes import PURPOSES
 from dancu.blocks.organisations.services import actor_for
@@ -23,6 +27,31 @@ from dancu.errors import DomainValidationError
 router = Router(tags=["Dân cư / Population registry"], auth=django_auth)
 
 ID_EXAMPLE = "001085012345"
+
+# The documented errors, all in the shared shape {"detail": [{"field", "rule", "message"}]}:
+# 401 not logged in; 403 organisation, role, purpose or jurisdiction does not allow it (or no CSRF
+# token on a POST); 404 no such record; 422 input breaks the schema or a domain rule; 400 a request
+# body that is not JSON.
+READ_ERRORS: dict[int, type[Schema]] = {401: ProblemOut, 403: ProblemOut, 422: ProblemOut}
+LOOKUP_ERRORS: dict[int, type[Schema]] = {**READ_ERRORS, 404: ProblemOut}
+WRITE_ERRORS: dict[int, type[Schema]] = {400: ProblemOut, **READ_ERRORS}
+CHANGE_ERRORS: dict[int, type[Schema]] = {**WRITE_ERRORS, 404: ProblemOut}
+
+# Control characters other than tab and line breaks: PostgreSQL cannot store NUL (it was a 500 there
+# and stored as-is on SQLite), and no stored or audited text should hide the others.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL_RE = re.compile(f"[{_CONTROL}]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL_RE.search(value):
+        raise PydanticCustomError("characters", "must not contain control characters")
+    return value
+
+
+Text = Annotated[
+    str, AfterValidator(_no_control_characters), Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*$"})
+]
 
 
 def context_from_request(request: HttpRequest, purpose: str, case_reference: str = "") -> AccessContext:
@@ -41,7 +70,7 @@ def context_from_request(request: HttpRequest, purpose: str, case_reference: str
 
 class PurposeQuery(Schema):
     purpose: str = Field(..., description="Purpose code, e.g. registry.lookup", examples=["registry.lookup"])
-    case_reference: str = Field(
+    case_reference: Text = Field(
         "", max_length=100, description="Case or dossier reference", examples=["HS-2026-0042"]
     )
 
@@ -121,8 +150,8 @@ class PurposeOut(Schema):
 
 
 class ChangeIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=500, examples=["Đính chính theo trích lục khai sinh"])
-    legal_basis: str = Field(..., min_length=1, max_length=255, examples=["Luật Căn cước 2023 Điều 10"])
+    reason: Text = Field(..., min_length=1, max_length=500, examples=["Đính chính theo trích lục khai sinh"])
+    legal_basis: Text = Field(..., min_length=1, max_length=255, examples=["Luật Căn cước 2023 Điều 10"])
 
 
 class NewCitizenIn(ChangeIn):
@@ -132,12 +161,12 @@ class NewCitizenIn(ChangeIn):
     sex: str = Field(..., description="M (Nam) or F (Nữ)", examples=["M"])
     dob_precision: str = Field("day", description="day, month or year")
     nationality: str = "VN"
-    ethnicity: str = "Kinh"
-    religion: str = ""
-    origin_text: str = ""
+    ethnicity: Text = "Kinh"
+    religion: Text = ""
+    origin_text: Text = ""
     permanent_address_text: str = Field("", examples=["Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội"])
     temporary_address_text: str = ""
-    household_number: str = ""
+    household_number: Text = ""
     relationship_to_head: str = ""
     old_id_numbers: list[str] = Field(default_factory=list, examples=[["012345678"]])
     family_name: str | None = Field(None, description="Only for compound surnames")
@@ -149,7 +178,7 @@ class CorrectionIn(ChangeIn):
 
 class MoveIn(ChangeIn):
     permanent_address_text: str
-    household_number: str = ""
+    household_number: Text = ""
     relationship_to_head: str = ""
 
 
@@ -166,7 +195,11 @@ def list_purposes(request: HttpRequest) -> list[PurposeOut]:
     return [PurposeOut(**asdict(p)) for p in PURPOSES.values()]
 
 
-@router.get("/citizens", response=list[CitizenSummaryOut], summary="Search by name and date of birth")
+@router.get(
+    "/citizens",
+    response={200: list[CitizenSummaryOut], **READ_ERRORS},
+    summary="Search by name and date of birth",
+)
 def search_citizens(
     request: HttpRequest,
     q: Query[PurposeQuery],
@@ -178,25 +211,37 @@ def search_citizens(
     return [CitizenSummaryOut(**asdict(s)) for s in services.search(ctx, name, date_of_birth, limit=limit)]
 
 
-@router.get("/citizens/by-old-id/{old_number}", response=CitizenOut, summary="Look up by old CMND number")
+@router.get(
+    "/citizens/by-old-id/{old_number}",
+    response={200: CitizenOut, **LOOKUP_ERRORS},
+    summary="Look up by old CMND number",
+)
 def by_old_id(request: HttpRequest, old_number: str, q: Query[PurposeQuery]) -> CitizenOut:
     ctx = context_from_request(request, q.purpose, q.case_reference)
     return _out(services.get_by_old_id_number(ctx, old_number))
 
 
-@router.get("/citizens/{id_number}", response=CitizenOut, summary="Look up by personal ID number")
+@router.get(
+    "/citizens/{id_number}",
+    response={200: CitizenOut, **LOOKUP_ERRORS},
+    summary="Look up by personal ID number",
+)
 def by_id(request: HttpRequest, id_number: str, q: Query[PurposeQuery]) -> CitizenOut:
     ctx = context_from_request(request, q.purpose, q.case_reference)
     return _out(services.get_by_id_number(ctx, id_number))
 
 
-@router.get("/citizens/{id_number}/history", response=list[RevisionOut], summary="Revision history")
+@router.get(
+    "/citizens/{id_number}/history",
+    response={200: list[RevisionOut], **LOOKUP_ERRORS},
+    summary="Revision history",
+)
 def citizen_history(request: HttpRequest, id_number: str, q: Query[PurposeQuery]) -> list[RevisionOut]:
     ctx = context_from_request(request, q.purpose, q.case_reference)
     return [RevisionOut(**asdict(r)) for r in services.history(ctx, id_number)]
 
 
-@router.post("/citizens", response={201: CitizenOut}, summary="Register a citizen")
+@router.post("/citizens", response={201: CitizenOut, **WRITE_ERRORS}, summary="Register a citizen")
 def register(request: HttpRequest, body: NewCitizenIn) -> Status[CitizenOut]:
     ctx = context_from_request(request, "registry.administration")
     data = body.dict()
@@ -206,10 +251,19 @@ def register(request: HttpRequest, body: NewCitizenIn) -> Status[CitizenOut]:
     return Status(201, _out(view))
 
 
-@router.post("/citizens/{id_number}/corrections", response=CitizenOut, summary="Correct personal details")
+@router.post(
+    "/citizens/{id_number}/corrections",
+    response={200: CitizenOut, **CHANGE_ERRORS},
+    summary="Correct personal details",
+)
 def correct(request: HttpRequest, id_number: str, body: CorrectionIn) -> CitizenOut:
     ctx = context_from_request(request, "registry.administration")
     changes = dict(body.changes)
+    for key, value in changes.items():
+        if isinstance(value, str) and _CONTROL_RE.search(value):
+            raise DomainValidationError.single(
+                f"changes.{key}", "characters", "must not contain control characters"
+            )
     if "date_of_birth" in changes and isinstance(changes["date_of_birth"], str):
         try:
             changes["date_of_birth"] = date.fromisoformat(changes["date_of_birth"])
@@ -221,7 +275,11 @@ def correct(request: HttpRequest, id_number: str, body: CorrectionIn) -> Citizen
     return _out(view)
 
 
-@router.post("/citizens/{id_number}/moves", response=CitizenOut, summary="Change permanent residence")
+@router.post(
+    "/citizens/{id_number}/moves",
+    response={200: CitizenOut, **CHANGE_ERRORS},
+    summary="Change permanent residence",
+)
 def move(request: HttpRequest, id_number: str, body: MoveIn) -> CitizenOut:
     ctx = context_from_request(request, "registry.administration")
     view = services.move_residence(
@@ -236,7 +294,11 @@ def move(request: HttpRequest, id_number: str, body: MoveIn) -> CitizenOut:
     return _out(view)
 
 
-@router.post("/citizens/{id_number}/death", response=CitizenOut, summary="Record a death")
+@router.post(
+    "/citizens/{id_number}/death",
+    response={200: CitizenOut, **CHANGE_ERRORS},
+    summary="Record a death",
+)
 def death(request: HttpRequest, id_number: str, body: DeathIn) -> CitizenOut:
     ctx = context_from_request(request, "registry.administration")
     view = services.record_death(

@@ -50,6 +50,7 @@ from dancu.blocks.registry.models import (
 )
 from dancu.blocks.registry.names import fold, normalise_name, split_name
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+from dancu.validation import text_problems
 
 WRITE_PURPOSES = frozenset({"registry.administration", "system.import"})
 READ_PURPOSES = frozenset(
@@ -448,11 +449,7 @@ _FREE_TEXT = ("ethnicity", "religion", "origin_text", "household_number")
 def _length_problems(field: str, value: object, model_field: str) -> list[FieldProblem]:
     model = Household if model_field == "household_number" else Citizen
     limit = getattr(model._meta.get_field(model_field), "max_length", None) or 0
-    if not isinstance(value, str):
-        return [FieldProblem(field, "type", "must be text")]
-    if len(value) > limit:
-        return [FieldProblem(field, "length", f"must be at most {limit} characters")]
-    return []
+    return text_problems(field, value, max_length=limit)
 
 
 def validate_new_citizen(data: NewCitizen) -> dict[str, Any]:
@@ -570,11 +567,9 @@ def _revision(
 
 
 def _require_reason(reason: str, legal_basis: str) -> None:
-    problems = []
-    if not reason or not reason.strip():
-        problems.append(FieldProblem("reason", "required", "say why the record changes"))
-    if not legal_basis or not legal_basis.strip():
-        problems.append(FieldProblem("legal_basis", "required", "name the legal basis of the change"))
+    """Every change says why and on what legal basis (stored in the revision)."""
+    problems = text_problems("reason", reason, max_length=500, required=True)
+    problems += text_problems("legal_basis", legal_basis, max_length=255, required=True)
     if problems:
         raise DomainValidationError(problems)
 

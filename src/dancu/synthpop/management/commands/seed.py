@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from dancu.synthpop.loader import SeedError, default_as_of, load, validate_options
@@ -30,8 +31,12 @@ class Command(BaseCommand):
     help = "Load a synthetic population (Vietnamese people in households) into the registry."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--citizens", type=int, required=True, help="number of citizens to generate (≥ 1)")
-        parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same people")
+        parser.add_argument(
+            "--citizens", type=int, required=True, help="number of citizens to generate (≥ 1)"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="random seed: the same seed gives the same people"
+        )
         parser.add_argument("--province", default="01", help='current province code (default "01", Hà Nội)')
         parser.add_argument(
             "--append",
@@ -53,7 +58,12 @@ class Command(BaseCommand):
         except SeedError as exc:
             raise CommandError(str(exc)) from None
         bar = tqdm(
-            total=n, unit=" citizens", unit_scale=True, file=sys.stderr, disable=options["no_progress"], smoothing=0.1
+            total=n,
+            unit=" citizens",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=options["no_progress"],
+            smoothing=0.1,
         )
         done = 0
 
@@ -74,11 +84,14 @@ class Command(BaseCommand):
             )
         except SeedError as exc:
             raise CommandError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CommandError(f"the load failed and nothing of it was kept: {exc}") from None
         finally:
             bar.close()
         self.stdout.write(
-            f"seeded {result.citizens:,} citizens, {result.households:,} households, {result.old_ids:,} old CMND "
-            f"numbers, {result.cards:,} cards = {result.rows:,} rows in {result.seconds:.1f} s "
+            f"seeded {result.citizens:,} citizens, {result.households:,} households, "
+            f"{result.old_ids:,} old CMND numbers, {result.cards:,} cards = {result.rows:,} rows "
+            f"in {result.seconds:.1f} s "
             f"({result.rows_per_second:,.0f} rows/s, {result.citizens / result.seconds:,.0f} citizens/s); "
             f"batch {result.batch_id}, seed {result.seed}, province {result.province}, "
             f"as of {result.as_of.isoformat()}"
