@@ -196,3 +196,38 @@ def test_record_page_is_never_cached(
 ) -> None:
     response = logged_in(city_police).get(RECORD.format("001085012345", "registry.lookup"))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_the_record_lists_the_household_members_with_links_and_each_is_audited(
+    logged_in: Callable[[Person], Client],
+    city_police: Person,
+    nguyen_van_an: CitizenView,
+    register: Callable[..., CitizenView],
+) -> None:
+    from datetime import date
+
+    son = register(
+        id_number="001212034567",
+        full_name="Nguyễn Minh Khôi",
+        date_of_birth=date(2012, 4, 5),
+        sex="M",
+        household_number="HN0001",
+        relationship_to_head="child",
+    )
+    html = (
+        logged_in(city_police).get(RECORD.format(nguyen_van_an.id_number, "registry.lookup")).content.decode()
+    )
+    assert 'data-testid="household-members"' in html
+    assert "Nguyễn Minh Khôi" in html
+    assert "/console/citizens/001212034567/?purpose=registry.lookup" in html
+    assert _events(city_police, "registry.household_member", son) == 1
+
+
+def test_a_purpose_that_may_not_see_households_shows_no_member_list(
+    logged_in: Callable[[Person], Client], city_police: Person, nguyen_van_an: CitizenView
+) -> None:
+    html = (
+        logged_in(city_police).get(RECORD.format(nguyen_van_an.id_number, "data.cleaning")).content.decode()
+    )
+    assert 'data-testid="household-members"' not in html
+    assert not AuditEvent.objects.filter(action="registry.household").exists()
