@@ -14,6 +14,6 @@ def hanoi_100k() -> Chunk:
 
 
 @pytest.fixture(scope="session")
-def hanoi_20k(hanoi_100k: Chunk) -> Chunk:
+def hanoi_20k() -> Chunk:
     """20,000 people of Hà Nội (seed 2026), generated on their own."""
     return population(20_000, seed=2026)

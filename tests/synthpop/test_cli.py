@@ -69,3 +69,20 @@ def test_a_bad_option_exits_non_zero_with_the_option_on_stderr(tmp_path: Path) -
     assert proc.returncode != 0
     assert "--citizens" in proc.stderr
     assert not (tmp_path / "cli.sqlite3").exists() or (tmp_path / "cli.sqlite3").stat().st_size == 0
+
+
+def test_an_interrupted_batch_blocks_seeding_until_discarded() -> None:
+    """A parallel load killed outright leaves an unfinished batch: the next seed names the fix."""
+    call_command("seed", "--citizens", "300", "--no-progress", stdout=StringIO())
+    ImportBatch.objects.update(finished_at=None)  # as if the load had been killed
+    with pytest.raises(CommandError, match="--discard-unfinished"):
+        call_command("seed", "--citizens", "300", "--append", "--no-progress", stdout=StringIO())
+    out = StringIO()
+    call_command("seed", "--discard-unfinished", "--citizens", "300", "--no-progress", stdout=out)
+    assert out.getvalue().startswith("discarded unfinished batch(es)")
+    assert Citizen.objects.count() == 300 and ImportBatch.objects.count() == 1
+
+
+def test_citizens_is_required() -> None:
+    with pytest.raises(CommandError, match="--citizens"):
+        call_command("seed", "--no-progress")

@@ -201,3 +201,12 @@ def test_an_interrupted_batch_must_be_discarded_before_seeding_again() -> None:
     assert Citizen.objects.count() == 0 and ImportBatch.objects.count() == 0
     load(1_000, seed=5)
     assert Citizen.objects.count() == 1_000
+
+
+@postgres_only
+def test_parallel_sessions_are_refused_inside_an_open_transaction() -> None:
+    """The parallel sessions commit chunk by chunk: they cannot join the caller's transaction."""
+    with pytest.raises(SeedError) as err:
+        load(1_000, seed=1, workers=2)
+    assert err.value.option == "workers"
+    assert _registry_is_empty()

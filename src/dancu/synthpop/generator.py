@@ -47,6 +47,7 @@ B = npt.NDArray[np.bool_]
 
 AS_OF = date(2026, 11, 26)  # default reference date: ages, card validity and deaths are as of this day
 BLOCK = 10_000  # people per internal generation block (the unit of determinism)
+DEFAULT_CHUNK = 100_000  # people per chunk handed to the loader (memory ∝ chunk; bigger sorts better)
 NO_DATE = np.iinfo(np.int64).min  # "no date" in day-number arrays (no expiry, alive)
 _EPOCH = date(1970, 1, 1)
 _ID_PREFIXES = 1_000_000  # PPP·1000 + G·100 + YY
@@ -856,7 +857,7 @@ def generate(
     *,
     seed: int = 0,
     province: str = "01",
-    chunk: int = 50_000,
+    chunk: int = DEFAULT_CHUNK,
     as_of: date = AS_OF,
     places: Places | None = None,
     existing: Existing | None = None,

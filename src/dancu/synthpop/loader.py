@@ -1,22 +1,27 @@
 """Stream a generated population into the registry tables, as one import batch.
 
 * PostgreSQL: ``COPY … FROM STDIN`` through psycopg 3, with explicit primary keys — a block of ids
-  is taken from each table's sequence first, so household/father/mother/spouse links are written
-  directly, and each sequence is set to the last id used at the end. For large loads a producer
-  process generates and renders chunk *k+1* while the server ingests chunk *k* (the two cores
-  work in parallel); a bounded queue keeps memory flat whatever the size.
-* SQLite (and any other backend): ``executemany`` of the same rows.
+  is taken from each table's sequence first (under a short table lock), so household, father,
+  mother and spouse links are written directly, and each sequence is set back to the last id used
+  at the end. A producer process generates and renders chunk *k+1* while the server ingests
+  chunk *k*; bounded queues keep memory flat whatever the size.
+* SQLite: ``executemany`` of the same rows, in one transaction.
 
-**All or nothing**: the whole load — the :class:`~dancu.blocks.registry.models.ImportBatch` row,
-every household, citizen, old number and card, and the audit event — runs in one database
-transaction; if anything fails, the transaction is rolled back and nothing of the load remains
-(only sequence values are skipped, as PostgreSQL sequences are not transactional).
+**Nothing of a failed load remains**, in one of two ways (``workers``):
+
+* ``workers=1`` (always on SQLite, and for PostgreSQL loads under 100,000 citizens): the whole
+  load — the :class:`~dancu.blocks.registry.models.ImportBatch` row, every household, citizen,
+  old number and card, and the audit event — is **one transaction**, rolled back on failure.
+* ``workers≥2`` (default for large PostgreSQL loads: one session per core): each chunk is
+  committed on its own by one of the parallel sessions; on failure every row of the batch is
+  **deleted by batch** (:func:`discard_batch`). A load killed outright (power cut, ``kill -9``)
+  leaves an unfinished batch (``finished_at`` empty): the next seed refuses to run until
+  ``dancu seed --discard-unfinished`` has removed it. Readers see the rows while the load runs.
 
 **No collisions**: loading into a registry that already holds citizens is refused unless
 ``append=True``; then every stored ID number, previous ID number, CMND number and household
-number is reserved first, so the new numbers cannot collide (no IntegrityError half-way). On
-PostgreSQL the registry tables are locked against other writers (readers are not blocked) for the
-duration of the load, so that ids and numbers stay reserved.
+number is reserved first, so the new numbers cannot collide (no IntegrityError half-way). One
+loader runs at a time per database (an advisory lock).
 
 Exactly one audit event (purpose ``system.import``) records the batch; it carries counts and the
 batch id, never personal data.
@@ -29,7 +34,7 @@ import multiprocessing
 import queue as queue_module
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,7 +57,15 @@ from dancu.blocks.registry.models import (
 )
 from dancu.synthpop import names as N
 from dancu.synthpop import reference as R
-from dancu.synthpop.generator import AS_OF, Existing, Places, SynthpopError, generate, load_places
+from dancu.synthpop.generator import (
+    AS_OF,
+    DEFAULT_CHUNK,
+    Existing,
+    Places,
+    SynthpopError,
+    generate,
+    load_places,
+)
 from dancu.synthpop.render import (
     CARD_COLUMNS,
     CITIZEN_COLUMNS,
@@ -175,7 +188,7 @@ def load(
     seed: int = 0,
     province: str = "01",
     append: bool = False,
-    chunk: int = 50_000,
+    chunk: int = DEFAULT_CHUNK,
     as_of: date | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
@@ -209,17 +222,24 @@ def load(
     vendor = conn.vendor
     if vendor not in ("postgresql", "sqlite"):
         raise SeedError("", f"the synthetic loader supports PostgreSQL and SQLite, not {vendor}")
-    workers = 1 if vendor != "postgresql" else (workers or default_workers(n, vendor))
+    if vendor == "postgresql" and conn.in_atomic_block and (workers or 1) > 1:
+        # Parallel sessions commit chunk by chunk and must see the batch row: not inside a
+        # caller's transaction. The default falls back to one transaction; an explicit request fails.
+        raise SeedError("workers", "--workers > 1 cannot run inside an open transaction; use 1")
+    in_caller_tx = conn.in_atomic_block
+    workers = 1 if vendor != "postgresql" or in_caller_tx else (workers or default_workers(n, vendor))
     use_producer = vendor == "postgresql" and (workers > 1 or n >= PIPELINE_THRESHOLD)
     counts = [0, 0, 0, 0]  # households, citizens, old ids, cards
     producer_rss: list[int | None] = [None]
     if vendor == "postgresql":
         _pg_exclusive_loader(conn)
+    streams: list[Generator[Payload, None, None]] = []
     try:
 
         def payloads(plan: _Plan) -> Iterator[Payload]:
             job = plan.job(n, seed, province, chunk, as_of, places)
-            return _produced(job, producer_rss) if use_producer else _inline(job)
+            streams.append(_produced(job, producer_rss) if use_producer else _inline(job))
+            return streams[-1]
 
         def counted(payload: Payload) -> None:
             counts[0] += payload.household_rows
@@ -251,6 +271,8 @@ def load(
                 discard_batch(plan.batch_id, using=using)
                 raise
     finally:
+        for stream in streams:  # stops the producer process if the load ended early
+            stream.close()
         if vendor == "postgresql":
             _pg_exclusive_loader(conn, release=True)
     seconds = time.perf_counter() - started
@@ -402,7 +424,7 @@ def _ensure_adminunits(using: str) -> None:
 
 
 # --------------------------------------------------------------------------- producers
-def _inline(job: dict[str, Any]) -> Iterator[Payload]:
+def _inline(job: dict[str, Any]) -> Generator[Payload, None, None]:
     for chunk in generate(
         job["n"], seed=job["seed"], province=job["province"], chunk=job["chunk"], as_of=job["as_of"],
         places=job["places"], existing=job["existing"],
@@ -410,7 +432,7 @@ def _inline(job: dict[str, Any]) -> Iterator[Payload]:
         yield render(chunk, job["bases"], job["batch_id"], job["created_at"])
 
 
-def _produced(job: dict[str, Any], rss: list[int | None]) -> Iterator[Payload]:
+def _produced(job: dict[str, Any], rss: list[int | None]) -> Generator[Payload, None, None]:
     """Payloads from a producer process ("spawn": safe with threads and open connections)."""
     ctx = multiprocessing.get_context("spawn")
     q: Any = ctx.Queue(maxsize=2)
