@@ -32,12 +32,20 @@ class ImportBatch(models.Model):
 class Household(models.Model):
     """A household (hộ gia đình) registered at one permanent address."""
 
-    household_number = models.CharField(max_length=20, unique=True)
+    household_number = models.CharField(max_length=20)
     address_text = models.CharField(max_length=255)
     legacy_ward_code = models.CharField(max_length=5, blank=True)
-    ward_code = models.CharField(max_length=5, blank=True, db_index=True)
-    created_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT)
+    ward_code = models.CharField(max_length=5, blank=True)
+    created_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Plain B-tree indexes: lookups are by equality only, so PostgreSQL needs no extra
+        # pattern-ops ("_like") index, which ``unique=True``/``db_index=True`` would add.
+        constraints = [models.UniqueConstraint(fields=["household_number"], name="household_number_unique")]
+        indexes = [models.Index(fields=["ward_code"], name="household_ward")]
 
     def __str__(self) -> str:
         return f"household {self.household_number}"
@@ -67,7 +75,7 @@ class Citizen(models.Model):
         SIBLING = "sibling", "Anh/Chị/Em"
         OTHER = "other", "Khác"
 
-    id_number = models.CharField(max_length=12, unique=True)
+    id_number = models.CharField(max_length=12)
     full_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=40, blank=True)
     middle_name = models.CharField(max_length=60, blank=True)
@@ -92,17 +100,28 @@ class Citizen(models.Model):
         Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members", db_index=True
     )
     relationship_to_head = models.CharField(max_length=12, choices=Relationship.choices, blank=True)
-    father = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    mother = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    spouse = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Parent and spouse links are followed from the citizen, never searched backwards on a hot
+    # path: no index (each index costs every bulk load; ADR 0003).
+    father = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    mother = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    spouse = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     life_status = models.CharField(max_length=8, choices=LifeStatus.choices, default=LifeStatus.ALIVE)
     date_of_death = models.DateField(null=True, blank=True)
     version = models.IntegerField(default=1)
-    created_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT)
+    created_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["id_number"], name="citizen_id_number_unique")]
         indexes = [
             models.Index(fields=["name_folded", "date_of_birth"], name="citizen_name_dob"),
             models.Index(fields=["permanent_ward_code"], name="citizen_perm_ward"),
@@ -117,9 +136,12 @@ class OldIdNumber(models.Model):
     """An old identity-card number (CMND: 9 digits, or 12 digits issued 2012–2016)."""
 
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="old_id_numbers")
-    number = models.CharField(max_length=12, db_index=True)
+    number = models.CharField(max_length=12)
     issued_on = models.DateField(null=True, blank=True)
     issue_place = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["number"], name="old_id_number")]
 
     def __str__(self) -> str:
         return f"old id number of citizen {self.citizen_id}"  # no personal data in str()
@@ -129,10 +151,13 @@ class IdNumberChange(models.Model):
     """A previous 12-digit number of a citizen (the number can change, e.g. after a change of sex)."""
 
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="id_number_history")
-    old_number = models.CharField(max_length=12, db_index=True)
+    old_number = models.CharField(max_length=12)
     new_number = models.CharField(max_length=12)
     changed_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["old_number"], name="id_change_old_number")]
 
     def __str__(self) -> str:
         return f"id number change of citizen {self.citizen_id}"
@@ -154,10 +179,13 @@ class IdentityCard(models.Model):
 
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="cards")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    card_number = models.CharField(max_length=12, db_index=True)
+    card_number = models.CharField(max_length=12)
     issued_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)  # null: no expiry (issued after age 60)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
+
+    class Meta:
+        indexes = [models.Index(fields=["card_number"], name="card_number")]
 
     def __str__(self) -> str:
         return f"{self.kind} card of citizen {self.citizen_id} ({self.status})"
