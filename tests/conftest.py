@@ -68,26 +68,51 @@ def make_person(db: None, django_user_model: Any) -> Callable[..., Person]:
 
 @pytest.fixture
 def city_police(make_person: Callable[..., Person]) -> Person:
-    return make_person("officer.city", org_code="CA-HN", org_name="Công an thành phố Hà Nội",
-                       kind="police_city", role="officer", province=HANOI)
+    return make_person(
+        "officer.city",
+        org_code="CA-HN",
+        org_name="Công an thành phố Hà Nội",
+        kind="police_city",
+        role="officer",
+        province=HANOI,
+    )
 
 
 @pytest.fixture
 def ward_police(make_person: Callable[..., Person]) -> Person:
-    return make_person("officer.tayho", org_code="CA-P-TAYHO", org_name="Công an phường Tây Hồ",
-                       kind="police_commune", role="officer", province=HANOI, ward=TAY_HO_WARD)
+    return make_person(
+        "officer.tayho",
+        org_code="CA-P-TAYHO",
+        org_name="Công an phường Tây Hồ",
+        kind="police_commune",
+        role="officer",
+        province=HANOI,
+        ward=TAY_HO_WARD,
+    )
 
 
 @pytest.fixture
 def registrar(make_person: Callable[..., Person]) -> Person:
-    return make_person("registrar", org_code="CA-HN", org_name="Công an thành phố Hà Nội",
-                       kind="police_city", role="admin", province=HANOI)
+    return make_person(
+        "registrar",
+        org_code="CA-HN",
+        org_name="Công an thành phố Hà Nội",
+        kind="police_city",
+        role="admin",
+        province=HANOI,
+    )
 
 
 @pytest.fixture
 def hotel_clerk(make_person: Callable[..., Person]) -> Person:
-    return make_person("clerk.hotel", org_code="KS-HOABINH", org_name="Khách sạn Hòa Bình",
-                       kind="hotel", role="clerk", province=HANOI)
+    return make_person(
+        "clerk.hotel",
+        org_code="KS-HOABINH",
+        org_name="Khách sạn Hòa Bình",
+        kind="hotel",
+        role="clerk",
+        province=HANOI,
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,34 +14,96 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=255)),
-                ('kind', models.CharField(choices=[('police_city', 'Công an thành phố / City police'), ('police_commune', 'Công an xã, phường / Commune police'), ('committee', "UBND / People's committee"), ('department', 'Sở, ngành / City department'), ('hotel', 'Cơ sở lưu trú / Accommodation'), ('clinic', 'Cơ sở y tế / Medical facility'), ('notary', 'Tổ chức hành nghề công chứng / Notary'), ('business', 'Doanh nghiệp / Business'), ('platform', 'Đơn vị vận hành nền tảng / Platform operator')], max_length=32)),
-                ('jurisdiction_province_code', models.CharField(blank=True, max_length=2)),
-                ('jurisdiction_ward_code', models.CharField(blank=True, max_length=5)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("police_city", "Công an thành phố / City police"),
+                            ("police_commune", "Công an xã, phường / Commune police"),
+                            ("committee", "UBND / People's committee"),
+                            ("department", "Sở, ngành / City department"),
+                            ("hotel", "Cơ sở lưu trú / Accommodation"),
+                            ("clinic", "Cơ sở y tế / Medical facility"),
+                            ("notary", "Tổ chức hành nghề công chứng / Notary"),
+                            ("business", "Doanh nghiệp / Business"),
+                            ("platform", "Đơn vị vận hành nền tảng / Platform operator"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("jurisdiction_province_code", models.CharField(blank=True, max_length=2)),
+                ("jurisdiction_ward_code", models.CharField(blank=True, max_length=5)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Quản trị / Administrator'), ('officer', 'Cán bộ / Officer'), ('clerk', 'Nhân viên / Clerk'), ('auditor', 'Kiểm tra / Auditor')], max_length=16)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Quản trị / Administrator"),
+                            ("officer", "Cán bộ / Officer"),
+                            ("clerk", "Nhân viên / Clerk"),
+                            ("auditor", "Kiểm tra / Auditor"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'organisation'), name='membership_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "organisation"), name="membership_unique")
+                ],
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,158 +15,348 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('household_number', models.CharField(max_length=20)),
-                ('address_text', models.CharField(max_length=255)),
-                ('legacy_ward_code', models.CharField(blank=True, max_length=5)),
-                ('ward_code', models.CharField(blank=True, max_length=5)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("household_number", models.CharField(max_length=20)),
+                ("address_text", models.CharField(max_length=255)),
+                ("legacy_ward_code", models.CharField(blank=True, max_length=5)),
+                ("ward_code", models.CharField(blank=True, max_length=5)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('rows', models.BigIntegerField(default=0)),
-                ('seed', models.BigIntegerField(blank=True, null=True)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('legal_basis', models.CharField(max_length=255)),
-                ('note', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("rows", models.BigIntegerField(default=0)),
+                ("seed", models.BigIntegerField(blank=True, null=True)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("legal_basis", models.CharField(max_length=255)),
+                ("note", models.TextField(blank=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Citizen',
+            name="Citizen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('id_number', models.CharField(max_length=12)),
-                ('full_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(blank=True, max_length=40)),
-                ('middle_name', models.CharField(blank=True, max_length=60)),
-                ('given_name', models.CharField(max_length=40)),
-                ('name_folded', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('dob_precision', models.CharField(choices=[('day', 'ngày/tháng/năm'), ('month', 'tháng/năm'), ('year', 'năm')], default='day', max_length=5)),
-                ('sex', models.CharField(choices=[('M', 'Nam'), ('F', 'Nữ')], max_length=1)),
-                ('nationality', models.CharField(default='VN', max_length=2)),
-                ('ethnicity', models.CharField(default='Kinh', max_length=40)),
-                ('religion', models.CharField(blank=True, max_length=40)),
-                ('birth_registration_code', models.CharField(max_length=3)),
-                ('origin_text', models.CharField(blank=True, max_length=255)),
-                ('origin_legacy_ward_code', models.CharField(blank=True, max_length=5)),
-                ('permanent_address_text', models.CharField(blank=True, max_length=255)),
-                ('permanent_legacy_ward_code', models.CharField(blank=True, max_length=5)),
-                ('permanent_ward_code', models.CharField(blank=True, max_length=5)),
-                ('permanent_province_code', models.CharField(blank=True, max_length=2)),
-                ('temporary_address_text', models.CharField(blank=True, max_length=255)),
-                ('temporary_ward_code', models.CharField(blank=True, max_length=5)),
-                ('relationship_to_head', models.CharField(blank=True, choices=[('head', 'Chủ hộ'), ('spouse', 'Vợ/Chồng'), ('child', 'Con'), ('parent', 'Bố/Mẹ'), ('grandchild', 'Cháu'), ('sibling', 'Anh/Chị/Em'), ('other', 'Khác')], max_length=12)),
-                ('life_status', models.CharField(choices=[('alive', 'Còn sống'), ('deceased', 'Đã mất'), ('missing', 'Mất tích')], default='alive', max_length=8)),
-                ('date_of_death', models.DateField(blank=True, null=True)),
-                ('version', models.IntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('father', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.citizen')),
-                ('mother', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.citizen')),
-                ('spouse', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.citizen')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='registry.household')),
-                ('created_batch', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='registry.importbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("id_number", models.CharField(max_length=12)),
+                ("full_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(blank=True, max_length=40)),
+                ("middle_name", models.CharField(blank=True, max_length=60)),
+                ("given_name", models.CharField(max_length=40)),
+                ("name_folded", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "dob_precision",
+                    models.CharField(
+                        choices=[("day", "ngày/tháng/năm"), ("month", "tháng/năm"), ("year", "năm")],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                ("sex", models.CharField(choices=[("M", "Nam"), ("F", "Nữ")], max_length=1)),
+                ("nationality", models.CharField(default="VN", max_length=2)),
+                ("ethnicity", models.CharField(default="Kinh", max_length=40)),
+                ("religion", models.CharField(blank=True, max_length=40)),
+                ("birth_registration_code", models.CharField(max_length=3)),
+                ("origin_text", models.CharField(blank=True, max_length=255)),
+                ("origin_legacy_ward_code", models.CharField(blank=True, max_length=5)),
+                ("permanent_address_text", models.CharField(blank=True, max_length=255)),
+                ("permanent_legacy_ward_code", models.CharField(blank=True, max_length=5)),
+                ("permanent_ward_code", models.CharField(blank=True, max_length=5)),
+                ("permanent_province_code", models.CharField(blank=True, max_length=2)),
+                ("temporary_address_text", models.CharField(blank=True, max_length=255)),
+                ("temporary_ward_code", models.CharField(blank=True, max_length=5)),
+                (
+                    "relationship_to_head",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("head", "Chủ hộ"),
+                            ("spouse", "Vợ/Chồng"),
+                            ("child", "Con"),
+                            ("parent", "Bố/Mẹ"),
+                            ("grandchild", "Cháu"),
+                            ("sibling", "Anh/Chị/Em"),
+                            ("other", "Khác"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "life_status",
+                    models.CharField(
+                        choices=[("alive", "Còn sống"), ("deceased", "Đã mất"), ("missing", "Mất tích")],
+                        default="alive",
+                        max_length=8,
+                    ),
+                ),
+                ("date_of_death", models.DateField(blank=True, null=True)),
+                ("version", models.IntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "father",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.citizen",
+                    ),
+                ),
+                (
+                    "mother",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.citizen",
+                    ),
+                ),
+                (
+                    "spouse",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.citizen",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="registry.household",
+                    ),
+                ),
+                (
+                    "created_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="registry.importbatch",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='household',
-            name='created_batch',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='registry.importbatch'),
+            model_name="household",
+            name="created_batch",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="registry.importbatch",
+            ),
         ),
         migrations.CreateModel(
-            name='OldIdNumber',
+            name="OldIdNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=12)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('issue_place', models.CharField(blank=True, max_length=100)),
-                ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_id_numbers', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=12)),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("issue_place", models.CharField(blank=True, max_length=100)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="old_id_numbers",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CitizenRevision',
+            name="CitizenRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.IntegerField()),
-                ('action', models.CharField(choices=[('register', 'Đăng ký'), ('correct', 'Điều chỉnh thông tin'), ('move', 'Thay đổi nơi thường trú'), ('death', 'Khai tử'), ('id_change', 'Thay đổi số định danh')], max_length=12)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('organisation_name', models.CharField(blank=True, max_length=255)),
-                ('reason', models.CharField(max_length=500)),
-                ('legal_basis', models.CharField(max_length=255)),
-                ('changes', models.JSONField(default=dict)),
-                ('actor_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.IntegerField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("register", "Đăng ký"),
+                            ("correct", "Điều chỉnh thông tin"),
+                            ("move", "Thay đổi nơi thường trú"),
+                            ("death", "Khai tử"),
+                            ("id_change", "Thay đổi số định danh"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("organisation_name", models.CharField(blank=True, max_length=255)),
+                ("reason", models.CharField(max_length=500)),
+                ("legal_basis", models.CharField(max_length=255)),
+                ("changes", models.JSONField(default=dict)),
+                (
+                    "actor_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['citizen', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('citizen', 'version'), name='revision_unique_version')],
+                "ordering": ["citizen", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("citizen", "version"), name="revision_unique_version")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IdentityCard',
+            name="IdentityCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cccd_chip', 'CCCD gắn chip (2021)'), ('can_cuoc', 'Thẻ căn cước (2024)'), ('cmnd', 'CMND')], max_length=10)),
-                ('card_number', models.CharField(max_length=12)),
-                ('issued_on', models.DateField()),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('valid', 'Còn hiệu lực'), ('replaced', 'Đã được thay thế'), ('lost', 'Báo mất'), ('revoked', 'Thu hồi')], default='valid', max_length=8)),
-                ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cards', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cccd_chip", "CCCD gắn chip (2021)"),
+                            ("can_cuoc", "Thẻ căn cước (2024)"),
+                            ("cmnd", "CMND"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("card_number", models.CharField(max_length=12)),
+                ("issued_on", models.DateField()),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("valid", "Còn hiệu lực"),
+                            ("replaced", "Đã được thay thế"),
+                            ("lost", "Báo mất"),
+                            ("revoked", "Thu hồi"),
+                        ],
+                        default="valid",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cards",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['card_number'], name='card_number')],
+                "indexes": [models.Index(fields=["card_number"], name="card_number")],
             },
         ),
         migrations.CreateModel(
-            name='IdNumberChange',
+            name="IdNumberChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_number', models.CharField(max_length=12)),
-                ('new_number', models.CharField(max_length=12)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(max_length=255)),
-                ('citizen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='id_number_history', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("old_number", models.CharField(max_length=12)),
+                ("new_number", models.CharField(max_length=12)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(max_length=255)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="id_number_history",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['old_number'], name='id_change_old_number')],
+                "indexes": [models.Index(fields=["old_number"], name="id_change_old_number")],
             },
         ),
         migrations.AddIndex(
-            model_name='household',
-            index=models.Index(fields=['ward_code'], name='household_ward'),
+            model_name="household",
+            index=models.Index(fields=["ward_code"], name="household_ward"),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.UniqueConstraint(fields=('household_number',), name='household_number_unique'),
+            model_name="household",
+            constraint=models.UniqueConstraint(fields=("household_number",), name="household_number_unique"),
         ),
         migrations.AddIndex(
-            model_name='citizen',
-            index=models.Index(fields=['name_folded', 'date_of_birth'], name='citizen_name_dob'),
+            model_name="citizen",
+            index=models.Index(fields=["name_folded", "date_of_birth"], name="citizen_name_dob"),
         ),
         migrations.AddIndex(
-            model_name='citizen',
-            index=models.Index(fields=['permanent_ward_code'], name='citizen_perm_ward'),
+            model_name="citizen",
+            index=models.Index(fields=["permanent_ward_code"], name="citizen_perm_ward"),
         ),
         migrations.AddIndex(
-            model_name='citizen',
-            index=models.Index(fields=['date_of_birth', 'name_folded'], name='citizen_dob_name'),
+            model_name="citizen",
+            index=models.Index(fields=["date_of_birth", "name_folded"], name="citizen_dob_name"),
         ),
         migrations.AddConstraint(
-            model_name='citizen',
-            constraint=models.UniqueConstraint(fields=('id_number',), name='citizen_id_number_unique'),
+            model_name="citizen",
+            constraint=models.UniqueConstraint(fields=("id_number",), name="citizen_id_number_unique"),
         ),
         migrations.AddIndex(
-            model_name='oldidnumber',
-            index=models.Index(fields=['number'], name='old_id_number'),
+            model_name="oldidnumber",
+            index=models.Index(fields=["number"], name="old_id_number"),
         ),
     ]
