@@ -242,6 +242,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also load 8,500,000 citizens (minutes)")
     parser.add_argument("--full-citizens", type=int, default=8_500_000)
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--keep-full",
+        metavar="DB",
+        help="load the --full run into database DB and keep it (for bench/lookup_bench.py --reuse)",
+    )
     args = parser.parse_args()
 
     as_of = date(2026, 11, 26)
@@ -305,8 +310,9 @@ def main() -> None:
 
         # (c) the full city.
         if args.full:
-            fresh_database(args.dsn, args.db)
-            full = run_loader(args.dsn, args.db, args.full_citizens, args.seed, as_of, env_workers)
+            full_db = args.keep_full or args.db
+            fresh_database(args.dsn, full_db)
+            full = run_loader(args.dsn, full_db, args.full_citizens, args.seed, as_of, env_workers)
             full["rows_per_second"] = full["rows"] / full["seconds"]
             out["full"] = full
             print(

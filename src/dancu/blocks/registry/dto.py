@@ -14,6 +14,13 @@ class Address:
     province_code: str = ""
 
 
+def address_or_none(text: str, legacy: str = "", ward: str = "", province: str = "") -> Address | None:
+    """An address from the record's columns; None when the record holds none."""
+    if not (text or legacy or ward):
+        return None
+    return Address(text=text, legacy_ward_code=legacy, ward_code=ward, province_code=province)
+
+
 @dataclass(frozen=True)
 class CardView:
     kind: str
