@@ -8,6 +8,7 @@ whole suite on PostgreSQL (``.ci/run``); ``make test`` on SQLite reports these a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -176,3 +177,47 @@ def test_the_statement_is_prepared_once_per_connection(city_police: Person, citi
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%registry.read%%'")
         assert cur.fetchone()[0] == 1
+
+
+@pytest.fixture
+def lanes_closed_afterwards() -> Any:
+    """The coalescer's connections are the process's own: close them so the test database can
+    be dropped."""
+    yield
+    pg_read.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("lanes_closed_afterwards")
+def test_concurrent_look_ups_outside_a_transaction_share_statements_and_each_is_audited(
+    city_police: Person, ward_police: Person, citizens: dict[str, str]
+) -> None:
+    """Outside a transaction the look-ups go through the coalescer's own connections: the same
+    answers as the generic path, one audit event per look-up, errors to the right caller."""
+    cases = [
+        (city_police, citizens["an"]),
+        (city_police, citizens["binh_before"]),
+        (city_police, citizens["cuong"]),  # outside the city: denied
+        (ward_police, citizens["binh_now"]),  # outside the ward: denied
+        (city_police, citizens["unknown"]),  # missing
+    ] * 8
+    expected = [_outcome(lambda p=p, n=n: _generic(p.ctx("registry.lookup"), n))[0] for p, n in cases]
+    generic_events = AuditEvent.objects.count()
+    got: list[Any] = [None] * len(cases)
+
+    def call(i: int) -> None:
+        person, number = cases[i]
+        try:
+            got[i] = services.get_by_id_number(person.ctx("registry.lookup"), number)
+        except (AccessDenied, NotFound) as exc:
+            got[i] = (type(exc).__name__, str(exc), exc.field, getattr(exc, "rule", None))
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(cases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert got == expected
+    assert AuditEvent.objects.count() - generic_events == len(cases)
+    results = list(AuditEvent.objects.order_by("-id").values_list("result", flat=True)[: len(cases)])
+    assert sorted(results) == sorted(["ok", "ok", "denied", "denied", "not_found"] * 8)
