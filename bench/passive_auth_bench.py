@@ -24,13 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from _machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -47,16 +48,6 @@ from dancu.blocks.identity.chip import (  # noqa: E402
 from dancu.blocks.identity.chip.verify import clear_certificate_cache  # noqa: E402
 
 TARGET_PER_SECOND = 500
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _measure(label: str, n: int, warmup: int, verify_once: Callable[[], bool]) -> dict[str, object]:
@@ -130,9 +121,10 @@ def main() -> None:
         clear_certificate_cache()
         return warm()
 
-    load_before = os.getloadavg()
-    print(f"machine: nproc {os.cpu_count()}, pinned to core 0, CPU {_cpu_model()}")
-    print(f"python {platform.python_version()} on {platform.platform()}; load average {load_before[0]:.2f}")
+    here = machine()
+    load_before = here.load_average
+    print(f"machine: nproc {here.nproc}, pinned to core 0, CPU {here.cpu}")
+    print(f"python {here.python} on {here.platform}; load average {load_before[0]:.2f}")
     print("chip read: " + ", ".join(f"{k} {v:,} B" for k, v in sizes.items()))
     results = [
         _measure("warm", args.verifications, args.warmup, warm),
@@ -145,9 +137,9 @@ def main() -> None:
             json.dumps(
                 {
                     "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "nproc": os.cpu_count(),
-                    "cpu": _cpu_model(),
-                    "python": platform.python_version(),
+                    "nproc": here.nproc,
+                    "cpu": here.cpu,
+                    "python": here.python,
                     "load_average_before_after": [load_before[0], load_after[0]],
                     "file_sizes": sizes,
                     "with_decode": args.with_decode,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -29,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageFilter
+
+from _machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -79,23 +80,6 @@ def camera_photo(text: str, *, angle: float, seed: int) -> npt.NDArray[np.uint8]
     return pixels.clip(0, 255).astype(np.uint8)
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
-
-
 def percentile(sorted_ms: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     rank = max(1, min(len(sorted_ms), round(q / 100 * len(sorted_ms) + 0.5)))
@@ -114,12 +98,13 @@ def main() -> None:
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
 
+    here = machine()
     print("machine")
-    print(f"  cpu            {cpu_model()}")
-    print(f"  nproc          {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})")
+    print(f"  cpu            {here.cpu}")
+    print(f"  nproc          {here.nproc} (usable by this process: {here.usable_cpus})")
     versions = f"zxing-cpp {metadata.version('zxing-cpp')}, pillow {metadata.version('pillow')}"
-    print(f"  python         {platform.python_version()}, {versions}, numpy {np.__version__}")
-    print(f"  load average   {load_average()} (at start)")
+    print(f"  python         {here.python}, {versions}, numpy {np.__version__}")
+    print(f"  load average   {here.load_text} (at start)")
 
     all_ms: list[float] = []
     print(f"\nphotos ({WIDTH}×{HEIGHT}, {args.decodes} timed decodes each)")
@@ -146,7 +131,7 @@ def main() -> None:
     p50, p95, p99 = (percentile(all_ms, q) for q in (50, 95, 99))
     print(f"\ndecode time over {len(all_ms)} decodes")
     print(f"  p50 {p50:.1f} ms   p95 {p95:.1f} ms   p99 {p99:.1f} ms   max {all_ms[-1]:.1f} ms")
-    print(f"  load average   {load_average()} (at end)")
+    print(f"  load average   {machine().load_text} (at end)")
     verdict = "PASS" if p95 <= TARGET_MS else "FAIL"
     print(f"\n{verdict}: p95 {p95:.1f} ms against the target of ≤ {TARGET_MS:.0f} ms per decode")
 

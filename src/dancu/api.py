@@ -6,15 +6,18 @@ Each block contributes a router from its own ``api`` module; errors share one sh
 
 from __future__ import annotations
 
+import math
+
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from dancu.blocks.adminunits.api import router as adminunits_router
 from dancu.blocks.audit.api import router as audit_router
+from dancu.blocks.identity.api import router as identity_router
 from dancu.blocks.registry.api import router as registry_router
-from dancu.errors import AccessDenied, DomainValidationError, NotFound
+from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
 
 api = NinjaAPI(
     title="dancu API",
@@ -59,9 +62,22 @@ def _denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _problem(
-        request, 401, [{"field": "authorization", "rule": "required", "message": "Log in first."}]
+    """No credentials (rule ``required``), or an API key that was refused (``invalid``,
+    ``revoked``, ``organisation_inactive``: see ``organisations.api.ApiKeyAuth``)."""
+    rule = getattr(exc, "rule", "required")
+    message = (
+        str(exc)
+        if rule != "required"
+        else "Log in first (or send an API key where the operation accepts one)."
     )
+    response = _problem(request, 401, [{"field": "authorization", "rule": rule, "message": message}])
+    response["WWW-Authenticate"] = 'Bearer realm="dancu"'
+    return response
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return _problem(request, 409, [{"field": exc.field, "rule": exc.rule, "message": str(exc)}])
 
 
 @api.exception_handler(HttpError)
@@ -70,6 +86,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     which it would otherwise answer as ``{"detail": "<text>"}``."""
     if exc.status_code == 403 and "CSRF" in str(exc):
         field, rule, message = "X-CSRFToken", "csrf", "Send the csrftoken cookie and the X-CSRFToken header."
+    elif isinstance(exc, Throttled):  # ninja adds the Retry-After header (whole seconds)
+        wait = f" Retry after {math.ceil(exc.wait)} s." if exc.wait is not None else ""
+        field, rule, message = "request", "rate_limit", f"Too many requests.{wait}"
     else:
         field, rule, message = "request", "invalid", str(exc)
     return _problem(request, exc.status_code, [{"field": field, "rule": rule, "message": message}])
@@ -90,3 +109,4 @@ def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 api.add_router("/adminunits", adminunits_router)
 api.add_router("/registry", registry_router)
 api.add_router("/audit", audit_router)
+api.add_router("/identity", identity_router)

@@ -57,3 +57,12 @@ class NotFound(Exception):
     def __init__(self, message: str, *, field: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+class Conflict(Exception):
+    """The request contradicts an earlier one (e.g. an idempotency key reused with another body)."""
+
+    def __init__(self, message: str, *, field: str, rule: str = "conflict") -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(message)

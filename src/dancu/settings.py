@@ -53,10 +53,13 @@ INSTALLED_APPS = [
     "dancu.blocks.audit",
     "dancu.blocks.organisations",
     "dancu.blocks.registry",
+    "dancu.blocks.identity",
     "dancu.synthpop",
     # Applications
     "dancu.apps.web",
     "dancu.apps.console",
+    "dancu.apps.desks",
+    "dancu.apps.driving",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +94,20 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config(BASE_DIR)}
+
+
+def _cache_config(url: str) -> dict[str, object]:
+    """``CACHE_URL``: empty or ``locmem://`` — memory of this process (development, tests, a single
+    process); ``redis://host:port/db`` or ``rediss://…`` — shared by every process (production:
+    the API rate limits must hold across processes)."""
+    if url in ("", "locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dancu"}
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ConfigError("CACHE_URL", "must be empty, locmem:// or redis://host:port/db")
+
+
+CACHES = {"default": _cache_config(env_str("CACHE_URL", ""))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
@@ -141,4 +158,10 @@ LOGGING = {
 
 # Platform settings.
 DANCU_CITY_PROVINCE_CODE = env_str("DANCU_CITY_PROVINCE_CODE", "01")
+# Verification API (issue 3): requests per minute and burst per API key or staff member.
+DANCU_API_RATE_PER_MINUTE = env_int("DANCU_API_RATE_PER_MINUTE", 120, minimum=1, maximum=100_000)
+DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=100_000)
+# Connections per process on which concurrent registry look-ups share statements (ADR 0006);
+# 0: each look-up runs alone on its caller's connection.
+DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)

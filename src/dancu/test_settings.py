@@ -16,3 +16,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True  # serve static files from the apps in tests, no collectstatic
+# Look-ups run on the test's own connection (inside its transaction, or alone); the coalescer's
+# connections would outlive a test and keep the test database from being dropped. The tests of
+# the coalescer turn it on and close its connections themselves.
+DANCU_LOOKUP_LANES = 0
+# The live server of the browser tests answers each request in a thread of its own: close the
+# connection at the end of each request, or finished threads leave sessions open and the test
+# database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("console/", include("dancu.apps.console.urls")),
+    path("desks/", include("dancu.apps.desks.urls")),
+    path("driving/", include("dancu.apps.driving.urls")),
     path("", include("dancu.apps.web.urls")),
 ]

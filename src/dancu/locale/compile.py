@@ -15,11 +15,15 @@ import sys
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent
+# Applications may keep their own catalogue (Django reads ``<app>/locale`` after LOCALE_PATHS).
+APPS_DIR = LOCALE_DIR.parent / "apps"
 
 
-def catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
-    """Every ``.po`` file under ``locale_dir`` (``<lang>/LC_MESSAGES/<domain>.po``)."""
-    return sorted(locale_dir.glob("*/LC_MESSAGES/*.po"))
+def catalogues(locale_dir: Path | None = None) -> list[Path]:
+    """Every ``.po`` file (``<lang>/LC_MESSAGES/<domain>.po``) under ``locale_dir``, or by default
+    under the project's catalogue and every application's ``locale/``."""
+    dirs = [locale_dir] if locale_dir is not None else [LOCALE_DIR, *sorted(APPS_DIR.glob("*/locale"))]
+    return sorted(po for d in dirs for po in d.glob("*/LC_MESSAGES/*.po"))
 
 
 def compile_catalogue(po_path: Path) -> bytes:
@@ -29,7 +33,7 @@ def compile_catalogue(po_path: Path) -> bytes:
     return bytes(polib.pofile(str(po_path), encoding="utf-8").to_binary())
 
 
-def stale(locale_dir: Path = LOCALE_DIR) -> list[Path]:
+def stale(locale_dir: Path | None = None) -> list[Path]:
     """The ``.mo`` files that are missing or differ from their compiled ``.po``."""
     out = []
     for po in catalogues(locale_dir):
@@ -47,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         out_of_date = stale()
         for mo in out_of_date:
-            print(f"stale: {mo.relative_to(LOCALE_DIR)}", file=sys.stderr)
+            print(f"stale: {mo.relative_to(LOCALE_DIR.parent)}", file=sys.stderr)
         return 1 if out_of_date else 0
     for po in catalogues():
         mo = po.with_suffix(".mo")
         mo.write_bytes(compile_catalogue(po))
-        print(f"compiled {po.relative_to(LOCALE_DIR)} -> {mo.name}")
+        print(f"compiled {po.relative_to(LOCALE_DIR.parent)} -> {mo.name}")
     return 0
 
 

@@ -28,7 +28,6 @@ from dancu.blocks.identity.chip import (
     ChipData,
     PassiveAuthReport,
     TrustStore,
-    _td1,
     active_authentication,
     build_sod,
     create_csca,
@@ -53,7 +52,9 @@ from dancu.blocks.identity.chip.lds import (
     parse_dg15,
 )
 from dancu.blocks.identity.chip.pki import OID_DOCUMENT_TYPE_LIST, TRUST_STORE_ENV
+from dancu.blocks.identity.mrz import check_digit, parse_td1
 from dancu.errors import DomainValidationError
+from tests.blocks.identity.helpers import REFERENCE
 
 NOW = datetime.now(UTC)
 FUZZ = settings(
@@ -111,7 +112,13 @@ def card(ds: CertifiedKey) -> ChipData:
 
 @pytest.fixture(scope="module")
 def other_card(ds: CertifiedKey) -> ChipData:
-    other = holder(id_number="079190000001", full_name="Trần Thị Bình", sex="F", face_seed=99)
+    other = holder(
+        id_number="079190000001",
+        full_name="Trần Thị Bình",
+        date_of_birth=date(1990, 1, 1),
+        sex="F",
+        face_seed=99,
+    )
     return issue_chip(other, ds.private_key, ds.certificate)
 
 
@@ -167,23 +174,13 @@ def forged_ds(
     return CertifiedKey(certificate=cert, private_key=key)
 
 
-# --------------------------------------------------------------------------- TD1 formatter (temporary)
-def test_td1_check_digits_reproduce_the_icao_specimen() -> None:
-    # ICAO Doc 9303 part 5 TD1 specimen: I<UTOD231458907… / 7408122F1204159UTO…6
-    assert _td1.check_digit("D23145890") == "7"
-    assert _td1.check_digit("740812") == "2"
-    assert _td1.check_digit("120415") == "9"
-    assert _td1.check_digit("D231458907<<<<<<<<<<<<<<<" + "7408122" + "1204159" + "<" * 11) == "6"
-
-
-def test_td1_lines_hold_the_last_nine_digits_as_document_number_and_the_full_number_in_optional_data() -> (
-    None
-):
+# --------------------------------------------------------------------------- the MRZ of DG1
+def test_the_mrz_holds_the_last_nine_digits_as_document_number_and_the_full_number_in_optional_data() -> None:
     line1, line2, line3 = holder().mrz_lines()
     assert (len(line1), len(line2), len(line3)) == (30, 30, 30)
-    assert line1.startswith("IDVNM085012345") and line1[14] == _td1.check_digit("085012345")
+    assert line1.startswith("IDVNM085012345") and line1[14] == check_digit("085012345")
     assert line1[15:27] == "001085012345"
-    assert line2[:7] == "850302" + _td1.check_digit("850302")
+    assert line2[:7] == "850302" + check_digit("850302")
     assert line2[7] == "M" and line2[15:18] == "VNM"
     assert line3 == "NGUYEN<<VAN<AN" + "<" * 16
 
@@ -193,11 +190,26 @@ def test_a_card_without_expiry_has_filler_in_the_mrz_expiry_field() -> None:
     assert line2[8:15] == "<<<<<<0"
 
 
-def test_td1_formatter_refuses_a_malformed_id_number() -> None:
-    with pytest.raises(ValueError, match="12 digits"):
-        _td1.td1_lines(
-            id_number="12345", full_name="A", date_of_birth=date(2000, 1, 1), sex="M", expiry_date=None
-        )
+def test_the_mrz_refuses_a_malformed_id_number_or_one_that_contradicts_the_birth_date() -> None:
+    with pytest.raises(DomainValidationError) as exc:
+        holder(id_number="12345").mrz_lines()
+    assert only_problem(exc) == ("id_number", "digits")
+    with pytest.raises(DomainValidationError) as exc:
+        holder(date_of_birth=date(1986, 3, 2)).mrz_lines()  # the ID number says born 1985
+    assert only_problem(exc) == ("id_number", "birth_year")
+
+
+@pytest.mark.parametrize("expiry", [date(2045, 3, 2), None])
+def test_the_dg1_written_by_the_issuer_parses_as_a_td1_mrz_with_the_citizens_id_number(
+    ds: CertifiedKey, expiry: date | None
+) -> None:
+    person = holder(expiry_date=expiry)
+    chip = issue_chip(person, ds.private_key, ds.certificate)
+    assert chip.dg1 is not None
+    mrz = parse_td1("\n".join(parse_dg1(chip.dg1)), reference=REFERENCE)
+    assert mrz.id_number == "001085012345"
+    assert (mrz.date_of_birth, mrz.sex, mrz.date_of_expiry) == (date(1985, 3, 2), "M", expiry)
+    assert (mrz.primary_identifier, mrz.secondary_identifier) == ("NGUYEN", "VAN AN")
 
 
 # --------------------------------------------------------------------------- TLV reader

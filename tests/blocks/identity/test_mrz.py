@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import string
 from datetime import date, timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,10 +33,10 @@ from dancu.blocks.identity.mrz import (
     transliterate,
     vietnamese_td1,
 )
-from dancu.blocks.registry.idnumber import LEGACY_PROVINCE_CODES, century_sex_digit
+from dancu.blocks.registry.idnumber import LEGACY_PROVINCE_CODES
 from dancu.errors import DomainValidationError
-
-REFERENCE = date(2025, 6, 1)
+from tests.blocks.identity import helpers
+from tests.blocks.identity.helpers import REFERENCE, id_number_of, problems_of
 
 # ICAO 9303 part 5 (TD1) and part 4 (TD3) specimens: Anna Maria Eriksson of Utopia.
 TD1_SPECIMEN = (
@@ -47,10 +49,28 @@ TD3_SPECIMEN = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 )
+# … and what they say: the holder and the document, then each specimen's own fields.
+ERIKSSON: dict[str, Any] = {
+    "issuing_state": "UTO",
+    "date_of_birth": date(1974, 8, 12),
+    "sex": "F",
+    "date_of_expiry": date(2012, 4, 15),
+    "nationality": "UTO",
+    "primary_identifier": "ERIKSSON",
+    "secondary_identifier": "ANNA MARIA",
+}
+TD1_FIELDS = {"document_code": "I", "document_number": "D23145890"}
+TD3_FIELDS = {"document_code": "P", "document_number": "L898902C3", "personal_number": "ZE184226B"}
 
 
-def problems_of(exc: pytest.ExceptionInfo[DomainValidationError]) -> list[tuple[str, str]]:
-    return [(p.field, p.rule) for p in exc.value.problems]
+def specimen_td1(**changes: Any) -> MrzTD1:
+    """The TD1 specimen as values, with ``changes``."""
+    return MrzTD1(**(ERIKSSON | TD1_FIELDS | changes))
+
+
+def specimen_td3(**changes: Any) -> MrzTD3:
+    """The TD3 specimen as values, with ``changes``."""
+    return MrzTD3(**(ERIKSSON | TD3_FIELDS | changes))
 
 
 def only_problem(exc: pytest.ExceptionInfo[DomainValidationError]) -> tuple[str, str, str]:
@@ -119,17 +139,7 @@ def test_changing_any_single_digit_of_a_numeric_field_always_changes_its_check_d
 # --------------------------------------------------------------------------- TD1
 def test_the_icao_td1_specimen_is_parsed_into_its_fields() -> None:
     mrz = parse_td1("\n".join(TD1_SPECIMEN), reference=REFERENCE)
-    assert mrz == MrzTD1(
-        document_code="I",
-        issuing_state="UTO",
-        document_number="D23145890",
-        date_of_birth=date(1974, 8, 12),
-        sex="F",
-        date_of_expiry=date(2012, 4, 15),
-        nationality="UTO",
-        primary_identifier="ERIKSSON",
-        secondary_identifier="ANNA MARIA",
-    )
+    assert mrz == specimen_td1()  # the values stated with the specimen, at the top
     assert mrz.is_expired(REFERENCE)
     assert not mrz.is_expired(date(2012, 4, 15))
 
@@ -263,17 +273,8 @@ def test_an_unspecified_sex_is_read_as_x_and_written_as_a_filler() -> None:
 
 
 def test_a_document_number_longer_than_9_characters_continues_in_the_optional_data() -> None:
-    mrz = MrzTD1(
-        document_code="I",
-        issuing_state="UTO",
-        document_number="D23145890123",
-        date_of_birth=date(1974, 8, 12),
-        sex="F",
-        date_of_expiry=date(2032, 4, 15),
-        nationality="UTO",
-        primary_identifier="ERIKSSON",
-        secondary_identifier="ANNA MARIA",
-        optional_data_1="XYZ",
+    mrz = specimen_td1(
+        document_number="D23145890123", date_of_expiry=date(2032, 4, 15), optional_data_1="XYZ"
     )
     line1 = mrz.lines[0]
     assert line1[5:15] == "D23145890<"  # the principal 9 characters, then a filler
@@ -291,14 +292,12 @@ def test_a_filler_check_digit_without_a_continued_document_number_is_rejected() 
 
 def test_a_dataclass_with_invalid_values_cannot_be_built_so_cannot_be_generated() -> None:
     with pytest.raises(DomainValidationError) as exc:
-        MrzTD1(
+        specimen_td1(
             document_code="X",
             issuing_state="utopia",
             document_number="D-23",
-            date_of_birth=date(1974, 8, 12),
-            sex="Q",  # type: ignore[arg-type]
+            sex="Q",
             date_of_expiry=date(1970, 1, 1),
-            nationality="UTO",
             primary_identifier="Eriksson",
             secondary_identifier="ANNA  MARIA",
             optional_data_1="ABC<",
@@ -319,17 +318,7 @@ def test_a_dataclass_with_invalid_values_cannot_be_built_so_cannot_be_generated(
 
 def test_names_longer_than_the_field_must_be_truncated_explicitly() -> None:
     with pytest.raises(DomainValidationError) as exc:
-        MrzTD1(
-            document_code="I",
-            issuing_state="UTO",
-            document_number="D23145890",
-            date_of_birth=date(1974, 8, 12),
-            sex="F",
-            date_of_expiry=date(2032, 4, 15),
-            nationality="UTO",
-            primary_identifier="ERIKSSON",
-            secondary_identifier="ANNA MARIA CHRISTINA ELISABETH",
-        )
+        specimen_td1(secondary_identifier="ANNA MARIA CHRISTINA ELISABETH")
     assert problems_of(exc) == [("mrz.name", "length")]
 
 
@@ -371,18 +360,7 @@ def test_something_that_is_not_a_calendar_date_is_no_date(yymmdd: str) -> None:
 # --------------------------------------------------------------------------- TD3
 def test_the_icao_td3_specimen_is_parsed_and_generated_back_character_for_character() -> None:
     mrz = parse_td3("\n".join(TD3_SPECIMEN), reference=REFERENCE)
-    assert mrz == MrzTD3(
-        document_code="P",
-        issuing_state="UTO",
-        document_number="L898902C3",
-        date_of_birth=date(1974, 8, 12),
-        sex="F",
-        date_of_expiry=date(2012, 4, 15),
-        nationality="UTO",
-        primary_identifier="ERIKSSON",
-        secondary_identifier="ANNA MARIA",
-        personal_number="ZE184226B",
-    )
+    assert mrz == specimen_td3()  # the values stated with the specimen, at the top
     assert mrz.lines == TD3_SPECIMEN
 
 
@@ -398,17 +376,7 @@ def test_parse_mrz_tells_td1_from_td3_by_the_number_of_lines() -> None:
 
 
 def test_an_empty_personal_number_may_have_a_filler_or_zero_check_digit_but_no_other() -> None:
-    base = MrzTD3(
-        document_code="P",
-        issuing_state="UTO",
-        document_number="L898902C3",
-        date_of_birth=date(1974, 8, 12),
-        sex="F",
-        date_of_expiry=date(2032, 4, 15),
-        nationality="UTO",
-        primary_identifier="ERIKSSON",
-        secondary_identifier="ANNA MARIA",
-    )
+    base = specimen_td3(date_of_expiry=date(2032, 4, 15), personal_number="")
     line1, line2 = base.lines
     assert line2[28:43] == "<" * 15
     assert parse_td3(base.text, reference=REFERENCE) == base
@@ -551,6 +519,45 @@ def test_a_long_vietnamese_name_is_truncated_in_the_mrz_and_read_back_as_truncat
     assert parse_td1(card.text, reference=REFERENCE) == card
 
 
+def test_a_card_valid_for_life_has_fillers_and_check_digit_0_as_expiry_and_reads_back_as_none() -> None:
+    card = vn_card(id_number="001160001234", date_of_birth=date(1960, 3, 2), date_of_expiry=None)
+    line1, line2, _ = card.lines
+    assert line2[8:15] == "<<<<<<" + "0"  # ICAO 9303 part 3 §4.9: fillers weigh 0
+    assert line2[29] == check_digit(line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29])
+    parsed = parse_td1(card.text, reference=REFERENCE)
+    assert parsed == card
+    assert parsed.date_of_expiry is None
+    assert parsed.id_number == "001160001234"
+    assert not parsed.is_expired(date(2099, 12, 31))
+    assert mrz_information(card.document_number, card.date_of_birth, None).endswith("<<<<<<0")
+
+
+@pytest.mark.parametrize(
+    ("expiry", "problem"),
+    [
+        ("<<<<<<<", ("mrz.line2.date_of_expiry", "check_digit")),  # a filler is no check digit here
+        ("<<<<<<7", ("mrz.line2.date_of_expiry", "check_digit")),
+        ("35<<<<6", ("mrz.line2.date_of_expiry", "date")),  # only a wholly absent date is no date
+    ],
+)
+def test_an_absent_expiry_is_six_fillers_with_check_digit_0(expiry: str, problem: tuple[str, str]) -> None:
+    line1, line2, line3 = vn_card(date_of_expiry=None).lines
+    line2 = line2[:8] + expiry + line2[15:29]
+    line2 += check_digit(line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29])
+    with pytest.raises(DomainValidationError) as exc:
+        parse_td1("\n".join((line1, line2, line3)), reference=REFERENCE)
+    assert problems_of(exc) == [problem]
+
+
+def test_a_passport_without_expiry_is_rejected() -> None:
+    line1, line2 = TD3_SPECIMEN
+    line2 = line2[:21] + "<<<<<<0" + line2[28:43]
+    line2 += check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+    with pytest.raises(DomainValidationError) as exc:
+        parse_td3(f"{line1}\n{line2}", reference=REFERENCE)
+    assert problems_of(exc) == [("mrz.line2.date_of_expiry", "date")]
+
+
 # --------------------------------------------------------------------------- chip access keys
 def test_the_bac_worked_example_of_icao_9303_part_11_appendix_d1_is_reproduced() -> None:
     information = mrz_information("L898902C", date(1969, 8, 6), date(1994, 6, 23))
@@ -648,18 +655,18 @@ _SYLLABLES = ["Nguyễn", "Trần", "Lê", "Phạm", "Đặng", "Thị", "Văn",
     province=st.sampled_from(sorted(LEGACY_PROVINCE_CODES)),
     serial=st.integers(0, 999_999),
     words=st.lists(st.sampled_from(_SYLLABLES), min_size=2, max_size=5),
-    years=st.integers(1, 40),
+    years=st.one_of(st.none(), st.integers(1, 40)),  # None: valid for life
 )
 def test_every_vietnamese_mrz_round_trips_and_yields_its_id_number(
-    born: date, sex: str, province: str, serial: int, words: list[str], years: int
+    born: date, sex: str, province: str, serial: int, words: list[str], years: int | None
 ) -> None:
-    number = f"{province}{century_sex_digit(born.year, sex)}{born.year % 100:02d}{serial:06d}"
+    number = id_number_of(born, sex, province=province, serial=serial)
     card = vietnamese_td1(
         id_number=number,
         full_name=" ".join(words),
         date_of_birth=born,
         sex=sex,  # type: ignore[arg-type]
-        date_of_expiry=date(REFERENCE.year + years, 1, 1),
+        date_of_expiry=None if years is None else date(REFERENCE.year + years, 1, 1),
     )
     parsed = parse_td1(card.text, reference=REFERENCE)
     assert parsed == card
@@ -677,29 +684,17 @@ def test_arbitrary_text_is_either_an_mrz_or_a_domain_validation_error(text: str)
         assert exc.problems and all(p.field.startswith("mrz") and p.rule for p in exc.problems)
 
 
-_MUTATION_CHARS = st.sampled_from(list(string.ascii_uppercase + string.digits + "<<<<  \n\r\ta-é\x00\ud800Đ"))
-
-
 _VALID_TEXTS = ["\n".join(TD1_SPECIMEN), "\n".join(TD3_SPECIMEN), f"{L1}\n{L2}\n{'X' * 30}"]
-_MUTATION = st.tuples(st.sampled_from(["replace", "insert", "delete"]), st.integers(0, 200), _MUTATION_CHARS)
+_EDITS = helpers.edits(
+    string.ascii_uppercase + string.digits + "<<<<  \n\r\ta-é\x00\ud800Đ", max_position=200
+)
 
 
 @settings(max_examples=400)
-@given(st.sampled_from(_VALID_TEXTS), st.lists(_MUTATION, max_size=4))
+@given(st.sampled_from(_VALID_TEXTS), _EDITS)
 def test_mutated_specimens_are_either_valid_or_rejected_with_named_problems(
-    text: str, mutations: list[tuple[str, int, str]]
+    text: str, changes: list[helpers.Edit]
 ) -> None:
-    for operation, position, character in mutations:
-        i = position % (len(text) + 1)
-        if operation == "replace":
-            text = text[:i] + character + text[i + 1 :]
-        elif operation == "insert":
-            text = text[:i] + character + text[i:]
-        else:
-            text = text[:i] + text[i + 1 :]
-    try:
-        mrz = parse_mrz(text, reference=REFERENCE)
-    except DomainValidationError as exc:
-        assert all(p.field.startswith("mrz") and p.rule and p.message for p in exc.problems)
-    else:
-        assert parse_mrz(mrz.text, reference=REFERENCE) == mrz
+    helpers.assert_refused_by_name_or_read_back(
+        partial(parse_mrz, reference=REFERENCE), helpers.mutate(text, changes), field="mrz"
+    )

@@ -180,9 +180,10 @@ def test_the_statement_is_prepared_once_per_connection(city_police: Person, citi
 
 
 @pytest.fixture
-def lanes_closed_afterwards() -> Any:
-    """The coalescer's connections are the process's own: close them so the test database can
-    be dropped."""
+def lanes_closed_afterwards(settings: Any) -> Any:
+    """The coalescer on (the test settings run look-ups alone); its connections are the
+    process's own: closed afterwards so that the test database can be dropped."""
+    settings.DANCU_LOOKUP_LANES = 2
     yield
     pg_read.close()
 
@@ -221,3 +222,15 @@ def test_concurrent_look_ups_outside_a_transaction_share_statements_and_each_is_
     assert AuditEvent.objects.count() - generic_events == len(cases)
     results = list(AuditEvent.objects.order_by("-id").values_list("result", flat=True)[: len(cases)])
     assert sorted(results) == sorted(["ok", "ok", "denied", "denied", "not_found"] * 8)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_lanes_a_look_up_outside_a_transaction_runs_alone_on_the_callers_connection(
+    city_police: Person, citizens: dict[str, str]
+) -> None:
+    """``DANCU_LOOKUP_LANES = 0`` (the test settings): no coalescer connection is opened."""
+    before = AuditEvent.objects.count()
+    view = services.get_by_id_number(city_police.ctx("registry.lookup"), citizens["an"])
+    assert view.id_number == citizens["an"]
+    assert AuditEvent.objects.count() == before + 1
+    assert pg_read._COALESCER is None or all(c._conn is None for c in pg_read._CONNECTIONS)

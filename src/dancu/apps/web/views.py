@@ -79,8 +79,15 @@ APPLICATIONS: tuple[Module, ...] = (
         "identity",
         _("Identity verification"),
         _("Verify a person in front of you from their chip card or VNeID QR code."),
-        available=False,
+        available=True,
         pilot_models="6–8, 16–17",
+        links=(
+            Link(_("Clinic check-in"), "desks:clinic"),
+            Link(_("Notary"), "desks:notary"),
+            Link(_("Pawn shop, security firm"), "desks:business"),
+            Link(_("Driving school"), "driving:index"),
+            _API_DOCS,
+        ),
     ),
     Module(
         "sso",

@@ -20,6 +20,9 @@ class Actor:
     label: str
     organisation_id: int | None = None
     organisation_name: str = ""
+    # The organisation's kind (``Organisation.Kind``): decides, e.g., which fields a verification
+    # releases to it (``identity.services.VERIFICATION_FIELDS``).
+    organisation_kind: str = ""
     role: str = ""
     allowed_purposes: frozenset[str] = field(default_factory=frozenset)
     # Current-unit codes: a province code ("01") sees the whole province, a ward code only the ward.

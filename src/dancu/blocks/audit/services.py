@@ -47,6 +47,25 @@ def record(
     return AuditEvent.objects.create(**_fields(ctx, action, subject_citizen_id, result, detail))
 
 
+def record_refusal(
+    ctx: AccessContext,
+    action: str,
+    *,
+    detail: dict[str, object] | None = None,
+) -> AuditEvent:
+    """Record a request refused because it named no purpose or an unknown purpose code.
+
+    Processing without a stated, lawful purpose is refused (purpose limitation, Law 91/2025/QH15
+    Art. 3; Decree 13/2023/NĐ-CP Art. 3), and the refusal is kept like any other: result
+    ``invalid``, no subject, the purpose column holding what was sent (control characters dropped,
+    cut to 64 characters). Call it outside any transaction that the refusal will roll back.
+    """
+    sent = "".join(ch for ch in str(ctx.purpose) if ch.isprintable())[:64]
+    fields = _fields(ctx, action, None, AuditEvent.Result.INVALID, detail)
+    fields["purpose"] = sent
+    return AuditEvent.objects.create(**fields)
+
+
 def record_many(
     ctx: AccessContext,
     action: str,

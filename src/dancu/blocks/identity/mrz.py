@@ -13,6 +13,13 @@
   9 digits of the 12-digit ID number, the optional data of line 1 starts with the full number.
   :attr:`MrzTD1.id_number` extracts it and checks it against the ID-number structure
   (Circular 07/2016/TT-BCA Art. 7) and the MRZ's birth date and sex.
+* **No date of expiry** (documented choice; Doc 9303 has no rule for a document that never
+  expires): cards issued from age 60 are valid for life (*Không thời hạn*). Such a TD1 has
+  ``date_of_expiry=None``, written as six fillers ``<<<<<<`` — the way Doc 9303 writes a date it
+  does not know (an unknown date of birth, part 3) — with the ordinary check digit of part 3
+  §4.9, where ``<`` weighs 0: ``<<<<<<0``. A ``<`` *as the check digit* is allowed only for an
+  empty TD3 personal number (part 4 §4.2.2), so ``<<<<<<<`` is a check-digit error, and only a
+  wholly absent date is no date. The BAC keys use the field as printed. Passports always expire.
 * **Chip access keys**: BAC (ICAO 9303 part 11 §9.7.1, worked example in Appendix D.1) from the
   MRZ information, and the PACE card access number (CAN) of Vietnamese cards.
 
@@ -34,7 +41,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal, overload
 
 from dancu.blocks.registry.idnumber import IdNumberParts, check_consistency, parse_id_number
 from dancu.blocks.registry.names import normalise_name, split_name
@@ -43,6 +50,7 @@ from dancu.errors import DomainValidationError, FieldProblem
 Sex = Literal["M", "F", "X"]  # X = unspecified, written "<" in the MRZ (ICAO 9303 part 4 §4.2.2)
 
 FILLER = "<"
+NO_DATE = FILLER * 6  # a date field without a date: the date of expiry of a card valid for life
 TD1_WIDTH = 30
 TD3_WIDTH = 44
 MAX_INPUT_LENGTH = 400  # generous for 3 × 30 or 2 × 44 plus line breaks and stray whitespace
@@ -174,7 +182,10 @@ def _split_name_field(value: str) -> tuple[str, str] | None:
 
 
 # --------------------------------------------------------------------------- dates
-def _yymmdd(value: date) -> str:
+def _yymmdd(value: date | None) -> str:
+    """``YYMMDD``; no date (a card without expiry) is six fillers, see the module docstring."""
+    if value is None:
+        return NO_DATE
     return f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
 
 
@@ -219,68 +230,6 @@ def _sex_char(sex: str) -> str:
     return FILLER if sex == "X" else sex
 
 
-def _check_common(
-    problems: list[FieldProblem],
-    *,
-    issuing_state: str,
-    document_number: str,
-    nationality: str,
-    sex: str,
-    date_of_birth: date,
-    date_of_expiry: date,
-    primary_identifier: str,
-    secondary_identifier: str,
-    name_width: int,
-) -> None:
-    """Field rules shared by TD1 and TD3 (ICAO 9303 part 3 §4 and parts 4–5 §4.2.2)."""
-    for name, value in (("issuing_state", issuing_state), ("nationality", nationality)):
-        if not _STATE_RE.match(value):
-            problems.append(
-                FieldProblem(f"mrz.{name}", "state_code", f"{_show(value)} is not a 1–3 letter state code")
-            )
-    if not document_number:
-        problems.append(FieldProblem("mrz.document_number", "required", "must not be empty"))
-    elif not re.fullmatch(r"[A-Z0-9]+", document_number):
-        problems.append(
-            FieldProblem("mrz.document_number", "characters", "may contain only the characters A–Z and 0–9")
-        )
-    if sex not in ("M", "F", "X"):
-        problems.append(FieldProblem("mrz.sex", "sex", f"{_show(sex)} is not M, F or X (unspecified)"))
-    if date_of_expiry <= date_of_birth:
-        problems.append(
-            FieldProblem(
-                "mrz.date_of_expiry",
-                "after_birth",
-                f"expiry {date_of_expiry.isoformat()} is not after birth {date_of_birth.isoformat()}",
-            )
-        )
-    if not _IDENTIFIER_RE.match(primary_identifier):
-        problems.append(
-            FieldProblem(
-                "mrz.primary_identifier", "characters", "must be words of letters A–Z separated by one space"
-            )
-        )
-    if secondary_identifier and not _IDENTIFIER_RE.match(secondary_identifier):
-        problems.append(
-            FieldProblem(
-                "mrz.secondary_identifier",
-                "characters",
-                "must be empty or words of letters A–Z separated by one space",
-            )
-        )
-    if _IDENTIFIER_RE.match(primary_identifier):
-        formatted = len(primary_identifier) + (len(secondary_identifier) + 2 if secondary_identifier else 0)
-        if formatted > name_width:
-            problems.append(
-                FieldProblem(
-                    "mrz.name",
-                    "length",
-                    f"primary and secondary identifiers need {formatted} characters, the name field has "
-                    f"{name_width} (truncate with name_field())",
-                )
-            )
-
-
 def _check_optional(problems: list[FieldProblem], field: str, value: str, limit: int) -> None:
     if not _OPTIONAL_RE.match(value):
         problems.append(
@@ -293,14 +242,11 @@ def _check_optional(problems: list[FieldProblem], field: str, value: str, limit:
 
 
 @dataclass(frozen=True)
-class MrzTD1:
-    """A TD1 MRZ (ICAO 9303 part 5 §4.2.2): 3 lines × 30 characters, as on ID cards.
+class _Mrz:
+    """The fields, rules and outputs TD1 and TD3 share (ICAO 9303 part 3 §4; parts 4–5 §4.2.2).
 
-    Values are stored without trailing fillers (``document_code="I"`` for ``I<``, ``issuing_state="D"``
-    for ``D<<``); names with components separated by spaces. The check digits are not stored:
-    :attr:`lines` computes them. A document number longer than 9 characters continues in the
-    optional data of line 1 (part 5 §4.2.2 note j), which then holds at most
-    ``15 − (len − 9) − 2`` further characters.
+    A format names its document codes and the width of its name field, adds its own fields and
+    their rules (:meth:`_format_problems`) and writes its :attr:`lines`.
     """
 
     document_code: str
@@ -308,35 +254,138 @@ class MrzTD1:
     document_number: str
     date_of_birth: date
     sex: Sex
-    date_of_expiry: date
+    date_of_expiry: date | None
     nationality: str
     primary_identifier: str
     secondary_identifier: str = ""
+
+    CODE_PATTERN: ClassVar[str]  # the format's document codes, a regular expression …
+    CODE_RULE: ClassVar[str]  # … and the rule as error messages state it
+    NAME_WIDTH: ClassVar[int]
+
+    def __post_init__(self) -> None:
+        problems = self._common_problems() + self._format_problems()
+        if problems:
+            raise DomainValidationError(problems)
+
+    def _common_problems(self) -> list[FieldProblem]:
+        """Field rules shared by TD1 and TD3 (ICAO 9303 part 3 §4 and parts 4–5 §4.2.2)."""
+        problems: list[FieldProblem] = []
+        if not re.fullmatch(self.CODE_PATTERN, self.document_code):
+            problems.append(
+                FieldProblem(
+                    "mrz.document_code", "document_code", f"{_show(self.document_code)}: {self.CODE_RULE}"
+                )
+            )
+        for name, value in (("issuing_state", self.issuing_state), ("nationality", self.nationality)):
+            if not _STATE_RE.match(value):
+                problems.append(
+                    FieldProblem(
+                        f"mrz.{name}", "state_code", f"{_show(value)} is not a 1–3 letter state code"
+                    )
+                )
+        if not self.document_number:
+            problems.append(FieldProblem("mrz.document_number", "required", "must not be empty"))
+        elif not re.fullmatch(r"[A-Z0-9]+", self.document_number):
+            problems.append(
+                FieldProblem(
+                    "mrz.document_number", "characters", "may contain only the characters A–Z and 0–9"
+                )
+            )
+        if self.sex not in ("M", "F", "X"):
+            problems.append(
+                FieldProblem("mrz.sex", "sex", f"{_show(self.sex)} is not M, F or X (unspecified)")
+            )
+        born, expires = self.date_of_birth, self.date_of_expiry
+        if expires is not None and expires <= born:
+            problems.append(
+                FieldProblem(
+                    "mrz.date_of_expiry",
+                    "after_birth",
+                    f"expiry {expires.isoformat()} is not after birth {born.isoformat()}",
+                )
+            )
+        primary, secondary = self.primary_identifier, self.secondary_identifier
+        if not _IDENTIFIER_RE.match(primary):
+            problems.append(
+                FieldProblem(
+                    "mrz.primary_identifier",
+                    "characters",
+                    "must be words of letters A–Z separated by one space",
+                )
+            )
+        if secondary and not _IDENTIFIER_RE.match(secondary):
+            problems.append(
+                FieldProblem(
+                    "mrz.secondary_identifier",
+                    "characters",
+                    "must be empty or words of letters A–Z separated by one space",
+                )
+            )
+        if _IDENTIFIER_RE.match(primary):
+            formatted = len(primary) + (len(secondary) + 2 if secondary else 0)
+            if formatted > self.NAME_WIDTH:
+                problems.append(
+                    FieldProblem(
+                        "mrz.name",
+                        "length",
+                        f"primary and secondary identifiers need {formatted} characters, the name field has "
+                        f"{self.NAME_WIDTH} (truncate with name_field())",
+                    )
+                )
+        return problems
+
+    def _format_problems(self) -> list[FieldProblem]:
+        """The rules of the format's own fields."""
+        raise NotImplementedError
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The MRZ lines, with every check digit computed."""
+        raise NotImplementedError
+
+    def _birth_sex_expiry(self) -> str:
+        """``YYMMDD c S YYMMDD c``: the 15 characters of line 2 that TD1 (positions 1–15) and TD3
+        (positions 14–28) share; no expiry is ``<<<<<<0`` (see the module docstring)."""
+        birth = _yymmdd(self.date_of_birth)
+        expiry = _yymmdd(self.date_of_expiry)
+        return birth + check_digit(birth) + _sex_char(self.sex) + expiry + check_digit(expiry)
+
+    @property
+    def text(self) -> str:
+        """The MRZ as text, lines separated by ``\\n``."""
+        return "\n".join(self.lines)
+
+    def is_expired(self, on: date) -> bool:
+        """Expired before ``on``; a card without expiry never is."""
+        return self.date_of_expiry is not None and self.date_of_expiry < on
+
+    def bac_keys(self) -> BacKeys:
+        """The BAC keys of the chip (ICAO 9303 part 11 §9.7.1) from this MRZ."""
+        return bac_keys(self.document_number, self.date_of_birth, self.date_of_expiry)
+
+
+@dataclass(frozen=True)
+class MrzTD1(_Mrz):
+    """A TD1 MRZ (ICAO 9303 part 5 §4.2.2): 3 lines × 30 characters, as on ID cards.
+
+    Values are stored without trailing fillers (``document_code="I"`` for ``I<``, ``issuing_state="D"``
+    for ``D<<``); names with components separated by spaces. The check digits are not stored:
+    :attr:`lines` computes them. A document number longer than 9 characters continues in the
+    optional data of line 1 (part 5 §4.2.2 note j), which then holds at most
+    ``15 − (len − 9) − 2`` further characters. ``date_of_expiry=None``: a card without expiry,
+    written ``<<<<<<`` with check digit ``0`` (see the module docstring).
+    """
+
     optional_data_1: str = ""
     optional_data_2: str = ""
 
-    def __post_init__(self) -> None:
+    CODE_PATTERN = r"[ACI][A-Z]?"
+    CODE_RULE = "a TD1 document code starts with A, C or I"
+    NAME_WIDTH = TD1_WIDTH
+
+    def _format_problems(self) -> list[FieldProblem]:
         problems: list[FieldProblem] = []
-        if not re.fullmatch(r"[ACI][A-Z]?", self.document_code):
-            problems.append(
-                FieldProblem(
-                    "mrz.document_code",
-                    "document_code",
-                    f"{_show(self.document_code)}: a TD1 document code starts with A, C or I",
-                )
-            )
-        _check_common(
-            problems,
-            issuing_state=self.issuing_state,
-            document_number=self.document_number,
-            nationality=self.nationality,
-            sex=self.sex,
-            date_of_birth=self.date_of_birth,
-            date_of_expiry=self.date_of_expiry,
-            primary_identifier=self.primary_identifier,
-            secondary_identifier=self.secondary_identifier,
-            name_width=TD1_WIDTH,
-        )
         extension = max(0, len(self.document_number) - 9)
         room = 15 - (extension + 2 if extension else 0)
         if extension and room < 0:
@@ -348,8 +397,7 @@ class MrzTD1:
         else:
             _check_optional(problems, "optional_data_1", self.optional_data_1, room)
         _check_optional(problems, "optional_data_2", self.optional_data_2, 11)
-        if problems:
-            raise DomainValidationError(problems)
+        return problems
 
     @property
     def lines(self) -> tuple[str, str, str]:
@@ -368,32 +416,14 @@ class MrzTD1:
             + head
             + optional.ljust(15, FILLER)
         )
-        birth = _yymmdd(self.date_of_birth)
-        expiry = _yymmdd(self.date_of_expiry)
         line2 = (
-            birth
-            + check_digit(birth)
-            + _sex_char(self.sex)
-            + expiry
-            + check_digit(expiry)
+            self._birth_sex_expiry()
             + self.nationality.ljust(3, FILLER)
             + self.optional_data_2.ljust(11, FILLER)
         )
         line2 += check_digit(line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29])
-        line3 = name_field(self.primary_identifier, self.secondary_identifier, TD1_WIDTH)
+        line3 = name_field(self.primary_identifier, self.secondary_identifier, self.NAME_WIDTH)
         return line1, line2, line3
-
-    @property
-    def text(self) -> str:
-        """The MRZ as text, lines separated by ``\\n``."""
-        return "\n".join(self.lines)
-
-    def is_expired(self, on: date) -> bool:
-        return self.date_of_expiry < on
-
-    def bac_keys(self) -> BacKeys:
-        """The BAC keys of the chip (ICAO 9303 part 11 §9.7.1) from this MRZ."""
-        return bac_keys(self.document_number, self.date_of_birth, self.date_of_expiry)
 
     # ---------------------------------------------------------------- Vietnamese cards
     @property
@@ -477,7 +507,7 @@ class MrzTD1:
 
 
 @dataclass(frozen=True)
-class MrzTD3:
+class MrzTD3(_Mrz):
     """A TD3 MRZ (ICAO 9303 part 4 §4.2.2): 2 lines × 44 characters, as in passports.
 
     Values are stored without trailing fillers; the check digits are computed by :attr:`lines`.
@@ -485,39 +515,15 @@ class MrzTD3:
     (part 4 §4.2.2 note; ``0`` is accepted when parsing).
     """
 
-    document_code: str
-    issuing_state: str
-    document_number: str
-    date_of_birth: date
-    sex: Sex
-    date_of_expiry: date
-    nationality: str
-    primary_identifier: str
-    secondary_identifier: str = ""
+    date_of_expiry: date  # a passport always expires (part 4 §4.2.2)
     personal_number: str = ""
 
-    def __post_init__(self) -> None:
+    CODE_PATTERN = r"P[A-Z]?"
+    CODE_RULE = "a TD3 passport document code starts with P"
+    NAME_WIDTH = TD3_WIDTH - 5
+
+    def _format_problems(self) -> list[FieldProblem]:
         problems: list[FieldProblem] = []
-        if not re.fullmatch(r"P[A-Z]?", self.document_code):
-            problems.append(
-                FieldProblem(
-                    "mrz.document_code",
-                    "document_code",
-                    f"{_show(self.document_code)}: a TD3 passport document code starts with P",
-                )
-            )
-        _check_common(
-            problems,
-            issuing_state=self.issuing_state,
-            document_number=self.document_number,
-            nationality=self.nationality,
-            sex=self.sex,
-            date_of_birth=self.date_of_birth,
-            date_of_expiry=self.date_of_expiry,
-            primary_identifier=self.primary_identifier,
-            secondary_identifier=self.secondary_identifier,
-            name_width=TD3_WIDTH - 5,
-        )
         if len(self.document_number) > 9:
             problems.append(
                 FieldProblem(
@@ -525,8 +531,7 @@ class MrzTD3:
                 )
             )
         _check_optional(problems, "personal_number", self.personal_number, 14)
-        if problems:
-            raise DomainValidationError(problems)
+        return problems
 
     @property
     def lines(self) -> tuple[str, str]:
@@ -534,38 +539,20 @@ class MrzTD3:
         line1 = (
             self.document_code.ljust(2, FILLER)
             + self.issuing_state.ljust(3, FILLER)
-            + name_field(self.primary_identifier, self.secondary_identifier, TD3_WIDTH - 5)
+            + name_field(self.primary_identifier, self.secondary_identifier, self.NAME_WIDTH)
         )
         number = self.document_number.ljust(9, FILLER)
-        birth = _yymmdd(self.date_of_birth)
-        expiry = _yymmdd(self.date_of_expiry)
         personal = self.personal_number.ljust(14, FILLER)
         line2 = (
             number
             + check_digit(number)
             + self.nationality.ljust(3, FILLER)
-            + birth
-            + check_digit(birth)
-            + _sex_char(self.sex)
-            + expiry
-            + check_digit(expiry)
+            + self._birth_sex_expiry()
             + personal
             + (check_digit(personal) if self.personal_number else FILLER)
         )
         line2 += check_digit(line2[0:10] + line2[13:20] + line2[21:43])
         return line1, line2
-
-    @property
-    def text(self) -> str:
-        """The MRZ as text, lines separated by ``\\n``."""
-        return "\n".join(self.lines)
-
-    def is_expired(self, on: date) -> bool:
-        return self.date_of_expiry < on
-
-    def bac_keys(self) -> BacKeys:
-        """The BAC keys of the chip (ICAO 9303 part 11 §9.7.1) from this MRZ."""
-        return bac_keys(self.document_number, self.date_of_birth, self.date_of_expiry)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -662,10 +649,28 @@ class _Reader:
         self.problem(field, "sex", f"{value!r} is not M, F or < (unspecified)")
         return "X"
 
-    def dates(self, birth_field: str, birth: str, expiry_field: str, expiry: str) -> tuple[date, date]:
+    @overload
+    def birth_sex_expiry(self, fields: str, *, expiry_optional: Literal[False]) -> tuple[date, Sex, date]: ...
+    @overload
+    def birth_sex_expiry(self, fields: str, *, expiry_optional: bool) -> tuple[date, Sex, date | None]: ...
+    def birth_sex_expiry(self, fields: str, *, expiry_optional: bool) -> tuple[date, Sex, date | None]:
+        """Read ``YYMMDD c S YYMMDD c``: date of birth, its check digit, sex, date of expiry, its
+        check digit — the 15 characters of line 2 that TD1 (positions 1–15, ICAO 9303 part 5
+        §4.2.2) and TD3 (positions 14–28, part 4 §4.2.2) share.
+
+        With ``expiry_optional`` (TD1) an expiry of fillers only, ``<<<<<<``, is read as no expiry
+        (None); its check digit is still verified (``0``, see the module docstring).
+        """
+        birth, expiry = fields[0:6], fields[8:14]
+        birth_field, expiry_field = "mrz.line2.date_of_birth", "mrz.line2.date_of_expiry"
+        self.check(birth_field, "date of birth", birth, fields[6])
+        sex = self.sex("mrz.line2.sex", fields[7])
+        self.check(expiry_field, "date of expiry", expiry, fields[14])
         dob = birth_date(birth, reference=self.reference)
         if dob is None:
             self.problem(birth_field, "date", f"{birth!r} is not a date of birth YYMMDD")
+        if expiry_optional and expiry == NO_DATE:
+            return dob or date.min, sex, None
         doe = expiry_date(expiry, reference=self.reference)
         if doe is None:
             self.problem(expiry_field, "date", f"{expiry!r} is not a date of expiry YYMMDD")
@@ -676,7 +681,7 @@ class _Reader:
                 f"expiry {doe.isoformat()} is not after birth {dob.isoformat()} "
                 f"(expiry century read future-biased from {self.reference.isoformat()})",
             )
-        return dob or date.min, doe or date.max
+        return dob or date.min, sex, doe or date.max
 
     def name(self, field: str, value: str) -> tuple[str, str]:
         split = _split_name_field(value)
@@ -726,10 +731,7 @@ def parse_td1(text: object, *, reference: date | None = None) -> MrzTD1:
             optional_1 = optional_field[len(extension) + 1 :].rstrip(FILLER)
     else:
         r.check("mrz.line1.document_number", "document number", number_field, number_cd)
-    r.check("mrz.line2.date_of_birth", "date of birth", line2[0:6], line2[6])
-    sex = r.sex("mrz.line2.sex", line2[7])
-    r.check("mrz.line2.date_of_expiry", "date of expiry", line2[8:14], line2[14])
-    dob, doe = r.dates("mrz.line2.date_of_birth", line2[0:6], "mrz.line2.date_of_expiry", line2[8:14])
+    dob, sex, doe = r.birth_sex_expiry(line2[0:15], expiry_optional=True)
     nationality = r.state("mrz.line2.nationality", line2[15:18])
     optional_2 = r.optional("mrz.line2.optional_data", line2[18:29])
     r.check(
@@ -771,10 +773,7 @@ def parse_td3(text: object, *, reference: date | None = None) -> MrzTD3:
     number = r.document_number("mrz.line2.document_number", line2[0:9])
     r.check("mrz.line2.document_number", "document number", line2[0:9], line2[9])
     nationality = r.state("mrz.line2.nationality", line2[10:13])
-    r.check("mrz.line2.date_of_birth", "date of birth", line2[13:19], line2[19])
-    sex = r.sex("mrz.line2.sex", line2[20])
-    r.check("mrz.line2.date_of_expiry", "date of expiry", line2[21:27], line2[27])
-    dob, doe = r.dates("mrz.line2.date_of_birth", line2[13:19], "mrz.line2.date_of_expiry", line2[21:27])
+    dob, sex, doe = r.birth_sex_expiry(line2[13:28], expiry_optional=False)
     personal = r.optional("mrz.line2.personal_number", line2[28:42])
     if personal or line2[42] not in (FILLER, "0"):
         r.check("mrz.line2.personal_number", "personal number", line2[28:42], line2[42])
@@ -820,7 +819,7 @@ def vietnamese_td1(
     full_name: str,
     date_of_birth: date,
     sex: Literal["M", "F"],
-    date_of_expiry: date,
+    date_of_expiry: date | None,
 ) -> MrzTD1:
     """The TD1 MRZ of a Vietnamese chip card (domain-vn §3; ICAO 9303 part 5).
 
@@ -828,6 +827,8 @@ def vietnamese_td1(
     of the ID number; optional data of line 1 = the 12-digit ID number (then fillers); name by
     :func:`mrz_name`, truncated to 30 characters by :func:`name_field`. The ID number must be
     valid and consistent with the date of birth and sex (Circular 07/2016/TT-BCA Art. 7).
+    ``date_of_expiry=None`` for a card valid for life (issued from age 60): the expiry field is
+    ``<<<<<<`` with check digit ``0`` (see the module docstring).
     """
     parts = parse_id_number(id_number)
     problems = check_consistency(parts, date_of_birth=date_of_birth, sex=sex)
@@ -866,10 +867,10 @@ KDF_ENC = 1  # ICAO 9303 part 11 §9.7.1: counter c = 1 for the encryption key
 KDF_MAC = 2  # c = 2 for the MAC key
 
 
-def mrz_information(document_number: str, date_of_birth: date, date_of_expiry: date) -> str:
+def mrz_information(document_number: str, date_of_birth: date, date_of_expiry: date | None) -> str:
     """The MRZ information that seeds BAC (ICAO 9303 part 11 §9.7.1, Appendix D.1): document number
     (filled with ``<`` to at least 9 characters) + its check digit + date of birth YYMMDD + check
-    digit + date of expiry YYMMDD + check digit."""
+    digit + date of expiry YYMMDD + check digit. No expiry: ``<<<<<<0``, as printed in the MRZ."""
     number = document_number.ljust(9, FILLER)
     birth = _yymmdd(date_of_birth)
     expiry = _yymmdd(date_of_expiry)
@@ -902,7 +903,7 @@ def bac_key_seed(information: str) -> bytes:
     return hashlib.sha1(information.encode("ascii"), usedforsecurity=True).digest()[:16]  # noqa: S324
 
 
-def bac_keys(document_number: str, date_of_birth: date, date_of_expiry: date) -> BacKeys:
+def bac_keys(document_number: str, date_of_birth: date, date_of_expiry: date | None) -> BacKeys:
     """BAC K_seed, K_enc and K_mac (ICAO 9303 part 11 §9.7.1; worked example Appendix D.1)."""
     seed = bac_key_seed(mrz_information(document_number, date_of_birth, date_of_expiry))
     return BacKeys(seed=seed, k_enc=derive_key(seed, KDF_ENC), k_mac=derive_key(seed, KDF_MAC))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from dancu.blocks.organisations.models import Membership, Organisation
+from dancu.blocks.organisations.models import ApiKey, Membership, Organisation
 from dancu.blocks.organisations.policy import purposes_for
 
 
@@ -65,4 +65,24 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
         """Deactivate rather than delete, so that the admin log keeps who had access when."""
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued with ``dancu api_key create`` (the token is shown once there); here they are
+    listed and may be revoked by setting ``revoked_at``. The secret's hash is never shown."""
+
+    list_display = ("prefix", "name", "organisation", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("organisation__kind",)
+    search_fields = ("prefix", "name", "organisation__code", "organisation__name")
+    list_select_related = ("organisation",)
+    fields = ("prefix", "name", "organisation", "created_at", "created_by", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "name", "organisation", "created_at", "created_by", "last_used_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        """Revoke rather than delete: the audit log names the key that acted."""
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Organisation(models.Model):
@@ -16,6 +17,11 @@ class Organisation(models.Model):
         CLINIC = "clinic", "Cơ sở y tế / Medical facility"
         NOTARY = "notary", "Tổ chức hành nghề công chứng / Notary"
         BUSINESS = "business", "Doanh nghiệp / Business"
+        # Establishments that must check who they serve (Decree 96/2016/NĐ-CP: businesses with
+        # security and order conditions; Circular 04/2022/TT-BGTVT on driving tests).
+        PAWN_SHOP = "pawn_shop", "Cơ sở kinh doanh dịch vụ cầm đồ / Pawn shop"
+        SECURITY_FIRM = "security_firm", "Doanh nghiệp kinh doanh dịch vụ bảo vệ / Security services firm"
+        DRIVING_SCHOOL = "driving_school", "Cơ sở đào tạo, sát hạch lái xe / Driving school or test centre"
         PLATFORM = "platform", "Đơn vị vận hành nền tảng / Platform operator"
 
     code = models.CharField(max_length=40, unique=True)
@@ -55,3 +61,29 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ApiKey(models.Model):
+    """A machine client of an organisation (e.g. a hospital information system calling the
+    verification API). The token is ``dk_<prefix>_<secret>``; only the SHA-256 of the secret is
+    stored, the token is shown once when the key is issued. The key acts with the role
+    ``integration`` of its organisation: ``policy.POLICY`` decides what that role may do.
+
+    SHA-256, not a password hash: the secret is 256 random bits, so a slow hash adds no protection
+    against guessing and would cost every API call tens of milliseconds.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+
+    def __str__(self) -> str:
+        return f"API key {self.prefix} ({self.name})"

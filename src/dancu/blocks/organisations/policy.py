@@ -11,6 +11,8 @@ from dancu.blocks.organisations.models import Membership, Organisation
 
 K = Organisation.Kind
 R = Membership.Role
+# The role of an organisation's API key (``ApiKey``): a machine client, never a staff member.
+INTEGRATION = "integration"
 
 _OFFICIAL = {"registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
 
@@ -27,6 +29,17 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.CLINIC, R.CLERK): frozenset({"identity.verification", "residence.notification"}),
     (K.NOTARY, R.CLERK): frozenset({"identity.verification"}),
     (K.BUSINESS, R.CLERK): frozenset({"identity.verification"}),
+    (K.PAWN_SHOP, R.CLERK): frozenset({"identity.verification"}),
+    (K.SECURITY_FIRM, R.CLERK): frozenset({"identity.verification"}),
+    (K.DRIVING_SCHOOL, R.CLERK): frozenset({"identity.verification"}),
+    # Machine clients (API keys) of establishments: the same as their front desks.
+    (K.HOTEL, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
+    (K.CLINIC, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
+    (K.NOTARY, INTEGRATION): frozenset({"identity.verification"}),
+    (K.BUSINESS, INTEGRATION): frozenset({"identity.verification"}),
+    (K.PAWN_SHOP, INTEGRATION): frozenset({"identity.verification"}),
+    (K.SECURITY_FIRM, INTEGRATION): frozenset({"identity.verification"}),
+    (K.DRIVING_SCHOOL, INTEGRATION): frozenset({"identity.verification"}),
     (K.PLATFORM, R.ADMIN): frozenset({"registry.administration", "registry.lookup"}),
 }
 

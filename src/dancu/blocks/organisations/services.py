@@ -1,15 +1,25 @@
-"""Organisation service functions: create organisations, add staff, build the acting ``Actor``."""
+"""Organisation service functions: create organisations, add staff, build the acting ``Actor``,
+issue and check the API keys of machine clients."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from dancu.blocks.audit.context import Actor
-from dancu.blocks.organisations.models import Membership, Organisation
-from dancu.blocks.organisations.policy import purposes_for
+from dancu.blocks.organisations.models import ApiKey, Membership, Organisation
+from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
 from dancu.errors import AccessDenied, DomainValidationError
+from dancu.validation import check_text
 
 
 @transaction.atomic
@@ -79,8 +89,116 @@ def actor_for(user: Any, organisation_id: int | None = None) -> Actor:
         label=label,
         organisation_id=org.pk,
         organisation_name=org.name,
+        organisation_kind=org.kind,
         role=m.role,
         allowed_purposes=purposes_for(org.kind, m.role),
+        jurisdiction_province_code=org.jurisdiction_province_code or None,
+        jurisdiction_ward_code=org.jurisdiction_ward_code or None,
+    )
+
+
+# --------------------------------------------------------------------------- API keys
+KEY_TAG = "dk"  # the token is KEY_TAG_<prefix>_<secret>
+_TOKEN_RE = re.compile(r"^dk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # ``last_used_at`` is written at most once a minute
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A new key. ``token`` is the only copy of the secret: show it once, it is not stored."""
+
+    key_id: int
+    prefix: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """An authenticated API key and the actor it acts as."""
+
+    key_id: int
+    prefix: str
+    name: str
+    actor: Actor
+
+
+class ApiKeyRejected(Exception):
+    """The token is malformed, unknown, revoked, or its organisation is inactive (``rule``)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+@transaction.atomic
+def issue_api_key(organisation: Organisation, name: str, *, created_by: str = "") -> IssuedApiKey:
+    """A new key ``dk_<8 hex>_<43 base64url>`` (256-bit secret) for ``organisation``."""
+    name = check_text("name", name, max_length=100, required=True).strip()
+    if not organisation.active:
+        raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
+    while True:
+        prefix = secrets.token_hex(4)
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        organisation=organisation,
+        name=name,
+        prefix=prefix,
+        secret_sha256=_digest(secret),
+        created_by=created_by[:150],
+    )
+    return IssuedApiKey(key_id=key.pk, prefix=prefix, token=f"{KEY_TAG}_{prefix}_{secret}")
+
+
+def revoke_api_key(prefix: str, *, now: datetime | None = None) -> bool:
+    """Revoke the key with this prefix; False when there is no such unrevoked key."""
+    return bool(
+        ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    )
+
+
+def api_keys_of(organisation: Organisation) -> list[ApiKey]:
+    return list(ApiKey.objects.filter(organisation=organisation).order_by("created_at", "id"))
+
+
+def authenticate_api_key(token: str, *, now: datetime | None = None) -> ApiClient:
+    """The client presenting ``token``, or ``ApiKeyRejected`` (rule ``invalid``, ``revoked`` or
+    ``organisation_inactive``). The secret is compared in constant time."""
+    match = _TOKEN_RE.match(token)
+    if match is None:
+        raise ApiKeyRejected("invalid", "The API key is malformed: expected dk_<prefix>_<secret>.")
+    prefix, secret = match.groups()
+    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
+        raise ApiKeyRejected("invalid", "The API key is not valid.")
+    if key.revoked_at is not None:
+        raise ApiKeyRejected("revoked", "The API key has been revoked.")
+    if not key.organisation.active:
+        raise ApiKeyRejected("organisation_inactive", "The API key's organisation is not active.")
+    moment = now or timezone.now()
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - LAST_USED_RESOLUTION)
+    ).update(last_used_at=moment)
+    return ApiClient(key_id=key.pk, prefix=key.prefix, name=key.name, actor=actor_for_api_key(key))
+
+
+def actor_for_api_key(key: ApiKey) -> Actor:
+    """The key acts for its organisation with the role ``integration``; the purposes come from
+    the policy table (``policy.POLICY``), like those of staff."""
+    org = key.organisation
+    return Actor(
+        user_id=None,
+        label=f"api-key {key.prefix} ({key.name})"[:150],
+        organisation_id=org.pk,
+        organisation_name=org.name,
+        organisation_kind=org.kind,
+        role=INTEGRATION,
+        allowed_purposes=purposes_for(org.kind, INTEGRATION),
         jurisdiction_province_code=org.jurisdiction_province_code or None,
         jurisdiction_ward_code=org.jurisdiction_ward_code or None,
     )

@@ -68,3 +68,84 @@ def split_name(full_name: str) -> NameParts:
     if len(words) == 1:
         return NameParts("", "", words[0])
     return NameParts(words[0], " ".join(words[1:-1]), words[-1])
+
+
+# --------------------------------------------------------------------------- matching
+# Surnames written two ways (domain-vn §7): Huỳnh/Hoàng and Võ/Vũ are the same name. Folded forms.
+NAME_VARIANTS: dict[str, str] = {"huynh": "hoang", "vo": "vu"}
+MATCH_THRESHOLD = 0.85
+SCORE_EXACT = 1.0
+SCORE_ACCENTS = 0.95
+SCORE_VARIANT = 0.9
+SCORE_TRUNCATED = 0.9
+SCORE_REORDERED = 0.85
+PARTIAL_WEIGHT = 0.8
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """How well a name read from a document matches the recorded name.
+
+    ``score`` in [0, 1]; ``method`` says which rule gave it (see :func:`match_names`). A name
+    matches when ``score >= MATCH_THRESHOLD``.
+    """
+
+    score: float
+    method: str
+
+    @property
+    def matches(self) -> bool:
+        return self.score >= MATCH_THRESHOLD
+
+
+def _tokens(text: str) -> list[str]:
+    """Folded words; hyphens separate words and apostrophes are dropped (as in an MRZ)."""
+    return fold(text.replace("-", " ").replace("'", "").replace("\u2019", "")).split()
+
+
+def _canonical(tokens: list[str]) -> list[str]:
+    return [NAME_VARIANTS.get(t, t) for t in tokens]
+
+
+def match_names(claimed: str, recorded: str, *, claimed_may_be_truncated: bool = False) -> NameMatch:
+    """Score ``claimed`` (read from a card, an MRZ or typed by staff) against ``recorded``.
+
+    The first rule that holds gives the score (domain-vn §7: compare with tones, then without,
+    then fuzzily):
+
+    * ``exact`` 1.0 — equal after :func:`normalise_name` (NFC, one tone style: "Hoà" = "Hòa");
+    * ``accents`` 0.95 — equal word for word once accents and case are folded ("NGUYEN VAN AN");
+    * ``variant`` 0.9 — equal once Huỳnh≡Hoàng and Võ≡Vũ are treated as one name;
+    * ``truncated`` 0.9 — only for names from a full MRZ name field (ICAO 9303 part 3 §4.6 cuts
+      long names): the folded claimed name is a prefix of the recorded one;
+    * ``reordered`` 0.85 — the same words in another order ("An Nguyễn Văn");
+    * ``partial`` — otherwise 0.8 × the Dice coefficient of the two word multisets, always below
+      the match threshold (a missing middle name gives 0.64).
+
+    ``MATCH_THRESHOLD`` is 0.85: every rule but ``partial`` matches.
+    """
+    try:
+        if normalise_name(claimed) == normalise_name(recorded):
+            return NameMatch(SCORE_EXACT, "exact")
+    except DomainValidationError:
+        pass  # not a valid name as typed: compared in folded form below
+    mine, theirs = _tokens(claimed), _tokens(recorded)
+    if not mine or not theirs:
+        return NameMatch(0.0, "partial")
+    if mine == theirs:
+        return NameMatch(SCORE_ACCENTS, "accents")
+    mine_c, theirs_c = _canonical(mine), _canonical(theirs)
+    if mine_c == theirs_c:
+        return NameMatch(SCORE_VARIANT, "variant")
+    if claimed_may_be_truncated and " ".join(theirs_c).startswith(" ".join(mine_c)):
+        return NameMatch(SCORE_TRUNCATED, "truncated")
+    if sorted(mine_c) == sorted(theirs_c):
+        return NameMatch(SCORE_REORDERED, "reordered")
+    remaining = list(theirs_c)
+    common = 0
+    for token in mine_c:
+        if token in remaining:
+            remaining.remove(token)
+            common += 1
+    dice = 2 * common / (len(mine_c) + len(theirs_c))
+    return NameMatch(round(PARTIAL_WEIGHT * dice, 4), "partial")

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -213,12 +214,14 @@ def run_batch(
 def lookup(ctx: AccessContext, id_number: str, *, with_children: bool, db: BaseDatabaseWrapper) -> Outcome:
     """One look-up. Inside a caller's transaction it runs there, with the caller's commit mode;
     otherwise it joins the process's coalescer, which groups concurrent look-ups into one
-    statement on a connection of its own and commits each group asynchronously (ADR 0005/0006)."""
+    statement on connections of its own and commits each group asynchronously (ADR 0005/0006).
+    With ``DANCU_LOOKUP_LANES = 0`` it runs alone on the caller's connection instead."""
     request = Request(ctx, id_number, with_children)
-    if db.in_atomic_block:
+    lanes = settings.DANCU_LOOKUP_LANES
+    if db.in_atomic_block or not lanes:
         db.ensure_connection()
-        return run_batch(db.connection, [request], async_commit=False)[0]
-    return _coalescer().submit(request)
+        return run_batch(db.connection, [request], async_commit=not db.in_atomic_block)[0]
+    return _coalescer(lanes).submit(request)
 
 
 Lane = Callable[[list[Request]], list[Outcome]]
@@ -332,17 +335,21 @@ class _Connection:
         self._conn = None
 
 
-LANES = 2  # statements in flight per process: one prepared by the client while the server runs one
-_CONNECTIONS = [_Connection() for _ in range(LANES)]
+_CONNECTIONS: list[_Connection] = []
 _COALESCER: Coalescer | None = None
 _INIT_LOCK = threading.Lock()
 
 
-def _coalescer() -> Coalescer:
+def _coalescer(lanes: int) -> Coalescer:
+    """The process's coalescer with ``lanes`` connections (two by default: one statement being
+    prepared by the client while the server runs the other)."""
     global _COALESCER
-    if _COALESCER is None:
+    if _COALESCER is None or len(_CONNECTIONS) != lanes:
         with _INIT_LOCK:
-            if _COALESCER is None:
+            if _COALESCER is None or len(_CONNECTIONS) != lanes:
+                for conn in _CONNECTIONS:
+                    conn.close()
+                _CONNECTIONS[:] = [_Connection() for _ in range(lanes)]
                 _COALESCER = Coalescer(_CONNECTIONS)
     return _COALESCER
 

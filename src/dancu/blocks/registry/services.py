@@ -42,6 +42,14 @@ from dancu.blocks.registry.idnumber import (
     validate_cmnd,
     validate_id_number,
 )
+from dancu.blocks.registry.matching import (
+    MATCH,
+    IdentityClaim,
+    Judgement,
+    Reason,
+    RecordFacts,
+    judge,
+)
 from dancu.blocks.registry.models import (
     Citizen,
     CitizenRevision,
@@ -90,6 +98,24 @@ FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
         }
     ),
 }
+# Identity verification (Decree 69/2024/NĐ-CP): establishments verify the person in front of them,
+# wherever that person lives — no jurisdiction rule, but the purpose and the organisation policy.
+VERIFY_PURPOSES = frozenset({"identity.verification"})
+# The most a verification may ever release, and only on a match; which of these an organisation
+# receives is decided by the identity block's table (``identity.services.VERIFICATION_FIELDS``).
+RELEASABLE_ON_VERIFICATION = frozenset(
+    {
+        "full_name",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "nationality",
+        "permanent_address",
+        "card_number",
+        "card_issued_on",
+        "card_expires_on",
+    }
+)
 CORRECTABLE_FIELDS = frozenset(
     {
         "full_name",
@@ -419,6 +445,114 @@ def household_members(ctx: AccessContext, id_number: str) -> list[HouseholdMembe
         )
         for m in members
     ]
+
+
+# --------------------------------------------------------------------------- identity verification
+@dataclass(frozen=True)
+class IdentityMatch:
+    """The registry's answer to a verification: the decision, why, the name score, and — only on a
+    match and only the fields asked for — the released data. ``citizen_id`` is for the caller's
+    receipt (never shown to the requester)."""
+
+    decision: str
+    reasons: tuple[Reason, ...]
+    name_score: float | None
+    citizen_id: int | None
+    released: dict[str, object]
+
+
+def match_identity(
+    ctx: AccessContext,
+    claim: IdentityClaim,
+    *,
+    evidence_kind: str,
+    mode: str,
+    release: frozenset[str] = frozenset(),
+    receipt_id: str = "",
+    on: date | None = None,
+) -> IdentityMatch:
+    """Match what an identity document says against the registry (``matching.judge``) and record it.
+
+    Purpose ``identity.verification`` only, for organisations the policy grants it (hotels,
+    clinics, notaries, pawn shops…); no jurisdiction rule — an establishment verifies whoever is in
+    front of it. Reads the minimum: name, date of birth and its precision, sex, life status, the
+    cards, old CMND numbers when the document shows one. ``release`` (data mode) names fields of
+    :data:`RELEASABLE_ON_VERIFICATION` to return on a match — least data (Decree 13/2023/NĐ-CP
+    Art. 3; Law 91/2025/QH15). One audit event ``identity.verify`` per call, visible to the citizen:
+    result ``ok`` when the number is known (``not_found`` otherwise), the detail holds the mode,
+    the evidence kind, the decision, the reason codes, the released field names and the receipt —
+    never personal data. The event is durable: it backs a receipt given to the requester.
+    """
+    _authorise(ctx, VERIFY_PURPOSES, "identity.verify")
+    not_releasable = sorted(release - RELEASABLE_ON_VERIFICATION)
+    if not_releasable:
+        raise DomainValidationError.single(
+            "release", "not_releasable", f"a verification never releases {', '.join(not_releasable)}"
+        )
+    parse_id_number(claim.id_number)
+    citizen = _find_by_id_number(claim.id_number)
+    facts = None
+    if citizen is not None:
+        cards = tuple(
+            CardView(c.kind, c.card_number, c.issued_on, c.expires_on, c.status)
+            for c in IdentityCard.objects.filter(citizen_id=citizen.pk).order_by("-issued_on", "-id")
+        )
+        olds: tuple[str, ...] = ()
+        if claim.old_id_number:
+            olds = tuple(OldIdNumber.objects.filter(citizen_id=citizen.pk).values_list("number", flat=True))
+        facts = RecordFacts(
+            citizen_id=citizen.pk,
+            full_name=citizen.full_name,
+            date_of_birth=citizen.date_of_birth,
+            dob_precision=citizen.dob_precision,
+            sex=citizen.sex,
+            life_status=citizen.life_status,
+            number_is_current=citizen.id_number == claim.id_number,
+            old_id_numbers=olds,
+            cards=cards,
+        )
+    judgement = judge(claim, facts, on=on or timezone.localdate())
+    released = _released(citizen, judgement, release) if citizen is not None else {}
+    audit.record(
+        ctx,
+        "identity.verify",
+        subject_citizen_id=citizen.pk if citizen is not None else None,
+        result=AuditEvent.Result.OK if citizen is not None else AuditEvent.Result.NOT_FOUND,
+        detail={
+            "mode": mode,
+            "evidence": evidence_kind,
+            "decision": judgement.decision,
+            "reasons": [r.code for r in judgement.reasons],
+            "fields": sorted(released),
+            "receipt": receipt_id,
+        },
+    )
+    return IdentityMatch(
+        decision=judgement.decision,
+        reasons=judgement.reasons,
+        name_score=judgement.name.score if judgement.name is not None else None,
+        citizen_id=citizen.pk if citizen is not None else None,
+        released=released,
+    )
+
+
+def _released(citizen: Citizen, judgement: Judgement, release: frozenset[str]) -> dict[str, object]:
+    """The fields asked for, on a match only; the card fields are those of the presented card."""
+    if judgement.decision != MATCH or not release:
+        return {}
+    card = judgement.card
+    values: dict[str, object] = {
+        "full_name": citizen.full_name,
+        "date_of_birth": citizen.date_of_birth,
+        "dob_precision": citizen.dob_precision,
+        "sex": citizen.sex,
+        "nationality": citizen.nationality,
+        "permanent_address": citizen.permanent_address_text or None,
+        "card_number": card.card_number if card is not None else None,
+        "card_issued_on": card.issued_on if card is not None else None,
+        "card_expires_on": card.expires_on if card is not None else None,
+    }
+    return {k: values[k] for k in sorted(release)}
 
 
 # --------------------------------------------------------------------------- writes

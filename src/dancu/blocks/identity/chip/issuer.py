@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from dancu.blocks.identity.chip import _td1
 from dancu.blocks.identity.chip.face import synthetic_face_jpeg
 from dancu.blocks.identity.chip.lds import (
     DG13,
@@ -31,6 +30,7 @@ from dancu.blocks.identity.chip.lds import (
     encode_dg15,
 )
 from dancu.blocks.identity.chip.sod import HASH_ALGORITHMS, build_sod
+from dancu.blocks.identity.mrz import MrzTD1, vietnamese_td1
 from dancu.errors import DomainValidationError, FieldProblem
 
 MAX_FILE_BYTES = 1 << 20  # per file; a card's DG2 is 10–30 kB, its SOD 1–3 kB
@@ -103,14 +103,24 @@ class CardHolder:
             old_id_number=self.old_id_number,
         )
 
-    def mrz_lines(self) -> tuple[str, str, str]:
-        return _td1.td1_lines(
+    def mrz(self) -> MrzTD1:
+        """The card's TD1 MRZ as DG1 holds it: :func:`~dancu.blocks.identity.mrz.vietnamese_td1`.
+
+        Vietnamese profile (domain-vn §3; ICAO 9303 part 5). The holder is validated first, and the
+        ID number must agree with the date of birth and sex (Circular 07/2016/TT-BCA Art. 7). No
+        expiry date (``expiry_date=None``): the MRZ expiry field is ``<<<<<<`` with check digit 0.
+        """
+        self.validate()
+        return vietnamese_td1(
             id_number=self.id_number,
             full_name=self.full_name,
             date_of_birth=self.date_of_birth,
-            sex=self.sex,
-            expiry_date=self.expiry_date,
+            sex="F" if self.sex == "F" else "M",  # validate() admits only "M" and "F"
+            date_of_expiry=self.expiry_date,
         )
+
+    def mrz_lines(self) -> tuple[str, str, str]:
+        return self.mrz().lines
 
 
 @dataclass(frozen=True)

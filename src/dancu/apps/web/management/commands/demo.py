@@ -141,6 +141,11 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             add_member(user, org, acc.role)
+        # The front desks' own demo organisations and clerks (identity verification, issue 3).
+        from dancu.apps.desks.demo import seed_demo as seed_desks
+        from dancu.apps.driving.demo import seed_demo as seed_driving
+
+        self._desk_accounts = [*seed_desks(), *seed_driving()]
 
     def _banner(self, addrport: str) -> None:
         w = self.stdout.write
@@ -153,4 +158,6 @@ class Command(BaseCommand):
         w(f"    {'admin':<16} Quản trị hệ thống / platform administrator (/admin/)")
         for acc in DEMO_ACCOUNTS:
             w(f"    {acc.username:<16} {acc.role_vi} — {acc.org_name}")
+        for username, description in getattr(self, "_desk_accounts", []):
+            w(f"    {username:<16} {description}")
         w("=" * 72)

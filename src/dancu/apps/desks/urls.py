@@ -1,0 +1,18 @@
+"""URLs of the desks (namespace ``desks``)."""
+
+from django.urls import path
+
+from dancu.apps.desks import views
+
+app_name = "desks"
+urlpatterns = [
+    path("clinic/", views.clinic, name="clinic"),
+    path("clinic/encounters/", views.encounters, name="encounters"),
+    path("kiosk/", views.kiosk, name="kiosk"),
+    path("kiosk/enrol/<str:key>/", views.kiosk_enrol, name="kiosk-enrol"),
+    path("notary/", views.notary, name="notary"),
+    path("notary/acts/<int:act_id>/", views.act, name="act"),
+    path("receipts/<str:receipt_id>/", views.receipt, name="receipt"),
+    path("receipts/<str:receipt_id>/verify/", views.receipt_verify, name="receipt-verify"),
+    path("business/", views.business, name="business"),
+]

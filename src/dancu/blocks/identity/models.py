@@ -1,0 +1,67 @@
+"""Verification receipts: one row per verification decided (``services.verify``).
+
+Plain ids, not foreign keys, for the organisation, the actor and the citizen, as in the audit
+log: a receipt outlives users and organisations. Personal data is held only in ``response`` and
+only for the idempotency window (the stored answer of a ``data``-mode request, so that a retry
+gets the same answer without a second read); ``services.purge_replay_data`` empties it after.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class VerificationRecord(models.Model):
+    class Evidence(models.TextChoices):
+        QR = "qr", "Mã QR trên thẻ / Card QR code"
+        CHIP = "chip", "Chip (ICAO 9303) / Chip read"
+        MRZ = "mrz", "Vùng đọc máy (MRZ) / Machine-readable zone"
+        TYPED = "typed", "Nhập tay / Typed by staff"
+
+    class Mode(models.TextChoices):
+        YES_NO = "yes_no", "Có/không / Yes or no"
+        DATA = "data", "Dữ liệu tối thiểu / Minimum data"
+
+    class Decision(models.TextChoices):
+        MATCH = "match", "Khớp / Match"
+        NO_MATCH = "no_match", "Không khớp / No match"
+        CARD_NOT_VALID = "card_not_valid", "Thẻ không còn giá trị / Card not valid"
+        DECEASED = "deceased", "Người đã mất / Holder deceased"
+        INVALID_EVIDENCE = "invalid_evidence", "Giấy tờ không hợp lệ / Invalid evidence"
+
+    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    organisation_id = models.BigIntegerField(null=True, blank=True)
+    organisation_name = models.CharField(max_length=255, blank=True)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150)
+    api_key_id = models.BigIntegerField(null=True, blank=True)
+    purpose = models.CharField(max_length=64)
+    case_reference = models.CharField(max_length=100, blank=True)
+    evidence_kind = models.CharField(max_length=8, choices=Evidence.choices)
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    reason_codes = models.JSONField(default=list, blank=True)
+    name_score = models.FloatField(null=True, blank=True)
+    subject_citizen_id = models.BigIntegerField(null=True, blank=True)
+    # Idempotency: the client's request id (unique per organisation while not empty; emptied after
+    # the window) and the SHA-256 of the request, to tell a retry from a conflicting reuse of the id.
+    request_id = models.CharField(max_length=64, blank=True)
+    request_sha256 = models.CharField(max_length=64, blank=True)
+    response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "request_id"],
+                condition=~models.Q(request_id=""),
+                name="verification_request_once",
+            )
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verification {self.receipt_id} ({self.decision})"  # no personal data in str()

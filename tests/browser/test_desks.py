@@ -1,0 +1,127 @@
+"""In a real browser: a clinic clerk logs in, uploads a photo of a patient's card QR code, sees the
+verified identity (clinic fields only, health insurance "not connected") and the encounter in
+today's list. Debian's Chromium through Playwright, headless; a browser is never downloaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from dancu.apps.desks import services
+from dancu.apps.desks.models import Encounter
+from dancu.blocks.identity.qr import qr_png
+from dancu.blocks.organisations.models import Organisation
+from dancu.blocks.organisations.services import actor_for, add_member
+from dancu.blocks.registry.services import NewCitizen, register_citizen
+from tests.browser.test_login_and_search import headless_chromium
+from tests.conftest import Person
+
+pytestmark = pytest.mark.browser
+
+ADDRESS = "Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội"
+AN_QR = f"001085012345|012345678|Nguyễn Văn An|02031985|Nam|{ADDRESS}|01042021"
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_calls_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    import os
+
+    target = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.fixture
+def receipt_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "receipt-key.pem"
+    services.write_signing_key(path)
+    monkeypatch.setenv(services.RECEIPT_KEY_ENV, str(path))
+    yield path
+
+
+@pytest.fixture
+def patient(transactional_db: None, registrar: Person) -> int:
+    """Nguyễn Văn An of Tây Hồ and his chip card issued 01/04/2021 (as in the identity tests)."""
+    from datetime import date
+
+    from dancu.blocks.registry.models import Citizen, IdentityCard
+
+    call_command("load_adminunits", verbosity=0)
+    citizen_id = register_citizen(
+        registrar.ctx("registry.administration"),
+        NewCitizen(
+            id_number="001085012345",
+            full_name="Nguyễn Văn An",
+            date_of_birth=date(1985, 3, 2),
+            sex="M",
+            permanent_address_text=ADDRESS,
+            old_id_numbers=("012345678",),
+        ),
+        reason="Đăng ký thử nghiệm",
+        legal_basis="Luật Cư trú 2020",
+    ).citizen_id
+    IdentityCard.objects.create(
+        citizen=Citizen.objects.get(pk=citizen_id),
+        kind="cccd_chip",
+        card_number="001085012345",
+        issued_on=date(2021, 4, 1),
+        expires_on=date(2045, 3, 2),
+    )
+    return citizen_id
+
+
+@pytest.fixture
+def clinic_clerk(transactional_db: None, django_user_model: Any) -> Person:
+    user = django_user_model.objects.create_user(username="clerk.clinic", password="correct-horse-battery-9")
+    org = Organisation.objects.create(
+        code="PK-HONGNGOC",
+        name="Phòng khám Đa khoa Hồng Ngọc",
+        kind="clinic",
+        jurisdiction_province_code="01",
+    )
+    add_member(user, org, "clerk")
+    return Person(user=user, actor=actor_for(user), password="correct-horse-battery-9")
+
+
+def test_clinic_clerk_uploads_a_qr_photo_and_sees_the_patient_and_the_encounter(
+    live_server: Any, clinic_clerk: Person, patient: int, screenshots: Path, tmp_path: Path
+) -> None:
+    photo = tmp_path / "card-qr.png"
+    photo.write_bytes(qr_png(AN_QR, scale=6))
+    base = live_server.url
+    with headless_chromium() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
+        page.set_default_timeout(15_000)
+        page.goto(f"{base}/login/?next=/desks/clinic/")
+        page.fill("#id_username", "clerk.clinic")
+        page.fill("#id_password", clinic_clerk.password)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{base}/desks/clinic/")
+        assert "Tiếp đón người bệnh" in page.inner_text("h1")
+
+        page.set_input_files("[data-testid=form-qr-photo] input[type=file]", str(photo))
+        page.click("[data-testid=submit-photo]")
+        page.wait_for_selector("[data-testid=result]")
+        assert page.get_attribute("[data-testid=result]", "data-decision") == "match"
+        assert page.inner_text("[data-testid=field-full_name]") == "Nguyễn Văn An"
+        assert page.inner_text("[data-testid=field-date_of_birth]") == "02/03/1985"
+        assert "Chưa kết nối" in page.inner_text("[data-testid=insurance]")
+        assert page.inner_text("[data-testid=queue-number]") == "1"
+        encounters = page.inner_text("[data-testid=encounters]")
+        assert "Nguyễn Văn An" in encounters and "001085012345" in encounters
+        page.screenshot(path=str(screenshots / "clinic-check-in.png"), full_page=True)
+        assert (screenshots / "clinic-check-in.png").stat().st_size > 0
+
+        page.goto(f"{base}/desks/clinic/encounters/")
+        assert "Nguyễn Văn An" in page.inner_text("[data-testid=encounters]")
+
+    assert Encounter.objects.get().id_number == "001085012345"
