@@ -140,7 +140,13 @@ def main() -> None:
     for id_number in ids[:2000]:  # warm-up: connection, caches, code paths
         get_by_id_number(ctx, id_number)
     server_version = connection.cursor().connection.info.parameter_status("server_version")
+    with connection.cursor() as cur:
+        server_settings = {}
+        for name in ("shared_buffers", "effective_cache_size", "max_wal_size", "jit"):
+            cur.execute(f"SHOW {name}")
+            server_settings[name] = cur.fetchone()[0]
     connection.close()  # the threads open their own; the look-ups themselves run on the lanes
+    time.sleep(1)  # let its server process exit, or its CPU time would vanish from the first run's sum
 
     runs = [_run(get_by_id_number, ctx, ids, threads) for threads in args.threads]
     for run in runs:
@@ -155,6 +161,7 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
         "database": f"PostgreSQL {server_version}",
+        "server_settings": server_settings,
         "citizens": have,
         "seed_seconds": round(load_seconds, 1) if load_seconds else None,
         "lookups_per_run": len(ids),

@@ -87,7 +87,14 @@ def machine() -> dict[str, str]:
 def server(dsn: str, db: str) -> dict[str, str]:
     import psycopg
 
-    names = ("server_version", "shared_buffers", "max_wal_size", "wal_buffers", "synchronous_commit")
+    names = (
+        "server_version",
+        "shared_buffers",
+        "max_wal_size",
+        "wal_buffers",
+        "checkpoint_timeout",
+        "synchronous_commit",
+    )
     with psycopg.connect(f"{dsn.rstrip('/')}/{db}") as conn:
         return {n: str(conn.execute(f"SHOW {n}").fetchone()[0]) for n in names}  # type: ignore[index]
 
@@ -241,6 +248,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="loader sessions (default: the loader's)")
     parser.add_argument("--full", action="store_true", help="also load 8,500,000 citizens (minutes)")
     parser.add_argument("--full-citizens", type=int, default=8_500_000)
+    parser.add_argument(
+        "--full-only",
+        action="store_true",
+        help="only the full city, (c) and (d): no 1M run and no plain-COPY baselines "
+        "(to compare server settings)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument(
         "--keep-full",
@@ -259,59 +272,70 @@ def main() -> None:
     print(f"machine: {out['machine']}", flush=True)
     n = args.citizens
     try:
-        # (b) plain COPY of the same rows: render first (not timed), then COPY into fresh tables.
-        from dancu.synthpop.render import default_workers
+        if not args.full_only:
+            # (b) plain COPY of the same rows: render first (not timed), then COPY into fresh tables.
+            from dancu.synthpop.render import default_workers
 
-        sessions = env_workers or default_workers(n, "postgresql")
-        with tempfile.TemporaryDirectory(prefix="dancu-seed-bench-") as tmp:
-            directory = Path(tmp)
-            directory.chmod(0o755)  # the database server reads the files
-            t0 = time.perf_counter()
-            counts, sets = prerender(n, args.seed, as_of, directory)
-            for f in directory.iterdir():
-                f.chmod(0o644)
-            rows = sum(counts.values())
-            print(f"pre-rendered {rows:,} rows in {time.perf_counter() - t0:.1f} s (not timed)", flush=True)
-            plain: dict[str, Any] = {"rows": rows, **counts}
-            variants = (
-                ("whole", ["all"], 1, "one COPY per table, 1 session, 1 transaction"),
-                ("chunks", sets, 1, f"the loader's {len(sets)} chunks, 1 session"),
-                ("chunks_parallel", sets, sessions, f"the loader's {len(sets)} chunks, {sessions} sessions"),
+            sessions = env_workers or default_workers(n, "postgresql")
+            with tempfile.TemporaryDirectory(prefix="dancu-seed-bench-") as tmp:
+                directory = Path(tmp)
+                directory.chmod(0o755)  # the database server reads the files
+                t0 = time.perf_counter()
+                counts, sets = prerender(n, args.seed, as_of, directory)
+                for f in directory.iterdir():
+                    f.chmod(0o644)
+                rows = sum(counts.values())
+                print(
+                    f"pre-rendered {rows:,} rows in {time.perf_counter() - t0:.1f} s (not timed)", flush=True
+                )
+                plain: dict[str, Any] = {"rows": rows, **counts}
+                variants = (
+                    ("whole", ["all"], 1, "one COPY per table, 1 session, 1 transaction"),
+                    ("chunks", sets, 1, f"the loader's {len(sets)} chunks, 1 session"),
+                    (
+                        "chunks_parallel",
+                        sets,
+                        sessions,
+                        f"the loader's {len(sets)} chunks, {sessions} sessions",
+                    ),
+                )
+                for label, file_sets, k, text in variants:
+                    fresh_database(args.dsn, args.db)
+                    out.setdefault("server", server(args.dsn, args.db))
+                    seconds = plain_copy(args.dsn, args.db, directory, file_sets, k)
+                    plain[label] = {
+                        "what": text,
+                        "sessions": k,
+                        "seconds": seconds,
+                        "rows_per_second": rows / seconds,
+                    }
+                    print(f"plain COPY, {text}: {seconds:.1f} s, {rows / seconds:,.0f} rows/s", flush=True)
+            out["plain_copy"] = plain
+
+            # (a) + (d) the loader on a fresh database.
+            fresh_database(args.dsn, args.db)
+            loader = run_loader(args.dsn, args.db, n, args.seed, as_of, env_workers)
+            assert loader["rows"] == rows, "the loader and the plain COPY must write the same rows"
+            loader["rows_per_second"] = loader["rows"] / loader["seconds"]
+            out["loader"] = loader
+            labels = ("whole", "chunks", "chunks_parallel")
+            for label in labels:
+                loader[f"ratio_to_plain_{label}"] = (
+                    loader["rows_per_second"] / plain[label]["rows_per_second"]
+                )
+            ratios = ", ".join(f"{loader[f'ratio_to_plain_{label}']:.0%}" for label in labels)
+            print(
+                f"loader, {loader['workers']} session(s): {loader['seconds']:.1f} s, "
+                f"{loader['rows_per_second']:,.0f} rows/s = {ratios} of the three plain COPY rates; "
+                f"{_rss(loader)}",
+                flush=True,
             )
-            for label, file_sets, k, text in variants:
-                fresh_database(args.dsn, args.db)
-                out.setdefault("server", server(args.dsn, args.db))
-                seconds = plain_copy(args.dsn, args.db, directory, file_sets, k)
-                plain[label] = {
-                    "what": text,
-                    "sessions": k,
-                    "seconds": seconds,
-                    "rows_per_second": rows / seconds,
-                }
-                print(f"plain COPY, {text}: {seconds:.1f} s, {rows / seconds:,.0f} rows/s", flush=True)
-        out["plain_copy"] = plain
-
-        # (a) + (d) the loader on a fresh database.
-        fresh_database(args.dsn, args.db)
-        loader = run_loader(args.dsn, args.db, n, args.seed, as_of, env_workers)
-        assert loader["rows"] == rows, "the loader and the plain COPY must write the same rows"
-        loader["rows_per_second"] = loader["rows"] / loader["seconds"]
-        out["loader"] = loader
-        labels = ("whole", "chunks", "chunks_parallel")
-        for label in labels:
-            loader[f"ratio_to_plain_{label}"] = loader["rows_per_second"] / plain[label]["rows_per_second"]
-        ratios = ", ".join(f"{loader[f'ratio_to_plain_{label}']:.0%}" for label in labels)
-        print(
-            f"loader, {loader['workers']} session(s): {loader['seconds']:.1f} s, "
-            f"{loader['rows_per_second']:,.0f} rows/s = {ratios} of the three plain COPY rates; "
-            f"{_rss(loader)}",
-            flush=True,
-        )
 
         # (c) the full city.
-        if args.full:
+        if args.full or args.full_only:
             full_db = args.keep_full or args.db
             fresh_database(args.dsn, full_db)
+            out.setdefault("server", server(args.dsn, full_db))
             full = run_loader(args.dsn, full_db, args.full_citizens, args.seed, as_of, env_workers)
             full["rows_per_second"] = full["rows"] / full["seconds"]
             out["full"] = full
@@ -324,19 +348,19 @@ def main() -> None:
     finally:
         drop_database(args.dsn, args.db)
 
-    checks = {
-        "loader ≤ 60 s for 1,000,000 citizens": n != 1_000_000 or out["loader"]["seconds"] <= 60,
-        "loader ≥ 70 % of plain COPY (every baseline)": min(
-            out["loader"][f"ratio_to_plain_{label}"] for label in ("whole", "chunks", "chunks_parallel")
+    checks: dict[str, bool] = {}
+    if not args.full_only:
+        checks["loader ≤ 60 s for 1,000,000 citizens"] = n != 1_000_000 or out["loader"]["seconds"] <= 60
+        checks["loader ≥ 70 % of plain COPY (every baseline)"] = (
+            min(out["loader"][f"ratio_to_plain_{label}"] for label in ("whole", "chunks", "chunks_parallel"))
+            >= 0.70
         )
-        >= 0.70,
-        "peak RSS ≤ 1 GiB (each process)": all(
-            (r.get(k) or 0) <= GIB
-            for r in (out["loader"], out.get("full", {}))
-            for k in ("peak_rss_kib", "producer_peak_rss_kib")
-        ),
-    }
-    if args.full:
+    checks["peak RSS ≤ 1 GiB (each process)"] = all(
+        (r.get(k) or 0) <= GIB
+        for r in (out.get("loader", {}), out.get("full", {}))
+        for k in ("peak_rss_kib", "producer_peak_rss_kib")
+    )
+    if args.full or args.full_only:
         checks["8,500,000 citizens ≤ 8 min"] = out["full"]["seconds"] <= 480
     out["checks"] = checks
     for name, ok in checks.items():

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from dancu.blocks.adminunits.api import router as adminunits_router
+from dancu.blocks.alerts.api import router as alerts_router
 from dancu.blocks.audit.api import router as audit_router
 from dancu.blocks.identity.api import router as identity_router
 from dancu.blocks.registry.api import router as registry_router
@@ -110,3 +111,4 @@ api.add_router("/adminunits", adminunits_router)
 api.add_router("/registry", registry_router)
 api.add_router("/audit", audit_router)
 api.add_router("/identity", identity_router)
+api.add_router("/alerts", alerts_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "dancu.blocks.organisations",
     "dancu.blocks.registry",
     "dancu.blocks.identity",
+    "dancu.blocks.alerts",
     "dancu.synthpop",
     # Applications
     "dancu.apps.web",

@@ -183,6 +183,22 @@ def test_a_purpose_the_organisation_is_not_granted_is_refused_and_recorded(
     assert (event.result, event.purpose) == ("denied", PURPOSE)
 
 
+# --------------------------------------------------------------------------- ping
+def test_ping_authenticates_the_key_and_answers_ok_recording_nothing(
+    client: Client, hospital_token: str
+) -> None:
+    events = AuditEvent.objects.count()
+    ok = client.post("/api/v1/identity/ping", HTTP_AUTHORIZATION=f"Bearer {hospital_token}")
+    assert ok.status_code == 200, ok.content
+    assert ok.json() == {"ok": True}
+    assert ApiKey.objects.get().last_used_at is not None
+    assert AuditEvent.objects.count() == events
+    unknown = client.post("/api/v1/identity/ping", HTTP_AUTHORIZATION="Bearer dk_00000000_" + "A" * 43)
+    assert unknown.status_code == 401
+    assert problems(unknown)[0][0] == "authorization"
+    assert client.post("/api/v1/identity/ping").status_code == 401
+
+
 # --------------------------------------------------------------------------- rate limit
 def test_calls_beyond_the_burst_are_refused_with_retry_after(
     settings: Any, post: Callable[..., Any], hospital_token: str, residents: dict[str, Any]

@@ -159,3 +159,49 @@ class OrganisationForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].choices = choices  # type: ignore[attr-defined]
+
+
+class AlertForm(forms.Form):
+    """Place a citizen on the unit's alert list (``alerts.services.add_alert`` decides the rest)."""
+
+    KINDS = (
+        ("wanted", _("Wanted")),
+        ("missing", _("Missing person")),
+        ("under_supervision", _("Under supervision")),
+        ("other", _("Other")),
+    )
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=20,
+        help_text=_("The 12-digit personal identification number."),
+    )
+    kind = forms.ChoiceField(label=_("Kind of alert"), choices=KINDS)
+    reference = forms.CharField(
+        label=_("Case or decision number"),
+        max_length=100,
+        help_text=_("The case file or the decision this alert rests on."),
+    )
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=255)
+    valid_until = VietnameseDateField(
+        label=_("Valid until"),
+        required=False,
+        help_text=_("dd/mm/yyyy, optional: the alert ends at the end of that day."),
+    )
+
+    def clean_id_number(self) -> str:
+        """Spaces typed between digit groups are dropped."""
+        return "".join(str(self.cleaned_data.get("id_number", "")).split())
+
+
+class CloseAlertForm(forms.Form):
+    """Close one entry of the list, saying why."""
+
+    entry_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(label=_("Reason for closing"), max_length=500)
+
+
+class SeenHitForm(forms.Form):
+    """Mark one hit as taken in hand."""
+
+    hit_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

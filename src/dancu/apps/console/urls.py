@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("organisation/", views.organisation, name="organisation"),
     path("citizens/<str:id_number>/", views.citizen, name="citizen"),
+    path("alerts/", views.alert_hits, name="alert-hits"),
 ]

@@ -10,6 +10,7 @@ models. Errors become pages that name the field and the rule, with 400 (bad inpu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -20,14 +21,23 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from dancu.apps.console import presenters
-from dancu.apps.console.forms import OrganisationForm, RecordQueryForm, SearchForm
+from dancu.apps.console.forms import (
+    AlertForm,
+    CloseAlertForm,
+    OrganisationForm,
+    RecordQueryForm,
+    SearchForm,
+    SeenHitForm,
+)
 from dancu.apps.web.labels import FIELD, label, purpose_name
 from dancu.apps.web.session import choose_organisation, chosen_organisation_id, forget_organisation
+from dancu.blocks.alerts import services as alerts
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import PURPOSES
 from dancu.blocks.audit.services import events_for_citizen
@@ -159,6 +169,7 @@ def _search_page(
         "results": results,
         "limit_reached": results is not None and len(results) >= SEARCH_LIMIT,
         "organisation_name": actor.organisation_name,
+        "may_see_alerts": alerts.may_manage(actor),
     }
     return render(request, "console/search.html", context, status=status)
 
@@ -247,3 +258,118 @@ def organisation(request: HttpRequest) -> HttpResponse:
         "problems": _shown(form_problems(form)) if form.is_bound else [],
     }
     return render(request, "console/organisation.html", context, status=status)
+
+
+# --------------------------------------------------------------------------- police alert list
+ALERT_NOTICES = {"add", "close", "seen"}
+
+
+def _subject_names(ctx: AccessContext, id_numbers: set[str]) -> dict[str, str]:
+    """The name of each subject, read through the registry for ``security.investigation`` (each
+    read audited as a police look-up); a subject outside the unit's jurisdiction has no name here."""
+    names: dict[str, str] = {}
+    for number in sorted(id_numbers):
+        try:
+            names[number] = registry.get_by_id_number(ctx, number).full_name
+        except (AccessDenied, NotFound, DomainValidationError):
+            continue
+    return names
+
+
+def _alerts_page(
+    request: HttpRequest,
+    actor: Actor,
+    *,
+    add_form: AlertForm | None = None,
+    problems: Sequence[FieldProblem] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """The hits and the entries the unit sees, and the form to add an entry. A unit that may not see
+    the list (not police) gets the 403 page — the service audited the denial."""
+    ctx = AccessContext(actor=actor, purpose=alerts.PURPOSE)
+    try:
+        hits = alerts.list_hits(ctx)
+        entries = alerts.list_alerts(ctx)
+    except (DomainValidationError, AccessDenied, NotFound) as exc:
+        shown, error_status = problems_of(exc)
+        return _error(request, shown, error_status)
+    names = _subject_names(ctx, {h.subject_id_number for h in hits})
+    kinds = {code: str(name) for code, name in AlertForm.KINDS}
+    done = request.GET.get("done", "")
+    context = {
+        "organisation_name": actor.organisation_name,
+        "hits": [
+            {"hit": h, "name": names.get(h.subject_id_number, ""), "kind": kinds.get(h.kind, h.kind)}
+            for h in hits
+        ],
+        "entries": [
+            {
+                "entry": e,
+                "kind": kinds.get(e.kind, e.kind),
+                "close_form": CloseAlertForm(initial={"entry_id": e.entry_id}),
+            }
+            for e in entries
+        ],
+        "add_form": add_form or AlertForm(),
+        "problems": _shown(list(problems)),
+        "notice": done if done in ALERT_NOTICES else "",
+    }
+    return render(request, "console/alerts.html", context, status=status)
+
+
+def _end_of(day: date | None) -> datetime | None:
+    """The end of ``day`` (local time): the first instant of the next day."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) if day else None
+
+
+@require_http_methods(["GET", "POST"])
+@console_actor
+def alert_hits(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Police only: the hits of the alert list (time, establishment, subject, alert), the entries,
+    and forms to add an entry by ID number, close one, or mark a hit as seen (ADR 0007).
+
+    Purpose ``security.investigation`` (Law on People's Police 2014 Art. 16); every page and every
+    change is audited by ``alerts.services`` — kept out of the citizen's own access log."""
+    if request.method != "POST":
+        return _alerts_page(request, actor)
+    ctx = AccessContext(actor=actor, purpose=alerts.PURPOSE)
+    action = request.POST.get("action", "")
+    add_form = None
+    try:
+        if action == "add":
+            add_form = AlertForm(request.POST)
+            if not add_form.is_valid():
+                return _alerts_page(
+                    request, actor, add_form=add_form, problems=form_problems(add_form), status=400
+                )
+            data = add_form.cleaned_data
+            alerts.add_alert(
+                ctx,
+                data["id_number"],
+                kind=data["kind"],
+                reference=data["reference"],
+                legal_basis=data["legal_basis"],
+                valid_until=_end_of(data["valid_until"]),
+            )
+        elif action == "close":
+            close_form = CloseAlertForm(request.POST)
+            if not close_form.is_valid():
+                return _alerts_page(request, actor, problems=form_problems(close_form), status=400)
+            alerts.close_alert(
+                ctx, close_form.cleaned_data["entry_id"], reason=close_form.cleaned_data["reason"]
+            )
+        elif action == "seen":
+            seen_form = SeenHitForm(request.POST)
+            if not seen_form.is_valid():
+                return _alerts_page(request, actor, problems=form_problems(seen_form), status=400)
+            alerts.mark_seen(ctx, seen_form.cleaned_data["hit_id"])
+        else:
+            problem = FieldProblem("action", "choice", "must be add, close or seen")
+            return _alerts_page(request, actor, problems=[problem], status=400)
+    except AccessDenied as exc:
+        problems, status = problems_of(exc)
+        return _error(request, problems, status)
+    except (DomainValidationError, NotFound) as exc:
+        problems, status = problems_of(exc)
+        return _alerts_page(request, actor, add_form=add_form, problems=problems, status=status)
+    return HttpResponseRedirect(f"{reverse('console:alert-hits')}?{urlencode({'done': action})}")

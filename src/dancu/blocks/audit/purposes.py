@@ -39,6 +39,13 @@ _ALL = [
         "Luật Cư trú 2020 Điều 30; Thông tư 55/2021/TT-BCA",
     ),
     Purpose(
+        "security.alert_screening",
+        "Đối chiếu danh sách cảnh báo của cơ quan công an",
+        "Screening verifications against a police alert list",
+        "Luật Công an nhân dân 2014 Điều 16; Nghị định 96/2016/NĐ-CP Điều 25–26; "
+        "Nghị định 13/2023/NĐ-CP Điều 17",
+    ),
+    Purpose(
         "identity.verification",
         "Xác thực danh tính người đến giao dịch",
         "Verify the identity of a person being served",

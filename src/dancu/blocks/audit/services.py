@@ -129,11 +129,23 @@ class AccessRecord:
     result: str
 
 
+# Actions kept out of the citizen's own access log, though recorded and sealed like every other
+# event: the police alert list (``blocks/alerts``, ADR 0007). Telling the subject that they are on
+# a list, or where they were just flagged, would defeat its purpose; Decree 13/2023/NĐ-CP Art. 17
+# allows processing without informing the subject for national security, public order and the
+# prevention of crime. Auditors still find these events by subject in the sealed chain.
+WITHHELD_FROM_SUBJECT_PREFIXES = ("alerts.",)
+
+
 def events_for_citizen(citizen_id: int, *, limit: int = 200) -> list[AccessRecord]:
-    """Who looked at or changed this citizen's data, newest first ("who looked at my data")."""
+    """Who looked at or changed this citizen's data, newest first ("who looked at my data"),
+    without the events of :data:`WITHHELD_FROM_SUBJECT_PREFIXES`."""
     from dancu.blocks.audit.purposes import PURPOSES
 
-    rows = AuditEvent.objects.filter(subject_citizen_id=citizen_id).order_by("-occurred_at", "-id")[:limit]
+    rows = AuditEvent.objects.filter(subject_citizen_id=citizen_id)
+    for prefix in WITHHELD_FROM_SUBJECT_PREFIXES:
+        rows = rows.exclude(action__startswith=prefix)
+    rows = rows.order_by("-occurred_at", "-id")[:limit]
     out = []
     for ev in rows:
         p = PURPOSES.get(ev.purpose)

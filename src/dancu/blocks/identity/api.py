@@ -1,5 +1,8 @@
 """HTTP API of the identity block (``/api/v1/identity``): identity verification for integrators.
 
+``POST /identity/ping`` — a connectivity check for integrators: authenticates (and is rate-limited)
+exactly like ``verify`` and answers ``{"ok": true}``, recording nothing.
+
 ``POST /identity/verify`` — an organisation's information system (a hospital's, a hotel's, a
 notary's) or a logged-in staff member checks a card QR, a chip read, an MRZ or typed card data
 against the population registry. Authentication: an organisation API key
@@ -235,6 +238,24 @@ _BODY_EXAMPLES = {
         },
     },
 }
+
+
+class PingOut(Schema):
+    ok: bool = Field(True, examples=[True])
+
+
+@router.post(
+    "/ping",
+    response={200: PingOut, 401: ProblemOut, 429: ProblemOut},
+    summary="Connectivity check for integrators",
+    description=(
+        "Connectivity check for integrators: authenticates (API key or staff session) and is "
+        'rate-limited like /verify, and returns {"ok": true}. Reads no registry data and records '
+        "nothing. Errors: 401 no or bad API key / session; 429 rate limit (see Retry-After)."
+    ),
+)
+def ping(request: HttpRequest) -> PingOut:
+    return PingOut(ok=True)
 
 
 def _context(request: HttpRequest, body: VerifyIn) -> tuple[AccessContext, ApiClient | None]:

@@ -19,7 +19,10 @@ authentication; Law on Identification 2023 Art. 9–10 and 21–28):
 4. **Answer.** ``yes_no`` mode: the decision, reason codes with fixed vi/en messages and the name
    score — no personal data. ``data`` mode, on a match only: exactly the fields the organisation's
    kind receives (:data:`VERIFICATION_FIELDS`; least data, Decree 13/2023/NĐ-CP Art. 3).
-5. **Receipt.** Every decision is stored as a ``VerificationRecord`` with a receipt id. A
+5. **Alert list.** On a ``match``, ``alerts.services.screen`` checks the person against the police
+   alert list and records any hit for the police only (Decree 96/2016/NĐ-CP Art. 25–26; ADR 0007):
+   the answer is the same whether or not the person is listed.
+6. **Receipt.** Every decision is stored as a ``VerificationRecord`` with a receipt id. A
    ``request_id`` makes the call idempotent per organisation for :data:`IDEMPOTENCY_WINDOW`: a
    retry with the same request gets the stored answer (same receipt, no second audit event); the
    same id with another request is a conflict (409).
@@ -39,6 +42,7 @@ from typing import Literal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dancu.blocks.alerts import services as alerts
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
@@ -262,6 +266,9 @@ def verify(
                 request_sha256=fingerprint,
                 response=_to_json(result) if request_id is not None else {},  # kept for replays only
             )
+            if result.decision == MATCH and subject_id is not None:
+                # The police alert list (ADR 0007): records a hit for the police, returns nothing.
+                alerts.screen(ctx, subject_id, event=ACTION, receipt_id=receipt_id, at=moment)
     except IntegrityError:
         # A concurrent call with the same request id committed first: its audit event and receipt
         # stand; ours were rolled back with this transaction.

@@ -15,12 +15,16 @@ R = Membership.Role
 INTEGRATION = "integration"
 
 _OFFICIAL = {"registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
+# The police alert list (``blocks/alerts``): police units add, close and review entries with
+# ``security.investigation``; the screening of verifications runs on behalf of the unit that owns
+# the entry with ``security.alert_screening`` (ADR 0007). Police kinds only.
+_POLICE = _OFFICIAL | {"registry.administration", "security.alert_screening"}
 
 POLICY: dict[tuple[str, str], frozenset[str]] = {
-    (K.POLICE_CITY, R.ADMIN): frozenset(_OFFICIAL | {"registry.administration"}),
-    (K.POLICE_CITY, R.OFFICER): frozenset(_OFFICIAL | {"registry.administration"}),
-    (K.POLICE_COMMUNE, R.ADMIN): frozenset(_OFFICIAL | {"registry.administration"}),
-    (K.POLICE_COMMUNE, R.OFFICER): frozenset(_OFFICIAL | {"registry.administration"}),
+    (K.POLICE_CITY, R.ADMIN): frozenset(_POLICE),
+    (K.POLICE_CITY, R.OFFICER): frozenset(_POLICE),
+    (K.POLICE_COMMUNE, R.ADMIN): frozenset(_POLICE),
+    (K.POLICE_COMMUNE, R.OFFICER): frozenset(_POLICE),
     (K.PEOPLES_COMMITTEE, R.OFFICER): frozenset({"registry.lookup", "public_service.processing"}),
     (K.PEOPLES_COMMITTEE, R.ADMIN): frozenset({"registry.lookup", "public_service.processing"}),
     (K.DEPARTMENT, R.OFFICER): frozenset({"public_service.processing", "data.cleaning"}),

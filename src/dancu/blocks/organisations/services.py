@@ -181,9 +181,11 @@ def authenticate_api_key(token: str, *, now: datetime | None = None) -> ApiClien
     if not key.organisation.active:
         raise ApiKeyRejected("organisation_inactive", "The API key's organisation is not active.")
     moment = now or timezone.now()
-    ApiKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=moment - LAST_USED_RESOLUTION)
-    ).update(last_used_at=moment)
+    stale = moment - LAST_USED_RESOLUTION
+    if key.last_used_at is None or key.last_used_at < stale:  # as read: skip the round trip when fresh
+        ApiKey.objects.filter(pk=key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
+        ).update(last_used_at=moment)
     return ApiClient(key_id=key.pk, prefix=key.prefix, name=key.name, actor=actor_for_api_key(key))
 
 

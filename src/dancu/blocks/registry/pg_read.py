@@ -23,6 +23,7 @@ same DTOs and write the same events.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -126,18 +127,14 @@ WITH req AS MATERIALIZED (
     ORDER BY r.n
 )
 SELECT hit.*,
-       CASE WHEN hit.allowed AND hit.children THEN
-           (SELECT coalesce(json_agg(o.number ORDER BY o.id), '[]') FROM {old} o WHERE o.citizen_id = hit.id)
-       END,
-       CASE WHEN hit.allowed AND hit.children THEN
+       CASE WHEN hit.allowed AND hit.children THEN json_build_array(
+           (SELECT coalesce(json_agg(o.number ORDER BY o.id), '[]') FROM {old} o WHERE o.citizen_id = hit.id),
            (SELECT coalesce(json_agg(x.old_number ORDER BY x.id), '[]') FROM {change} x
-            WHERE x.citizen_id = hit.id)
-       END,
-       CASE WHEN hit.allowed AND hit.children THEN
+            WHERE x.citizen_id = hit.id),
            (SELECT coalesce(json_agg(json_build_array(k.kind, k.card_number, k.issued_on, k.expires_on,
                                                       k.status)
                                      ORDER BY k.issued_on DESC, k.id DESC), '[]')
-            FROM {card} k WHERE k.citizen_id = hit.id)
+            FROM {card} k WHERE k.citizen_id = hit.id))
        END
 FROM hit
 """  # noqa: S608
@@ -391,7 +388,7 @@ def view_from_row(row: Any, purpose: str, allowed: frozenset[str], all_fields: f
         date_of_death,
     ) = row[:_N]
     household_number = row[_N]
-    olds, previous, cards = row[_N + 4 : _N + 7]
+    children = row[_N + 4]  # [old numbers, previous numbers, cards], or None when not allowed
     values: dict[str, Any] = {
         "date_of_birth": dob,
         "dob_precision": precision,
@@ -411,21 +408,28 @@ def view_from_row(row: Any, purpose: str, allowed: frozenset[str], all_fields: f
         "life_status": life_status,
         "date_of_death": date_of_death,
     }
-    if olds is not None:
-        values["old_id_numbers"] = _json(olds)
-        values["previous_id_numbers"] = _json(previous)
+    if children is not None:
+        olds, previous, cards = _json(children)
+        values["old_id_numbers"] = olds
+        values["previous_id_numbers"] = previous
         values["cards"] = [
             CardView(kind, number_, date.fromisoformat(issued), _date_or_none(expires), status)
-            for kind, number_, issued, expires, status in _json(cards)
+            for kind, number_, issued, expires, status in cards
         ]
     return CitizenView(
         citizen_id=pk,
         id_number=number,
         full_name=full_name,
         version=version,
-        fields_withheld=sorted(all_fields - allowed),
+        fields_withheld=list(_withheld(allowed, all_fields)),
         **{k: v for k, v in values.items() if k in allowed},
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _withheld(allowed: frozenset[str], all_fields: frozenset[str]) -> tuple[str, ...]:
+    """The fields a purpose does not receive, sorted (computed once per purpose)."""
+    return tuple(sorted(all_fields - allowed))
 
 
 def _json(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Police alert list: entries placed by police units, screened on every successful verification."""
