@@ -1,15 +1,16 @@
-"""The machine a benchmark ran on, as its report describes it: CPU model, cores, Python, load.
+"""The machine a benchmark ran on, as its report describes it: CPU model, cores, Python, load;
+and the CPU time its server processes used (``pids_of``, ``cpu_seconds``).
 
-Shared by ``passive_auth_bench.py`` and ``qr_decode_bench.py``. The benchmarks run as scripts
-(``.venv/bin/python bench/…``), so ``bench/`` is on ``sys.path`` and they import it as
-``from _machine import machine``. Linux only, like the benchmarks (``/proc/cpuinfo``, CPU
-affinity).
+Shared by the benchmarks. They run as scripts (``.venv/bin/python bench/…``), so ``bench/`` is
+on ``sys.path`` and they import it as ``from _machine import machine``. Linux only, like the
+benchmarks (``/proc/cpuinfo``, ``/proc/<pid>/stat``, CPU affinity).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,3 +51,31 @@ def machine() -> Machine:
         platform=platform.platform(),
         load_average=os.getloadavg(),
     )
+
+
+def pids_of(match: bytes) -> list[int]:
+    """The processes whose command line contains ``match`` (``/proc``)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if match in f.read():
+                        out.append(int(pid))
+            except OSError:
+                pass
+    return out
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU seconds (user and system) used so far by these processes; one that has ended counts
+    for nothing."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")

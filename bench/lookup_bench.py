@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _machine import cpu_seconds, pids_of
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -227,20 +229,7 @@ def _run(lookup: Callable[..., Any], ctx: Any, ids: list[str], threads: int) -> 
 
 def _server_cpu() -> float:
     """CPU seconds used so far by every PostgreSQL process on this machine (/proc)."""
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"postgres" not in f.read():
-                    continue
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(pids_of(b"postgres"))
 
 
 def _machine() -> str:

@@ -53,7 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _machine import machine
+from _machine import cpu_seconds, machine, pids_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -307,38 +307,13 @@ def _call(port: int, path: str, token: str, body: dict[str, Any] | None) -> tupl
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def _cpu_of(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _pids(match: bytes) -> list[int]:
-    out = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if match in f.read():
-                        out.append(int(pid))
-            except OSError:
-                pass
-    return out
-
-
 # --------------------------------------------------------------------------- load
 def _wrk(
     port: int, endpoint: str, script: Path, connections: int, seconds: int, env: dict[str, str]
 ) -> dict[str, Any]:
     path = "/api/v1/identity/ping" if endpoint == "empty" else "/api/v1/identity/verify"
-    server_pids, pg_pids = _pids(b"gunicorn"), _pids(b"postgres")
-    server0, pg0 = _cpu_of(server_pids), _cpu_of(pg_pids)
+    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
+    server0, pg0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
@@ -346,7 +321,7 @@ def _wrk(
     ]  # fmt: skip
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_cpu, pg_cpu = _cpu_of(server_pids) - server0, _cpu_of(pg_pids) - pg0
+    server_cpu, pg_cpu = cpu_seconds(server_pids) - server0, cpu_seconds(pg_pids) - pg0
     line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
     raw = json.loads(line.removeprefix("WRKJSON "))
     n = raw["requests"]

@@ -4,48 +4,21 @@ today's list. Debian's Chromium through Playwright, headless; a browser is never
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
-from dancu.apps.desks import services
 from dancu.apps.desks.models import Encounter
 from dancu.blocks.identity.qr import qr_png
 from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.organisations.services import actor_for, add_member
-from dancu.blocks.registry.services import NewCitizen, register_citizen
-from tests.browser.test_login_and_search import headless_chromium
+from tests.browser.helpers import AN_ADDRESS, headless_chromium, log_in, new_page, register_an
 from tests.conftest import Person
 
 pytestmark = pytest.mark.browser
 
-ADDRESS = "Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội"
-AN_QR = f"001085012345|012345678|Nguyễn Văn An|02031985|Nam|{ADDRESS}|01042021"
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_calls_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    import os
-
-    target = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-@pytest.fixture
-def receipt_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "receipt-key.pem"
-    services.write_signing_key(path)
-    monkeypatch.setenv(services.RECEIPT_KEY_ENV, str(path))
-    yield path
+AN_QR = f"001085012345|012345678|Nguyễn Văn An|02031985|Nam|{AN_ADDRESS}|01042021"
 
 
 @pytest.fixture
@@ -55,20 +28,7 @@ def patient(transactional_db: None, registrar: Person) -> int:
 
     from dancu.blocks.registry.models import Citizen, IdentityCard
 
-    call_command("load_adminunits", verbosity=0)
-    citizen_id = register_citizen(
-        registrar.ctx("registry.administration"),
-        NewCitizen(
-            id_number="001085012345",
-            full_name="Nguyễn Văn An",
-            date_of_birth=date(1985, 3, 2),
-            sex="M",
-            permanent_address_text=ADDRESS,
-            old_id_numbers=("012345678",),
-        ),
-        reason="Đăng ký thử nghiệm",
-        legal_basis="Luật Cư trú 2020",
-    ).citizen_id
+    citizen_id = register_an(registrar, old_id_numbers=("012345678",))
     IdentityCard.objects.create(
         citizen=Citizen.objects.get(pk=citizen_id),
         kind="cccd_chip",
@@ -99,13 +59,8 @@ def test_clinic_clerk_uploads_a_qr_photo_and_sees_the_patient_and_the_encounter(
     photo.write_bytes(qr_png(AN_QR, scale=6))
     base = live_server.url
     with headless_chromium() as chromium:
-        page = chromium.new_page(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
-        page.set_default_timeout(15_000)
-        page.goto(f"{base}/login/?next=/desks/clinic/")
-        page.fill("#id_username", "clerk.clinic")
-        page.fill("#id_password", clinic_clerk.password)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{base}/desks/clinic/")
+        page = new_page(chromium)
+        log_in(page, base, clinic_clerk, "/desks/clinic/")
         assert "Tiếp đón người bệnh" in page.inner_text("h1")
 
         page.set_input_files("[data-testid=form-qr-photo] input[type=file]", str(photo))

@@ -20,11 +20,7 @@ from tests.apps.driving.conftest import (  # noqa: F401 — fixtures
     school_clerk,
     trusted,
 )
-from tests.browser.test_login_and_search import (  # noqa: F401 — fixtures and the browser
-    _allow_orm_calls_beside_playwright,
-    headless_chromium,
-    screenshots,
-)
+from tests.browser.helpers import headless_chromium, log_in, new_page
 from tests.conftest import Person
 
 pytestmark = pytest.mark.browser
@@ -36,7 +32,7 @@ def test_clerk_enrols_by_qr_photo_and_another_persons_card_is_flagged(
     residents: dict[str, Any],  # noqa: F811
     trusted: Any,  # noqa: F811
     school_clerk: Person,  # noqa: F811
-    screenshots: Path,  # noqa: F811
+    screenshots: Path,
     tmp_path: Path,
 ) -> None:
     an_photo = tmp_path / "an-qr.png"
@@ -45,13 +41,8 @@ def test_clerk_enrols_by_qr_photo_and_another_persons_card_is_flagged(
     mai_photo.write_bytes(qr_png(MAI_QR, scale=6))
     base = live_server.url
     with headless_chromium() as chromium:
-        page = chromium.new_page(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
-        page.set_default_timeout(15_000)
-        page.goto(f"{base}/login/?next=/driving/enrol/")
-        page.fill("#id_username", "clerk.laixe.tayho")
-        page.fill("#id_password", school_clerk.password)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{base}/driving/enrol/")
+        page = new_page(chromium)
+        log_in(page, base, school_clerk, "/driving/enrol/")
 
         page.check("input[name=method][value=qr_photo]")
         page.set_input_files("#id_qr_photo", str(an_photo))

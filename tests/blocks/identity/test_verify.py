@@ -87,6 +87,18 @@ def an_card() -> IdentityCard:
     return IdentityCard.objects.get(card_number=AN_ID, issued_on=date(2021, 4, 1))
 
 
+@pytest.fixture
+def an_deceased(residents: dict[str, Any], system_ctx: Callable[[str], AccessContext]) -> None:
+    """Nguyễn Văn An's death, recorded on 1 December 2025."""
+    record_death(
+        system_ctx("registry.administration"),
+        AN_ID,
+        date_of_death=date(2025, 12, 1),
+        reason="Trích lục khai tử số 12/2025",
+        legal_basis="Luật Hộ tịch 2014 Điều 33",
+    )
+
+
 # --------------------------------------------------------------------------- each kind of evidence
 def test_a_hotel_clerk_verifies_the_qr_of_a_valid_card(
     hotel_clerk: Person, residents: dict[str, Any]
@@ -256,31 +268,15 @@ def test_an_mrz_whose_expiry_no_card_has_is_an_unknown_card(
     assert codes(check(hotel_clerk, MrzEvidence(other))) == ["card_unknown"]
 
 
-def test_the_card_of_a_deceased_holder(
-    hotel_clerk: Person, residents: dict[str, Any], system_ctx: Callable[[str], AccessContext]
-) -> None:
-    record_death(
-        system_ctx("registry.administration"),
-        AN_ID,
-        date_of_death=date(2025, 12, 1),
-        reason="Trích lục khai tử số 12/2025",
-        legal_basis="Luật Hộ tịch 2014 Điều 33",
-    )
+def test_the_card_of_a_deceased_holder(hotel_clerk: Person, an_deceased: None) -> None:
     result = check(hotel_clerk, QrEvidence(AN_QR))
     assert result.decision == "deceased"
     assert codes(result) == ["holder_deceased"]
 
 
 def test_a_stranger_with_a_dead_persons_number_learns_only_that_the_name_does_not_match(
-    hotel_clerk: Person, residents: dict[str, Any], system_ctx: Callable[[str], AccessContext]
+    hotel_clerk: Person, an_deceased: None
 ) -> None:
-    record_death(
-        system_ctx("registry.administration"),
-        AN_ID,
-        date_of_death=date(2025, 12, 1),
-        reason="Trích lục khai tử số 12/2025",
-        legal_basis="Luật Hộ tịch 2014 Điều 33",
-    )
     result = check(hotel_clerk, typed(full_name="Phạm Văn Dũng"))
     assert (result.decision, codes(result)) == ("no_match", ["name_mismatch"])
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -35,8 +32,9 @@ from dancu.apps.console.forms import (
     SearchForm,
     SeenHitForm,
 )
-from dancu.apps.web.labels import FIELD, label, purpose_name
-from dancu.apps.web.session import choose_organisation, chosen_organisation_id, forget_organisation
+from dancu.apps.web.labels import purpose_name
+from dancu.apps.web.session import choose_organisation, chosen_organisation_id
+from dancu.apps.web.staff import form_problems, problems_of, shown, staff_view
 from dancu.blocks.alerts import services as alerts
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import PURPOSES
@@ -57,70 +55,15 @@ def read_purposes(actor: Actor) -> list[tuple[str, str]]:
     ]
 
 
-def console_actor(view: ConsoleView) -> ConsoleView:
-    """Log-in required; resolve the organisation the user acts for and pass its ``Actor`` on.
-
-    No membership → 403 "no organisation"; several and none chosen → the organisation picker;
-    an organisation whose staff may not read the registry (a hotel) → 403 "not authorised".
-    """
-
-    @never_cache  # personal data: not kept in browser or proxy caches (shared office computers)
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        memberships = memberships_of(request.user)
-        if not memberships:
-            return render(request, "console/no_organisation.html", status=403)
-        member_of = {m.organisation_id for m in memberships}
-        chosen = chosen_organisation_id(request)
-        if chosen not in member_of:
-            forget_organisation(request)
-            if len(memberships) > 1:
-                picker = reverse("console:organisation")
-                return HttpResponseRedirect(f"{picker}?{urlencode({'next': request.get_full_path()})}")
-            chosen = memberships[0].organisation_id
-        try:
-            actor = actor_for(request.user, chosen)
-        except AccessDenied:  # the membership ended between the two queries
-            forget_organisation(request)
-            return HttpResponseRedirect(reverse("console:organisation"))
-        if not read_purposes(actor):
-            context = {"organisation_name": actor.organisation_name, "several": len(memberships) > 1}
-            return render(request, "console/not_authorised.html", context, status=403)
-        return view(request, actor, *args, **kwargs)
-
-    return wrapper
-
-
-# --------------------------------------------------------------------------- problems
-def form_problems(form: forms.Form) -> list[FieldProblem]:
-    """A form's errors as (field, rule, message), the same shape as the blocks' errors."""
-    problems: list[FieldProblem] = []
-    for field, errors in form.errors.as_data().items():
-        name = "search" if field == "__all__" else field
-        for error in errors:
-            problems.extend(
-                FieldProblem(name, error.code or "invalid", msg) for msg in ValidationError(error).messages
-            )
-    return problems
-
-
-def problems_of(exc: Exception) -> tuple[list[FieldProblem], int]:
-    """The problems an error reports, with the HTTP status that fits it."""
-    if isinstance(exc, DomainValidationError):
-        return exc.problems, 400
-    if isinstance(exc, AccessDenied):
-        return [FieldProblem(exc.field, exc.rule, str(exc))], 403
-    if isinstance(exc, NotFound):
-        return [FieldProblem(exc.field, "not_found", str(exc))], 404
-    raise exc
-
-
-def _shown(problems: list[FieldProblem]) -> list[dict[str, str]]:
-    return [
-        {"field": p.field, "label": label(FIELD, p.field), "rule": p.rule, "message": p.message}
-        for p in problems
-    ]
+# Log-in required; the organisation the user acts for (several and none chosen → the organisation
+# picker; no membership → 403 "no organisation"); an organisation whose staff may not read the
+# registry (a hotel) → 403 "not authorised".
+console_actor = staff_view(
+    may_act=lambda actor: bool(read_purposes(actor)),
+    no_organisation=lambda request: render(request, "console/no_organisation.html", status=403),
+    not_authorised="console/not_authorised.html",
+    membership_ended=lambda request: reverse("console:organisation"),
+)
 
 
 def _record_url(id_number: str, ctx: AccessContext) -> str:
@@ -165,7 +108,7 @@ def _search_page(
 ) -> HttpResponse:
     context = {
         "form": form,
-        "problems": _shown(list(problems)),
+        "problems": shown(list(problems)),
         "results": results,
         "limit_reached": results is not None and len(results) >= SEARCH_LIMIT,
         "organisation_name": actor.organisation_name,
@@ -221,7 +164,7 @@ def citizen(request: HttpRequest, actor: Actor, id_number: str) -> HttpResponse:
 
 def _error(request: HttpRequest, problems: list[FieldProblem], status: int) -> HttpResponse:
     return render(
-        request, "console/error.html", {"problems": _shown(problems), "status": status}, status=status
+        request, "console/error.html", {"problems": shown(problems), "status": status}, status=status
     )
 
 
@@ -255,7 +198,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "next": next_url,
-        "problems": _shown(form_problems(form)) if form.is_bound else [],
+        "problems": shown(form_problems(form)) if form.is_bound else [],
     }
     return render(request, "console/organisation.html", context, status=status)
 
@@ -291,8 +234,8 @@ def _alerts_page(
         hits = alerts.list_hits(ctx)
         entries = alerts.list_alerts(ctx)
     except (DomainValidationError, AccessDenied, NotFound) as exc:
-        shown, error_status = problems_of(exc)
-        return _error(request, shown, error_status)
+        denied, error_status = problems_of(exc)
+        return _error(request, denied, error_status)
     names = _subject_names(ctx, {h.subject_id_number for h in hits})
     kinds = {code: str(name) for code, name in AlertForm.KINDS}
     done = request.GET.get("done", "")
@@ -311,7 +254,7 @@ def _alerts_page(
             for e in entries
         ],
         "add_form": add_form or AlertForm(),
-        "problems": _shown(list(problems)),
+        "problems": shown(list(problems)),
         "notice": done if done in ALERT_NOTICES else "",
     }
     return render(request, "console/alerts.html", context, status=status)

@@ -18,12 +18,10 @@ import base64
 import binascii
 import csv
 import hashlib
-import hmac
 import io
 import json
 import os
 import re
-import secrets
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -63,6 +61,7 @@ from dancu.blocks.identity.services import (
 from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
 from dancu.blocks.organisations.services import actor_for, memberships_of
+from dancu.blocks.organisations.tokens import TokenRejected, new_token, parse_token, secret_matches
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 from dancu.validation import check_text
 
@@ -268,8 +267,7 @@ def encounters_csv(encounters: Iterable[EncounterView]) -> str:
 
 
 # --------------------------------------------------------------------------- kiosk devices
-KIOSK_TAG = "kd"
-_KIOSK_KEY = re.compile(r"^kd_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
+KIOSK_TAG = "kd"  # the key is KIOSK_TAG_<prefix>_<secret> (organisations.tokens)
 KIOSK_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
@@ -291,16 +289,8 @@ class KioskSession:
     actor: Actor
 
 
-class KioskRejected(Exception):
+class KioskRejected(TokenRejected):
     """The device key is missing, malformed, unknown or revoked, or its clinic is inactive."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        self.rule = rule
-        super().__init__(message)
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
 @transaction.atomic
@@ -315,19 +305,15 @@ def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -
         raise DomainValidationError.single("organisation", "kind", "kiosks are registered for clinics only")
     if not organisation.active:
         raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
-    while True:
-        prefix = secrets.token_hex(4)
-        if not KioskDevice.objects.filter(prefix=prefix).exists():
-            break
-    secret = secrets.token_urlsafe(32)
+    new = new_token(KIOSK_TAG, lambda prefix: KioskDevice.objects.filter(prefix=prefix).exists())
     device = KioskDevice.objects.create(
         organisation=organisation,
         name=name,
-        prefix=prefix,
-        secret_sha256=_digest(secret),
+        prefix=new.prefix,
+        secret_sha256=new.secret_sha256,
         created_by=created_by[:150],
     )
-    return IssuedKiosk(device_id=device.pk, prefix=prefix, key=f"{KIOSK_TAG}_{prefix}_{secret}")
+    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
 
 
 def revoke_kiosk(prefix: str, *, now: datetime | None = None) -> bool:
@@ -343,12 +329,12 @@ def authenticate_kiosk(key: str | None, *, now: datetime | None = None) -> Kiosk
     machine-client role ``integration`` of the policy table; or ``KioskRejected``."""
     if not key:
         raise KioskRejected("missing", "This page is for registered kiosks only.")
-    match = _KIOSK_KEY.match(key)
-    if match is None:
+    parsed = parse_token(KIOSK_TAG, key)
+    if parsed is None:
         raise KioskRejected("invalid", "The kiosk key is malformed.")
-    prefix, secret = match.groups()
+    prefix, secret = parsed
     device = KioskDevice.objects.select_related("organisation").filter(prefix=prefix).first()
-    if device is None or not hmac.compare_digest(device.secret_sha256, _digest(secret)):
+    if device is None or not secret_matches(device.secret_sha256, secret):
         raise KioskRejected("invalid", "The kiosk key is not valid.")
     if device.revoked_at is not None:
         raise KioskRejected("revoked", "The kiosk has been revoked.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,12 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from dancu.apps.console.views import form_problems
 from dancu.apps.desks import presenters, services
 from dancu.apps.desks.forms import ActForm, DayForm, EvidenceForm, KioskForm, PartyForm
-from dancu.apps.web.labels import FIELD, label
 from dancu.apps.web.session import chosen_organisation_id
+from dancu.apps.web.staff import form_problems, problems_of, shown
 from dancu.blocks.audit.context import Actor
+from dancu.blocks.identity.services import VerificationResult
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
 DeskView = Callable[..., HttpResponse]
@@ -51,23 +51,6 @@ def desk(kinds: frozenset[str]) -> Callable[[DeskView], DeskView]:
     return decorate
 
 
-def _shown(problems: list[FieldProblem]) -> list[dict[str, str]]:
-    return [
-        {"field": p.field, "label": label(FIELD, p.field), "rule": p.rule, "message": p.message}
-        for p in problems
-    ]
-
-
-def _problems(exc: Exception) -> tuple[list[FieldProblem], int]:
-    if isinstance(exc, DomainValidationError):
-        return exc.problems, 400
-    if isinstance(exc, AccessDenied):
-        return [FieldProblem(exc.field, exc.rule, str(exc))], 403
-    if isinstance(exc, NotFound):
-        return [FieldProblem(exc.field, "not_found", str(exc))], 404
-    raise exc
-
-
 def _evidence_forms(
     form_class: type[EvidenceForm], bound: EvidenceForm | None, **kwargs: Any
 ) -> dict[str, Any]:
@@ -90,29 +73,60 @@ def _result_context(result: Any) -> dict[str, Any]:
     }
 
 
+class _Checked(Protocol):
+    @property
+    def result(self) -> VerificationResult: ...
+
+
+FormT = TypeVar("FormT", bound=EvidenceForm)
+CheckedT = TypeVar("CheckedT", bound=_Checked)
+
+
+def _check_posted(
+    request: HttpRequest,
+    form_class: type[FormT],
+    context: dict[str, Any],
+    check: Callable[[FormT], CheckedT],
+) -> tuple[FormT | None, CheckedT | None, int]:
+    """On POST, bind ``form_class`` and run ``check`` on the valid form; the problems, or the
+    verification result, go into ``context``. Returns the bound form (None on GET and after a
+    success, so that the page shows empty forms), what ``check`` returned (None unless it
+    succeeded) and the status."""
+    if request.method != "POST":
+        return None, None, 200
+    bound = form_class(request.POST, request.FILES)
+    if not bound.is_valid() or not hasattr(bound, "evidence"):
+        context["problems"] = shown(form_problems(bound))
+        return bound, None, 400
+    try:
+        outcome = check(bound)
+    except (DomainValidationError, AccessDenied, NotFound) as exc:
+        problems, status = problems_of(exc)
+        context["problems"] = shown(problems)
+        return bound, None, status
+    context.update(_result_context(outcome.result))
+    return None, outcome, 200
+
+
+def _error_page(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    problems, status = problems_of(exc)
+    return render(request, "desks/error.html", {"problems": shown(problems), "status": status}, status=status)
+
+
 # --------------------------------------------------------------------------- clinic
 @require_http_methods(["GET", "POST"])
 @desk(services.CLINIC_KINDS)
 def clinic(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Check a patient in: verify the card, show the verified identity, open an encounter."""
     context: dict[str, Any] = {"actor": actor}
-    status = 200
-    bound = None
-    if request.method == "POST":
-        bound = EvidenceForm(request.POST, request.FILES)
-        if not bound.is_valid() or not hasattr(bound, "evidence"):
-            context["problems"] = _shown(form_problems(bound))
-            status = 400
-        else:
-            try:
-                check_in = services.check_in_patient(services.desk_context(actor), bound.evidence)
-            except (DomainValidationError, AccessDenied, NotFound) as exc:
-                problems, status = _problems(exc)
-                context["problems"] = _shown(problems)
-            else:
-                context.update(_result_context(check_in.result))
-                context["encounter"] = check_in.encounter
-                bound = None
+    bound, check_in, status = _check_posted(
+        request,
+        EvidenceForm,
+        context,
+        lambda form: services.check_in_patient(services.desk_context(actor), form.evidence),
+    )
+    if check_in is not None:
+        context["encounter"] = check_in.encounter
     context["forms"] = _evidence_forms(EvidenceForm, bound)
     context["encounters"] = services.encounters_on(actor, timezone.localdate())
     return render(request, "desks/clinic.html", context, status=status)
@@ -124,7 +138,7 @@ def encounters(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The clinic's encounters of a day (today by default); ``?format=csv`` downloads them."""
     form = DayForm(request.GET)
     if not form.is_valid():
-        context = {"actor": actor, "form": form, "problems": _shown(form_problems(form)), "encounters": []}
+        context = {"actor": actor, "form": form, "problems": shown(form_problems(form)), "encounters": []}
         return render(request, "desks/encounters.html", context, status=400)
     day = form.cleaned_data["date"] or timezone.localdate()
     rows = services.encounters_on(actor, day)
@@ -174,21 +188,11 @@ def kiosk(request: HttpRequest) -> HttpResponse:
         except services.KioskRejected as exc:
             return render(request, "desks/kiosk_refused.html", {"rule": exc.rule, "lang": lang}, status=403)
         context: dict[str, Any] = {"session": session, "lang": lang, "clear_after": KIOSK_CLEAR_SECONDS}
-        status = 200
-        if request.method == "POST":
-            form = KioskForm(request.POST, request.FILES)
-            if not form.is_valid() or not hasattr(form, "evidence"):
-                context["problems"] = _shown(form_problems(form))
-                status = 400
-            else:
-                try:
-                    check_in = services.kiosk_check_in(session, form.evidence)
-                except (DomainValidationError, AccessDenied) as exc:
-                    problems, status = _problems(exc)
-                    context["problems"] = _shown(problems)
-                else:
-                    context.update(_result_context(check_in.result))
-                    context["encounter"] = check_in.encounter
+        _, check_in, status = _check_posted(
+            request, KioskForm, context, lambda form: services.kiosk_check_in(session, form.evidence)
+        )
+        if check_in is not None:
+            context["encounter"] = check_in.encounter
         return render(request, "desks/kiosk.html", context, status=status)
 
 
@@ -207,12 +211,12 @@ def notary(request: HttpRequest, actor: Actor) -> HttpResponse:
                     actor, form.cleaned_data["reference"], form.cleaned_data["act_type"]
                 )
             except DomainValidationError as exc:
-                problems, status = _problems(exc)
+                problems, status = problems_of(exc)
             else:
                 return HttpResponseRedirect(reverse("desks:act", args=[act.act_id]))
         else:
             problems, status = form_problems(form), 400
-    context = {"actor": actor, "form": form, "acts": services.acts_of(actor), "problems": _shown(problems)}
+    context = {"actor": actor, "form": form, "acts": services.acts_of(actor), "problems": shown(problems)}
     return render(request, "desks/notary.html", context, status=status)
 
 
@@ -223,31 +227,19 @@ def act(request: HttpRequest, actor: Actor, act_id: int) -> HttpResponse:
     try:
         view = services.act_of(actor, act_id)
     except NotFound as exc:
-        problems, status = _problems(exc)
-        return render(
-            request, "desks/error.html", {"problems": _shown(problems), "status": status}, status=status
-        )
+        return _error_page(request, exc)
     context: dict[str, Any] = {"actor": actor, "act": view}
-    status = 200
-    bound = None
-    if request.method == "POST":
-        bound = PartyForm(request.POST, request.FILES)
-        if not bound.is_valid() or not hasattr(bound, "evidence"):
-            context["problems"] = _shown(form_problems(bound))
-            status = 400
-        else:
-            try:
-                outcome = services.verify_party(
-                    services.desk_context(actor), act_id, bound.cleaned_data["role"], bound.evidence
-                )
-            except (DomainValidationError, AccessDenied, NotFound) as exc:
-                problems, status = _problems(exc)
-                context["problems"] = _shown(problems)
-            else:
-                context.update(_result_context(outcome.result))
-                context["receipt"] = outcome.receipt
-                context["act"] = services.act_of(actor, act_id)
-                bound = None
+    bound, outcome, status = _check_posted(
+        request,
+        PartyForm,
+        context,
+        lambda form: services.verify_party(
+            services.desk_context(actor), act_id, form.cleaned_data["role"], form.evidence
+        ),
+    )
+    if outcome is not None:
+        context["receipt"] = outcome.receipt
+        context["act"] = services.act_of(actor, act_id)
     context["forms"] = _evidence_forms(PartyForm, bound)
     return render(request, "desks/act.html", context, status=status)
 
@@ -259,10 +251,7 @@ def receipt(request: HttpRequest, actor: Actor, receipt_id: str) -> HttpResponse
     try:
         view = services.receipt_of(actor, receipt_id)
     except NotFound as exc:
-        problems, status = _problems(exc)
-        return render(
-            request, "desks/error.html", {"problems": _shown(problems), "status": status}, status=status
-        )
+        return _error_page(request, exc)
     content = view.content
     context = {
         "actor": actor,
@@ -282,10 +271,7 @@ def receipt_verify(request: HttpRequest, actor: Actor, receipt_id: str) -> HttpR
     try:
         check = services.verify_receipt(actor, receipt_id)
     except NotFound as exc:
-        problems, status = _problems(exc)
-        return render(
-            request, "desks/error.html", {"problems": _shown(problems), "status": status}, status=status
-        )
+        return _error_page(request, exc)
     return render(request, "desks/receipt_verify.html", {"actor": actor, "check": check})
 
 
@@ -295,22 +281,13 @@ def receipt_verify(request: HttpRequest, actor: Actor, receipt_id: str) -> HttpR
 def business(request: HttpRequest, actor: Actor) -> HttpResponse:
     """A pawn shop or security firm verifies a customer: name and date of birth only."""
     context: dict[str, Any] = {"actor": actor}
-    status = 200
-    bound = None
-    if request.method == "POST":
-        bound = EvidenceForm(request.POST, request.FILES)
-        if not bound.is_valid() or not hasattr(bound, "evidence"):
-            context["problems"] = _shown(form_problems(bound))
-            status = 400
-        else:
-            try:
-                check = services.check_customer(services.desk_context(actor), bound.evidence)
-            except (DomainValidationError, AccessDenied) as exc:
-                problems, status = _problems(exc)
-                context["problems"] = _shown(problems)
-            else:
-                context.update(_result_context(check.result))
-                context["card_reported_lost"] = check.card_reported_lost
-                bound = None
+    bound, check, status = _check_posted(
+        request,
+        EvidenceForm,
+        context,
+        lambda form: services.check_customer(services.desk_context(actor), form.evidence),
+    )
+    if check is not None:
+        context["card_reported_lost"] = check.card_reported_lost
     context["forms"] = _evidence_forms(EvidenceForm, bound)
     return render(request, "desks/business.html", context, status=status)

@@ -5,82 +5,42 @@ field and the rule (400, 403, 404), never a 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from dancu.apps.driving import services
 from dancu.apps.driving.forms import CheckForm, EnrolForm, RosterForm
 from dancu.apps.driving.models import DrivingSite
-from dancu.apps.web.session import chosen_organisation_id, forget_organisation
+from dancu.apps.web.staff import form_problems, problems_of, staff_view
 from dancu.blocks.audit.context import Actor
-from dancu.blocks.organisations.services import actor_for, memberships_of
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
 DrivingView = Callable[..., HttpResponse]
 
 
-def driving_actor(view: DrivingView) -> DrivingView:
-    """Log-in required; the organisation acted for must be a driving school or test centre whose
-    staff may verify identities — otherwise 403 (no organisation / not authorised)."""
-
-    @never_cache
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        memberships = memberships_of(request.user)
-        if not memberships:
-            return render(request, "driving/not_authorised.html", {"no_organisation": True}, status=403)
-        member_of = {m.organisation_id for m in memberships}
-        chosen = chosen_organisation_id(request)
-        if chosen not in member_of:
-            forget_organisation(request)
-            if len(memberships) > 1:
-                picker = reverse("console:organisation")
-                return HttpResponseRedirect(f"{picker}?{urlencode({'next': request.get_full_path()})}")
-            chosen = memberships[0].organisation_id
-        try:
-            actor = actor_for(request.user, chosen)
-        except AccessDenied:
-            forget_organisation(request)
-            return HttpResponseRedirect(request.get_full_path())
-        if not services.may_use(actor):
-            context = {"organisation_name": actor.organisation_name, "several": len(memberships) > 1}
-            return render(request, "driving/not_authorised.html", context, status=403)
-        return view(request, actor, *args, **kwargs)
-
-    return wrapper
+# Log-in required; the organisation acted for must be a driving school or test centre whose
+# staff may verify identities — otherwise 403 (no organisation / not authorised).
+driving_actor = staff_view(
+    may_act=services.may_use,
+    no_organisation=lambda request: render(
+        request, "driving/not_authorised.html", {"no_organisation": True}, status=403
+    ),
+    not_authorised="driving/not_authorised.html",
+    membership_ended=lambda request: request.get_full_path(),
+)
 
 
 def _problems(form: forms.Form) -> list[FieldProblem]:
-    out: list[FieldProblem] = []
-    for field, errors in form.errors.as_data().items():
-        for error in errors:
-            out += [FieldProblem(field, error.code or "invalid", m) for m in ValidationError(error).messages]
-    return out
-
-
-def _status(exc: Exception) -> tuple[list[FieldProblem], int]:
-    if isinstance(exc, DomainValidationError):
-        return exc.problems, 400
-    if isinstance(exc, AccessDenied):
-        return [FieldProblem(exc.field, exc.rule, str(exc))], 403
-    if isinstance(exc, NotFound):
-        return [FieldProblem(exc.field, "not_found", str(exc))], 404
-    raise exc
+    return form_problems(form, non_field="__all__")
 
 
 def _error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    problems, status = _status(exc)
+    problems, status = problems_of(exc)
     return render(request, "driving/error.html", {"problems": problems, "status": status}, status=status)
 
 
@@ -108,7 +68,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
                     actor, form.cleaned_data["id_number"], form.cleaned_data["licence_class"]
                 )
             except (DomainValidationError, AccessDenied, NotFound) as exc:
-                problems, status = _status(exc)
+                problems, status = problems_of(exc)
             else:
                 return HttpResponseRedirect(reverse("driving:check", args=[found]))
         else:
@@ -142,7 +102,7 @@ def enrol(request: HttpRequest, actor: Actor) -> HttpResponse:
                     course_end=data["course_end"],
                 )
             except (DomainValidationError, AccessDenied, NotFound) as exc:
-                context["problems"], status = _status(exc)
+                context["problems"], status = problems_of(exc)
             else:
                 if result.enrolment is not None:
                     return HttpResponseRedirect(
@@ -188,7 +148,7 @@ def check(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
                     instructor=form.cleaned_data["instructor"],
                 )
             except (DomainValidationError, AccessDenied, NotFound) as exc:
-                context["problems"], status = _status(exc)
+                context["problems"], status = problems_of(exc)
     return render(request, "driving/check.html", context, status=status)
 
 

@@ -3,10 +3,6 @@ issue and check the API keys of machine clients."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +14,7 @@ from django.utils import timezone
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.organisations.models import ApiKey, Membership, Organisation
 from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
+from dancu.blocks.organisations.tokens import TokenRejected, new_token, parse_token, secret_matches
 from dancu.errors import AccessDenied, DomainValidationError
 from dancu.validation import check_text
 
@@ -99,7 +96,6 @@ def actor_for(user: Any, organisation_id: int | None = None) -> Actor:
 
 # --------------------------------------------------------------------------- API keys
 KEY_TAG = "dk"  # the token is KEY_TAG_<prefix>_<secret>
-_TOKEN_RE = re.compile(r"^dk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # ``last_used_at`` is written at most once a minute
 
 
@@ -122,16 +118,8 @@ class ApiClient:
     actor: Actor
 
 
-class ApiKeyRejected(Exception):
+class ApiKeyRejected(TokenRejected):
     """The token is malformed, unknown, revoked, or its organisation is inactive (``rule``)."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        self.rule = rule
-        super().__init__(message)
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
 @transaction.atomic
@@ -140,19 +128,15 @@ def issue_api_key(organisation: Organisation, name: str, *, created_by: str = ""
     name = check_text("name", name, max_length=100, required=True).strip()
     if not organisation.active:
         raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
-    while True:
-        prefix = secrets.token_hex(4)
-        if not ApiKey.objects.filter(prefix=prefix).exists():
-            break
-    secret = secrets.token_urlsafe(32)
+    new = new_token(KEY_TAG, lambda prefix: ApiKey.objects.filter(prefix=prefix).exists())
     key = ApiKey.objects.create(
         organisation=organisation,
         name=name,
-        prefix=prefix,
-        secret_sha256=_digest(secret),
+        prefix=new.prefix,
+        secret_sha256=new.secret_sha256,
         created_by=created_by[:150],
     )
-    return IssuedApiKey(key_id=key.pk, prefix=prefix, token=f"{KEY_TAG}_{prefix}_{secret}")
+    return IssuedApiKey(key_id=key.pk, prefix=new.prefix, token=new.token)
 
 
 def revoke_api_key(prefix: str, *, now: datetime | None = None) -> bool:
@@ -169,12 +153,12 @@ def api_keys_of(organisation: Organisation) -> list[ApiKey]:
 def authenticate_api_key(token: str, *, now: datetime | None = None) -> ApiClient:
     """The client presenting ``token``, or ``ApiKeyRejected`` (rule ``invalid``, ``revoked`` or
     ``organisation_inactive``). The secret is compared in constant time."""
-    match = _TOKEN_RE.match(token)
-    if match is None:
+    parsed = parse_token(KEY_TAG, token)
+    if parsed is None:
         raise ApiKeyRejected("invalid", "The API key is malformed: expected dk_<prefix>_<secret>.")
-    prefix, secret = match.groups()
+    prefix, secret = parsed
     key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
+    if key is None or not secret_matches(key.secret_sha256, secret):
         raise ApiKeyRejected("invalid", "The API key is not valid.")
     if key.revoked_at is not None:
         raise ApiKeyRejected("revoked", "The API key has been revoked.")

@@ -1,0 +1,65 @@
+"""Secret tokens of machine clients (organisation API keys, clinic kiosks):
+``<tag>_<prefix>_<secret>`` with an 8-hex-digit public ``prefix`` that names the row and a 256-bit
+``secret`` (43 base64url characters) of which only the SHA-256 digest is stored. The token is
+shown once; a presented token is compared with the stored digest in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+
+class TokenRejected(Exception):
+    """A presented token was refused; ``rule`` names the check it failed (``invalid``,
+    ``revoked``…), the message says it to the client."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A freshly drawn token: store ``prefix`` and ``secret_sha256``, show ``token`` once."""
+
+    prefix: str
+    secret_sha256: str
+    token: str
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def new_token(tag: str, prefix_taken: Callable[[str], bool]) -> NewToken:
+    """A token ``<tag>_<8 hex>_<43 base64url>`` whose prefix ``prefix_taken`` says is free."""
+    while True:
+        prefix = secrets.token_hex(4)
+        if not prefix_taken(prefix):
+            break
+    secret = secrets.token_urlsafe(32)
+    return NewToken(prefix=prefix, secret_sha256=digest(secret), token=f"{tag}_{prefix}_{secret}")
+
+
+@cache
+def _pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(tag)}_([0-9a-f]{{8}})_([A-Za-z0-9_-]{{43}})$")
+
+
+def parse_token(tag: str, token: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a well-formed ``<tag>_<prefix>_<secret>``, else None."""
+    match = _pattern(tag).match(token)
+    if match is None:
+        return None
+    prefix, secret = match.groups()
+    return prefix, secret
+
+
+def secret_matches(secret_sha256: str, secret: str) -> bool:
+    """Whether ``secret`` hashes to the stored ``secret_sha256`` (constant-time comparison)."""
+    return hmac.compare_digest(secret_sha256, digest(secret))
