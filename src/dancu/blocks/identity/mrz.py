@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -242,7 +243,7 @@ def _check_optional(problems: list[FieldProblem], field: str, value: str, limit:
 
 
 @dataclass(frozen=True)
-class _Mrz:
+class _Mrz(ABC):
     """The fields, rules and outputs TD1 and TD3 share (ICAO 9303 part 3 §4; parts 4–5 §4.2.2).
 
     A format names its document codes and the width of its name field, adds its own fields and
@@ -335,14 +336,14 @@ class _Mrz:
                 )
         return problems
 
+    @abstractmethod
     def _format_problems(self) -> list[FieldProblem]:
         """The rules of the format's own fields."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def lines(self) -> tuple[str, ...]:
         """The MRZ lines, with every check digit computed."""
-        raise NotImplementedError
 
     def _birth_sex_expiry(self) -> str:
         """``YYMMDD c S YYMMDD c``: the 15 characters of line 2 that TD1 (positions 1–15) and TD3
