@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "oauth2_provider",
     # Building blocks
     "dancu.blocks.adminunits",
     "dancu.blocks.audit",
@@ -55,12 +56,17 @@ INSTALLED_APPS = [
     "dancu.blocks.registry",
     "dancu.blocks.identity",
     "dancu.blocks.alerts",
+    "dancu.blocks.eid",
+    "dancu.blocks.sso",
     "dancu.synthpop",
     # Applications
     "dancu.apps.web",
     "dancu.apps.console",
     "dancu.apps.desks",
     "dancu.apps.driving",
+    "dancu.apps.citizen",
+    "dancu.apps.eiddesk",
+    "dancu.apps.sso_demo",
 ]
 
 MIDDLEWARE = [
@@ -166,3 +172,7 @@ DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=100_000)
 # 0: each look-up runs alone on its caller's connection.
 DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)
+
+# --- eID accounts (blocks/eid, apps/citizen, apps/eiddesk; issue 4) ---
+
+# --- OpenID Connect provider (blocks/sso, apps/sso_demo; issue 4) ---

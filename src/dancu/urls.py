@@ -12,5 +12,10 @@ urlpatterns = [
     path("console/", include("dancu.apps.console.urls")),
     path("desks/", include("dancu.apps.desks.urls")),
     path("driving/", include("dancu.apps.driving.urls")),
+    path("eid/", include("dancu.apps.citizen.urls")),
+    path("eid-desk/", include("dancu.apps.eiddesk.urls")),
+    path("demo/", include("dancu.apps.sso_demo.urls")),
+    # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
+    path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),
 ]
