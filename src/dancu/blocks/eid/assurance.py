@@ -82,7 +82,12 @@ class Assurance:
         return acr_for(self.level, self.amr)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "level": self.level, "amr": list(self.amr), "auth_time": self.auth_time}
+        return {
+            "user_id": self.user_id,
+            "level": self.level,
+            "amr": list(self.amr),
+            "auth_time": self.auth_time,
+        }
 
 
 def store(session: MutableMapping[str, Any], assurance: Assurance) -> None:
