@@ -13,6 +13,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from dancu.apps.desks.api import router as receipts_router
+from dancu.apps.residence.api import router as residence_router
 from dancu.blocks.adminunits.api import router as adminunits_router
 from dancu.blocks.alerts.api import router as alerts_router
 from dancu.blocks.audit.api import router as audit_router
@@ -112,3 +114,5 @@ api.add_router("/registry", registry_router)
 api.add_router("/audit", audit_router)
 api.add_router("/identity", identity_router)
 api.add_router("/alerts", alerts_router)
+api.add_router("/receipts", receipts_router)
+api.add_router("/residence", residence_router)

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "dancu.apps.citizen",
     "dancu.apps.eiddesk",
     "dancu.apps.sso_demo",
+    "dancu.blocks.exchange",
+    "dancu.apps.exchange_admin",
+    "dancu.apps.residence",
 ]
 
 MIDDLEWARE = [
@@ -174,5 +177,100 @@ DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)
 
 # --- eID accounts (blocks/eid, apps/citizen, apps/eiddesk; issue 4) ---
+# The one log-in page of the platform (citizens and staff); /login/ redirects there.
+LOGIN_URL = "citizen:login"
+# Outgoing SMS and e-mail (blocks/messaging): "console" logs without the message body, "file"
+# appends JSON lines to DANCU_OUTBOX_DIR (the demo's default: read the one-time codes there). A
+# production gateway adds a driver.
+DANCU_MESSAGING_DRIVER = env_str("DANCU_MESSAGING_DRIVER", "file" if DEMO else "console")
+if DANCU_MESSAGING_DRIVER not in ("console", "file"):
+    raise ConfigError("DANCU_MESSAGING_DRIVER", f"must be console or file, got {DANCU_MESSAGING_DRIVER!r}")
+DANCU_OUTBOX_DIR = env_str("DANCU_OUTBOX_DIR", str(BASE_DIR / "var" / "outbox"))
+# Sessions of eID log-ins: last seen, revocation (apps/citizen).
+MIDDLEWARE = [*MIDDLEWARE, "dancu.apps.citizen.middleware.seen_sessions"]
 
 # --- OpenID Connect provider (blocks/sso, apps/sso_demo; issue 4) ---
+# django-oauth-toolkit with its OpenID Connect support, made strict (ADR 0009). The issuer is the
+# site root as the relying parties see it (``DANCU_OIDC_ISSUER``, e.g. https://id.city.gov.vn).
+from dancu.blocks.sso.hashers import ClientSecretHasher  # noqa: E402
+
+DANCU_OIDC_ISSUER = env_str("DANCU_OIDC_ISSUER", "http://127.0.0.1:8000").rstrip("/")
+# Keys superseded by a rotation stay in the JWKS this long (≥ the ID-token lifetime).
+DANCU_OIDC_KEY_GRACE_SECONDS = env_int(
+    "DANCU_OIDC_KEY_GRACE_SECONDS", 24 * 3600, minimum=3600, maximum=90 * 24 * 3600
+)
+# Key of the pairwise subject identifiers (empty: derived from SECRET_KEY). Changing it changes every
+# ``sub`` seen by every relying party.
+DANCU_OIDC_PAIRWISE_SECRET = env_str("DANCU_OIDC_PAIRWISE_SECRET", "")
+# Dotted path of ``f(user_id) -> id_number | None`` linking an account to its citizen.
+DANCU_OIDC_CITIZEN_RESOLVER = env_str(
+    "DANCU_OIDC_CITIZEN_RESOLVER", "dancu.blocks.sso.subjects.id_number_via_eid"
+)
+# The demo relying parties (apps/sso_demo) call the provider back over HTTP at this address.
+DANCU_SSO_DEMO_PROVIDER_URL = env_str("DANCU_SSO_DEMO_PROVIDER_URL", DANCU_OIDC_ISSUER).rstrip("/")
+# DOT's models are swappable; named here so that migrations referring to them resolve.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": DANCU_OIDC_ISSUER,
+    "OAUTH2_VALIDATOR_CLASS": "dancu.blocks.sso.validator.Validator",
+    # Keys are in the database (blocks/sso/keys.py); this marker only satisfies DOT's checks for
+    # RS256 clients — the validator signs and verifies with the stored keys, never with this.
+    "OIDC_RSA_PRIVATE_KEY": "dancu:signing-keys-in-database",
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO or DEBUG else ["https"],
+    "ALLOWED_SCHEMES": ["https", "http"] if DEMO or DEBUG else ["https"],
+    "SCOPES": {
+        "openid": "Đăng nhập / Sign in",
+        "profile": "Họ tên, ngày sinh, giới tính / Name, date of birth, gender",
+        "address": "Nơi thường trú / Permanent address",
+        "email": "Thư điện tử / E-mail",
+        "phone": "Số điện thoại / Phone number",
+        "id_number": "Số định danh cá nhân / Personal identification number",
+    },
+    "DEFAULT_SCOPES": [],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "CLIENT_SECRET_HASHER": ClientSecretHasher(),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # RP-Initiated Logout 1.0 §2: an expired ID token is still a valid hint (its signature is checked).
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+
+# --- Data exchange (blocks/exchange; issue 5) ---
+# The exchange's instance code: the first part of every member, subsystem and service identifier
+# (X-Road instance identifier; GovStack IM ``instanceId``).
+DANCU_EXCHANGE_INSTANCE = env_str("DANCU_EXCHANGE_INSTANCE", "VN-HN")
+# The largest request body the gateway accepts (bytes); larger ones are refused with 413.
+DANCU_EXCHANGE_MAX_BODY = env_int(
+    "DANCU_EXCHANGE_MAX_BODY", 64 * 1024, minimum=1024, maximum=10 * 1024 * 1024
+)
+# Seconds the gateway waits for an external provider before answering 504 provider_timeout.
+DANCU_EXCHANGE_PROVIDER_TIMEOUT = env_int("DANCU_EXCHANGE_PROVIDER_TIMEOUT", 10, minimum=1, maximum=120)
+# Whether each exchange's commit waits for its WAL flush on PostgreSQL (ADR 0010): on by default,
+# so that an acknowledged exchange survives a crash of the database server too; off trades the
+# last fraction of a second of the log on such a crash for throughput (as ADR 0005 does for reads).
+DANCU_EXCHANGE_DURABLE_COMMIT = env_bool("DANCU_EXCHANGE_DURABLE_COMMIT", True)
+
+# --- Residence notification (apps/residence; issue 6) ---
+# Hours within which an accommodation declares a foreign guest (Circular 53/2016/TT-BCA: 12, or 24
+# in remote areas). Read by apps/residence/rules.py through this setting.
+DANCU_RESIDENCE_FOREIGNER_HOURS = env_int("DANCU_RESIDENCE_FOREIGNER_HOURS", 12, minimum=1, maximum=24)

@@ -15,6 +15,9 @@ urlpatterns = [
     path("eid/", include("dancu.apps.citizen.urls")),
     path("eid-desk/", include("dancu.apps.eiddesk.urls")),
     path("demo/", include("dancu.apps.sso_demo.urls")),
+    path("exchange/", include("dancu.blocks.exchange.urls")),
+    path("exchange-admin/", include("dancu.apps.exchange_admin.urls")),
+    path("residence/", include("dancu.apps.residence.urls")),
     # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
     path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),

@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db
 def test_console_requires_login(client: Client) -> None:
     response = client.get("/console/")
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/console/"
+    assert response["Location"] == "/eid/login/?next=/console/"
 
 
 def test_record_page_requires_login(client: Client) -> None:
     response = client.get("/console/citizens/001085012345/?purpose=registry.lookup")
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/")
+    assert response["Location"].startswith("/eid/login/")
 
 
 def test_outsider_without_organisation_is_told_to_ask_an_administrator(

@@ -148,4 +148,4 @@ def test_a_committee_officer_passes_the_console_but_is_refused_by_the_alert_list
 
 def test_login_is_required(client: Client) -> None:
     response = client.get(URL)
-    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/eid/login/")

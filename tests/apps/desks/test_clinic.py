@@ -192,7 +192,7 @@ def test_others_are_refused_the_clinic_desk(
 def test_the_clinic_desk_requires_log_in(client: Client) -> None:
     response = client.get("/desks/clinic/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/")
+    assert response["Location"].startswith("/eid/login/")
 
 
 def test_encounter_list_by_date_and_csv_export(

@@ -133,7 +133,8 @@ def test_notary_pages_act_parties_receipt_and_verify_link(
     assert receipt_id in page and "Văn phòng công chứng Tây Hồ" in page and MAI_NAME in page
     assert SignedReceipt.objects.get(receipt_id=receipt_id).signature in page
     assert 'data-testid="verify-link"' in page
-    assert "<img" not in page  # no image of the card, ever
+    # No image of the card, ever: the one image is the receipt's own QR code (its public check).
+    assert page.count("<img") == 1 and 'data-testid="receipt-qr"' in page and "data:image/svg+xml" in page
     assert (
         'data-testid="signature-valid"'
         in client.get(f"/desks/receipts/{receipt_id}/verify/").content.decode()

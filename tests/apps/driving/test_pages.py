@@ -30,7 +30,7 @@ def _enrol(client: Client, **fields: object) -> Enrolment:
 def test_pages_require_login(client: Client) -> None:
     for url in ("/driving/", "/driving/enrol/", "/driving/flagged/", "/driving/enrolments/1/"):
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
+        assert response.status_code == 302 and response["Location"].startswith("/eid/login/")
 
 
 @pytest.mark.parametrize("who", ["hotel_clerk", "city_police"])
@@ -173,3 +173,24 @@ def test_test_centre_finds_the_learner_by_roster_and_checks_at_the_test(
     page = centre.post(found["Location"], {"kind": "test", "method": "qr_text", "qr_text": AN_QR})
     assert 'data-outcome="passed"' in page.content.decode()
     assert centre.post("/driving/", {"id_number": AN_ID, "licence_class": "C"}).status_code == 404
+
+
+def test_clerk_enrols_by_the_cards_mrz_and_a_bad_mrz_names_the_field(
+    logged_in: Callable[[Person], Client], school_clerk: Person
+) -> None:
+    from dancu.blocks.identity.mrz import vietnamese_td1
+    from tests.blocks.identity.conftest import AN_BORN, AN_CARD_EXPIRES, AN_NAME
+
+    mrz = vietnamese_td1(
+        id_number=AN_ID, full_name=AN_NAME, date_of_birth=AN_BORN, sex="M", date_of_expiry=AN_CARD_EXPIRES
+    ).text
+    client = logged_in(school_clerk)
+    assert "MRZ" in client.get("/driving/enrol/").content.decode()
+    misread = mrz.replace("IDVNM085012345", "IDVNM085012346", 1)  # a document number digit misread
+    response = client.post("/driving/enrol/", {**COURSE_FORM, "method": "mrz", "mrz": misread})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Số thẻ (dòng 1)" in html and "sai số kiểm tra" in html
+    assert Enrolment.objects.count() == 0
+    enrolment = _enrol(client, method="mrz", mrz=mrz)
+    assert (enrolment.id_number, enrolment.evidence_kind) == (AN_ID, "mrz")

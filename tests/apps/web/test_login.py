@@ -1,4 +1,5 @@
-"""Staff log in with a user name and password at /login/ and log out with a POST."""
+"""Staff log in with a user name and password on the platform's one log-in page (/eid/login/;
+the old address /login/ redirects there keeping ``next``) and log out with a POST."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_login_page_is_bilingual(client: Client) -> None:
-    assert "Đăng nhập cán bộ" in client.get("/login/").content.decode()
-    assert "Staff log-in" in client.get("/login/", headers={"accept-language": "en"}).content.decode()
+    assert "đăng nhập cán bộ" in client.get("/login/", follow=True).content.decode()
+    english = client.get("/login/", headers={"accept-language": "en"}, follow=True).content.decode()
+    assert "staff log-in" in english
 
 
 def test_official_logs_in_with_the_right_password(client: Client, city_police: Person) -> None:
-    response = client.post("/login/", {"username": "officer.city", "password": city_police.password})
+    response = client.post("/eid/login/", {"username": "officer.city", "password": city_police.password})
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.session.get("_auth_user_id") == str(city_police.user.pk)
@@ -24,13 +26,13 @@ def test_official_logs_in_with_the_right_password(client: Client, city_police: P
 
 def test_login_follows_next_to_the_console(client: Client, city_police: Person) -> None:
     response = client.post(
-        "/login/", {"username": "officer.city", "password": city_police.password, "next": "/console/"}
+        "/eid/login/", {"username": "officer.city", "password": city_police.password, "next": "/console/"}
     )
     assert response["Location"] == "/console/"
 
 
 def test_wrong_password_is_refused(client: Client, city_police: Person) -> None:
-    response = client.post("/login/", {"username": "officer.city", "password": "not-the-password"})
+    response = client.post("/eid/login/", {"username": "officer.city", "password": "not-the-password"})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     assert 'role="alert"' in response.content.decode()

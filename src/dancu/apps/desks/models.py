@@ -59,6 +59,9 @@ class Encounter(models.Model):
     kiosk = models.ForeignKey(KioskDevice, null=True, blank=True, on_delete=models.PROTECT)
     checked_in_by = models.CharField(max_length=150)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    # The last change of status (the whole history is in EncounterStatusChange).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["day", "queue_number"]
@@ -71,6 +74,23 @@ class Encounter(models.Model):
 
     def __str__(self) -> str:
         return f"encounter {self.day} #{self.queue_number} ({self.status})"  # no personal data
+
+
+class EncounterStatusChange(models.Model):
+    """One change of an encounter's status: from what, to what, who made it and when."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=Encounter.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Encounter.Status.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.CharField(max_length=150)
+    changed_by_user_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"encounter {self.encounter_id}: {self.from_status} -> {self.to_status}"
 
 
 class SignedReceipt(models.Model):

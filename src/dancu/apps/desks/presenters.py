@@ -77,3 +77,11 @@ def released(data: Mapping[str, Any] | None) -> list[dict[str, str]]:
         for n in names
         if n != "health_insurance_number"
     ]
+
+
+def qr_svg_data_uri(text: str) -> str:
+    """A QR code of ``text`` (error correction level M, segno) as an SVG ``data:`` URI for an
+    ``<img>``: printed on the receipt, it links to the public check page."""
+    import segno
+
+    return str(segno.make_qr(text, error="m", boost_error=False).svg_data_uri(scale=3, border=4))

@@ -18,6 +18,7 @@ import base64
 import binascii
 import csv
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -41,6 +43,7 @@ from django.utils import timezone
 
 from dancu.apps.desks.models import (
     Encounter,
+    EncounterStatusChange,
     KioskDevice,
     NotarisedAct,
     NotarisedParty,
@@ -48,11 +51,13 @@ from dancu.apps.desks.models import (
 )
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.identity.chip import ChipData, parse_dg13
+from dancu.blocks.identity.mrz import parse_td1
 from dancu.blocks.identity.qr import parse_card_qr, read_qr
 from dancu.blocks.identity.services import (
     VERIFY_PURPOSE,
     ChipEvidence,
     Evidence,
+    MrzEvidence,
     QrEvidence,
     TypedEvidence,
     VerificationResult,
@@ -134,6 +139,8 @@ def presented_id_number(evidence: Evidence, *, on: date) -> str:
     if isinstance(evidence, ChipEvidence):
         dg13 = ChipData.from_dict(evidence.files).dg13
         return parse_dg13(dg13).id_number if dg13 is not None else ""
+    if isinstance(evidence, MrzEvidence):
+        return parse_td1(evidence.text, reference=on).id_number
     return ""
 
 
@@ -150,6 +157,13 @@ class EncounterView:
     evidence_kind: str
     source: str
     status: str
+    status_changed_at: datetime | None = None
+    status_changed_by: str = ""
+
+    @property
+    def next_statuses(self) -> tuple[str, ...]:
+        """The statuses this encounter may move to (:data:`STATUS_TRANSITIONS`)."""
+        return STATUS_TRANSITIONS.get(self.status, ())
 
 
 @dataclass(frozen=True)
@@ -172,6 +186,8 @@ def _encounter_view(e: Encounter) -> EncounterView:
         evidence_kind=e.evidence_kind,
         source=e.source,
         status=e.status,
+        status_changed_at=e.status_changed_at,
+        status_changed_by=e.status_changed_by,
     )
 
 
@@ -217,11 +233,86 @@ def check_in_patient(
     raise RuntimeError("could not allocate a queue number")
 
 
-def encounters_on(actor: Actor, day: date) -> list[EncounterView]:
-    """The clinic's encounters of ``day``, in queue order (its own only)."""
+def encounters_on(actor: Actor, day: date, *, status: str | None = None) -> list[EncounterView]:
+    """The clinic's encounters of ``day``, in queue order (its own only); only those in
+    ``status`` when given."""
     organisation_id = _require_kind(actor, CLINIC_KINDS)
-    rows = Encounter.objects.filter(organisation_id=organisation_id, day=day).order_by("queue_number")
-    return [_encounter_view(e) for e in rows]
+    rows = Encounter.objects.filter(organisation_id=organisation_id, day=day)
+    if status:
+        if status not in Encounter.Status.values:
+            raise DomainValidationError.single("status", "choice", f"unknown status {status!r}")
+        rows = rows.filter(status=status)
+    return [_encounter_view(e) for e in rows.order_by("queue_number")]
+
+
+_S = Encounter.Status
+# Where an encounter may go from each status. A patient called in may be sent back to wait (the
+# doctor was called away); done and cancelled are final.
+STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    _S.WAITING: (_S.IN_CONSULTATION, _S.CANCELLED),
+    _S.IN_CONSULTATION: (_S.DONE, _S.WAITING, _S.CANCELLED),
+    _S.DONE: (),
+    _S.CANCELLED: (),
+}
+
+
+def change_encounter_status(
+    actor: Actor, encounter_id: int, status: str, *, at: datetime | None = None
+) -> EncounterView:
+    """Move an encounter of the actor's clinic to ``status`` (:data:`STATUS_TRANSITIONS`),
+    recording who and when (``EncounterStatusChange``). The row is locked, so two clerks changing
+    the same encounter at once are applied one after the other and the second is checked against
+    the first's result. Raises ``AccessDenied`` for a non-clinic actor, ``NotFound`` for an
+    encounter of another clinic (its existence is not revealed) and ``DomainValidationError``
+    (field ``status``: ``choice``, ``transition``) for a change the rules do not allow."""
+    organisation_id = _require_kind(actor, CLINIC_KINDS)
+    if status not in Encounter.Status.values:
+        raise DomainValidationError.single("status", "choice", f"unknown status {status!r}")
+    moment = at or timezone.now()
+    with transaction.atomic():
+        encounter = (
+            Encounter.objects.select_for_update()
+            .filter(pk=encounter_id, organisation_id=organisation_id)
+            .first()
+        )
+        if encounter is None:
+            raise NotFound("no such encounter", field="encounter")
+        if status not in STATUS_TRANSITIONS.get(encounter.status, ()):
+            raise DomainValidationError.single(
+                "status",
+                "transition",
+                f"an encounter that is {encounter.status} cannot become {status}",
+            )
+        EncounterStatusChange.objects.create(
+            encounter=encounter,
+            from_status=encounter.status,
+            to_status=status,
+            changed_at=moment,
+            changed_by=actor.label[:150],
+            changed_by_user_id=actor.user_id,
+        )
+        encounter.status = status
+        encounter.status_changed_at = moment
+        encounter.status_changed_by = actor.label[:150]
+        encounter.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+    return _encounter_view(encounter)
+
+
+@dataclass(frozen=True)
+class StatusChangeView:
+    from_status: str
+    to_status: str
+    changed_at: datetime
+    changed_by: str
+
+
+def encounter_status_history(actor: Actor, encounter_id: int) -> list[StatusChangeView]:
+    """Every status change of an encounter of the actor's clinic, oldest first."""
+    organisation_id = _require_kind(actor, CLINIC_KINDS)
+    if not Encounter.objects.filter(pk=encounter_id, organisation_id=organisation_id).exists():
+        raise NotFound("no such encounter", field="encounter")
+    rows = EncounterStatusChange.objects.filter(encounter_id=encounter_id).order_by("changed_at", "id")
+    return [StatusChangeView(c.from_status, c.to_status, c.changed_at, c.changed_by) for c in rows]
 
 
 CSV_HEADER = (
@@ -316,6 +407,32 @@ def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -
     return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
 
 
+@transaction.atomic
+def reissue_kiosk_key(device_id: int, *, issued_by: str = "") -> IssuedKiosk:
+    """A new key for a registered kiosk (its key was lost or exposed, or the device is re-enrolled
+    after a revocation): a new prefix and secret, so the old key stops working at once, and the
+    device is no longer revoked. Its clinic must be an active clinic."""
+    device = (
+        KioskDevice.objects.select_for_update().select_related("organisation").filter(pk=device_id).first()
+    )
+    if device is None:
+        raise NotFound("no such kiosk", field="kiosk")
+    organisation = device.organisation
+    if organisation.kind not in CLINIC_KINDS or not organisation.active:
+        raise DomainValidationError.single(
+            "organisation", "inactive", "the kiosk's clinic is not an active clinic"
+        )
+    new = new_token(KIOSK_TAG, lambda prefix: KioskDevice.objects.filter(prefix=prefix).exists())
+    device.prefix = new.prefix
+    device.secret_sha256 = new.secret_sha256
+    device.revoked_at = None
+    device.last_seen_at = None
+    if issued_by:
+        device.created_by = issued_by[:150]
+    device.save(update_fields=["prefix", "secret_sha256", "revoked_at", "last_seen_at", "created_by"])
+    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
+
+
 def revoke_kiosk(prefix: str, *, now: datetime | None = None) -> bool:
     return bool(
         KioskDevice.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
@@ -381,17 +498,40 @@ def _key_path() -> tuple[Path, bool]:
     raise ImproperlyConfigured(f"set {RECEIPT_KEY_ENV} to the path of the receipt signing key (Ed25519, PEM)")
 
 
-def write_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Create a new Ed25519 key at ``path`` (PKCS#8 PEM, mode 0600)."""
+def write_signing_key(path: Path, *, force: bool = False) -> Ed25519PrivateKey:
+    """Create a new Ed25519 key at ``path`` (PKCS#8 PEM, mode 0600, its directory created 0700).
+
+    Without ``force`` an existing file is never replaced (``FileExistsError``): the file is
+    created with ``O_EXCL``. With ``force`` the key is written to a new 0600 file beside it and
+    renamed over the old one, so that the file is never readable by others, not even briefly,
+    whatever the old file's mode was."""
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+    target = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp") if force else path
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(target, path)
+    except BaseException:
+        if force:
+            target.unlink(missing_ok=True)
+        raise
     return key
+
+
+def key_fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 of the raw 32-byte public key, hex in pairs (``ab:cd:…``); its first 16 hex
+    digits are the key id stored with every receipt (:func:`key_id`)."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -538,6 +678,104 @@ def verify_receipt(actor: Actor, receipt_id: str) -> ReceiptCheck:
         return ReceiptCheck(str(r.receipt_id), False, "unknown_key")
     ok = verify_signature(r.document, r.signature)
     return ReceiptCheck(str(r.receipt_id), ok, "ok" if ok else "signature")
+
+
+# --------------------------------------------------------------------------- public receipt check
+SIGNATURE_BYTES = 64  # Ed25519 (RFC 8032 §5.1.6)
+
+
+@dataclass(frozen=True)
+class PublicReceiptCheck:
+    """What anyone holding a printed receipt learns from its reference and signature.
+
+    ``genuine``: the platform issued a receipt with this reference and this very signature, and
+    the stored document still verifies under the platform's key. ``rule``: ``ok``; ``not_found``
+    (no receipt has this reference *and* this signature — the two are not told apart, so the
+    check reveals nothing about references it is not shown with their signature); ``unknown_key``
+    (signed with a key the platform no longer uses); ``altered`` (the stored document does not
+    verify). ``key_id``: the key that signed the receipt (empty for ``not_found``). ``content``
+    is the signed document — exactly what the printed receipt shows — and only when genuine."""
+
+    receipt_id: str
+    genuine: bool
+    rule: str
+    key_id: str
+    content: dict[str, Any] | None
+
+
+def _signature_bytes(signature: str) -> bytes:
+    """The 64 signature bytes from base64 or base64url text (whitespace and line breaks, as a
+    copy from paper has them, are ignored; padding optional)."""
+    compact = "".join(str(signature).split())
+    if not compact:
+        raise DomainValidationError.single(
+            "signature", "required", "enter the signature printed on the receipt"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", compact) or len(compact) > 200:
+        raise DomainValidationError.single(
+            "signature", "format", "the signature is base64 text (letters, digits, + / or - _)"
+        )
+    standard = compact.replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainValidationError.single(
+            "signature", "format", "the signature is not valid base64"
+        ) from None
+    if len(raw) != SIGNATURE_BYTES:
+        raise DomainValidationError.single(
+            "signature", "length", f"an Ed25519 signature has {SIGNATURE_BYTES} bytes, this one {len(raw)}"
+        )
+    return raw
+
+
+def _receipt_uuid(receipt_id: str) -> uuid.UUID:
+    text = "".join(str(receipt_id).split())
+    if not text:
+        raise DomainValidationError.single("receipt_id", "required", "enter the receipt's reference")
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise DomainValidationError.single(
+            "receipt_id", "format", "the reference is 32 hexadecimal digits in groups (8-4-4-4-12)"
+        ) from None
+
+
+def check_receipt_publicly(receipt_id: str, signature: str) -> PublicReceiptCheck:
+    """Is a printed receipt genuine and unaltered? For anyone, without log-in: the reference and
+    the signature printed on it (typed, pasted or read from its QR code) must both be those of a
+    receipt the platform signed, and that receipt's stored document must verify under the
+    platform's Ed25519 key. Returns only the receipt's own content (what the paper shows);
+    raises ``DomainValidationError`` (fields ``receipt_id``, ``signature``) for malformed input."""
+    problems: list[FieldProblem] = []
+    wanted: uuid.UUID | None = None
+    raw = b""
+    try:
+        wanted = _receipt_uuid(receipt_id)
+    except DomainValidationError as exc:
+        problems += exc.problems
+    try:
+        raw = _signature_bytes(signature)
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if problems or wanted is None:
+        raise DomainValidationError(problems)
+    stored = SignedReceipt.objects.filter(receipt_id=wanted).first()
+    if stored is None or not hmac.compare_digest(base64.b64decode(stored.signature), raw):
+        return PublicReceiptCheck(str(wanted), False, "not_found", "", None)
+    current = key_id()
+    if stored.key_id != current:
+        return PublicReceiptCheck(str(wanted), False, "unknown_key", stored.key_id, None)
+    if not verify_signature(stored.document, stored.signature):
+        return PublicReceiptCheck(str(wanted), False, "altered", current, None)
+    return PublicReceiptCheck(str(wanted), True, "ok", current, json.loads(stored.document))
+
+
+def receipt_check_query(receipt: ReceiptView) -> str:
+    """The query string of the public check page for ``receipt`` (``r`` = reference, ``s`` =
+    signature in base64url without padding), as its QR code carries it."""
+    compact = base64.urlsafe_b64encode(base64.b64decode(receipt.signature)).decode("ascii").rstrip("=")
+    return urlencode({"r": receipt.receipt_id, "s": compact})
 
 
 # --------------------------------------------------------------------------- notary

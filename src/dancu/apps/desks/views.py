@@ -7,21 +7,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from dancu.apps.desks import presenters, services
-from dancu.apps.desks.forms import ActForm, DayForm, EvidenceForm, KioskForm, PartyForm
+from dancu.apps.desks.forms import (
+    METHODS,
+    STATUS_LABELS,
+    ActForm,
+    DayForm,
+    EvidenceForm,
+    KioskForm,
+    PartyForm,
+    ReceiptCheckForm,
+    ReceiptPhotoForm,
+    StatusForm,
+)
 from dancu.apps.web.session import chosen_organisation_id
 from dancu.apps.web.staff import form_problems, problems_of, shown
 from dancu.blocks.audit.context import Actor
+from dancu.blocks.identity.qr import read_qr
 from dancu.blocks.identity.services import VerificationResult
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
@@ -56,7 +71,7 @@ def _evidence_forms(
 ) -> dict[str, Any]:
     """One form per method; the posted one keeps its input and errors."""
     out: dict[str, Any] = {}
-    for method in ("qr_photo", "qr_text", "chip", "typed"):
+    for method in METHODS:
         if bound is not None and bound.data.get("method") == method:
             out[method] = bound
         else:
@@ -129,6 +144,8 @@ def clinic(request: HttpRequest, actor: Actor) -> HttpResponse:
         context["encounter"] = check_in.encounter
     context["forms"] = _evidence_forms(EvidenceForm, bound)
     context["encounters"] = services.encounters_on(actor, timezone.localdate())
+    context["status_labels"] = STATUS_LABELS
+    context["here"] = reverse("desks:clinic")
     return render(request, "desks/clinic.html", context, status=status)
 
 
@@ -141,13 +158,44 @@ def encounters(request: HttpRequest, actor: Actor) -> HttpResponse:
         context = {"actor": actor, "form": form, "problems": shown(form_problems(form)), "encounters": []}
         return render(request, "desks/encounters.html", context, status=400)
     day = form.cleaned_data["date"] or timezone.localdate()
-    rows = services.encounters_on(actor, day)
+    status = form.cleaned_data["status"] or None
+    rows = services.encounters_on(actor, day, status=status)
     if request.GET.get("format") == "csv":
         response = HttpResponse(services.encounters_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="encounters-{day.isoformat()}.csv"'
         return response
-    context = {"actor": actor, "form": form, "day": day, "encounters": rows}
+    context = {
+        "actor": actor,
+        "form": form,
+        "day": day,
+        "status": status or "",
+        "encounters": rows,
+        "status_labels": STATUS_LABELS,
+        "here": request.get_full_path(),
+    }
     return render(request, "desks/encounters.html", context)
+
+
+@require_http_methods(["POST"])
+@desk(services.CLINIC_KINDS)
+def encounter_status(request: HttpRequest, actor: Actor, encounter_id: int) -> HttpResponse:
+    """Move an encounter to another status (waiting → in consultation → done, or cancelled),
+    then go back to the list it was changed from."""
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        problems = form_problems(form)
+        return render(request, "desks/error.html", {"problems": shown(problems), "status": 400}, status=400)
+    try:
+        services.change_encounter_status(actor, encounter_id, form.cleaned_data["status"])
+    except (DomainValidationError, NotFound) as exc:
+        problems, status = problems_of(exc)
+        return render(
+            request, "desks/error.html", {"problems": shown(problems), "status": status}, status=status
+        )
+    back = form.cleaned_data["next"]
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = reverse("desks:encounters")
+    return HttpResponseRedirect(back)
 
 
 # --------------------------------------------------------------------------- kiosk
@@ -253,6 +301,8 @@ def receipt(request: HttpRequest, actor: Actor, receipt_id: str) -> HttpResponse
     except NotFound as exc:
         return _error_page(request, exc)
     content = view.content
+    check_page = request.build_absolute_uri(reverse("desks:receipt-check"))
+    check_url = check_page + "?" + services.receipt_check_query(view)
     context = {
         "actor": actor,
         "receipt": view,
@@ -260,6 +310,9 @@ def receipt(request: HttpRequest, actor: Actor, receipt_id: str) -> HttpResponse
         "decision_text": presenters.DECISIONS.get(str(content.get("decision")), content.get("decision")),
         "released": presenters.released(content.get("released")),
         "public_key": services.public_key_pem(),
+        "check_page": check_page,
+        "check_url": check_url,
+        "check_qr": presenters.qr_svg_data_uri(check_url),
     }
     return render(request, "desks/receipt.html", context)
 
@@ -291,3 +344,64 @@ def business(request: HttpRequest, actor: Actor) -> HttpResponse:
         context["card_reported_lost"] = check.card_reported_lost
     context["forms"] = _evidence_forms(EvidenceForm, bound)
     return render(request, "desks/business.html", context, status=status)
+
+
+# --------------------------------------------------------------------------- public receipt check
+def _receipt_in_photo(upload: Any) -> tuple[str, str] | None:
+    """The reference and signature in the QR code of a photo of a receipt, or None."""
+    if upload.size > services.MAX_PHOTO_BYTES:
+        return None
+    try:
+        texts = read_qr(upload.read()).texts
+    except DomainValidationError:
+        return None
+    for text in texts:
+        query = parse_qs(urlsplit(text).query)
+        if query.get("r") and query.get("s"):
+            return query["r"][0], query["s"][0]
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@csrf_protect
+def receipt_check(request: HttpRequest) -> HttpResponse:
+    """Anyone holding a printed receipt checks that it is genuine and unaltered: no log-in. The
+    reference and signature come from the form (``?r=…&s=…``, which the receipt's QR code links
+    to) or from a photo of the QR code. Only the receipt's own content is shown."""
+    form = ReceiptCheckForm(request.GET or None)
+    photo_form = ReceiptPhotoForm()
+    context: dict[str, Any] = {"form": form, "photo_form": photo_form}
+    status = 200
+    pair: tuple[str, str] | None = None
+    if request.method == "POST":
+        photo_form = ReceiptPhotoForm(request.POST, request.FILES)
+        context["photo_form"] = photo_form
+        if photo_form.is_valid():
+            pair = _receipt_in_photo(photo_form.cleaned_data["photo"])
+            if pair is None:
+                photo_form.add_error("photo", _("no receipt QR code could be read from the photo"))
+        if pair is None:
+            context["problems"] = shown(form_problems(photo_form))
+            return render(request, "desks/receipt_check.html", context, status=400)
+        form = ReceiptCheckForm({"r": pair[0], "s": pair[1]})
+        context["form"] = form
+    if form.is_bound:
+        if not form.is_valid():
+            context["problems"] = shown(form_problems(form))
+            return render(request, "desks/receipt_check.html", context, status=400)
+        try:
+            check = services.check_receipt_publicly(form.cleaned_data["r"], form.cleaned_data["s"])
+        except DomainValidationError as exc:
+            problems, status = problems_of(exc)
+            context["problems"] = shown(problems)
+            return render(request, "desks/receipt_check.html", context, status=status)
+        context["check"] = check
+        if check.content is not None:
+            content = check.content
+            context["content"] = content
+            context["decision_text"] = presenters.DECISIONS.get(
+                str(content.get("decision")), content.get("decision")
+            )
+            context["released"] = presenters.released(content.get("released"))
+    return render(request, "desks/receipt_check.html", context, status=status)

@@ -1,6 +1,6 @@
 """Forms of the driving-school pages: they parse what a clerk gave (a QR photo, the text a QR
-scanner typed, a chip read as JSON, or data typed from the card) into the identity block's
-evidence; ``services`` decides the rest."""
+scanner typed, a chip read as JSON, the card's MRZ, or data typed from the card) into the
+identity block's evidence; ``services`` decides the rest."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from dancu.apps.desks.forms import evidence_from_mrz, mrz_field
 from dancu.apps.driving.models import LICENCE_CLASSES, SessionCheck
 from dancu.blocks.identity.qr import read_qr
 from dancu.blocks.identity.services import ChipEvidence, Evidence, QrEvidence, TypedEvidence
@@ -40,6 +41,7 @@ class EvidenceForm(forms.Form):
         ("qr_photo", _("Photo of the card's QR code")),
         ("qr_text", _("QR text from a scanner")),
         ("chip", _("Chip read (JSON from the NFC reader)")),
+        ("mrz", _("MRZ (3 lines from an MRZ reader)")),
         ("typed", _("Typed from the card")),
     ]
 
@@ -54,6 +56,7 @@ class EvidenceForm(forms.Form):
         max_length=MAX_CHIP_JSON,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    mrz = mrz_field()
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
     full_name = forms.CharField(label=_("Full name"), required=False, max_length=100)
     date_of_birth = _date_field(_("Date of birth"), required=False)
@@ -79,6 +82,8 @@ class EvidenceForm(forms.Form):
                 self.evidence = QrEvidence(text)
         elif method == "chip":
             self._from_chip(str(data.get("chip_json") or ""))
+        elif method == "mrz":
+            evidence_from_mrz(self, "mrz", str(data.get("mrz") or ""))
         elif method == "typed":
             self._from_typed(data)
         return data

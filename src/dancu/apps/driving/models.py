@@ -64,6 +64,26 @@ class Enrolment(models.Model):
         return f"enrolment {self.pk} ({self.licence_class}) at {self.school_name}"
 
 
+class EnrolmentGuard(models.Model):
+    """One row per card number and licence class that was ever enrolled: the row an enrolment
+    locks (``SELECT … FOR UPDATE``) before it looks for overlapping enrolments, so that two
+    schools enrolling the same card at the same moment are serialised — the second sees the
+    first's enrolment and is refused with ``double_enrolment``. The unique constraint makes the
+    creation of the row itself safe: of two concurrent inserts one waits, then fails and locks
+    the row the other created. Holds no personal data beyond the number already in ``Enrolment``."""
+
+    id_number = models.CharField(max_length=12)
+    licence_class = models.CharField(max_length=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["id_number", "licence_class"], name="driving_guard_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"enrolment guard {self.pk}"  # no personal data
+
+
 class SessionCheck(models.Model):
     """A verification of the learner at a training session or at the test, and its outcome."""
 

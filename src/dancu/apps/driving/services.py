@@ -18,7 +18,10 @@ Impersonation rules (each a named finding with fixed vi/en messages shown to sta
   the 256-bit dHash is more than ``faces.FACE_MATCH_THRESHOLD`` (10) bits away.
 * ``face_not_compared`` (info): a face reference exists but this check read no chip portrait.
 * ``double_enrolment`` (block, at enrolment): the person is enrolled at another school for the
-  same licence class with overlapping course dates — the enrolment is refused.
+  same licence class with overlapping course dates — the enrolment is refused. The rule holds
+  under concurrency: enrolments of one card and class take a row lock (``EnrolmentGuard``)
+  before looking, so of two schools enrolling the same card at the same moment the second is
+  refused.
 * ``already_enrolled`` (block, at enrolment): the same, at this school.
 
 Access: staff of a ``driving_school`` organisation whose role may verify identities. A school
@@ -32,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dancu.apps.driving.faces import FACE_MATCH_THRESHOLD, FaceReference, face_reference, same_portrait
@@ -40,6 +43,7 @@ from dancu.apps.driving.models import (
     LICENCE_CLASSES,
     DrivingSite,
     Enrolment,
+    EnrolmentGuard,
     EnrolmentLookup,
     SessionCheck,
 )
@@ -300,16 +304,8 @@ def enrol(
     seen = _card_seen(evidence, result, timezone.localdate(moment))
     data = result.data or {}
     with transaction.atomic():
-        overlapping = list(
-            Enrolment.objects.select_for_update()
-            .filter(
-                id_number=seen.id_number,
-                licence_class=licence_class,
-                course_start__lte=course_end,
-                course_end__gte=course_start,
-            )
-            .values_list("school_organisation_id", flat=True)
-        )
+        _lock_card_and_class(seen.id_number, licence_class)
+        overlapping = _overlapping(seen.id_number, licence_class, course_start, course_end)
         if overlapping:
             code = "already_enrolled" if org in overlapping else "double_enrolment"
             refused = finding(code, field="licence_class", detail=licence_class)
@@ -334,6 +330,34 @@ def enrol(
             enrolled_at=moment,
         )
     return EnrolResult(_enrolment_view(enrolment), result.decision, result.receipt_id, ())
+
+
+def _overlapping(id_number: str, licence_class: str, start: date, end: date) -> list[int]:
+    """The schools (organisation ids) where this card is enrolled for ``licence_class`` with a
+    course overlapping ``start``–``end``. Call it holding :func:`_lock_card_and_class`."""
+    return list(
+        Enrolment.objects.filter(
+            id_number=id_number, licence_class=licence_class, course_start__lte=end, course_end__gte=start
+        ).values_list("school_organisation_id", flat=True)
+    )
+
+
+def _lock_card_and_class(id_number: str, licence_class: str) -> None:
+    """Lock the ``EnrolmentGuard`` row of this card and licence class for the rest of the
+    transaction, creating it on first use. Every enrolment of the same card and class takes this
+    lock before it looks for overlapping enrolments, so concurrent enrolments run one after the
+    other and the later one sees the earlier one's row (``select_for_update`` alone could not
+    lock enrolments that do not exist yet). Of two concurrent first uses, the unique constraint
+    makes one insert wait for the other and fail; it then locks the row the other committed.
+    On SQLite a write transaction already holds the whole database, and ``FOR UPDATE`` is a no-op."""
+    guards = EnrolmentGuard.objects.select_for_update()
+    if list(guards.filter(id_number=id_number, licence_class=licence_class).values_list("pk", flat=True)):
+        return
+    try:
+        with transaction.atomic():
+            EnrolmentGuard.objects.create(id_number=id_number, licence_class=licence_class)
+    except IntegrityError:  # another enrolment created it meanwhile (and has committed): lock it
+        guards.get(id_number=id_number, licence_class=licence_class)
 
 
 def enrolments_of_school(actor: Actor, *, limit: int = 100) -> list[EnrolmentView]:

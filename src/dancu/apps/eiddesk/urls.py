@@ -1,6 +1,12 @@
-"""URLs (namespace ``eiddesk``)."""
+"""URLs of the commune police's eID desk (namespace ``eiddesk``, mounted at ``/eid-desk/``)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from dancu.apps.eiddesk import views
 
 app_name = "eiddesk"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.pending, name="pending"),
+    path("registrations/<int:registration_id>/decide/", views.decide, name="decide"),
+    path("activate/", views.activate, name="activate"),
+]

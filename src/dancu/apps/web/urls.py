@@ -2,6 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from dancu.apps.web import views
 
@@ -9,10 +10,8 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    # The one log-in page is /eid/login/ (citizens and staff, issue 4); the old address keeps
+    # working and keeps ``next``.
+    path("login/", RedirectView.as_view(pattern_name="citizen:login", query_string=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

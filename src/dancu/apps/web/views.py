@@ -100,8 +100,9 @@ APPLICATIONS: tuple[Module, ...] = (
         "lgsp",
         _("LGSP data exchange"),
         _("The city's data-sharing gateway between agencies' systems."),
-        available=False,
+        available=True,
         pilot_models="25",
+        links=(Link(_("Exchange administration"), "exchange_admin:overview"),),
     ),
     Module(
         "residence",

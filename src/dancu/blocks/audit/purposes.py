@@ -76,6 +76,37 @@ _ALL = [
         "Luật Bảo vệ dữ liệu cá nhân 2025 (Luật 91/2025/QH15)",
     ),
     Purpose(
+        "eid.registration",
+        "Đăng ký, phê duyệt tài khoản định danh điện tử mức độ 1",
+        "Registering and approving a level-1 electronic identification account",
+        "Nghị định 69/2024/NĐ-CP Điều 12, 14, 15",
+    ),
+    Purpose(
+        "eid.activation",
+        "Kích hoạt tài khoản định danh điện tử mức độ 2 tại cơ quan công an",
+        "Activating a level-2 electronic identification account at a police desk",
+        "Nghị định 69/2024/NĐ-CP Điều 13, 14, 16",
+    ),
+    Purpose(
+        "eid.account",
+        "Quản lý, bảo vệ tài khoản định danh điện tử (đăng nhập, khóa, khôi phục)",
+        "Operating and protecting an electronic identification account (log-in, lockout, recovery)",
+        "Nghị định 69/2024/NĐ-CP Điều 17, 18, 22",
+    ),
+    Purpose(
+        "sso.claims_release",
+        "Cung cấp thông tin cho dịch vụ mà công dân đăng nhập bằng tài khoản định danh điện tử",
+        "Releasing a citizen's data to a service they sign in to with their e-identification account",
+        "Nghị định 69/2024/NĐ-CP Điều 13–14, 17; Luật Bảo vệ dữ liệu cá nhân 2025 (Luật 91/2025/QH15) "
+        "Điều 9 (sự đồng ý của chủ thể dữ liệu)",
+    ),
+    Purpose(
+        "exchange.evidence",
+        "Kiểm tra nhật ký, cung cấp chứng cứ trao đổi dữ liệu qua trục liên thông",
+        "Reviewing the data exchange log and exporting evidence of an exchange",
+        "Nghị định 47/2020/NĐ-CP Điều 18; Luật Bảo vệ dữ liệu cá nhân 2025 (Luật 91/2025/QH15)",
+    ),
+    Purpose(
         "system.import",
         "Nhập dữ liệu hàng loạt",
         "Bulk import of registry data",

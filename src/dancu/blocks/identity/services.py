@@ -103,6 +103,20 @@ Evidence = QrEvidence | ChipEvidence | MrzEvidence | TypedEvidence
 _KINDS: dict[type, str] = {QrEvidence: "qr", ChipEvidence: "chip", MrzEvidence: "mrz", TypedEvidence: "typed"}
 
 
+def card_mrz_evidence(text: str, *, on: date | None = None) -> MrzEvidence:
+    """The TD1 MRZ of a Vietnamese card as an MRZ reader or a clerk gave it (three lines), checked
+    before it is verified so that a desk can show the clerk what to correct: the format, every
+    check digit (ICAO 9303 part 3 §4.9, part 5 §4.2.2), the 12-digit ID number in the optional
+    data and its agreement with the date of birth and sex (:attr:`mrz.MrzTD1.id_number`).
+
+    Raises ``DomainValidationError`` whose problems name the field (``mrz.line2.date_of_birth``)
+    and the rule (``check_digit``, ``format``, ``characters``…). Returns the evidence with the
+    lines normalised (line breaks, surrounding whitespace, upper case)."""
+    parsed = parse_td1(text, reference=on)
+    parsed.vn_date_of_birth  # noqa: B018 — checks the ID number of the optional data (raises)
+    return MrzEvidence("\n".join(line.strip().upper() for line in text.strip().splitlines() if line.strip()))
+
+
 # --------------------------------------------------------------------------- least data per organisation
 # What ``data`` mode releases on a match, by the verifying organisation's kind. Registry fields
 # (``registry.services.RELEASABLE_ON_VERIFICATION``) plus two that are not in the registry:

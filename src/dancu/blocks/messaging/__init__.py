@@ -1,2 +1,3 @@
-"""Messages to people: SMS and e-mail behind adapters (a console/file driver for development,
-the operator's gateway in production)."""
+"""Outgoing messages to citizens (SMS and e-mail): one adapter interface, drivers per channel
+provider. Development drivers: ``console`` (the log, without the body's secret) and ``file``
+(JSON lines under ``var/outbox/``). Selected by ``DANCU_MESSAGING_DRIVER`` (settings)."""

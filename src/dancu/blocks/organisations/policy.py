@@ -13,6 +13,13 @@ K = Organisation.Kind
 R = Membership.Role
 # The role of an organisation's API key (``ApiKey``): a machine client, never a staff member.
 INTEGRATION = "integration"
+# The role of a member's information system calling the data exchange gateway (``blocks/exchange``,
+# issue 5; ADR 0010) on behalf of one of its officials. A grant may name only these purposes.
+EXCHANGE = "exchange"
+# The role of a relying party of the OpenID Connect provider (``blocks/sso``): it receives the claims
+# a citizen consented to when signing in, for this purpose only (Decree 69/2024/NĐ-CP).
+RELYING_PARTY = "relying_party"
+_SSO = frozenset({"sso.claims_release"})
 
 _OFFICIAL = {"registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
 # The police alert list (``blocks/alerts``): police units add, close and review entries with
@@ -20,11 +27,15 @@ _OFFICIAL = {"registry.lookup", "security.investigation", "public_service.proces
 # the entry with ``security.alert_screening`` (ADR 0007). Police kinds only.
 _POLICE = _OFFICIAL | {"registry.administration", "security.alert_screening"}
 
+# Electronic identification (Decree 69/2024/NĐ-CP Art. 14–16): the commune police approve level-1
+# registrations and activate level-2 accounts in person, for residents of their ward.
+_EID_DESK = {"eid.registration", "eid.activation"}
+
 POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.POLICE_CITY, R.ADMIN): frozenset(_POLICE),
     (K.POLICE_CITY, R.OFFICER): frozenset(_POLICE),
-    (K.POLICE_COMMUNE, R.ADMIN): frozenset(_POLICE),
-    (K.POLICE_COMMUNE, R.OFFICER): frozenset(_POLICE),
+    (K.POLICE_COMMUNE, R.ADMIN): frozenset(_POLICE | _EID_DESK),
+    (K.POLICE_COMMUNE, R.OFFICER): frozenset(_POLICE | _EID_DESK),
     (K.PEOPLES_COMMITTEE, R.OFFICER): frozenset({"registry.lookup", "public_service.processing"}),
     (K.PEOPLES_COMMITTEE, R.ADMIN): frozenset({"registry.lookup", "public_service.processing"}),
     (K.DEPARTMENT, R.OFFICER): frozenset({"public_service.processing", "data.cleaning"}),
@@ -45,6 +56,21 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.SECURITY_FIRM, INTEGRATION): frozenset({"identity.verification"}),
     (K.DRIVING_SCHOOL, INTEGRATION): frozenset({"identity.verification"}),
     (K.PLATFORM, R.ADMIN): frozenset({"registry.administration", "registry.lookup"}),
+    # Systems of members of the data exchange gateway (blocks/exchange; Decree 47/2020/NĐ-CP).
+    (K.POLICE_CITY, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),
+    (K.POLICE_COMMUNE, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),
+    (K.PEOPLES_COMMITTEE, EXCHANGE): frozenset(
+        {"registry.lookup", "public_service.processing", "identity.verification"}
+    ),
+    (K.DEPARTMENT, EXCHANGE): frozenset(
+        {"public_service.processing", "data.cleaning", "identity.verification"}
+    ),
+    # Relying parties run by public bodies (the city's portal, its app, the one-stop system).
+    (K.PLATFORM, RELYING_PARTY): _SSO,
+    (K.DEPARTMENT, RELYING_PARTY): _SSO,
+    (K.PEOPLES_COMMITTEE, RELYING_PARTY): _SSO,
+    (K.POLICE_CITY, RELYING_PARTY): _SSO,
+    (K.POLICE_COMMUNE, RELYING_PARTY): _SSO,
 }
 
 

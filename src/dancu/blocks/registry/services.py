@@ -70,6 +70,9 @@ READ_PURPOSES = frozenset(
         "security.investigation",
         "public_service.processing",
         "data.cleaning",
+        # A relying party of the OpenID Connect provider, for the citizen who signed in to it and
+        # consented (``blocks/sso``); least data below.
+        "sso.claims_release",
     }
 )
 
@@ -97,10 +100,23 @@ FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
             "old_id_numbers",
         }
     ),
+    "sso.claims_release": frozenset(
+        {
+            "date_of_birth",
+            "dob_precision",
+            "sex",
+            "family_name",
+            "middle_name",
+            "given_name",
+            "permanent_address",
+        }
+    ),
 }
 # Identity verification (Decree 69/2024/NĐ-CP): establishments verify the person in front of them,
 # wherever that person lives — no jurisdiction rule, but the purpose and the organisation policy.
-VERIFY_PURPOSES = frozenset({"identity.verification"})
+# Electronic identification (Decree 69/2024/NĐ-CP Art. 12–13) matches the applicant the same way:
+# ``eid.registration`` (level 1, online) and ``eid.activation`` (level 2, at a police desk).
+VERIFY_PURPOSES = frozenset({"identity.verification", "eid.registration", "eid.activation"})
 # The most a verification may ever release, and only on a match; which of these an organisation
 # receives is decided by the identity block's table (``identity.services.VERIFICATION_FIELDS``).
 RELEASABLE_ON_VERIFICATION = frozenset(
@@ -114,6 +130,9 @@ RELEASABLE_ON_VERIFICATION = frozenset(
         "card_number",
         "card_issued_on",
         "card_expires_on",
+        # The ward of permanent residence, as a code: routes an eID registration to the commune
+        # police who approve it (never released by ``identity.verify``'s tables).
+        "permanent_ward_code",
     }
 )
 CORRECTABLE_FIELDS = frozenset(
@@ -551,6 +570,7 @@ def _released(citizen: Citizen, judgement: Judgement, release: frozenset[str]) -
         "card_number": card.card_number if card is not None else None,
         "card_issued_on": card.issued_on if card is not None else None,
         "card_expires_on": card.expires_on if card is not None else None,
+        "permanent_ward_code": citizen.permanent_ward_code or None,
     }
     return {k: values[k] for k in sorted(release)}
 

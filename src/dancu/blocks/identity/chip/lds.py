@@ -266,7 +266,15 @@ DG13_SYNTHETIC_OID = "2.25.117044226987124494984704064528428638333"
 DG13_VERSION = 1
 NO_EXPIRY = "Không thời hạn"  # printed on cards of people over 60 (no expiry date)
 
-# Field numbers, domain-vn §3 ("verify 15–16": 16 is unconfirmed and kept as an unknown field).
+# Field numbers, domain-vn §3. Checked (2026-11-30) against public reader code that parses DG13 of
+# real cards, ThanhNg224/trustid---3 ``eidsdk/src/main/java/vn/leeon/eidsdk/utils/DG13File.java``
+# (commit 5357967): 1–12 as below, 13 father and mother (two names in one field), 14 spouse,
+# 15 the old 9-digit ID number (a PrintableString of 9), 16 a 16-character PrintableString its
+# authors label "UNK ID number" — meaning unknown, so 16 stays an unknown field. (One TypeScript
+# profile found without its repository says "16 = old ID number"; the reader code, which reads
+# values off cards, is preferred.) That code writes fields 1, 3, 11, 15 and 16 as PrintableString
+# and the others as UTF8String; the parser accepts either for every field. No public source gives
+# the OID of the DG13 header: the parser accepts any OID (see ``DG13_SYNTHETIC_OID``).
 DG13_FIELD_NAMES: dict[int, tuple[str, ...]] = {
     1: ("id_number",),
     2: ("full_name",),

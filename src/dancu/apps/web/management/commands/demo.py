@@ -145,7 +145,23 @@ class Command(BaseCommand):
         from dancu.apps.desks.demo import seed_demo as seed_desks
         from dancu.apps.driving.demo import seed_demo as seed_driving
 
-        self._desk_accounts = [*seed_desks(), *seed_driving()]
+        # Electronic identification (issue 4): demo citizens with level-1 and level-2 accounts;
+        # canbo.tayho (Công an phường Tây Hồ) approves and activates them at /eid-desk/.
+        from dancu.blocks.eid.demo import seed_demo as seed_eid
+
+        self._desk_accounts = [*seed_desks(), *seed_driving(), *seed_eid(DEMO_PASSWORD)]
+        # The demo relying parties of the OpenID Connect provider (issue 4): /demo/portal/, /demo/app/.
+        from dancu.apps.sso_demo.demo import seed_demo as seed_sso_demo
+
+        self._desk_accounts += seed_sso_demo()
+        # Data exchange (issue 5): BHXH Hà Nội and Sở Lao động call the registry through the gateway.
+        from dancu.apps.exchange_admin.demo import seed_demo as seed_exchange
+
+        self._desk_accounts += seed_exchange()
+        # Residence notification (issue 6): the demo hotel's front desk at /residence/.
+        from dancu.apps.residence.demo import seed_demo as seed_residence
+
+        self._desk_accounts += seed_residence()
 
     def _banner(self, addrport: str) -> None:
         w = self.stdout.write

@@ -1,0 +1,551 @@
+"""Benchmark: the OpenID Connect provider over HTTP (issue 4, "Speed").
+
+Targets, on a 2-core machine:
+
+* full authorisation-code + PKCE flows — authorize → log-in (the citizen log-in page and its
+  Argon2 password check) → consent remembered → code → token → userinfo (claims read from the
+  registry, audited) — at ≥ 90 % of the rate the production password hash (Django's
+  ``Argon2PasswordHasher``) allows on its own, measured in the same run on the same cores;
+* token refresh (with rotation and reuse detection) and client credentials ≥ 1,000/s.
+
+What runs, all on 127.0.0.1 of the one machine:
+
+* the project's WSGI application under gunicorn (``gthread`` workers), DEBUG off, the production
+  settings module, PostgreSQL database ``dancu_oidcbench`` (created and migrated if missing);
+* the Argon2 baseline: ``--hash-procs`` processes (default: one per usable core) verifying a
+  password with the production hasher in a loop; measured before and after the flows, averaged;
+* full flows: ``--flow-procs`` client processes, each a loop of complete flows with a fresh
+  cookie jar (``requests``), each flow a new log-in of one of ``--accounts`` citizens whose
+  consent to the relying party is already recorded;
+* refresh and client credentials: ``wrk`` (Debian package), one thread, closed loop; refresh
+  draws each request's refresh token from a pool and puts back the rotated one from the answer
+  (a token is never presented twice, which the provider would treat as reuse and revoke).
+
+    .venv/bin/python bench/oidc_bench.py                 # defaults below
+    .venv/bin/python bench/oidc_bench.py --duration 30 --flow-procs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from _machine import cpu_seconds, machine, pids_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+VENV_BIN = Path(sys.executable).parent
+SECRET = "benchmark-only-secret-key-0123456789abcdef-oidc"  # noqa: S105 — loopback benchmark
+PASSWORD = "Benchmark-password-2026!"  # noqa: S105 — benchmark accounts only
+CLIENT_ID = "bench-portal"
+TARGET = {"flow_ratio": 0.90, "refresh_per_second": 1000, "client_credentials_per_second": 1000}
+
+_LUA_DONE = r"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,'
+    .. '"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"mean_us":%.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean))
+end
+"""
+_LUA_CC = (
+    r"""
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Basic " .. os.getenv("BENCH_MACHINE_AUTH")
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "grant_type=client_credentials"
+"""
+    + _LUA_DONE
+)
+_LUA_GET = _LUA_DONE
+_LUA_REFRESH = (
+    r"""
+local pool = {}
+for line in io.lines(os.getenv("BENCH_REFRESH_FILE")) do pool[#pool + 1] = line end
+local auth = "Basic " .. os.getenv("BENCH_RP_AUTH")
+function request()
+  local t = table.remove(pool)
+  if t == nil then t = "pool-empty" end
+  return wrk.format("POST", nil, {["Authorization"] = auth,
+    ["Content-Type"] = "application/x-www-form-urlencoded"},
+    "grant_type=refresh_token&refresh_token=" .. t)
+end
+function response(status, headers, body)
+  local t = string.match(body, '"refresh_token": *"([^"]+)"')
+  if t ~= nil then pool[#pool + 1] = t end
+end
+"""
+    + _LUA_DONE
+)
+
+
+# --------------------------------------------------------------------------- set-up
+def _django(url: str, issuer: str) -> None:
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET,
+            "DJANGO_SETTINGS_MODULE": "dancu.settings",
+            "DANCU_OIDC_ISSUER": issuer,
+            "SECURE_COOKIES": "0",
+        }
+    )
+    sys.path.insert(0, str(SRC))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_adminunits", verbosity=0)
+
+
+def _create_database(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _letters(i: int) -> str:
+    """A name part for account ``i`` (names hold letters only): 0 → "Aa", 1 → "Ab", …"""
+    return "A" + "".join(chr(ord("a") + int(d)) for d in str(i))
+
+
+def _accounts(n: int) -> list[str]:
+    """``n`` citizens in the registry, each with an active level-2 account (log-in: the ID number)
+    whose password is hashed with the production hasher; returns their ID numbers."""
+    from django.contrib.auth import get_user_model
+
+    from dancu.blocks.audit.context import AccessContext, Actor
+    from dancu.blocks.eid.models import Account
+    from dancu.blocks.registry.idnumber import century_sex_digit
+    from dancu.blocks.registry.models import Citizen
+    from dancu.blocks.registry.services import NewCitizen, register_citizen
+
+    ctx = AccessContext(actor=Actor.system("oidc-bench"), purpose="registry.administration")
+    users = get_user_model()
+    out = []
+    for i in range(n):
+        number = f"001{century_sex_digit(1985, 'M')}85{900000 + i:06d}"
+        citizen = Citizen.objects.filter(id_number=number).first()
+        if citizen is None:
+            view = register_citizen(
+                ctx,
+                NewCitizen(
+                    id_number=number,
+                    full_name="Nguyễn Văn Thử " + _letters(i),
+                    date_of_birth=date(1985, 3, 2),
+                    sex="M",
+                    permanent_address_text="Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội",
+                ),
+                reason="Dữ liệu đo hiệu năng",
+                legal_basis="Luật Cư trú 2020 Điều 20",
+            )
+            citizen_id = view.citizen_id
+        else:
+            citizen_id = citizen.pk
+        user = users.objects.filter(username=number).first()
+        if user is None:
+            user = users.objects.create_user(username=number, password=PASSWORD)
+        Account.objects.update_or_create(
+            user=user,
+            defaults={
+                "id_number": number,
+                "citizen_id": citizen_id,
+                "level": 2,
+                "status": Account.Status.ACTIVE,
+                "phone": f"09{i:08d}",
+                "locked_at": None,
+            },
+        )
+        out.append(number)
+    return out
+
+
+def _relying_parties(issuer: str, numbers: list[str]) -> tuple[str, str, str, str]:
+    """The benchmark's relying party (consent recorded for every account) and a machine client."""
+    from django.contrib.auth import get_user_model
+    from oauth2_provider.models import Application
+
+    from dancu.blocks.sso.services import grant_consent, register_client, relying_party_of
+
+    Application.objects.filter(client_id__in=[CLIENT_ID, CLIENT_ID + "-machine"]).delete()
+    rp_reg = register_client(
+        name_vi="Cổng dịch vụ công (đo hiệu năng)",
+        redirect_uris=[f"{issuer}/bench/callback"],
+        scopes=["openid", "profile"],
+        claims=["name", "birthdate", "gender"],
+        sector_identifier="bench.example",
+        client_id=CLIENT_ID,
+    )
+    machine_reg = register_client(
+        name_vi="Hệ thống một cửa (đo hiệu năng)", machine=True, scopes=[], client_id=CLIENT_ID + "-machine"
+    )
+    rp = relying_party_of(CLIENT_ID)
+    assert rp is not None
+    for user in get_user_model().objects.filter(username__in=numbers):
+        grant_consent(user.pk, rp, ["openid", "profile"], ["name", "birthdate", "gender"])
+    return rp_reg.client_id, rp_reg.client_secret, machine_reg.client_id, machine_reg.client_secret
+
+
+# --------------------------------------------------------------------------- server
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(
+    url: str, issuer: str, port: int, workers: int, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "DJANGO_SETTINGS_MODULE": "dancu.settings",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DANCU_OIDC_ISSUER": issuer,
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("CACHE_URL", None)
+    cmd = [
+        str(VENV_BIN / "gunicorn"), "dancu.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--backlog", "2048", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start within 60 s")
+
+
+# --------------------------------------------------------------------------- Argon2 baseline
+def _hash_worker(encoded: str, seconds: float, out: Any) -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    hasher = Argon2PasswordHasher()
+    n, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        assert hasher.verify(PASSWORD, encoded)
+        n += 1
+    out.put(n)
+
+
+def _hash_rate(procs: int, seconds: float) -> float:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    encoded = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    q: Any = multiprocessing.Queue()
+    ps = [multiprocessing.Process(target=_hash_worker, args=(encoded, seconds, q)) for _ in range(procs)]
+    t0 = time.perf_counter()
+    for p in ps:
+        p.start()
+    total = sum(q.get() for _ in ps)
+    for p in ps:
+        p.join()
+    return total / max(time.perf_counter() - t0, seconds)
+
+
+# --------------------------------------------------------------------------- full flows
+def _one_flow(s: Any, base: str, client_id: str, secret: str, number: str) -> None:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = f"{base}/bench/callback"
+    params = {
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect, "scope": "openid profile",
+        "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(16),
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    }  # fmt: skip
+    r = s.get(f"{base}/oidc/authorize?{urlencode(params)}", allow_redirects=False)
+    assert r.status_code == 302 and "/eid/login/" in r.headers["Location"], (r.status_code, r.text[:200])
+    login_url = base + r.headers["Location"]
+    page = s.get(login_url)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert csrf, page.text[:300]
+    r = s.post(
+        login_url,
+        data={"csrfmiddlewaretoken": csrf.group(1), "username": number, "password": PASSWORD},
+        headers={"Referer": login_url},
+        allow_redirects=False,
+    )
+    assert r.status_code == 302 and "/oidc/authorize" in r.headers["Location"], (r.status_code, r.text[-300:])
+    nxt = r.headers["Location"]
+    r = s.get(base + nxt if nxt.startswith("/") else nxt, allow_redirects=False)
+    code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
+    tok = s.post(
+        f"{base}/oidc/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+        },
+        auth=(client_id, secret),
+    ).json()
+    info = s.get(f"{base}/oidc/userinfo", headers={"Authorization": f"Bearer {tok['access_token']}"}).json()
+    assert info.get("name", "").startswith("Nguyễn Văn Thử"), info
+
+
+def _flow_worker(
+    base: str, client_id: str, secret: str, numbers: list[str], seconds: float, out: Any
+) -> None:
+    import requests
+
+    n = errors = 0
+    end = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < end:
+        s = requests.Session()
+        try:
+            _one_flow(s, base, client_id, secret, numbers[i % len(numbers)])
+            n += 1
+        except Exception:
+            errors += 1
+        i += 1
+    out.put((n, errors))
+
+
+def _flows(
+    procs: int, base: str, client_id: str, secret: str, numbers: list[str], seconds: float
+) -> dict[str, Any]:
+    q: Any = multiprocessing.Queue()
+    per = [numbers[i::procs] for i in range(procs)]
+    ps = [
+        multiprocessing.Process(target=_flow_worker, args=(base, client_id, secret, per[i], seconds, q))
+        for i in range(procs)
+    ]
+    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
+    s0, p0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+    t0 = time.perf_counter()
+    for p in ps:
+        p.start()
+    results = [q.get() for _ in ps]
+    for p in ps:
+        p.join()
+    elapsed = time.perf_counter() - t0
+    n = sum(r[0] for r in results)
+    return {
+        "flows": n,
+        "errors": sum(r[1] for r in results),
+        "seconds": round(elapsed, 2),
+        "per_second": round(n / elapsed, 2),
+        "server_cpu_ms_per_flow": round((cpu_seconds(server_pids) - s0) / max(n, 1) * 1000, 2),
+        "postgres_cpu_ms_per_flow": round((cpu_seconds(pg_pids) - p0) / max(n, 1) * 1000, 2),
+    }
+
+
+def _refresh_tokens(base: str, client_id: str, secret: str, numbers: list[str], count: int) -> list[str]:
+    """``count`` refresh tokens from complete flows (the pool for the refresh run)."""
+    import requests
+
+    out = []
+    for i in range(count):
+        s = requests.Session()
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        redirect = f"{base}/bench/callback"
+        params = {
+            "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+            "scope": "openid profile", "state": "s", "nonce": secrets.token_urlsafe(16),
+            "code_challenge": challenge, "code_challenge_method": "S256",
+        }  # fmt: skip
+        login = s.get(f"{base}/oidc/authorize?{urlencode(params)}")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
+        assert csrf
+        r = s.post(
+            login.url,
+            data={
+                "csrfmiddlewaretoken": csrf.group(1),
+                "username": numbers[i % len(numbers)],
+                "password": PASSWORD,
+            },
+            headers={"Referer": login.url},
+            allow_redirects=False,
+        )
+        r = s.get(base + r.headers["Location"], allow_redirects=False)
+        code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
+        tok = s.post(
+            f"{base}/oidc/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect,
+                "code_verifier": verifier,
+            },
+            auth=(client_id, secret),
+        ).json()
+        out.append(tok["refresh_token"])
+    return out
+
+
+def _wrk(
+    port: int, path: str, script: Path, connections: int, seconds: int, env: dict[str, str]
+) -> dict[str, Any]:
+    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
+    s0, p0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+    cmd = [
+        "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
+        "-s", str(script), f"http://127.0.0.1:{port}{path}",
+    ]  # fmt: skip
+    out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    raw = json.loads(
+        next(ln for ln in out.splitlines() if ln.startswith("WRKJSON ")).removeprefix("WRKJSON ")
+    )
+    n = raw["requests"]
+    return {
+        "connections": connections,
+        "seconds": round(raw["duration_us"] / 1e6, 2),
+        "requests": n,
+        "per_second": round(n / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "non_2xx": raw["status"],
+        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
+        "server_cpu_us_per_request": round((cpu_seconds(server_pids) - s0) / max(n, 1) * 1e6, 1),
+        "postgres_cpu_us_per_request": round((cpu_seconds(pg_pids) - p0) / max(n, 1) * 1e6, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
+    ap.add_argument("--database", default="dancu_oidcbench")
+    ap.add_argument("--accounts", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    ap.add_argument("--flow-procs", type=int, default=4, help="client processes running full flows")
+    ap.add_argument("--hash-procs", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument(
+        "--connections", type=int, default=16, help="wrk connections (refresh, client credentials)"
+    )
+    ap.add_argument("--duration", type=int, default=20, help="seconds per measured run")
+    ap.add_argument("--json", type=Path, help="result file (default bench/results/oidc-<date>.json)")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+
+    url = f"{args.server}/{args.database}"
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    _create_database(args.server, args.database)
+    _django(url, issuer)
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    numbers = _accounts(args.accounts)
+    client_id, secret, machine_id, machine_secret = _relying_parties(issuer, numbers)
+    print(
+        f"{len(numbers)} accounts and the relying parties ready in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    connection.close()
+
+    started = datetime.now(UTC)
+    tmp = Path(tempfile.mkdtemp(prefix="oidc-bench-"))
+    server = _start_server(url, issuer, port, args.workers, args.threads, tmp / "gunicorn.log")
+    result: dict[str, Any] = {}
+    try:
+        import requests
+
+        _one_flow(requests.Session(), issuer, client_id, secret, numbers[0])  # warm-up and a check
+        hash_before = _hash_rate(args.hash_procs, args.duration / 2)
+        print(f"argon2 verify (before): {hash_before:.1f}/s on {args.hash_procs} processes", flush=True)
+        _flows(args.flow_procs, issuer, client_id, secret, numbers, 3)  # warm-up
+        flows = _flows(args.flow_procs, issuer, client_id, secret, numbers, args.duration)
+        print(f"full flows: {json.dumps(flows)}", flush=True)
+        hash_after = _hash_rate(args.hash_procs, args.duration / 2)
+        print(f"argon2 verify (after): {hash_after:.1f}/s", flush=True)
+        hash_rate = (hash_before + hash_after) / 2
+
+        machine_auth = base64.b64encode(f"{machine_id}:{machine_secret}".encode()).decode()
+        cc_lua = tmp / "cc.lua"
+        cc_lua.write_text(_LUA_CC)
+        _wrk(port, "/oidc/token", cc_lua, args.connections, 3, {"BENCH_MACHINE_AUTH": machine_auth})
+        cc = _wrk(
+            port, "/oidc/token", cc_lua, args.connections, args.duration, {"BENCH_MACHINE_AUTH": machine_auth}
+        )
+        print(f"client credentials: {json.dumps(cc)}", flush=True)
+
+        # The framework's ceiling for reference: a JSON answer without a query (discovery).
+        get_lua = tmp / "get.lua"
+        get_lua.write_text(_LUA_GET)
+        disc = _wrk(port, "/.well-known/openid-configuration", get_lua, args.connections, args.duration, {})
+        print(f"discovery (no database): {json.dumps(disc)}", flush=True)
+
+        pool = _refresh_tokens(issuer, client_id, secret, numbers, max(4 * args.connections, 64))
+        refresh_file = tmp / "refresh.txt"
+        refresh_file.write_text("\n".join(pool) + "\n")
+        rp_auth = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        refresh_lua = tmp / "refresh.lua"
+        refresh_lua.write_text(_LUA_REFRESH)
+        rf = _wrk(
+            port, "/oidc/token", refresh_lua, args.connections, args.duration,
+            {"BENCH_REFRESH_FILE": str(refresh_file), "BENCH_RP_AUTH": rp_auth},
+        )  # fmt: skip
+        print(f"refresh: {json.dumps(rf)}", flush=True)
+        ratio = flows["per_second"] / hash_rate if hash_rate else 0.0
+        result = {
+            "benchmark": "oidc",
+            "started": started.isoformat(timespec="seconds"),
+            "machine": machine().__dict__,
+            "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
+            "argon2_verify_per_second": {
+                "before": round(hash_before, 2),
+                "after": round(hash_after, 2),
+                "mean": round(hash_rate, 2),
+            },
+            "full_flows": flows,
+            "flow_to_hash_ratio": round(ratio, 3),
+            "client_credentials": cc,
+            "refresh": rf,
+            "discovery_reference": disc,
+            "target": TARGET,
+            "met": {
+                "flow_ratio": ratio >= TARGET["flow_ratio"],
+                "refresh": rf["per_second"] >= TARGET["refresh_per_second"] and rf["non_2xx"] == 0,
+                "client_credentials": cc["per_second"] >= TARGET["client_credentials_per_second"]
+                and cc["non_2xx"] == 0,
+            },
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    out = args.json or ROOT / "bench" / "results" / f"oidc-{started:%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(json.dumps(result["met"]), f"ratio={result['flow_to_hash_ratio']}", f"-> {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,467 @@
+"""The citizen's pages (``/eid/``): register, log in (password, second factor, QR from the
+phone), step up, recover a locked account, and "my account" (level, factors, sessions,
+authorisations to relying parties, who looked at my data). Thin: each view parses a form, calls
+the eID block and renders; errors name the field and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dancu.apps.citizen.forms import (
+    CodeForm,
+    EnterpriseForm,
+    LoginForm,
+    RecoverFinishForm,
+    RecoverStartForm,
+    RegisterForm,
+    StaffForm,
+)
+from dancu.blocks.eid import assurance, factors, services
+from dancu.blocks.eid import login as eid_login
+from dancu.blocks.sso import services as sso
+from dancu.errors import AccessDenied, Conflict, DomainValidationError
+
+PENDING = "dancu.eid.pending_login"
+REGISTRATION = "dancu.eid.registration"
+ACR_LABELS = {
+    assurance.ACR_L1: "1",
+    assurance.ACR_L2: "2",
+    assurance.ACR_L2_MFA: "2 + MFA",
+}
+
+
+def safe_next(request: HttpRequest, value: str | None, default: str = "citizen:me") -> str:
+    """``next`` when it is a relative path on this site (no scheme, no host, no ``//``), else the
+    default page: never an open redirect."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
+    ):
+        return value
+    return reverse(default)
+
+
+def browser_label(request: HttpRequest) -> str:
+    """A short label of the browser and system from the User-Agent (no version, no identifiers)."""
+    ua = request.headers.get("user-agent", "")
+    browser = next(
+        (
+            n
+            for key, n in (
+                ("Edg/", "Edge"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Safari/", "Safari"),
+            )
+            if key in ua
+        ),
+        "Browser",
+    )
+    system = next(
+        (
+            n
+            for key, n in (
+                ("Android", "Android"),
+                ("iPhone", "iOS"),
+                ("Windows", "Windows"),
+                ("Mac OS", "macOS"),
+                ("Linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "",
+    )
+    return f"{browser} / {system}" if system else browser
+
+
+def _uid(request: HttpRequest) -> int:
+    """The logged-in user's id (views behind ``login_required``)."""
+    return int(request.user.pk or 0)
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _bind(form: Any, exc: DomainValidationError) -> None:
+    """Put the block's problems on the form fields they name (``field: message [rule]``)."""
+    for p in exc.problems:
+        field = p.field if p.field in form.fields else None
+        form.add_error(field, f"{p.message} [{p.rule}]")
+
+
+def _qr_svg(data: str) -> str:
+    return str(segno.make(data, error="m").svg_data_uri(scale=4, border=2))
+
+
+def _finish(request: HttpRequest, user_id: int, amr: tuple[str, ...], next_url: str) -> HttpResponse:
+    user = get_user_model().objects.get(pk=user_id)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    eid_login.record_login(request.session, user_id, amr, browser_label(request))
+    return HttpResponseRedirect(next_url)
+
+
+# --------------------------------------------------------------------------- registration
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and not eid_login.registration_allowed(client_ip(request)):
+        form.add_error(None, _("Too many registrations from this connection: try again later."))
+    elif request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            receipt = services.register(
+                services.RegistrationInput(
+                    id_number=d["id_number"],
+                    full_name=d["full_name"],
+                    date_of_birth=d["date_of_birth"],
+                    phone=d["phone"],
+                    email=d["email"] or "",
+                    password=d["password"],
+                    photo=d["photo"].read(),
+                )
+            )
+        except DomainValidationError as exc:
+            _bind(form, exc)
+        else:
+            if not receipt.matched:
+                return render(request, "citizen/register_no_match.html", status=200)
+            request.session[REGISTRATION] = receipt.handle
+            return HttpResponseRedirect(reverse("citizen:register_phone"))
+    status = 400 if form.is_bound else 200
+    return render(request, "citizen/register.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_phone(request: HttpRequest) -> HttpResponse:
+    if REGISTRATION not in request.session:
+        return HttpResponseRedirect(reverse("citizen:register"))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.verify_phone(int(request.session[REGISTRATION]), form.cleaned_data["code"]):
+            del request.session[REGISTRATION]
+            return render(request, "citizen/register_done.html")
+        form.add_error("code", _("The code is wrong or has expired."))
+    return render(request, "citizen/register_phone.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --------------------------------------------------------------------------- log-in
+REFUSALS = {
+    "invalid": lambda: _("The ID number / user name or the password is wrong."),
+    "blocked": lambda: _(
+        "Too many failed attempts. Wait a few minutes, or recover access with a code sent to your phone."
+    ),
+    "pending": lambda: _("Your registration is waiting for the commune police's approval."),
+    "rejected": lambda: _(
+        "Your registration was rejected; you may register again or go to the commune police."
+    ),
+}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_page(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "web:home")
+    form = LoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            ok = eid_login.check_password(
+                form.cleaned_data["username"],
+                form.cleaned_data["password"],
+                ip=client_ip(request),
+                request=request,
+            )
+        except eid_login.LoginRefused as refused:
+            error = REFUSALS[refused.code]()
+        else:
+            if not ok.second_factor:
+                return _finish(request, ok.user_id, ("pwd",), next_url)
+            request.session[PENDING] = {
+                "user_id": ok.user_id,
+                "next": next_url,
+                "methods": list(ok.second_factor),
+            }
+            return HttpResponseRedirect(reverse("citizen:login_second"))
+    if not request.session.session_key:
+        request.session.save()
+    token = eid_login.qr_begin(
+        str(request.session.session_key), browser=browser_label(request), site=request.get_host()
+    )
+    approve_url = request.build_absolute_uri(reverse("citizen:device_approve", args=[token]))
+    context = {
+        "form": form,
+        "error": error,
+        "next": next_url,
+        "qr_token": token,
+        "qr_image": _qr_svg(approve_url),
+        "approve_url": approve_url,
+        "poll_url": reverse("citizen:qr_status", args=[token]),
+    }
+    return render(request, "citizen/login.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_second(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING)
+    if not pending:
+        return HttpResponseRedirect(reverse("citizen:login"))
+    form = CodeForm(request.POST or None)
+    sent = False
+    methods = list(pending["methods"])
+    if request.method == "POST":
+        if request.POST.get("action") == "send_sms" and "sms" in methods:
+            factors.issue_code(int(pending["user_id"]), "login")
+            sent = True
+            form = CodeForm()
+        elif form.is_valid():
+            method = request.POST.get("method", "otp")
+            method = method if method in methods else "otp"
+            shown = eid_login.check_second_factor(
+                int(pending["user_id"]), method, form.cleaned_data["code"], ip=client_ip(request)
+            )
+            if shown:
+                del request.session[PENDING]
+                return _finish(request, int(pending["user_id"]), ("pwd", shown, "mfa"), pending["next"])
+            form.add_error("code", _("The code is wrong or has expired."))
+    return render(request, "citizen/login_second.html", {"form": form, "methods": methods, "sent": sent})
+
+
+@never_cache
+@require_GET
+def qr_status(request: HttpRequest, token: str) -> JsonResponse:
+    """Polled by the log-in page: logs this browser in once the holder's device approved."""
+    status, user_id = eid_login.qr_poll(token, request.session.session_key)
+    if status == "approved" and user_id is not None:
+        next_url = safe_next(request, request.GET.get("next"), "citizen:me")
+        _finish(request, user_id, ("swk",), next_url)
+        return JsonResponse({"status": "approved", "next": next_url})
+    return JsonResponse({"status": status})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_approve(request: HttpRequest, token: str) -> HttpResponse:
+    """On the holder's logged-in device: which site and browser asks; approve or deny."""
+    challenge = eid_login.qr_describe(token)
+    done = ""
+    if request.method == "POST" and challenge is not None:
+        approve = request.POST.get("decision") == "approve"
+        if eid_login.qr_decide(token, _uid(request), approve=approve):
+            done = "approved" if approve else "denied"
+        challenge = eid_login.qr_describe(token)
+    return render(request, "citizen/device_approve.html", {"challenge": challenge, "done": done})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    eid_login.forget(request.session.session_key)
+    logout(request)
+    return HttpResponseRedirect(reverse("web:home"))
+
+
+# --------------------------------------------------------------------------- step-up
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Raise the session's assurance to ``acr`` (asked by a relying party through the OpenID
+    provider), then go back to ``next`` (a relative path of this site only)."""
+    params = request.POST if request.method == "POST" else request.GET
+    next_url = safe_next(request, params.get("next"), "citizen:me")
+    wanted = [v for v in params.get("acr", "").split() if v]
+    user_id = _uid(request)
+    have = assurance.load(request.session, user_id)
+    have_acr = have.acr if have else assurance.ACR_L1
+    if assurance.satisfies(have_acr, wanted):
+        return HttpResponseRedirect(next_url)
+    level = services.level_of(user_id)
+    needs_level2 = any(assurance.rank(w) >= assurance.rank(assurance.ACR_L2) for w in wanted) and level < 2
+    unknown = all(assurance.rank(w) < 0 for w in wanted)
+    account = services.account_of(user_id)
+    methods = [
+        m
+        for m, ok in (("otp", factors.has_totp(user_id)), ("sms", bool(account and account.phone_masked)))
+        if ok
+    ]
+    form = CodeForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and not needs_level2 and not unknown:
+        if request.POST.get("action") == "send_sms" and "sms" in methods:
+            factors.issue_code(user_id, "step_up")
+            sent, form = True, CodeForm()
+        elif form.is_valid():
+            method = request.POST.get("method", "otp")
+            ok = (
+                factors.totp_verify(user_id, form.cleaned_data["code"])
+                if method == "otp"
+                else factors.check_code(user_id, "step_up", form.cleaned_data["code"])
+            )
+            if ok and method in methods:
+                new = eid_login.step_up(request.session, user_id, "otp" if method == "otp" else "sms")
+                if assurance.satisfies(new.acr, wanted):
+                    return HttpResponseRedirect(next_url)
+            form.add_error("code", _("The code is wrong or has expired."))
+    context = {
+        "form": form,
+        "next": next_url,
+        "acr": " ".join(wanted),
+        "needs_level2": needs_level2,
+        "unknown": unknown,
+        "methods": methods,
+        "sent": sent,
+        "have_level": ACR_LABELS.get(have_acr, "1"),
+    }
+    return render(request, "citizen/step_up.html", context, status=403 if needs_level2 or unknown else 200)
+
+
+# --------------------------------------------------------------------------- recovery
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recover(request: HttpRequest) -> HttpResponse:
+    form = RecoverStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        eid_login.begin_recovery(form.cleaned_data["id_number"])
+        url = reverse("citizen:recover_finish")
+        return HttpResponseRedirect(f"{url}?{urlencode({'id_number': form.cleaned_data['id_number']})}")
+    return render(request, "citizen/recover.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recover_finish(request: HttpRequest) -> HttpResponse:
+    form = RecoverFinishForm(request.POST or None, initial={"id_number": request.GET.get("id_number", "")})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if eid_login.finish_recovery(d["id_number"], d["code"], d["password"], ip=client_ip(request)):
+                return render(request, "citizen/recover_done.html")
+            form.add_error("code", _("The code is wrong or has expired."))
+        except DomainValidationError as exc:
+            _bind(form, exc)
+    return render(request, "citizen/recover_finish.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --------------------------------------------------------------------------- my account
+@never_cache
+@login_required
+@require_GET
+def me(request: HttpRequest) -> HttpResponse:
+    user_id = _uid(request)
+    have = assurance.load(request.session, user_id)
+    context = {
+        "account": services.account_of(user_id),
+        "level": services.level_of(user_id),
+        "acr": ACR_LABELS.get(have.acr, have.acr) if have else "",
+        "amr": " ".join(have.amr) if have else "",
+        "sessions": eid_login.sessions_of(user_id, request.session.session_key),
+        "consents": sso.consents_of(user_id),
+        "history": services.access_history(user_id),
+        "message": request.GET.get("done", ""),
+    }
+    return render(request, "citizen/me.html", context)
+
+
+@login_required
+@require_POST
+def revoke_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    current = [
+        s.session_id for s in eid_login.sessions_of(_uid(request), request.session.session_key) if s.current
+    ]
+    eid_login.revoke_session(_uid(request), session_id)
+    if session_id in current:  # this browser's own session: log out cleanly
+        logout(request)
+        return HttpResponseRedirect(reverse("citizen:login"))
+    return HttpResponseRedirect(reverse("citizen:me") + "?done=session")
+
+
+@login_required
+@require_POST
+def revoke_consent(request: HttpRequest, consent_id: int) -> HttpResponse:
+    sso.revoke_consent(_uid(request), consent_id)
+    return HttpResponseRedirect(reverse("citizen:me") + "?done=consent")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def totp_enrol(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: a QR of the ``otpauth://`` URI, confirmed with a first code."""
+    user_id = _uid(request)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        factors.totp_remove(user_id)
+        services.record_account_event(user_id, "eid.factor.totp_removed")
+        return HttpResponseRedirect(reverse("citizen:me") + "?done=totp_removed")
+    if request.method == "POST" and form.is_valid():
+        if factors.totp_confirm(user_id, form.cleaned_data["code"]):
+            services.record_account_event(user_id, "eid.factor.totp_added")
+            return HttpResponseRedirect(reverse("citizen:me") + "?done=totp")
+        form.add_error("code", _("The code is wrong or has expired."))
+        uri = request.session.get("dancu.eid.totp_uri", "")
+    else:
+        uri = factors.totp_begin(user_id, request.user.get_username())
+        request.session["dancu.eid.totp_uri"] = uri
+    return render(
+        request,
+        "citizen/totp.html",
+        {
+            "form": form,
+            "qr_image": _qr_svg(uri) if uri else "",
+            "secret": uri.split("secret=")[-1].split("&")[0],
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise(request: HttpRequest) -> HttpResponse:
+    """An organisation's eID account, opened by its legal representative (level 2), and its staff."""
+    form = EnterpriseForm(request.POST if request.POST.get("action") == "register" else None)
+    staff = StaffForm(request.POST if request.POST.get("action") == "staff" else None)
+    created = ""
+    if request.method == "POST":
+        try:
+            if form.is_bound and form.is_valid():
+                pk = services.register_enterprise(
+                    _uid(request), services.EnterpriseInput(**form.cleaned_data)
+                )
+                request.session["dancu.eid.enterprise"] = pk
+                created = "enterprise"
+            elif staff.is_bound and staff.is_valid():
+                services.add_enterprise_staff(
+                    _uid(request),
+                    int(request.session.get("dancu.eid.enterprise", 0)),
+                    staff.cleaned_data["username"],
+                    staff.cleaned_data["password"],
+                )
+                created = "staff"
+        except DomainValidationError as exc:
+            _bind(form if form.is_bound else staff, exc)
+        except (AccessDenied, Conflict) as exc:
+            (form if form.is_bound else staff).add_error(None, str(exc))
+    context = {
+        "form": form,
+        "staff": staff,
+        "created": created,
+        "enterprise_id": request.session.get("dancu.eid.enterprise"),
+    }
+    return render(request, "citizen/enterprise.html", context)

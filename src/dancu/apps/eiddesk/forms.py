@@ -1,0 +1,48 @@
+"""Forms of the eID desk: a chip read (the reader app's JSON, pasted or uploaded) and a live photo."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivationForm(forms.Form):
+    chip_json = forms.CharField(
+        label=_("Chip read (JSON from the reader app)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    chip_file = forms.FileField(label=_("or the reader app's JSON file"), required=False)
+    live_photo = forms.FileField(label=_("Live photo of the holder"))
+    phone = forms.CharField(label=_("Mobile phone (new account)"), max_length=15, required=False)
+    email = forms.EmailField(label=_("E-mail (new account, optional)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = data.get("chip_json") or ""
+        upload = data.get("chip_file")
+        if upload:
+            raw = upload.read().decode("utf-8", errors="replace")
+        try:
+            files = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            files = None
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise ValidationError(
+                {
+                    "chip_json": _(
+                        "paste the reader app's JSON: an object of base64 chip files (sod, dg1, dg2, dg13…)"
+                    )
+                }
+            )
+        data["chip_files"] = files
+        return data
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    reason = forms.CharField(label=_("Reason (for a rejection)"), max_length=300, required=False)

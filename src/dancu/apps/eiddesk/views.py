@@ -1,0 +1,102 @@
+"""The eID desk of the commune police (``/eid-desk/``): level-1 applications of the ward to
+approve or reject, level-2 activation with the chip card and a live photo, and level-2 accounts
+created in person. Thin views over ``dancu.blocks.eid.services``."""
+
+from __future__ import annotations
+
+import base64
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dancu.apps.eiddesk.forms import ActivationForm, DecisionForm
+from dancu.apps.web.staff import problems_of, shown, staff_view
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.eid import services
+from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
+
+
+def may_use(actor: Actor) -> bool:
+    return actor.may(services.REGISTRATION) or actor.may(services.ACTIVATION)
+
+
+desk_actor = staff_view(
+    may_act=may_use,
+    no_organisation=lambda request: render(
+        request, "eiddesk/not_authorised.html", {"no_organisation": True}, status=403
+    ),
+    not_authorised="eiddesk/not_authorised.html",
+    membership_ended=lambda request: request.get_full_path(),
+)
+
+
+@desk_actor
+@require_http_methods(["GET"])
+def pending(request: HttpRequest, actor: Actor) -> HttpResponse:
+    rows = services.pending_registrations(AccessContext(actor, services.REGISTRATION))
+    items = [
+        {
+            "row": r,
+            "thumbnail": "data:image/png;base64," + base64.b64encode(r.thumbnail).decode()
+            if r.thumbnail
+            else "",
+        }
+        for r in rows
+    ]
+    return render(
+        request, "eiddesk/pending.html", {"items": items, "actor": actor, "done": request.GET.get("done", "")}
+    )
+
+
+@desk_actor
+@require_POST
+def decide(request: HttpRequest, actor: Actor, registration_id: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    problems: list[FieldProblem] = []
+    status = 400
+    if form.is_valid():
+        try:
+            services.decide_registration(
+                AccessContext(actor, services.REGISTRATION),
+                registration_id,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+            return HttpResponseRedirect(reverse("eiddesk:pending") + "?done=" + form.cleaned_data["decision"])
+        except (DomainValidationError, AccessDenied, NotFound) as exc:
+            problems, status = problems_of(exc)
+    else:
+        problems = [FieldProblem("decision", "choice", "approve or reject")]
+    return render(request, "eiddesk/error.html", {"problems": shown(problems)}, status=status)
+
+
+@desk_actor
+@require_http_methods(["GET", "POST"])
+def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Upgrade an account to level 2, or (``create``) make a level-2 account in person."""
+    create = request.GET.get("new") == "1" or request.POST.get("create") == "1"
+    form = ActivationForm(request.POST or None, request.FILES or None)
+    result = None
+    problems: list[FieldProblem] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = services.activate_level2(
+                    AccessContext(actor, services.ACTIVATION),
+                    chip_files=form.cleaned_data["chip_files"],
+                    live_photo=form.cleaned_data["live_photo"].read(),
+                    create=create,
+                    phone=form.cleaned_data.get("phone") or "",
+                    email=form.cleaned_data.get("email") or "",
+                )
+            except Conflict as exc:
+                problems, status = [FieldProblem("id_number", "exists", str(exc))], 409
+            except (DomainValidationError, AccessDenied, NotFound) as exc:
+                problems, status = problems_of(exc)
+        else:
+            status = 400
+    context = {"form": form, "create": create, "result": result, "problems": shown(problems), "actor": actor}
+    return render(request, "eiddesk/activate.html", context, status=status)

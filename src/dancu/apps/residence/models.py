@@ -1,0 +1,139 @@
+"""Models of residence notification (issue 6, models 9–12).
+
+An :class:`Establishment` belongs to one organisation (its staff are the organisation's
+memberships) and lies in one current ward, whose police unit is responsible for it. A
+:class:`Stay` is one guest's stay, notified to that unit when the check-in is submitted
+(Law on Residence 2020 Art. 30; Circular 55/2021/TT-BCA Art. 15). A :class:`Submission` makes a
+check-in (or an API batch) idempotent per establishment.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Establishment(models.Model):
+    class Kind(models.TextChoices):
+        HOTEL = "hotel", "Khách sạn / Hotel"
+        GUEST_HOUSE = "guest_house", "Nhà nghỉ / Guest house"
+        HOMESTAY = "homestay", "Nhà ở có phòng cho khách du lịch thuê (homestay) / Homestay"
+        APARTMENT = "apartment", "Căn hộ du lịch / Tourist apartment"
+        TOURIST_BOAT = "tourist_boat", "Tàu thủy lưu trú du lịch / Tourist boat"
+        BOARDING_HOUSE = "boarding_house", "Nhà trọ / Boarding house"
+        RENTAL_ROOM = "rental_room", "Phòng cho thuê / Rental room"
+        IZ_DORMITORY = "iz_dormitory", "Ký túc xá khu công nghiệp / Industrial-zone dormitory"
+        HOSPITAL = "hospital", "Bệnh viện, cơ sở y tế / Hospital"
+        COACH_OPERATOR = "coach_operator", "Doanh nghiệp vận tải hành khách / Coach operator"
+
+    organisation = models.OneToOneField(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="establishment"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    address_text = models.CharField(max_length=500)
+    ward_code = models.CharField(max_length=5, db_index=True)
+    province_code = models.CharField(max_length=2, db_index=True)
+    rooms = models.PositiveIntegerField(default=0)
+    beds = models.PositiveIntegerField(default=0)
+    seats = models.PositiveIntegerField(default=0)
+    owner_name = models.CharField(max_length=200)
+    police_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_establishments",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stay(models.Model):
+    class GuestKind(models.TextChoices):
+        CITIZEN = "citizen", "Công dân Việt Nam / Vietnamese citizen"
+        FOREIGNER = "foreigner", "Người nước ngoài / Foreigner"
+        CHILD = "child", "Trẻ em chưa có thẻ / Child without a card"
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="stays")
+    group_reference = models.CharField(max_length=40, db_index=True)
+    guest_kind = models.CharField(max_length=12, choices=GuestKind.choices)
+    id_number = models.CharField(max_length=12, blank=True, db_index=True)
+    passport_number = models.CharField(max_length=20, blank=True, db_index=True)
+    nationality = models.CharField(max_length=3, default="VNM")
+    full_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=1, blank=True)
+    permanent_address = models.CharField(max_length=500, blank=True)
+    guardian = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    evidence_kind = models.CharField(max_length=16)
+    verification_receipt = models.CharField(max_length=64, blank=True)
+    room = models.CharField(max_length=20)
+    arrival = models.DateTimeField()
+    expected_departure = models.DateTimeField()
+    departed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    close_relative = models.BooleanField(default=False)
+    notification_required = models.BooleanField(default=True)
+    deadline = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-arrival", "id"]
+        indexes = [
+            models.Index(fields=["establishment", "departed_at"], name="stay_live"),
+            models.Index(fields=["deadline"], name="stay_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"stay {self.pk} ({self.group_reference}, room {self.room})"
+
+
+class StayChange(models.Model):
+    """A change after the check-in: check-out, room change or extension (who, when, old → new)."""
+
+    class Kind(models.TextChoices):
+        CHECK_OUT = "check_out", "Trả phòng / Check-out"
+        ROOM = "room", "Đổi phòng / Room change"
+        EXTENSION = "extension", "Gia hạn / Extension"
+
+    stay = models.ForeignKey(Stay, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    old_value = models.CharField(max_length=60, blank=True)
+    new_value = models.CharField(max_length=60, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.CharField(max_length=150)
+
+    def __str__(self) -> str:
+        return f"{self.kind} of stay {self.stay_id}"
+
+
+class Submission(models.Model):
+    """An idempotent submission (front-desk form, API single or batch) of an establishment: the
+    key, the SHA-256 of the canonical request and the answer given, replayed on a retry."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="submissions")
+    key = models.CharField(max_length=64)
+    request_sha256 = models.CharField(max_length=64)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["establishment", "key"], name="residence_submission_unique", condition=~Q(key="")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.key} of establishment {self.establishment_id}"

@@ -1,0 +1,1314 @@
+"""Residence notification services (issue 6): establishments, check-in, changes, police views.
+
+Rules are in :mod:`dancu.apps.residence.rules` (Law on Residence 2020 Art. 30; Circular
+55/2021/TT-BCA Art. 15; Law 47/2014/QH13 and Circular 53/2016/TT-BCA for foreigners; Decree
+282/2025/NĐ-CP Art. 10 for fines). Access:
+
+* **Front desk** (purpose ``residence.notification``, granted to accommodation and medical
+  facilities by ``organisations.policy``): the staff of an establishment's organisation check guests
+  in and out of *their* establishment only. Each card is verified with
+  ``identity.services.verify`` (purpose ``identity.verification``, the identity block's only
+  purpose, with the case reference of the stay group), which also screens the person against the
+  police alert list (``alerts.services.screen``, ADR 0007) *as seen from the establishment's ward*:
+  the hit goes to the ward police of the establishment at once, and the desk's answer is the same
+  whether or not the guest is listed.
+* **Police** (purpose ``security.investigation``, police units only): a ward unit sees the
+  establishments of its ward, the city police those of the city.
+* **Citizen** (purpose ``citizen.self_access``): where they were notified as a guest.
+
+Every call records an audit event (denials too). The registry does not give this application the
+guest's citizen id, so the residence events carry the stay ids, not the citizen; the citizen sees
+the verification by the establishment (``identity.verify``) in their own access log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from dancu.apps.residence import rules
+from dancu.apps.residence.models import Establishment, Stay, StayChange, Submission
+from dancu.blocks.adminunits import services as adminunits
+from dancu.blocks.alerts import services as alerts
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.audit.purposes import get_purpose
+from dancu.blocks.identity.chip import ChipData, TrustStore, parse_dg13
+from dancu.blocks.identity.mrz import MrzTD3, parse_td1, parse_td3
+from dancu.blocks.identity.qr import parse_card_qr
+from dancu.blocks.identity.services import (
+    VERIFICATION_FIELDS,
+    VERIFY_PURPOSE,
+    ChipEvidence,
+    Evidence,
+    MrzEvidence,
+    QrEvidence,
+    TypedEvidence,
+    verify,
+)
+from dancu.blocks.organisations.models import Membership, Organisation
+from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
+from dancu.validation import text_problems
+
+PURPOSE = "residence.notification"
+POLICE_PURPOSE = "security.investigation"
+SELF_PURPOSE = "citizen.self_access"
+POLICE_KINDS = frozenset({Organisation.Kind.POLICE_CITY.value, Organisation.Kind.POLICE_COMMUNE.value})
+K = Establishment.Kind
+# Which organisations may run an establishment of each kind. Coach operators (model 12) have no
+# organisation kind with ``residence.notification`` yet: a later increment.
+ORGANISATION_KINDS: dict[str, frozenset[str]] = {
+    **{
+        k: frozenset({Organisation.Kind.HOTEL.value})
+        for k in (
+            K.HOTEL,
+            K.GUEST_HOUSE,
+            K.HOMESTAY,
+            K.APARTMENT,
+            K.TOURIST_BOAT,
+            K.BOARDING_HOUSE,
+            K.RENTAL_ROOM,
+            K.IZ_DORMITORY,
+        )
+    },
+    K.HOSPITAL: frozenset({Organisation.Kind.CLINIC.value}),
+    K.COACH_OPERATOR: frozenset({Organisation.Kind.BUSINESS.value}),
+}
+# Cards are mandatory from 14 (Law on Identification 2023 Art. 19); younger children may stay
+# without one, registered by name and date of birth with an adult of their group.
+CARD_AGE = 14
+MAX_GUESTS = 50
+MAX_BATCH = 500
+MAX_BACKDATE = timedelta(days=366)
+MAX_STAY = timedelta(days=5 * 366)
+_KEY = re.compile(r"^[A-Za-z0-9._:#-]{1,64}$")
+
+
+# --------------------------------------------------------------------------- DTOs
+@dataclass(frozen=True)
+class EstablishmentView:
+    establishment_id: int
+    organisation_id: int
+    kind: str
+    kind_label: str
+    name: str
+    address: str
+    ward_code: str
+    ward_label: str
+    province_code: str
+    rooms: int
+    beds: int
+    seats: int
+    owner_name: str
+    police_organisation_id: int | None
+    police_organisation_name: str
+    staff: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def capacity(self) -> int:
+        """Guests it can host at once: seats for a coach, else beds."""
+        return self.seats if self.kind == K.COACH_OPERATOR else self.beds
+
+
+@dataclass(frozen=True)
+class StayView:
+    stay_id: int
+    group_reference: str
+    establishment_id: int
+    establishment_name: str
+    ward_code: str
+    guest_kind: str
+    id_number: str
+    passport_number: str
+    nationality: str
+    full_name: str
+    date_of_birth: date | None
+    sex: str
+    permanent_address: str
+    guardian_stay_id: int | None
+    evidence_kind: str
+    verification_receipt: str
+    room: str
+    arrival: datetime
+    expected_departure: datetime
+    departed_at: datetime | None
+    reason: str
+    deadline: datetime
+    notified_at: datetime | None
+    status: str
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    group_reference: str
+    stays: tuple[StayView, ...]
+    replayed: bool = False
+
+
+# --------------------------------------------------------------------------- input
+@dataclass(frozen=True)
+class CitizenGuest:
+    """A Vietnamese guest presenting a card: QR, chip, TD1 MRZ or typed data."""
+
+    evidence: Evidence
+    close_relative: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignGuest:
+    """A foreign guest's passport MRZ (TD3, ICAO 9303 part 4): not in the registry."""
+
+    passport_mrz: str
+
+
+@dataclass(frozen=True)
+class ChildGuest:
+    """A child under 14 without a card, staying with the adult guest at index ``guardian``."""
+
+    full_name: str
+    date_of_birth: date
+    guardian: int = 0
+
+
+Guest = CitizenGuest | ForeignGuest | ChildGuest
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    guests: tuple[Guest, ...]
+    room: str
+    arrival: datetime
+    expected_departure: datetime
+    reason: str = ""
+    notify: bool = True  # False: keep as a draft, notified later with ``notify_stays``
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """One guest once checked: the fields to store."""
+
+    guest_kind: str
+    full_name: str
+    id_number: str = ""
+    passport_number: str = ""
+    nationality: str = "VNM"
+    date_of_birth: date | None = None
+    sex: str = ""
+    permanent_address: str = ""
+    evidence_kind: str = ""
+    receipt: str = ""
+    guardian: int | None = None
+    close_relative: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- establishments
+def _ward_police(ward_code: str) -> Organisation | None:
+    return (
+        Organisation.objects.filter(
+            kind=Organisation.Kind.POLICE_COMMUNE, jurisdiction_ward_code=ward_code, active=True
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def register_establishment(
+    organisation_id: int,
+    *,
+    kind: str,
+    name: str,
+    address: str,
+    owner_name: str,
+    rooms: int = 0,
+    beds: int = 0,
+    seats: int = 0,
+) -> EstablishmentView:
+    """Register the establishment run by an organisation (administration; no personal data of
+    guests). The address is resolved to its current ward (``adminunits.services``, Resolution
+    202/2025/QH15) and the ward's police unit becomes responsible (Circular 55/2021 Art. 15).
+    Capacity: rooms and beds for accommodation, beds for a hospital, seats for a coach.
+    Raises ``DomainValidationError`` naming the field and rule."""
+    problems: list[FieldProblem] = []
+    org = Organisation.objects.filter(pk=organisation_id).first()
+    if org is None:
+        raise NotFound("no organisation with that id", field="organisation_id")
+    if kind not in K.values:
+        problems.append(FieldProblem("kind", "choice", f"must be one of {', '.join(K.values)}"))
+    elif org.kind not in ORGANISATION_KINDS[kind]:
+        problems.append(
+            FieldProblem(
+                "kind", "organisation_kind", f"an organisation of kind {org.kind!r} cannot run a {kind}"
+            )
+        )
+    problems += text_problems("name", name, max_length=200, required=True)
+    problems += text_problems("owner_name", owner_name, max_length=200, required=True)
+    for label, value in (("rooms", rooms), ("beds", beds), ("seats", seats)):
+        if not isinstance(value, int) or value < 0 or value > 100_000:
+            problems.append(FieldProblem(label, "range", "must be a whole number from 0 to 100000"))
+    if not problems:
+        if kind == K.COACH_OPERATOR and seats < 1:
+            problems.append(FieldProblem("seats", "capacity", "a coach operator needs at least one seat"))
+        elif kind != K.COACH_OPERATOR and beds < 1:
+            problems.append(FieldProblem("beds", "capacity", "an establishment needs at least one bed"))
+        if kind not in (K.COACH_OPERATOR, K.HOSPITAL) and rooms < 1:
+            problems.append(FieldProblem("rooms", "capacity", "an establishment needs at least one room"))
+    resolved = None
+    try:
+        resolved = adminunits.resolve_address_or_error(address, "address")
+        if not resolved.ward_code:
+            problems.append(FieldProblem("address", "no_current_ward", "the address has no current ward"))
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if Establishment.objects.filter(organisation_id=organisation_id).exists():
+        problems.append(
+            FieldProblem("organisation_id", "unique", "this organisation already runs an establishment")
+        )
+    if problems or resolved is None:
+        raise DomainValidationError(problems)
+    est = Establishment.objects.create(
+        organisation=org,
+        kind=kind,
+        name=name.strip(),
+        address_text=resolved.text,
+        ward_code=resolved.ward_code,
+        province_code=resolved.province_code,
+        rooms=rooms,
+        beds=beds,
+        seats=seats,
+        owner_name=owner_name.strip(),
+        police_organisation=_ward_police(resolved.ward_code),
+    )
+    return establishment_view(est)
+
+
+def establishment_view(est: Establishment, *, with_staff: bool = False) -> EstablishmentView:
+    try:
+        label = adminunits.ward_label(est.ward_code)
+    except NotFound:
+        label = est.ward_code
+    staff: tuple[tuple[str, str], ...] = ()
+    if with_staff:
+        staff = tuple(
+            Membership.objects.filter(organisation_id=est.organisation_id, active=True)
+            .order_by("user__username")
+            .values_list("user__username", "role")
+        )
+    police = est.police_organisation
+    return EstablishmentView(
+        establishment_id=est.pk,
+        organisation_id=est.organisation_id,
+        kind=est.kind,
+        kind_label=est.get_kind_display(),
+        name=est.name,
+        address=est.address_text,
+        ward_code=est.ward_code,
+        ward_label=label,
+        province_code=est.province_code,
+        rooms=est.rooms,
+        beds=est.beds,
+        seats=est.seats,
+        owner_name=est.owner_name,
+        police_organisation_id=est.police_organisation_id,
+        police_organisation_name=police.name if police is not None else "",
+        staff=staff,
+    )
+
+
+def establishment_for(actor: Actor) -> EstablishmentView:
+    """The establishment of the actor's organisation (staff pages), with its staff; ``NotFound``."""
+    est = (
+        Establishment.objects.select_related("police_organisation")
+        .filter(organisation_id=actor.organisation_id or 0)
+        .first()
+    )
+    if est is None:
+        raise NotFound("your organisation has no registered establishment", field="establishment")
+    return establishment_view(est, with_staff=True)
+
+
+# --------------------------------------------------------------------------- access
+def _deny(
+    ctx: AccessContext, action: str, rule: str, message: str, field_name: str = "purpose"
+) -> AccessDenied:
+    audit.record(ctx, action, result=AuditEvent.Result.DENIED, detail={"reason": rule})
+    return AccessDenied(message, field=field_name, rule=rule)
+
+
+def _check_purpose(ctx: AccessContext, action: str, wanted: str) -> None:
+    get_purpose(ctx.purpose)  # an unknown code is a validation error (422)
+    if ctx.purpose != wanted:
+        raise _deny(ctx, action, "purpose", f"purpose {ctx.purpose!r} does not allow this; use {wanted}")
+    if not ctx.actor.may(wanted):
+        raise _deny(ctx, action, "policy", f"your organisation or role may not use purpose {wanted!r}")
+
+
+def _desk_establishment(ctx: AccessContext, action: str) -> Establishment:
+    """The actor's own establishment, for purpose ``residence.notification``; denial audited."""
+    _check_purpose(ctx, action, PURPOSE)
+    est = Establishment.objects.filter(organisation_id=ctx.actor.organisation_id or 0).first()
+    if est is None:
+        raise _deny(
+            ctx, action, "establishment", "your organisation has no registered establishment", "establishment"
+        )
+    return est
+
+
+def _police_scope(ctx: AccessContext, action: str) -> Q:
+    """Police only, purpose ``security.investigation``: the establishments the unit supervises
+    (a ward unit: its ward; the city police: the city)."""
+    _check_purpose(ctx, action, POLICE_PURPOSE)
+    actor = ctx.actor
+    if actor.organisation_kind not in POLICE_KINDS or actor.organisation_id is None:
+        raise _deny(
+            ctx, action, "police_only", "only police units see residence notifications", "organisation"
+        )
+    if actor.organisation_kind == Organisation.Kind.POLICE_CITY:
+        return Q(province_code=actor.jurisdiction_province_code or "-")
+    return Q(ward_code=actor.jurisdiction_ward_code or "-") | Q(police_organisation_id=actor.organisation_id)
+
+
+# --------------------------------------------------------------------------- views of stays
+def _status(stay: Stay, now: datetime) -> str:
+    return rules.notification_status(
+        deadline=stay.deadline, notified_at=stay.notified_at, now=now, required=stay.notification_required
+    )
+
+
+def _view(stay: Stay, now: datetime | None = None) -> StayView:
+    est = stay.establishment
+    return StayView(
+        stay_id=stay.pk,
+        group_reference=stay.group_reference,
+        establishment_id=est.pk,
+        establishment_name=est.name,
+        ward_code=est.ward_code,
+        guest_kind=stay.guest_kind,
+        id_number=stay.id_number,
+        passport_number=stay.passport_number,
+        nationality=stay.nationality,
+        full_name=stay.full_name,
+        date_of_birth=stay.date_of_birth,
+        sex=stay.sex,
+        permanent_address=stay.permanent_address,
+        guardian_stay_id=stay.guardian_id,
+        evidence_kind=stay.evidence_kind,
+        verification_receipt=stay.verification_receipt,
+        room=stay.room,
+        arrival=stay.arrival,
+        expected_departure=stay.expected_departure,
+        departed_at=stay.departed_at,
+        reason=stay.reason,
+        deadline=stay.deadline,
+        notified_at=stay.notified_at,
+        status=_status(stay, now or timezone.now()),
+    )
+
+
+# --------------------------------------------------------------------------- check-in
+def _canon(value: object) -> object:
+    """A JSON-ready form of the request that names each dataclass (a QR and an MRZ are both
+    ``{"text": …}``)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {"_": type(value).__name__, **{f.name: _canon(getattr(value, f.name)) for f in fields(value)}}
+    if isinstance(value, list | tuple):
+        return [_canon(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _canon(v) for k, v in value.items()}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _fingerprint(data: object) -> str:
+    canonical = json.dumps(
+        _canon(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _check_key(key: str, field_name: str = "idempotency_key") -> None:
+    if key and not _KEY.match(key):
+        raise DomainValidationError.single(
+            field_name, "format", "1–64 characters: letters, digits, '.', '_', ':', '#' or '-'"
+        )
+
+
+def _replay(est: Establishment, key: str, fingerprint: str) -> dict[str, object] | None:
+    """The stored answer to this key of the establishment, or None; ``Conflict`` (409) when the
+    key was used with another request."""
+    if not key:
+        return None
+    sub = Submission.objects.filter(establishment=est, key=key).first()
+    if sub is None:
+        return None
+    if sub.request_sha256 != fingerprint:
+        raise Conflict(
+            f"idempotency key {key!r} was used for another request; send a new key",
+            field="idempotency_key",
+            rule="idempotency_conflict",
+        )
+    return dict(sub.response)
+
+
+def _result_from(response: dict[str, object], *, replayed: bool) -> CheckInResult:
+    ids = response.get("stay_ids")
+    id_list = [int(i) for i in ids] if isinstance(ids, list) else []
+    stays = {s.pk: s for s in Stay.objects.select_related("establishment").filter(pk__in=id_list)}
+    return CheckInResult(
+        group_reference=str(response.get("group_reference", "")),
+        stays=tuple(_view(stays[i]) for i in id_list if i in stays),
+        replayed=replayed,
+    )
+
+
+def _stay_problems(data: CheckIn, now: datetime) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    problems += text_problems("room", data.room, max_length=20, required=True)
+    problems += text_problems("reason", data.reason, max_length=200)
+    aware = True
+    for name, moment in (("arrival", data.arrival), ("expected_departure", data.expected_departure)):
+        if not isinstance(moment, datetime) or timezone.is_naive(moment):
+            problems.append(FieldProblem(name, "timezone", "must be a timezone-aware date and time"))
+            aware = False
+    if aware and data.arrival < now - MAX_BACKDATE:
+        problems.append(
+            FieldProblem("arrival", "too_old", "a check-in is for a stay that started in the last 366 days")
+        )
+    elif aware and data.expected_departure > data.arrival + MAX_STAY:
+        problems.append(
+            FieldProblem("expected_departure", "too_far", "the expected departure must be within 5 years")
+        )
+    elif aware:
+        if data.expected_departure <= data.arrival:
+            problems.append(
+                FieldProblem(
+                    "expected_departure", "after_arrival", "the departure must be later than the arrival"
+                )
+            )
+        if data.arrival > now + timedelta(hours=1):
+            problems.append(
+                FieldProblem("arrival", "not_future", "a check-in is for a guest who has arrived")
+            )
+    if not data.guests:
+        problems.append(FieldProblem("guests", "required", "check in at least one guest"))
+    elif len(data.guests) > MAX_GUESTS:
+        problems.append(FieldProblem("guests", "length", f"at most {MAX_GUESTS} guests in one check-in"))
+    return problems
+
+
+def _capacity_problems(est: Establishment, data: CheckIn) -> list[FieldProblem]:
+    """Guests staying now (not checked out) plus the new ones must fit the beds (seats); a new
+    room must fit the number of rooms."""
+    live = Stay.objects.filter(establishment=est, departed_at__isnull=True)
+    capacity = est.seats if est.kind == K.COACH_OPERATOR else est.beds
+    problems = []
+    if live.count() + len(data.guests) > capacity:
+        problems.append(
+            FieldProblem(
+                "guests",
+                "capacity",
+                f"the establishment has {capacity} beds and {live.count()} guests staying: "
+                f"{len(data.guests)} more do not fit",
+            )
+        )
+    room = data.room.strip()
+    if est.rooms and room not in set(live.values_list("room", flat=True)):
+        occupied = live.values("room").distinct().count()
+        if occupied + 1 > est.rooms:
+            problems.append(
+                FieldProblem(
+                    "room", "capacity", f"all {est.rooms} rooms are occupied; check a guest out first"
+                )
+            )
+    return problems
+
+
+def _guest_problems(data: CheckIn, on: date) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for i, guest in enumerate(data.guests):
+        where = f"guests[{i}]"
+        if isinstance(guest, ChildGuest):
+            problems += text_problems(f"{where}.full_name", guest.full_name, max_length=100, required=True)
+            if not isinstance(guest.date_of_birth, date) or guest.date_of_birth > on:
+                problems.append(
+                    FieldProblem(f"{where}.date_of_birth", "date", "must be a date not in the future")
+                )
+            elif rules.age_on(guest.date_of_birth, on) >= CARD_AGE:
+                problems.append(
+                    FieldProblem(
+                        f"{where}.date_of_birth",
+                        "card_required",
+                        f"from age {CARD_AGE} a guest presents a card (Law on Identification 2023 Art. 19)",
+                    )
+                )
+            g = guest.guardian
+            if (
+                not isinstance(g, int)
+                or not 0 <= g < len(data.guests)
+                or isinstance(data.guests[g], ChildGuest)
+            ):
+                problems.append(
+                    FieldProblem(
+                        f"{where}.guardian", "adult_guest", "must name an adult guest of this check-in"
+                    )
+                )
+        elif isinstance(guest, ForeignGuest):
+            problems += text_problems(
+                f"{where}.passport_mrz", guest.passport_mrz, max_length=200, required=True
+            )
+        elif not isinstance(guest, CitizenGuest):
+            problems.append(FieldProblem(where, "kind", "must be a citizen, a foreigner or a child"))
+    return problems
+
+
+def _passport(i: int, text: str, on: date) -> _Resolved:
+    """A foreign guest from the passport MRZ (TD3): every check digit, and valid on arrival."""
+    try:
+        mrz: MrzTD3 = parse_td3(text, reference=on)
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [FieldProblem(f"guests[{i}].passport_mrz.{p.field}", p.rule, p.message) for p in exc.problems]
+        ) from None
+    if mrz.date_of_expiry < on:
+        raise DomainValidationError.single(
+            f"guests[{i}].passport_mrz", "expired", "the passport expired before the arrival"
+        )
+    if mrz.nationality == "VNM":
+        raise DomainValidationError.single(
+            f"guests[{i}].passport_mrz",
+            "citizen_passport",
+            "a Vietnamese citizen is checked in with their card (QR, chip, MRZ or typed)",
+        )
+    name = " ".join(p for p in (mrz.primary_identifier, mrz.secondary_identifier) if p)
+    return _Resolved(
+        guest_kind=Stay.GuestKind.FOREIGNER,
+        full_name=name,
+        passport_number=mrz.document_number,
+        nationality=mrz.nationality,
+        date_of_birth=mrz.date_of_birth,
+        sex=mrz.sex if mrz.sex in ("M", "F") else "",
+        evidence_kind="passport_td3",
+    )
+
+
+def presented_id_number(evidence: Evidence, on: date) -> str:
+    """The ID number on the card presented (call after ``verify`` matched it)."""
+    if isinstance(evidence, QrEvidence):
+        return parse_card_qr(evidence.text, reference=on).id_number
+    if isinstance(evidence, TypedEvidence):
+        return evidence.id_number
+    if isinstance(evidence, MrzEvidence):
+        return parse_td1(evidence.text, reference=on).id_number
+    if isinstance(evidence, ChipEvidence):
+        dg13 = ChipData.from_dict(evidence.files).dg13
+        return parse_dg13(dg13).id_number if dg13 is not None else ""
+    return ""
+
+
+def _verify_context(ctx: AccessContext, est: Establishment, reference: str) -> AccessContext:
+    """The identity block verifies for ``identity.verification`` only; the actor is placed in the
+    establishment's ward, so that an alert hit (ADR 0007) reaches that ward's police."""
+    actor = replace(
+        ctx.actor, jurisdiction_ward_code=est.ward_code, jurisdiction_province_code=est.province_code
+    )
+    return AccessContext(actor=actor, purpose=VERIFY_PURPOSE, case_reference=f"lưu trú {reference}"[:100])
+
+
+def _verify_request_id(key: str, evidence: Evidence) -> str | None:
+    """The verification's request id under a check-in's idempotency key: the same card under the
+    same key is verified once (``verify`` replays its stored answer: one receipt, one audit
+    event), whether first for the desk's preview or on a retry; another card gets another id."""
+    if not key:
+        return None
+    digest = hashlib.sha256(f"{key}\x00{json.dumps(_canon(evidence), sort_keys=True)}".encode()).hexdigest()
+    return f"res:{digest[:40]}"
+
+
+def _citizen(
+    i: int,
+    guest: CitizenGuest,
+    vctx: AccessContext,
+    now: datetime,
+    store: TrustStore | None,
+    key: str = "",
+) -> _Resolved:
+    """Verify the card against the registry; the form fills itself from the verified identity."""
+    mode = "data" if vctx.actor.organisation_kind in VERIFICATION_FIELDS else "yes_no"
+    result = verify(
+        vctx,
+        guest.evidence,
+        mode=mode,
+        at=now,
+        trust_store=store,
+        request_id=_verify_request_id(key, guest.evidence),
+    )
+    if not result.matches:
+        raise DomainValidationError(
+            [
+                FieldProblem(
+                    f"guests[{i}].evidence{'.' + r.field if r.field else ''}",
+                    result.decision if not r.code else r.code,
+                    f"{r.message_vi} / {r.message_en}",
+                )
+                for r in result.reasons
+            ]
+            or [FieldProblem(f"guests[{i}].evidence", result.decision, "the card could not be verified")]
+        )
+    data = result.data or {}
+    on = timezone.localdate(now)
+    id_number = presented_id_number(guest.evidence, on)
+    name = str(data.get("full_name") or getattr(guest.evidence, "full_name", "") or "")
+    born: date | None = None
+    raw_born = data.get("date_of_birth")
+    if isinstance(raw_born, str) and len(raw_born) == 10:
+        born = date.fromisoformat(raw_born)
+    elif isinstance(guest.evidence, TypedEvidence):
+        born = guest.evidence.date_of_birth
+    if not name and isinstance(guest.evidence, QrEvidence):
+        name = parse_card_qr(guest.evidence.text, reference=on).full_name
+    return _Resolved(
+        guest_kind=Stay.GuestKind.CITIZEN,
+        full_name=name,
+        id_number=id_number,
+        nationality=str(data.get("nationality") or "VNM")[:3],
+        date_of_birth=born,
+        sex=str(data.get("sex") or "")[:1],
+        permanent_address=str(data.get("permanent_address") or "")[:500],
+        evidence_kind=result.evidence_kind,
+        receipt=result.receipt_id,
+        close_relative=guest.close_relative,
+    )
+
+
+@dataclass(frozen=True)
+class GuestPreview:
+    """What the desk shows once a card is verified, before the stay is filled in."""
+
+    guest_kind: str
+    full_name: str
+    id_number: str
+    passport_number: str
+    nationality: str
+    date_of_birth: date | None
+    sex: str
+    permanent_address: str
+
+
+def preview_guest(
+    ctx: AccessContext,
+    guest: CitizenGuest | ForeignGuest,
+    *,
+    idempotency_key: str,
+    now: datetime | None = None,
+    trust_store: TrustStore | None = None,
+) -> GuestPreview:
+    """Verify the first guest's card (or read the passport) so that the form fills itself from the
+    verified identity; the clerk then adds room, arrival, departure and reason. Under the same
+    ``idempotency_key`` the check-in reuses this verification (same receipt, no second event).
+    Raises ``DomainValidationError`` naming ``guests[0]…`` and the rule; ``AccessDenied``."""
+    est = _desk_establishment(ctx, "residence.preview")
+    _check_key(idempotency_key)
+    moment = now or timezone.now()
+    if isinstance(guest, ForeignGuest):
+        r = _passport(0, guest.passport_mrz, timezone.localdate(moment))
+    else:
+        r = _citizen(
+            0, guest, _verify_context(ctx, est, idempotency_key), moment, trust_store, idempotency_key
+        )
+    return GuestPreview(
+        r.guest_kind,
+        r.full_name,
+        r.id_number,
+        r.passport_number,
+        r.nationality,
+        r.date_of_birth,
+        r.sex,
+        r.permanent_address,
+    )
+
+
+def check_in(
+    ctx: AccessContext,
+    data: CheckIn,
+    *,
+    idempotency_key: str = "",
+    now: datetime | None = None,
+    trust_store: TrustStore | None = None,
+) -> CheckInResult:
+    """Check a group of guests in to the actor's establishment and notify their stay
+    (Law on Residence 2020 Art. 30; Circular 55/2021/TT-BCA Art. 15).
+
+    1. Purpose ``residence.notification``, staff or API key of the establishment's organisation.
+    2. The stay (room, arrival ≤ now + 1 h, departure after arrival, reason) and the guests are
+       validated; a child under 14 without a card is named with an adult of the group.
+    3. Each card is verified (``identity.services.verify``, which screens the alert list); a
+       foreign guest's passport TD3 MRZ is checked (Law 47/2014; not in the registry).
+    4. Capacity: guests present plus the new ones fit the beds, a new room fits the rooms.
+    5. Stored in one transaction with the notification deadline (:mod:`rules`): a stay is
+       notified when submitted (``notify=True``); a close relative already notified once here
+       needs no new notification.
+
+    ``idempotency_key``: the same key and request give the same answer (``replayed``); the same key
+    with another request is ``Conflict``. Errors: ``DomainValidationError`` (every field and rule;
+    nothing stored), ``AccessDenied`` (audited).
+    """
+    est = _desk_establishment(ctx, "residence.check_in")
+    moment = now or timezone.now()
+    _check_key(idempotency_key)
+    fingerprint = _fingerprint(data) if idempotency_key else ""
+    stored = _replay(est, idempotency_key, fingerprint)
+    if stored is not None:
+        return _result_from(stored, replayed=True)
+    problems = _stay_problems(data, moment)
+    aware = isinstance(data.arrival, datetime) and not timezone.is_naive(data.arrival)
+    on = timezone.localdate(data.arrival if aware else moment)
+    problems += _guest_problems(data, on)
+    if problems:
+        raise DomainValidationError(problems)
+    problems = _capacity_problems(est, data)
+    if problems:
+        raise DomainValidationError(problems)
+    group = uuid.uuid4().hex[:12]
+    vctx = _verify_context(ctx, est, idempotency_key or group)
+    resolved: list[_Resolved] = []
+    failures: list[FieldProblem] = []
+    for i, guest in enumerate(data.guests):
+        try:
+            if isinstance(guest, CitizenGuest):
+                resolved.append(_citizen(i, guest, vctx, moment, trust_store, idempotency_key))
+            elif isinstance(guest, ForeignGuest):
+                resolved.append(_passport(i, guest.passport_mrz, on))
+            else:
+                resolved.append(
+                    _Resolved(
+                        guest_kind=Stay.GuestKind.CHILD,
+                        full_name=" ".join(guest.full_name.split()),
+                        date_of_birth=guest.date_of_birth,
+                        evidence_kind="accompanied",
+                        guardian=guest.guardian,
+                    )
+                )
+        except DomainValidationError as exc:
+            failures += exc.problems
+    seen: dict[str, int] = {}
+    for i, r in enumerate(resolved):
+        who = r.id_number or (f"{r.nationality}:{r.passport_number}" if r.passport_number else "")
+        if who and who in seen:
+            failures.append(
+                FieldProblem(f"guests[{i}]", "duplicate_guest", f"the same person as guests[{seen[who]}]")
+            )
+        seen.setdefault(who, i)
+    if failures:
+        audit.record(
+            ctx, "residence.check_in", result=AuditEvent.Result.INVALID, detail={"problems": len(failures)}
+        )
+        raise DomainValidationError(failures)
+    try:
+        with transaction.atomic():
+            stays = _store(ctx, est, data, resolved, group, moment)
+            response: dict[str, object] = {"group_reference": group, "stay_ids": [s.pk for s in stays]}
+            if idempotency_key:
+                Submission.objects.create(
+                    establishment=est, key=idempotency_key, request_sha256=fingerprint, response=response
+                )
+            audit.record(
+                ctx,
+                "residence.check_in",
+                detail={"establishment": est.pk, "group": group, "stays": [s.pk for s in stays]},
+            )
+    except IntegrityError:
+        stored = _replay(est, idempotency_key, fingerprint)
+        if stored is None:
+            raise
+        return _result_from(stored, replayed=True)
+    # Read back, so that the first answer and a replay are the same (times as stored).
+    return _result_from(response, replayed=False)
+
+
+def _store(
+    ctx: AccessContext,
+    est: Establishment,
+    data: CheckIn,
+    resolved: Sequence[_Resolved],
+    group: str,
+    moment: datetime,
+) -> list[Stay]:
+    by_index: dict[int, Stay] = {}
+    # Adults first, so that a child's guardian exists when the child is stored.
+    order = sorted(range(len(resolved)), key=lambda i: resolved[i].guardian is not None)
+    for i in order:
+        r = resolved[i]
+        foreigner = r.guest_kind == Stay.GuestKind.FOREIGNER
+        required = True
+        if r.close_relative and r.id_number:
+            # Circular 55/2021 Art. 15 cl. 2: a close relative is notified once.
+            required = not Stay.objects.filter(
+                establishment=est, id_number=r.id_number, close_relative=True, notified_at__isnull=False
+            ).exists()
+        stay = Stay.objects.create(
+            establishment=est,
+            group_reference=group,
+            guest_kind=r.guest_kind,
+            id_number=r.id_number,
+            passport_number=r.passport_number,
+            nationality=r.nationality,
+            full_name=r.full_name,
+            date_of_birth=r.date_of_birth,
+            sex=r.sex,
+            permanent_address=r.permanent_address,
+            guardian=by_index[r.guardian] if r.guardian is not None else None,
+            evidence_kind=r.evidence_kind,
+            verification_receipt=r.receipt,
+            room=data.room.strip(),
+            arrival=data.arrival,
+            expected_departure=data.expected_departure,
+            reason=data.reason.strip(),
+            close_relative=r.close_relative,
+            notification_required=required,
+            deadline=rules.notification_deadline(data.arrival, foreigner=foreigner),
+            notified_at=moment if data.notify and required else None,
+            created_by=ctx.actor.label[:150],
+        )
+        by_index[i] = stay
+    return [by_index[i] for i in range(len(resolved))]
+
+
+# --------------------------------------------------------------------------- after the check-in
+def _own_stay_id(ctx: AccessContext, action: str, stay_id: int) -> int:
+    """Check, outside any transaction (so that a miss stays recorded), that the stay is the
+    actor's establishment's; another establishment's stay is not revealed (404, audited)."""
+    est = _desk_establishment(ctx, action)
+    if not Stay.objects.filter(pk=stay_id, establishment=est).exists():
+        audit.record(ctx, action, result=AuditEvent.Result.NOT_FOUND, detail={"stay": stay_id})
+        raise NotFound("no stay with that id at your establishment", field="stay_id")
+    return stay_id
+
+
+def _own_stay(ctx: AccessContext, action: str, stay_id: int) -> Stay:
+    """The stay, locked (inside the caller's transaction)."""
+    return Stay.objects.select_related("establishment").select_for_update(of=("self",)).get(pk=stay_id)
+
+
+def _change(ctx: AccessContext, stay: Stay, kind: str, old: str, new: str, action: str) -> StayView:
+    StayChange.objects.create(
+        stay=stay, kind=kind, old_value=old[:60], new_value=new[:60], by=ctx.actor.label[:150]
+    )
+    audit.record(ctx, action, detail={"stay": stay.pk, "establishment": stay.establishment_id})
+    return _view(stay)
+
+
+def _in_house(stay: Stay) -> None:
+    if stay.departed_at is not None:
+        raise DomainValidationError.single("stay_id", "checked_out", "the guest has already checked out")
+
+
+def check_out(ctx: AccessContext, stay_id: int, *, at: datetime | None = None) -> StayView:
+    """The guest leaves (Circular 55/2021 Art. 15: the period of stay ends). ``at`` must not be
+    before the arrival; the stay must still be open."""
+    _own_stay_id(ctx, "residence.check_out", stay_id)
+    with transaction.atomic():
+        stay = _own_stay(ctx, "residence.check_out", stay_id)
+        _in_house(stay)
+        moment = at or timezone.now()
+        if timezone.is_naive(moment):
+            raise DomainValidationError.single("at", "timezone", "must be a timezone-aware date and time")
+        if moment > timezone.now() + timedelta(hours=1):
+            raise DomainValidationError.single("at", "not_future", "a check-out is for a guest who has left")
+        if moment < stay.arrival:
+            raise DomainValidationError.single(
+                "at", "after_arrival", "the check-out cannot be before the arrival"
+            )
+        stay.departed_at = moment
+        stay.save(update_fields=["departed_at", "updated_at"])
+        return _change(ctx, stay, StayChange.Kind.CHECK_OUT, "", moment.isoformat(), "residence.check_out")
+
+
+def change_room(ctx: AccessContext, stay_id: int, room: str) -> StayView:
+    """Move a guest to another room (the address of stay is the same establishment)."""
+    problems = text_problems("room", room, max_length=20, required=True)
+    if problems:
+        raise DomainValidationError(problems)
+    _own_stay_id(ctx, "residence.room_change", stay_id)
+    with transaction.atomic():
+        stay = _own_stay(ctx, "residence.room_change", stay_id)
+        _in_house(stay)
+        old, stay.room = stay.room, room.strip()
+        stay.save(update_fields=["room", "updated_at"])
+        return _change(ctx, stay, StayChange.Kind.ROOM, old, stay.room, "residence.room_change")
+
+
+def extend_stay(ctx: AccessContext, stay_id: int, expected_departure: datetime) -> StayView:
+    """A new expected departure, later than the arrival (the period of stay is notified anew)."""
+    if not isinstance(expected_departure, datetime) or timezone.is_naive(expected_departure):
+        raise DomainValidationError.single(
+            "expected_departure", "timezone", "must be a timezone-aware date and time"
+        )
+    _own_stay_id(ctx, "residence.extension", stay_id)
+    with transaction.atomic():
+        stay = _own_stay(ctx, "residence.extension", stay_id)
+        _in_house(stay)
+        if expected_departure <= stay.arrival:
+            raise DomainValidationError.single(
+                "expected_departure", "after_arrival", "the departure must be later than the arrival"
+            )
+        if expected_departure > stay.arrival + MAX_STAY:
+            raise DomainValidationError.single(
+                "expected_departure", "too_far", "the expected departure must be within 5 years"
+            )
+        old = stay.expected_departure.isoformat()
+        stay.expected_departure = expected_departure
+        stay.save(update_fields=["expected_departure", "updated_at"])
+        return _change(
+            ctx, stay, StayChange.Kind.EXTENSION, old, expected_departure.isoformat(), "residence.extension"
+        )
+
+
+def notify_stays(
+    ctx: AccessContext, stay_ids: Sequence[int], *, now: datetime | None = None
+) -> list[StayView]:
+    """Notify draft stays of the actor's establishment now (late if past their deadline)."""
+    est = _desk_establishment(ctx, "residence.notify")
+    moment = now or timezone.now()
+    with transaction.atomic():
+        stays = list(
+            Stay.objects.select_related("establishment").filter(
+                establishment=est, pk__in=list(stay_ids), notified_at__isnull=True, notification_required=True
+            )
+        )
+        Stay.objects.filter(pk__in=[s.pk for s in stays]).update(notified_at=moment)
+        audit.record(ctx, "residence.notify", detail={"stays": [s.pk for s in stays]})
+    for s in stays:
+        s.notified_at = moment
+    return [_view(s, moment) for s in stays]
+
+
+def live_guests(ctx: AccessContext, *, now: datetime | None = None) -> list[StayView]:
+    """The guests staying now at the actor's establishment (front desk), newest first."""
+    est = _desk_establishment(ctx, "residence.live")
+    moment = now or timezone.now()
+    stays = Stay.objects.select_related("establishment").filter(establishment=est, departed_at__isnull=True)
+    rows = [_view(s, moment) for s in stays.order_by("-arrival", "id")[:500]]
+    audit.record(ctx, "residence.live", detail={"establishment": est.pk, "count": len(rows)})
+    return rows
+
+
+def establishment_flags(ctx: AccessContext, *, now: datetime | None = None) -> list[StayView]:
+    """The actor's establishment's late and missing notifications (the establishment is told too)."""
+    est = _desk_establishment(ctx, "residence.flags")
+    moment = now or timezone.now()
+    rows = [_view(x, moment) for x in _flagged(Stay.objects.filter(establishment=est), moment)]
+    audit.record(ctx, "residence.flags", detail={"establishment": est.pk, "count": len(rows)})
+    return rows
+
+
+def _flagged(stays: QuerySet[Stay], moment: datetime) -> QuerySet[Stay]:
+    """Stays notified after their deadline, or not notified when it has passed."""
+    return (
+        stays.select_related("establishment")
+        .filter(notification_required=True)
+        .filter(Q(notified_at__gt=F("deadline")) | Q(notified_at__isnull=True, deadline__lt=moment))
+        .order_by("deadline", "id")
+    )
+
+
+# --------------------------------------------------------------------------- police
+@dataclass(frozen=True)
+class PoliceLive:
+    stays: tuple[StayView, ...]
+    by_ward: dict[str, int]
+    by_establishment: dict[str, int]
+    alert_receipts: frozenset[str]
+
+
+def police_live_guests(
+    ctx: AccessContext,
+    *,
+    ward_code: str = "",
+    establishment_id: int | None = None,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> PoliceLive:
+    """Guests staying now at the establishments the unit supervises (a ward unit: its ward; the
+    city police: the city), optionally of one ward or establishment; with counts by ward and by
+    establishment and the verification receipts that raised an alert hit the unit may see."""
+    scope = _police_scope(ctx, "residence.police_live")
+    moment = now or timezone.now()
+    ests = Establishment.objects.filter(scope)
+    if ward_code:
+        ests = ests.filter(ward_code=ward_code)
+    if establishment_id is not None:
+        ests = ests.filter(pk=establishment_id)
+    stays = Stay.objects.select_related("establishment").filter(
+        establishment__in=ests, departed_at__isnull=True, arrival__lte=moment
+    )
+    rows = tuple(_view(s, moment) for s in stays.order_by("-arrival", "id")[: max(1, min(limit, 5000))])
+    by_ward: dict[str, int] = {}
+    by_est: dict[str, int] = {}
+    for r in rows:
+        by_ward[r.ward_code] = by_ward.get(r.ward_code, 0) + 1
+        by_est[r.establishment_name] = by_est.get(r.establishment_name, 0) + 1
+    receipts = {r.verification_receipt for r in rows if r.verification_receipt}
+    hit_receipts = (
+        frozenset(
+            h.receipt_id
+            for h in alerts.list_hits(AccessContext(ctx.actor, POLICE_PURPOSE))
+            if h.receipt_id in receipts
+        )
+        if receipts
+        else frozenset()
+    )
+    audit.record(ctx, "residence.police_live", detail={"count": len(rows), "ward": ward_code})
+    return PoliceLive(rows, by_ward, by_est, hit_receipts)
+
+
+def search_person(
+    ctx: AccessContext, *, id_number: str = "", passport_number: str = "", full_name: str = ""
+) -> list[StayView]:
+    """Stays of one person across the establishments the unit supervises, by ID number,
+    passport number or exact name. The search needs a case reference (recorded with its purpose,
+    Law on Residence 2020 Art. 30: residence data serve crime prevention)."""
+    scope = _police_scope(ctx, "residence.search")
+    if not ctx.case_reference.strip():
+        raise DomainValidationError.single(
+            "case_reference", "required", "name the case or task this search is for"
+        )
+    query = Q()
+    if id_number.strip():
+        query |= Q(id_number=id_number.strip())
+    if passport_number.strip():
+        query |= Q(passport_number=passport_number.strip().upper())
+    if full_name.strip():
+        query |= Q(full_name__iexact=" ".join(full_name.split()))
+    if not query:
+        raise DomainValidationError.single(
+            "id_number", "required", "give an ID number, a passport number or a full name"
+        )
+    stays = Stay.objects.select_related("establishment").filter(
+        query, establishment__in=Establishment.objects.filter(scope)
+    )
+    rows = [_view(s) for s in stays.order_by("-arrival", "id")[:200]]
+    audit.record(ctx, "residence.search", detail={"count": len(rows)})
+    return rows
+
+
+@dataclass(frozen=True)
+class LatenessRow:
+    establishment_id: int
+    establishment_name: str
+    ward_code: str
+    late: int
+    missing: int
+    fine: rules.FineBand | None
+
+
+def lateness_report(
+    ctx: AccessContext, *, since: date | None = None, now: datetime | None = None
+) -> list[LatenessRow]:
+    """Per supervised establishment, the people notified late or not at all (arrivals since
+    ``since``, default 30 days), with the fine band of Decree 282/2025/NĐ-CP Art. 10 for the
+    people concerned (a suggestion; the officer decides)."""
+    scope = _police_scope(ctx, "residence.lateness")
+    moment = now or timezone.now()
+    start = since or (timezone.localdate(moment) - timedelta(days=30))
+    stays = _flagged(
+        Stay.objects.filter(establishment__in=Establishment.objects.filter(scope), arrival__date__gte=start),
+        moment,
+    )
+    counts: dict[int, list[int]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for s in stays:
+        c = counts.setdefault(s.establishment_id, [0, 0])
+        c[0 if s.notified_at is not None else 1] += 1
+        names[s.establishment_id] = (s.establishment.name, s.establishment.ward_code)
+    rows = [
+        LatenessRow(eid, names[eid][0], names[eid][1], late, missing, rules.suggested_fine(late + missing))
+        for eid, (late, missing) in sorted(counts.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
+    ]
+    audit.record(ctx, "residence.lateness", detail={"establishments": len(rows)})
+    return rows
+
+
+def police_alert_hits(ctx: AccessContext) -> list[alerts.HitView]:
+    """The alert hits the unit sees (``alerts.services.list_hits``; ADR 0007), for the police view."""
+    _police_scope(ctx, "residence.alerts")
+    return alerts.list_hits(ctx)
+
+
+# --------------------------------------------------------------------------- citizen
+@dataclass(frozen=True)
+class GuestRecord:
+    """Where a citizen was notified as a guest (their data tracker): no one else's data."""
+
+    establishment_name: str
+    establishment_address: str
+    arrival: datetime
+    expected_departure: datetime
+    departed_at: datetime | None
+    notified_at: datetime | None
+
+
+def guest_stays_of_citizen(ctx: AccessContext, id_number: str, *, limit: int = 200) -> list[GuestRecord]:
+    """The stays notified for the citizen ``id_number``, newest first, for the citizen themself
+    (purpose ``citizen.self_access``; Law 91/2025/QH15 on personal data protection: the data
+    subject's right to know). The caller (``/eid/me/``) passes the ID number of the signed-in
+    account's citizen and the account holder's actor; an organisation's staff are refused."""
+    action = "residence.self_access"
+    _check_purpose(ctx, action, SELF_PURPOSE)
+    if ctx.actor.organisation_id is not None:
+        raise _deny(ctx, action, "self_only", "only the citizen sees their own stays", "organisation")
+    if not re.fullmatch(r"\d{12}", id_number or ""):
+        raise DomainValidationError.single("id_number", "format", "must be 12 digits")
+    stays = (
+        Stay.objects.select_related("establishment").filter(id_number=id_number).order_by("-arrival", "id")
+    )
+    rows = [
+        GuestRecord(
+            s.establishment.name,
+            s.establishment.address_text,
+            s.arrival,
+            s.expected_departure,
+            s.departed_at,
+            s.notified_at,
+        )
+        for s in stays[: max(1, min(limit, 500))]
+    ]
+    audit.record(ctx, action, detail={"count": len(rows)})
+    return rows
+
+
+# --------------------------------------------------------------------------- batches (API)
+@dataclass(frozen=True)
+class BatchRow:
+    index: int
+    status: str  # "stored" or "error"
+    group_reference: str = ""
+    stay_ids: tuple[int, ...] = ()
+    errors: tuple[FieldProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    rows: tuple[BatchRow, ...]
+    replayed: bool = False
+
+    @property
+    def stored(self) -> int:
+        return sum(1 for r in self.rows if r.status == "stored")
+
+
+def _row_json(r: BatchRow) -> dict[str, object]:
+    return {
+        "index": r.index,
+        "status": r.status,
+        "group_reference": r.group_reference,
+        "stay_ids": list(r.stay_ids),
+        "errors": [{"field": p.field, "rule": p.rule, "message": p.message} for p in r.errors],
+    }
+
+
+def _row_from(d: Mapping[str, object]) -> BatchRow:
+    errors = d.get("errors")
+    ids = d.get("stay_ids")
+    return BatchRow(
+        index=int(str(d.get("index", 0))),
+        status=str(d.get("status", "")),
+        group_reference=str(d.get("group_reference", "")),
+        stay_ids=tuple(int(i) for i in ids) if isinstance(ids, list) else (),
+        errors=tuple(
+            FieldProblem(str(e["field"]), str(e["rule"]), str(e["message"]))
+            for e in (errors if isinstance(errors, list) else [])
+            if isinstance(e, dict)
+        ),
+    )
+
+
+def check_in_batch(
+    ctx: AccessContext,
+    rows: Sequence[CheckIn | list[FieldProblem]],
+    *,
+    idempotency_key: str,
+    fingerprint: str,
+    now: datetime | None = None,
+    trust_store: TrustStore | None = None,
+) -> BatchResult:
+    """A batch of check-ins from a property-management system. Each good row is stored (and
+    committed) on its own with :func:`check_in`; each bad row gets its own errors with the field
+    (``notifications[3].guests[0].evidence``) and the rule. A row given as a list of problems
+    failed to parse and is reported as such.
+
+    Idempotent: the batch key with the same body (``fingerprint``, the SHA-256 of the canonical
+    body) returns the stored answer; another body is ``Conflict``. Each row is stored under a key
+    derived from the batch key, so a retry after a crash in the middle stores no row twice."""
+    est = _desk_establishment(ctx, "residence.batch")
+    if not idempotency_key or not _KEY.match(idempotency_key):
+        raise DomainValidationError.single(
+            "idempotency_key",
+            "format",
+            "required: 1–64 characters: letters, digits, '.', '_', ':', '#' or '-'",
+        )
+    if len(rows) > MAX_BATCH:
+        raise DomainValidationError.single(
+            "notifications", "length", f"at most {MAX_BATCH} notifications a batch"
+        )
+    batch_key = "b:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    stored = _replay(est, batch_key, fingerprint)
+    if stored is not None:
+        raw = stored.get("rows")
+        return BatchResult(
+            tuple(_row_from(r) for r in (raw if isinstance(raw, list) else []) if isinstance(r, dict)),
+            replayed=True,
+        )
+    out: list[BatchRow] = []
+    for i, row in enumerate(rows):
+        where = f"notifications[{i}]"
+        if isinstance(row, list):
+            out.append(
+                BatchRow(
+                    i,
+                    "error",
+                    errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in row),
+                )
+            )
+            continue
+        try:
+            result = check_in(
+                ctx, row, idempotency_key=f"{batch_key[:48]}#{i}", now=now, trust_store=trust_store
+            )
+        except (DomainValidationError, Conflict) as exc:
+            problems = (
+                exc.problems
+                if isinstance(exc, DomainValidationError)
+                else [FieldProblem(exc.field, exc.rule, str(exc))]
+            )
+            out.append(
+                BatchRow(
+                    i,
+                    "error",
+                    errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems),
+                )
+            )
+            continue
+        out.append(BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays)))
+    response = {"rows": [_row_json(r) for r in out]}
+    try:
+        with transaction.atomic():
+            Submission.objects.create(
+                establishment=est, key=batch_key, request_sha256=fingerprint, response=response
+            )
+    except IntegrityError:
+        pass  # a concurrent retry of the same batch stored it first: the rows are the same
+    audit.record(
+        ctx, "residence.batch", detail={"rows": len(out), "stored": sum(r.status == "stored" for r in out)}
+    )
+    return BatchResult(tuple(out))

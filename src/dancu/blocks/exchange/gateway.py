@@ -1,0 +1,698 @@
+"""The gateway (security server) of the data exchange: ``POST|GET /exchange/{service-id}/{path}``.
+
+One call (X-Road message protocol for REST, v4.0, adapted; GovStack IM BB spec §8.1 "Service
+Access"; Decree 47/2020/NĐ-CP on the management, connection and sharing of digital data of state
+agencies):
+
+1. **Headers** (each parsed strictly; a missing or malformed one is a 400 naming it):
+   ``Information-Mediator-Client: INSTANCE/CLASS/MEMBER/SUBSYSTEM`` (or ``X-Road-Client``),
+   ``Authorization: Bearer xk_<prefix>_<secret>`` (the subsystem's client credential),
+   ``X-Request-Id`` (or ``X-Road-Id``), ``X-Purpose`` (a purpose code), ``X-End-User`` (or
+   ``X-Road-UserId``: the official acting) and optionally ``X-Case-Reference`` (or
+   ``X-Road-Issue``).
+2. **Authenticate** the client subsystem (401 ``unknown_client``, ``bad_credentials``,
+   ``credentials_revoked``; 403 ``client_inactive``).
+3. **Grant** (deny by default): an approved grant of this client for this service, in force, naming
+   the purpose (403 ``no_grant``, ``grant_not_approved``, ``grant_revoked``, ``grant_expired``,
+   ``grant_not_yet_valid``, ``purpose_not_granted``); fields asked for (``fields``) must be
+   granted to the purpose (403 ``field_not_granted``).
+4. **Idempotency** on (client, request id): the same request again gets the stored answer; the
+   same id with another request is 409 ``request_id_reused``.
+5. **Forward**: in-process to the registry's service function with an ``AccessContext`` whose
+   actor is the client member acting for the named official (the registry records its own audit
+   event on the citizen's history), or over HTTP to an external provider (``remote.forward``:
+   timeout, size limit, garbage detection; its failures are logged, 502/504, and may be retried);
+   **filter** the answer to the granted fields.
+6. **Sign and log**: the request is signed with the client subsystem's key, the response (which
+   carries the request's hash) with the provider subsystem's key; both are written to the message
+   log with the registry's audit event in **one transaction** — nothing half-written. The log is
+   chained and checkpointed afterwards (``evidence.seal``).
+
+Refusals by the gateway are logged too (outcome ``refused``), signed by the gateway key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.purposes import PURPOSES
+from dancu.blocks.exchange import crypto, providers, remote
+from dancu.blocks.exchange.identifiers import END_USER, REQUEST_ID, parse_client_id, parse_service_id
+from dancu.blocks.exchange.models import Grant, Message, MessageSubject, Service, Subsystem
+from dancu.blocks.exchange.services import CREDENTIAL_TAG, find_service, find_subsystem
+from dancu.blocks.organisations.policy import EXCHANGE, purposes_for
+from dancu.blocks.organisations.tokens import parse_token, secret_matches
+from dancu.errors import AccessDenied, DomainValidationError, NotFound
+
+# Header aliases: the first name is GovStack IM's, then its directory YAML's and X-Road's.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "client": ("information-mediator-client", "x-govstack-client", "x-road-client"),
+    "request_id": ("x-request-id", "x-road-id"),
+    "purpose": ("x-purpose",),
+    "end_user": ("x-end-user", "x-road-userid"),
+    "case_reference": ("x-case-reference", "x-road-issue"),
+}
+HEADER_NAMES = {
+    "client": "Information-Mediator-Client",
+    "request_id": "X-Request-Id",
+    "purpose": "X-Purpose",
+    "end_user": "X-End-User",
+    "case_reference": "X-Case-Reference",
+}
+
+
+@dataclass(frozen=True)
+class ExchangeRequest:
+    """What the HTTP view hands over: header names in lower case, the raw body."""
+
+    service_id: str
+    path: str
+    method: str
+    query: str
+    body: bytes
+    headers: Mapping[str, str]
+    # The Content-Length the client declared: a body over the limit is refused unread.
+    declared_length: int = 0
+
+
+@dataclass(frozen=True)
+class ExchangeResponse:
+    status: int
+    body: dict[str, Any]
+    message_id: int
+    request_hash: str
+    response_hash: str
+    signature: str
+    key_id: str
+    replayed: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Refusal(Exception):
+    """The gateway refuses the call: HTTP ``status``, the ``field`` and ``rule`` it broke."""
+
+    def __init__(self, status: int, field: str, rule: str, message: str) -> None:
+        self.status, self.field, self.rule = status, field, rule
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ParsedHeaders:
+    client: str
+    request_id: str
+    purpose: str
+    end_user: str
+    case_reference: str
+    token: str
+
+
+def _header(headers: Mapping[str, str], key: str) -> str | None:
+    for name in HEADERS[key]:
+        if name in headers:
+            return headers[name]
+    return None
+
+
+def _printable(value: str, limit: int = 100) -> str:
+    return "".join(ch for ch in value if ch.isprintable())[:limit]
+
+
+def parse_headers(headers: Mapping[str, str]) -> ParsedHeaders:
+    """Parse and check the gateway's headers; a :class:`Refusal` (400, or 401 for the missing
+    credential) names the first header that is missing or malformed and the rule it broke."""
+
+    def required(key: str) -> str:
+        value = _header(headers, key)
+        if value is None or not value.strip():
+            raise Refusal(400, HEADER_NAMES[key], "header_missing", f"send the {HEADER_NAMES[key]} header")
+        return value.strip()
+
+    client = required("client")
+    try:
+        parse_client_id(client)
+    except DomainValidationError as exc:
+        raise Refusal(400, HEADER_NAMES["client"], "client_id_format", exc.problems[0].message) from None
+    request_id = required("request_id")
+    if not REQUEST_ID.match(request_id):
+        raise Refusal(
+            400, HEADER_NAMES["request_id"], "request_id_format", "1–100 characters of A–Z a–z 0–9 . _ : -"
+        )
+    purpose = required("purpose")
+    if purpose not in PURPOSES:
+        raise Refusal(
+            400,
+            HEADER_NAMES["purpose"],
+            "unknown_purpose",
+            f"unknown purpose code {_printable(purpose, 64)!r}",
+        )
+    end_user = required("end_user")
+    if not END_USER.match(end_user):
+        raise Refusal(
+            400, HEADER_NAMES["end_user"], "end_user_format", "1–150 letters, digits or . @ : + - _"
+        )
+    case_reference = (_header(headers, "case_reference") or "").strip()
+    if len(case_reference) > 100 or not all(ch.isprintable() for ch in case_reference):
+        raise Refusal(
+            400, HEADER_NAMES["case_reference"], "case_reference_format", "at most 100 printable characters"
+        )
+    auth = headers.get("authorization", "").strip()
+    if not auth:
+        raise Refusal(
+            401, "Authorization", "header_missing", "send Authorization: Bearer xk_<prefix>_<secret>"
+        )
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refusal(
+            401, "Authorization", "bad_credentials", "expected Authorization: Bearer xk_<prefix>_<secret>"
+        )
+    return ParsedHeaders(client, request_id, purpose, end_user, case_reference, token.strip())
+
+
+def authenticate(client_id: str, token: str, *, known: Subsystem | None = None) -> Subsystem:
+    """The client subsystem, if the credential is its own and in force (constant-time compare).
+    ``known``: the subsystem already read with the grants (the hot path's single query)."""
+    sub = known if known is not None else find_subsystem(client_id)
+    if sub is None:
+        raise Refusal(
+            401, "Information-Mediator-Client", "unknown_client", f"no subsystem {client_id} is a member"
+        )
+    parsed = parse_token(CREDENTIAL_TAG, token)
+    if (
+        parsed is None
+        or sub.credential_prefix is None
+        or parsed[0] != sub.credential_prefix
+        or not secret_matches(sub.credential_sha256, parsed[1])
+    ):
+        raise Refusal(401, "Authorization", "bad_credentials", "the credential is not valid for this client")
+    if sub.credential_revoked_at is not None:
+        raise Refusal(401, "Authorization", "credentials_revoked", "the client's credential has been revoked")
+    org = sub.member.organisation
+    if not (sub.active and sub.member.active and (org is None or org.active)):
+        raise Refusal(
+            403,
+            "Information-Mediator-Client",
+            "client_inactive",
+            "the client subsystem or its member is not active",
+        )
+    return sub
+
+
+def grants_between(client_id: str, service_id: str) -> list[Grant]:
+    """Every grant of this client for this service, with the client (member, organisation) and
+    the service (subsystem, member): the call's one query on the hot path. Empty when there is no
+    grant — or no such client or service, which the slower path then tells apart."""
+    c = client_id.split("/")
+    s = service_id.split("/")
+    return list(
+        Grant.objects.select_related("client__member__organisation", "service__subsystem__member")
+        .filter(
+            client__member__instance=c[0],
+            client__member__member_class=c[1],
+            client__member__member_code=c[2],
+            client__code=c[3],
+            service__subsystem__member__instance=s[0],
+            service__subsystem__member__member_class=s[1],
+            service__subsystem__member__member_code=s[2],
+            service__subsystem__code=s[3],
+            service__code=s[4],
+        )
+        .order_by("-id")
+    )
+
+
+def find_grant(client: Subsystem, service: Service, purpose: str, grants: list[Grant] | None = None) -> Grant:
+    """The grant in force for this client, service and purpose, or the precise refusal."""
+    now = timezone.now()
+    if grants is None:
+        grants = list(Grant.objects.filter(client=client, service=service).order_by("-id"))
+    in_force = [
+        g for g in grants if g.status == Grant.Status.APPROVED and g.valid_from <= now < g.valid_until
+    ]
+    for g in in_force:
+        if purpose in g.purposes:
+            return g
+    if in_force:
+        raise Refusal(403, "X-Purpose", "purpose_not_granted", f"the grant does not cover purpose {purpose}")
+    statuses = {g.status for g in grants}
+    if not grants:
+        raise Refusal(
+            403, "service_id", "no_grant", f"{client.identifier} holds no grant for {service.identifier}"
+        )
+    if Grant.Status.APPROVED in statuses:
+        approved = [g for g in grants if g.status == Grant.Status.APPROVED]
+        if all(g.valid_from > now for g in approved):
+            raise Refusal(403, "service_id", "grant_not_yet_valid", "the grant is not yet in force")
+        raise Refusal(403, "service_id", "grant_expired", "the grant has expired")
+    if Grant.Status.REVOKED in statuses:
+        raise Refusal(403, "service_id", "grant_revoked", "the grant has been revoked")
+    if Grant.Status.REQUESTED in statuses:
+        raise Refusal(
+            403, "service_id", "grant_not_approved", "the grant request awaits the provider's approval"
+        )
+    raise Refusal(403, "service_id", "no_grant", "the grant request was rejected")
+
+
+def _params(req: ExchangeRequest) -> tuple[dict[str, Any], str | None]:
+    """The parameters (query, then the JSON object body of a POST) and the body text."""
+    params: dict[str, Any] = dict(parse_qsl(req.query, keep_blank_values=True))
+    text: str | None = None
+    if req.body:
+        try:
+            text = req.body.decode("utf-8")
+            body = json.loads(text)
+        except (UnicodeDecodeError, ValueError):
+            raise Refusal(400, "body", "json", "the body must be a JSON object (UTF-8)") from None
+        if not isinstance(body, dict):
+            raise Refusal(400, "body", "json", "the body must be a JSON object (UTF-8)")
+        params.update(body)
+    return params, text
+
+
+def _wanted_fields(params: Mapping[str, Any]) -> list[str] | None:
+    raw = params.get("fields")
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return [f.strip() for f in raw.split(",") if f.strip()]
+    if isinstance(raw, list) and all(isinstance(f, str) for f in raw):
+        return list(raw)
+    raise Refusal(400, "fields", "format", "fields: a comma-separated list or a JSON list of names")
+
+
+def _actor(client: Subsystem, grant: Grant, end_user: str) -> Actor:
+    """The client member acting for the named official: purposes are the grant's, within what
+    the policy allows the member's organisation (role ``exchange``); jurisdiction is the
+    organisation's."""
+    m = client.member
+    org = m.organisation
+    allowed = frozenset(grant.purposes) & (
+        purposes_for(org.kind, EXCHANGE) if org is not None else frozenset()
+    )
+    return Actor(
+        user_id=None,
+        label=f"{end_user} · {client.identifier}"[:150],
+        organisation_id=org.pk if org is not None else None,
+        organisation_name=m.name,
+        organisation_kind=org.kind if org is not None else "",
+        role=EXCHANGE,
+        allowed_purposes=allowed,
+        jurisdiction_province_code=(org.jurisdiction_province_code or None) if org is not None else None,
+        jurisdiction_ward_code=(org.jurisdiction_ward_code or None) if org is not None else None,
+    )
+
+
+def _problem(field_name: str, rule: str, message: str) -> dict[str, Any]:
+    return {"detail": [{"field": field_name, "rule": rule, "message": message}]}
+
+
+def handle(req: ExchangeRequest) -> ExchangeResponse:
+    """Serve one gateway call (see the module docstring for the rules)."""
+    received_at = timezone.now()
+    # Stored as sent when clean; control characters (NUL included, which PostgreSQL refuses to
+    # store) are dropped from the record and the request is refused below.
+    request_doc: dict[str, Any] = {
+        "service": _printable(req.service_id, 400),
+        "path": _printable(req.path, 500),
+        "method": _printable(req.method, 10),
+        "query": _printable(req.query, 2000),
+        "body_sha256": crypto.sha256_hex(req.body),
+        "received_at": received_at.isoformat(),
+    }
+    h: ParsedHeaders | None = None
+    client: Subsystem | None = None
+    service: Service | None = None
+    try:
+        if max(len(req.body), req.declared_length) > settings.DANCU_EXCHANGE_MAX_BODY:
+            raise Refusal(
+                413, "body", "too_large", f"the body exceeds {settings.DANCU_EXCHANGE_MAX_BODY} bytes"
+            )
+        for name, value in (("service_id", req.service_id), ("path", req.path), ("query", req.query)):
+            if not value.isprintable():
+                raise Refusal(400, name, "control_character", f"the {name} holds a control character")
+        h = parse_headers(req.headers)
+        request_doc.update(
+            client=h.client,
+            request_id=h.request_id,
+            purpose=h.purpose,
+            end_user=h.end_user,
+            case_reference=h.case_reference,
+        )
+        if req.method not in ("GET", "POST"):
+            raise Refusal(405, "method", "method_not_allowed", "the gateway accepts GET and POST")
+        params, body_text = _params(req)
+        request_doc["body"] = body_text
+        try:
+            parse_service_id(req.service_id)
+        except DomainValidationError as exc:
+            service_id_problem: str | None = exc.problems[0].message
+        else:
+            service_id_problem = None
+        grants = grants_between(h.client, req.service_id) if service_id_problem is None else []
+        client = authenticate(h.client, h.token, known=grants[0].client if grants else None)
+        if service_id_problem is not None:
+            raise Refusal(400, "service_id", "service_id_format", service_id_problem)
+        service = grants[0].service if grants else find_service(req.service_id)
+        if service is None or not (
+            service.active and service.subsystem.active and service.subsystem.member.active
+        ):
+            raise Refusal(
+                404, "service_id", "unknown_service", f"no service {req.service_id} in the catalogue"
+            )
+        if req.method not in [m.strip() for m in service.methods.split(",")]:
+            raise Refusal(405, "method", "method_not_allowed", f"{service.code} accepts {service.methods}")
+        grant = find_grant(client, service, h.purpose, grants if grants else None)
+        granted = list(grant.purposes[h.purpose])
+        wanted = _wanted_fields(params)
+        if wanted is not None:
+            extra = sorted(set(wanted) - set(granted))
+            if extra:
+                raise Refusal(
+                    403,
+                    "fields",
+                    "field_not_granted",
+                    f"purpose {h.purpose} is not granted {', '.join(extra)}",
+                )
+            granted = [f for f in granted if f in set(wanted)]
+        handler = providers.HANDLERS.get(service.handler)
+        if handler is None and not service.endpoint_url:
+            raise Refusal(501, "service_id", "no_provider", f"{service.code} has no provider configured")
+    except Refusal as refusal:
+        return _refuse(request_doc, refusal, h, client, service, req.headers)
+    fingerprint = _fingerprint(request_doc)
+    stored = _stored(h.client, h.request_id, fingerprint, request_doc, h, client, service)
+    if stored is not None:
+        return stored
+    ctx = AccessContext(
+        actor=_actor(client, grant, h.end_user), purpose=h.purpose, case_reference=h.case_reference
+    )
+    external = None
+    if handler is None:  # an external provider: called before the log's transaction opens
+        external = _call_remote(service, client, req, request_doc, h, granted)
+    try:
+        with transaction.atomic():
+            if external is not None:
+                status, body, outcome, rule, subjects, fields = external
+            else:
+                assert handler is not None  # checked above: no handler means an endpoint URL
+                status, body, outcome, rule, subjects, fields = _forward(
+                    handler, ctx, params, req.path, granted
+                )
+            if connection.vendor == "postgresql":
+                # A registry read inside this transaction may have relaxed its commit (ADR 0005);
+                # by default the message log's record is durable before the client sees the
+                # answer (ADR 0010; ``DANCU_EXCHANGE_DURABLE_COMMIT``).
+                mode = "on" if settings.DANCU_EXCHANGE_DURABLE_COMMIT else "off"
+                with connection.cursor() as cur:
+                    cur.execute(f"SET LOCAL synchronous_commit TO {mode}")
+            msg = _write(
+                request_doc,
+                fingerprint,
+                status=status,
+                body=body,
+                outcome=outcome,
+                rule=rule,
+                client=client,
+                service=service,
+                grant=grant,
+                subjects=subjects,
+                fields=fields,
+                request_key=crypto.unwrap(client.private_key_wrapped, client.identifier),
+                request_key_id=client.key_id,
+                response_key=crypto.unwrap(
+                    service.subsystem.private_key_wrapped, service.subsystem.identifier
+                ),
+                response_key_id=service.subsystem.key_id,
+            )
+    except IntegrityError:
+        # A concurrent call with the same request id won the race: its answer is the answer.
+        stored = _stored(h.client, h.request_id, fingerprint, request_doc, h, client, service)
+        if stored is None:
+            raise
+        return stored
+    return _response(msg)
+
+
+def _call_remote(
+    service: Service,
+    client: Subsystem,
+    req: ExchangeRequest,
+    request_doc: dict[str, Any],
+    h: ParsedHeaders,
+    granted: list[str],
+) -> tuple[int, dict[str, Any], str, str, list[int], list[str]]:
+    """Forward to an external provider (``remote.forward``) with the signed request's hash and
+    signature, and filter a 2xx answer's ``data`` to the granted fields."""
+    request_bytes = crypto.canonical(request_doc)
+    signature = crypto.sign(crypto.unwrap(client.private_key_wrapped, client.identifier), request_bytes)
+    result = remote.forward(
+        service.endpoint_url,
+        method=req.method,
+        path=req.path,
+        query=req.query,
+        body=req.body,
+        headers={
+            "Information-Mediator-Client": h.client,
+            "X-Request-Id": h.request_id,
+            "X-Purpose": h.purpose,
+            "X-End-User": h.end_user,
+            "X-Case-Reference": h.case_reference,
+            "X-Exchange-Service": service.identifier,
+            "X-Exchange-Request-Hash": crypto.sha256_hex(request_bytes),
+            "X-Exchange-Request-Signature": signature,
+            "X-Exchange-Key-Id": client.key_id,
+        },
+        timeout=float(settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT),
+        max_bytes=int(settings.DANCU_EXCHANGE_MAX_BODY) * 16,
+    )
+    if result.data is None:
+        return result.status, result.body, result.outcome, result.rule, [], []
+    allowed = set(granted)
+    data = {k: v for k, v in result.data.items() if k in allowed}
+    body = {"data": data, "fields": sorted(data), "fields_withheld": sorted(set(result.data) - allowed)}
+    return result.status, body, result.outcome, "", [], sorted(data)
+
+
+def _fingerprint(request_doc: Mapping[str, Any]) -> str:
+    """What makes two requests "the same" for idempotency: everything but the arrival time."""
+    return crypto.sha256_hex(crypto.canonical({k: v for k, v in request_doc.items() if k != "received_at"}))
+
+
+def _forward(
+    handler: providers.Handler, ctx: AccessContext, params: Mapping[str, Any], path: str, granted: list[str]
+) -> tuple[int, dict[str, Any], str, str, list[int], list[str]]:
+    """Call the provider and filter its answer to ``granted``. Provider refusals (not found,
+    denied, invalid) are answers too: they are signed and logged with the registry's own audit
+    event of the denial."""
+    try:
+        answer = handler(ctx, params, path.strip("/"))
+    except NotFound as exc:
+        return (
+            404,
+            _problem(exc.field, "not_found", str(exc)),
+            Message.Outcome.PROVIDER_ERROR,
+            "not_found",
+            [],
+            [],
+        )
+    except AccessDenied as exc:
+        subjects = [exc.subject_id] if exc.subject_id is not None else []
+        return (
+            403,
+            _problem(exc.field, exc.rule, str(exc)),
+            Message.Outcome.PROVIDER_ERROR,
+            exc.rule,
+            subjects,
+            [],
+        )
+    except DomainValidationError as exc:
+        rule = exc.problems[0].rule
+        return 422, {"detail": exc.as_details()}, Message.Outcome.PROVIDER_ERROR, rule, [], []
+    allowed = set(granted)
+    body: dict[str, Any]
+    if answer.items is not None:
+        shown = [f for f in granted if any(f in item for item in answer.items)]
+        body = {
+            "data": {"items": [{k: v for k, v in item.items() if k in allowed} for item in answer.items]},
+            "fields": shown,
+            "fields_withheld": sorted({k for item in answer.items for k in item} - allowed),
+        }
+    else:
+        data = {k: v for k, v in answer.data.items() if k in allowed}
+        shown = sorted(data)
+        body = {
+            "data": data,
+            "fields": shown,
+            "fields_withheld": sorted((set(answer.data) - allowed) | set(answer.withheld)),
+        }
+    return 200, body, Message.Outcome.OK, "", answer.subjects, shown
+
+
+def _write(
+    request_doc: dict[str, Any],
+    fingerprint: str,
+    *,
+    status: int,
+    body: dict[str, Any],
+    outcome: str,
+    rule: str,
+    client: Subsystem | None,
+    service: Service | None,
+    grant: Grant | None,
+    subjects: list[int],
+    fields: list[str],
+    request_key: Any,
+    request_key_id: str,
+    response_key: Any,
+    response_key_id: str,
+) -> Message:
+    """Sign the request and the response (which carries the request's hash) and insert the
+    message with its subjects."""
+    request_bytes = crypto.canonical(request_doc)
+    request_hash = crypto.sha256_hex(request_bytes)
+    response_doc = {
+        "request_hash": request_hash,
+        "status": status,
+        "body": body,
+        "produced_at": timezone.now().isoformat(),
+    }
+    response_bytes = crypto.canonical(response_doc)
+    msg = Message.objects.create(
+        client_id=str(request_doc.get("client", ""))[:300],
+        client_name=client.member.name if client is not None else "",
+        client_member_pk=client.member_id if client is not None else None,
+        service_id=str(request_doc.get("service", ""))[:400],
+        provider_name=service.subsystem.member.name if service is not None else "",
+        provider_member_pk=service.subsystem.member_id if service is not None else None,
+        grant_pk=grant.pk if grant is not None else None,
+        request_id=str(request_doc.get("request_id", ""))[:100],
+        purpose=str(request_doc.get("purpose", ""))[:64],
+        end_user=str(request_doc.get("end_user", ""))[:150],
+        case_reference=str(request_doc.get("case_reference", ""))[:100],
+        outcome=outcome,
+        status=status,
+        rule=rule,
+        fingerprint=fingerprint,
+        request=request_doc,
+        request_hash=request_hash,
+        request_signature=crypto.sign(request_key, request_bytes),
+        request_key_id=request_key_id,
+        response=response_doc,
+        response_hash=crypto.sha256_hex(response_bytes),
+        response_signature=crypto.sign(response_key, response_bytes),
+        response_key_id=response_key_id,
+        fields=fields,
+        subjects=subjects,
+    )
+    if subjects:
+        MessageSubject.objects.bulk_create(
+            [MessageSubject(message_id=msg.pk, citizen_id=c) for c in sorted(set(subjects))]
+        )
+    return msg
+
+
+def _refuse(
+    request_doc: dict[str, Any],
+    refusal: Refusal,
+    h: ParsedHeaders | None,
+    client: Subsystem | None,
+    service: Service | None,
+    sent_headers: Mapping[str, str] | None = None,
+) -> ExchangeResponse:
+    """Log a refusal (signed by the gateway key, in its own transaction) and answer it."""
+    if h is None:  # the headers did not parse: keep what was sent, printable and cut (evidence)
+        for key in ("client", "request_id", "purpose", "end_user", "case_reference"):
+            request_doc.setdefault(key, _printable(_header(sent_headers or {}, key) or "", 150))
+    for key in ("client", "request_id", "purpose", "end_user", "case_reference"):
+        request_doc.setdefault(key, "")
+    gw = crypto.gateway_key()
+    gw_id = crypto.key_id(crypto.public_raw(gw))
+    with transaction.atomic():
+        msg = _write(
+            request_doc,
+            _fingerprint(request_doc),
+            status=refusal.status,
+            body=_problem(refusal.field, refusal.rule, str(refusal)),
+            outcome=Message.Outcome.REFUSED,
+            rule=refusal.rule,
+            client=client,
+            service=service,
+            grant=None,
+            subjects=[],
+            fields=[],
+            request_key=gw,
+            request_key_id=gw_id,
+            response_key=gw,
+            response_key_id=gw_id,
+        )
+    return _response(msg)
+
+
+def _stored(
+    client_id: str,
+    request_id: str,
+    fingerprint: str,
+    request_doc: dict[str, Any],
+    h: ParsedHeaders,
+    client: Subsystem,
+    service: Service,
+) -> ExchangeResponse | None:
+    """The stored answer to this request id (idempotency), a 409 if the id named another
+    request, or None when the id is new."""
+    prior = (
+        Message.objects.filter(
+            client_id=client_id,
+            request_id=request_id,
+            outcome__in=[Message.Outcome.OK, Message.Outcome.PROVIDER_ERROR],
+        )
+        .order_by("id")
+        .first()
+    )
+    if prior is None:
+        return None
+    if prior.fingerprint != fingerprint:
+        return _refuse(
+            request_doc,
+            Refusal(
+                409,
+                "X-Request-Id",
+                "request_id_reused",
+                f"request id {request_id} was used for another request (message {prior.pk}); "
+                "a request id names one request (idempotency)",
+            ),
+            h,
+            client,
+            service,
+        )
+    return _response(prior, replayed=True)
+
+
+def _response(msg: Message, *, replayed: bool = False) -> ExchangeResponse:
+    body = msg.response["body"]
+    return ExchangeResponse(
+        status=msg.status,
+        body=body,
+        message_id=msg.pk,
+        request_hash=msg.request_hash,
+        response_hash=msg.response_hash,
+        signature=msg.response_signature,
+        key_id=msg.response_key_id,
+        replayed=replayed,
+        headers={
+            "X-Exchange-Message-Id": str(msg.pk),
+            "X-Exchange-Request-Hash": msg.request_hash,
+            "X-Exchange-Response-Hash": msg.response_hash,
+            "X-Exchange-Signature": msg.response_signature,
+            "X-Exchange-Key-Id": msg.response_key_id,
+            "X-Exchange-Produced-At": str(msg.response.get("produced_at", "")),
+            "X-Exchange-Replayed": "true" if replayed else "false",
+        },
+    )

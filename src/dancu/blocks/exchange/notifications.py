@@ -1,0 +1,194 @@
+"""Change notifications (issue 5 item 8): a provider publishes events ("citizen.died",
+"citizen.moved"); subscribed members receive them, each filtered to the fields its grant gives its
+purpose — by webhook (signed, retried with back-off) or by pull (then acknowledged). An event that
+cannot be delivered is kept and retried, never dropped (GovStack IM BB spec, pub/sub: "messages
+are kept until delivered"; Decree 47/2020/NĐ-CP on sharing).
+
+Not yet wired: the registry does not publish its own changes (a hook in ``registry.services``
+writes is the next step); providers publish through :func:`publish`.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dancu.blocks.audit.context import Actor
+from dancu.blocks.exchange import crypto
+from dancu.blocks.exchange.identifiers import check_part
+from dancu.blocks.exchange.models import Delivery, Event, Grant, Service, Subscription, Subsystem
+from dancu.blocks.exchange.services import administers, grant_in_force
+from dancu.errors import AccessDenied, DomainValidationError
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def _grant_for(client: Subsystem, service: Service, purpose: str, at: datetime) -> Grant | None:
+    for g in Grant.objects.filter(client=client, service=service, status=Grant.Status.APPROVED).order_by(
+        "-id"
+    ):
+        if grant_in_force(g, at) and purpose in g.purposes:
+            return g
+    return None
+
+
+@transaction.atomic
+def subscribe(
+    actor: Actor, client: Subsystem, service: Service, purpose: str, *, callback_url: str = ""
+) -> Subscription:
+    """The client member's administrator subscribes its subsystem to a service's events; only
+    under a grant in force for that purpose (deny by default)."""
+    if not administers(actor, client.member):
+        raise AccessDenied(
+            "only the client member's administrators subscribe", field="actor", rule="administrator"
+        )
+    if callback_url and not callback_url.startswith(("https://", "http://")):
+        raise DomainValidationError.single("callback_url", "url", "an http(s) URL, or empty to pull")
+    if _grant_for(client, service, purpose, timezone.now()) is None:
+        raise AccessDenied(
+            f"no grant in force for {service.identifier} and purpose {purpose}",
+            field="service",
+            rule="no_grant",
+        )
+    sub, _ = Subscription.objects.update_or_create(
+        client=client,
+        service=service,
+        purpose=purpose,
+        defaults={"callback_url": callback_url, "active": True},
+    )
+    return sub
+
+
+@transaction.atomic
+def publish(
+    actor: Actor, service: Service, kind: str, data: dict[str, Any], *, citizen_id: int | None = None
+) -> Event:
+    """The provider publishes an event; one delivery per active subscription whose grant is in
+    force now, carrying only the fields that grant gives the subscription's purpose, signed by
+    the provider subsystem's key."""
+    if not administers(actor, service.subsystem.member):
+        raise AccessDenied(
+            "only the provider publishes its events", field="actor", rule="provider_administrator"
+        )
+    check_part("kind", kind)
+    now = timezone.now()
+    key = crypto.unwrap(service.subsystem.private_key_wrapped, service.subsystem.identifier)
+    document = {"service": service.identifier, "kind": kind, "data": data, "occurred_at": now.isoformat()}
+    event = Event.objects.create(
+        service=service,
+        kind=kind,
+        citizen_id=citizen_id,
+        document=document,
+        signature=crypto.sign(key, crypto.canonical(document)),
+        key_id=service.subsystem.key_id,
+        occurred_at=now,
+    )
+    for sub in Subscription.objects.select_related("client").filter(service=service, active=True):
+        grant = _grant_for(sub.client, service, sub.purpose, now)
+        if grant is None:
+            continue
+        allowed = set(grant.purposes[sub.purpose])
+        body = {
+            "event_id": event.pk,
+            "service": service.identifier,
+            "kind": kind,
+            "purpose": sub.purpose,
+            "data": {k: v for k, v in data.items() if k in allowed},
+            "occurred_at": now.isoformat(),
+        }
+        Delivery.objects.create(
+            event=event, subscription=sub, body=body, signature=crypto.sign(key, crypto.canonical(body))
+        )
+    return event
+
+
+@dataclass(frozen=True)
+class Pending:
+    delivery_id: int
+    body: dict[str, Any]
+    signature: str
+    key_id: str
+
+
+def pull(client: Subsystem, *, limit: int = 100) -> list[Pending]:
+    """The pending deliveries of the client's pull subscriptions, oldest first (at least once:
+    they stay pending until acknowledged)."""
+    rows = (
+        Delivery.objects.select_related("event")
+        .filter(subscription__client=client, subscription__callback_url="", status=Delivery.Status.PENDING)
+        .order_by("id")[: max(1, min(limit, 500))]
+    )
+    return [Pending(d.pk, d.body, d.signature, d.event.key_id) for d in rows]
+
+
+def acknowledge(client: Subsystem, delivery_ids: list[int]) -> int:
+    """Mark the client's own deliveries delivered; returns how many changed."""
+    return Delivery.objects.filter(
+        pk__in=delivery_ids, subscription__client=client, status=Delivery.Status.PENDING
+    ).update(status=Delivery.Status.DELIVERED, delivered_at=timezone.now())
+
+
+Sender = Callable[[str, bytes, dict[str, str]], int]
+
+
+def _http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 — registered callback
+    try:
+        with urllib.request.urlopen(req, timeout=float(settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT)) as res:  # noqa: S310
+            return int(res.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+def deliver_due(
+    *, now: datetime | None = None, send: Sender = _http_post, limit: int = 200
+) -> tuple[int, int]:
+    """POST every due webhook delivery (signed: ``X-Exchange-Signature`` over the canonical
+    body); a 2xx delivers it, anything else reschedules it with exponential back-off (1 min,
+    2, 4 … up to 6 h). Returns (delivered, rescheduled)."""
+    moment = now or timezone.now()
+    done = retried = 0
+    due = (
+        Delivery.objects.select_related("subscription", "event")
+        .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=moment)
+        .exclude(subscription__callback_url="")
+        .order_by("next_attempt_at", "id")[:limit]
+    )
+    for d in list(due):
+        body = crypto.canonical(d.body)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Exchange-Signature": d.signature,
+            "X-Exchange-Key-Id": d.event.key_id,
+            "X-Exchange-Delivery": str(d.pk),
+        }
+        try:
+            status = send(d.subscription.callback_url, body, headers)
+            error = "" if 200 <= status < 300 else f"HTTP {status}"
+        except (OSError, ValueError) as exc:
+            error = f"{exc.__class__.__name__}: {exc}"[:255]
+        d.attempts += 1
+        if not error:
+            d.status = Delivery.Status.DELIVERED
+            d.delivered_at = moment
+            d.last_error = ""
+            done += 1
+        else:
+            d.last_error = error
+            d.next_attempt_at = moment + min(timedelta(minutes=2 ** (d.attempts - 1)), MAX_BACKOFF)
+            retried += 1
+        d.save(update_fields=["attempts", "status", "delivered_at", "last_error", "next_attempt_at"])
+    return done, retried
+
+
+def verify_delivery(public_key_b64: str, body: dict[str, Any], signature: str) -> bool:
+    """What a subscriber runs: the body is the provider's, unchanged."""
+    return crypto.verify(public_key_b64, signature, crypto.canonical(body))

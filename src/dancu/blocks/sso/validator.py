@@ -1,0 +1,211 @@
+"""django-oauth-toolkit's request validator, made strict for this provider.
+
+* redirect URIs match a registered one exactly, character for character (RFC 6749 §3.1.2.3,
+  RFC 9700 §4.1.3) — DOT's relaxation of loopback ports (RFC 8252 §7.3) is not applied;
+* PKCE is required (settings) and only ``S256`` is accepted (RFC 7636 §4.2, RFC 9700 §2.1.1);
+* a ``nonce`` is bound to one authorisation code of a client, never two (OpenID Connect Core 1.0
+  §3.1.2.1, §15.5.2);
+* scopes are limited to those the relying party is registered for (RFC 6749 §3.3);
+* ``sub`` is pairwise (OpenID Connect Core 1.0 §8.1) and the ID token carries ``acr``, ``amr`` and
+  ``auth_time`` of the log-in that authorised the code (§2), signed RS256 with the provider's
+  rotating key (``keys.py``);
+* userinfo releases only the claims the relying party is registered for, through the audited
+  registry read (``services.release_claims``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from jwcrypto import jws, jwt
+from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from dancu.blocks.sso import keys
+from dancu.blocks.sso.claims import claims_for
+from dancu.blocks.sso.hashers import ClientSecretHasher
+from dancu.blocks.sso.models import RelyingParty, UsedNonce
+from dancu.blocks.sso.subjects import pairwise_sub
+
+Application = get_application_model()
+AUTH_KEY = "dancu_auth"  # the log-in context travels with the grant under this key
+
+
+def nonce_digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def nonce_used(client_id: str, nonce: str) -> bool:
+    return UsedNonce.objects.filter(client_id=client_id, digest=nonce_digest(nonce)).exists()
+
+
+def relying_party(client: Any) -> RelyingParty | None:
+    """The profile of ``client`` (loaded with it by :meth:`Validator._load_application`)."""
+    if client is None:
+        return None
+    try:
+        rp: RelyingParty = client.relying_party
+    except RelyingParty.DoesNotExist:
+        return None
+    return rp
+
+
+class Validator(OAuth2Validator):
+    # ---------------------------------------------------------------- clients and requests
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        """Client secrets stored with the fast keyed hasher (``hashers.py``, ADR 0009)."""
+        hasher = ClientSecretHasher()
+        if stored_secret.startswith(hasher.algorithm + "$"):
+            return bool(provided_secret) and hasher.verify(provided_secret, stored_secret)
+        return bool(super()._check_secret(provided_secret, stored_secret))
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """The client and its relying-party profile in one query (the token endpoint's hot path);
+        dynamic registration and client metadata documents are off in this provider."""
+        client = request.client
+        if client is not None and getattr(client, "client_id", None) == client_id:
+            return client
+        try:
+            client = Application.objects.select_related("relying_party").filter(client_id=client_id).first()
+        except ValueError:  # e.g. a NUL byte in client_id on PostgreSQL
+            return None
+        request.client = client
+        return client
+
+    def validate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Only clients registered with a relying-party profile exist for this provider."""
+        return super().validate_client_id(client_id, request) and relying_party(request.client) is not None
+
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Exact string comparison with a registered URI (RFC 6749 §3.1.2.3; RFC 9700 §4.1.3)."""
+        return bool(redirect_uri) and redirect_uri in request.client.redirect_uris.split()
+
+    def validate_scopes(
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Only scopes the relying party is registered for (RFC 6749 §3.3)."""
+        rp = relying_party(client)
+        return rp is not None and set(scopes) <= rp.scopes
+
+    def validate_silent_login(self, request: Any) -> bool:
+        """``prompt=none``: the authorisation view answers ``login_required`` itself when there is
+        no log-in (OpenID Connect Core 1.0 §3.1.2.6)."""
+        return True
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        """``prompt=none``: the view answers ``consent_required`` itself when consent is missing."""
+        return True
+
+    def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
+        return []
+
+    def save_authorization_code(
+        self, client_id: str, code: dict[str, str], request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        """Store the grant with the log-in context; refuse ``plain`` PKCE (RFC 7636 §4.2) and a
+        nonce this client used before (OpenID Connect Core 1.0 §15.5.2)."""
+        if request.code_challenge_method != "S256" or not request.code_challenge:
+            raise errors.InvalidRequestError(description="PKCE with S256 is required.", request=request)
+        auth = getattr(request, AUTH_KEY, None)
+        request.claims = {AUTH_KEY: auth} if auth else {}
+        with transaction.atomic():
+            if request.nonce:
+                try:
+                    with transaction.atomic():
+                        UsedNonce.objects.create(client_id=client_id, digest=nonce_digest(request.nonce))
+                except IntegrityError:
+                    raise errors.InvalidRequestError(
+                        description="nonce already used.", request=request
+                    ) from None
+            self._create_authorization_code(request, code)
+
+    # ---------------------------------------------------------------- tokens
+    def get_oidc_issuer_endpoint(self, request: Any) -> str:
+        """The issuer is the configured site root (``DANCU_OIDC_ISSUER``), never taken from the
+        request's Host header (OpenID Connect Discovery 1.0 §3, §4.3)."""
+        from django.conf import settings
+
+        return str(settings.DANCU_OIDC_ISSUER).rstrip("/")
+
+    def refresh_id_token(self, request: Any) -> bool:
+        """A refreshed token response carries no new ID token (OpenID Connect Core 1.0 §12.2)."""
+        return False
+
+    def get_claim_dict(self, request: Any) -> dict[str, Any]:
+        rp = relying_party(request.client)
+        return {"sub": pairwise_sub(rp.sector_identifier if rp else "", request.user.pk)}
+
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        from dancu.blocks.sso.claims import CLAIMS
+
+        return ["sub", "acr", "amr", "auth_time", *CLAIMS]
+
+    def get_id_token_dictionary(
+        self, token: Any, token_handler: Any, request: Any
+    ) -> tuple[dict[str, Any], Any]:
+        """``iss``, ``sub``, ``exp``, ``auth_time``, ``acr``, ``amr`` (OpenID Connect Core 1.0 §2);
+        the claims of the scopes are released by userinfo only (§5.4, least data)."""
+        claims: dict[str, Any] = self.get_claim_dict(request)
+        expires = timezone.now() + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+        auth = (request.claims or {}).get(AUTH_KEY) if isinstance(request.claims, dict) else None
+        if auth:
+            claims["auth_time"] = int(auth["auth_time"])
+            claims["acr"] = auth["acr"]
+            claims["amr"] = list(auth["amr"])
+        claims.update(
+            iss=self.get_oidc_issuer_endpoint(request),
+            exp=int(expires.timestamp()),
+            jti=str(uuid.uuid4()),
+        )
+        return claims, expires
+
+    def finalize_id_token(
+        self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
+    ) -> str:
+        """Sign with the active key (RS256, ``kid`` in the header); never ``alg: none``."""
+        claims, expires = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:
+            id_token["nonce"] = request.nonce
+        kid, key = keys.active_key()
+        header = {"typ": "JWT", "alg": keys.ALG, "kid": kid}
+        signed = jwt.JWT(header=json.dumps(header), claims=json.dumps(id_token, default=str))
+        signed.make_signed_token(key)
+        request.id_token = self._save_id_token(id_token["jti"], request, expires)
+        request.access_token = request.id_token
+        return str(signed.serialize())
+
+    def _get_key_for_token(self, token: str) -> Any:
+        """The published key named by the token's ``kid`` (ID tokens presented back to us, e.g. as
+        ``id_token_hint``); a token with another ``alg`` or an unknown key has none."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        header = unverified.jose_header
+        if not isinstance(header, dict) or header.get("alg") != keys.ALG:
+            return None
+        return keys.verification_key(header.get("kid"))
+
+    # ---------------------------------------------------------------- userinfo
+    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        """``sub`` and the claims of the token's scopes the relying party is registered for, read
+        with its purpose (OpenID Connect Core 1.0 §5.3, §5.4)."""
+        from dancu.blocks.sso.services import release_claims
+
+        token = request.access_token
+        rp = relying_party(token.application)
+        out: dict[str, Any] = {"sub": pairwise_sub(rp.sector_identifier if rp else "", token.user_id)}
+        if rp is None or token.user is None:
+            return out
+        wanted = claims_for(token.scope.split(), rp.claims)
+        out.update(release_claims(rp, token.user, wanted))
+        return out

@@ -1,0 +1,11 @@
+"""Fixtures of the citizen pages: those of the eID block's tests (residents, chip PKI, outbox)."""
+
+from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the tests
+    an_chip,
+    an_registered,
+    other_ward_police,
+    outbox,
+    pki,
+    residents,
+    trusted,
+)

@@ -1,0 +1,185 @@
+"""The exchange administration pages (issue 5 item 7): members, catalogue, grant requests and
+approvals, the log with evidence export, traffic per service — each for the right people only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.exchange import crypto
+from dancu.blocks.exchange.evidence import seal, verify_bundle
+from dancu.blocks.exchange.models import Grant, Member, Message
+from tests.blocks.exchange.conftest import Call, World
+from tests.conftest import Person
+
+
+def _client(person: Person) -> Client:
+    c = Client()
+    c.force_login(person.user)
+    return c
+
+
+@pytest.fixture
+def an(register: Callable[..., Any]) -> Any:
+    return register(
+        id_number="001085012345", full_name="Nguyễn Văn An", date_of_birth=date(1985, 3, 2), sex="M"
+    )
+
+
+def test_staff_of_a_non_member_organisation_are_refused(world: World, hotel_clerk: Person) -> None:
+    res = _client(hotel_clerk).get("/exchange-admin/")
+    assert res.status_code == 403
+
+
+def test_the_operator_adds_a_member_and_sees_every_subsystem(world: World, operator: Person) -> None:
+    c = _client(operator)
+    page = c.get("/exchange-admin/members/")
+    assert page.status_code == 200
+    assert "VN-HN/GOV/BHXH-HN" in page.content.decode()
+    res = c.post(
+        "/exchange-admin/members/",
+        {
+            "action": "member",
+            "m-member_class": "GOV",
+            "m-member_code": "UBND-TAYHO",
+            "m-name": "UBND phường Tây Hồ",
+        },
+    )
+    assert res.status_code == 302
+    assert Member.objects.filter(member_code="UBND-TAYHO").exists()
+    bad = c.post(
+        "/exchange-admin/members/",
+        {"action": "member", "m-member_class": "GOV", "m-member_code": "has space", "m-name": "X"},
+    )
+    assert bad.status_code == 400
+    assert "identifier_part" in bad.content.decode()
+
+
+def test_a_member_admin_issues_a_credential_shown_once(world: World, bhxh_admin: Person) -> None:
+    c = _client(bhxh_admin)
+    res = c.post("/exchange-admin/members/", {"action": "credential", "subsystem": world.bhxh.identifier})
+    assert res.status_code == 200
+    assert "xk_" in res.content.decode()
+    other = c.post("/exchange-admin/members/", {"action": "credential", "subsystem": world.labour.identifier})
+    assert other.status_code == 403
+
+
+def test_request_then_approve_a_grant_through_the_pages(
+    world: World, bhxh_admin: Person, police_admin: Person, labour_admin: Person
+) -> None:
+    c = _client(bhxh_admin)
+    res = c.post(
+        "/exchange-admin/grants/",
+        {
+            "client": world.bhxh.pk,
+            "service": world.services["life-status"].pk,
+            "purpose": "public_service.processing",
+            "field_names": ["life_status", "date_of_death"],
+            "legal_basis": "Luật Bảo hiểm xã hội 2024",
+            "valid_days": 30,
+        },
+    )
+    assert res.status_code == 302, res.content.decode()[:2000]
+    g = Grant.objects.get()
+    assert g.status == "requested"
+    # The client may not approve its own request; the provider's administrator may.
+    assert c.post(f"/exchange-admin/grants/{g.pk}/decide/", {"decision": "approve"}).status_code == 403
+    assert _client(labour_admin).get("/exchange-admin/grants/").content.decode().count("grant-status") == 0
+    page = _client(police_admin).get("/exchange-admin/grants/")
+    assert f"approve-{g.pk}" in page.content.decode()
+    assert (
+        _client(police_admin)
+        .post(f"/exchange-admin/grants/{g.pk}/decide/", {"decision": "approve"})
+        .status_code
+        == 302
+    )
+    g.refresh_from_db()
+    assert g.status == "approved"
+    bad = c.post(
+        "/exchange-admin/grants/",
+        {
+            "client": world.bhxh.pk,
+            "service": world.services["citizen"].pk,
+            "purpose": "public_service.processing",
+            "field_names": ["religion"],
+            "legal_basis": "x",
+            "valid_days": 30,
+        },
+    )
+    assert bad.status_code == 400
+    assert "field_not_served" in bad.content.decode()
+
+
+def test_try_a_call_log_it_and_export_verifiable_evidence(
+    world: World, grant: Callable[..., Any], bhxh_admin: Person, police_admin: Person, an: Any
+) -> None:
+    grant()
+    res = _client(bhxh_admin).post(
+        "/exchange-admin/try/",
+        {
+            "client": world.bhxh.identifier,
+            "credential": world.bhxh_token,
+            "service": world.service_id("citizen"),
+            "id_number": an.id_number,
+            "purpose": "public_service.processing",
+            "case_reference": "HS-1",
+        },
+    )
+    html = res.content.decode()
+    assert res.status_code == 200
+    assert "Nguyễn Văn An" in html and "1985-03-02" in html
+    msg = Message.objects.get()
+    assert msg.end_user == bhxh_admin.user.username
+
+    log = _client(police_admin).get("/exchange-admin/log/", {"client_id": world.bhxh.identifier})
+    assert f"message-{msg.pk}" in log.content.decode()
+    seal(now=msg.occurred_at + timedelta(seconds=10))
+    download = _client(police_admin).get(f"/exchange-admin/log/{msg.pk}/evidence.json")
+    assert download.status_code == 200
+    bundle = json.loads(download.content)
+    assert verify_bundle(bundle, trusted_gateway_key=crypto.gateway_public_b64()).ok
+    assert AuditEvent.objects.filter(
+        action="exchange.evidence_export", subject_citizen_id=an.citizen_id, purpose="exchange.evidence"
+    ).exists()
+
+
+def test_the_overview_draws_traffic_per_service(
+    world: World, grant: Callable[..., Any], call: Callable[..., Call], operator: Person, an: Any
+) -> None:
+    grant()
+    call("citizen", an.id_number, request_id="1")
+    call("citizen", an.id_number, request_id="2", purpose="data.cleaning")
+    page = _client(operator).get("/exchange-admin/")
+    html = page.content.decode()
+    assert 'data-testid="traffic-chart"' in html
+    assert "citizen" in html and "50%" in html
+    assert 'width="210.0"' in html  # half of the bar answered, written with a point (not 210,0)
+
+
+def test_the_demo_hook_is_idempotent(registrar: Person) -> None:
+    from dancu.apps.exchange_admin.demo import seed_demo
+
+    first = seed_demo()
+    second = seed_demo()
+    assert [u for u, _ in first] == [u for u, _ in second]
+    assert Grant.objects.filter(status="approved").count() == 2
+    assert Member.objects.count() == 3
+
+
+def test_an_officer_may_search_the_log_but_not_export_evidence(
+    world: World, grant: Callable[..., Any], call: Callable[..., Call], city_police: Person, an: Any
+) -> None:
+    grant()
+    call("citizen", an.id_number)
+    msg = Message.objects.get()
+    c = _client(city_police)  # an officer of Công an thành phố Hà Nội, the provider
+    assert f"message-{msg.pk}" in c.get("/exchange-admin/log/").content.decode()
+    res = c.get(f"/exchange-admin/log/{msg.pk}/evidence.json")
+    assert res.status_code == 403
+    assert not AuditEvent.objects.filter(action="exchange.evidence_export").exists()

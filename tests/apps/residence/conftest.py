@@ -1,0 +1,133 @@
+"""Residence fixtures. Named actors:
+
+* ``hotel_clerk`` — front desk of Khách sạn Hòa Bình (Tây Hồ ward, 10 rooms, 20 beds);
+* ``other_clerk`` — front desk of Nhà nghỉ Hàng Bạc (Hoàn Kiếm ward), another establishment;
+* ``ward_police`` — Công an phường Tây Hồ, responsible for Khách sạn Hòa Bình;
+* ``other_ward_police`` — Công an phường Hoàn Kiếm, not responsible for it;
+* ``city_police`` — Công an thành phố Hà Nội (the whole city);
+* ``outsider`` — a user with no organisation.
+
+Guests: Nguyễn Văn An and Huỳnh Thị Mai of the identity block's fixtures (``residents``), with
+their cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from dancu.apps.residence import services
+from dancu.blocks.identity.mrz import MrzTD3
+from dancu.blocks.identity.services import QrEvidence
+from tests.blocks.identity.conftest import (  # noqa: F401  (fixtures)
+    AN_ID,
+    AN_QR,
+    MAI_ID,
+    MAI_NAME,
+    residents,
+)
+from tests.conftest import HANOI, Person
+
+TAY_HO_HOTEL_ADDRESS = "Số 1 Đặng Thai Mai, Phường Quảng An, Quận Tây Hồ, Hà Nội"
+HOAN_KIEM_ADDRESS = "Số 10 phố Hàng Bạc, Phường Hàng Bạc, Quận Hoàn Kiếm, Hà Nội"
+HOAN_KIEM_WARD = "00070"
+MAI_QR = f"{MAI_ID}||{MAI_NAME}|12081992|Nữ|Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội|10092024"
+CLAIRE_PASSPORT = "\n".join(
+    MrzTD3(
+        document_code="P",
+        issuing_state="FRA",
+        document_number="18AB12345",
+        date_of_birth=date(1990, 5, 17),
+        sex="F",
+        date_of_expiry=date(2031, 5, 16),
+        nationality="FRA",
+        primary_identifier="MARTIN",
+        secondary_identifier="CLAIRE",
+    ).lines
+)
+
+
+@pytest.fixture
+def other_ward_police(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "officer.hoankiem",
+        org_code="CA-P-HOANKIEM",
+        org_name="Công an phường Hoàn Kiếm",
+        kind="police_commune",
+        role="officer",
+        province=HANOI,
+        ward=HOAN_KIEM_WARD,
+    )
+
+
+@pytest.fixture
+def other_clerk(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "clerk.hangbac",
+        org_code="NN-HANGBAC",
+        org_name="Nhà nghỉ Hàng Bạc",
+        kind="hotel",
+        role="clerk",
+        province=HANOI,
+    )
+
+
+@pytest.fixture
+def hotel(adminunits_ready: None, hotel_clerk: Person, ward_police: Person) -> services.EstablishmentView:
+    """Khách sạn Hòa Bình in Phường Tây Hồ: 10 rooms, 20 beds (the ward police exist first)."""
+    assert hotel_clerk.actor.organisation_id is not None
+    return services.register_establishment(
+        hotel_clerk.actor.organisation_id,
+        kind="hotel",
+        name="Khách sạn Hòa Bình",
+        address=TAY_HO_HOTEL_ADDRESS,
+        owner_name="Công ty TNHH Hòa Bình",
+        rooms=10,
+        beds=20,
+    )
+
+
+@pytest.fixture
+def guest_house(adminunits_ready: None, other_clerk: Person) -> services.EstablishmentView:
+    assert other_clerk.actor.organisation_id is not None
+    return services.register_establishment(
+        other_clerk.actor.organisation_id,
+        kind="guest_house",
+        name="Nhà nghỉ Hàng Bạc",
+        address=HOAN_KIEM_ADDRESS,
+        owner_name="Bà Lê Thị Hạnh",
+        rooms=2,
+        beds=3,
+    )
+
+
+def stay_of(
+    *guests: Any, room: str = "301", hours: int = 1, nights: int = 2, **extra: Any
+) -> services.CheckIn:
+    """A check-in that started ``hours`` ago for ``nights`` nights."""
+    arrival = timezone.now() - timedelta(hours=hours)
+    return services.CheckIn(
+        guests=tuple(guests),
+        room=room,
+        arrival=arrival,
+        expected_departure=arrival + timedelta(days=nights),
+        reason="Du lịch",
+        **extra,
+    )
+
+
+def an_by_qr() -> services.CitizenGuest:
+    return services.CitizenGuest(QrEvidence(AN_QR))
+
+
+def at(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
+    from dancu.apps.residence.rules import VN
+
+    return datetime(y, mo, d, h, mi, tzinfo=VN)
+
+
+__all__ = ["AN_ID", "AN_QR"]

@@ -1,0 +1,149 @@
+"""The integration API for property-management systems: single and batch notifications with an
+organisation API key, idempotency keys, errors per row naming the field and the rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dancu.apps.residence import services
+from dancu.apps.residence.models import Stay
+from dancu.blocks.organisations.models import Organisation
+from dancu.blocks.organisations.services import issue_api_key
+from tests.apps.residence.conftest import AN_ID, AN_QR, CLAIRE_PASSPORT, MAI_QR
+from tests.conftest import Person
+
+pytestmark = pytest.mark.usefixtures("residents")
+URL = "/api/v1/residence/notifications"
+
+
+@pytest.fixture
+def token(hotel: services.EstablishmentView) -> str:
+    return issue_api_key(Organisation.objects.get(pk=hotel.organisation_id), "PMS Hòa Bình").token
+
+
+@pytest.fixture
+def other_token(guest_house: services.EstablishmentView) -> str:
+    return issue_api_key(Organisation.objects.get(pk=guest_house.organisation_id), "PMS Hàng Bạc").token
+
+
+def notification(
+    *guests: dict[str, Any], room: str = "301", hours: int = 1, **changes: Any
+) -> dict[str, Any]:
+    arrival = timezone.now() - timedelta(hours=hours)
+    return {
+        "room": room,
+        "arrival": arrival.isoformat(),
+        "expected_departure": (arrival + timedelta(days=2)).isoformat(),
+        "reason": "Công tác",
+        "guests": list(guests) or [{"kind": "qr", "text": AN_QR}],
+        **changes,
+    }
+
+
+def post(client: Client, url: str, payload: dict[str, Any], token: str) -> Any:
+    return client.post(
+        url, data=json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+
+def test_a_pms_notifies_a_family_with_its_api_key(client: Client, token: str) -> None:
+    payload = notification(
+        {"kind": "qr", "text": AN_QR},
+        {"kind": "child", "full_name": "Nguyễn Minh Khôi", "date_of_birth": "2019-06-01", "guardian": 0},
+        idempotency_key="pms-0001",
+    )
+    response = post(client, URL, payload, token)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [s["guest_kind"] for s in body["stays"]] == ["citizen", "child"]
+    assert body["stays"][0]["id_number"] == AN_ID and body["stays"][0]["status"] == "on_time"
+    again = post(client, URL, payload, token)
+    assert again.json()["replayed"] is True and again.json()["stays"] == body["stays"]
+    conflict = post(client, URL, {**payload, "room": "999"}, token)
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"][0]["rule"] == "idempotency_conflict"
+    assert Stay.objects.count() == 2
+
+
+def test_errors_name_the_field_and_rule(client: Client, token: str) -> None:
+    payload = notification({"kind": "passport", "mrz": CLAIRE_PASSPORT})
+    payload["expected_departure"] = payload["arrival"]
+    response = post(client, URL, payload, token)
+    assert response.status_code == 422
+    assert {(d["field"], d["rule"]) for d in response.json()["detail"]} == {
+        ("expected_departure", "after_arrival")
+    }
+    naive = post(client, URL, notification(arrival="2026-03-01T10:00:00"), token)
+    assert naive.status_code == 422 and naive.json()["detail"][0]["field"] == "arrival"
+
+
+def test_without_a_key_or_with_a_police_session_the_call_is_refused(
+    client: Client, hotel: services.EstablishmentView, ward_police: Person
+) -> None:
+    assert (
+        client.post(URL, data=json.dumps(notification()), content_type="application/json").status_code == 401
+    )
+    client.force_login(ward_police.user)
+    response = client.post(URL, data=json.dumps(notification()), content_type="application/json")
+    assert response.status_code in (403,)  # CSRF or policy: never stored
+    assert not Stay.objects.exists()
+
+
+def test_a_batch_stores_the_good_rows_and_reports_each_bad_row(client: Client, token: str) -> None:
+    bad_departure = notification(room="302")
+    bad_departure["expected_departure"] = bad_departure["arrival"]
+    payload = {
+        "idempotency_key": "pms-batch-01",
+        "notifications": [
+            notification(),
+            bad_departure,
+            {"room": "303", "guests": [{"kind": "qr"}]},
+            notification({"kind": "qr", "text": "not|a|card"}, room="304"),
+            notification(
+                {"kind": "qr", "text": MAI_QR}, {"kind": "passport", "mrz": CLAIRE_PASSPORT}, room="305"
+            ),
+        ],
+    }
+    response = post(client, URL + "/batch", payload, token)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["stored"], body["failed"]) == (2, 3)
+    rows = body["rows"]
+    assert [r["status"] for r in rows] == ["stored", "error", "error", "error", "stored"]
+    assert rows[1]["errors"][0]["field"] == "notifications[1].expected_departure"
+    assert rows[1]["errors"][0]["rule"] == "after_arrival"
+    assert {e["field"] for e in rows[2]["errors"]} >= {
+        "notifications[2].arrival",
+        "notifications[2].guests.0.qr.text",
+    }
+    assert rows[3]["errors"][0]["field"].startswith("notifications[3].guests[0].evidence")
+    assert Stay.objects.count() == 3
+    again = post(client, URL + "/batch", payload, token)
+    assert again.json()["replayed"] is True and again.json()["rows"] == rows
+    assert Stay.objects.count() == 3
+    changed = post(client, URL + "/batch", {**payload, "notifications": payload["notifications"][:1]}, token)
+    assert changed.status_code == 409
+
+
+def test_check_out_by_api_only_for_the_own_establishment(
+    client: Client, token: str, other_token: str
+) -> None:
+    stay_id = post(client, URL, notification(), token).json()["stays"][0]["stay_id"]
+    assert post(client, f"/api/v1/residence/stays/{stay_id}/check-out", {}, other_token).status_code == 404
+    response = post(client, f"/api/v1/residence/stays/{stay_id}/check-out", {}, token)
+    assert response.status_code == 200 and response.json()["departed_at"] is not None
+
+
+def test_the_openapi_document_has_the_examples(client: Client) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    body = doc["paths"]["/api/v1/residence/notifications"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
+    assert "card_qr" in body["examples"] and "foreign_guest" in body["examples"]
+    assert "/api/v1/residence/notifications/batch" in doc["paths"]
