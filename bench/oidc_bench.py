@@ -473,6 +473,8 @@ def main() -> None:
     connection.close()
 
     started = datetime.now(UTC)
+    load_start = os.getloadavg()
+    print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="oidc-bench-"))
     server = _start_server(url, issuer, port, args.workers, args.threads, tmp / "gunicorn.log")
     result: dict[str, Any] = {}
@@ -520,6 +522,7 @@ def main() -> None:
             "benchmark": "oidc",
             "started": started.isoformat(timespec="seconds"),
             "machine": machine().__dict__,
+            "load_average_at_start": [round(x, 2) for x in load_start],
             "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
             "argon2_verify_per_second": {
                 "before": round(hash_before, 2),

@@ -208,6 +208,10 @@ DANCU_OIDC_CITIZEN_RESOLVER = env_str(
 )
 # The demo relying parties (apps/sso_demo) call the provider back over HTTP at this address.
 DANCU_SSO_DEMO_PROVIDER_URL = env_str("DANCU_SSO_DEMO_PROVIDER_URL", DANCU_OIDC_ISSUER).rstrip("/")
+# Staff pages require a sign-in through the platform's own provider (client "dancu-platform",
+# apps/web/sso.py, ADR 0011). Only the test settings turn this off, so that tests may log in with
+# ``client.force_login``; a page's minimum acr still applies to any SSO sign-in there is.
+DANCU_STAFF_SSO_REQUIRED = True  # not from the environment: no switch to turn it off in production
 # DOT's models are swappable; named here so that migrations referring to them resolve.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
@@ -269,6 +273,15 @@ DANCU_EXCHANGE_PROVIDER_TIMEOUT = env_int("DANCU_EXCHANGE_PROVIDER_TIMEOUT", 10,
 # so that an acknowledged exchange survives a crash of the database server too; off trades the
 # last fraction of a second of the log on such a crash for throughput (as ADR 0005 does for reads).
 DANCU_EXCHANGE_DURABLE_COMMIT = env_bool("DANCU_EXCHANGE_DURABLE_COMMIT", True)
+# Exchanges a minute per client subsystem at the gateway's HTTP edge (token bucket, dancu.ratelimit;
+# 0: no limit) and the bucket's size; beyond it 429 rate_limited with Retry-After.
+DANCU_EXCHANGE_RATE_PER_MINUTE = env_int("DANCU_EXCHANGE_RATE_PER_MINUTE", 6000, minimum=0, maximum=1_000_000)
+DANCU_EXCHANGE_BURST = env_int("DANCU_EXCHANGE_BURST", 600, minimum=1, maximum=1_000_000)
+# Refusals of unauthenticated callers, and rate-limit refusals, logged in full per minute (per rule
+# and client); the rest are only counted (exchange.RefusalTally), so abuse cannot grow the log.
+DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE = env_int(
+    "DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE", 60, minimum=0, maximum=1_000_000
+)
 
 # --- Residence notification (apps/residence; issue 6) ---
 # Hours within which an accommodation declares a foreign guest (Circular 53/2016/TT-BCA: 12, or 24

@@ -24,3 +24,6 @@ DANCU_LOOKUP_LANES = 0
 # connection at the end of each request, or finished threads leave sessions open and the test
 # database cannot be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Staff pages accept a session without the platform's SSO sign-in (ADR 0011), so that tests may
+# use ``client.force_login``; the tests of the staff sign-in and the browser tests turn it on.
+DANCU_STAFF_SSO_REQUIRED = False

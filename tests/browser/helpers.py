@@ -57,7 +57,9 @@ def new_page(chromium: Any, *, height: int = 1000) -> Any:
 
 
 def log_in(page: Any, base: str, person: Person, next_path: str) -> None:
-    """Log ``person`` in through the login form and wait for ``next_path``."""
+    """Log ``person`` in as staff and wait for ``next_path``: ``/login/`` starts the staff
+    applications' SSO flow, the provider shows its log-in form (``/eid/login/``), then the code
+    comes back to ``/login/callback`` and the browser lands on ``next_path`` (ADR 0011)."""
     page.goto(f"{base}/login/?next={next_path}")
     page.fill("#id_username", person.user.username)
     page.fill("#id_password", person.password)

@@ -98,9 +98,11 @@ def test_next_is_only_followed_to_a_path_of_this_site(client: Client, an_registe
     assert response.status_code == 302 and response["Location"] == "/"
 
 
-def test_the_old_login_address_redirects_keeping_next(client: Client) -> None:
-    response = client.get("/login/?next=/console/")
-    assert response.status_code == 302 and response["Location"] == "/eid/login/?next=/console/"
+def test_the_staff_login_address_goes_to_this_log_in_page_through_the_provider(client: Client) -> None:
+    # /login/ starts the staff applications' SSO flow (ADR 0011); the provider sends an anonymous
+    # browser here, and back to the authorisation request after the log-in.
+    response = client.get("/login/?next=/console/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/eid/login/?next=/oidc/authorize%3F")
 
 
 def test_staff_log_in_on_the_same_page(client: Client, ward_police: Person) -> None:
@@ -174,7 +176,9 @@ def test_step_up_never_redirects_off_site(client: Client, an_registered: int) ->
 
 
 def test_qr_log_in_from_the_phone(client: Client, an_registered: int) -> None:
-    page = client.get("/eid/login/?next=/eid/me/").content.decode()
+    plain = client.get("/eid/login/?next=/eid/me/").content.decode()
+    assert "device/approve" not in plain and "qr=1" in plain  # the QR is made only when asked for
+    page = client.get("/eid/login/?next=/eid/me/&qr=1").content.decode()
     approve = page.split('href="http://testserver/eid/device/approve/')[1].split('"')[0]
     approve = f"/eid/device/approve/{approve}"
     token = approve.rsplit("/", 1)[1]

@@ -5,7 +5,11 @@
 * ``ward_police`` — Công an phường Tây Hồ, responsible for Khách sạn Hòa Bình;
 * ``other_ward_police`` — Công an phường Hoàn Kiếm, not responsible for it;
 * ``city_police`` — Công an thành phố Hà Nội (the whole city);
-* ``outsider`` — a user with no organisation.
+* ``outsider`` — a user with no organisation;
+* ``conductor`` — Nhà xe Tây Hồ Express, a coach operator (45 seats) in Tây Hồ;
+* ``nurse`` — admissions desk of Bệnh viện Tây Hồ (a hospital, 100 beds);
+* ``tourism_statistician`` — statistics officer of Sở Du lịch (statistics only);
+* ``tourism_officer`` — an ordinary officer of Sở Du lịch (no statistics purpose).
 
 Guests: Nguyễn Văn An and Huỳnh Thị Mai of the identity block's fixtures (``residents``), with
 their cards.
@@ -102,6 +106,74 @@ def guest_house(adminunits_ready: None, other_clerk: Person) -> services.Establi
         owner_name="Bà Lê Thị Hạnh",
         rooms=2,
         beds=3,
+    )
+
+
+@pytest.fixture
+def conductor(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "conductor.tayho",
+        org_code="NX-TAYHO",
+        org_name="Nhà xe Tây Hồ Express",
+        kind="transport",
+        role="clerk",
+        province=HANOI,
+    )
+
+
+@pytest.fixture
+def coach(adminunits_ready: None, conductor: Person, ward_police: Person) -> services.EstablishmentView:
+    assert conductor.actor.organisation_id is not None
+    return services.register_establishment(
+        conductor.actor.organisation_id,
+        kind="coach_operator",
+        name="Nhà xe Tây Hồ Express",
+        address=TAY_HO_HOTEL_ADDRESS,
+        owner_name="Công ty CP Tây Hồ Express",
+        seats=45,
+    )
+
+
+@pytest.fixture
+def nurse(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "nurse.tayho",
+        org_code="BV-TAYHO",
+        org_name="Bệnh viện Tây Hồ",
+        kind="clinic",
+        role="clerk",
+        province=HANOI,
+    )
+
+
+@pytest.fixture
+def hospital(adminunits_ready: None, nurse: Person, ward_police: Person) -> services.EstablishmentView:
+    assert nurse.actor.organisation_id is not None
+    return services.register_establishment(
+        nurse.actor.organisation_id,
+        kind="hospital",
+        name="Bệnh viện Tây Hồ",
+        address=TAY_HO_HOTEL_ADDRESS,
+        owner_name="Sở Y tế Hà Nội",
+        beds=100,
+    )
+
+
+@pytest.fixture
+def tourism_statistician(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "thongke.dulich",
+        org_code="SO-DULICH",
+        org_name="Sở Du lịch Hà Nội",
+        kind="department",
+        role="statistics",
+    )
+
+
+@pytest.fixture
+def tourism_officer(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "canbo.dulich", org_code="SO-DULICH", org_name="Sở Du lịch Hà Nội", kind="department", role="officer"
     )
 
 

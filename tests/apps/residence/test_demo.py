@@ -17,3 +17,11 @@ def test_the_demo_hotel_is_seeded_once_with_its_clerk(ward_police: Person, djang
     est = Establishment.objects.get(organisation__code=demo.ORG_CODE)
     assert est.ward_code == TAY_HO_WARD and est.police_organisation_id == ward_police.actor.organisation_id
     assert django_user_model.objects.get(username="letan.khachsan").check_password(demo.DEMO_PASSWORD)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("adminunits_ready")
+def test_the_demo_adds_a_coach_operator_a_hospital_and_a_statistics_officer(ward_police: Person) -> None:
+    accounts = dict(demo.seed_demo())
+    assert {"nhaxe.demo", "dieuduong.demo", "thongke.dulich"} <= set(accounts)
+    kinds = set(Establishment.objects.values_list("kind", flat=True))
+    assert kinds == {"hotel", "coach_operator", "hospital"}

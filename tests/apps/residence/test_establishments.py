@@ -37,7 +37,7 @@ def test_a_hotel_lies_in_its_current_ward_and_the_ward_police_are_responsible(
         ("rental_room", "hotel", {"rooms": 1, "beds": 2}),
         ("iz_dormitory", "hotel", {"rooms": 50, "beds": 400}),
         ("hospital", "clinic", {"beds": 300}),
-        ("coach_operator", "business", {"seats": 45}),
+        ("coach_operator", "transport", {"seats": 45}),
     ],
 )
 def test_every_kind_of_establishment_registers_with_its_capacity(

@@ -114,3 +114,10 @@ def test_age_on() -> None:
 
     assert rules.age_on(date(2012, 3, 2), date(2026, 3, 1)) == 13
     assert rules.age_on(date(2012, 3, 2), date(2026, 3, 2)) == 14
+
+
+def test_a_manifest_is_due_at_the_departure_and_needs_an_aware_time() -> None:
+    departure = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+    assert rules.manifest_deadline(departure) == departure and rules.manifest_deadline(departure).tzinfo == VN
+    with pytest.raises(DomainValidationError):
+        rules.manifest_deadline(datetime(2026, 3, 1, 7, 0))

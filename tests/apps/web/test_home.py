@@ -89,3 +89,25 @@ def test_stylesheet_is_served_locally(client: Client) -> None:
     html = client.get("/").content.decode()
     assert '<link rel="stylesheet" href="/static/web/dancu.css">' in html
     assert "https://" not in html.split("<body>")[0]  # no CDN in the page head
+
+
+def test_sso_eid_desk_exchange_and_residence_are_available_with_their_links(client: Client) -> None:
+    html = client.get("/").content.decode()
+    for key in ("sso", "eid_desk", "lgsp", "residence"):
+        card = html.split(f'data-module="{key}"')[1].split("</li>")[0]
+        assert "Sẵn sàng" in card, key
+    for url in (
+        "/eid/login/",
+        "/eid/register/",
+        "/eid/me/",
+        "/demo/portal/",
+        "/demo/app/",
+        "/eid-desk/",
+        "/eid-desk/activate/",
+        "/exchange-admin/",
+        "/exchange-admin/grants/",
+        "/exchange-admin/flags/",
+        "/residence/",
+        "/residence/police/",
+    ):
+        assert f'href="{url}"' in html, url

@@ -1,5 +1,5 @@
 """Staff log in with a user name and password on the platform's one log-in page (/eid/login/;
-the old address /login/ redirects there keeping ``next``) and log out with a POST."""
+/login/ gets there through the staff applications' SSO flow, ADR 0011) and log out with a POST."""
 
 from __future__ import annotations
 

@@ -32,6 +32,14 @@ from tests.blocks.registry.conftest import (  # noqa: F401 — fixtures used by 
 from tests.conftest import HANOI, Person
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with full token buckets (they live in the cache, not the database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def operator(make_person: Callable[..., Person]) -> Person:
     return make_person(

@@ -5,6 +5,7 @@ exception; the identifiers it accepts round-trip."""
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,9 @@ def test_complete_headers_parse(parts: list[str], request_id: str, purpose: str)
     assert (parsed.request_id, parsed.purpose, parsed.case_reference) == (request_id, purpose, "")
 
 
+# Refusals of unauthenticated callers are logged in full up to an allowance a minute, then only
+# counted (test_abuse.py); raised here so that every one of these is logged.
+@override_settings(DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE=1_000_000)
 @pytest.mark.django_db
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(

@@ -27,7 +27,8 @@ def test_discovery_and_jwks(oidc: str, register_rp: Any) -> None:
     assert meta["subject_types_supported"] == ["pairwise"]
     assert assurance.ACR_L2 in meta["acr_values_supported"]
     keys = requests.get(meta["jwks_uri"], timeout=10).json()["keys"]
-    assert keys and all(k["kty"] == "RSA" and "d" not in k for k in keys)
+    assert keys and all(k["kty"] in ("RSA", "EC") and "d" not in k for k in keys)
+    assert {k["alg"] for k in keys} == {"RS256", "ES256"}
 
 
 def test_full_flow_with_authlib(oidc: str, register_rp: Any, citizen_user: Any) -> None:

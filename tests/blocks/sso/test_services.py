@@ -120,8 +120,9 @@ def test_private_keys_are_encrypted_at_rest(db: None) -> None:
     from dancu.blocks.sso.models import SigningKey
 
     keys.ensure_key()
-    pem = SigningKey.objects.get(superseded_at__isnull=True).private_pem
-    assert "ENCRYPTED PRIVATE KEY" in pem
+    active = SigningKey.objects.filter(superseded_at__isnull=True)
+    assert sorted(k.alg for k in active) == ["ES256", "RS256"]  # one active key of each kind
+    assert all("ENCRYPTED PRIVATE KEY" in k.private_pem for k in active)
 
 
 def test_client_secret_uses_the_fast_keyed_hash(db: None) -> None:
@@ -181,4 +182,4 @@ def test_admin_pages_and_key_listing(admin_client: Any) -> None:
         assert admin_client.get(path).status_code == 200
     out = StringIO()
     call_command("oidc_keys", "list", stdout=out)
-    assert "active" in out.getvalue() and "RS256" in out.getvalue()
+    assert "active" in out.getvalue() and "RS256" in out.getvalue() and "ES256" in out.getvalue()

@@ -1,7 +1,9 @@
 """Keeps the holder's list of sessions current: the last time each log-in session was seen.
 
 At most one write a minute per session: the time of the last write is kept in the session
-itself, so most requests cost no query at all."""
+itself, so most requests cost no query at all. A request whose view did not use the session (the
+token endpoint, userinfo, static files, an API call that happens to carry the cookie) is not a
+visit of the holder's browser session and is not looked at: no session or user query for it."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ def seen_sessions(
         response = get_response(request)
         session = getattr(request, "session", None)
         user = getattr(request, "user", None)
-        if session is None or user is None or not user.is_authenticated or not session.session_key:
+        if session is None or not getattr(session, "accessed", True) or not session.session_key:
+            return response
+        if user is None or not user.is_authenticated:
             return response
         now = int(time.time())
         if now - int(session.get(SEEN_KEY, 0)) >= EVERY_SECONDS:

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", views.me, name="me"),
     path("me/sessions/<int:session_id>/revoke/", views.revoke_session, name="revoke_session"),
     path("me/consents/<int:consent_id>/revoke/", views.revoke_consent, name="revoke_consent"),
+    path("me/exchanges/<int:message_id>/flag/", views.flag_exchange, name="flag_exchange"),
     path("me/totp/", views.totp_enrol, name="totp"),
     path("me/enterprise/", views.enterprise, name="enterprise"),
 ]

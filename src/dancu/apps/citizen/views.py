@@ -5,6 +5,7 @@ the eID block and renders; errors name the field and the rule."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
@@ -27,6 +28,7 @@ from dancu.apps.citizen.forms import (
     RegisterForm,
     StaffForm,
 )
+from dancu.apps.citizen.middleware import SEEN_KEY
 from dancu.blocks.eid import assurance, factors, services
 from dancu.blocks.eid import login as eid_login
 from dancu.blocks.sso import services as sso
@@ -111,6 +113,8 @@ def _finish(request: HttpRequest, user_id: int, amr: tuple[str, ...], next_url: 
     user = get_user_model().objects.get(pk=user_id)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     eid_login.record_login(request.session, user_id, amr, browser_label(request))
+    # The session's row was just written with last_seen = now: no second write by the middleware.
+    request.session[SEEN_KEY] = int(time.time())
     return HttpResponseRedirect(next_url)
 
 
@@ -198,21 +202,24 @@ def login_page(request: HttpRequest) -> HttpResponse:
                 "methods": list(ok.second_factor),
             }
             return HttpResponseRedirect(reverse("citizen:login_second"))
-    if not request.session.session_key:
-        request.session.save()
-    token = eid_login.qr_begin(
-        str(request.session.session_key), browser=browser_label(request), site=request.get_host()
-    )
-    approve_url = request.build_absolute_uri(reverse("citizen:device_approve", args=[token]))
-    context = {
-        "form": form,
-        "error": error,
-        "next": next_url,
-        "qr_token": token,
-        "qr_image": _qr_svg(approve_url),
-        "approve_url": approve_url,
-        "poll_url": reverse("citizen:qr_status", args=[token]),
-    }
+    context: dict[str, Any] = {"form": form, "error": error, "next": next_url}
+    if request.method == "GET" and request.GET.get("qr") == "1":
+        # The QR log-in challenge (a database row and an SVG) is made only when the person asks
+        # for it ("log in with your phone"), not on every view of the log-in page.
+        if not request.session.session_key:
+            request.session.save()
+        token = eid_login.qr_begin(
+            str(request.session.session_key), browser=browser_label(request), site=request.get_host()
+        )
+        approve_url = request.build_absolute_uri(reverse("citizen:device_approve", args=[token]))
+        context.update(
+            qr_token=token,
+            qr_image=_qr_svg(approve_url),
+            approve_url=approve_url,
+            poll_url=reverse("citizen:qr_status", args=[token]),
+        )
+    else:
+        context["qr_ask_url"] = reverse("citizen:login") + "?" + urlencode({"next": next_url, "qr": "1"})
     return render(request, "citizen/login.html", context)
 
 
@@ -360,12 +367,52 @@ def recover_finish(request: HttpRequest) -> HttpResponse:
 
 
 # --------------------------------------------------------------------------- my account
+def _field_labels(names: tuple[str, ...]) -> list[dict[str, str]]:
+    """Names of released fields with their labels in both languages (names only, never values)."""
+    from dancu.apps.web.labels import FIELD, label
+    from dancu.blocks.sso.claims import CLAIMS
+
+    out = []
+    for name in names:
+        claim = CLAIMS.get(name)
+        if claim is not None:
+            out.append({"name": name, "vi": claim.label_vi, "en": claim.label_en})
+        else:
+            text = label(FIELD, name)
+            out.append({"name": name, "vi": text, "en": text})
+    return out
+
+
+def _guest_stays(user_id: int, id_number: str) -> list[Any]:
+    """Where the holder was notified as a guest, read as the account holder for themself."""
+    from dancu.apps.residence.services import guest_stays_of_citizen
+    from dancu.blocks.audit.context import AccessContext
+
+    ctx = AccessContext(services.account_actor(user_id), services.SELF_ACCESS)
+    try:
+        return list(guest_stays_of_citizen(ctx, id_number))
+    except (AccessDenied, DomainValidationError):
+        return []
+
+
+def _exchanges(citizen_id: int) -> list[Any]:
+    """The data exchanges (LGSP gateway) whose answers carried the holder's data."""
+    from dancu.blocks.exchange.tracker import exchanges_for_citizen
+
+    return list(exchanges_for_citizen(citizen_id))
+
+
 @never_cache
 @login_required
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
     user_id = _uid(request)
     have = assurance.load(request.session, user_id)
+    citizen = services.citizen_of(user_id)
+    history = [
+        {"event": e, "released": _field_labels(getattr(e, "released", ()))}
+        for e in services.access_history(user_id)
+    ]
     context = {
         "account": services.account_of(user_id),
         "level": services.level_of(user_id),
@@ -373,10 +420,38 @@ def me(request: HttpRequest) -> HttpResponse:
         "amr": " ".join(have.amr) if have else "",
         "sessions": eid_login.sessions_of(user_id, request.session.session_key),
         "consents": sso.consents_of(user_id),
-        "history": services.access_history(user_id),
+        "history": history,
+        "stays": _guest_stays(user_id, citizen[1]) if citizen else [],
+        "exchanges": [{"access": x, "fields": _field_labels(tuple(x.fields))} for x in _exchanges(citizen[0])]
+        if citizen
+        else [],
+        "has_citizen": citizen is not None,
         "message": request.GET.get("done", ""),
+        "flag_error": request.GET.get("flag_error", ""),
     }
     return render(request, "citizen/me.html", context)
+
+
+@login_required
+@require_POST
+def flag_exchange(request: HttpRequest, message_id: int) -> HttpResponse:
+    """The holder flags a data exchange that carried their data as unjustified (reviewed by the
+    providing agency's data-protection officer; Law 91/2025/QH15, the right to object)."""
+    from dancu.blocks.exchange.tracker import flag_access
+    from dancu.errors import NotFound
+
+    citizen = services.citizen_of(_uid(request))
+    if citizen is None:
+        return HttpResponseRedirect(reverse("citizen:me") + "?flag_error=no_record#exchanges")
+    try:
+        flag_access(citizen[0], message_id, request.POST.get("reason", ""))
+    except DomainValidationError as exc:
+        rule = exc.problems[0].rule if exc.problems else "invalid"
+        query = urlencode({"flag_error": rule})
+        return HttpResponseRedirect(reverse("citizen:me") + "?" + query + "#exchanges")
+    except NotFound:
+        return HttpResponseRedirect(reverse("citizen:me") + "?flag_error=not_found#exchanges")
+    return HttpResponseRedirect(reverse("citizen:me") + "?done=flagged#exchanges")
 
 
 @login_required

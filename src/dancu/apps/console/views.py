@@ -39,6 +39,7 @@ from dancu.blocks.alerts import services as alerts
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import PURPOSES
 from dancu.blocks.audit.services import events_for_citizen
+from dancu.blocks.eid.assurance import ACR_L1
 from dancu.blocks.organisations.services import actor_for, memberships_of
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CitizenView
@@ -57,8 +58,10 @@ def read_purposes(actor: Actor) -> list[tuple[str, str]]:
 
 # Log-in required; the organisation the user acts for (several and none chosen → the organisation
 # picker; no membership → 403 "no organisation"); an organisation whose staff may not read the
-# registry (a hotel) → 403 "not authorised".
+# registry (a hotel) → 403 "not authorised". Signed in through the platform's SSO with at least
+# ACR_L1 (ADR 0011); raise it here (e.g. ACR_L2_MFA) once police staff hold level-2 accounts.
 console_actor = staff_view(
+    min_acr=ACR_L1,
     may_act=lambda actor: bool(read_purposes(actor)),
     no_organisation=lambda request: render(request, "console/no_organisation.html", status=403),
     not_authorised="console/not_authorised.html",

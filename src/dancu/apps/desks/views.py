@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,6 +33,7 @@ from dancu.apps.desks.forms import (
     StatusForm,
 )
 from dancu.apps.web.session import chosen_organisation_id
+from dancu.apps.web.sso import sso_staff
 from dancu.apps.web.staff import form_problems, problems_of, shown
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.identity.qr import read_qr
@@ -52,7 +52,7 @@ def desk(kinds: frozenset[str]) -> Callable[[DeskView], DeskView]:
 
     def decorate(view: DeskView) -> DeskView:
         @never_cache
-        @login_required
+        @sso_staff()  # signed in through the platform's SSO (ADR 0011)
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:

@@ -51,6 +51,25 @@ class GrantRequestForm(forms.Form):
         self.fields["service"].choices = services  # type: ignore[attr-defined]
 
 
+class SubscriptionForm(forms.Form):
+    """Subscribe one of the member's subsystems to a service's change notifications; an empty
+    callback URL means the subsystem pulls them."""
+
+    client = forms.TypedChoiceField(label=_("Client subsystem"), coerce=int)
+    service = forms.TypedChoiceField(label=_("Service"), coerce=int)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=[(c, c) for c in sorted(PURPOSES)])
+    callback_url = forms.URLField(
+        label=_("Webhook URL (empty: pull)"), max_length=500, required=False, assume_scheme="https"
+    )
+
+    def __init__(
+        self, *args: Any, clients: list[tuple[int, str]], services: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = clients  # type: ignore[attr-defined]
+        self.fields["service"].choices = services  # type: ignore[attr-defined]
+
+
 class LogSearchForm(forms.Form):
     service_id = forms.CharField(label=_("Service"), max_length=400, required=False)
     client_id = forms.CharField(label=_("Client"), max_length=300, required=False)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("grants/", views.grants, name="grants"),
     path("grants/<int:grant_id>/decide/", views.grant_decide, name="grant-decide"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("log/", views.log, name="log"),
     path("log/<int:message_id>/evidence.json", views.evidence, name="evidence"),
     path("flags/", views.flags, name="flags"),

@@ -24,13 +24,14 @@ from dancu.apps.exchange_admin.forms import (
     LogSearchForm,
     MemberForm,
     ReviewForm,
+    SubscriptionForm,
     SubsystemForm,
     TryCallForm,
 )
 from dancu.apps.exchange_admin.presenters import traffic_chart
 from dancu.apps.web.staff import form_problems, problems_of, shown, staff_view
 from dancu.blocks.audit.context import Actor
-from dancu.blocks.exchange import gateway, tracker
+from dancu.blocks.exchange import gateway, notifications, tracker
 from dancu.blocks.exchange import services as ex
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
@@ -213,6 +214,68 @@ def grant_decide(request: HttpRequest, actor: Actor, grant_id: int) -> HttpRespo
         }
         return _page(request, "exchange_admin/grants.html", actor, context, status)
     return HttpResponseRedirect(reverse("exchange_admin:grants"))
+
+
+def _own_subsystems(actor: Actor) -> list[ex.Subsystem]:
+    return [s for m in ex.members_of(actor) if ex.administers(actor, m) for s in m.subsystems.all()]
+
+
+@exchange_staff
+@require_http_methods(["GET", "POST"])
+def subscriptions(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Change-notification subscriptions (issue 5 item 8): the member's administrators subscribe
+    their subsystems (under a grant in force for the purpose) and end subscriptions; providers
+    see who follows their services; every row shows pending and delivered notifications."""
+    own = _own_subsystems(actor)
+    catalogue = ex.catalogue()
+
+    def form_for(data: Any = None) -> SubscriptionForm:
+        return SubscriptionForm(
+            data,
+            clients=[(s.pk, s.identifier) for s in own],
+            services=[(s.pk, s.identifier) for s in catalogue],
+        )
+
+    form = form_for()
+    problems: list[FieldProblem] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "unsubscribe":
+                try:
+                    subscription_id = int(request.POST.get("subscription", ""))
+                except ValueError:
+                    raise DomainValidationError.single(
+                        "subscription", "invalid", "not a subscription number"
+                    ) from None
+                notifications.unsubscribe(actor, subscription_id)
+            else:
+                form = form_for(request.POST)
+                if not form.is_valid():
+                    raise DomainValidationError(form_problems(form))
+                data = form.cleaned_data
+                notifications.subscribe(
+                    actor,
+                    next(s for s in own if s.pk == data["client"]),
+                    next(s for s in catalogue if s.pk == data["service"]),
+                    data["purpose"],
+                    callback_url=data["callback_url"],
+                )
+            return HttpResponseRedirect(reverse("exchange_admin:subscriptions"))
+        except _ERRORS as exc:
+            problems, status = problems_of(exc)
+    return _page(
+        request,
+        "exchange_admin/subscriptions.html",
+        actor,
+        {
+            "rows": notifications.subscriptions_visible_to(actor),
+            "form": form,
+            "can_subscribe": bool(own),
+            "problems": shown(problems),
+        },
+        status,
+    )
 
 
 @exchange_staff

@@ -9,6 +9,15 @@ Authentication: the establishment organisation's API key (``Authorization: Beare
 * ``POST /residence/notifications/batch`` — up to 500 check-ins: good rows are stored, each bad
   row gets its own errors (field and rule); the batch key makes a retry safe.
 * ``POST /residence/stays/{id}/check-out`` — the guest left.
+* ``POST /residence/notifications/offline`` — notifications captured while offline, each with its
+  own key and ``captured_at`` (the notification time for lateness); a retry never stores twice.
+* ``POST /residence/trips``, ``GET /residence/trips/{id}``, ``POST …/trips/{id}/passengers``,
+  ``POST …/trips/{id}/notify`` — coach trips, boarding and the manifest (model 12).
+* ``POST /residence/admissions``, ``POST …/admissions/{id}/carers``, ``…/{id}/discharge`` —
+  hospital in-patients and carers (model 11).
+* ``POST /residence/webhooks``, ``GET /residence/webhooks`` — results POSTed to the establishment,
+  signed with HMAC-SHA256 (``apps.residence.webhooks``).
+* ``GET /residence/statistics`` — anonymised aggregates (purpose ``statistics.aggregate``).
 
 The services decide and record (``apps.residence.services``); this module only translates.
 """
@@ -26,7 +35,8 @@ from ninja.security import django_auth
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from dancu.apps.residence import services
+from dancu.apps.residence import coaches, hospitals, services
+from dancu.apps.residence import statistics as stats
 from dancu.blocks.adminunits.api import ProblemOut
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.identity.api import CHIP_EXAMPLE, MRZ_EXAMPLE, QR_EXAMPLE
@@ -369,3 +379,332 @@ class CheckOutIn(Schema):
 @router.post("/stays/{stay_id}/check-out", response={200: StayOut, **ERRORS}, summary="A guest left")
 def check_out(request: HttpRequest, stay_id: int, body: CheckOutIn) -> dict[str, Any]:
     return _stay(services.check_out(_ctx(request), stay_id, at=body.at))
+
+
+class StayFullOut(StayOut):
+    role: str = Field("guest", examples=["passenger"])
+    patient_stay_id: int | None = None
+    trip_id: int | None = None
+    captured_offline: bool = False
+
+
+def _full(s: services.StayView) -> dict[str, Any]:
+    return {k: getattr(s, k) for k in StayFullOut.model_fields}
+
+
+# --------------------------------------------------------------------------- offline queue
+class OfflineItemIn(NotificationIn):
+    idempotency_key: str = Field(..., min_length=1, max_length=64, description=KEY_DESCRIPTION)
+    captured_at: datetime = Field(
+        ...,
+        description="When the desk captured it while offline (with its offset): the notification time "
+        "for lateness; at most 72 hours before the upload, not before the arrival",
+        examples=["2026-03-01T21:20:00+07:00"],
+    )
+
+
+class OfflineIn(Schema):
+    items: list[dict[str, Any]] = Field(
+        ...,
+        min_length=1,
+        max_length=services.MAX_BATCH,
+        description="Each item is an OfflineItemIn: a notification with its own idempotency key and "
+        "captured_at; a malformed item is reported in its own row.",
+    )
+
+
+class OfflineRowOut(Schema):
+    index: int
+    idempotency_key: str
+    status: Literal["stored", "replayed", "error"]
+    group_reference: str = ""
+    stays: list[StayFullOut] = []
+    errors: list[RowError] = []
+
+
+class OfflineOut(Schema):
+    stored: int
+    replayed: int
+    failed: int
+    rows: list[OfflineRowOut]
+
+
+_OFFLINE = TypeAdapter(OfflineItemIn)
+
+
+def _offline_item(raw: Any) -> services.OfflineItem:
+    key = str(raw.get("idempotency_key", "")) if isinstance(raw, dict) else ""
+    if not isinstance(raw, dict):
+        return services.OfflineItem(key, [FieldProblem("item", "type", "must be an object")])
+    try:
+        body = _OFFLINE.validate_python(raw)
+    except PydanticValidationError as exc:
+        return services.OfflineItem(
+            key,
+            [
+                FieldProblem(
+                    ".".join(str(p) for p in e.get("loc", ())) or "item", str(e.get("type")), e.get("msg", "")
+                )
+                for e in exc.errors()
+            ],
+        )
+    data = _check_in(body)
+    return services.OfflineItem(
+        body.idempotency_key,
+        services.CheckIn(
+            guests=data.guests,
+            room=data.room,
+            arrival=data.arrival,
+            expected_departure=data.expected_departure,
+            reason=data.reason,
+            captured_at=body.captured_at,
+        ),
+    )
+
+
+@router.post(
+    "/notifications/offline",
+    response={200: OfflineOut, **ERRORS},
+    summary="Upload notifications captured while offline (each with its key and capture time)",
+)
+def notify_offline(request: HttpRequest, body: OfflineIn) -> dict[str, Any]:
+    """Each item is stored on its own under its own key (a retry replays it: ``replayed``); the
+    capture time is the notification time for lateness (at most 72 h old)."""
+    rows = services.upload_offline(_ctx(request), [_offline_item(r) for r in body.items])
+    out = [
+        {
+            "index": r.index,
+            "idempotency_key": r.idempotency_key,
+            "status": r.status,
+            "group_reference": r.group_reference,
+            "stays": [_full(s) for s in r.stays],
+            "errors": [{"field": p.field, "rule": p.rule, "message": p.message} for p in r.errors],
+        }
+        for r in rows
+    ]
+    return {
+        "stored": sum(r.status == "stored" for r in rows),
+        "replayed": sum(r.status == "replayed" for r in rows),
+        "failed": sum(r.status == "error" for r in rows),
+        "rows": out,
+    }
+
+
+# --------------------------------------------------------------------------- coaches
+class TripIn(Schema):
+    route: str = Field(..., max_length=200, examples=["Hà Nội – Hải Phòng"])
+    vehicle_plate: str = Field(..., max_length=20, examples=["29B-123.45"])
+    departure_address: str = Field(
+        ..., max_length=500, examples=["Bến xe Gia Lâm, Phường Bồ Đề, Quận Long Biên, Hà Nội"]
+    )
+    departure_at: datetime = Field(..., examples=["2026-03-01T07:00:00+07:00"])
+    arrival_at: datetime = Field(..., examples=["2026-03-01T09:30:00+07:00"])
+    seats: int = Field(..., ge=1, le=100, examples=[45])
+
+
+class TripOut(Schema):
+    trip_id: int
+    route: str
+    vehicle_plate: str
+    departure_address: str
+    departure_ward_code: str
+    departure_at: datetime
+    arrival_at: datetime
+    seats: int
+    passengers: int
+    deadline: datetime = Field(..., description="The manifest is notified before the departure")
+    notified_at: datetime | None
+    status: str = Field(..., examples=["pending"])
+
+
+class ManifestOut(Schema):
+    trip: TripOut
+    passengers: list[StayFullOut]
+
+
+class BoardIn(Schema):
+    idempotency_key: str = Field("", max_length=64, description=KEY_DESCRIPTION)
+    seat: str = Field(..., max_length=20, examples=["A12"])
+    guests: list[GuestIn] = Field(..., min_length=1, max_length=10)
+
+
+def _trip(t: coaches.TripView) -> dict[str, Any]:
+    return {k: getattr(t, k) for k in TripOut.model_fields}
+
+
+def _manifest(m: coaches.Manifest) -> dict[str, Any]:
+    return {"trip": _trip(m.trip), "passengers": [_full(s) for s in m.passengers]}
+
+
+@router.post("/trips", response={200: TripOut, **ERRORS}, summary="Plan a coach trip")
+def create_trip(request: HttpRequest, body: TripIn) -> dict[str, Any]:
+    return _trip(coaches.create_trip(_ctx(request), **body.model_dump()))
+
+
+@router.get("/trips/{trip_id}", response={200: ManifestOut, **ERRORS}, summary="A trip and its manifest")
+def get_manifest(request: HttpRequest, trip_id: int) -> dict[str, Any]:
+    return _manifest(coaches.manifest(_ctx(request), trip_id))
+
+
+@router.post(
+    "/trips/{trip_id}/passengers",
+    response={200: NotificationOut, **ERRORS},
+    summary="Board passengers (cards verified; over the seats refused)",
+)
+def board(request: HttpRequest, trip_id: int, body: BoardIn) -> dict[str, Any]:
+    result = coaches.board(
+        _ctx(request),
+        trip_id,
+        [_guest(g) for g in body.guests],
+        seat=body.seat,
+        idempotency_key=body.idempotency_key,
+    )
+    return {
+        "group_reference": result.group_reference,
+        "replayed": result.replayed,
+        "stays": [_stay(s) for s in result.stays],
+    }
+
+
+@router.post(
+    "/trips/{trip_id}/notify",
+    response={200: ManifestOut, **ERRORS},
+    summary="Notify the manifest to the police",
+)
+def notify_manifest(request: HttpRequest, trip_id: int) -> dict[str, Any]:
+    return _manifest(coaches.notify_manifest(_ctx(request), trip_id))
+
+
+# --------------------------------------------------------------------------- hospitals
+class AdmissionIn(Schema):
+    idempotency_key: str = Field("", max_length=64, description=KEY_DESCRIPTION)
+    bed: str = Field(..., max_length=20, examples=["K3-12"])
+    admitted_at: datetime
+    expected_discharge: datetime
+    patient: GuestIn
+
+
+class CarerIn(Schema):
+    idempotency_key: str = Field("", max_length=64, description=KEY_DESCRIPTION)
+    arrived_at: datetime | None = None
+    carer: GuestIn
+
+
+@router.post("/admissions", response={200: StayFullOut, **ERRORS}, summary="Admit an in-patient")
+def admit(request: HttpRequest, body: AdmissionIn) -> dict[str, Any]:
+    return _full(
+        hospitals.admit_patient(
+            _ctx(request),
+            _guest(body.patient),
+            bed=body.bed,
+            admitted_at=body.admitted_at,
+            expected_discharge=body.expected_discharge,
+            idempotency_key=body.idempotency_key,
+        )
+    )
+
+
+@router.post(
+    "/admissions/{stay_id}/carers",
+    response={200: StayFullOut, **ERRORS},
+    summary="A carer stays with the patient",
+)
+def add_carer(request: HttpRequest, stay_id: int, body: CarerIn) -> dict[str, Any]:
+    return _full(
+        hospitals.admit_carer(
+            _ctx(request),
+            stay_id,
+            _guest(body.carer),
+            arrived_at=body.arrived_at,
+            idempotency_key=body.idempotency_key,
+        )
+    )
+
+
+@router.post(
+    "/admissions/{stay_id}/discharge",
+    response={200: list[StayFullOut], **ERRORS},
+    summary="Discharge the patient (their carers leave too)",
+)
+def discharge(request: HttpRequest, stay_id: int, body: CheckOutIn) -> list[dict[str, Any]]:
+    return [_full(s) for s in hospitals.discharge(_ctx(request), stay_id, at=body.at)]
+
+
+# --------------------------------------------------------------------------- webhooks
+class WebhookIn(Schema):
+    url: str = Field(..., max_length=500, examples=["https://pms.example.vn/dancu/results"])
+
+
+class WebhookOut(Schema):
+    webhook_id: int
+    url: str
+    active: bool
+    created_at: datetime
+    pending: int = Field(..., description="Results not yet delivered")
+    secret: str = Field("", description="The HMAC-SHA256 key, returned once at registration")
+
+
+@router.post("/webhooks", response={200: WebhookOut, **ERRORS}, summary="Register a webhook for results")
+def register_webhook(request: HttpRequest, body: WebhookIn) -> dict[str, Any]:
+    w = services.register_webhook(_ctx(request), body.url)
+    return {k: getattr(w, k) for k in WebhookOut.model_fields}
+
+
+@router.get("/webhooks", response={200: list[WebhookOut], **ERRORS}, summary="The establishment's webhooks")
+def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {k: getattr(w, k) for k in WebhookOut.model_fields} for w in services.list_webhooks(_ctx(request))
+    ]
+
+
+# --------------------------------------------------------------------------- statistics
+class PeriodOut(Schema):
+    period: str
+    arrivals: int | None = Field(..., description="None: suppressed (below 5)")
+    guest_nights: int | None
+    occupancy: float | None
+
+
+class StatisticsOut(Schema):
+    sector: str
+    period: str
+    start: date
+    end: date
+    ward_code: str
+    beds: int
+    establishments: int
+    arrivals_total: int | None
+    rows: list[PeriodOut]
+    by_nationality: dict[str, int | None]
+    by_province: dict[str, int | None]
+    by_ward: dict[str, int | None]
+    length_of_stay: dict[str, int | None]
+
+
+@router.get(
+    "/statistics",
+    response={200: StatisticsOut, **ERRORS},
+    summary="Anonymised statistics (counts below 5 suppressed)",
+)
+def statistics(
+    request: HttpRequest,
+    sector: str,
+    start: date,
+    end: date,
+    period: str = "day",
+    ward: str = "",
+) -> dict[str, Any]:
+    auth = getattr(request, "auth", None)
+    actor = auth.actor if isinstance(auth, ApiClient) else actor_for(request.user)
+    r = stats.report(
+        AccessContext(actor=actor, purpose=stats.PURPOSE),
+        sector=sector,
+        start=start,
+        end=end,
+        period=period,
+        ward_code=ward,
+    )
+    return {
+        **{k: getattr(r, k) for k in StatisticsOut.model_fields if k != "rows"},
+        "rows": [{k: getattr(p, k) for k in PeriodOut.model_fields} for p in r.rows],
+    }

@@ -4,7 +4,10 @@ An :class:`Establishment` belongs to one organisation (its staff are the organis
 memberships) and lies in one current ward, whose police unit is responsible for it. A
 :class:`Stay` is one guest's stay, notified to that unit when the check-in is submitted
 (Law on Residence 2020 Art. 30; Circular 55/2021/TT-BCA Art. 15). A :class:`Submission` makes a
-check-in (or an API batch) idempotent per establishment.
+check-in (or an API batch) idempotent per establishment. A :class:`Trip` is a coach operator's
+trip whose passengers (stays with ``role=passenger``) form its manifest; a hospital's in-patients
+and their carers are stays with ``role=patient`` / ``carer``. A :class:`Webhook` receives each
+notification result through :class:`WebhookDelivery` rows, kept until delivered.
 """
 
 from __future__ import annotations
@@ -54,7 +57,37 @@ class Establishment(models.Model):
         return self.name
 
 
+class Trip(models.Model):
+    """A coach trip (model 12): its passengers are notified as a manifest before departure, to the
+    police of the departure ward."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="trips")
+    route = models.CharField(max_length=200)
+    vehicle_plate = models.CharField(max_length=20)
+    departure_address = models.CharField(max_length=500)
+    departure_ward_code = models.CharField(max_length=5, db_index=True)
+    departure_province_code = models.CharField(max_length=2, db_index=True)
+    departure_at = models.DateTimeField()
+    arrival_at = models.DateTimeField()
+    seats = models.PositiveIntegerField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-departure_at", "id"]
+
+    def __str__(self) -> str:
+        return f"trip {self.pk} ({self.route})"
+
+
 class Stay(models.Model):
+    class Role(models.TextChoices):
+        GUEST = "guest", "Khách lưu trú / Guest"
+        PATIENT = "patient", "Người bệnh nội trú / In-patient"
+        CARER = "carer", "Người chăm sóc / Carer"
+        PASSENGER = "passenger", "Hành khách / Passenger"
+
     class GuestKind(models.TextChoices):
         CITIZEN = "citizen", "Công dân Việt Nam / Vietnamese citizen"
         FOREIGNER = "foreigner", "Người nước ngoài / Foreigner"
@@ -84,6 +117,15 @@ class Stay(models.Model):
     notification_required = models.BooleanField(default=True)
     deadline = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.GUEST)
+    patient = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carers"
+    )
+    trip = models.ForeignKey(Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="passengers")
+    # Current province of the permanent address (statistics by province of origin); "" unknown.
+    origin_province_code = models.CharField(max_length=2, blank=True)
+    # Captured offline: ``notified_at`` is the capture time, ``created_at`` the upload.
+    captured_offline = models.BooleanField(default=False)
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -137,3 +179,38 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"submission {self.key} of establishment {self.establishment_id}"
+
+
+class Webhook(models.Model):
+    """An establishment's URL receiving each notification result, signed with HMAC-SHA256 under
+    ``secret`` (shown once when registered; kept to sign)."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} of establishment {self.establishment_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One result to POST to one webhook: retried with backoff, kept until delivered."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.IntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"], name="webhook_due")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.event})"

@@ -11,6 +11,8 @@
   notified once; later stays need no new notification.
 * **Lateness** — a stay notified after its deadline is *late*; one not notified when its deadline
   has passed is *missing*.
+* **Coach manifests** (model 12) — the passenger manifest of a trip is notified *before the
+  departure*; after it, the manifest is late, and missing while not sent.
 * **Fines** — Decree 282/2025/NĐ-CP Art. 10: failing to notify 1–3 people, 2–4 million VND; 4–8
   people, 4–8 million; 9 or more, 8–12 million.
 """
@@ -57,6 +59,12 @@ def notification_deadline(arrival: datetime, *, foreigner: bool = False, remote:
     if local.time() >= EVENING_CUTOFF:
         return datetime.combine(local.date() + timedelta(days=1), MORNING_DEADLINE, tzinfo=VN)
     return datetime.combine(local.date(), EVENING_CUTOFF, tzinfo=VN)
+
+
+def manifest_deadline(departure: datetime) -> datetime:
+    """A coach trip's passenger manifest is notified before the departure (model 12)."""
+    _aware(departure, "departure_at")
+    return departure.astimezone(VN)
 
 
 def notification_status(

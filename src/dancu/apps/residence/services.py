@@ -5,8 +5,8 @@ Rules are in :mod:`dancu.apps.residence.rules` (Law on Residence 2020 Art. 30; C
 282/2025/NĐ-CP Art. 10 for fines). Access:
 
 * **Front desk** (purpose ``residence.notification``, granted to accommodation and medical
-  facilities by ``organisations.policy``): the staff of an establishment's organisation check guests
-  in and out of *their* establishment only. Each card is verified with
+  facilities and to coach operators by ``organisations.policy``): the staff of an establishment's
+  organisation check guests in and out of *their* establishment only. Each card is verified with
   ``identity.services.verify`` (purpose ``identity.verification``, the identity block's only
   purpose, with the case reference of the stay group), which also screens the person against the
   police alert list (``alerts.services.screen``, ADR 0007) *as seen from the establishment's ward*:
@@ -15,6 +15,9 @@ Rules are in :mod:`dancu.apps.residence.rules` (Law on Residence 2020 Art. 30; C
 * **Police** (purpose ``security.investigation``, police units only): a ward unit sees the
   establishments of its ward, the city police those of the city.
 * **Citizen** (purpose ``citizen.self_access``): where they were notified as a guest.
+
+Coach trips are in :mod:`.coaches`, hospital admissions in :mod:`.hospitals`, anonymised statistics
+in :mod:`.statistics`, webhook delivery in :mod:`.webhooks`; they build on the functions here.
 
 Every call records an audit event (denials too). The registry does not give this application the
 guest's citizen id, so the residence events carry the stay ids, not the citizen; the citizen sees
@@ -35,8 +38,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from dancu.apps.residence import rules
-from dancu.apps.residence.models import Establishment, Stay, StayChange, Submission
+from dancu.apps.residence import rules, webhooks
+from dancu.apps.residence.models import Establishment, Stay, StayChange, Submission, Trip
 from dancu.blocks.adminunits import services as adminunits
 from dancu.blocks.alerts import services as alerts
 from dancu.blocks.audit import services as audit
@@ -65,8 +68,7 @@ POLICE_PURPOSE = "security.investigation"
 SELF_PURPOSE = "citizen.self_access"
 POLICE_KINDS = frozenset({Organisation.Kind.POLICE_CITY.value, Organisation.Kind.POLICE_COMMUNE.value})
 K = Establishment.Kind
-# Which organisations may run an establishment of each kind. Coach operators (model 12) have no
-# organisation kind with ``residence.notification`` yet: a later increment.
+# Which organisations may run an establishment of each kind (coach operators: model 12).
 ORGANISATION_KINDS: dict[str, frozenset[str]] = {
     **{
         k: frozenset({Organisation.Kind.HOTEL.value})
@@ -82,7 +84,7 @@ ORGANISATION_KINDS: dict[str, frozenset[str]] = {
         )
     },
     K.HOSPITAL: frozenset({Organisation.Kind.CLINIC.value}),
-    K.COACH_OPERATOR: frozenset({Organisation.Kind.BUSINESS.value}),
+    K.COACH_OPERATOR: frozenset({Organisation.Kind.TRANSPORT.value}),
 }
 # Cards are mandatory from 14 (Law on Identification 2023 Art. 19); younger children may stay
 # without one, registered by name and date of birth with an adult of their group.
@@ -91,6 +93,8 @@ MAX_GUESTS = 50
 MAX_BATCH = 500
 MAX_BACKDATE = timedelta(days=366)
 MAX_STAY = timedelta(days=5 * 366)
+# An offline capture (``CheckIn.captured_at``) is uploaded within this time, or refused.
+MAX_OFFLINE = timedelta(hours=72)
 _KEY = re.compile(r"^[A-Za-z0-9._:#-]{1,64}$")
 
 
@@ -146,6 +150,10 @@ class StayView:
     deadline: datetime
     notified_at: datetime | None
     status: str
+    role: str = "guest"
+    patient_stay_id: int | None = None
+    trip_id: int | None = None
+    captured_offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,11 @@ class CheckIn:
     expected_departure: datetime
     reason: str = ""
     notify: bool = True  # False: keep as a draft, notified later with ``notify_stays``
+    # Offline capture: when the desk recorded it (the notification time, for lateness).
+    captured_at: datetime | None = None
+    role: str = "guest"  # ``Stay.Role``: patient / carer (hospitals), passenger (with ``trip_id``)
+    patient_stay_id: int | None = None  # a carer's patient
+    trip_id: int | None = None  # a passenger's trip (coach operators)
 
 
 @dataclass(frozen=True)
@@ -209,6 +222,7 @@ class _Resolved:
     receipt: str = ""
     guardian: int | None = None
     close_relative: bool = False
+    origin_province_code: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -412,6 +426,10 @@ def _view(stay: Stay, now: datetime | None = None) -> StayView:
         deadline=stay.deadline,
         notified_at=stay.notified_at,
         status=_status(stay, now or timezone.now()),
+        role=stay.role,
+        patient_stay_id=stay.patient_id,
+        trip_id=stay.trip_id,
+        captured_offline=stay.captured_offline,
     )
 
 
@@ -507,9 +525,83 @@ def _stay_problems(data: CheckIn, now: datetime) -> list[FieldProblem]:
     return problems
 
 
+def _result_stay(stay: Stay, moment: datetime) -> dict[str, object]:
+    """A stay in a webhook payload: ids, times and status, no personal data."""
+    return {
+        "stay_id": stay.pk,
+        "role": stay.role,
+        "trip_id": stay.trip_id,
+        "deadline": stay.deadline.isoformat(),
+        "notified_at": stay.notified_at.isoformat() if stay.notified_at else None,
+        "status": _status(stay, moment),
+    }
+
+
+def _context_problems(est: Establishment, data: CheckIn, moment: datetime) -> list[FieldProblem]:
+    """The role fits the establishment (patients and carers in a hospital, passengers on a trip of
+    a coach operator); an offline capture is aware, not in the future, within ``MAX_OFFLINE`` and
+    not before the arrival (less 1 h)."""
+    problems: list[FieldProblem] = []
+    if data.role not in Stay.Role.values:
+        return [FieldProblem("role", "choice", f"must be one of {', '.join(Stay.Role.values)}")]
+    hospital = est.kind == K.HOSPITAL
+    coach = est.kind == K.COACH_OPERATOR
+    if data.role in (Stay.Role.PATIENT, Stay.Role.CARER) and not hospital:
+        problems.append(FieldProblem("role", "hospital_only", "patients and carers stay in a hospital"))
+    if coach != (data.role == Stay.Role.PASSENGER) or (data.trip_id is not None) != coach:
+        problems.append(
+            FieldProblem(
+                "trip_id", "coach_only", "a coach operator boards passengers onto a trip; others host guests"
+            )
+        )
+    elif coach and not Trip.objects.filter(pk=data.trip_id or 0, establishment=est).exists():
+        problems.append(FieldProblem("trip_id", "not_found", "no trip with that id of your establishment"))
+    if data.role == Stay.Role.CARER:
+        if not Stay.objects.filter(
+            pk=data.patient_stay_id or 0, establishment=est, role=Stay.Role.PATIENT, departed_at__isnull=True
+        ).exists():
+            problems.append(
+                FieldProblem("patient_stay_id", "patient", "must name an in-patient of your hospital")
+            )
+    elif data.patient_stay_id is not None:
+        problems.append(FieldProblem("patient_stay_id", "carer_only", "only a carer names a patient"))
+    c = data.captured_at
+    if c is not None:
+        if not isinstance(c, datetime) or timezone.is_naive(c):
+            problems.append(FieldProblem("captured_at", "timezone", "must be a timezone-aware date and time"))
+        elif c > moment + timedelta(minutes=5):
+            problems.append(FieldProblem("captured_at", "not_future", "the capture time is in the future"))
+        elif c < moment - MAX_OFFLINE:
+            problems.append(
+                FieldProblem("captured_at", "too_old", "an offline capture is uploaded within 72 hours")
+            )
+        elif (
+            isinstance(data.arrival, datetime)
+            and not timezone.is_naive(data.arrival)
+            and c < data.arrival - timedelta(hours=1)
+        ):
+            problems.append(
+                FieldProblem("captured_at", "after_arrival", "a stay is captured once the guest arrived")
+            )
+    return problems
+
+
 def _capacity_problems(est: Establishment, data: CheckIn) -> list[FieldProblem]:
     """Guests staying now (not checked out) plus the new ones must fit the beds (seats); a new
-    room must fit the number of rooms."""
+    room must fit the number of rooms. A trip's passengers must fit its seats."""
+    if data.trip_id is not None:
+        trip = Trip.objects.filter(pk=data.trip_id).first()
+        taken = Stay.objects.filter(trip_id=data.trip_id).count()
+        seats = trip.seats if trip is not None else 0
+        if taken + len(data.guests) > seats:
+            return [
+                FieldProblem(
+                    "guests",
+                    "capacity",
+                    f"the coach has {seats} seats and {taken} passengers: {len(data.guests)} more do not fit",
+                )
+            ]
+        return []
     live = Stay.objects.filter(establishment=est, departed_at__isnull=True)
     capacity = est.seats if est.kind == K.COACH_OPERATOR else est.beds
     problems = []
@@ -677,6 +769,8 @@ def _citizen(
         born = guest.evidence.date_of_birth
     if not name and isinstance(guest.evidence, QrEvidence):
         name = parse_card_qr(guest.evidence.text, reference=on).full_name
+    address = str(data.get("permanent_address") or "")[:500]
+    origin = adminunits.resolve_address(address) if address else None
     return _Resolved(
         guest_kind=Stay.GuestKind.CITIZEN,
         full_name=name,
@@ -688,6 +782,7 @@ def _citizen(
         evidence_kind=result.evidence_kind,
         receipt=result.receipt_id,
         close_relative=guest.close_relative,
+        origin_province_code=(origin.province_code or "")[:2] if origin is not None else "",
     )
 
 
@@ -774,6 +869,7 @@ def check_in(
     aware = isinstance(data.arrival, datetime) and not timezone.is_naive(data.arrival)
     on = timezone.localdate(data.arrival if aware else moment)
     problems += _guest_problems(data, on)
+    problems += _context_problems(est, data, moment)
     if problems:
         raise DomainValidationError(problems)
     problems = _capacity_problems(est, data)
@@ -822,6 +918,16 @@ def check_in(
                 Submission.objects.create(
                     establishment=est, key=idempotency_key, request_sha256=fingerprint, response=response
                 )
+            webhooks.enqueue(
+                est.pk,
+                "notification.result",
+                {
+                    "status": "stored",
+                    "idempotency_key": idempotency_key,
+                    "group_reference": group,
+                    "stays": [_result_stay(s, moment) for s in stays],
+                },
+            )
             audit.record(
                 ctx,
                 "residence.check_in",
@@ -845,6 +951,14 @@ def _store(
     moment: datetime,
 ) -> list[Stay]:
     by_index: dict[int, Stay] = {}
+    trip = None
+    if data.trip_id is not None:
+        # Lock the trip: two desks boarding at once cannot exceed its seats.
+        trip = Trip.objects.select_for_update().get(pk=data.trip_id)
+        problems = _capacity_problems(est, data)
+        if problems:
+            raise DomainValidationError(problems)
+    notified = data.captured_at or moment
     # Adults first, so that a child's guardian exists when the child is stored.
     order = sorted(range(len(resolved)), key=lambda i: resolved[i].guardian is not None)
     for i in order:
@@ -872,12 +986,28 @@ def _store(
             verification_receipt=r.receipt,
             room=data.room.strip(),
             arrival=data.arrival,
-            expected_departure=data.expected_departure,
+            expected_departure=trip.arrival_at if trip is not None else data.expected_departure,
+            # A passenger's stay ends when the trip arrives (not a guest in the house).
+            departed_at=trip.arrival_at if trip is not None else None,
             reason=data.reason.strip(),
             close_relative=r.close_relative,
             notification_required=required,
-            deadline=rules.notification_deadline(data.arrival, foreigner=foreigner),
-            notified_at=moment if data.notify and required else None,
+            deadline=(
+                rules.manifest_deadline(trip.departure_at)
+                if trip is not None
+                else rules.notification_deadline(data.arrival, foreigner=foreigner)
+            ),
+            # A passenger is notified with the manifest (at boarding once it has been sent).
+            notified_at=(
+                (notified if trip.notified_at is not None else None)
+                if trip is not None
+                else (notified if data.notify and required else None)
+            ),
+            role=data.role,
+            patient_id=data.patient_stay_id if data.role == Stay.Role.CARER else None,
+            trip=trip,
+            origin_province_code=r.origin_province_code,
+            captured_offline=data.captured_at is not None,
             created_by=ctx.actor.label[:150],
         )
         by_index[i] = stay
@@ -1291,13 +1421,19 @@ def check_in_batch(
                 if isinstance(exc, DomainValidationError)
                 else [FieldProblem(exc.field, exc.rule, str(exc))]
             )
-            out.append(
-                BatchRow(
-                    i,
-                    "error",
-                    errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems),
+            errors = tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems)
+            with transaction.atomic():
+                webhooks.enqueue(
+                    est.pk,
+                    "notification.result",
+                    {
+                        "status": "rejected",
+                        "batch_key": idempotency_key,
+                        "index": i,
+                        "errors": [{"field": p.field, "rule": p.rule} for p in errors],
+                    },
                 )
-            )
+            out.append(BatchRow(i, "error", errors=errors))
             continue
         out.append(BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays)))
     response = {"rows": [_row_json(r) for r in out]}
@@ -1312,3 +1448,147 @@ def check_in_batch(
         ctx, "residence.batch", detail={"rows": len(out), "stored": sum(r.status == "stored" for r in out)}
     )
     return BatchResult(tuple(out))
+
+
+# --------------------------------------------------------------------------- offline queue
+@dataclass(frozen=True)
+class OfflineItem:
+    """One notification captured while offline: its own key, and the check-in whose
+    ``captured_at`` is when the desk recorded it (or the problems found parsing it)."""
+
+    idempotency_key: str
+    data: CheckIn | list[FieldProblem]
+
+
+@dataclass(frozen=True)
+class OfflineRow:
+    index: int
+    idempotency_key: str
+    status: str  # "stored", "replayed" or "error"
+    group_reference: str = ""
+    stays: tuple[StayView, ...] = ()
+    errors: tuple[FieldProblem, ...] = ()
+
+
+def upload_offline(
+    ctx: AccessContext,
+    items: Sequence[OfflineItem],
+    *,
+    now: datetime | None = None,
+    trust_store: TrustStore | None = None,
+) -> list[OfflineRow]:
+    """Upload the notifications a desk captured while offline, once the connection returns. Each
+    item is a check-in under its *own* idempotency key (so a retry of the whole upload, or of one
+    item through ``/notifications``, never stores it twice) with ``captured_at`` set: the stay
+    counts as notified at that time for lateness (Circular 55/2021 Art. 15), provided it is not in
+    the future, not before the arrival and at most 72 hours old (``MAX_OFFLINE``); the upload time
+    stays in ``created_at`` and the stay is marked ``captured_offline`` for the police."""
+    est = _desk_establishment(ctx, "residence.offline")
+    if len(items) > MAX_BATCH:
+        raise DomainValidationError.single("items", "length", f"at most {MAX_BATCH} items an upload")
+    seen: set[str] = set()
+    out: list[OfflineRow] = []
+    for i, item in enumerate(items):
+        where = f"items[{i}]"
+        problems: list[FieldProblem] = []
+        if not item.idempotency_key or not _KEY.match(item.idempotency_key):
+            problems.append(
+                FieldProblem(f"{where}.idempotency_key", "format", "required: 1–64 of A–Z a–z 0–9 . _ : # -")
+            )
+        elif item.idempotency_key in seen:
+            problems.append(
+                FieldProblem(f"{where}.idempotency_key", "duplicate", "the same key twice in one upload")
+            )
+        seen.add(item.idempotency_key)
+        if isinstance(item.data, list):
+            problems += [FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in item.data]
+        elif item.data.captured_at is None:
+            problems.append(FieldProblem(f"{where}.captured_at", "required", "when the desk captured it"))
+        if not problems and isinstance(item.data, CheckIn):
+            try:
+                result = check_in(
+                    ctx, item.data, idempotency_key=item.idempotency_key, now=now, trust_store=trust_store
+                )
+            except (DomainValidationError, Conflict) as exc:
+                found = (
+                    exc.problems
+                    if isinstance(exc, DomainValidationError)
+                    else [FieldProblem(exc.field, exc.rule, str(exc))]
+                )
+                problems = [FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in found]
+            else:
+                out.append(
+                    OfflineRow(
+                        i,
+                        item.idempotency_key,
+                        "replayed" if result.replayed else "stored",
+                        result.group_reference,
+                        result.stays,
+                    )
+                )
+                continue
+        with transaction.atomic():
+            webhooks.enqueue(
+                est.pk,
+                "notification.result",
+                {
+                    "status": "rejected",
+                    "idempotency_key": item.idempotency_key,
+                    "errors": [{"field": p.field, "rule": p.rule} for p in problems],
+                },
+            )
+        out.append(OfflineRow(i, item.idempotency_key, "error", errors=tuple(problems)))
+    audit.record(
+        ctx,
+        "residence.offline",
+        detail={"items": len(out), "stored": sum(r.status == "stored" for r in out)},
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- webhooks
+@dataclass(frozen=True)
+class WebhookView:
+    webhook_id: int
+    url: str
+    active: bool
+    created_at: datetime
+    pending: int
+    secret: str = ""  # only in the answer to the registration
+
+
+def register_webhook(ctx: AccessContext, url: str) -> WebhookView:
+    """Register a URL that receives each notification result of the actor's establishment,
+    signed with HMAC-SHA256 under the secret returned here once (``webhooks``)."""
+    from dancu.apps.residence.models import Webhook
+
+    est = _desk_establishment(ctx, "residence.webhook_register")
+    problems = text_problems("url", url, max_length=500, required=True)
+    reason = webhooks.url_problem(url.strip()) if not problems else ""
+    if reason:
+        problems.append(FieldProblem("url", "url", reason))
+    if Webhook.objects.filter(establishment=est, active=True).count() >= webhooks.MAX_WEBHOOKS:
+        problems.append(FieldProblem("url", "limit", f"at most {webhooks.MAX_WEBHOOKS} webhooks"))
+    if problems:
+        raise DomainValidationError(problems)
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        hook = Webhook.objects.create(
+            establishment=est, url=url.strip(), secret=secret, created_by=ctx.actor.label[:150]
+        )
+        audit.record(ctx, "residence.webhook_register", detail={"webhook": hook.pk})
+    return WebhookView(hook.pk, hook.url, True, hook.created_at, 0, secret)
+
+
+def list_webhooks(ctx: AccessContext) -> list[WebhookView]:
+    """The establishment's webhooks with their undelivered results (no secret)."""
+    from dancu.apps.residence.models import Webhook
+
+    est = _desk_establishment(ctx, "residence.webhooks")
+    hooks = Webhook.objects.filter(establishment=est).order_by("id")
+    return [
+        WebhookView(
+            h.pk, h.url, h.active, h.created_at, h.deliveries.filter(delivered_at__isnull=True).count()
+        )
+        for h in hooks
+    ]

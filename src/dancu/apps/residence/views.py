@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,8 +25,10 @@ from dancu.apps.residence.forms import (
     WardForm,
 )
 from dancu.apps.web.session import chosen_organisation_id
+from dancu.apps.web.sso import sso_staff
 from dancu.apps.web.staff import form_problems, problems_of, shown
 from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.eid.assurance import ACR_L1
 from dancu.blocks.identity.services import QrEvidence
 from dancu.blocks.organisations.services import actor_for
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
@@ -53,7 +54,7 @@ def _initial() -> dict[str, Any]:
 
 
 @never_cache
-@login_required
+@sso_staff()  # signed in through the platform's SSO (ADR 0011)
 @require_http_methods(["GET", "POST"])
 def desk(request: HttpRequest) -> HttpResponse:
     """Check-in at the front desk; below, the guests staying now and the late or missing ones."""
@@ -62,6 +63,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         establishment = services.establishment_for(ctx.actor)
     except NotFound as exc:
         return _refused(request, exc)
+    if establishment.kind == "coach_operator":
+        return HttpResponseRedirect(reverse("residence:coach"))
     result: services.CheckInResult | None = None
     problems: list[FieldProblem] = []
     status = 200
@@ -130,7 +133,7 @@ def _preview(
 
 
 @never_cache
-@login_required
+@sso_staff()  # signed in through the platform's SSO (ADR 0011)
 @require_POST
 def stay_action(request: HttpRequest, stay_id: int, action: str) -> HttpResponse:
     """Check-out, room change or extension of a stay of the clerk's establishment."""
@@ -156,7 +159,7 @@ def stay_action(request: HttpRequest, stay_id: int, action: str) -> HttpResponse
 
 
 @never_cache
-@login_required
+@sso_staff(ACR_L1)  # a police page: signed in through the platform's SSO at ACR_L1 at least (ADR 0011)
 def police(request: HttpRequest) -> HttpResponse:
     """The police view: live guests of the unit's area by ward and establishment, alert hits,
     late and missing notifications with the suggested fines, and the search by person."""

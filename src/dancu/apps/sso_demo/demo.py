@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from dancu.apps.sso_demo.models import DemoClient
-from dancu.blocks.eid.assurance import ACR_L1, ACR_L2
+from dancu.blocks.eid.assurance import ACR_L1, ACR_L2_MFA
 from dancu.blocks.sso.services import register_client, relying_party_of
 
 # slug, Vietnamese name, English name, scopes, claims, minimum acr
@@ -16,7 +16,8 @@ RELYING_PARTIES = (
         "City public-service portal",
         ["openid", "profile", "address", "id_number", "email", "phone"],
         ["name", "birthdate", "gender", "address", "id_number", "email", "phone_number"],
-        ACR_L2,
+        # A level-2 account and a second factor: a password-only log-in is stepped up (TOTP, SMS).
+        ACR_L2_MFA,
     ),
     (
         "app",

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,6 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from dancu.apps.web.labels import FIELD, label
 from dancu.apps.web.session import chosen_organisation_id, forget_organisation
+from dancu.apps.web.sso import sso_staff
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.organisations.services import actor_for, memberships_of
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
@@ -32,8 +32,11 @@ def staff_view(
     no_organisation: Callable[[HttpRequest], HttpResponse],
     not_authorised: str,
     membership_ended: Callable[[HttpRequest], str],
+    min_acr: str | None = None,
 ) -> Callable[[StaffView], StaffView]:
-    """Log-in required; resolve the organisation the user acts for and pass its ``Actor`` on.
+    """Log-in required, signed in to the staff applications through the platform's SSO with at
+    least ``min_acr`` when given (``web.sso.sso_staff``, ADR 0011); resolve the organisation the
+    user acts for and pass its ``Actor`` on.
 
     No membership → ``no_organisation``; several and none chosen (or the chosen one no longer
     held) → the organisation picker; a membership that ended between the two queries → redirect
@@ -44,7 +47,7 @@ def staff_view(
 
     def decorate(view: StaffView) -> StaffView:
         @never_cache
-        @login_required
+        @sso_staff(min_acr)
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             memberships = memberships_of(request.user)

@@ -18,11 +18,12 @@ class Link:
 
     text: Promise
     url_name: str
+    args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
         """The link's address, resolved when the page is rendered."""
-        return reverse(self.url_name)
+        return reverse(self.url_name, args=self.args)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,26 @@ APPLICATIONS: tuple[Module, ...] = (
         "sso",
         _("Single sign-on (SSO)"),
         _("One log-in for the city's online services, through OpenID Connect."),
-        available=False,
+        available=True,
         pilot_models="24",
+        links=(
+            Link(_("Log in"), "citizen:login"),
+            Link(_("Register an e-identification account"), "citizen:register"),
+            Link(_("My account"), "citizen:me"),
+            Link(_("Demo: city public-service portal"), "sso_demo:home", ("portal",)),
+            Link(_("Demo: city app"), "sso_demo:home", ("app",)),
+        ),
+    ),
+    Module(
+        "eid_desk",
+        _("e-Identification desk"),
+        _("Commune police approve level-1 accounts and activate level 2 with the chip card."),
+        available=True,
+        pilot_models="24",
+        links=(
+            Link(_("Registrations to approve"), "eiddesk:pending"),
+            Link(_("Activate level 2"), "eiddesk:activate"),
+        ),
     ),
     Module(
         "lgsp",
@@ -102,14 +121,25 @@ APPLICATIONS: tuple[Module, ...] = (
         _("The city's data-sharing gateway between agencies' systems."),
         available=True,
         pilot_models="25",
-        links=(Link(_("Exchange administration"), "exchange_admin:overview"),),
+        links=(
+            Link(_("Exchange administration"), "exchange_admin:overview"),
+            Link(_("Members"), "exchange_admin:members"),
+            Link(_("Service catalogue"), "exchange_admin:catalogue"),
+            Link(_("Access grants"), "exchange_admin:grants"),
+            Link(_("Message log"), "exchange_admin:log"),
+            Link(_("Flags raised by citizens"), "exchange_admin:flags"),
+        ),
     ),
     Module(
         "residence",
         _("Residence notification"),
         _("Hotels, landlords and hospitals notify the police of their guests' stays."),
-        available=False,
+        available=True,
         pilot_models="9–12",
+        links=(
+            Link(_("Front desk check-in"), "residence:desk"),
+            Link(_("Police view"), "residence:police"),
+        ),
     ),
     Module(
         "public_services",

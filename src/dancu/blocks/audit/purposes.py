@@ -58,6 +58,12 @@ _ALL = [
         "Luật Cư trú 2020 Điều 30; Thông tư 55/2021/TT-BCA Điều 15",
     ),
     Purpose(
+        "statistics.aggregate",
+        "Thống kê tổng hợp ẩn danh (lưu trú: du lịch, y tế, khu công nghiệp)",
+        "Anonymised aggregate statistics (residence: tourism, health, industrial zones)",
+        "Luật Thống kê 2015 (sử dụng dữ liệu hành chính); Nghị định 13/2023/NĐ-CP (dữ liệu đã khử nhận dạng)",
+    ),
+    Purpose(
         "public_service.processing",
         "Giải quyết thủ tục hành chính",
         "Processing an administrative procedure",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -127,6 +128,27 @@ class AccessRecord:
     purpose_en: str
     action: str
     result: str
+    # The names of the data fields the access released (e.g. the claims a relying party received,
+    # ``sso.claims_release``): names only, never values.
+    released: tuple[str, ...] = ()
+
+
+# The keys of an event's ``detail`` that list released field names, and the shape a name must have
+# (so that a value — an ID number, a name — is never shown even if one were put there by mistake).
+RELEASED_DETAIL_KEYS = ("claims", "fields")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def released_names(detail: object) -> tuple[str, ...]:
+    """The field names listed in an event's ``detail`` under :data:`RELEASED_DETAIL_KEYS`."""
+    if not isinstance(detail, dict):
+        return ()
+    names: list[str] = []
+    for key in RELEASED_DETAIL_KEYS:
+        value = detail.get(key)
+        if isinstance(value, (list, tuple)):
+            names += [v for v in value if isinstance(v, str) and _FIELD_NAME.fullmatch(v)]
+    return tuple(dict.fromkeys(names))
 
 
 # Actions kept out of the citizen's own access log, though recorded and sealed like every other
@@ -159,6 +181,7 @@ def events_for_citizen(citizen_id: int, *, limit: int = 200) -> list[AccessRecor
                 purpose_en=p.name_en if p else ev.purpose,
                 action=ev.action,
                 result=ev.result,
+                released=released_names(ev.detail),
             )
         )
     return out

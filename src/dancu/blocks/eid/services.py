@@ -588,6 +588,15 @@ def account_of(user_id: int) -> AccountView | None:
     )
 
 
+def citizen_of(user_id: int) -> tuple[int, str] | None:
+    """The holder's citizen record (id, ID number) for their own page's sections read from other
+    blocks (stays notified, data exchanges), or None: no account, or one not matched to a record."""
+    row = Account.objects.filter(user_id=user_id).values_list("citizen_id", "id_number").first()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), str(row[1])
+
+
 def level_of(user_id: int) -> int:
     """The level a log-in of this user earns. Staff users without an eID account count as level 1
     (a password account created by an administrator; ADR 0008)."""

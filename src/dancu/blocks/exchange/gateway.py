@@ -28,7 +28,13 @@ agencies):
    log with the registry's audit event in **one transaction** — nothing half-written. The log is
    chained and checkpointed afterwards (``evidence.seal``).
 
-Refusals by the gateway are logged too (outcome ``refused``), signed by the gateway key.
+Refusals by the gateway are logged too (outcome ``refused``), signed by the gateway key — except
+beyond ``DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE`` a minute for refusals of callers that did not
+authenticate and for rate-limit refusals: those are counted (``RefusalTally``), not logged one row
+each, so that abuse cannot grow the log without bound. At the HTTP edge (``handle(...,
+rate_limit=True)``) each client subsystem has a token bucket (``dancu.ratelimit``,
+``DANCU_EXCHANGE_RATE_PER_MINUTE``, ``DANCU_EXCHANGE_BURST``): 429 ``rate_limited`` with
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -47,11 +54,12 @@ from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import PURPOSES
 from dancu.blocks.exchange import crypto, providers, remote
 from dancu.blocks.exchange.identifiers import END_USER, REQUEST_ID, parse_client_id, parse_service_id
-from dancu.blocks.exchange.models import Grant, Message, MessageSubject, Service, Subsystem
+from dancu.blocks.exchange.models import Grant, Message, MessageSubject, RefusalTally, Service, Subsystem
 from dancu.blocks.exchange.services import CREDENTIAL_TAG, find_service, find_subsystem
 from dancu.blocks.organisations.policy import EXCHANGE, purposes_for
 from dancu.blocks.organisations.tokens import parse_token, secret_matches
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
+from dancu.ratelimit import Rate, RateLimited, take
 
 # Header aliases: the first name is GovStack IM's, then its directory YAML's and X-Road's.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -103,6 +111,14 @@ class Refusal(Exception):
     def __init__(self, status: int, field: str, rule: str, message: str) -> None:
         self.status, self.field, self.rule = status, field, rule
         super().__init__(message)
+
+
+class RateLimitedRefusal(Refusal):
+    """429: the client subsystem's token bucket is empty; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        self.retry_after = retry_after
+        super().__init__(429, "Information-Mediator-Client", "rate_limited", message)
 
 
 @dataclass(frozen=True)
@@ -314,8 +330,10 @@ def _problem(field_name: str, rule: str, message: str) -> dict[str, Any]:
     return {"detail": [{"field": field_name, "rule": rule, "message": message}]}
 
 
-def handle(req: ExchangeRequest) -> ExchangeResponse:
-    """Serve one gateway call (see the module docstring for the rules)."""
+def handle(req: ExchangeRequest, *, rate_limit: bool = False) -> ExchangeResponse:
+    """Serve one gateway call (see the module docstring for the rules). ``rate_limit``: take a
+    token from the client subsystem's bucket once it authenticated (the HTTP view does; callers
+    inside the platform do not)."""
     received_at = timezone.now()
     # Stored as sent when clean; control characters (NUL included, which PostgreSQL refuses to
     # store) are dropped from the record and the request is refused below.
@@ -358,6 +376,8 @@ def handle(req: ExchangeRequest) -> ExchangeResponse:
             service_id_problem = None
         grants = grants_between(h.client, req.service_id) if service_id_problem is None else []
         client = authenticate(h.client, h.token, known=grants[0].client if grants else None)
+        if rate_limit:
+            _take_token(client)
         if service_id_problem is not None:
             raise Refusal(400, "service_id", "service_id_format", service_id_problem)
         service = grants[0].service if grants else find_service(req.service_id)
@@ -386,7 +406,7 @@ def handle(req: ExchangeRequest) -> ExchangeResponse:
         if handler is None and not service.endpoint_url:
             raise Refusal(501, "service_id", "no_provider", f"{service.code} has no provider configured")
     except Refusal as refusal:
-        return _refuse(request_doc, refusal, h, client, service, req.headers)
+        return _refuse_or_count(request_doc, refusal, h, client, service, req.headers)
     fingerprint = _fingerprint(request_doc)
     stored = _stored(h.client, h.request_id, fingerprint, request_doc, h, client, service)
     if stored is not None:
@@ -634,6 +654,95 @@ def _refuse(
             response_key_id=gw_id,
         )
     return _response(msg)
+
+
+def _take_token(client: Subsystem) -> None:
+    """One token from the client subsystem's bucket, or the 429 naming the limit."""
+    per_minute = int(settings.DANCU_EXCHANGE_RATE_PER_MINUTE)
+    if per_minute <= 0:
+        return
+    burst = int(settings.DANCU_EXCHANGE_BURST)
+    try:
+        take(f"exchange:{client.identifier}", Rate(per_minute, burst))
+    except RateLimited as exc:
+        raise RateLimitedRefusal(
+            exc.retry_after,
+            f"{client.identifier} exceeded its rate limit ({per_minute}/min, bursts of {burst}); "
+            f"retry after {exc.retry_after} s",
+        ) from None
+
+
+def _this_minute() -> datetime:
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def _tally(rule: str, client_id: str) -> int:
+    """Count one refusal in this minute's row for (rule, client); the count so far."""
+    now = timezone.now()
+    minute = _this_minute()
+    table = connection.ops.quote_name(RefusalTally._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (minute, rule, client_id, count, last_at) VALUES (%s, %s, %s, 1, %s) "  # noqa: S608 — the table name is the model's
+            f"ON CONFLICT (minute, rule, client_id) DO UPDATE SET count = {table}.count + 1, "
+            "last_at = excluded.last_at RETURNING count",
+            [adapt(minute), rule[:64], client_id[:300], adapt(now)],
+        )
+        row = cur.fetchone()
+    return int(row[0]) if row else 1
+
+
+def _refuse_or_count(
+    request_doc: dict[str, Any],
+    refusal: Refusal,
+    h: ParsedHeaders | None,
+    client: Subsystem | None,
+    service: Service | None,
+    sent_headers: Mapping[str, str] | None = None,
+) -> ExchangeResponse:
+    """A refusal of a caller that did not authenticate (``client`` is None) or of a rate-limited
+    client is counted; the first ``DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE`` of a minute (per
+    rule and client) are logged in full as well, the rest answered signed but not stored. Other
+    refusals (an authenticated member asking beyond its grant) are always logged."""
+    limited = isinstance(refusal, RateLimitedRefusal)
+    if client is not None and not limited:
+        return _refuse(request_doc, refusal, h, client, service, sent_headers)
+    count = _tally(refusal.rule, client.identifier if client is not None else "")
+    if count <= int(settings.DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE):
+        answer = _refuse(request_doc, refusal, h, client, service, sent_headers)
+    else:
+        answer = _counted(refusal)
+    if isinstance(refusal, RateLimitedRefusal):
+        answer.headers["Retry-After"] = str(refusal.retry_after)
+    return answer
+
+
+def _counted(refusal: Refusal) -> ExchangeResponse:
+    """The refusal's answer, signed by the gateway key, without a log record (it was counted)."""
+    gw = crypto.gateway_key()
+    gw_id = crypto.key_id(crypto.public_raw(gw))
+    body = _problem(refusal.field, refusal.rule, str(refusal))
+    response_doc = {"status": refusal.status, "body": body, "produced_at": timezone.now().isoformat()}
+    response_bytes = crypto.canonical(response_doc)
+    response_hash = crypto.sha256_hex(response_bytes)
+    signature = crypto.sign(gw, response_bytes)
+    return ExchangeResponse(
+        status=refusal.status,
+        body=body,
+        message_id=0,
+        request_hash="",
+        response_hash=response_hash,
+        signature=signature,
+        key_id=gw_id,
+        headers={
+            "X-Exchange-Logged": "counted",
+            "X-Exchange-Response-Hash": response_hash,
+            "X-Exchange-Signature": signature,
+            "X-Exchange-Key-Id": gw_id,
+            "X-Exchange-Produced-At": str(response_doc["produced_at"]),
+        },
+    )
 
 
 def _stored(

@@ -341,3 +341,28 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+
+class RefusalTally(models.Model):
+    """Refusals counted instead of logged one row each (ADR 0010 §10): per minute, per rule, per
+    client — the client only when it authenticated (a rate-limited member); refusals of unknown or
+    unauthenticated callers share ``client_id = ""``, so what they send cannot make the table
+    grow beyond one row per rule a minute. The first refusals of each minute are also logged in
+    full (``DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE``)."""
+
+    minute = models.DateTimeField()
+    rule = models.CharField(max_length=64)
+    client_id = models.CharField(max_length=300, blank=True)
+    count = models.BigIntegerField(default=0)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-minute", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "rule", "client_id"], name="exchange_refusal_tally_key")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.minute:%Y-%m-%d %H:%M} {self.rule} {self.client_id or '(unauthenticated)'}: {self.count}"
+        )

@@ -4,8 +4,12 @@ purpose — by webhook (signed, retried with back-off) or by pull (then acknowle
 cannot be delivered is kept and retried, never dropped (GovStack IM BB spec, pub/sub: "messages
 are kept until delivered"; Decree 47/2020/NĐ-CP on sharing).
 
-Not yet wired: the registry does not publish its own changes (a hook in ``registry.services``
-writes is the next step); providers publish through :func:`publish`.
+Providers publish through :func:`publish`. The platform's own registry publishes its changes
+(residence moved, death recorded, ID number changed, details corrected) through the registry's
+hook (``registry.events``), which the exchange connects to in its ``AppConfig.ready``:
+:func:`on_registry_change` runs inside the registry write's transaction, so the event and its
+deliveries commit with the change or not at all. Those events carry only the kind of change and
+the ID number; subscribers fetch the details through the gateway, under their grant.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.exchange import crypto
 from dancu.blocks.exchange.identifiers import check_part
 from dancu.blocks.exchange.models import Delivery, Event, Grant, Service, Subscription, Subsystem
-from dancu.blocks.exchange.services import administers, grant_in_force
-from dancu.errors import AccessDenied, DomainValidationError
+from dancu.blocks.exchange.services import administers, grant_in_force, is_operator
+from dancu.blocks.registry.events import Change, ChangeKind, concerns
+from dancu.errors import AccessDenied, DomainValidationError, NotFound
 
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -79,7 +85,21 @@ def publish(
             "only the provider publishes its events", field="actor", rule="provider_administrator"
         )
     check_part("kind", kind)
-    now = timezone.now()
+    return _publish(service, kind, data, citizen_id=citizen_id, now=timezone.now())
+
+
+def _publish(
+    service: Service,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    citizen_id: int | None,
+    now: datetime,
+    always: frozenset[str] = frozenset(),
+    subscriptions: list[Subscription] | None = None,
+) -> Event:
+    """Store the signed event and one delivery per subscription whose grant is in force, with
+    the fields that grant gives its purpose (and the ``always`` keys: what names the event)."""
     key = crypto.unwrap(service.subsystem.private_key_wrapped, service.subsystem.identifier)
     document = {"service": service.identifier, "kind": kind, "data": data, "occurred_at": now.isoformat()}
     event = Event.objects.create(
@@ -91,11 +111,15 @@ def publish(
         key_id=service.subsystem.key_id,
         occurred_at=now,
     )
-    for sub in Subscription.objects.select_related("client").filter(service=service, active=True):
+    if subscriptions is None:
+        subscriptions = list(
+            Subscription.objects.select_related("client").filter(service=service, active=True)
+        )
+    for sub in subscriptions:
         grant = _grant_for(sub.client, service, sub.purpose, now)
         if grant is None:
             continue
-        allowed = set(grant.purposes[sub.purpose])
+        allowed = set(grant.purposes[sub.purpose]) | always
         body = {
             "event_id": event.pk,
             "service": service.identifier,
@@ -108,6 +132,102 @@ def publish(
             event=event, subscription=sub, body=body, signature=crypto.sign(key, crypto.canonical(body))
         )
     return event
+
+
+# Which of the registry's services each kind of change concerns: a subscriber to any of them
+# hears of it (an ID change concerns every service, since subscribers know citizens by number).
+REGISTRY_SERVICES_BY_CHANGE: dict[str, tuple[str, ...]] = {
+    ChangeKind.MOVED: ("citizen", "residence", "household"),
+    ChangeKind.DIED: ("citizen", "life-status", "household"),
+    ChangeKind.ID_NUMBER_CHANGED: ("citizen", "verify-identity", "household", "residence", "life-status"),
+    ChangeKind.CORRECTED: ("citizen", "verify-identity", "household"),
+}
+
+
+def on_registry_change(change: Change) -> None:
+    """The registry's hook (``registry.events``), inside the write's transaction: one signed
+    event per registry service concerned that has active subscriptions, each delivered with the
+    kind of change and the ID number only (least data: the details are fetched through the
+    gateway, under the subscriber's grant and purpose), to subscribers whose member organisation's
+    jurisdiction covers a place the change concerns. No subscriber: nothing is written."""
+    handlers = [f"registry.{code}" for code in REGISTRY_SERVICES_BY_CHANGE[change.kind]]
+    subs = Subscription.objects.select_related(
+        "client__member__organisation", "service__subsystem__member"
+    ).filter(
+        active=True,
+        service__handler__in=handlers,
+        service__active=True,
+    )
+    by_service: dict[int, list[Subscription]] = {}
+    for sub in subs:
+        # Only members whose jurisdiction covers the change hear of it: the registry would not
+        # give them the details anyway (the gateway's actor has the member organisation's
+        # jurisdiction), and the ID number alone is personal data.
+        org = sub.client.member.organisation
+        if org is None or not concerns(
+            change, province_code=org.jurisdiction_province_code, ward_code=org.jurisdiction_ward_code
+        ):
+            continue
+        by_service.setdefault(sub.service_id, []).append(sub)
+    payload = change.payload()
+    for group in by_service.values():
+        _publish(
+            group[0].service,
+            str(change.kind),
+            dict(payload),
+            citizen_id=change.citizen_id,
+            now=change.occurred_at,
+            always=frozenset(payload),
+            subscriptions=group,
+        )
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """A subscription as the administration pages show it."""
+
+    subscription: Subscription
+    pending: int  # deliveries not yet acknowledged (or not yet taken by the webhook)
+    delivered: int
+    manages: bool  # the actor administers the subscribing member
+
+
+def subscriptions_visible_to(actor: Actor) -> list[SubscriptionRow]:
+    """Subscriptions where the actor's organisation is the subscriber or the provider (all of
+    them for the operator), with their delivery counts."""
+    qs = Subscription.objects.select_related("client__member", "service__subsystem__member").annotate(
+        pending=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.PENDING)),
+        delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.DELIVERED)),
+    )
+    if not is_operator(actor):
+        org = actor.organisation_id
+        if org is None:
+            return []
+        qs = qs.filter(
+            Q(client__member__organisation_id=org) | Q(service__subsystem__member__organisation_id=org)
+        )
+    return [
+        SubscriptionRow(s, s.pending, s.delivered, administers(actor, s.client.member))
+        for s in qs.order_by("-created_at", "-id")[:500]
+    ]
+
+
+@transaction.atomic
+def unsubscribe(actor: Actor, subscription_id: int) -> Subscription:
+    """The subscribing member's administrator ends a subscription: no new deliveries; those
+    already made stay (pending ones can still be pulled or delivered)."""
+    sub = Subscription.objects.select_related("client__member").filter(pk=subscription_id).first()
+    if sub is None:
+        raise NotFound("no such subscription", field="subscription")
+    if not administers(actor, sub.client.member):
+        raise AccessDenied(
+            "only the subscribing member's administrators end a subscription",
+            field="actor",
+            rule="administrator",
+        )
+    sub.active = False
+    sub.save(update_fields=["active"])
+    return sub
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Paths (under ``/exchange/``):
   ``X-GovStack-Client`` is accepted too) and authenticates with its credential for
   ``allowedMethods``;
 * ``GET|POST {instance}/{class}/{member}/{subsystem}/{service}/{path}`` (also under ``r1/``) —
-  the gateway (``gateway.handle``).
+  the gateway (``gateway.handle``, with the per-client rate limit of the HTTP edge).
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ def exchange(
             body=b"" if too_big else request.body,
             headers={k.lower(): v for k, v in request.headers.items()},
             declared_length=declared,
-        )
+        ),
+        rate_limit=True,
     )
     response = JsonResponse(result.body, status=result.status, json_dumps_params={"ensure_ascii": False})
     for name, value in result.headers.items():

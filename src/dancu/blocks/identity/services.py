@@ -136,6 +136,8 @@ VERIFICATION_FIELDS: dict[str, frozenset[str]] = {
     # The residence notification needs the guest's permanent address (Circular 55/2021/TT-BCA Art. 15).
     "hotel": frozenset({"full_name", "date_of_birth", "sex", "nationality", "permanent_address"}),
     "driving_school": frozenset({"full_name", "date_of_birth", "sex", "face_available"}),
+    # A coach's passenger manifest (model 12) names each passenger (Circular 55/2021/TT-BCA Art. 15).
+    "transport": frozenset({"full_name", "date_of_birth", "sex", "nationality"}),
 }
 _NOT_FROM_REGISTRY = frozenset({"face_available", "health_insurance_number"})
 

@@ -23,6 +23,8 @@ class Organisation(models.Model):
         SECURITY_FIRM = "security_firm", "Doanh nghiệp kinh doanh dịch vụ bảo vệ / Security services firm"
         DRIVING_SCHOOL = "driving_school", "Cơ sở đào tạo, sát hạch lái xe / Driving school or test centre"
         PLATFORM = "platform", "Đơn vị vận hành nền tảng / Platform operator"
+        # Coach operators report their passenger manifests (model 12; Circular 55/2021 Art. 15).
+        TRANSPORT = "transport", "Doanh nghiệp vận tải hành khách / Passenger transport operator"
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=255)
@@ -49,6 +51,8 @@ class Membership(models.Model):
         OFFICER = "officer", "Cán bộ / Officer"
         CLERK = "clerk", "Nhân viên / Clerk"
         AUDITOR = "auditor", "Kiểm tra / Auditor"
+        # Anonymised statistics only (Tourism, Health, the industrial-zone authority): never personal data.
+        STATISTICS = "statistics", "Thống kê / Statistics officer"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")

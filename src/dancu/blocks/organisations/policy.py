@@ -47,6 +47,12 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.PAWN_SHOP, R.CLERK): frozenset({"identity.verification"}),
     (K.SECURITY_FIRM, R.CLERK): frozenset({"identity.verification"}),
     (K.DRIVING_SCHOOL, R.CLERK): frozenset({"identity.verification"}),
+    # Coach operators (model 12): verify passengers at boarding and notify the manifest.
+    (K.TRANSPORT, R.CLERK): frozenset({"identity.verification", "residence.notification"}),
+    (K.TRANSPORT, R.ADMIN): frozenset({"identity.verification", "residence.notification"}),
+    # Departments' statistics officers (Tourism, Health, the industrial-zone authority):
+    # anonymised aggregates of residence notifications, never a person's data.
+    (K.DEPARTMENT, R.STATISTICS): frozenset({"statistics.aggregate"}),
     # Machine clients (API keys) of establishments: the same as their front desks.
     (K.HOTEL, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
     (K.CLINIC, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
@@ -55,6 +61,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.PAWN_SHOP, INTEGRATION): frozenset({"identity.verification"}),
     (K.SECURITY_FIRM, INTEGRATION): frozenset({"identity.verification"}),
     (K.DRIVING_SCHOOL, INTEGRATION): frozenset({"identity.verification"}),
+    (K.TRANSPORT, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
     (K.PLATFORM, R.ADMIN): frozenset({"registry.administration", "registry.lookup"}),
     # Systems of members of the data exchange gateway (blocks/exchange; Decree 47/2020/NĐ-CP).
     (K.POLICE_CITY, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),

@@ -27,7 +27,7 @@ from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
-from dancu.blocks.registry import pg_read
+from dancu.blocks.registry import events, pg_read
 from dancu.blocks.registry.dto import (
     CardView,
     CitizenSummary,
@@ -798,6 +798,29 @@ def _locked(id_number: str) -> Citizen:
     return citizen
 
 
+def _changed(
+    kind: events.ChangeKind,
+    citizen: Citizen,
+    *,
+    previous: str = "",
+    moved_from: tuple[str, str] | None = None,
+) -> None:
+    """Publish the change inside the write's transaction (``events``: committed with the write,
+    or rolled back with it)."""
+    here = (citizen.permanent_province_code, citizen.permanent_ward_code)
+    places = (moved_from, here) if moved_from is not None and moved_from != here else (here,)
+    events.emit(
+        events.Change(
+            kind,
+            citizen.id_number,
+            citizen.pk,
+            citizen.updated_at,
+            previous_id_number=previous,
+            places=places,
+        )
+    )
+
+
 @contextmanager
 def _write(ctx: AccessContext, action: str) -> Iterator[None]:
     """The transaction of a write. A denial or a miss rolls the write back and is then audited
@@ -876,6 +899,7 @@ def correct_citizen(
         citizen.save()
         _revision(ctx, citizen, CitizenRevision.Action.CORRECT, reason, legal_basis, diff)
         audit.record(ctx, "registry.correct", subject_citizen_id=citizen.pk, detail={"fields": sorted(diff)})
+        _changed(events.ChangeKind.CORRECTED, citizen)
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
@@ -940,6 +964,11 @@ def move_residence(
         diff: dict[str, list[object]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
         _revision(ctx, citizen, CitizenRevision.Action.MOVE, reason, legal_basis, diff)
         audit.record(ctx, "registry.move", subject_citizen_id=citizen.pk)
+        _changed(
+            events.ChangeKind.MOVED,
+            citizen,
+            moved_from=(before["permanent_province_code"], before["permanent_ward_code"]),
+        )
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
@@ -975,6 +1004,7 @@ def record_death(
             {"life_status": [old_status, "deceased"], "date_of_death": [None, date_of_death.isoformat()]},
         )
         audit.record(ctx, "registry.death", subject_citizen_id=citizen.pk)
+        _changed(events.ChangeKind.DIED, citizen)
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
@@ -1026,4 +1056,5 @@ def change_id_number(
         )
         _revision(ctx, citizen, CitizenRevision.Action.ID_CHANGE, reason, legal_basis, diff)
         audit.record(ctx, "registry.id_change", subject_citizen_id=citizen.pk)
+        _changed(events.ChangeKind.ID_NUMBER_CHANGED, citizen, previous=str(diff["id_number"][0]))
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")

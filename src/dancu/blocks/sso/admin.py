@@ -17,6 +17,7 @@ class RelyingPartyAdmin(admin.ModelAdmin):
         "min_acr",
         "sector_identifier",
         "first_party",
+        "id_token_alg",
     )
     search_fields = ("name_vi", "name_en", "application__client_id")
     raw_id_fields = ("application",)

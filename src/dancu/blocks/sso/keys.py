@@ -7,6 +7,11 @@ does not yield a key that can forge ID tokens. Rotation (RFC 7517 §4.5 ``kid``;
 1.0 §10.1.1) makes a new active key while the previous ones stay in the JWKS for a grace period, so
 tokens signed before the rotation still verify at the relying parties.
 
+Two kinds of key are kept, each with its own active key and rotation: RSA-2048 for ``RS256`` (the
+default, what every relying-party library accepts) and P-256 for ``ES256`` (RFC 7518 §3.4), used
+for the relying parties registered with ``id_token_alg = ES256``. A key signs with its own
+algorithm only; the JWKS carries both kinds, each with its ``alg``.
+
 Loaded keys are kept in process memory for :data:`CACHE_SECONDS`: a rotation reaches every process
 within that time; meanwhile the old key (still published) keeps signing.
 """
@@ -18,7 +23,7 @@ import hmac
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +34,9 @@ from jwcrypto import jwk
 
 from dancu.blocks.sso.models import SigningKey
 
-ALG = "RS256"
+ALG = "RS256"  # the default
+ES256 = "ES256"
+ALGS = (ALG, ES256)
 RSA_BITS = 2048
 CACHE_SECONDS = 30.0
 
@@ -45,7 +52,7 @@ def _password() -> bytes:
 @dataclass
 class _Cache:
     loaded_at: float = 0.0
-    active_kid: str = ""
+    active: dict[str, str] = field(default_factory=dict)  # alg -> kid of the key signing now
     published: tuple[dict[str, Any], ...] = ()
 
 
@@ -58,57 +65,83 @@ def clear_cache() -> None:
     """Forget what this process loaded (after a rotation, and in tests)."""
     with _lock:
         _cache.loaded_at = 0.0
-        _cache.active_kid = ""
+        _cache.active = {}
         _cache.published = ()
         _private.clear()
 
 
-def create_key(*, now: datetime | None = None) -> SigningKey:
-    """A new RSA key, stored encrypted; it becomes the active key (the newest not superseded)."""
+def _generate(alg: str) -> jwk.JWK:
+    if alg == ALG:
+        return jwk.JWK.generate(kty="RSA", size=RSA_BITS)
+    if alg == ES256:
+        return jwk.JWK.generate(kty="EC", crv="P-256")
+    raise ValueError(f"unsupported signing algorithm {alg!r}")
+
+
+def create_key(*, alg: str = ALG, now: datetime | None = None) -> SigningKey:
+    """A new key for ``alg``, stored encrypted; it becomes that algorithm's active key (the newest
+    of its kind not superseded)."""
     now = now or timezone.now()
-    key = jwk.JWK.generate(kty="RSA", size=RSA_BITS)
+    key = _generate(alg)
     kid = key.thumbprint()
     public = json.loads(key.export_public())
-    public.update({"kid": kid, "alg": ALG, "use": "sig"})
+    public.update({"kid": kid, "alg": alg, "use": "sig"})
     pem = key.export_to_pem(private_key=True, password=_password()).decode()
-    return SigningKey.objects.create(kid=kid, alg=ALG, private_pem=pem, public_jwk=public, created_at=now)
+    return SigningKey.objects.create(kid=kid, alg=alg, private_pem=pem, public_jwk=public, created_at=now)
 
 
-def rotate(*, grace: timedelta | None = None, now: datetime | None = None) -> SigningKey:
-    """Make a new active key; the keys it supersedes stay published for ``grace`` (default: the
-    ``DANCU_OIDC_KEY_GRACE_SECONDS`` setting, at least the ID-token lifetime)."""
+def rotate(
+    *, grace: timedelta | None = None, now: datetime | None = None, algs: tuple[str, ...] = ALGS
+) -> list[SigningKey]:
+    """New active keys for ``algs`` (default: both kinds); the keys they supersede stay published
+    for ``grace`` (default: the ``DANCU_OIDC_KEY_GRACE_SECONDS`` setting, at least the ID-token
+    lifetime)."""
     now = now or timezone.now()
     grace = grace if grace is not None else timedelta(seconds=settings.DANCU_OIDC_KEY_GRACE_SECONDS)
+    new = []
     with transaction.atomic():
-        SigningKey.objects.filter(superseded_at__isnull=True).update(superseded_at=now, retire_at=now + grace)
-        new = create_key(now=now)
+        for alg in algs:
+            SigningKey.objects.filter(superseded_at__isnull=True, alg=alg).update(
+                superseded_at=now, retire_at=now + grace
+            )
+            new.append(create_key(alg=alg, now=now))
     clear_cache()
     return new
 
 
-def ensure_key() -> None:
-    """Create the first key if there is none (the demo and tests; production runs ``oidc_keys rotate``)."""
-    if not SigningKey.objects.filter(superseded_at__isnull=True).exists():
-        create_key()
+def ensure_key(algs: tuple[str, ...] = ALGS) -> None:
+    """Create an active key of each kind that has none (the demo, tests, and the first ES256 key of
+    an installation that had only RSA; production runs ``oidc_keys rotate``)."""
+    created = False
+    for alg in algs:
+        if not SigningKey.objects.filter(superseded_at__isnull=True, alg=alg).exists():
+            create_key(alg=alg)
+            created = True
+    if created:
         clear_cache()
 
 
 def _refresh(force: bool = False) -> None:
-    if not force and time.monotonic() - _cache.loaded_at < CACHE_SECONDS and _cache.active_kid:
+    if not force and time.monotonic() - _cache.loaded_at < CACHE_SECONDS and _cache.active:
         return
     now = timezone.now()
     rows = list(
         SigningKey.objects.filter(created_at__lte=now)
         .exclude(retire_at__lte=now)
         .order_by("-created_at", "-id")
-        .values("kid", "public_jwk", "superseded_at")
+        .values("kid", "alg", "public_jwk", "superseded_at")
     )
-    if not rows:
-        ensure_key()
+    active: dict[str, str] = {}
+    for r in rows:
+        if r["superseded_at"] is None and r["alg"] not in active:
+            active[r["alg"]] = r["kid"]
+    if any(alg not in active for alg in ALGS) and not force:
+        ensure_key(tuple(alg for alg in ALGS if alg not in active))
         return _refresh(force=True)
-    active = next((r for r in rows if r["superseded_at"] is None), rows[0])
+    for r in rows:  # no active key of a kind (not reached after ensure_key): the newest signs
+        active.setdefault(r["alg"], r["kid"])
     with _lock:
-        _cache.active_kid = active["kid"]
+        _cache.active = active
         _cache.published = tuple(r["public_jwk"] for r in rows)
         _cache.loaded_at = time.monotonic()
 
@@ -123,23 +156,37 @@ def _load_private(kid: str) -> jwk.JWK:
     return key
 
 
-def active_key() -> tuple[str, jwk.JWK]:
-    """The kid and private key that sign new ID tokens."""
+def active_key(alg: str = ALG) -> tuple[str, jwk.JWK]:
+    """The kid and private key that sign new ID tokens with ``alg``."""
+    if alg not in ALGS:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
     _refresh()
-    return _cache.active_kid, _load_private(_cache.active_kid)
+    kid = _cache.active.get(alg)
+    if kid is None:
+        _refresh(force=True)
+        kid = _cache.active[alg]
+    return kid, _load_private(kid)
 
 
 def published() -> list[dict[str, Any]]:
-    """The public keys of the JWKS (RFC 7517 §5): the active key and those in their grace period."""
+    """The public keys of the JWKS (RFC 7517 §5): the active key of each kind and those in their
+    grace period."""
     _refresh()
     return list(_cache.published)
 
 
-def verification_key(kid: str | None) -> jwk.JWK | None:
-    """The public key with this kid if it is still published, else None."""
+_PUBLIC_MEMBERS = {"RSA": ("kty", "n", "e", "kid"), "EC": ("kty", "crv", "x", "y", "kid")}
+
+
+def verification_key(kid: str | None, alg: str | None = None) -> jwk.JWK | None:
+    """The public key with this kid if it is still published (and is a key for ``alg`` when one is
+    given: an RS256 header never selects an EC key, nor ES256 an RSA key), else None."""
     if not kid:
         return None
     for data in published():
         if data.get("kid") == kid:
-            return jwk.JWK(**{k: v for k, v in data.items() if k in ("kty", "n", "e", "kid")})
+            if alg is not None and data.get("alg", ALG) != alg:
+                return None
+            members = _PUBLIC_MEMBERS.get(str(data.get("kty")), ())
+            return jwk.JWK(**{k: v for k, v in data.items() if k in members})
     return None

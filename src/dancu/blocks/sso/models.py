@@ -27,6 +27,11 @@ class RelyingParty(models.Model):
     min_acr = models.CharField(max_length=64, blank=True)
     sector_identifier = models.CharField(max_length=255)
     first_party = models.BooleanField(default=False)
+    # The algorithm of this RP's ID tokens (OpenID Connect Registration 1.0
+    # ``id_token_signed_response_alg``): it receives tokens signed with this one only.
+    id_token_alg = models.CharField(
+        max_length=10, choices=[("RS256", "RS256"), ("ES256", "ES256")], default="RS256"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -267,11 +267,12 @@ def register_client(
     organisation_id: int | None = None,
     purpose: str = RELEASE_PURPOSE,
     client_id: str | None = None,
+    id_token_alg: str = "RS256",  # noqa: S107 (an algorithm name)
 ) -> RegisteredClient:
     """Register a relying party (RFC 6749 §2; OpenID Connect Core 1.0 §8.1 sector identifier). The
-    signing algorithm is always RS256 (never ``none``); a machine client uses the client
-    credentials grant (RFC 6749 §4.4) and has no redirect URIs. The secret is a random 256-bit
-    value, returned once."""
+    ID tokens are signed ``id_token_alg``, RS256 (default) or ES256, never ``none``; a machine
+    client uses the client credentials grant (RFC 6749 §4.4) and has no redirect URIs. The secret
+    is a random 256-bit value, returned once."""
     from urllib.parse import urlsplit
 
     from dancu.blocks.audit.purposes import get_purpose
@@ -289,6 +290,10 @@ def register_client(
     if min_acr and min_acr not in ACR_ORDER:
         raise DomainValidationError.single("min_acr", "unknown_acr", f"acr must be one of {list(ACR_ORDER)}")
     get_purpose(purpose)
+    if id_token_alg not in ("RS256", "ES256"):
+        raise DomainValidationError.single(
+            "id_token_alg", "unknown_alg", "id_token_alg must be RS256 or ES256"
+        )
     redirect_uris = list(redirect_uris or [])
     post_logout_redirect_uris = list(post_logout_redirect_uris or [])
     if not machine and not redirect_uris:
@@ -326,6 +331,7 @@ def register_client(
             min_acr=min_acr,
             sector_identifier=sector,
             first_party=first_party,
+            id_token_alg=id_token_alg,
         )
     return RegisteredClient(client_id=app.client_id, client_secret=secret, relying_party_id=rp.pk)
 

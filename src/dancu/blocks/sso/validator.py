@@ -7,8 +7,8 @@
   §3.1.2.1, §15.5.2);
 * scopes are limited to those the relying party is registered for (RFC 6749 §3.3);
 * ``sub`` is pairwise (OpenID Connect Core 1.0 §8.1) and the ID token carries ``acr``, ``amr`` and
-  ``auth_time`` of the log-in that authorised the code (§2), signed RS256 with the provider's
-  rotating key (``keys.py``);
+  ``auth_time`` of the log-in that authorised the code (§2), signed RS256 (or ES256 for the
+  relying parties registered for it) with the provider's rotating keys (``keys.py``);
 * userinfo releases only the claims the relying party is registered for, through the audited
   registry read (``services.release_claims``).
 """
@@ -24,7 +24,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from jwcrypto import jws, jwt
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_application_model, get_grant_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -36,6 +36,7 @@ from dancu.blocks.sso.models import RelyingParty, UsedNonce
 from dancu.blocks.sso.subjects import pairwise_sub
 
 Application = get_application_model()
+Grant = get_grant_model()
 AUTH_KEY = "dancu_auth"  # the log-in context travels with the grant under this key
 
 
@@ -129,6 +130,67 @@ class Validator(OAuth2Validator):
                     ) from None
             self._create_authorization_code(request, code)
 
+    # ---------------------------------------------------------------- the code at the token endpoint
+    # DOT reads the grant row up to six times per token request (validate_code, confirm_redirect_uri,
+    # the PKCE challenge and method, scopes, nonce); it is read once per request here, with its user.
+    def _grant(self, code: str, request: Any, client: Any = None) -> Any:
+        cached = getattr(request, "_dancu_grant", None)
+        if cached is None or cached[0] != code:
+            grant = Grant.objects.select_related("user").filter(code=code).first() if code else None
+            cached = (code, grant)
+            request._dancu_grant = cached
+        grant = cached[1]
+        if client is not None and (grant is None or grant.application_id != client.pk):
+            return None
+        return grant
+
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        grant = self._grant(code, request, client)
+        if grant is None or grant.is_expired():
+            return False
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def confirm_redirect_uri(
+        self, client_id: str, code: str, redirect_uri: str, client: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = self._grant(code, request, client) if request is not None else None
+        if grant is None:
+            grant = Grant.objects.filter(code=code, application=client).first()
+        return grant is not None and bool(grant.redirect_uri_allowed(redirect_uri))
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        grant = self._grant(code, request, request.client)
+        if grant is None:
+            raise Grant.DoesNotExist
+        return grant.code_challenge or None
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        grant = self._grant(code, request, request.client)
+        if grant is None:
+            raise Grant.DoesNotExist
+        return grant.code_challenge_method or None
+
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> list[str]:
+        grant = self._grant(code, request)
+        return grant.scope.strip().split(" ") if grant is not None and grant.scope else []
+
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: Any
+    ) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant is not None else None
+
     # ---------------------------------------------------------------- tokens
     def get_oidc_issuer_endpoint(self, request: Any) -> str:
         """The issuer is the configured site root (``DANCU_OIDC_ISSUER``), never taken from the
@@ -172,13 +234,16 @@ class Validator(OAuth2Validator):
     def finalize_id_token(
         self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
     ) -> str:
-        """Sign with the active key (RS256, ``kid`` in the header); never ``alg: none``."""
+        """Sign with the active key of the algorithm the relying party is registered for (RS256 by
+        default, or ES256), ``kid`` in the header; never ``alg: none``, never another algorithm."""
         claims, expires = self.get_id_token_dictionary(token, token_handler, request)
         id_token.update(**claims)
         if "nonce" not in id_token and request.nonce:
             id_token["nonce"] = request.nonce
-        kid, key = keys.active_key()
-        header = {"typ": "JWT", "alg": keys.ALG, "kid": kid}
+        rp = relying_party(request.client)
+        alg = rp.id_token_alg if rp is not None and rp.id_token_alg in keys.ALGS else keys.ALG
+        kid, key = keys.active_key(alg)
+        header = {"typ": "JWT", "alg": alg, "kid": kid}
         signed = jwt.JWT(header=json.dumps(header), claims=json.dumps(id_token, default=str))
         signed.make_signed_token(key)
         request.id_token = self._save_id_token(id_token["jti"], request, expires)
@@ -187,13 +252,14 @@ class Validator(OAuth2Validator):
 
     def _get_key_for_token(self, token: str) -> Any:
         """The published key named by the token's ``kid`` (ID tokens presented back to us, e.g. as
-        ``id_token_hint``); a token with another ``alg`` or an unknown key has none."""
+        ``id_token_hint``); a token with an algorithm we do not sign with, an unknown key, or a key
+        of the other kind than its ``alg`` has none."""
         unverified = jws.JWS()
         unverified.deserialize(token)
         header = unverified.jose_header
-        if not isinstance(header, dict) or header.get("alg") != keys.ALG:
+        if not isinstance(header, dict) or header.get("alg") not in keys.ALGS:
             return None
-        return keys.verification_key(header.get("kid"))
+        return keys.verification_key(header.get("kid"), header["alg"])
 
     # ---------------------------------------------------------------- userinfo
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:

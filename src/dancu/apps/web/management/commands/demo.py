@@ -154,6 +154,10 @@ class Command(BaseCommand):
         from dancu.apps.sso_demo.demo import seed_demo as seed_sso_demo
 
         self._desk_accounts += seed_sso_demo()
+        # The staff applications sign in through the same provider (ADR 0011).
+        from dancu.apps.web.sso import ensure_platform_client
+
+        ensure_platform_client()
         # Data exchange (issue 5): BHXH Hà Nội and Sở Lao động call the registry through the gateway.
         from dancu.apps.exchange_admin.demo import seed_demo as seed_exchange
 

@@ -41,6 +41,9 @@ class Command(BaseCommand):
         create.add_argument("--machine", action="store_true", help="client credentials only (no user)")
         create.add_argument("--organisation-id", type=int, default=None)
         create.add_argument("--client-id", default=None)
+        create.add_argument(
+            "--id-token-alg", choices=["RS256", "ES256"], default="RS256", help="ID-token signature"
+        )
         sub.add_parser("list", help="list relying parties")
         rotate = sub.add_parser("rotate-secret", help="replace a client's secret (prints the new one once)")
         rotate.add_argument("client_id")
@@ -63,6 +66,7 @@ class Command(BaseCommand):
                     machine=opts["machine"],
                     organisation_id=opts["organisation_id"],
                     client_id=opts["client_id"],
+                    id_token_alg=opts["id_token_alg"],
                 )
                 self.stdout.write(f"client_id={reg.client_id}")
                 self.stdout.write(f"client_secret={reg.client_secret}")

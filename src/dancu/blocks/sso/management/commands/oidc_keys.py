@@ -20,13 +20,16 @@ class Command(BaseCommand):
             "rotate", help="make a new active key; the old one stays published for the grace period"
         )
         rotate.add_argument("--grace-seconds", type=int, default=None)
+        rotate.add_argument(
+            "--alg", choices=keys.ALGS, action="append", help="rotate only this kind (default: all)"
+        )
         sub.add_parser("list", help="list keys")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "rotate":
             grace = timedelta(seconds=opts["grace_seconds"]) if opts["grace_seconds"] is not None else None
-            new = keys.rotate(grace=grace)
-            self.stdout.write(f"active kid={new.kid}")
+            for new in keys.rotate(grace=grace, algs=tuple(opts["alg"] or keys.ALGS)):
+                self.stdout.write(f"active kid={new.kid} alg={new.alg}")
             return
         for k in SigningKey.objects.order_by("created_at"):
             state = (
