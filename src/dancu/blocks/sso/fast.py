@@ -199,13 +199,13 @@ def _run(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.fetchone()  # type: ignore[no-any-return]
+                return cursor.fetchone()
         except DatabaseError:
             return None
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, {**params, "commit_mode": "off"})
-            return cursor.fetchone()  # type: ignore[no-any-return]
+            return cursor.fetchone()
     except DatabaseError:
         return None
 

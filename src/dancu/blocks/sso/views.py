@@ -337,7 +337,7 @@ class Token(TokenView):
         """DOT's, without reading the new access token back when nobody listens to its
         ``app_authorized`` signal (nobody does in this project)."""
         if app_authorized.has_listeners():
-            return super().authorization_flow_token_response(request, *args, **kwargs)  # type: ignore[no-any-return]
+            return super().authorization_flow_token_response(request, *args, **kwargs)
         _url, headers, body, status = self.create_token_response(request)
         response = HttpResponse(content=body, status=status)
         for k, v in headers.items():
