@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "dancu.blocks.exchange",
     "dancu.apps.exchange_admin",
     "dancu.apps.residence",
+    "dancu.blocks.linkage",
+    "dancu.apps.cleaning",
 ]
 
 MIDDLEWARE = [
@@ -287,3 +289,9 @@ DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE = env_int(
 # Hours within which an accommodation declares a foreign guest (Circular 53/2016/TT-BCA: 12, or 24
 # in remote areas). Read by apps/residence/rules.py through this setting.
 DANCU_RESIDENCE_FOREIGNER_HOURS = env_int("DANCU_RESIDENCE_FOREIGNER_HOURS", 12, minimum=1, maximum=24)
+
+# --- Data cleaning (blocks/linkage, apps/cleaning; issue 8) ---
+# Where trained linkage models (Splink settings with EM-trained parameters, JSON) are kept, one
+# versioned file per training run; and the largest sector file accepted by an upload.
+DANCU_LINKAGE_MODEL_DIR = Path(env_str("DANCU_LINKAGE_MODEL_DIR", str(BASE_DIR / "var" / "linkage")))
+DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 50, minimum=1, maximum=2048)

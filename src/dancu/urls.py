@@ -18,6 +18,7 @@ urlpatterns = [
     path("exchange/", include("dancu.blocks.exchange.urls")),
     path("exchange-admin/", include("dancu.apps.exchange_admin.urls")),
     path("residence/", include("dancu.apps.residence.urls")),
+    path("cleaning/", include("dancu.apps.cleaning.urls")),
     # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
     path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),

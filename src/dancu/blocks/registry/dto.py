@@ -95,3 +95,23 @@ class RevisionView:
     reason: str
     legal_basis: str
     changes: dict[str, list[object]]
+
+
+@dataclass(frozen=True)
+class ReferenceRecord:
+    """One citizen as the data-cleaning purpose reads the registry in bulk (``data.cleaning``:
+    identifying fields, residence and life status; no family, religion or cards)."""
+
+    citizen_id: int
+    id_number: str
+    full_name: str
+    date_of_birth: date
+    dob_precision: str
+    sex: str
+    permanent_address_text: str
+    permanent_ward_code: str
+    permanent_legacy_ward_code: str
+    life_status: str
+    date_of_death: date | None
+    old_id_numbers: tuple[str, ...] = ()
+    previous_id_numbers: tuple[str, ...] = ()

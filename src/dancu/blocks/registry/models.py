@@ -198,6 +198,7 @@ class CitizenRevision(models.Model):
         REGISTER = "register", "Đăng ký"
         CORRECT = "correct", "Điều chỉnh thông tin"
         MOVE = "move", "Thay đổi nơi thường trú"
+        TEMPORARY = "temporary", "Đăng ký tạm trú"
         DEATH = "death", "Khai tử"
         ID_CHANGE = "id_change", "Thay đổi số định danh"
 

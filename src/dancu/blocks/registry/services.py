@@ -33,6 +33,7 @@ from dancu.blocks.registry.dto import (
     CitizenSummary,
     CitizenView,
     HouseholdMember,
+    ReferenceRecord,
     RevisionView,
     address_or_none,
 )
@@ -972,6 +973,35 @@ def move_residence(
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 
+def register_temporary_residence(
+    ctx: AccessContext, id_number: str, *, temporary_address_text: str, reason: str, legal_basis: str
+) -> CitizenView:
+    """Register a temporary residence (Law on Residence 2020 Art. 27–28): the place where the
+    citizen now lives besides the permanent one. Jurisdiction is that of the writing actor."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.temporary")
+    _require_reason(reason, legal_basis)
+    resolved = resolve_address_or_error(temporary_address_text, field="temporary_address_text")
+    too_long = _length_problems("temporary_address_text", resolved.text, "temporary_address_text")
+    if too_long:
+        raise DomainValidationError(too_long)
+    with _write(ctx, "registry.temporary"):
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.temporary")
+        before = [citizen.temporary_address_text, citizen.temporary_ward_code]
+        citizen.temporary_address_text = resolved.text
+        citizen.temporary_ward_code = resolved.ward_code
+        citizen.version += 1
+        citizen.updated_at = timezone.now()
+        citizen.save()
+        diff: dict[str, list[object]] = {
+            "temporary_address_text": [before[0], resolved.text],
+            "temporary_ward_code": [before[1], resolved.ward_code],
+        }
+        _revision(ctx, citizen, CitizenRevision.Action.TEMPORARY, reason, legal_basis, diff)
+        audit.record(ctx, "registry.temporary", subject_citizen_id=citizen.pk)
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
 def record_death(
     ctx: AccessContext, id_number: str, *, date_of_death: date, reason: str, legal_basis: str
 ) -> CitizenView:
@@ -1058,3 +1088,76 @@ def change_id_number(
         audit.record(ctx, "registry.id_change", subject_citizen_id=citizen.pk)
         _changed(events.ChangeKind.ID_NUMBER_CHANGED, citizen, previous=str(diff["id_number"][0]))
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+# --------------------------------------------------------------------------- data cleaning (issue 8)
+CLEANING_PURPOSES = frozenset({"data.cleaning"})
+
+
+def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[ReferenceRecord]:
+    """Every citizen of the actor's jurisdiction, in the fields ``data.cleaning`` allows, for
+    matching a sector file against the registry (``blocks/linkage``).
+
+    A bulk read is audited once, for the job (action ``registry.cleaning_extract``, with the count);
+    each citizen the job then *matches* gets an event of their own through
+    :func:`record_cleaning_matches` — the citizen sees which agency's file named them, not every
+    job that merely scanned the registry (ADR 0012).
+    """
+    _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_extract")
+    qs = _scope(ctx, Citizen.objects.all()).order_by("id")
+    cols = (
+        "id",
+        "id_number",
+        "full_name",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "permanent_address_text",
+        "permanent_ward_code",
+        "permanent_legacy_ward_code",
+        "life_status",
+        "date_of_death",
+    )
+    rows = list(qs.values_list(*cols))
+    ids = [r[0] for r in rows]
+    olds: dict[int, list[str]] = {}
+    previous: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        for cid, number in OldIdNumber.objects.filter(citizen_id__in=part).values_list("citizen_id", "number"):
+            olds.setdefault(cid, []).append(number)
+        for cid, number in IdNumberChange.objects.filter(citizen_id__in=part).values_list(
+            "citizen_id", "old_number"
+        ):
+            previous.setdefault(cid, []).append(number)
+    audit.record(
+        ctx, "registry.cleaning_extract", detail={"job": job_reference, "records": len(rows)}, durable=False
+    )
+    return [
+        ReferenceRecord(
+            citizen_id=r[0],
+            id_number=r[1],
+            full_name=r[2],
+            date_of_birth=_as_date(r[3]),
+            dob_precision=r[4],
+            sex=r[5],
+            permanent_address_text=r[6],
+            permanent_ward_code=r[7],
+            permanent_legacy_ward_code=r[8],
+            life_status=r[9],
+            date_of_death=r[10],
+            old_id_numbers=tuple(olds.get(r[0], ())),
+            previous_id_numbers=tuple(previous.get(r[0], ())),
+        )
+        for r in rows
+    ]
+
+
+def record_cleaning_matches(ctx: AccessContext, citizen_ids: list[int], *, job_reference: str) -> int:
+    """One audit event per citizen a cleaning job matched (action ``registry.cleaning_match``), so
+    that the citizen can see that the organisation's file was linked to their record."""
+    _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_match")
+    with transaction.atomic():
+        return audit.record_many(
+            ctx, "registry.cleaning_match", sorted(set(citizen_ids)), detail={"job": job_reference}
+        )

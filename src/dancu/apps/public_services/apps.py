@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PublicServicesConfig(AppConfig):
+    name = "dancu.apps.public_services"
+    label = "public_services"
+    verbose_name = "Dịch vụ công trực tuyến / Online public services"

@@ -1,0 +1,551 @@
+"""Dossiers of online public services: prefill, submit, handle, decide, sign, notify.
+
+Who reads the registry, and why (docs/public-services.md):
+
+* **Prefill** — the portal reads *the logged-in citizen's own record* with purpose
+  ``public_service.processing`` and an actor that is the citizen acting through the portal
+  (:func:`portal_actor`). The ID number comes from the citizen's eID account
+  (``eid.services.id_number_of_user``), never from the form, so no one else's record can be read
+  this way; the read is audited under the citizen's user id and shows in "who looked at my data".
+* **Handling** — officials act with their own ``Actor`` (organisation, role, ward) and purpose
+  ``public_service.processing``; a dossier is visible to officials of its competent authority
+  (organisation kind) *and* ward only, otherwise ``AccessDenied`` (403).
+* **Registry changes on approval** (temporary residence, death, birth) are made by the joint
+  procedure link (:func:`_link_context`): purpose ``registry.administration``, the dossier's
+  tracking code as case reference, and the deciding official named in the actor's label, so that
+  the registry's revision and audit say who decided which dossier. The decision of the competent
+  authority (police or people's committee of the ward) is the legal basis of the change — the
+  committee has no registry write rights of its own, the civil-status record is what changes it
+  (Decree 63/2024/NĐ-CP on joint procedures).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dancu.apps.desks.services import canonical_json, key_id, signing_key, verify_signature
+from dancu.apps.public_services import catalogue, workdays
+from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, Item, Service
+from dancu.apps.public_services.models import Dossier, DossierEvent, InboxMessage
+from dancu.blocks.adminunits.services import resolve_address_or_error
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.eid import services as eid
+from dancu.blocks.messaging import services as messaging
+from dancu.blocks.registry import services as registry
+from dancu.blocks.registry.dto import CitizenView
+from dancu.blocks.registry.idnumber import parse_id_number, validate_cmnd
+from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+
+PURPOSE = "public_service.processing"
+DOCUMENT_TYPE = "dancu.public_service.result.v1"
+_TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+# --------------------------------------------------------------------------- actors
+def portal_actor(user_id: int) -> Actor:
+    """The citizen acting through the public services portal on their own dossiers."""
+    return Actor(
+        user_id=user_id,
+        label="Công dân nộp hồ sơ qua Cổng dịch vụ công / citizen via the public services portal",
+        organisation_name="Cổng dịch vụ công",
+        allowed_purposes=frozenset({PURPOSE}),
+        # Reads only the record of the account's own ID number (see the module's docstring).
+        is_system=True,
+    )
+
+
+def _link_context(official: Actor, dossier: Dossier) -> AccessContext:
+    label = f"Liên thông DVC {dossier.tracking_code}: {official.label} ({official.organisation_name})"
+    actor = Actor(
+        user_id=official.user_id,
+        label=label[:150],
+        organisation_id=official.organisation_id,
+        organisation_name=official.organisation_name,
+        organisation_kind=official.organisation_kind,
+        role=official.role,
+        allowed_purposes=frozenset({"registry.administration"}),
+        is_system=True,
+    )
+    return AccessContext(actor, "registry.administration", case_reference=dossier.tracking_code)
+
+
+def is_official(actor: Actor) -> bool:
+    """Officials who handle dossiers: a ward's police or people's committee with the purpose."""
+    return (
+        actor.may(PURPOSE)
+        and bool(actor.jurisdiction_ward_code)
+        and actor.organisation_kind in (catalogue.POLICE, catalogue.COMMITTEE)
+    )
+
+
+# --------------------------------------------------------------------------- prefill
+@dataclass(frozen=True)
+class Prefilled:
+    key: str
+    label_vi: str
+    label_en: str
+    value: str
+    source: str
+
+
+def _applicant_id(user_id: int) -> str:
+    id_number = eid.id_number_of_user(user_id)
+    if not id_number:
+        raise AccessDenied(
+            "an active eID account matched to the population registry is required",
+            field="account",
+            rule="eid_account",
+        )
+    return id_number
+
+
+def _registry_value(view: CitizenView, item: Item) -> str:
+    raw = getattr(view, item.registry_field, None)
+    if raw is None:
+        return ""
+    if isinstance(raw, date):
+        return raw.strftime("%d/%m/%Y")
+    if isinstance(raw, list):
+        return ", ".join(str(x) for x in raw)
+    if hasattr(raw, "text"):
+        return str(raw.text)
+    if item.key == "sex":
+        return {"M": "Nam", "F": "Nữ"}.get(str(raw), str(raw))
+    return str(raw)
+
+
+def read_applicant(user_id: int, service: Service, case_reference: str = "") -> CitizenView:
+    ctx = AccessContext(portal_actor(user_id), PURPOSE, case_reference=case_reference)
+    return registry.get_by_id_number(ctx, _applicant_id(user_id))
+
+
+def prefill(user_id: int, service: Service) -> tuple[list[Prefilled], CitizenView]:
+    """The items no one has to type: from the registry (the citizen's own record) and the eID
+    account, each with its source."""
+    view = read_applicant(user_id, service)
+    contacts = eid.contacts_of_user(user_id)
+    out = []
+    for item in service.items:
+        if item.source == REGISTRY:
+            value = _registry_value(view, item)
+        elif item.source == EID:
+            value = contacts.get("phone_number", "")
+        else:
+            continue
+        out.append(Prefilled(item.key, item.label_vi, item.label_en, value, item.source))
+    return out, view
+
+
+# --------------------------------------------------------------------------- validation
+def parse_date(value: str, field: str) -> date:
+    text = (value or "").strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise DomainValidationError.single(field, "date", "Ngày không hợp lệ (dd/mm/yyyy)")
+
+
+def _clean_item(item: Item, raw: str) -> tuple[str, dict[str, str]]:
+    """The stored value of a citizen item, and extra facts (a resolved ward)."""
+    value = (raw or "").strip()
+    if not value:
+        if item.required:
+            raise DomainValidationError.single(item.key, "required", f"Vui lòng nhập «{item.label_vi}»")
+        return "", {}
+    if len(value) > item.max_length:
+        raise DomainValidationError.single(item.key, "max_length", f"Tối đa {item.max_length} ký tự")
+    if any(ord(ch) < 32 for ch in value):
+        raise DomainValidationError.single(item.key, "control", "Có ký tự không hợp lệ")
+    if item.kind == "date":
+        return parse_date(value, item.key).isoformat(), {}
+    if item.kind == "cmnd":
+        return validate_cmnd(value, field=item.key), {}
+    if item.kind == "id_number":
+        parse_id_number(value, field=item.key)
+        return value, {}
+    if item.kind == "choice":
+        if value not in {c for c, _ in item.choices}:
+            raise DomainValidationError.single(item.key, "choice", "Lựa chọn không hợp lệ")
+        return value, {}
+    if item.kind == "address":
+        resolved = resolve_address_or_error(value, field=item.key)
+        return resolved.text, {f"{item.key}__ward": resolved.ward_code}
+    return value, {}
+
+
+def _service_rules(service: Service, values: dict[str, str], view: CitizenView, today: date) -> None:
+    """Eligibility rules of each implemented procedure (with their legal basis)."""
+    problems: list[FieldProblem] = []
+
+    def d(key: str) -> date:
+        return date.fromisoformat(values[key])
+
+    if service.code == "temporary-residence":
+        # Law on Residence 2020 Art. 27: up to 2 years, renewable.
+        until = d("stay_until")
+        if until <= today:
+            problems.append(FieldProblem("stay_until", "future", "Ngày phải sau hôm nay"))
+        elif until > today + timedelta(days=2 * 365 + 1):
+            problems.append(FieldProblem("stay_until", "max_2_years", "Thời hạn tạm trú tối đa 2 năm"))
+        if values.get("temporary_address__ward") and view.permanent_address is not None:
+            if values["temporary_address__ward"] == view.permanent_address.ward_code:
+                problems.append(
+                    FieldProblem(
+                        "temporary_address",
+                        "same_ward",
+                        "Nơi tạm trú phải ở ngoài xã, phường nơi thường trú (Luật Cư trú Điều 27)",
+                    )
+                )
+    elif service.code == "temporary-absence":
+        start, end = d("absent_from"), d("absent_until")
+        if start < today - timedelta(days=30):
+            problems.append(FieldProblem("absent_from", "past", "Không khai báo cho thời gian đã qua quá 30 ngày"))
+        if end <= start:
+            problems.append(FieldProblem("absent_until", "order", "Ngày kết thúc phải sau ngày bắt đầu"))
+    elif service.code == "birth-registration":
+        born = d("child_date_of_birth")
+        if born > today:
+            problems.append(FieldProblem("child_date_of_birth", "future", "Ngày sinh không được ở tương lai"))
+        elif view.date_of_birth and born <= view.date_of_birth:
+            problems.append(FieldProblem("child_date_of_birth", "order", "Ngày sinh của trẻ phải sau cha, mẹ"))
+    elif service.code == "death-registration":
+        if d("date_of_death") > today:
+            problems.append(FieldProblem("date_of_death", "future", "Ngày chết không được ở tương lai"))
+        if values.get("deceased_id_number") == view.id_number:
+            problems.append(FieldProblem("deceased_id_number", "self", "Người khai không thể là người chết"))
+    if problems:
+        raise DomainValidationError(problems)
+
+
+# --------------------------------------------------------------------------- submit
+def _tracking_code(today: date) -> str:
+    body = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
+    return f"DVC-{today:%y%m}-{body}"
+
+
+def _event(dossier: Dossier, action: str, who: str, note: str = "") -> None:
+    DossierEvent.objects.create(dossier=dossier, action=action, actor_label=who[:150], note=note)
+
+
+def notify(dossier: Dossier, subject: str, body: str) -> None:
+    """In-app inbox, and an SMS to the account's verified phone (no personal data in the SMS)."""
+    InboxMessage.objects.create(user_id=dossier.applicant_user_id, dossier=dossier, subject=subject, body=body)
+    phone = eid.contacts_of_user(dossier.applicant_user_id).get("phone_number")
+    if phone:
+        text = f"Dancu DVC: ho so {dossier.tracking_code} - {subject}"
+        transaction.on_commit(lambda: messaging.send("sms", phone, "public_service.status", text))
+
+
+def submit(
+    user_id: int, service_code: str, supplied: dict[str, str], *, idempotency_key: str, today: date | None = None
+) -> tuple[Dossier, bool]:
+    """Submit a dossier; (dossier, created). The same ``idempotency_key`` again returns the
+    first dossier. Raises ``DomainValidationError`` naming every field with a problem."""
+    service = catalogue.get(service_code)
+    if service is None or not service.implemented:
+        raise NotFound("no such online service", field="service")
+    key = (idempotency_key or "").strip()
+    if not 16 <= len(key) <= 64 or not key.isascii():
+        raise DomainValidationError.single("idempotency_key", "format", "Biểu mẫu đã hết hạn, vui lòng tải lại")
+    existing = Dossier.objects.filter(applicant_user_id=user_id, idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    today = today or timezone.localdate()
+    view = read_applicant(user_id, service)
+    values: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    for item in service.citizen_items():
+        try:
+            value, extra = _clean_item(item, supplied.get(item.key, ""))
+            values[item.key] = value
+            values.update(extra)
+        except DomainValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DomainValidationError(problems)
+    _service_rules(service, values, view, today)
+    prefilled, _ = prefill(user_id, service)
+    items: dict[str, Any] = {p.key: {"value": p.value, "source": p.source} for p in prefilled}
+    for item in service.citizen_items():
+        items[item.key] = {"value": values[item.key], "source": CITIZEN}
+    ward = values.get("temporary_address__ward") if service.code == "temporary-residence" else None
+    if not ward:
+        ward = view.permanent_address.ward_code if view.permanent_address else ""
+    if service.code == "temporary-residence":
+        items["temporary_address"]["ward_code"] = ward
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(
+                tracking_code=_tracking_code(today),
+                service_code=service.code,
+                applicant_user_id=user_id,
+                applicant_id_number=view.id_number,
+                applicant_name=view.full_name,
+                idempotency_key=key,
+                authority_kind=service.authority_kind,
+                authority_ward_code=ward,
+                items=items,
+                due_on=workdays.deadline(today, service.days),
+            )
+            _event(dossier, "submitted", view.full_name)
+            notify(dossier, "Đã nộp hồ sơ / Dossier submitted", f"{service.name_vi}: hồ sơ đã được gửi.")
+            if service.code == "cmnd-confirmation":
+                _auto_confirm_cmnd(dossier, view)
+    except IntegrityError:
+        # The same key submitted concurrently: the other request created the dossier.
+        return Dossier.objects.get(applicant_user_id=user_id, idempotency_key=key), False
+    return dossier, True
+
+
+def _auto_confirm_cmnd(dossier: Dossier, view: CitizenView) -> None:
+    """The registry links the CMND to the 12-digit number: the certificate is issued at once
+    (no official needed). Otherwise the dossier waits for the ward police to check it."""
+    old = dossier.items["old_number"]["value"]
+    if old in (view.old_id_numbers or []):
+        _issue_result(dossier, "Hệ thống (tự động) / automatic", {"old_number": old, "id_number": view.id_number})
+        dossier.save()
+
+
+# --------------------------------------------------------------------------- the citizen's side
+def my_dossiers(user_id: int) -> QuerySet[Dossier]:
+    return Dossier.objects.filter(applicant_user_id=user_id).order_by("-submitted_at", "-pk")
+
+
+def my_dossier(user_id: int, tracking_code: str) -> Dossier:
+    dossier = Dossier.objects.filter(applicant_user_id=user_id, tracking_code=tracking_code).first()
+    if dossier is None:
+        raise NotFound("no such dossier", field="tracking_code")
+    return dossier
+
+
+def inbox(user_id: int) -> QuerySet[InboxMessage]:
+    return InboxMessage.objects.filter(user_id=user_id).select_related("dossier")
+
+
+def supplement(user_id: int, tracking_code: str, supplied: dict[str, str]) -> Dossier:
+    """The citizen answers a send-back: corrects their items; the time runs again from now."""
+    service = _service(my_dossier(user_id, tracking_code))
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(applicant_user_id=user_id, tracking_code=tracking_code)
+        if dossier.status != Dossier.Status.SENT_BACK:
+            raise DomainValidationError.single("status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung")
+        for item in service.citizen_items():
+            if item.key in supplied:
+                value, _extra = _clean_item(item, supplied[item.key])
+                dossier.items[item.key] = {**dossier.items.get(item.key, {}), "value": value, "source": CITIZEN}
+        dossier.status = Dossier.Status.PROCESSING
+        dossier.due_on = workdays.deadline(timezone.localdate(), service.days)
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "supplemented", dossier.applicant_name)
+    return dossier
+
+
+# --------------------------------------------------------------------------- officials
+def _service(dossier: Dossier) -> Service:
+    service = catalogue.get(dossier.service_code)
+    assert service is not None
+    return service
+
+
+def queue(actor: Actor, *, include_closed: bool = False) -> QuerySet[Dossier]:
+    """The dossiers of the official's authority and ward, the most urgent first."""
+    if not is_official(actor):
+        raise AccessDenied("your organisation or role does not handle public service dossiers")
+    qs = Dossier.objects.filter(
+        authority_kind=actor.organisation_kind, authority_ward_code=actor.jurisdiction_ward_code
+    )
+    if not include_closed:
+        qs = qs.filter(status__in=Dossier.OPEN)
+    return qs.order_by("due_on", "submitted_at", "pk")
+
+
+def dossier_for(actor: Actor, tracking_code: str) -> Dossier:
+    """One dossier, for an official of its competent authority and ward only."""
+    if not is_official(actor):
+        raise AccessDenied("your organisation or role does not handle public service dossiers")
+    dossier = Dossier.objects.filter(tracking_code=tracking_code).first()
+    if dossier is None:
+        raise NotFound("no such dossier", field="tracking_code")
+    if (dossier.authority_kind, dossier.authority_ward_code) != (
+        actor.organisation_kind,
+        actor.jurisdiction_ward_code,
+    ):
+        raise AccessDenied(
+            "this dossier belongs to another authority or ward", field="tracking_code", rule="jurisdiction"
+        )
+    return dossier
+
+
+def _locked_for(actor: Actor, tracking_code: str, allowed: tuple[str, ...]) -> Dossier:
+    dossier_for(actor, tracking_code)
+    dossier = Dossier.objects.select_for_update().get(tracking_code=tracking_code)
+    if dossier.status not in allowed:
+        raise DomainValidationError.single(
+            "status", "transition", f"Không thực hiện được ở trạng thái «{dossier.get_status_display()}»"
+        )
+    return dossier
+
+
+def _reasons(reasons: str) -> str:
+    text = (reasons or "").strip()
+    if len(text) < 5:
+        raise DomainValidationError.single("reasons", "required", "Vui lòng nêu rõ lý do")
+    if len(text) > 2000:
+        raise DomainValidationError.single("reasons", "max_length", "Tối đa 2000 ký tự")
+    return text
+
+
+def receive(actor: Actor, tracking_code: str) -> Dossier:
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, (Dossier.Status.SUBMITTED,))
+        dossier.status = Dossier.Status.RECEIVED
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "received", actor.label)
+        notify(dossier, "Đã tiếp nhận / Received", f"Hồ sơ được tiếp nhận, hạn trả kết quả {dossier.due_on:%d/%m/%Y}.")
+    return dossier
+
+
+def assign(actor: Actor, tracking_code: str) -> Dossier:
+    """The official takes the dossier to process it (received → processing)."""
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED))
+        dossier.status = Dossier.Status.PROCESSING
+        dossier.assigned_user_id = actor.user_id
+        dossier.assigned_label = actor.label[:150]
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "assigned", actor.label)
+    return dossier
+
+
+def send_back(actor: Actor, tracking_code: str, reasons: str) -> Dossier:
+    text = _reasons(reasons)
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, (Dossier.Status.RECEIVED, Dossier.Status.PROCESSING))
+        dossier.status = Dossier.Status.SENT_BACK
+        dossier.reasons = text
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "sent_back", actor.label, text)
+        notify(dossier, "Yêu cầu bổ sung / Additions requested", text)
+    return dossier
+
+
+def refuse(actor: Actor, tracking_code: str, reasons: str) -> Dossier:
+    text = _reasons(reasons)
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, Dossier.OPEN)
+        dossier.status = Dossier.Status.REFUSED
+        dossier.reasons = text
+        dossier.decided_at = timezone.now()
+        dossier.decided_by = actor.label[:150]
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "refused", actor.label, text)
+        notify(dossier, "Từ chối giải quyết / Refused", text)
+    return dossier
+
+
+def approve(actor: Actor, tracking_code: str) -> Dossier:
+    """Approve: make the registry change the procedure implies (``handlers``), then issue the
+    signed result. A registry refusal (validation, denial) rolls everything back."""
+    from dancu.apps.public_services.handlers import HANDLERS
+
+    with transaction.atomic():
+        dossier = _locked_for(
+            actor, tracking_code, (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING)
+        )
+        handler = HANDLERS[dossier.service_code]
+        facts = handler(actor, dossier, _link_context(actor, dossier))
+        _issue_result(dossier, f"{actor.label} — {actor.organisation_name}", facts)
+        dossier.save()
+    return dossier
+
+
+def _issue_result(dossier: Dossier, decided_by: str, facts: dict[str, Any]) -> None:
+    service = _service(dossier)
+    now = timezone.now()
+    document = {
+        "type": DOCUMENT_TYPE,
+        "tracking_code": dossier.tracking_code,
+        "service": service.code,
+        "service_name": service.name_vi,
+        "authority": service.authority_vi,
+        "legal_basis": service.legal_basis,
+        "issued_at": now.isoformat(timespec="seconds"),
+        "holder": {"id_number": dossier.applicant_id_number, "full_name": dossier.applicant_name},
+        "decided_by": decided_by,
+        "result": facts,
+    }
+    text = canonical_json(document)
+    key = signing_key()
+    dossier.result_document = text
+    dossier.result_signature = base64.b64encode(key.sign(text.encode("utf-8"))).decode()
+    dossier.result_key_id = key_id(key.public_key())
+    dossier.status = Dossier.Status.DONE
+    dossier.decided_at = now
+    dossier.decided_by = decided_by[:150]
+    dossier.version += 1
+    _event(dossier, "result", decided_by)
+    notify(dossier, "Có kết quả / Result issued", f"{service.name_vi}: đã có kết quả, xem và tải về trên Cổng.")
+
+
+# --------------------------------------------------------------------------- SLA and verification
+ON_TIME, DUE_SOON, LATE = "on_time", "due_soon", "late"
+
+
+def sla(dossier: Dossier, today: date | None = None) -> str:
+    """On time, due soon (the deadline is today or the next working day), or late."""
+    if dossier.status not in Dossier.OPEN:
+        done = dossier.decided_at.date() if dossier.decided_at else dossier.due_on
+        return LATE if done > dossier.due_on else ON_TIME
+    today = today or timezone.localdate()
+    if today > dossier.due_on:
+        return LATE
+    if workdays.calendar().working_days_between(today, dossier.due_on) <= 1:
+        return DUE_SOON
+    return ON_TIME
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    tracking_code: str
+    service_name: str = ""
+    issued_at: str = ""
+    authority: str = ""
+    holder_name: str = ""
+    holder_id_masked: str = ""
+
+
+def verify_result(tracking_code: str) -> Verification:
+    """The public check of a printed result (its QR): whether the platform signed it, and what
+    it says — the holder's ID number masked."""
+    import json
+
+    dossier = Dossier.objects.filter(tracking_code=tracking_code, status=Dossier.Status.DONE).first()
+    if dossier is None or not verify_signature(dossier.result_document, dossier.result_signature):
+        return Verification(False, tracking_code)
+    doc = json.loads(dossier.result_document)
+    number = doc["holder"]["id_number"]
+    return Verification(
+        True,
+        tracking_code,
+        doc["service_name"],
+        doc["issued_at"],
+        doc["authority"],
+        doc["holder"]["full_name"],
+        f"{number[:3]}******{number[-3:]}",
+    )

@@ -1,0 +1,331 @@
+"""Pages of online public services: the catalogue, the citizen's forms, dossiers, inbox and
+results (an eID log-in at ``/eid/login/``), the public verification of a result, and the
+officials' work queue (staff log-in through the platform's SSO)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dancu.apps.public_services import catalogue, services
+from dancu.apps.public_services.forms import DossierForm, ReasonsForm, label
+from dancu.apps.public_services.models import Dossier
+from dancu.apps.web.staff import staff_view
+from dancu.blocks.audit.context import Actor
+from dancu.blocks.eid import assurance
+from dancu.blocks.eid import services as eid
+from dancu.errors import AccessDenied, DomainValidationError, NotFound
+
+citizen_required = login_required(login_url="citizen:login")
+
+official_view = staff_view(
+    may_act=services.is_official,
+    no_organisation=lambda request: render(
+        request, "public_services/not_authorised.html", {"no_organisation": True}, status=403
+    ),
+    not_authorised="public_services/not_authorised.html",
+    membership_ended=lambda request: request.get_full_path(),
+)
+
+SOURCE_LABELS = {
+    catalogue.REGISTRY: ("CSDL quốc gia về dân cư", "National population database"),
+    catalogue.EID: ("Tài khoản định danh điện tử", "eID account"),
+    catalogue.CITIZEN: ("Công dân khai", "Supplied by the citizen"),
+}
+
+
+def _en() -> bool:
+    return (get_language() or "vi").startswith("en")
+
+
+def _name(service: catalogue.Service) -> str:
+    return service.name_en if _en() else service.name_vi
+
+
+def _source(code: str) -> str:
+    vi, en = SOURCE_LABELS.get(code, (code, code))
+    return en if _en() else vi
+
+
+def _qr(data: str) -> str:
+    return str(segno.make(data, error="m").svg_data_uri(scale=4, border=2))
+
+
+def _problems(exc: DomainValidationError, service: catalogue.Service | None = None) -> list[dict[str, str]]:
+    out = []
+    for p in exc.problems:
+        item = next((i for i in service.items if i.key == p.field), None) if service else None
+        out.append({"field": p.field, "rule": p.rule, "message": p.message, "label": label(item) if item else p.field})
+    return out
+
+
+def _uid(request: HttpRequest) -> int:
+    return int(request.user.pk)
+
+
+# --------------------------------------------------------------------------- catalogue
+@require_GET
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    paperless = request.GET.get("paperless") == "1"
+    rows = [
+        {"service": s, "name": _name(s), "fee": f"{s.fee_vnd:,}".replace(",", ".")}
+        for s in catalogue.SERVICES
+        if not paperless or s.paperless
+    ]
+    return render(request, "public_services/catalogue.html", {"rows": rows, "paperless": paperless})
+
+
+# --------------------------------------------------------------------------- citizen
+def _items_view(service: catalogue.Service, items: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for item in service.items:
+        entry = items.get(item.key)
+        if entry is None:
+            continue
+        out.append(
+            {"key": item.key, "label": label(item), "value": entry.get("value", ""), "source": _source(entry["source"])}
+        )
+    return out
+
+
+@never_cache
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    service = catalogue.get(code)
+    if service is None or not service.implemented:
+        raise Http404
+    user_id = _uid(request)
+    if not eid.id_number_of_user(user_id):
+        return render(request, "public_services/no_account.html", status=403)
+    have = assurance.load(request.session, user_id)
+    if service.level >= 2 and (have is None or have.level < 2):
+        query = urlencode({"acr": assurance.ACR_L2, "next": request.get_full_path()})
+        return HttpResponseRedirect(f"{reverse('citizen:step_up')}?{query}")
+    form = DossierForm(service, request.POST or None)
+    problems: list[dict[str, str]] = []
+    status = 200
+    try:
+        prefilled, _view = services.prefill(user_id, service)
+    except DatabaseError:
+        return render(request, "public_services/unavailable.html", {"service": service, "name": _name(service)}, status=503)
+    except NotFound:
+        return render(request, "public_services/no_account.html", status=403)
+    if request.method == "POST" and form.is_valid():
+        supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
+        try:
+            dossier, _created = services.submit(
+                user_id, service.code, supplied, idempotency_key=form.cleaned_data["idempotency_key"]
+            )
+        except DomainValidationError as exc:
+            problems = _problems(exc, service)
+            for p in exc.problems:
+                if p.field in form.fields:
+                    form.add_error(p.field, p.message)
+            status = 422
+        else:
+            return HttpResponseRedirect(reverse("public_services:dossier", args=[dossier.tracking_code]))
+    elif request.method == "POST":
+        status = 422
+    context = {
+        "service": service,
+        "name": _name(service),
+        "prefilled": [
+            {"key": p.key, "label": p.label_en if _en() else p.label_vi, "value": p.value, "source": _source(p.source)}
+            for p in prefilled
+        ],
+        "form": form,
+        "problems": problems,
+        "fee": f"{service.fee_vnd:,}".replace(",", "."),
+    }
+    return render(request, "public_services/submit.html", context, status=status)
+
+
+@never_cache
+@citizen_required
+@require_GET
+def my_dossiers(request: HttpRequest) -> HttpResponse:
+    rows = [
+        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])} for d in services.my_dossiers(_uid(request))[:200]
+    ]
+    return render(request, "public_services/mine.html", {"rows": rows})
+
+
+@never_cache
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def my_dossier(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    user_id = _uid(request)
+    try:
+        dossier = services.my_dossier(user_id, tracking_code)
+    except NotFound:
+        raise Http404 from None
+    service = catalogue.BY_CODE[dossier.service_code]
+    form = None
+    problems: list[dict[str, str]] = []
+    status = 200
+    if dossier.status == Dossier.Status.SENT_BACK:
+        initial = {i.key: dossier.items.get(i.key, {}).get("value", "") for i in service.citizen_items()}
+        form = DossierForm(service, request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
+            try:
+                services.supplement(user_id, tracking_code, supplied)
+            except DomainValidationError as exc:
+                problems, status = _problems(exc, service), 422
+            else:
+                return HttpResponseRedirect(request.path)
+    context = {
+        "d": dossier,
+        "service": service,
+        "name": _name(service),
+        "items": _items_view(service, dossier.items),
+        "events": dossier.events.all(),
+        "form": form,
+        "problems": problems,
+    }
+    return render(request, "public_services/dossier.html", context, status=status)
+
+
+@never_cache
+@citizen_required
+@require_GET
+def result(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    try:
+        dossier = services.my_dossier(_uid(request), tracking_code)
+    except NotFound:
+        raise Http404 from None
+    if dossier.status != Dossier.Status.DONE:
+        raise Http404
+    if request.GET.get("format") == "json":
+        response = HttpResponse(
+            json.dumps({"document": dossier.result_document, "signature": dossier.result_signature,
+                        "key_id": dossier.result_key_id}, ensure_ascii=False),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{dossier.tracking_code}.json"'
+        return response
+    document = json.loads(dossier.result_document)
+    verify_url = request.build_absolute_uri(reverse("public_services:verify", args=[dossier.tracking_code]))
+    context = {
+        "d": dossier,
+        "doc": document,
+        "facts": sorted(document["result"].items()),
+        "qr": _qr(verify_url),
+        "verify_url": verify_url,
+    }
+    return render(request, "public_services/result.html", context)
+
+
+@never_cache
+@citizen_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    messages = list(services.inbox(_uid(request))[:100])
+    return render(request, "public_services/inbox.html", {"messages": messages})
+
+
+@require_GET
+def verify(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    checked = services.verify_result(tracking_code[:40])
+    return render(request, "public_services/verify.html", {"v": checked}, status=200 if checked.valid else 404)
+
+
+# --------------------------------------------------------------------------- officials
+SLA_LABELS = {
+    services.ON_TIME: ("Trong hạn", "On time"),
+    services.DUE_SOON: ("Sắp đến hạn", "Due soon"),
+    services.LATE: ("Quá hạn", "Late"),
+}
+
+
+def _sla(d: Dossier) -> dict[str, str]:
+    code = services.sla(d, timezone.localdate())
+    vi, en = SLA_LABELS[code]
+    return {"code": code, "label": en if _en() else vi}
+
+
+@official_view
+@require_GET
+def work_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
+    closed = request.GET.get("closed") == "1"
+    rows = [
+        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code]), "sla": _sla(d)}
+        for d in services.queue(actor, include_closed=closed)[:500]
+    ]
+    return render(request, "public_services/queue.html", {"rows": rows, "actor": actor, "closed": closed})
+
+
+def _official_page(
+    request: HttpRequest, actor: Actor, tracking_code: str, problems: list[dict[str, str]] | None = None, status: int = 200
+) -> HttpResponse:
+    try:
+        dossier = services.dossier_for(actor, tracking_code)
+    except NotFound:
+        raise Http404 from None
+    except AccessDenied:
+        return render(request, "public_services/not_authorised.html", {"other_ward": True}, status=403)
+    service = catalogue.BY_CODE[dossier.service_code]
+    context = {
+        "d": dossier,
+        "service": service,
+        "name": _name(service),
+        "items": _items_view(service, dossier.items),
+        "events": dossier.events.all(),
+        "sla": _sla(dossier),
+        "reasons_form": ReasonsForm(),
+        "problems": problems or [],
+        "actor": actor,
+    }
+    return render(request, "public_services/official_dossier.html", context, status=status)
+
+
+@official_view
+@require_GET
+def official_dossier(request: HttpRequest, actor: Actor, tracking_code: str) -> HttpResponse:
+    return _official_page(request, actor, tracking_code)
+
+
+@official_view
+@require_POST
+def official_action(request: HttpRequest, actor: Actor, tracking_code: str, action: str) -> HttpResponse:
+    reasons = request.POST.get("reasons", "")
+    try:
+        if action == "receive":
+            services.receive(actor, tracking_code)
+        elif action == "assign":
+            services.assign(actor, tracking_code)
+        elif action == "send-back":
+            services.send_back(actor, tracking_code, reasons)
+        elif action == "approve":
+            services.approve(actor, tracking_code)
+        elif action == "refuse":
+            services.refuse(actor, tracking_code, reasons)
+        else:
+            raise Http404
+    except NotFound as exc:
+        if exc.field == "tracking_code":
+            raise Http404 from None
+        problems = [{"field": exc.field, "rule": "not_found", "message": str(exc), "label": exc.field}]
+        return _official_page(request, actor, tracking_code, problems, 422)
+    except AccessDenied as exc:
+        if exc.field == "tracking_code":
+            return render(request, "public_services/not_authorised.html", {"other_ward": True}, status=403)
+        problems = [{"field": exc.field, "rule": exc.rule, "message": str(exc), "label": exc.field}]
+        return _official_page(request, actor, tracking_code, problems, 403)
+    except DomainValidationError as exc:
+        return _official_page(request, actor, tracking_code, _problems(exc), 422)
+    return HttpResponseRedirect(reverse("public_services:official_dossier", args=[tracking_code]))
+

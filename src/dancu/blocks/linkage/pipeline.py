@@ -1,0 +1,227 @@
+"""The matching pipeline: exact ID pass, old-CMND pass, then the probabilistic model; decisions,
+duplicates (clusters anchored on one citizen), proposed corrections and quality flags.
+
+Pure over plain values: a list of :class:`SectorRow` and the registry's
+:class:`~dancu.blocks.registry.dto.ReferenceRecord` list (read by
+``registry.services.cleaning_reference``), so that the evaluation harness runs it without a
+database.
+
+Decisions per sector row:
+
+* ``matched`` — the ID pass or the CMND pass found the citizen and the name or the date of birth
+  agrees (a typo can land on another person's number: the number alone is not trusted); or the model
+  scored the best citizen at ≥ ``ACCEPT_WEIGHT`` and clearly above the runner-up;
+* ``review`` — the best citizen scored between ``REVIEW_WEIGHT`` and ``ACCEPT_WEIGHT``, or two
+  citizens are too close to call: an official decides (``apps/cleaning`` review queue);
+* ``unmatched`` — nothing scored ≥ ``REVIEW_WEIGHT``;
+* ``duplicate`` — another row of the file was matched to the same citizen first (the cluster of
+  rows of one person is kept; only the first is the cluster's head).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dancu.blocks.linkage import model as m
+from dancu.blocks.linkage.normalise import (
+    normalise_address,
+    normalise_id,
+    normalise_name,
+    parse_partial_date,
+)
+from dancu.blocks.registry.dto import ReferenceRecord
+from dancu.errors import DomainValidationError
+
+# Thresholds in match weight (log2 of the Bayes factor); measured on the synthetic set (ADR 0012).
+ACCEPT_WEIGHT = 8.0
+REVIEW_WEIGHT = 0.0
+AMBIGUITY_MARGIN = 3.0
+
+MATCHED, REVIEW, UNMATCHED, DUPLICATE = "matched", "review", "unmatched", "duplicate"
+SEX_WORDS = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F", "0": "M",
+             "1": "F"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SectorRow:
+    """One row of a sector file, in the canonical fields (after the column mapping)."""
+
+    key: int
+    full_name: str = ""
+    date_of_birth: str = ""
+    sex: str = ""
+    id_number: str = ""
+    address: str = ""
+
+
+@dataclass
+class Outcome:
+    key: int
+    decision: str
+    citizen_id: int | None = None
+    method: str = ""  # id | cmnd | model
+    match_weight: float | None = None
+    probability: float | None = None
+    explanation: dict[str, float] = field(default_factory=dict)
+    candidates: list[tuple[int, float]] = field(default_factory=list)  # (citizen, weight), best first
+    corrections: list[dict[str, str]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LinkResult:
+    outcomes: list[Outcome]
+    model_version: str
+    model_settings: dict[str, Any]
+
+    def counts(self) -> dict[str, int]:
+        c: dict[str, int] = {MATCHED: 0, REVIEW: 0, UNMATCHED: 0, DUPLICATE: 0, "corrected": 0,
+                             "deceased": 0, "moved": 0}  # fmt: skip
+        for o in self.outcomes:
+            c[o.decision] += 1
+            if o.decision == MATCHED and o.corrections:
+                c["corrected"] += 1
+            for f in o.flags:
+                c[f] = c.get(f, 0) + 1
+        return c
+
+
+def sector_features(row: SectorRow) -> tuple[dict[str, Any], list[str]]:
+    """The model's features of a sector row, and the problems found reading it (a bad date is a
+    problem, not a failure: the row is still matched on what remains)."""
+    problems: list[str] = []
+    feats: dict[str, Any] = {"unique_id": row.key, **m.name_features(row.full_name)}
+    try:
+        d = parse_partial_date(row.date_of_birth)
+    except DomainValidationError:
+        d, _ = None, problems.append("date_of_birth")
+    feats["dob"] = d.iso if d and d.day else None
+    feats["dob_swap"] = d.swapped.isoformat() if d and d.swapped else None
+    feats["dob_ym"] = f"{d.year:04d}-{d.month:02d}" if d and d.month else None
+    feats["dob_year"] = f"{d.year:04d}" if d else None
+    sex = SEX_WORDS.get(" ".join(row.sex.lower().split()))
+    feats["sex"] = sex or normalise_name(row.full_name).sex_hint or None
+    addr = normalise_address(row.address) if row.address else None
+    feats["ward_code"] = (addr.ward_code or None) if addr else None
+    feats["street"] = (addr.street or None) if addr else None
+    return feats, problems
+
+
+def _agrees(feats: dict[str, Any], ref: dict[str, Any]) -> bool:
+    """An ID-pass hit is confirmed when the given name and either the surname key or the birth year
+    agree (folded), or the full date of birth agrees."""
+    same_given = feats["given"] is not None and feats["given"] == ref["given"]
+    same_family = feats["family_key"] is not None and feats["family_key"] == ref["family_key"]
+    same_year = feats["dob_year"] is not None and feats["dob_year"] == ref["dob_year"]
+    same_dob = feats["dob"] is not None and feats["dob"] in (ref["dob"],) or (
+        feats["dob_swap"] is not None and feats["dob_swap"] == ref["dob"]
+    )
+    return (same_given and (same_family or same_year)) or bool(same_dob and (same_given or same_family))
+
+
+def link(
+    rows: list[SectorRow],
+    reference: list[ReferenceRecord],
+    *,
+    use_model: bool = True,
+    model: dict[str, Any] | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> LinkResult:
+    """Match ``rows`` against ``reference``; ``use_model=False`` stops after the ID and CMND passes
+    (and is what the exact-ID baseline of the evaluation uses, with ``id_only``)."""
+    say = progress or (lambda pct, stage: None)
+    say(5, "normalising")
+    feats: dict[int, dict[str, Any]] = {}
+    outcomes: dict[int, Outcome] = {}
+    for r in rows:
+        feats[r.key], problems = sector_features(r)
+        outcomes[r.key] = Outcome(r.key, UNMATCHED, problems=problems)
+    refs = {r.citizen_id: r for r in reference}
+    ref_feats = {r.citizen_id: m.reference_features(r) for r in reference}
+    by_number: dict[str, int] = {}
+    by_old: dict[str, int] = {}
+    for r in reference:
+        by_number[r.id_number] = r.citizen_id
+        for n in r.previous_id_numbers:
+            by_number.setdefault(n, r.citizen_id)
+        for n in r.old_id_numbers:
+            by_old.setdefault(n, r.citizen_id)
+
+    say(15, "id pass")
+    remaining: list[int] = []
+    for r in rows:
+        nid = normalise_id(r.id_number)
+        o = outcomes[r.key]
+        hit, method = None, ""
+        if nid.kind == "id12" and nid.number in by_number:
+            hit, method = by_number[nid.number], "id"
+        elif nid.number in by_old:
+            hit, method = by_old[nid.number], "cmnd"
+        if hit is not None and _agrees(feats[r.key], ref_feats[hit]):
+            o.decision, o.citizen_id, o.method = MATCHED, hit, method
+        else:
+            if hit is not None:
+                o.problems.append("id_number_conflict")
+            remaining.append(r.key)
+
+    version, saved = "", {}
+    if use_model and remaining:
+        say(30, "model")
+        preds, trained = m.train_and_predict([feats[k] for k in remaining], list(ref_feats.values()),
+                                             model=model)  # fmt: skip
+        version, saved = trained.version, trained.settings
+        say(80, "decisions")
+        best: dict[int, list[m.Prediction]] = {}
+        for p in preds:
+            best.setdefault(p.record_key, []).append(p)
+        for key, cands in best.items():
+            cands.sort(key=lambda p: (-p.match_weight, p.citizen_id))
+            o = outcomes[key]
+            top = cands[0]
+            o.candidates = [(p.citizen_id, round(p.match_weight, 2)) for p in cands[:3]]
+            if top.match_weight < REVIEW_WEIGHT:
+                continue
+            close = len(cands) > 1 and cands[1].match_weight > top.match_weight - AMBIGUITY_MARGIN
+            o.citizen_id, o.method = top.citizen_id, "model"
+            o.match_weight, o.probability = round(top.match_weight, 2), round(top.probability, 6)
+            o.explanation = top.explanation
+            o.decision = MATCHED if top.match_weight >= ACCEPT_WEIGHT and not close else REVIEW
+
+    say(90, "duplicates and corrections")
+    seen: set[int] = set()
+    for r in rows:
+        o = outcomes[r.key]
+        if o.decision == MATCHED and o.citizen_id is not None:
+            if o.citizen_id in seen:
+                o.decision = DUPLICATE
+            seen.add(o.citizen_id)
+        if o.citizen_id is not None:
+            annotate(o, r, feats[r.key], refs[o.citizen_id])
+    say(100, "done")
+    return LinkResult([outcomes[r.key] for r in rows], version, saved)
+
+
+def annotate(o: Outcome, row: SectorRow, feats: dict[str, Any], ref: ReferenceRecord) -> None:
+    """Proposed corrections (never applied to the file silently: the export adds columns next to
+    the originals) and flags: ``deceased``, ``moved`` (the file's ward is not the registry's)."""
+    o.corrections = []
+    o.flags = []
+    nid = normalise_id(row.id_number)
+    if nid.number != ref.id_number:
+        o.corrections.append({"field": "id_number", "from": row.id_number, "to": ref.id_number,
+                              "rule": "cmnd_replaced" if nid.kind == "cmnd" else "id_attached"})  # fmt: skip
+    if normalise_name(row.full_name).toned != normalise_name(ref.full_name).toned:
+        o.corrections.append({"field": "full_name", "from": row.full_name, "to": ref.full_name, "rule": "registry"})
+    reg_dob = ref.date_of_birth.isoformat() if ref.dob_precision == "day" else str(ref.date_of_birth.year)
+    if feats["dob"] != reg_dob and ref.dob_precision == "day":
+        o.corrections.append({"field": "date_of_birth", "from": row.date_of_birth,
+                              "to": ref.date_of_birth.strftime("%d/%m/%Y"), "rule": "registry"})  # fmt: skip
+    if ref.life_status == "deceased":
+        o.flags.append("deceased")
+    if feats["ward_code"] and ref.permanent_ward_code and feats["ward_code"] != ref.permanent_ward_code:
+        o.flags.append("moved")
+        o.corrections.append({"field": "address", "from": row.address, "to": ref.permanent_address_text,
+                              "rule": "registry_residence"})  # fmt: skip
