@@ -98,6 +98,26 @@ end
 )
 
 
+# The PostgreSQL backends counted: those connected to the benchmark's database only (their
+# command line names it), not the test databases of other work on the machine.
+_PG_MATCH = [b"dancu_oidcbench"]
+
+
+def _cpu_snapshot(match: bytes) -> dict[int, float]:
+    return {pid: cpu_seconds([pid]) for pid in pids_of(match)}
+
+
+def _cpu_delta(before: dict[int, float]) -> float:
+    """CPU seconds used since ``before`` by the processes of the snapshot still alive (one that
+    ended meanwhile is left out rather than counted negative)."""
+    total = 0.0
+    for pid, start in before.items():
+        now = cpu_seconds([pid])
+        if now >= start:
+            total += now - start
+    return total
+
+
 # --------------------------------------------------------------------------- set-up
 def _django(url: str, issuer: str) -> None:
     os.environ.update(
@@ -346,8 +366,7 @@ def _flows(
         multiprocessing.Process(target=_flow_worker, args=(base, client_id, secret, per[i], seconds, q))
         for i in range(procs)
     ]
-    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
-    s0, p0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+    s0, p0 = _cpu_snapshot(b"gunicorn"), _cpu_snapshot(_PG_MATCH[0])
     t0 = time.perf_counter()
     for p in ps:
         p.start()
@@ -361,8 +380,8 @@ def _flows(
         "errors": sum(r[1] for r in results),
         "seconds": round(elapsed, 2),
         "per_second": round(n / elapsed, 2),
-        "server_cpu_ms_per_flow": round((cpu_seconds(server_pids) - s0) / max(n, 1) * 1000, 2),
-        "postgres_cpu_ms_per_flow": round((cpu_seconds(pg_pids) - p0) / max(n, 1) * 1000, 2),
+        "server_cpu_ms_per_flow": round(_cpu_delta(s0) / max(n, 1) * 1000, 2),
+        "postgres_cpu_ms_per_flow": round(_cpu_delta(p0) / max(n, 1) * 1000, 2),
     }
 
 
@@ -413,8 +432,7 @@ def _refresh_tokens(base: str, client_id: str, secret: str, numbers: list[str], 
 def _wrk(
     port: int, path: str, script: Path, connections: int, seconds: int, env: dict[str, str]
 ) -> dict[str, Any]:
-    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
-    s0, p0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+    s0, p0 = _cpu_snapshot(b"gunicorn"), _cpu_snapshot(_PG_MATCH[0])
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
         "-s", str(script), f"http://127.0.0.1:{port}{path}",
@@ -433,8 +451,8 @@ def _wrk(
         "p99_ms": raw["p99_us"] / 1000,
         "non_2xx": raw["status"],
         "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
-        "server_cpu_us_per_request": round((cpu_seconds(server_pids) - s0) / max(n, 1) * 1e6, 1),
-        "postgres_cpu_us_per_request": round((cpu_seconds(pg_pids) - p0) / max(n, 1) * 1e6, 1),
+        "server_cpu_us_per_request": round(_cpu_delta(s0) / max(n, 1) * 1e6, 1),
+        "postgres_cpu_us_per_request": round(_cpu_delta(p0) / max(n, 1) * 1e6, 1),
     }
 
 
@@ -457,6 +475,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
     url = f"{args.server}/{args.database}"
+    _PG_MATCH[0] = f" {args.database} ".encode()
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     _create_database(args.server, args.database)

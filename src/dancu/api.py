@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from dancu.apps.desks.api import router as receipts_router
+from dancu.apps.public_services.api import router as public_services_router
 from dancu.apps.residence.api import router as residence_router
 from dancu.blocks.adminunits.api import router as adminunits_router
 from dancu.blocks.alerts.api import router as alerts_router
@@ -116,3 +117,4 @@ api.add_router("/identity", identity_router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/receipts", receipts_router)
 api.add_router("/residence", residence_router)
+api.add_router("/public-services", public_services_router)

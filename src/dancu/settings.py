@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dancu.apps.residence",
     "dancu.blocks.linkage",
     "dancu.apps.cleaning",
+    "dancu.apps.public_services",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,9 @@ DANCU_OIDC_KEY_GRACE_SECONDS = env_int(
 # Key of the pairwise subject identifiers (empty: derived from SECRET_KEY). Changing it changes every
 # ``sub`` seen by every relying party.
 DANCU_OIDC_PAIRWISE_SECRET = env_str("DANCU_OIDC_PAIRWISE_SECRET", "")
+# The token endpoint's one-statement path for client credentials and refresh on PostgreSQL
+# (blocks/sso/fast.py, ADR 0009 §9); off: every token request takes django-oauth-toolkit's path.
+DANCU_OIDC_TOKEN_FAST_PATH = env_bool("DANCU_OIDC_TOKEN_FAST_PATH", True)
 # Dotted path of ``f(user_id) -> id_number | None`` linking an account to its citizen.
 DANCU_OIDC_CITIZEN_RESOLVER = env_str(
     "DANCU_OIDC_CITIZEN_RESOLVER", "dancu.blocks.sso.subjects.id_number_via_eid"
@@ -295,3 +299,9 @@ DANCU_RESIDENCE_FOREIGNER_HOURS = env_int("DANCU_RESIDENCE_FOREIGNER_HOURS", 12,
 # versioned file per training run; and the largest sector file accepted by an upload.
 DANCU_LINKAGE_MODEL_DIR = Path(env_str("DANCU_LINKAGE_MODEL_DIR", str(BASE_DIR / "var" / "linkage")))
 DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 50, minimum=1, maximum=2048)
+
+# --- Public services (apps/public_services; issue 7) ---
+# The working-day calendar of statutory deadlines (public holidays by year, JSON) is read from
+# ``DANCU_PUBLIC_SERVICES_HOLIDAYS`` when set, else apps/public_services/holidays.json; results are
+# signed with the platform's receipt key (``DANCU_RECEIPT_SIGNING_KEY``, as the notary receipts).
+DANCU_PUBLIC_SERVICES_HOLIDAYS = env_str("DANCU_PUBLIC_SERVICES_HOLIDAYS", "")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("exchange-admin/", include("dancu.apps.exchange_admin.urls")),
     path("residence/", include("dancu.apps.residence.urls")),
     path("cleaning/", include("dancu.apps.cleaning.urls")),
+    path("dich-vu-cong/", include("dancu.apps.public_services.urls")),
     # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
     path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),

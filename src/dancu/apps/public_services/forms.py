@@ -26,7 +26,9 @@ def _field(item: Item) -> forms.Field:
     if item.kind in ("cmnd", "id_number"):
         attrs["inputmode"] = "numeric"
         attrs["autocomplete"] = "off"
-    widget = forms.Textarea(attrs={"rows": 2, **attrs}) if item.kind == "address" else forms.TextInput(attrs=attrs)
+    widget = (
+        forms.Textarea(attrs={"rows": 2, **attrs}) if item.kind == "address" else forms.TextInput(attrs=attrs)
+    )
     # Server-side validation is the service's (messages naming the field); the form only carries text.
     return forms.CharField(label=label(item), required=False, max_length=item.max_length * 2, widget=widget)
 

@@ -54,6 +54,24 @@ def temporary_residence(official: Actor, dossier: Dossier, link: AccessContext) 
     }
 
 
+def permanent_residence(official: Actor, dossier: Dossier, link: AccessContext) -> dict[str, Any]:
+    """Law on Residence 2020 Art. 20–22: the police of the new place register the permanent
+    residence; the registry's change event tells the old and the new ward's subscribers."""
+    view = registry.move_residence(
+        link,
+        dossier.applicant_id_number,
+        permanent_address_text=_v(dossier, "new_address"),
+        household_number=_v(dossier, "join_household"),
+        relationship_to_head=_v(dossier, "relationship_to_head") if _v(dossier, "join_household") else "",
+        reason=f"Đăng ký thường trú, hồ sơ {dossier.tracking_code}",
+        legal_basis="Luật Cư trú 2020 Điều 20–22",
+    )
+    return {
+        "permanent_address": view.permanent_address.text if view.permanent_address else "",
+        "household_number": view.household_number or "",
+    }
+
+
 def death_registration(official: Actor, dossier: Dossier, link: AccessContext) -> dict[str, Any]:
     """The committee checks the deceased in the registry (its own read, within its ward), then
     the death is recorded: life status changes and the exchange's subscribers are told."""
@@ -63,7 +81,9 @@ def death_registration(official: Actor, dossier: Dossier, link: AccessContext) -
     )
     if fold(deceased.full_name) != fold(_v(dossier, "deceased_full_name")):
         raise DomainValidationError.single(
-            "deceased_full_name", "mismatch", "Họ tên người chết không khớp với Cơ sở dữ liệu quốc gia về dân cư"
+            "deceased_full_name",
+            "mismatch",
+            "Họ tên người chết không khớp với Cơ sở dữ liệu quốc gia về dân cư",
         )
     registry.record_death(
         link,
@@ -129,6 +149,7 @@ HANDLERS: dict[str, Handler] = {
     "cmnd-confirmation": cmnd_confirmation,
     "temporary-absence": temporary_absence,
     "temporary-residence": temporary_residence,
+    "permanent-residence": permanent_residence,
     "death-registration": death_registration,
     "birth-registration": birth_registration,
 }

@@ -70,6 +70,9 @@ class DossierEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+
 
 class InboxMessage(models.Model):
     """A notice to the citizen about one of their dossiers (shown at /dich-vu-cong/hop-thu/)."""
@@ -83,3 +86,6 @@ class InboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject

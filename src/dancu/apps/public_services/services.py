@@ -22,6 +22,7 @@ Who reads the registry, and why (docs/public-services.md):
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,6 +48,7 @@ from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotF
 PURPOSE = "public_service.processing"
 DOCUMENT_TYPE = "dancu.public_service.result.v1"
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_TRACKING_RE = re.compile(r"^DVC-\d{4}-[A-Z2-9]{8}\Z")
 
 
 # --------------------------------------------------------------------------- actors
@@ -127,10 +129,12 @@ def read_applicant(user_id: int, service: Service, case_reference: str = "") -> 
     return registry.get_by_id_number(ctx, _applicant_id(user_id))
 
 
-def prefill(user_id: int, service: Service) -> tuple[list[Prefilled], CitizenView]:
-    """The items no one has to type: from the registry (the citizen's own record) and the eID
-    account, each with its source."""
-    view = read_applicant(user_id, service)
+def prefill(
+    user_id: int, service: Service, view: CitizenView | None = None
+) -> tuple[list[Prefilled], CitizenView]:
+    """The items no one has to type: from the registry (the citizen's own record, read here
+    unless ``view`` was just read) and the eID account, each with its source."""
+    view = view or read_applicant(user_id, service)
     contacts = eid.contacts_of_user(user_id)
     out = []
     for item in service.items:
@@ -197,19 +201,26 @@ def _service_rules(service: Service, values: dict[str, str], view: CitizenView, 
             problems.append(FieldProblem("stay_until", "future", "Ngày phải sau hôm nay"))
         elif until > today + timedelta(days=2 * 365 + 1):
             problems.append(FieldProblem("stay_until", "max_2_years", "Thời hạn tạm trú tối đa 2 năm"))
-        if values.get("temporary_address__ward") and view.permanent_address is not None:
-            if values["temporary_address__ward"] == view.permanent_address.ward_code:
-                problems.append(
-                    FieldProblem(
-                        "temporary_address",
-                        "same_ward",
-                        "Nơi tạm trú phải ở ngoài xã, phường nơi thường trú (Luật Cư trú Điều 27)",
-                    )
+        permanent = view.permanent_address
+        if permanent and permanent.ward_code and values.get("temporary_address__ward") == permanent.ward_code:
+            problems.append(
+                FieldProblem(
+                    "temporary_address",
+                    "same_ward",
+                    "Nơi tạm trú phải ở ngoài xã, phường nơi thường trú (Luật Cư trú Điều 27)",
                 )
+            )
+    elif service.code == "permanent-residence":
+        if values.get("join_household") and not values.get("relationship_to_head"):
+            problems.append(
+                FieldProblem("relationship_to_head", "required", "Vui lòng chọn quan hệ với chủ hộ")
+            )
     elif service.code == "temporary-absence":
         start, end = d("absent_from"), d("absent_until")
         if start < today - timedelta(days=30):
-            problems.append(FieldProblem("absent_from", "past", "Không khai báo cho thời gian đã qua quá 30 ngày"))
+            problems.append(
+                FieldProblem("absent_from", "past", "Không khai báo cho thời gian đã qua quá 30 ngày")
+            )
         if end <= start:
             problems.append(FieldProblem("absent_until", "order", "Ngày kết thúc phải sau ngày bắt đầu"))
     elif service.code == "birth-registration":
@@ -217,7 +228,9 @@ def _service_rules(service: Service, values: dict[str, str], view: CitizenView, 
         if born > today:
             problems.append(FieldProblem("child_date_of_birth", "future", "Ngày sinh không được ở tương lai"))
         elif view.date_of_birth and born <= view.date_of_birth:
-            problems.append(FieldProblem("child_date_of_birth", "order", "Ngày sinh của trẻ phải sau cha, mẹ"))
+            problems.append(
+                FieldProblem("child_date_of_birth", "order", "Ngày sinh của trẻ phải sau cha, mẹ")
+            )
     elif service.code == "death-registration":
         if d("date_of_death") > today:
             problems.append(FieldProblem("date_of_death", "future", "Ngày chết không được ở tương lai"))
@@ -239,7 +252,9 @@ def _event(dossier: Dossier, action: str, who: str, note: str = "") -> None:
 
 def notify(dossier: Dossier, subject: str, body: str) -> None:
     """In-app inbox, and an SMS to the account's verified phone (no personal data in the SMS)."""
-    InboxMessage.objects.create(user_id=dossier.applicant_user_id, dossier=dossier, subject=subject, body=body)
+    InboxMessage.objects.create(
+        user_id=dossier.applicant_user_id, dossier=dossier, subject=subject, body=body
+    )
     phone = eid.contacts_of_user(dossier.applicant_user_id).get("phone_number")
     if phone:
         text = f"Dancu DVC: ho so {dossier.tracking_code} - {subject}"
@@ -247,7 +262,12 @@ def notify(dossier: Dossier, subject: str, body: str) -> None:
 
 
 def submit(
-    user_id: int, service_code: str, supplied: dict[str, str], *, idempotency_key: str, today: date | None = None
+    user_id: int,
+    service_code: str,
+    supplied: dict[str, str],
+    *,
+    idempotency_key: str,
+    today: date | None = None,
 ) -> tuple[Dossier, bool]:
     """Submit a dossier; (dossier, created). The same ``idempotency_key`` again returns the
     first dossier. Raises ``DomainValidationError`` naming every field with a problem."""
@@ -256,7 +276,9 @@ def submit(
         raise NotFound("no such online service", field="service")
     key = (idempotency_key or "").strip()
     if not 16 <= len(key) <= 64 or not key.isascii():
-        raise DomainValidationError.single("idempotency_key", "format", "Biểu mẫu đã hết hạn, vui lòng tải lại")
+        raise DomainValidationError.single(
+            "idempotency_key", "format", "Biểu mẫu đã hết hạn, vui lòng tải lại"
+        )
     existing = Dossier.objects.filter(applicant_user_id=user_id, idempotency_key=key).first()
     if existing is not None:
         return existing, False
@@ -274,15 +296,21 @@ def submit(
     if problems:
         raise DomainValidationError(problems)
     _service_rules(service, values, view, today)
-    prefilled, _ = prefill(user_id, service)
+    prefilled, _ = prefill(user_id, service, view)
     items: dict[str, Any] = {p.key: {"value": p.value, "source": p.source} for p in prefilled}
     for item in service.citizen_items():
         items[item.key] = {"value": values[item.key], "source": CITIZEN}
-    ward = values.get("temporary_address__ward") if service.code == "temporary-residence" else None
+    # The police of the new place handle residence registrations; others: of the permanent residence.
+    ward = {
+        "temporary-residence": values.get("temporary_address__ward"),
+        "permanent-residence": values.get("new_address__ward"),
+    }.get(service.code)
     if not ward:
         ward = view.permanent_address.ward_code if view.permanent_address else ""
-    if service.code == "temporary-residence":
-        items["temporary_address"]["ward_code"] = ward
+    if service.code in ("temporary-residence", "permanent-residence"):
+        items["temporary_address" if service.code == "temporary-residence" else "new_address"][
+            "ward_code"
+        ] = ward
     try:
         with transaction.atomic():
             dossier = Dossier.objects.create(
@@ -312,7 +340,9 @@ def _auto_confirm_cmnd(dossier: Dossier, view: CitizenView) -> None:
     (no official needed). Otherwise the dossier waits for the ward police to check it."""
     old = dossier.items["old_number"]["value"]
     if old in (view.old_id_numbers or []):
-        _issue_result(dossier, "Hệ thống (tự động) / automatic", {"old_number": old, "id_number": view.id_number})
+        _issue_result(
+            dossier, "Hệ thống (tự động) / automatic", {"old_number": old, "id_number": view.id_number}
+        )
         dossier.save()
 
 
@@ -322,6 +352,8 @@ def my_dossiers(user_id: int) -> QuerySet[Dossier]:
 
 
 def my_dossier(user_id: int, tracking_code: str) -> Dossier:
+    if not _TRACKING_RE.match(tracking_code):
+        raise NotFound("no such dossier", field="tracking_code")
     dossier = Dossier.objects.filter(applicant_user_id=user_id, tracking_code=tracking_code).first()
     if dossier is None:
         raise NotFound("no such dossier", field="tracking_code")
@@ -336,13 +368,27 @@ def supplement(user_id: int, tracking_code: str, supplied: dict[str, str]) -> Do
     """The citizen answers a send-back: corrects their items; the time runs again from now."""
     service = _service(my_dossier(user_id, tracking_code))
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().get(applicant_user_id=user_id, tracking_code=tracking_code)
+        dossier = Dossier.objects.select_for_update().get(
+            applicant_user_id=user_id, tracking_code=tracking_code
+        )
         if dossier.status != Dossier.Status.SENT_BACK:
-            raise DomainValidationError.single("status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung")
+            raise DomainValidationError.single(
+                "status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung"
+            )
         for item in service.citizen_items():
             if item.key in supplied:
-                value, _extra = _clean_item(item, supplied[item.key])
-                dossier.items[item.key] = {**dossier.items.get(item.key, {}), "value": value, "source": CITIZEN}
+                value, extra = _clean_item(item, supplied[item.key])
+                ward = extra.get(f"{item.key}__ward")
+                if "ward_code" in dossier.items.get(item.key, {}) and ward != dossier.authority_ward_code:
+                    # The place decides the competent authority: another place is a new dossier.
+                    raise DomainValidationError.single(
+                        item.key, "other_ward", "Địa chỉ ở xã, phường khác: vui lòng nộp hồ sơ mới"
+                    )
+                dossier.items[item.key] = {
+                    **dossier.items.get(item.key, {}),
+                    "value": value,
+                    "source": CITIZEN,
+                }
         dossier.status = Dossier.Status.PROCESSING
         dossier.due_on = workdays.deadline(timezone.localdate(), service.days)
         dossier.version += 1
@@ -374,7 +420,11 @@ def dossier_for(actor: Actor, tracking_code: str) -> Dossier:
     """One dossier, for an official of its competent authority and ward only."""
     if not is_official(actor):
         raise AccessDenied("your organisation or role does not handle public service dossiers")
-    dossier = Dossier.objects.filter(tracking_code=tracking_code).first()
+    dossier = (
+        Dossier.objects.filter(tracking_code=tracking_code).first()
+        if _TRACKING_RE.match(tracking_code)
+        else None
+    )
     if dossier is None:
         raise NotFound("no such dossier", field="tracking_code")
     if (dossier.authority_kind, dossier.authority_ward_code) != (
@@ -413,7 +463,11 @@ def receive(actor: Actor, tracking_code: str) -> Dossier:
         dossier.version += 1
         dossier.save()
         _event(dossier, "received", actor.label)
-        notify(dossier, "Đã tiếp nhận / Received", f"Hồ sơ được tiếp nhận, hạn trả kết quả {dossier.due_on:%d/%m/%Y}.")
+        notify(
+            dossier,
+            "Đã tiếp nhận / Received",
+            f"Hồ sơ được tiếp nhận, hạn trả kết quả {dossier.due_on:%d/%m/%Y}.",
+        )
     return dossier
 
 
@@ -433,7 +487,11 @@ def assign(actor: Actor, tracking_code: str) -> Dossier:
 def send_back(actor: Actor, tracking_code: str, reasons: str) -> Dossier:
     text = _reasons(reasons)
     with transaction.atomic():
-        dossier = _locked_for(actor, tracking_code, (Dossier.Status.RECEIVED, Dossier.Status.PROCESSING))
+        dossier = _locked_for(
+            actor,
+            tracking_code,
+            (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
+        )
         dossier.status = Dossier.Status.SENT_BACK
         dossier.reasons = text
         dossier.version += 1
@@ -465,7 +523,9 @@ def approve(actor: Actor, tracking_code: str) -> Dossier:
 
     with transaction.atomic():
         dossier = _locked_for(
-            actor, tracking_code, (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING)
+            actor,
+            tracking_code,
+            (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
         )
         handler = HANDLERS[dossier.service_code]
         facts = handler(actor, dossier, _link_context(actor, dossier))
@@ -484,7 +544,7 @@ def _issue_result(dossier: Dossier, decided_by: str, facts: dict[str, Any]) -> N
         "service_name": service.name_vi,
         "authority": service.authority_vi,
         "legal_basis": service.legal_basis,
-        "issued_at": now.isoformat(timespec="seconds"),
+        "issued_at": timezone.localtime(now).isoformat(timespec="seconds"),
         "holder": {"id_number": dossier.applicant_id_number, "full_name": dossier.applicant_name},
         "decided_by": decided_by,
         "result": facts,
@@ -499,7 +559,9 @@ def _issue_result(dossier: Dossier, decided_by: str, facts: dict[str, Any]) -> N
     dossier.decided_by = decided_by[:150]
     dossier.version += 1
     _event(dossier, "result", decided_by)
-    notify(dossier, "Có kết quả / Result issued", f"{service.name_vi}: đã có kết quả, xem và tải về trên Cổng.")
+    notify(
+        dossier, "Có kết quả / Result issued", f"{service.name_vi}: đã có kết quả, xem và tải về trên Cổng."
+    )
 
 
 # --------------------------------------------------------------------------- SLA and verification
@@ -535,6 +597,8 @@ def verify_result(tracking_code: str) -> Verification:
     it says — the holder's ID number masked."""
     import json
 
+    if not _TRACKING_RE.match(tracking_code):
+        return Verification(False, tracking_code[:40])
     dossier = Dossier.objects.filter(tracking_code=tracking_code, status=Dossier.Status.DONE).first()
     if dossier is None or not verify_signature(dossier.result_document, dossier.result_signature):
         return Verification(False, tracking_code)

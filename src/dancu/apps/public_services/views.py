@@ -67,12 +67,36 @@ def _problems(exc: DomainValidationError, service: catalogue.Service | None = No
     out = []
     for p in exc.problems:
         item = next((i for i in service.items if i.key == p.field), None) if service else None
-        out.append({"field": p.field, "rule": p.rule, "message": p.message, "label": label(item) if item else p.field})
+        out.append(
+            {
+                "field": p.field,
+                "rule": p.rule,
+                "message": p.message,
+                "label": label(item) if item else p.field,
+            }
+        )
     return out
 
 
+# Labels of the facts a result states that are not items of the service's form.
+RESULT_LABELS = {
+    "id_number": ("Số định danh cá nhân", "Personal ID number"),
+    "permanent_address": ("Nơi thường trú", "Permanent residence"),
+    "household_number": ("Số hộ", "Household number"),
+    "child_id_number": ("Số định danh cá nhân của trẻ", "The child's ID number"),
+}
+
+
+def _shown(value: object) -> str:
+    """A result's value as printed: ISO dates as dd/mm/yyyy."""
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return text
+
+
 def _uid(request: HttpRequest) -> int:
-    return int(request.user.pk)
+    return int(request.user.pk or 0)
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -95,7 +119,12 @@ def _items_view(service: catalogue.Service, items: dict[str, Any]) -> list[dict[
         if entry is None:
             continue
         out.append(
-            {"key": item.key, "label": label(item), "value": entry.get("value", ""), "source": _source(entry["source"])}
+            {
+                "key": item.key,
+                "label": label(item),
+                "value": _shown(entry.get("value", "")),
+                "source": _source(entry["source"]),
+            }
         )
     return out
 
@@ -120,7 +149,12 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     try:
         prefilled, _view = services.prefill(user_id, service)
     except DatabaseError:
-        return render(request, "public_services/unavailable.html", {"service": service, "name": _name(service)}, status=503)
+        return render(
+            request,
+            "public_services/unavailable.html",
+            {"service": service, "name": _name(service)},
+            status=503,
+        )
     except NotFound:
         return render(request, "public_services/no_account.html", status=403)
     if request.method == "POST" and form.is_valid():
@@ -143,7 +177,12 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         "service": service,
         "name": _name(service),
         "prefilled": [
-            {"key": p.key, "label": p.label_en if _en() else p.label_vi, "value": p.value, "source": _source(p.source)}
+            {
+                "key": p.key,
+                "label": p.label_en if _en() else p.label_vi,
+                "value": p.value,
+                "source": _source(p.source),
+            }
             for p in prefilled
         ],
         "form": form,
@@ -158,7 +197,8 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def my_dossiers(request: HttpRequest) -> HttpResponse:
     rows = [
-        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])} for d in services.my_dossiers(_uid(request))[:200]
+        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])}
+        for d in services.my_dossiers(_uid(request))[:200]
     ]
     return render(request, "public_services/mine.html", {"rows": rows})
 
@@ -211,18 +251,30 @@ def result(request: HttpRequest, tracking_code: str) -> HttpResponse:
         raise Http404
     if request.GET.get("format") == "json":
         response = HttpResponse(
-            json.dumps({"document": dossier.result_document, "signature": dossier.result_signature,
-                        "key_id": dossier.result_key_id}, ensure_ascii=False),
+            json.dumps(
+                {
+                    "document": dossier.result_document,
+                    "signature": dossier.result_signature,
+                    "key_id": dossier.result_key_id,
+                },
+                ensure_ascii=False,
+            ),
             content_type="application/json",
         )
         response["Content-Disposition"] = f'attachment; filename="{dossier.tracking_code}.json"'
         return response
     document = json.loads(dossier.result_document)
+    service = catalogue.BY_CODE[dossier.service_code]
+    facts = []
+    for key, value in sorted(document["result"].items()):
+        item = next((i for i in service.items if i.key == key), None)
+        vi, en = RESULT_LABELS.get(key, (item.label_vi, item.label_en) if item else (key, key))
+        facts.append({"key": key, "label": en if _en() else vi, "value": _shown(value)})
     verify_url = request.build_absolute_uri(reverse("public_services:verify", args=[dossier.tracking_code]))
     context = {
         "d": dossier,
         "doc": document,
-        "facts": sorted(document["result"].items()),
+        "facts": facts,
         "qr": _qr(verify_url),
         "verify_url": verify_url,
     }
@@ -240,7 +292,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 def verify(request: HttpRequest, tracking_code: str) -> HttpResponse:
     checked = services.verify_result(tracking_code[:40])
-    return render(request, "public_services/verify.html", {"v": checked}, status=200 if checked.valid else 404)
+    return render(
+        request, "public_services/verify.html", {"v": checked}, status=200 if checked.valid else 404
+    )
 
 
 # --------------------------------------------------------------------------- officials
@@ -269,7 +323,11 @@ def work_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 def _official_page(
-    request: HttpRequest, actor: Actor, tracking_code: str, problems: list[dict[str, str]] | None = None, status: int = 200
+    request: HttpRequest,
+    actor: Actor,
+    tracking_code: str,
+    problems: list[dict[str, str]] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     try:
         dossier = services.dossier_for(actor, tracking_code)
@@ -328,4 +386,3 @@ def official_action(request: HttpRequest, actor: Actor, tracking_code: str, acti
     except DomainValidationError as exc:
         return _official_page(request, actor, tracking_code, _problems(exc), 422)
     return HttpResponseRedirect(reverse("public_services:official_dossier", args=[tracking_code]))
-

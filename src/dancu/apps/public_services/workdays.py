@@ -11,14 +11,14 @@ the day of submission does not count (it may be a holiday or a weekend); N = 0 m
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
+
 DEFAULT_FILE = Path(__file__).resolve().parent / "holidays.json"
-ENV = "DANCU_PUBLIC_SERVICES_HOLIDAYS"
 FIXED = ((1, 1), (4, 30), (5, 1), (9, 2))  # Tết Dương lịch, Reunification Day, Labour Day, National Day
 
 
@@ -77,7 +77,7 @@ def _load(path: str) -> Calendar:
 
 def calendar() -> Calendar:
     """The configured calendar (read once per file)."""
-    return _load(os.environ.get(ENV) or str(DEFAULT_FILE))
+    return _load(getattr(settings, "DANCU_PUBLIC_SERVICES_HOLIDAYS", "") or str(DEFAULT_FILE))
 
 
 def deadline(submitted_on: date, days: int) -> date:

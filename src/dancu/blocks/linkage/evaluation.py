@@ -46,8 +46,20 @@ RATES = {
     "stranger": 0.05,
 }
 SWAPS = {"Huỳnh": "Hoàng", "Hoàng": "Huỳnh", "Võ": "Vũ", "Vũ": "Võ"}
-NEW_STYLE = {"òa": "oà", "óa": "oá", "ỏa": "oả", "õa": "oã", "ọa": "oạ", "òe": "oè", "óe": "oé", "ủy": "uỷ",
-             "úy": "uý", "ùy": "uỳ", "ũy": "uỹ", "ụy": "uỵ"}  # fmt: skip
+NEW_STYLE = {
+    "òa": "oà",
+    "óa": "oá",
+    "ỏa": "oả",
+    "õa": "oã",
+    "ọa": "oạ",
+    "òe": "oè",
+    "óe": "oé",
+    "ủy": "uỷ",
+    "úy": "uý",
+    "ùy": "uỳ",
+    "ũy": "uỹ",
+    "ụy": "uỵ",
+}
 
 
 def synthetic_reference(citizens: int, *, seed: int = 0) -> list[ReferenceRecord]:
@@ -214,10 +226,14 @@ def pairwise(result: LinkResult, truth: dict[int, int | None]) -> Scores:
     return _scores(predicted, truth, sum(1 for o in result.outcomes if o.decision == REVIEW))
 
 
-def exact_id_baseline(rows: list[SectorRow], reference: list[ReferenceRecord], truth: dict[int, int | None]) -> Scores:
+def exact_id_baseline(
+    rows: list[SectorRow], reference: list[ReferenceRecord], truth: dict[int, int | None]
+) -> Scores:
     """The baseline: a row is linked when its ID cell equals a registry ID number exactly."""
     by_number = {r.id_number: r.citizen_id for r in reference}
-    predicted = {(row.key, by_number[row.id_number]) for row in rows if row.id_number in by_number}
+    predicted: set[tuple[int, int | None]] = {
+        (row.key, by_number[row.id_number]) for row in rows if row.id_number in by_number
+    }
     return _scores(predicted, truth, 0)
 
 
@@ -239,6 +255,7 @@ class Evaluation:
     baseline: Scores
     counts: dict[str, int]
     model_version: str
+    model_settings: dict[str, Any]
 
 
 def evaluate(citizens: int, records: int, *, seed: int = 0) -> Evaluation:
@@ -256,4 +273,5 @@ def evaluate(citizens: int, records: int, *, seed: int = 0) -> Evaluation:
         exact_id_baseline(sector.rows, reference, sector.truth),
         result.counts(),
         result.model_version,
+        result.model_settings,
     )

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dancu.blocks.linkage.normalise import normalise_address, normalise_name
@@ -46,8 +47,17 @@ FEATURES = (
     "street",
 )
 EM_SEED = 6
+# EM needs enough pairs to estimate every level: a smaller job is scored with the bundled model
+# (trained by ``dancu linkage evaluate --records 5000 --citizens 20000 --save-model``, seed 0),
+# its prior re-set for the job's sizes.
+MIN_TRAIN_ROWS = 300
+MIN_TRAIN_REFERENCE = 1000
+BASE_MODEL = Path(__file__).with_name("data") / "vn-person-base.json"
 
-logging.getLogger("splink").setLevel(logging.WARNING)
+
+def base_model() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(BASE_MODEL.read_text(encoding="utf-8"))
+    return data
 
 
 def blank(value: str | None) -> str | None:
@@ -77,7 +87,9 @@ def reference_features(r: ReferenceRecord) -> dict[str, Any]:
     row["dob_year"] = f"{d.year:04d}"
     row["sex"] = r.sex or None
     row["ward_code"] = blank(r.permanent_ward_code)
-    row["street"] = blank(normalise_address(r.permanent_address_text).street) if r.permanent_address_text else None
+    row["street"] = (
+        blank(normalise_address(r.permanent_address_text).street) if r.permanent_address_text else None
+    )
     return row
 
 
@@ -113,9 +125,13 @@ def _settings(prior: float) -> Any:
     )
     middle = cl.CustomComparison(
         output_column_name="middle",
-        comparison_levels=[null("middle"), cll.ExactMatchLevel("middle"), cll.JaroWinklerLevel("middle", 0.85),
-                           cll.ElseLevel()],
-    )  # fmt: skip
+        comparison_levels=[
+            null("middle"),
+            cll.ExactMatchLevel("middle"),
+            cll.JaroWinklerLevel("middle", 0.85),
+            cll.ElseLevel(),
+        ],
+    )
     dob = cl.CustomComparison(
         output_column_name="dob",
         comparison_levels=[
@@ -143,9 +159,13 @@ def _settings(prior: float) -> Any:
             ),
             cl.CustomComparison(
                 output_column_name="street",
-                comparison_levels=[null("street"), cll.ExactMatchLevel("street"),
-                                   cll.JaroWinklerLevel("street", 0.9), cll.ElseLevel()],
-            ),  # fmt: skip
+                comparison_levels=[
+                    null("street"),
+                    cll.ExactMatchLevel("street"),
+                    cll.JaroWinklerLevel("street", 0.9),
+                    cll.ElseLevel(),
+                ],
+            ),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("given", "dob_year"),
@@ -157,6 +177,13 @@ def _settings(prior: float) -> Any:
         em_convergence=0.001,
         max_iterations=20,
     )
+
+
+def _quiet() -> None:
+    """Splink reports training progress at INFO on its own handler: keep it to warnings."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "splink" or name.startswith("splink."):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @dataclass
@@ -188,20 +215,27 @@ def train_and_predict(
     threshold: float = -5.0,
     model: dict[str, Any] | None = None,
 ) -> tuple[list[Prediction], TrainedModel]:
-    """Train (u by random sampling, m by EM on two blocking passes) unless ``model`` is given, then
-    score the blocked pairs; pairs below ``threshold`` (match weight) are dropped."""
+    """Train (u by random sampling, m by EM on two blocking passes) unless ``model`` is given or the
+    job is too small to train on (then the bundled model), then score the blocked pairs; pairs below
+    ``threshold`` (match weight) are dropped. The model's version is a hash of its parameters."""
     from splink import DuckDBAPI, Linker, block_on
 
+    _quiet()
     if not sector or not reference:
         return [], TrainedModel("", {})
     left, right = _frames(sector, reference)
     expected_matches = max(1, len(sector))
     prior = min(0.5, expected_matches / (len(sector) * len(reference)))
     db = DuckDBAPI()
+    if model is None and (len(sector) < MIN_TRAIN_ROWS or len(reference) < MIN_TRAIN_REFERENCE):
+        model = base_model()
     if model is not None:
+        model = {**model, "probability_two_random_records_match": prior}
         linker = Linker([left, right], model, db_api=db, input_table_aliases=["sector", "registry"])
     else:
-        linker = Linker([left, right], _settings(prior), db_api=db, input_table_aliases=["sector", "registry"])
+        linker = Linker(
+            [left, right], _settings(prior), db_api=db, input_table_aliases=["sector", "registry"]
+        )
         linker.training.estimate_u_using_random_sampling(max_pairs=2e5, seed=EM_SEED)
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("dob"), fix_probability_two_random_records_match=True
@@ -210,7 +244,12 @@ def train_and_predict(
             block_on("given", "family_key"), fix_probability_two_random_records_match=True
         )
     saved = linker.misc.save_model_to_json()
-    version = f"{MODEL_NAME}-{hashlib.sha256(json.dumps(saved, sort_keys=True).encode()).hexdigest()[:12]}"
+    # the version names the trained parameters: not the prior (it follows each job's sizes), not
+    # the random id Splink gives each linker
+    params = {
+        k: v for k, v in saved.items() if k not in ("probability_two_random_records_match", "linker_uid")
+    }
+    version = f"{MODEL_NAME}-{hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]}"
     frame = linker.inference.predict(threshold_match_weight=threshold).as_pandas_dataframe()
     out: list[Prediction] = []
     if len(frame):
@@ -220,7 +259,9 @@ def train_and_predict(
             rec = int(row["unique_id_l" if left_is_sector else "unique_id_r"])
             cit = int(row["unique_id_r" if left_is_sector else "unique_id_l"])
             out.append(
-                Prediction(rec, cit, float(row["match_weight"]), float(row["match_probability"]), _explain(row))
+                Prediction(
+                    rec, cit, float(row["match_weight"]), float(row["match_probability"]), _explain(row)
+                )
             )
     return out, TrainedModel(version, saved)
 

@@ -1124,7 +1124,8 @@ def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[Refere
     previous: dict[int, list[str]] = {}
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
-        for cid, number in OldIdNumber.objects.filter(citizen_id__in=part).values_list("citizen_id", "number"):
+        old_rows = OldIdNumber.objects.filter(citizen_id__in=part).values_list("citizen_id", "number")
+        for cid, number in old_rows:
             olds.setdefault(cid, []).append(number)
         for cid, number in IdNumberChange.objects.filter(citizen_id__in=part).values_list(
             "citizen_id", "old_number"
@@ -1153,11 +1154,17 @@ def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[Refere
     ]
 
 
-def record_cleaning_matches(ctx: AccessContext, citizen_ids: list[int], *, job_reference: str) -> int:
+def record_cleaning_matches(
+    ctx: AccessContext, citizen_ids: list[int], *, job_reference: str, candidates: list[int] | None = None
+) -> int:
     """One audit event per citizen a cleaning job matched (action ``registry.cleaning_match``), so
-    that the citizen can see that the organisation's file was linked to their record."""
+    that the citizen can see that the organisation's file was linked to their record; and one per
+    citizen put in front of an official as an uncertain candidate (``registry.cleaning_candidate``:
+    their fields are shown side by side in the review queue)."""
     _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_match")
+    detail: dict[str, object] = {"job": job_reference}
     with transaction.atomic():
-        return audit.record_many(
-            ctx, "registry.cleaning_match", sorted(set(citizen_ids)), detail={"job": job_reference}
-        )
+        n = audit.record_many(ctx, "registry.cleaning_match", sorted(set(citizen_ids)), detail=detail)
+        if candidates:
+            n += audit.record_many(ctx, "registry.cleaning_candidate", sorted(set(candidates)), detail=detail)
+        return n

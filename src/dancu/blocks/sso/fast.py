@@ -82,7 +82,7 @@ class CachedClient:
     scopes: str  # the relying party's registered scopes, as stored
 
 
-_clients: dict[str, CachedClient | None] = {}
+_clients: dict[str, CachedClient] = {}
 _lock = threading.Lock()
 _hasher = ClientSecretHasher()
 
@@ -110,10 +110,9 @@ post_delete.connect(_on_relying_party_change, sender=RelyingParty, dispatch_uid=
 
 
 def _client(client_id: str) -> CachedClient | None:
-    try:
-        return _clients[client_id]
-    except KeyError:
-        pass
+    cached = _clients.get(client_id)
+    if cached is not None:
+        return cached
     if not client_id or "\x00" in client_id or len(client_id) > 100:
         return None
     row = (
@@ -123,7 +122,9 @@ def _client(client_id: str) -> CachedClient | None:
         )
         .first()
     )
-    entry = CachedClient(row[0], client_id, row[1], row[2], row[3], row[4]) if row else None
+    if row is None:
+        return None  # not remembered: it may be registered by another process a moment later
+    entry = CachedClient(row[0], client_id, row[1], row[2], row[3], row[4])
     with _lock:
         if len(_clients) >= _CACHE_MAX:
             _clients.clear()

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='citizenrevision',
-            name='action',
-            field=models.CharField(choices=[('register', 'Đăng ký'), ('correct', 'Điều chỉnh thông tin'), ('move', 'Thay đổi nơi thường trú'), ('temporary', 'Đăng ký tạm trú'), ('death', 'Khai tử'), ('id_change', 'Thay đổi số định danh')], max_length=12),
+            model_name="citizenrevision",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("register", "Đăng ký"),
+                    ("correct", "Điều chỉnh thông tin"),
+                    ("move", "Thay đổi nơi thường trú"),
+                    ("temporary", "Đăng ký tạm trú"),
+                    ("death", "Khai tử"),
+                    ("id_change", "Thay đổi số định danh"),
+                ],
+                max_length=12,
+            ),
         ),
     ]

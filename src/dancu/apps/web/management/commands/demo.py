@@ -65,6 +65,15 @@ DEMO_ACCOUNTS = [
         "officer",
         ward="00103",
     ),
+    # Data cleaning (issue 8): a department officer cleans sector lists at /cleaning/.
+    DemoAccount(
+        "canbo.sonoivu",
+        "Cán bộ Sở Nội vụ (làm sạch dữ liệu /cleaning/)",
+        "SO-NV",
+        "Sở Nội vụ thành phố Hà Nội",
+        "department",
+        "officer",
+    ),
     DemoAccount(
         "letan.khachsan",
         "Lễ tân khách sạn",
@@ -166,6 +175,10 @@ class Command(BaseCommand):
         from dancu.apps.residence.demo import seed_demo as seed_residence
 
         self._desk_accounts += seed_residence()
+        # Online public services (issue 7): a dossier waiting at /dich-vu-cong/can-bo/.
+        from dancu.apps.public_services.demo import seed_demo as seed_public_services
+
+        self._desk_accounts += seed_public_services()
 
     def _banner(self, addrport: str) -> None:
         w = self.stdout.write
