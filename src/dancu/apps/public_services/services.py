@@ -331,7 +331,10 @@ def submit(
                 _auto_confirm_cmnd(dossier, view)
     except IntegrityError:
         # The same key submitted concurrently: the other request created the dossier.
-        return Dossier.objects.get(applicant_user_id=user_id, idempotency_key=key), False
+        other = Dossier.objects.filter(applicant_user_id=user_id, idempotency_key=key).first()
+        if other is None:
+            raise  # not the idempotency key (a tracking-code collision): let the citizen retry
+        return other, False
     return dossier, True
 
 
