@@ -145,15 +145,21 @@ APPLICATIONS: tuple[Module, ...] = (
         "public_services",
         _("Public services and kiosks"),
         _("Online public services and self-service kiosks with data filled from the registry."),
-        available=False,
+        available=True,
         pilot_models="1–3",
+        links=(
+            Link(_("Service catalogue"), "public_services:catalogue"),
+            Link(_("My dossiers"), "public_services:mine"),
+            Link(_("Officials' work queue"), "public_services:queue"),
+        ),
     ),
     Module(
         "cleaning",
         _("Data cleaning"),
         _("Match sector databases against the population registry and fix their records."),
-        available=False,
+        available=True,
         pilot_models="20, 34, 35",
+        links=(Link(_("Cleaning jobs"), "cleaning:index"),),
     ),
 )
 

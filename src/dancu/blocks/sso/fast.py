@@ -24,7 +24,8 @@ to DOT, unchanged:
   whole family) are therefore exactly DOT's; a refresh token consumed by a concurrent request fails
   the fast statement and then meets DOT's reuse detection.
 
-Each statement is its own transaction and commits with ``synchronous_commit`` off (ADR 0009 §9):
+Each statement is prepared once per connection (server-side, psycopg ``prepare=True``; ADR 0006)
+and is its own transaction, committed with ``synchronous_commit`` off (ADR 0009 §9):
 a crash of the database server may lose the last fraction of a second of issued tokens, which the
 client then simply asks for again; revocations (RFC 7009, logout, consent withdrawal, reuse
 detection) stay synchronous on DOT's path.
@@ -294,7 +295,7 @@ def _sql_refresh() -> str:
         WITH old AS (
             UPDATE {rt} r SET revoked = %(now)s, access_token_id = NULL, updated = %(now)s
             FROM {at} a, {app} p, (SELECT set_config('synchronous_commit', %(commit_mode)s, true)) AS cfg
-            WHERE r.token_checksum = %(old)s AND r.revoked IS NULL AND r.application_id = %(app_id)s
+            WHERE r.token_checksum = %(old)s AND r.revoked IS NULL AND r.application_id = %(app_id)s::bigint
               AND a.id = r.access_token_id AND a.expires > %(not_before)s
               AND p.id = r.application_id AND p.client_secret = %(secret_hash)s
               AND p.client_type = %(client_type)s AND p.authorization_grant_type = %(grant_type)s
