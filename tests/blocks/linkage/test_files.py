@@ -60,3 +60,25 @@ def test_the_evaluate_command_reports_the_pipeline_and_the_baseline() -> None:
     call_command("linkage", "evaluate", "--records", "200", "--citizens", "800", "--json", stdout=out)
     result = json.loads(out.getvalue())
     assert result["records"] == 200 and result["pipeline"]["f1"] > result["exact_id_baseline"]["f1"]
+
+
+def test_a_sheet_declaring_a_far_cell_is_refused_before_it_is_loaded() -> None:
+    """One value at XFD1048576 would make the fully loaded sheet enormous: the declared dimension is
+    checked in streaming mode first, and the upload is refused naming the limit."""
+    import io
+
+    import pytest
+    from openpyxl import Workbook
+
+    from dancu.blocks.linkage.files import read_table
+    from dancu.errors import DomainValidationError
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "ho_ten"
+    ws["XFD1048576"] = "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(DomainValidationError) as err:
+        read_table("list.xlsx", buf.getvalue())
+    assert err.value.as_details()[0]["rule"] == "size"

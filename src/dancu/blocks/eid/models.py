@@ -165,9 +165,17 @@ class Enterprise(models.Model):
     enterprise_code = models.CharField(max_length=14, unique=True)
     head_office = models.CharField(max_length=300)
     representative = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="represents")
+    # The platform organisation its staff join: set only once the link is approved by an
+    # administrator of that organisation (or of the platform), or when the representative is one.
     organisation = models.ForeignKey(
         "organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The organisation the representative asked to be linked to, waiting for that approval.
+    requested_organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    link_approved_at = models.DateTimeField(null=True, blank=True)
+    link_approved_by_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

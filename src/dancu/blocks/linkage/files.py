@@ -100,9 +100,43 @@ def read_table(name: str, content: bytes) -> Table:
     return _table("csv", encoding, rows)
 
 
+# An XLSX is a zip: its sheets may inflate far beyond the upload (a "zip bomb"), and one cell at
+# XFD1048576 makes a fully loaded sheet enormous. Both are checked before the workbook is loaded.
+MAX_XLSX_UNCOMPRESSED = 400 * 1024 * 1024
+
+
+def _xlsx_size_problem(content: bytes) -> str:
+    """Why this XLSX must not be loaded whole ("" when it may): its uncompressed size, or the
+    sheet's dimension as declared (read in openpyxl's streaming mode)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            inflated = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile:
+        return "not a readable XLSX file (BadZipFile)"
+    if inflated > MAX_XLSX_UNCOMPRESSED:
+        return f"the workbook inflates to more than {MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB"
+    try:
+        ws = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        rows, cols = ws.max_row or 0, ws.max_column or 0
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        return f"not a readable XLSX file ({type(exc).__name__})"
+    if rows - 1 > MAX_ROWS or cols > MAX_COLUMNS:
+        return (
+            f"the sheet spans {rows} rows × {cols} columns (at most {MAX_ROWS} rows, {MAX_COLUMNS} columns)"
+        )
+    return ""
+
+
 def _read_xlsx(content: bytes) -> Table:
     from openpyxl import load_workbook
 
+    problem = _xlsx_size_problem(content)
+    if problem:
+        raise DomainValidationError.single("file", "size", problem)
     try:
         wb = load_workbook(io.BytesIO(content), read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
