@@ -275,6 +275,9 @@ DANCU_EXCHANGE_MAX_BODY = env_int(
 )
 # Seconds the gateway waits for an external provider before answering 504 provider_timeout.
 DANCU_EXCHANGE_PROVIDER_TIMEOUT = env_int("DANCU_EXCHANGE_PROVIDER_TIMEOUT", 10, minimum=1, maximum=120)
+# Hosts a subscriber's webhook may reach by plain HTTP and at any address (dancu.outbound: tests
+# and development only, e.g. 127.0.0.1); empty in production: https to public addresses only.
+DANCU_EXCHANGE_WEBHOOK_HTTP_HOSTS = env_list("DANCU_EXCHANGE_WEBHOOK_HTTP_HOSTS", [])
 # Whether each exchange's commit waits for its WAL flush on PostgreSQL (ADR 0010): on by default,
 # so that an acknowledged exchange survives a crash of the database server too; off trades the
 # last fraction of a second of the log on such a crash for throughput (as ADR 0005 does for reads).
@@ -293,6 +296,9 @@ DANCU_EXCHANGE_REFUSALS_LOGGED_PER_MINUTE = env_int(
 # Hours within which an accommodation declares a foreign guest (Circular 53/2016/TT-BCA: 12, or 24
 # in remote areas). Read by apps/residence/rules.py through this setting.
 DANCU_RESIDENCE_FOREIGNER_HOURS = env_int("DANCU_RESIDENCE_FOREIGNER_HOURS", 12, minimum=1, maximum=24)
+# Hosts an establishment's webhook may reach by plain HTTP and at any address (dancu.outbound:
+# tests and development only); empty in production: https to public addresses only.
+DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS = env_list("DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS", [])
 
 # --- Data cleaning (blocks/linkage, apps/cleaning; issue 8) ---
 # Where trained linkage models (Splink settings with EM-trained parameters, JSON) are kept, one

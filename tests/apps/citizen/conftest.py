@@ -2,6 +2,7 @@
 
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the tests
     an_chip,
+    an_phone_on_record,
     an_registered,
     other_ward_police,
     outbox,

@@ -30,7 +30,7 @@ def _photo() -> Any:
 
 
 def test_an_registers_on_the_page_and_confirms_his_phone(
-    client: Client, residents: dict[str, Any], outbox: Outbox
+    client: Client, residents: dict[str, Any], outbox: Outbox, an_phone_on_record: str
 ) -> None:
     page = client.get("/eid/register/").content.decode()
     assert "Đăng ký tài khoản định danh điện tử" in page
@@ -50,6 +50,48 @@ def test_an_registers_on_the_page_and_confirms_his_phone(
     response = client.post("/eid/register/phone/", {"code": outbox.last_code(AN_PHONE)})
     assert response.status_code == 200 and 'data-testid="registered"' in response.content.decode()
     assert Account.objects.get(id_number=AN_ID).level == 1
+
+
+def _register(client: Client, full_name: str, phone: str) -> Any:
+    return client.post(
+        "/eid/register/",
+        {
+            "id_number": AN_ID,
+            "full_name": full_name,
+            "date_of_birth": "02/03/1985",
+            "phone": phone,
+            "password": PASSWORD,
+            "password2": PASSWORD,
+            "photo": _photo(),
+        },
+    )
+
+
+def _page(response: Any) -> str:
+    """A page without its per-request tokens (CSRF, CSP nonce)."""
+    import re
+
+    return re.sub(r'(value|nonce)="[^"]{20,}"', "", response.content.decode())
+
+
+def test_the_registration_page_is_no_oracle_on_registry_data(
+    residents: dict[str, Any], outbox: Outbox
+) -> None:
+    """Bình probes An's data with his own phone: a wrong name and the right name get the same
+    answer (the phone step, a code to his phone); only after the code is a no-match told, naming
+    no field."""
+    wrong, right = Client(), Client()
+    a = _register(wrong, "Trần Văn Bình", "0900000002")
+    code_a = outbox.last_code("0900000002")
+    b = _register(right, "Nguyễn Văn An", "0900000003")
+    code_b = outbox.last_code("0900000003")
+    assert (a.status_code, a["Location"]) == (b.status_code, b["Location"]) == (302, "/eid/register/phone/")
+    assert _page(wrong.get("/eid/register/phone/")) == _page(right.get("/eid/register/phone/"))
+    told = wrong.post("/eid/register/phone/", {"code": code_a}).content.decode()
+    assert 'data-testid="no-match"' in told and "Trần Văn Bình" not in told
+    done = right.post("/eid/register/phone/", {"code": code_b}).content.decode()
+    assert 'data-testid="registered"' in done
+    assert Account.objects.get(id_number=AN_ID).status == "pending"  # not his phone: the ward decides
 
 
 def test_registration_errors_name_the_field(
@@ -141,6 +183,41 @@ def test_with_an_authenticator_app_the_log_in_asks_for_its_code(client: Client, 
     assert a is not None and a.acr == assurance.ACR_L2_MFA and "otp" in a.amr
 
 
+def test_a_cross_site_get_of_the_authenticator_page_keeps_ans_app(client: Client, an_registered: int) -> None:
+    """A page of an attacker makes An's browser GET /eid/me/totp/ (an image tag): his confirmed
+    authenticator stays, and the log-in still asks for its code."""
+    _log_in(client)
+    totp = _enrol_totp(client, an_registered)
+    sealed = TotpDevice.objects.get(user_id=an_registered).secret_sealed
+    response = client.get("/eid/me/totp/", HTTP_REFERER="https://evil.example/")
+    assert response.status_code == 302 and response["Location"].startswith("/eid/step-up/")
+    assert factors.has_totp(an_registered)
+    assert TotpDevice.objects.get(user_id=an_registered).secret_sealed == sealed
+    other = Client()
+    assert _log_in(other)["Location"] == "/eid/login/second/"
+    assert other.post("/eid/login/second/", {"code": totp.now(), "method": "otp"})["Location"] == "/eid/me/"
+
+
+def test_removing_or_replacing_the_app_needs_a_fresh_second_factor(
+    client: Client, an_registered: int
+) -> None:
+    _log_in(client)
+    totp = _enrol_totp(client, an_registered)
+    response = client.post("/eid/me/totp/", {"action": "remove"})
+    assert response["Location"].startswith("/eid/step-up/") and factors.has_totp(an_registered)
+    step = client.post(
+        "/eid/step-up/",
+        {"code": totp.now(), "method": "otp", "next": "/eid/me/totp/", "acr": assurance.ACR_L1, "fresh": "1"},
+    )
+    assert step["Location"] == "/eid/me/totp/"
+    page = client.get("/eid/me/totp/")  # now shown: a new pending secret, the old app still confirmed
+    assert page.status_code == 200 and factors.has_totp(an_registered)
+    new_secret = page.content.decode().split('data-testid="totp-secret">')[1].split("<")[0]
+    assert new_secret != totp.secret
+    assert client.post("/eid/me/totp/", {"action": "remove"})["Location"] == "/eid/me/?done=totp_removed"
+    assert not factors.has_totp(an_registered)
+
+
 def test_step_up_to_level_2_tells_a_level_1_holder_how_to_get_it(client: Client, an_registered: int) -> None:
     _log_in(client)
     response = client.get(f"/eid/step-up/?next=/demo/&acr={assurance.ACR_L2}")
@@ -167,6 +244,28 @@ def test_step_up_adds_the_second_factor_and_returns_to_next(
     )
     assert response.status_code == 302 and response["Location"] == "/demo/app/"
     assert assurance.load(client.session, an_registered).acr == assurance.ACR_L2_MFA  # type: ignore[union-attr]
+
+
+def test_step_up_codes_are_counted_and_a_right_code_waits_after_too_many_wrong_ones(
+    client: Client, an_registered: int
+) -> None:
+    """Someone at An's unlocked browser guesses step-up codes: after DELAY_AFTER wrong codes the
+    right one is refused until the delay ends."""
+    from dancu.blocks.eid import login
+    from dancu.blocks.eid.models import Throttle
+
+    _log_in(client)
+    totp = _enrol_totp(client, an_registered)
+    Account.objects.filter(user_id=an_registered).update(level=2)
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    form = {"method": "otp", "next": "/demo/app/", "acr": assurance.ACR_L2_MFA}
+    for _ in range(login.DELAY_AFTER):
+        assert client.post("/eid/step-up/", {**form, "code": wrong}).status_code == 200
+    response = client.post("/eid/step-up/", {**form, "code": totp.now()})
+    assert response.status_code == 200 and "Location" not in response
+    Throttle.objects.update(blocked_until=None)  # the delay passed
+    TotpDevice.objects.filter(user_id=an_registered).update(last_counter=-1)
+    assert client.post("/eid/step-up/", {**form, "code": totp.now()})["Location"] == "/demo/app/"
 
 
 def test_step_up_never_redirects_off_site(client: Client, an_registered: int) -> None:

@@ -16,6 +16,7 @@ from dancu.blocks.exchange.models import Subscription
 from dancu.blocks.registry.services import record_death
 from tests.blocks.exchange.conftest import World
 from tests.conftest import Person
+from tests.outbound_support import PRIVATE_NAMES, fake_dns
 
 PURPOSE = "public_service.processing"
 
@@ -112,3 +113,23 @@ def test_the_provider_sees_its_followers_but_cannot_end_their_subscription(
 
 def test_staff_of_a_non_member_organisation_see_no_subscriptions(world: World, hotel_clerk: Person) -> None:
     assert _client(hotel_clerk).get("/exchange-admin/subscriptions/").status_code == 403
+
+
+def test_a_webhook_to_a_local_address_is_refused(
+    world: World, grant: Callable[..., Any], bhxh_admin: Person, monkeypatch: Any
+) -> None:
+    """OWASP SSRF Prevention Cheat Sheet: the page refuses what ``dancu.outbound`` refuses."""
+    fake_dns(monkeypatch, PRIVATE_NAMES)
+    grant(service="life-status", purposes={PURPOSE: ["id_number", "life_status"]})
+    c = _client(bhxh_admin)
+    for url in (
+        "https://127.1/hook",
+        "https://2130706433/hook",
+        "https://localhost./hook",
+        "https://169.254.169.254/latest",
+        "https://internal.example.org/hook",
+        "http://tiepnhan.example/hook",
+    ):
+        res = _subscribe(c, world, world.bhxh, "life-status", url=url)
+        assert res.status_code == 400, url
+    assert not Subscription.objects.exists()

@@ -26,6 +26,7 @@ from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the t
     MAI_NAME,
     MAI_PHONE,
     Outbox,
+    an_phone_on_record,
     an_registered,
     application,
     face,

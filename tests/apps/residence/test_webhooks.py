@@ -23,6 +23,7 @@ from dancu.apps.residence.models import WebhookDelivery
 from dancu.errors import DomainValidationError
 from tests.apps.residence.conftest import an_by_qr, stay_of
 from tests.conftest import Person
+from tests.outbound_support import LITERAL_BYPASSES, PRIVATE_NAMES, PUBLIC_NAMES, fake_dns, local_server
 
 pytestmark = pytest.mark.usefixtures("residents")
 NOTIFY = "residence.notification"
@@ -164,3 +165,72 @@ def test_a_rejected_batch_row_is_a_result_too(hotel: services.EstablishmentView,
     )
     payloads = sorted((d.payload["status"], d.payload.get("index")) for d in WebhookDelivery.objects.all())
     assert payloads == [("rejected", 0), ("stored", None)]
+
+
+# --- Server-side request forgery (OWASP SSRF Prevention Cheat Sheet; dancu.outbound) ---
+
+
+@pytest.mark.parametrize("url", [u for u in LITERAL_BYPASSES if not u.startswith("ftp")])
+def test_a_local_address_in_any_form_is_refused_at_registration(
+    hotel: services.EstablishmentView, hotel_clerk: Person, url: str
+) -> None:
+    with pytest.raises(DomainValidationError) as exc:
+        services.register_webhook(hotel_clerk.ctx(NOTIFY), url)
+    assert exc.value.problems[0].field == "url"
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_NAMES))
+def test_a_name_resolving_to_a_private_address_is_refused_at_registration(
+    hotel: services.EstablishmentView, hotel_clerk: Person, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    fake_dns(monkeypatch, PRIVATE_NAMES)
+    with pytest.raises(DomainValidationError) as exc:
+        services.register_webhook(hotel_clerk.ctx(NOTIFY), f"https://{name}/hook")
+    assert "resolve" in exc.value.problems[0].message
+
+
+def test_a_local_address_is_refused_at_delivery_and_nothing_is_sent(
+    hotel: services.EstablishmentView,
+    hotel_clerk: Person,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    """Rows stored before the rules (or a name whose DNS answer changed since registration: the
+    rebinding case) are checked again at each delivery."""
+    from dancu.apps.residence.models import Webhook
+
+    settings.DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS = []
+    fake_dns(monkeypatch, PUBLIC_NAMES)
+    services.register_webhook(hotel_clerk.ctx(NOTIFY), "https://hooks.example.org/hook")
+    with local_server() as server:
+        fake_dns(monkeypatch, {"hooks.example.org": ["127.0.0.1"], **PRIVATE_NAMES})  # rebound
+        Webhook.objects.update(url=f"https://hooks.example.org:{server.port}/hook")
+        est = Webhook.objects.get().establishment
+        urls = [u for u in LITERAL_BYPASSES if not u.startswith("ftp")]
+        urls += [f"https://{n}:{server.port}/hook" for n in PRIVATE_NAMES]
+        urls += [f"http://{n}:{server.port}/hook" for n in PRIVATE_NAMES]
+        Webhook.objects.bulk_create(
+            [Webhook(establishment=est, url=u, secret="0" * 64, created_by="before the fix") for u in urls]
+        )
+        services.check_in(hotel_clerk.ctx(NOTIFY), stay_of(an_by_qr()))
+        report = webhooks.deliver_due()
+    assert (report.attempted, report.delivered, report.failed) == (len(urls) + 1, 0, len(urls) + 1)
+    assert server.requests == []
+    for d in WebhookDelivery.objects.select_related("webhook"):
+        assert d.last_status is None and d.last_error.startswith("URL not allowed"), d.webhook.url
+        assert d.delivered_at is None  # kept, retried later
+
+
+def test_a_redirect_is_not_followed_and_the_delivery_retried(
+    hotel: services.EstablishmentView, hotel_clerk: Person, settings: Any
+) -> None:
+    settings.DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS = ["127.0.0.1"]
+    with local_server() as target, local_server(status=302, location=target.url) as first:
+        services.register_webhook(hotel_clerk.ctx(NOTIFY), first.url)
+        services.check_in(hotel_clerk.ctx(NOTIFY), stay_of(an_by_qr()))
+        assert webhooks.deliver_due().failed == 1
+        d = WebhookDelivery.objects.get()
+        assert d.last_status == 302 and "redirect" in d.last_error and d.delivered_at is None
+        first.status = 200
+        assert webhooks.deliver_due(now=timezone.now() + timedelta(minutes=5)).delivered == 1
+    assert len(first.requests) == 2 and target.requests == []

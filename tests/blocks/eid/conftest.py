@@ -120,8 +120,18 @@ def portrait(chip: ChipData) -> bytes:
 
 
 @pytest.fixture
-def an_registered(residents: dict[str, Any], outbox: Outbox) -> int:  # noqa: F811
-    """An registered online and confirmed his phone (exact match: approved by the rule); his user id."""
+def an_phone_on_record(residents: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    """The population registry has An's phone on record (this platform's registry keeps none yet:
+    ``services.phone_on_record`` is the seam)."""
+    an_citizen = residents["an"].citizen_id
+    monkeypatch.setattr(services, "phone_on_record", lambda cid: AN_PHONE if cid == an_citizen else None)
+    return AN_PHONE
+
+
+@pytest.fixture
+def an_registered(residents: dict[str, Any], outbox: Outbox, an_phone_on_record: str) -> int:  # noqa: F811
+    """An registered online and confirmed his phone, the one on record (exact match: approved by
+    the rule); his user id."""
     receipt = services.register(application())
     assert receipt.matched and receipt.handle
     assert services.verify_phone(receipt.handle, outbox.last_code(AN_PHONE))

@@ -18,22 +18,33 @@ pytestmark = pytest.mark.django_db
 
 
 def test_totp_enrolment_needs_a_first_code_and_the_secret_is_sealed(an_registered: int) -> None:
-    uri = factors.totp_begin(an_registered, "001085012345")
-    secret = pyotp.parse_uri(uri).secret
+    secret = factors.totp_new_secret()
+    assert pyotp.parse_uri(factors.totp_uri(secret, "001085012345")).secret == secret
+    assert not TotpDevice.objects.filter(user_id=an_registered).exists()  # nothing stored yet
+    assert not factors.totp_enrol(
+        an_registered, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    )
+    assert not factors.has_totp(an_registered)
+    assert factors.totp_enrol(an_registered, secret, pyotp.TOTP(secret).now())
     device = TotpDevice.objects.get(user_id=an_registered)
     assert secret not in device.secret_sealed and device.secret_sealed.startswith("v1:")
-    assert not factors.has_totp(an_registered)
-    assert not factors.totp_confirm(
-        an_registered, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
-    )
-    assert factors.totp_confirm(an_registered, pyotp.TOTP(secret).now())
     assert factors.has_totp(an_registered)
 
 
+def test_a_new_secret_replaces_the_confirmed_one_only_when_confirmed(an_registered: int) -> None:
+    old = pyotp.TOTP(factors.totp_new_secret())
+    assert factors.totp_enrol(an_registered, old.secret, old.now())
+    TotpDevice.objects.filter(user_id=an_registered).update(last_counter=-1)
+    new = factors.totp_new_secret()
+    sealed = factors.seal_pending(an_registered, new)
+    assert factors.unseal_pending(an_registered, sealed) == new
+    assert factors.unseal_pending(an_registered + 1, sealed) is None  # bound to its holder
+    assert factors.totp_verify(an_registered, old.now())  # the old app still works
+
+
 def test_a_totp_code_is_accepted_once(an_registered: int) -> None:
-    secret = pyotp.parse_uri(factors.totp_begin(an_registered, "x")).secret
-    totp = pyotp.TOTP(secret)
-    assert factors.totp_confirm(an_registered, totp.now())
+    totp = pyotp.TOTP(factors.totp_new_secret())
+    assert factors.totp_enrol(an_registered, totp.secret, totp.now())
     assert not factors.totp_verify(an_registered, totp.now())  # the same step again: refused (replay)
     assert factors.totp_verify(an_registered, totp.at(timezone.now() + timedelta(seconds=30)))
 

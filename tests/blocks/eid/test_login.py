@@ -121,3 +121,66 @@ def test_sessions_are_listed_and_revoked(an_registered: int) -> None:
     assert not SessionStore().exists(store.session_key)
     assert login.sessions_of(an_registered, None) == []
     assert not login.revoke_session(an_registered + 1000, sessions[0].session_id)
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_an_attacker_guessing_ans_second_factor_is_stopped_then_locked_out(
+    an_registered: int, outbox: Outbox
+) -> None:
+    """An attacker who knows An's password guesses his authenticator codes from many addresses:
+    after DELAY_AFTER wrong codes even the right code is refused until the delay ends, and at
+    LOCK_AFTER the account is locked until recovery."""
+    import pyotp
+
+    from dancu.blocks.eid import factors
+
+    totp = pyotp.TOTP(factors.totp_new_secret())
+    assert factors.totp_enrol(an_registered, totp.secret, totp.now())
+    for n in range(login.DELAY_AFTER):
+        assert (
+            login.check_second_factor(an_registered, "otp", _wrong(totp.now()), ip=f"198.51.100.{n}") is None
+        )
+    from dancu.blocks.eid.models import TotpDevice
+
+    TotpDevice.objects.filter(user_id=an_registered).update(last_counter=-1)
+    with pytest.raises(login.LoginRefused) as refused:
+        login.check_second_factor(an_registered, "otp", totp.now(), ip="198.51.100.99")
+    assert refused.value.code == "blocked"
+    Throttle.objects.update(blocked_until=None)  # the delay passed
+    for n in range(login.LOCK_AFTER - login.DELAY_AFTER):
+        Throttle.objects.update(blocked_until=None)
+        assert (
+            login.check_second_factor(an_registered, "otp", _wrong(totp.now()), ip=f"198.51.101.{n}") is None
+        )
+    Throttle.objects.update(blocked_until=None)
+    assert Account.objects.get(user_id=an_registered).locked_at is not None
+    with pytest.raises(login.LoginRefused):
+        login.check_second_factor(an_registered, "otp", totp.now(), ip="198.51.100.98")
+    assert [m["kind"] for m in outbox.messages if m["to"] == AN_PHONE][-1] == "eid.account.locked"
+
+
+def test_a_right_code_after_the_delay_is_accepted_and_clears_the_count(an_registered: int) -> None:
+    import pyotp
+
+    from dancu.blocks.eid import factors
+
+    totp = pyotp.TOTP(factors.totp_new_secret())
+    assert factors.totp_enrol(an_registered, totp.secret, totp.now())
+    from dancu.blocks.eid.models import TotpDevice
+
+    TotpDevice.objects.filter(user_id=an_registered).update(last_counter=-1)
+    for _ in range(login.DELAY_AFTER):
+        login.check_second_factor(an_registered, "otp", _wrong(totp.now()), ip=IP)
+    Throttle.objects.update(blocked_until=timezone.now() - timedelta(seconds=1))
+    assert login.check_second_factor(an_registered, "otp", totp.now(), ip="192.0.2.7") == "otp"
+
+
+def test_sms_codes_are_limited_per_account(an_registered: int, outbox: Outbox) -> None:
+    sent = [login.send_second_factor_code(an_registered, p) for p in ("login", "step_up", "login", "login")]
+    assert sent == [True, True, True, False]
+    assert (
+        sum(m["kind"].startswith("eid.code.") and m["kind"] != "eid.code.phone" for m in outbox.messages) == 3
+    )

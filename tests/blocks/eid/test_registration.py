@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dancu.blocks.audit.models import AuditEvent
-from dancu.blocks.eid import services
+from dancu.blocks.eid import factors, services
 from dancu.blocks.eid.models import Account, Registration
 from dancu.errors import AccessDenied, DomainValidationError
 from tests.blocks.eid.conftest import (
@@ -33,7 +33,7 @@ def _fields(exc: DomainValidationError) -> set[tuple[str, str]]:
 
 
 def test_an_registers_confirms_his_phone_and_the_rule_approves_the_exact_match(
-    residents: dict[str, Any], outbox: Outbox
+    residents: dict[str, Any], outbox: Outbox, an_phone_on_record: str
 ) -> None:
     receipt = services.register(application())
     assert receipt.matched and receipt.handle
@@ -115,7 +115,12 @@ def test_data_that_do_not_match_are_not_registered(residents: dict[str, Any], ou
     receipt = services.register(application(full_name="Trần Văn Bình"))
     assert not receipt.matched and receipt.handle == 0
     assert not Account.objects.exists()
-    assert outbox.messages == []
+    # The same step as a match: a code to the typed phone, which checks only against the token.
+    assert [(m["to"], m["kind"]) for m in outbox.messages] == [(AN_PHONE, "eid.code.phone")]
+    assert factors.check_decoy_code(receipt.decoy, outbox.last_code(AN_PHONE))
+    assert not factors.check_decoy_code(
+        receipt.decoy, "000000" if outbox.last_code(AN_PHONE) != "000000" else "1"
+    )
 
 
 def test_a_second_registration_of_a_number_reveals_nothing_and_warns_the_holder(
@@ -123,11 +128,37 @@ def test_a_second_registration_of_a_number_reveals_nothing_and_warns_the_holder(
 ) -> None:
     before = len(outbox.messages)
     receipt = services.register(application(phone="0900000001"))
-    assert receipt.matched and receipt.handle == 0  # the same answer as a new registration
+    assert receipt.matched and receipt.handle == 0 and receipt.decoy  # the same answer as a new one
     sent = outbox.messages[before:]
-    assert [m["to"] for m in sent] == [AN_PHONE]  # the holder is warned; the stranger gets no code
-    assert sent[0]["kind"] == "eid.registration.duplicate"
+    # The holder is warned; the stranger gets a code as on a new registration (no oracle), which
+    # confirms nothing.
+    assert [(m["to"], m["kind"]) for m in sent] == [
+        (AN_PHONE, "eid.registration.duplicate"),
+        ("0900000001", "eid.code.phone"),
+    ]
     assert Account.objects.filter(id_number=AN_ID).count() == 1
+
+
+def test_binh_registering_ans_exact_data_with_his_own_phone_is_not_approved_by_the_rule(
+    residents: dict[str, Any], outbox: Outbox, an_phone_on_record: str, ward_police: Person
+) -> None:
+    """Bình knows An's ID number, name and date of birth (an exact match) and confirms a code sent
+    to his own phone: the automated rule does not approve; the application waits for the ward police."""
+    receipt = services.register(application(phone="0900000002"))
+    assert services.verify_phone(receipt.handle, outbox.last_code("0900000002"))
+    account = Account.objects.get(id_number=AN_ID)
+    assert account.status == "pending" and account.level == 0
+    assert [
+        p.registration_id for p in services.pending_registrations(ward_police.ctx("eid.registration"))
+    ] == [receipt.handle]
+
+
+def test_without_a_phone_on_record_an_exact_match_waits_for_the_ward_police(
+    residents: dict[str, Any], outbox: Outbox
+) -> None:
+    receipt = services.register(application())
+    assert services.verify_phone(receipt.handle, outbox.last_code(AN_PHONE))
+    assert Account.objects.get(id_number=AN_ID).status == "pending"
 
 
 def test_fields_are_validated_naming_field_and_rule(residents: dict[str, Any], outbox: Outbox) -> None:

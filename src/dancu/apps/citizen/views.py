@@ -35,6 +35,7 @@ from dancu.blocks.sso import services as sso
 from dancu.errors import AccessDenied, Conflict, DomainValidationError
 
 PENDING = "dancu.eid.pending_login"
+TOTP_PENDING = "dancu.eid.totp_pending"
 REGISTRATION = "dancu.eid.registration"
 ACR_LABELS = {
     assurance.ACR_L1: "1",
@@ -142,9 +143,14 @@ def register(request: HttpRequest) -> HttpResponse:
         except DomainValidationError as exc:
             _bind(form, exc)
         else:
-            if not receipt.matched:
-                return render(request, "citizen/register_no_match.html", status=200)
-            request.session[REGISTRATION] = receipt.handle
+            # The same answer whether or not the data matched (no oracle on registry data): the
+            # phone step, with a code sent to the typed phone; that step tells the outcome.
+            request.session[REGISTRATION] = {
+                "handle": receipt.handle,
+                "decoy": receipt.decoy,
+                "matched": receipt.matched,
+                "tries": 0,
+            }
             return HttpResponseRedirect(reverse("citizen:register_phone"))
     status = 400 if form.is_bound else 200
     return render(request, "citizen/register.html", {"form": form}, status=status)
@@ -156,15 +162,33 @@ def register_phone(request: HttpRequest) -> HttpResponse:
     if REGISTRATION not in request.session:
         return HttpResponseRedirect(reverse("citizen:register"))
     form = CodeForm(request.POST or None)
+    state = request.session[REGISTRATION]
+    if not isinstance(state, dict):
+        state = {"handle": int(state or 0), "decoy": "", "matched": True, "tries": 0}
     if request.method == "POST" and form.is_valid():
-        if services.verify_phone(int(request.session[REGISTRATION]), form.cleaned_data["code"]):
+        code = form.cleaned_data["code"]
+        if state["handle"]:
+            ok = services.verify_phone(int(state["handle"]), code)
+        else:  # no registration behind it: the code sent to the typed phone, 5 tries
+            state["tries"] = int(state.get("tries", 0)) + 1
+            request.session[REGISTRATION] = state
+            ok = state["tries"] <= factors.CODE_MAX_ATTEMPTS and factors.check_decoy_code(
+                str(state.get("decoy", "")), code
+            )
+        if ok:
             del request.session[REGISTRATION]
+            if not state["matched"]:
+                return render(request, "citizen/register_no_match.html")
             return render(request, "citizen/register_done.html")
         form.add_error("code", _("The code is wrong or has expired."))
     return render(request, "citizen/register_phone.html", {"form": form}, status=400 if form.errors else 200)
 
 
 # --------------------------------------------------------------------------- log-in
+def TOO_MANY_CODES() -> str:  # noqa: N802 — a message, like the REFUSALS below
+    return _("Too many codes were sent to this account: wait 15 minutes before asking for another.")
+
+
 REFUSALS = {
     "invalid": lambda: _("The ID number / user name or the password is wrong."),
     "blocked": lambda: _(
@@ -234,19 +258,25 @@ def login_second(request: HttpRequest) -> HttpResponse:
     methods = list(pending["methods"])
     if request.method == "POST":
         if request.POST.get("action") == "send_sms" and "sms" in methods:
-            factors.issue_code(int(pending["user_id"]), "login")
-            sent = True
             form = CodeForm()
+            if eid_login.send_second_factor_code(int(pending["user_id"]), "login"):
+                sent = True
+            else:
+                form.add_error(None, TOO_MANY_CODES())
         elif form.is_valid():
             method = request.POST.get("method", "otp")
             method = method if method in methods else "otp"
-            shown = eid_login.check_second_factor(
-                int(pending["user_id"]), method, form.cleaned_data["code"], ip=client_ip(request)
-            )
-            if shown:
-                del request.session[PENDING]
-                return _finish(request, int(pending["user_id"]), ("pwd", shown, "mfa"), pending["next"])
-            form.add_error("code", _("The code is wrong or has expired."))
+            try:
+                shown = eid_login.check_second_factor(
+                    int(pending["user_id"]), method, form.cleaned_data["code"], ip=client_ip(request)
+                )
+            except eid_login.LoginRefused as refused:
+                form.add_error("code", REFUSALS[refused.code]())
+            else:
+                if shown:
+                    del request.session[PENDING]
+                    return _finish(request, int(pending["user_id"]), ("pwd", shown, "mfa"), pending["next"])
+                form.add_error("code", _("The code is wrong or has expired."))
     return render(request, "citizen/login_second.html", {"form": form, "methods": methods, "sent": sent})
 
 
@@ -297,7 +327,9 @@ def step_up(request: HttpRequest) -> HttpResponse:
     user_id = _uid(request)
     have = assurance.load(request.session, user_id)
     have_acr = have.acr if have else assurance.ACR_L1
-    if assurance.satisfies(have_acr, wanted):
+    # ``fresh``: a second factor shown within the last minutes is also needed (changing factors).
+    fresh = params.get("fresh") == "1"
+    if assurance.satisfies(have_acr, wanted) and (not fresh or assurance.fresh_second_factor(have)):
         return HttpResponseRedirect(next_url)
     level = services.level_of(user_id)
     needs_level2 = any(assurance.rank(w) >= assurance.rank(assurance.ACR_L2) for w in wanted) and level < 2
@@ -312,20 +344,31 @@ def step_up(request: HttpRequest) -> HttpResponse:
     sent = False
     if request.method == "POST" and not needs_level2 and not unknown:
         if request.POST.get("action") == "send_sms" and "sms" in methods:
-            factors.issue_code(user_id, "step_up")
-            sent, form = True, CodeForm()
+            form = CodeForm()
+            if eid_login.send_second_factor_code(user_id, "step_up"):
+                sent = True
+            else:
+                form.add_error(None, TOO_MANY_CODES())
         elif form.is_valid():
             method = request.POST.get("method", "otp")
-            ok = (
-                factors.totp_verify(user_id, form.cleaned_data["code"])
-                if method == "otp"
-                else factors.check_code(user_id, "step_up", form.cleaned_data["code"])
-            )
-            if ok and method in methods:
-                new = eid_login.step_up(request.session, user_id, "otp" if method == "otp" else "sms")
-                if assurance.satisfies(new.acr, wanted):
-                    return HttpResponseRedirect(next_url)
-            form.add_error("code", _("The code is wrong or has expired."))
+            method = method if method in methods else ""
+            try:
+                # Counted and throttled like the log-in's second factor (per account and address).
+                shown = (
+                    eid_login.check_second_factor(
+                        user_id, method, form.cleaned_data["code"], ip=client_ip(request), purpose="step_up"
+                    )
+                    if method
+                    else None
+                )
+            except eid_login.LoginRefused as refused:
+                form.add_error("code", REFUSALS[refused.code]())
+            else:
+                if shown:
+                    new = eid_login.step_up(request.session, user_id, shown)
+                    if assurance.satisfies(new.acr, wanted):
+                        return HttpResponseRedirect(next_url)
+                form.add_error("code", _("The code is wrong or has expired."))
     context = {
         "form": form,
         "next": next_url,
@@ -334,6 +377,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
         "unknown": unknown,
         "methods": methods,
         "sent": sent,
+        "fresh": fresh,
         "have_level": ACR_LABELS.get(have_acr, "1"),
     }
     return render(request, "citizen/step_up.html", context, status=403 if needs_level2 or unknown else 200)
@@ -478,30 +522,40 @@ def revoke_consent(request: HttpRequest, consent_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def totp_enrol(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: a QR of the ``otpauth://`` URI, confirmed with a first code."""
+    """Enrol an authenticator app: a QR of the ``otpauth://`` URI, confirmed with a first code.
+
+    Showing the page changes no factor: the new secret is kept sealed in the session and replaces
+    the confirmed one only when a first code confirms it (POST). Re-enrolling or removing a
+    confirmed app needs a fresh second factor (step-up) first (ADR 0008 §6)."""
     user_id = _uid(request)
+    if factors.has_totp(user_id) and not assurance.fresh_second_factor(
+        assurance.load(request.session, user_id)
+    ):
+        wanted = assurance.ACR_L2_MFA if services.level_of(user_id) >= 2 else assurance.ACR_L1
+        query = urlencode({"next": reverse("citizen:totp"), "acr": wanted, "fresh": "1"})
+        return HttpResponseRedirect(reverse("citizen:step_up") + "?" + query)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "remove":
         factors.totp_remove(user_id)
+        request.session.pop(TOTP_PENDING, None)
         services.record_account_event(user_id, "eid.factor.totp_removed")
         return HttpResponseRedirect(reverse("citizen:me") + "?done=totp_removed")
+    secret = factors.unseal_pending(user_id, str(request.session.get(TOTP_PENDING, "")))
+    if secret is None:
+        secret = factors.totp_new_secret()
+        request.session[TOTP_PENDING] = factors.seal_pending(user_id, secret)
     if request.method == "POST" and form.is_valid():
-        if factors.totp_confirm(user_id, form.cleaned_data["code"]):
+        if factors.totp_enrol(user_id, secret, form.cleaned_data["code"]):
+            request.session.pop(TOTP_PENDING, None)
             services.record_account_event(user_id, "eid.factor.totp_added")
             return HttpResponseRedirect(reverse("citizen:me") + "?done=totp")
         form.add_error("code", _("The code is wrong or has expired."))
-        uri = request.session.get("dancu.eid.totp_uri", "")
-    else:
-        uri = factors.totp_begin(user_id, request.user.get_username())
-        request.session["dancu.eid.totp_uri"] = uri
+    uri = factors.totp_uri(secret, request.user.get_username())
     return render(
         request,
         "citizen/totp.html",
-        {
-            "form": form,
-            "qr_image": _qr_svg(uri) if uri else "",
-            "secret": uri.split("secret=")[-1].split("&")[0],
-        },
+        {"form": form, "qr_image": _qr_svg(uri), "secret": secret},
+        status=400 if form.errors else 200,
     )
 
 

@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dancu import outbound
 from dancu.apps.residence.models import Webhook, WebhookDelivery
 
 TIMEOUT_SECONDS = 10
@@ -54,29 +51,16 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_BACKOFF * (2 ** max(0, min(attempts - 1, 20))), MAX_BACKOFF)
 
 
+def _http_hosts() -> list[str]:
+    return list(getattr(settings, "DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS", ()))
+
+
 def url_problem(url: str) -> str:
-    """Why ``url`` cannot receive webhooks ("" if it can): HTTPS only, except plain HTTP to the
-    hosts of ``DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS`` (tests and development: 127.0.0.1)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018  (a bad port raises)
-    except ValueError:
-        return "not a URL"
-    if parts.username or parts.password:
-        return "no credentials in the URL"
-    http_hosts = set(getattr(settings, "DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS", ()))
-    if parts.scheme == "http" and host in http_hosts:
-        return ""
-    if parts.scheme != "https" or not host:
-        return "must be an https:// URL"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return "" if host != "localhost" else "must not be a local address"
-    if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-        return "must not be a private or local address"
-    return ""
+    """Why ``url`` cannot receive webhooks ("" if it can): :func:`dancu.outbound.url_problem`
+    (OWASP SSRF Prevention Cheat Sheet; RFC 6890 special-purpose addresses): HTTPS only, except
+    plain HTTP to the hosts of ``DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS`` (tests and development:
+    127.0.0.1); no private, loopback or link-local address, literal or resolved."""
+    return outbound.url_problem(url, allow_http_hosts=_http_hosts())
 
 
 def new_secret() -> str:
@@ -127,38 +111,35 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         {"delivery_id": delivery.pk, **delivery.payload}, sort_keys=True, ensure_ascii=False
     ).encode()
     stamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 (http/https only: ``url_problem``)
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "dancu-residence-webhooks/1",
-            "X-Dancu-Event": delivery.event,
-            "X-Dancu-Delivery": str(delivery.pk),
-            "X-Dancu-Timestamp": stamp,
-            "X-Dancu-Signature": sign(delivery.webhook.secret, stamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "dancu-residence-webhooks/1",
+        "X-Dancu-Event": delivery.event,
+        "X-Dancu-Delivery": str(delivery.pk),
+        "X-Dancu-Timestamp": stamp,
+        "X-Dancu-Signature": sign(delivery.webhook.secret, stamp, body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return int(response.status), ""
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:300]
+        status = outbound.post(
+            delivery.webhook.url, body, headers, TIMEOUT_SECONDS, allow_http_hosts=_http_hosts()
+        )
+    except outbound.Refused as exc:
+        return None, f"URL not allowed: {exc}"[:300]
+    except (OSError, ValueError) as exc:
+        return None, f"{exc.__class__.__name__}: {exc}"[:300]
+    if 300 <= status < 400:
+        return status, f"HTTP {status} (redirects are not followed)"
+    return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def deliver_due(*, limit: int = 100, now: datetime | None = None) -> DeliveryReport:
-    """POST the due deliveries once each; failures are rescheduled with :func:`backoff`."""
+    """POST the due deliveries once each (through :func:`dancu.outbound.post`: a URL or address
+    no longer allowed, or a redirect, is a failure); failures are rescheduled with :func:`backoff`."""
     moment = now or timezone.now()
     delivered = failed = 0
     due = _claim(moment, limit)
     for d in due:
-        if url_problem(d.webhook.url):
-            status, error = None, "URL not allowed: " + url_problem(d.webhook.url)
-        else:
-            status, error = _post(d)
+        status, error = _post(d)  # the URL's rules are checked again, and the host resolved, now
         attempts = d.attempts + 1
         if status is not None and 200 <= status < 300:
             WebhookDelivery.objects.filter(pk=d.pk).update(

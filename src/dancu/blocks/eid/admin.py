@@ -1,9 +1,14 @@
 """Administration of eID accounts: read-mostly lists; secrets (sealed TOTP secrets, code hashes,
 photo thumbnails) are never shown."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from dancu.blocks.eid import services
 
 from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, LoginSession, Registration
+from dancu.errors import AccessDenied, NotFound
 
 
 @admin.register(Account)
@@ -36,8 +41,21 @@ class LoginSessionAdmin(admin.ModelAdmin):
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
-    list_display = ("enterprise_code", "name", "organisation", "created_at")
+    list_display = ("enterprise_code", "name", "requested_organisation", "organisation", "created_at")
     search_fields = ("enterprise_code", "name")
+    readonly_fields = ("organisation", "requested_organisation", "link_approved_at", "link_approved_by_label")
+    actions = ("approve_link",)
+
+    @admin.action(description="Approve the link to the requested organisation")
+    def approve_link(self, request: HttpRequest, queryset: QuerySet[Enterprise]) -> None:
+        done = 0
+        for enterprise in queryset.filter(organisation__isnull=True, requested_organisation__isnull=False):
+            try:
+                services.approve_enterprise_link(int(request.user.pk or 0), enterprise.pk)
+                done += 1
+            except (AccessDenied, NotFound) as exc:
+                self.message_user(request, f"{enterprise}: {exc}", level=messages.ERROR)
+        self.message_user(request, f"{done} link(s) approved")
 
 
 admin.site.register(EnterpriseStaff)

@@ -111,5 +111,15 @@ def load(session: MutableMapping[str, Any], user_id: int | None) -> Assurance | 
         return None
 
 
+FRESH_SECONDS = 600
+
+
+def fresh_second_factor(a: Assurance | None, *, max_age: int = FRESH_SECONDS) -> bool:
+    """Whether the session showed a possession factor (``otp``/``sms``/``swk``/…) within
+    ``max_age`` seconds: asked before changing the factors themselves (re-enrolling or removing an
+    authenticator app), whatever the account's level."""
+    return a is not None and bool(set(a.amr) & (SECOND_FACTORS - {"mfa"})) and now() - a.auth_time <= max_age
+
+
 def now() -> int:
     return int(time.time())

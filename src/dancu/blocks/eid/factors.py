@@ -23,6 +23,7 @@ from django.utils import timezone
 from dancu.blocks.eid import crypto
 from dancu.blocks.eid.models import Account, OneTimeCode, TotpDevice
 from dancu.blocks.messaging import services as messaging
+from dancu.errors import DomainValidationError
 
 CODE_TTL = timedelta(minutes=5)
 CODE_MAX_ATTEMPTS = 5
@@ -75,6 +76,39 @@ def issue_code(user_id: int, purpose: str, *, channels: tuple[str, ...] = ("sms"
     return True
 
 
+def issue_decoy_code(to: str, purpose: str) -> str:
+    """Send a code to a phone with no registration behind it (a registration that did not match,
+    or of a number that has an account): the applicant sees the same step as on a real one.
+    Returns a token (a random nonce and the code's HMAC) to keep in their session."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    nonce = secrets.token_hex(16)
+    body = (
+        f"dancu: ma {_KINDS_VI.get(purpose, purpose)} cua ban la {code}, hieu luc 5 phut. "
+        f"Khong chia se ma nay. / Your {purpose} code is {code} (5 minutes)."
+    )
+    messaging.send("sms", to, f"eid.code.{purpose}", body)
+    expires = int((timezone.now() + CODE_TTL).timestamp())
+    return f"{nonce}:{expires}:{_decoy_hash(nonce, expires, code)}"
+
+
+def _decoy_hash(nonce: str, expires: int, code: str) -> str:
+    key = hashlib.sha256(b"dancu.eid.decoy:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, f"{nonce}:{expires}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_decoy_code(token: str, code: str) -> bool:
+    """Whether ``code`` is the unexpired code of a :func:`issue_decoy_code` token (the caller
+    counts attempts, at most :data:`CODE_MAX_ATTEMPTS`)."""
+    try:
+        nonce, expires_s, digest = token.split(":")
+        expires = int(expires_s)
+    except ValueError:
+        return False
+    if timezone.now().timestamp() > expires:
+        return False
+    return hmac.compare_digest(digest, _decoy_hash(nonce, expires, code.strip()))
+
+
 def check_code(user_id: int, purpose: str, code: str) -> bool:
     """Whether ``code`` is the live code of ``purpose`` (then it is used up). Every call counts as
     an attempt; after :data:`CODE_MAX_ATTEMPTS` the code is dead."""
@@ -103,48 +137,75 @@ def _aad(user_id: int) -> str:
     return f"totp:{user_id}"
 
 
-def totp_begin(user_id: int, label: str) -> str:
-    """Start enrolment: a new secret (160 bits, RFC 4226 §4), sealed at rest; returns the
-    ``otpauth://`` URI for the QR. Until confirmed, log-ins do not ask for it."""
-    secret = pyotp.random_base32(32)
-    TotpDevice.objects.update_or_create(
-        user_id=user_id,
-        defaults={
-            "secret_sealed": crypto.seal(secret, _aad(user_id)),
-            "confirmed_at": None,
-            "last_counter": -1,
-        },
-    )
+def totp_new_secret() -> str:
+    """A new secret (160 bits, RFC 4226 §4) for an enrolment. Nothing is stored: the caller keeps
+    it (sealed with :func:`seal_pending`) until the first code confirms it — so that showing the
+    enrolment page never changes the confirmed authenticator (ADR 0008 §6)."""
+    return pyotp.random_base32(32)
+
+
+def totp_uri(secret: str, label: str) -> str:
+    """The ``otpauth://`` URI of ``secret`` for the QR."""
     return pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER)
+
+
+def _pending_aad(user_id: int) -> str:
+    return f"totp-pending:{user_id}"
+
+
+def seal_pending(user_id: int, secret: str) -> str:
+    """A pending secret sealed for keeping in the holder's session until confirmed."""
+    return crypto.seal(secret, _pending_aad(user_id))
+
+
+def unseal_pending(user_id: int, sealed: str) -> str | None:
+    try:
+        return crypto.unseal(sealed, _pending_aad(user_id))
+    except (DomainValidationError, ValueError):  # tampered, another user's, or an older key
+        return None
 
 
 def _secret(device: TotpDevice) -> str:
     return crypto.unseal(device.secret_sealed, _aad(device.user_id))
 
 
-def _accept(device: TotpDevice, code: str) -> bool:
-    """RFC 6238 §5.2: one step of drift either side; §5.2 also: a step is accepted once."""
+def _match(secret: str, code: str, after: int) -> int | None:
+    """The time step (±1 of now, RFC 6238 §5.2) whose code is ``code`` and which is later than
+    ``after``, or None."""
     code = code.strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return False
-    totp = pyotp.TOTP(_secret(device))
-    now = timezone.now()
-    current = totp.timecode(now)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(timezone.now())
     for counter in (current - 1, current, current + 1):
-        if counter > device.last_counter and hmac.compare_digest(totp.generate_otp(counter), code):
-            updated = TotpDevice.objects.filter(pk=device.pk, last_counter__lt=counter).update(
-                last_counter=counter
-            )
-            return updated == 1
-    return False
+        if counter > after and hmac.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
 
 
-def totp_confirm(user_id: int, code: str) -> bool:
-    """Finish enrolment with a first code from the app."""
-    device = TotpDevice.objects.filter(user_id=user_id).first()
-    if device is None or not _accept(device, code):
+def _accept(device: TotpDevice, code: str) -> bool:
+    """RFC 6238 §5.2: one step of drift either side; §5.2 also: a step is accepted once."""
+    counter = _match(_secret(device), code, device.last_counter)
+    if counter is None:
         return False
-    TotpDevice.objects.filter(pk=device.pk).update(confirmed_at=timezone.now())
+    updated = TotpDevice.objects.filter(pk=device.pk, last_counter__lt=counter).update(last_counter=counter)
+    return updated == 1
+
+
+def totp_enrol(user_id: int, secret: str, code: str) -> bool:
+    """Confirm a new secret with a first code from the app: only then is it stored (sealed),
+    replacing any earlier authenticator. A wrong code changes nothing."""
+    counter = _match(secret, code, -1)
+    if counter is None:
+        return False
+    TotpDevice.objects.update_or_create(
+        user_id=user_id,
+        defaults={
+            "secret_sealed": crypto.seal(secret, _aad(user_id)),
+            "confirmed_at": timezone.now(),
+            "last_counter": counter,
+        },
+    )
     return True
 
 

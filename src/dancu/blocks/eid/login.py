@@ -172,15 +172,57 @@ def registration_allowed(ip: str) -> bool:
     return True
 
 
-def check_second_factor(user_id: int, method: str, code: str, *, ip: str) -> str | None:
-    """The RFC 8176 method shown (``otp`` or ``sms``), or None — counted as a failure."""
-    ok = factors.totp_verify(user_id, code) if method == "otp" else factors.check_code(user_id, "login", code)
-    if ok:
-        return "otp" if method == "otp" else "sms"
+SMS_CODES_PER_WINDOW = 3
+SMS_WINDOW = timedelta(minutes=15)
+
+
+def _second_key(user_id: int) -> str:
+    return _digest("second", str(user_id))
+
+
+def check_second_factor(
+    user_id: int, method: str, code: str, *, ip: str, purpose: str = "login"
+) -> str | None:
+    """The RFC 8176 method shown (``otp`` or ``sms``), or None — counted as a failure per account
+    and per client address, with the thresholds of passwords (NIST SP 800-63B §5.2.2): from
+    :data:`DELAY_AFTER` failures a growing delay, at :data:`LOCK_AFTER` the account is locked until
+    recovery. Checked *before* the code: a blocked account or address raises
+    :class:`LoginRefused` (``blocked``) even for a right code. ``purpose``: the SMS code's purpose
+    (``login`` or ``step_up``)."""
     now = timezone.now()
-    _fail(_digest("ip", ip), IP_DELAY_AFTER, now, IP_WINDOW)
+    account_key, ip_key = _second_key(user_id), _digest("ip", ip)
+    locked = Account.objects.filter(user_id=user_id, locked_at__isnull=False).exists()
+    if locked or _blocked(account_key, now) or _blocked(ip_key, now):
+        record_account_event(
+            user_id, "eid.login", result=AuditEvent.Result.DENIED, detail={"reason": "blocked"}
+        )
+        raise LoginRefused("blocked")
+    ok = factors.totp_verify(user_id, code) if method == "otp" else factors.check_code(user_id, purpose, code)
+    if ok:
+        _clear(account_key)
+        return "otp" if method == "otp" else "sms"
+    failures = _fail(account_key, DELAY_AFTER, now)
+    _fail(ip_key, IP_DELAY_AFTER, now, IP_WINDOW)
     record_account_event(user_id, "eid.login", result=AuditEvent.Result.DENIED, detail={"reason": method})
+    if failures >= LOCK_AFTER:
+        if Account.objects.filter(user_id=user_id, locked_at__isnull=True).update(locked_at=now):
+            record_account_event(
+                user_id, "eid.account.locked", detail={"failures": failures, "factor": method}
+            )
+            _tell_locked(user_id)
     return None
+
+
+def send_second_factor_code(user_id: int, purpose: str) -> bool:
+    """Send a log-in or step-up code by SMS: at most :data:`SMS_CODES_PER_WINDOW` codes per
+    account in :data:`SMS_WINDOW` (no SMS bombing, no endless fresh codes to guess)."""
+    since = timezone.now() - SMS_WINDOW
+    sent = OneTimeCode.objects.filter(
+        user_id=user_id, purpose__in=("login", "step_up"), created_at__gt=since
+    ).count()
+    if sent >= SMS_CODES_PER_WINDOW:
+        return False
+    return factors.issue_code(user_id, purpose)
 
 
 def record_login(session: Any, user_id: int, amr: tuple[str, ...], browser: str) -> assurance.Assurance:
@@ -243,6 +285,7 @@ def finish_recovery(login: str, code: str, new_password: str, *, ip: str) -> boo
     user.save(update_fields=["password"])
     Account.objects.filter(pk=account.pk).update(locked_at=None)
     _clear(_digest("name", account.id_number))
+    _clear(_second_key(account.user_id))
     revoke_all_sessions(user.pk)
     record_account_event(user.pk, "eid.recovery.done")
     return True

@@ -172,12 +172,23 @@ class RegistrationInput:
 
 @dataclass(frozen=True)
 class RegistrationReceipt:
-    """What the applicant is told: the same for a new, a duplicate and a non-matching number
-    except ``matched`` (data that do not match the database cannot be registered online).
-    ``handle`` is kept in the applicant's session for the phone step (0: nothing to verify)."""
+    """What the applicant's next step needs; the applicant is told the same thing on every path
+    (go to the phone step, a code was sent to the typed phone). ``handle``: the registration to
+    confirm (0: none — a non-matching or an already registered number); then ``decoy`` checks the
+    code sent to the typed phone, and ``matched`` says what the phone step tells after a right
+    code: "received" (True) or "cannot be registered online" without naming a field (False)."""
 
     matched: bool
     handle: int
+    decoy: str = ""
+
+
+def phone_on_record(citizen_id: int) -> str | None:
+    """The citizen's phone as recorded by the population registry, or None: the registry of this
+    platform keeps no phone yet, so no application is approved by the automated rule and all go
+    to the ward police (ADR 0008 §3). Read here when the registry gains one."""
+    del citizen_id
+    return None
 
 
 def register(data: RegistrationInput, *, on: date | None = None) -> RegistrationReceipt:
@@ -244,7 +255,9 @@ def register(data: RegistrationInput, *, on: date | None = None) -> Registration
     )
     password_hash = make_password(data.password)  # on every path: the same work
     if match.decision != MATCH or match.citizen_id is None:
-        return RegistrationReceipt(matched=False, handle=0)
+        # The same answer as a match: a code to the typed phone; the phone step then tells that
+        # the data cannot be registered online, naming no field (no oracle on registry data).
+        return RegistrationReceipt(matched=False, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     existing = Account.objects.filter(id_number=data.id_number).first()
     if existing is not None and existing.status != Account.Status.REJECTED:
         _notify(
@@ -253,7 +266,7 @@ def register(data: RegistrationInput, *, on: date | None = None) -> Registration
             "dancu: co nguoi vua dang ky tai khoan dinh danh voi so cua ban. Neu khong phai ban, "
             "hay bao cong an xa. / Someone tried to register an eID account with your number.",
         )
-        return RegistrationReceipt(matched=True, handle=0)
+        return RegistrationReceipt(matched=True, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     born = match.released.get("date_of_birth")
     age = age_on(born, today) if isinstance(born, date) else age_on(data.date_of_birth, today)
     exact = {r.code for r in match.reasons} <= _EXACT_NOTES
@@ -294,14 +307,16 @@ def register(data: RegistrationInput, *, on: date | None = None) -> Registration
                 detail={"registration": registration.pk, "exact": exact, "receipt": receipt},
             )
     except IntegrityError:  # the same number registered concurrently
-        return RegistrationReceipt(matched=True, handle=0)
+        return RegistrationReceipt(matched=True, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     factors.issue_code(user.pk, "phone")
     return RegistrationReceipt(matched=True, handle=registration.pk)
 
 
 def verify_phone(handle: int, code: str) -> bool:
     """The applicant's phone code (the handle from :func:`register`). On success the phone is
-    verified and, when the registry match was exact, the automated rule approves."""
+    verified and the automated rule approves only when the registry match was exact *and* the
+    phone is the one on record for that citizen (:func:`phone_on_record`): a code to a phone the
+    applicant chose proves nothing about who they are. Otherwise the ward police decide."""
     registration = (
         Registration.objects.select_related("account").filter(pk=handle).first() if handle else None
     )
@@ -312,12 +327,13 @@ def verify_phone(handle: int, code: str) -> bool:
         return False
     account.phone_verified_at = timezone.now()
     account.save(update_fields=["phone_verified_at"])
-    if registration.exact_match:
+    on_record = phone_on_record(account.citizen_id) if account.citizen_id is not None else None
+    if registration.exact_match and on_record and validate_phone(on_record) == account.phone:
         _decide(
             registration,
             AccessContext(Actor.system("eid-auto-approval"), REGISTRATION),
             approve=True,
-            reason="automated rule: exact registry match and verified phone",
+            reason="automated rule: exact registry match and the phone on record verified",
             auto=True,
         )
     return True
@@ -688,27 +704,102 @@ def register_enterprise(representative_user_id: int, data: EnterpriseInput) -> i
             raise DomainValidationError.single(
                 "organisation_code", "unknown", "no organisation with this code"
             )
+    # Self-service never links to an existing organisation directly: the link waits for an
+    # administrator of that organisation or of the platform — unless the representative already
+    # administers it (ADR 0008 §12).
+    linked = org if org is not None and _administers(representative_user_id, org.pk) else None
     try:
         enterprise = Enterprise.objects.create(
             name=data.name.strip(),
             enterprise_code=code,
             head_office=data.head_office.strip(),
             representative=rep,
-            organisation=org,
+            organisation=linked,
+            requested_organisation=org,
+            link_approved_at=timezone.now() if linked is not None else None,
+            link_approved_by_label="representative is an administrator" if linked is not None else "",
         )
     except IntegrityError:
         raise Conflict("an account exists for this enterprise code", field="enterprise_code") from None
     record_account_event(
-        representative_user_id, "eid.enterprise.register", detail={"enterprise": enterprise.pk}
+        representative_user_id,
+        "eid.enterprise.register",
+        detail={
+            "enterprise": enterprise.pk,
+            "link": "approved" if linked else ("pending" if org else "none"),
+        },
     )
     return enterprise.pk
+
+
+def _administers(user_id: int, organisation_id: int) -> bool:
+    """An active ADMIN member of the organisation, or a platform administrator (superuser)."""
+    from dancu.blocks.organisations.models import Membership
+
+    if get_user_model().objects.filter(pk=user_id, is_active=True, is_superuser=True).exists():
+        return True
+    return Membership.objects.filter(
+        user_id=user_id,
+        organisation_id=organisation_id,
+        role=Membership.Role.ADMIN,
+        active=True,
+        organisation__active=True,
+    ).exists()
+
+
+def pending_enterprise_links(approver_user_id: int) -> list[Enterprise]:
+    """Enterprises waiting for a link to an organisation the approver administers."""
+    rows = Enterprise.objects.select_related("requested_organisation").filter(
+        organisation__isnull=True, requested_organisation__isnull=False
+    )
+    return [e for e in rows if _administers(approver_user_id, int(e.requested_organisation_id or 0))]
+
+
+def approve_enterprise_link(approver_user_id: int, enterprise_id: int) -> None:
+    """An administrator of the requested organisation (Membership ADMIN) or of the platform
+    approves the link; staff added before get clerk membership now. Anyone else is refused."""
+    from dancu.blocks.organisations.models import Membership
+    from dancu.blocks.organisations.services import add_member
+
+    enterprise = Enterprise.objects.select_related("requested_organisation").filter(pk=enterprise_id).first()
+    if enterprise is None or enterprise.requested_organisation is None:
+        raise NotFound("no enterprise waiting for an organisation link", field="enterprise")
+    org = enterprise.requested_organisation
+    if not _administers(approver_user_id, org.pk):
+        record_account_event(
+            approver_user_id,
+            "eid.enterprise.link_approve",
+            result=AuditEvent.Result.DENIED,
+            detail={"enterprise": enterprise.pk, "reason": "not_admin"},
+        )
+        raise AccessDenied(
+            "only an administrator of the organisation approves the link",
+            field="enterprise",
+            rule="organisation_admin",
+        )
+    approver = get_user_model().objects.filter(pk=approver_user_id).first()
+    with transaction.atomic():
+        enterprise.organisation = org
+        enterprise.link_approved_at = timezone.now()
+        enterprise.link_approved_by_label = str(approver.get_username() if approver else approver_user_id)[
+            :150
+        ]
+        enterprise.save(update_fields=["organisation", "link_approved_at", "link_approved_by_label"])
+        for staff in EnterpriseStaff.objects.filter(enterprise=enterprise).select_related("user"):
+            add_member(staff.user, org, Membership.Role.CLERK)
+    record_account_event(
+        enterprise.representative.user_id,
+        "eid.enterprise.link_approved",
+        detail={"enterprise": enterprise.pk},
+    )
 
 
 def add_enterprise_staff(
     representative_user_id: int, enterprise_id: int, username: str, password: str
 ) -> int:
     """A staff account under the enterprise, created by its legal representative; a member
-    (clerk) of the linked organisation, when there is one. Returns the new user's id."""
+    (clerk) of the linked organisation only once that link is approved (before, no membership:
+    :func:`approve_enterprise_link` adds it). Returns the new user's id."""
     from dancu.blocks.organisations.models import Membership
     from dancu.blocks.organisations.services import add_member
 

@@ -14,8 +14,6 @@ the ID number; subscribers fetch the details through the gateway, under their gr
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from dancu import outbound
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.exchange import crypto
 from dancu.blocks.exchange.identifiers import check_part
@@ -51,13 +50,19 @@ def subscribe(
     actor: Actor, client: Subsystem, service: Service, purpose: str, *, callback_url: str = ""
 ) -> Subscription:
     """The client member's administrator subscribes its subsystem to a service's events; only
-    under a grant in force for that purpose (deny by default)."""
+    under a grant in force for that purpose (deny by default). A webhook URL must pass
+    :func:`dancu.outbound.url_problem` (OWASP SSRF Prevention Cheat Sheet: https only, no private,
+    loopback or other RFC 6890 special-purpose address, literal or resolved)."""
     if not administers(actor, client.member):
         raise AccessDenied(
             "only the client member's administrators subscribe", field="actor", rule="administrator"
         )
-    if callback_url and not callback_url.startswith(("https://", "http://")):
-        raise DomainValidationError.single("callback_url", "url", "an http(s) URL, or empty to pull")
+    if callback_url:
+        problem = outbound.url_problem(callback_url, allow_http_hosts=_http_hosts())
+        if problem:
+            raise DomainValidationError.single(
+                "callback_url", "url", f"{problem} (an https URL, or empty to pull)"
+            )
     if _grant_for(client, service, purpose, timezone.now()) is None:
         raise AccessDenied(
             f"no grant in force for {service.identifier} and purpose {purpose}",
@@ -259,13 +264,22 @@ def acknowledge(client: Subsystem, delivery_ids: list[int]) -> int:
 Sender = Callable[[str, bytes, dict[str, str]], int]
 
 
+def _http_hosts() -> list[str]:
+    """Hosts a webhook may reach by plain HTTP, at any address (tests and development only)."""
+    return list(getattr(settings, "DANCU_EXCHANGE_WEBHOOK_HTTP_HOSTS", ()))
+
+
 def _http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    req = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 — registered callback
-    try:
-        with urllib.request.urlopen(req, timeout=float(settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT)) as res:  # noqa: S310
-            return int(res.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
+    """One POST through :func:`dancu.outbound.post`: the host resolved and checked now, the
+    checked address connected to, redirects not followed (a 3xx fails and is retried). A refused
+    address raises ``ValueError``: the delivery is kept and retried like any failure."""
+    return outbound.post(
+        url,
+        body,
+        headers,
+        float(settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT),
+        allow_http_hosts=_http_hosts(),
+    )
 
 
 def deliver_due(

@@ -5,26 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('eid', '0001_initial'),
-        ('organisations', '0003_transport_and_statistics'),
+        ("eid", "0001_initial"),
+        ("organisations", "0003_transport_and_statistics"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='enterprise',
-            name='link_approved_at',
+            model_name="enterprise",
+            name="link_approved_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='link_approved_by_label',
+            model_name="enterprise",
+            name="link_approved_by_label",
             field=models.CharField(blank=True, max_length=150),
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='requested_organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='organisations.organisation'),
+            model_name="enterprise",
+            name="requested_organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
     ]
