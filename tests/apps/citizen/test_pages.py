@@ -3,6 +3,7 @@ step up, recover, and "my account" with sessions and the history of who accessed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyotp
@@ -367,7 +368,7 @@ def test_my_authorisations_to_services_are_listed_and_withdrawn(client: Client, 
 
 
 def test_an_organisation_account_from_the_page(
-    client: Client, an_registered: int, hotel_clerk: Person
+    client: Client, an_registered: int, hotel_clerk: Person, make_person: Callable[..., Person]
 ) -> None:
     Account.objects.filter(user_id=an_registered).update(level=2)
     _log_in(client)
@@ -392,12 +393,29 @@ def test_an_organisation_account_from_the_page(
         },
     )
     assert 'data-testid="created"' in response.content.decode()
+    assert 'data-testid="link-pending"' in response.content.decode()
     response = client.post(
         "/eid/me/enterprise/",
         {"action": "staff", "username": "letan.hoabinh", "password": "mat-khau-le-tan-2026"},
     )
     assert 'data-testid="created"' in response.content.decode()
     assert _log_in(Client(), name="letan.hoabinh", password="mat-khau-le-tan-2026").status_code == 302
+    from dancu.blocks.eid.models import Enterprise
+    from dancu.blocks.organisations.services import memberships_of
+
+    staff_user = get_user_model().objects.get(username="letan.hoabinh")
+    assert memberships_of(staff_user) == []  # not a clerk of the hotel before its admin approves
+    pk = Enterprise.objects.get().pk
+    assert client.post("/eid/me/enterprise/links/", {"enterprise": pk}).status_code == 403  # An may not
+    assert 'data-testid="pending-link"' not in client.get("/eid/me/enterprise/links/").content.decode()
+
+    hotel_admin = make_person("admin.hotel", org_code="KS-HOABINH", kind="hotel", role="admin")
+    admin_client = Client()
+    _log_in(admin_client, name="admin.hotel", password=hotel_admin.password)
+    assert 'data-testid="pending-link"' in admin_client.get("/eid/me/enterprise/links/").content.decode()
+    response = admin_client.post("/eid/me/enterprise/links/", {"enterprise": pk})
+    assert response["Location"] == "/eid/me/enterprise/links/?done=1"
+    assert [m.organisation.code for m in memberships_of(staff_user)] == ["KS-HOABINH"]
 
 
 def test_revoking_another_session_logs_that_browser_out_only(client: Client, an_registered: int) -> None:

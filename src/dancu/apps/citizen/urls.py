@@ -22,4 +22,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/exchanges/<int:message_id>/flag/", views.flag_exchange, name="flag_exchange"),
     path("me/totp/", views.totp_enrol, name="totp"),
     path("me/enterprise/", views.enterprise, name="enterprise"),
+    path("me/enterprise/links/", views.enterprise_links, name="enterprise_links"),
 ]

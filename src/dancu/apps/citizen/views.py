@@ -32,7 +32,7 @@ from dancu.apps.citizen.middleware import SEEN_KEY
 from dancu.blocks.eid import assurance, factors, services
 from dancu.blocks.eid import login as eid_login
 from dancu.blocks.sso import services as sso
-from dancu.errors import AccessDenied, Conflict, DomainValidationError
+from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
 
 PENDING = "dancu.eid.pending_login"
 TOTP_PENDING = "dancu.eid.totp_pending"
@@ -185,7 +185,7 @@ def register_phone(request: HttpRequest) -> HttpResponse:
 
 
 # --------------------------------------------------------------------------- log-in
-def TOO_MANY_CODES() -> str:  # noqa: N802 — a message, like the REFUSALS below
+def _too_many_codes() -> str:
     return _("Too many codes were sent to this account: wait 15 minutes before asking for another.")
 
 
@@ -262,7 +262,7 @@ def login_second(request: HttpRequest) -> HttpResponse:
             if eid_login.send_second_factor_code(int(pending["user_id"]), "login"):
                 sent = True
             else:
-                form.add_error(None, TOO_MANY_CODES())
+                form.add_error(None, _too_many_codes())
         elif form.is_valid():
             method = request.POST.get("method", "otp")
             method = method if method in methods else "otp"
@@ -348,7 +348,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
             if eid_login.send_second_factor_code(user_id, "step_up"):
                 sent = True
             else:
-                form.add_error(None, TOO_MANY_CODES())
+                form.add_error(None, _too_many_codes())
         elif form.is_valid():
             method = request.POST.get("method", "otp")
             method = method if method in methods else ""
@@ -587,10 +587,34 @@ def enterprise(request: HttpRequest) -> HttpResponse:
             _bind(form if form.is_bound else staff, exc)
         except (AccessDenied, Conflict) as exc:
             (form if form.is_bound else staff).add_error(None, str(exc))
+    enterprise_id = request.session.get("dancu.eid.enterprise")
     context = {
         "form": form,
         "staff": staff,
         "created": created,
-        "enterprise_id": request.session.get("dancu.eid.enterprise"),
+        "enterprise_id": enterprise_id,
+        "link": services.enterprise_link_status(int(enterprise_id)) if enterprise_id else "none",
     }
     return render(request, "citizen/enterprise.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_links(request: HttpRequest) -> HttpResponse:
+    """For an administrator of an organisation (or of the platform): enterprises asking to be
+    linked to it, to approve — their staff then become its clerks (ADR 0008 §12)."""
+    error = ""
+    if request.method == "POST":
+        try:
+            services.approve_enterprise_link(_uid(request), int(request.POST.get("enterprise", "0") or 0))
+        except (AccessDenied, NotFound, ValueError) as exc:
+            error = str(exc)
+        else:
+            return HttpResponseRedirect(reverse("citizen:enterprise_links") + "?done=1")
+    context = {
+        "pending": services.pending_enterprise_links(_uid(request)),
+        "error": error,
+        "done": request.GET.get("done") == "1",
+    }
+    return render(request, "citizen/enterprise_links.html", context, status=403 if error else 200)

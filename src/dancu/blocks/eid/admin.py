@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dancu.blocks.eid import services
-
 from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, LoginSession, Registration
 from dancu.errors import AccessDenied, NotFound
 

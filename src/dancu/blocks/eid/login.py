@@ -204,12 +204,11 @@ def check_second_factor(
     failures = _fail(account_key, DELAY_AFTER, now)
     _fail(ip_key, IP_DELAY_AFTER, now, IP_WINDOW)
     record_account_event(user_id, "eid.login", result=AuditEvent.Result.DENIED, detail={"reason": method})
-    if failures >= LOCK_AFTER:
-        if Account.objects.filter(user_id=user_id, locked_at__isnull=True).update(locked_at=now):
-            record_account_event(
-                user_id, "eid.account.locked", detail={"failures": failures, "factor": method}
-            )
-            _tell_locked(user_id)
+    if failures >= LOCK_AFTER and Account.objects.filter(user_id=user_id, locked_at__isnull=True).update(
+        locked_at=now
+    ):
+        record_account_event(user_id, "eid.account.locked", detail={"failures": failures, "factor": method})
+        _tell_locked(user_id)
     return None
 
 

@@ -755,6 +755,19 @@ def pending_enterprise_links(approver_user_id: int) -> list[Enterprise]:
     return [e for e in rows if _administers(approver_user_id, int(e.requested_organisation_id or 0))]
 
 
+def enterprise_link_status(enterprise_id: int) -> str:
+    """``none`` (no organisation asked for), ``pending`` (waiting for its administrator) or
+    ``approved``."""
+    row = (
+        Enterprise.objects.filter(pk=enterprise_id)
+        .values("organisation_id", "requested_organisation_id")
+        .first()
+    )
+    if row is None or (row["organisation_id"] is None and row["requested_organisation_id"] is None):
+        return "none"
+    return "approved" if row["organisation_id"] is not None else "pending"
+
+
 def approve_enterprise_link(approver_user_id: int, enterprise_id: int) -> None:
     """An administrator of the requested organisation (Membership ADMIN) or of the platform
     approves the link; staff added before get clerk membership now. Anyone else is refused."""
