@@ -30,19 +30,11 @@ def pairwise_sub(sector_identifier: str, user_id: int) -> str:
 
 
 def id_number_via_eid(user_id: int) -> str | None:
-    """The 12-digit ID number of the citizen who owns account ``user_id``, asked of the account
-    block (``dancu.blocks.eid.services``) if it offers one of the functions below; None when the
-    account is not linked to a citizen (staff accounts) or the account block is not there yet."""
-    try:
-        from dancu.blocks.eid import services as eid
-    except ImportError:
-        return None
-    for name in ("id_number_of_user", "id_number_for_user", "id_number_of"):
-        fn = getattr(eid, name, None)
-        if callable(fn):
-            value = fn(user_id)
-            return str(value) if value else None
-    return None
+    """The 12-digit ID number of the citizen who owns account ``user_id`` (the account block's
+    link, ``eid.services.id_number_of_user``); None for accounts not linked to a citizen (staff)."""
+    from dancu.blocks.eid import services as eid
+
+    return eid.id_number_of_user(user_id)
 
 
 def _resolver() -> Callable[[int], str | None]:
@@ -59,17 +51,11 @@ def id_number_of(user_id: int) -> str | None:
 
 
 def account_contacts(user: Any) -> dict[str, str]:
-    """E-mail and phone of the account (not the registry): from the account block if it offers
-    ``contacts_of_user(user_id) -> {"email": ..., "phone_number": ...}``, else the user's e-mail."""
-    out: dict[str, str] = {}
-    try:
-        from dancu.blocks.eid import services as eid
+    """E-mail and phone of the account (not the registry): the account block's verified contacts,
+    else the user's e-mail."""
+    from dancu.blocks.eid import services as eid
 
-        fn = getattr(eid, "contacts_of_user", None)
-        if callable(fn):
-            out.update({k: str(v) for k, v in (fn(user.pk) or {}).items() if v})
-    except ImportError:
-        pass
+    out = {k: str(v) for k, v in (eid.contacts_of_user(user.pk) or {}).items() if v}
     email = str(getattr(user, "email", None) or "")
     if "email" not in out and email:
         out["email"] = email
