@@ -19,6 +19,7 @@ from dancu.blocks.registry.models import Citizen
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     AN_ID,
     PASSWORD,
+    an_phone_on_record,
     an_registered,
     other_ward_police,
     outbox,
