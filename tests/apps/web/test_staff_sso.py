@@ -130,6 +130,24 @@ def test_an_id_token_for_another_audience_or_nonce_is_refused(client: Client, ci
     header, payload, _sig = token["id_token"].split(".")
     with pytest.raises((JoseError, ValueError)):
         sso._validate_id_token(f"{header}.{payload}.", nonce)  # signature stripped
+    # The same claims signed with the provider's own, published ES256 key: a valid signature, but
+    # the platform client is registered for RS256 and accepts no other algorithm (RFC 8725 §3.1).
+    import base64
+    import json
+
+    from joserfc import jwt as jose_jwt
+
+    from dancu.blocks.sso import keys
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    from joserfc.jwk import ECKey
+
+    kid, provider_key = keys.active_key("ES256")
+    es_key = ECKey.import_key(provider_key.export_to_pem(private_key=True, password=None))
+    es_token = jose_jwt.encode({"alg": "ES256", "kid": kid}, claims, es_key)
+    assert any(k.get("kid") == kid for k in keys.published())  # a key the client can see
+    with pytest.raises((JoseError, ValueError)):
+        sso._validate_id_token(es_token, nonce)
 
 
 def test_a_higher_minimum_acr_than_the_account_can_reach_is_refused(

@@ -63,8 +63,10 @@ NAME_EN = "dancu staff applications"
 MIN_ACR = assurance.ACR_L1
 SESSION_KEY = "dancu.staff.sso"  # the mark: signed in through SSO, with the acr
 PENDING_KEY = "dancu.staff.sso.pending"
-# The asymmetric algorithms the provider may sign with; "none" and HMAC are never accepted.
-ID_TOKEN_ALGORITHMS = ["RS256", "ES256"]
+# The platform client is registered for RS256 ID tokens and accepts nothing else: not ES256 (the
+# provider's other algorithm, for other relying parties), never "none" or HMAC (RFC 8725 §3.1).
+ID_TOKEN_ALG = "RS256"  # noqa: S105 (an algorithm name)
+ID_TOKEN_ALGORITHMS = [ID_TOKEN_ALG]
 
 
 # --------------------------------------------------------------------------- registration
@@ -111,6 +113,7 @@ def ensure_platform_client() -> bool:
                 sector_identifier=SECTOR,
                 first_party=True,
                 client_id=CLIENT_ID,
+                id_token_alg=ID_TOKEN_ALG,
             )
             app = Application.objects.get(client_id=reg.client_id)
             app.client_secret = secret
