@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -221,7 +221,7 @@ def _run_in_thread(ctx: AccessContext, job_id: int) -> None:
     try:
         run(ctx, job_id)
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's connections, whatever CONN_MAX_AGE says
 
 
 def _progress(job_id: int) -> Any:
