@@ -159,10 +159,10 @@ def _seal_and_verify() -> None:
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="needs PostgreSQL: the gateway process and the test share the database",
 )
-@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is not installed in this environment")
 def test_killing_the_server_mid_burst_loses_no_acknowledged_exchange(
     world: World, grant: Callable[..., Any], an_tay_ho: Any, binh_hoan_kiem: Any, tmp_path: Path
 ) -> None:
+    assert GUNICORN.exists(), "gunicorn is a dependency (pyproject.toml): run make install"
     started = time.monotonic()
     grant()
     service_id = world.service_id("citizen")
