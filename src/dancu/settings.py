@@ -218,6 +218,9 @@ DANCU_SSO_DEMO_PROVIDER_URL = env_str("DANCU_SSO_DEMO_PROVIDER_URL", DANCU_OIDC_
 # apps/web/sso.py, ADR 0011). Only the test settings turn this off, so that tests may log in with
 # ``client.force_login``; a page's minimum acr still applies to any SSO sign-in there is.
 DANCU_STAFF_SSO_REQUIRED = True  # not from the environment: no switch to turn it off in production
+# The assurance Django's admin site asks of its sign-in (ADR 0011), e.g.
+# ``urn:dancu:acr:level2:mfa``; empty: the staff applications' minimum (level 1).
+DANCU_ADMIN_MIN_ACR = env_str("DANCU_ADMIN_MIN_ACR", "")
 # DOT's models are swappable; named here so that migrations referring to them resolve.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)

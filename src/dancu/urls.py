@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dancu.api import api
+from dancu.apps.web.sso import protect_admin_site
+
+# Django's admin signs in through the platform's OpenID Connect provider too (ADR 0011).
+protect_admin_site(admin.site)
 
 urlpatterns = [
     path("api/v1/", api.urls),

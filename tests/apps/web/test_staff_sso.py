@@ -210,3 +210,53 @@ def test_the_platform_client_command(capsys: Any) -> None:
     assert "registered or updated" in capsys.readouterr().out
     call_command("platform_client")
     assert "up to date" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- Django's admin
+def _sso_sign_in(client: Client, start: str) -> Any:
+    """Follow /login/… through the provider back to the page; the final response."""
+    begin = client.get(start)
+    code = client.get(begin["Location"])
+    assert code.status_code == 302 and code["Location"].startswith(sso.redirect_uri() + "?code=")
+    return client.get(code["Location"])
+
+
+def test_the_admin_never_shows_its_own_password_form(client: Client) -> None:
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=%2Fadmin%2F")
+    assert client.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 302
+
+
+def test_an_administrator_reaches_the_admin_only_through_sso(client: Client, django_user_model: Any) -> None:
+    root = django_user_model.objects.create_superuser("root", password="long-enough-password-1")
+    client.post("/eid/login/", {"username": "root", "password": "long-enough-password-1", "next": "/admin/"})
+    # Logged in at the provider, but without the SSO sign-in the admin sends the person through it.
+    first = client.get("/admin/")
+    assert first.status_code == 302 and first["Location"].startswith("/admin/login/")
+    to_sso = client.get(first["Location"])
+    assert to_sso["Location"].startswith("/login/?next=%2Fadmin%2F")
+    done = _sso_sign_in(client, to_sso["Location"])
+    assert done.status_code == 302 and done["Location"] == "/admin/"
+    assert client.session[sso.SESSION_KEY]["user_id"] == root.pk
+    assert client.get("/admin/").status_code == 200
+    logout = client.post("/admin/logout/")
+    assert logout.status_code == 302 and logout["Location"].startswith("/oidc/logout?")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_signed_in_non_administrator_is_refused_without_a_loop(client: Client, city_police: Person) -> None:
+    _password_login(client, city_police, "/admin/")
+    done = _sso_sign_in(client, "/login/?next=/admin/")
+    assert done["Location"] == "/admin/"
+    again = client.get("/admin/")
+    assert again.status_code == 302 and again["Location"].startswith("/admin/login/")
+    refused = client.get(again["Location"])
+    assert refused.status_code == 403
+    assert b'data-reason="not_staff"' in refused.content
+
+
+def test_the_admin_asks_for_its_own_minimum_acr(client: Client, settings: Any) -> None:
+    settings.DANCU_ADMIN_MIN_ACR = assurance.ACR_L2_MFA
+    response = client.get("/admin/login/")
+    assert "acr=" + assurance.ACR_L2_MFA.replace(":", "%3A") in response["Location"]

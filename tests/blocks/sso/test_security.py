@@ -81,6 +81,50 @@ def test_code_reuse_is_refused(oidc: str, portal: Any, b: requests.Session) -> N
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
 
 
+def test_a_replayed_code_revokes_the_tokens_issued_from_it(
+    oidc: str, portal: Any, b: requests.Session
+) -> None:
+    """RFC 6749 §4.1.2: a code used twice has leaked; the tokens issued for it — the access
+    token, the refresh token and every rotation of it — stop working. Tokens of another log-in of
+    the same citizen and client are untouched."""
+    flow = run_flow(oidc, portal, b)
+    other = run_flow(oidc, portal, b)
+    assert flow.session.get(oidc + "/oidc/userinfo").status_code == 200
+    rotated = _token(oidc, portal, grant_type="refresh_token", refresh_token=flow.token["refresh_token"])
+    assert rotated.status_code == 200
+    rotated_bearer = {"Authorization": "Bearer " + rotated.json()["access_token"]}
+    assert requests.get(oidc + "/oidc/userinfo", headers=rotated_bearer, timeout=10).status_code == 200
+
+    replay = _token(
+        oidc,
+        portal,
+        grant_type="authorization_code",
+        code=flow.code,
+        redirect_uri=portal.redirect_uri,
+        code_verifier=flow.verifier,
+    )
+
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    again = _token(oidc, portal, grant_type="refresh_token", refresh_token=rotated.json()["refresh_token"])
+    assert again.status_code == 400
+    assert requests.get(oidc + "/oidc/userinfo", headers=rotated_bearer, timeout=10).status_code == 401
+    assert other.session.get(oidc + "/oidc/userinfo").status_code == 200
+
+
+def test_an_unknown_code_revokes_nothing(oidc: str, portal: Any, b: requests.Session) -> None:
+    flow = run_flow(oidc, portal, b)
+    r = _token(
+        oidc,
+        portal,
+        grant_type="authorization_code",
+        code="not-a-code-we-issued",
+        redirect_uri=portal.redirect_uri,
+        code_verifier=flow.verifier,
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert flow.session.get(oidc + "/oidc/userinfo").status_code == 200
+
+
 def test_code_of_another_client_is_refused(
     oidc: str, register_rp: Any, portal: Any, b: requests.Session
 ) -> None:

@@ -183,3 +183,19 @@ def test_admin_pages_and_key_listing(admin_client: Any) -> None:
     out = StringIO()
     call_command("oidc_keys", "list", stdout=out)
     assert "active" in out.getvalue() and "RS256" in out.getvalue() and "ES256" in out.getvalue()
+
+
+def test_oidc_purge_drops_old_redeemed_codes_only(db: None) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dancu.blocks.sso.models import RedeemedCode
+
+    old = RedeemedCode.objects.create(digest="a" * 64, client_id="c")
+    RedeemedCode.objects.filter(pk=old.pk).update(redeemed_at=timezone.now() - timedelta(days=31))
+    recent = RedeemedCode.objects.create(digest="b" * 64, client_id="c")
+    out = StringIO()
+    call_command("oidc_purge", stdout=out)
+    assert "1 redeemed-code digests purged" in out.getvalue()
+    assert list(RedeemedCode.objects.values_list("pk", flat=True)) == [recent.pk]

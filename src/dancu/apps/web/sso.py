@@ -348,3 +348,42 @@ def logout(request: HttpRequest) -> HttpResponse:
     eid_login.forget(request.session.session_key)
     auth_logout(request)
     return HttpResponseRedirect(reverse("web:home"))
+
+
+# --------------------------------------------------------------------------- Django's admin site
+def admin_min_acr() -> str:
+    """The assurance the administration site asks for (``DANCU_ADMIN_MIN_ACR``; by default the
+    staff applications' own minimum)."""
+    wanted = str(getattr(settings, "DANCU_ADMIN_MIN_ACR", "") or MIN_ACR)
+    return wanted if assurance.rank(wanted) >= 0 else MIN_ACR
+
+
+def protect_admin_site(site: Any) -> None:
+    """Put Django's admin behind the same single sign-on as the staff applications (ADR 0011):
+    its own password form is never shown; ``/admin/login/`` starts the OpenID Connect flow with
+    the admin's minimum ``acr``, a staff user is let in only with an SSO sign-in of at least that
+    ``acr``, and ``/admin/logout/`` ends both sessions like ``/logout/``. A person signed in
+    through SSO who is not staff gets a refusal page, not a log-in loop."""
+    plain_has_permission = site.has_permission
+
+    def has_permission(request: HttpRequest) -> bool:
+        if not plain_has_permission(request):
+            return False
+        acr = signed_in_acr(request)
+        if acr is None:
+            return not getattr(settings, "DANCU_STAFF_SSO_REQUIRED", True)
+        return assurance.satisfies(acr, [admin_min_acr()])
+
+    @never_cache
+    def login_view(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        next_url = _safe_next(request.GET.get("next") or reverse("admin:index"))
+        if has_permission(request):
+            return HttpResponseRedirect(next_url)
+        acr = signed_in_acr(request)
+        if request.user.is_authenticated and acr and assurance.satisfies(acr, [admin_min_acr()]):
+            return _failed(request, "not_staff")
+        return HttpResponseRedirect(_login_url(next_url, admin_min_acr()))
+
+    site.has_permission = has_permission
+    site.login = login_view
+    site.logout = lambda request, extra_context=None: logout(request)

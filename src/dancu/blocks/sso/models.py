@@ -100,3 +100,22 @@ class UsedNonce(models.Model):
 
     def __str__(self) -> str:
         return f"nonce {self.pk}"
+
+
+class RedeemedCode(models.Model):
+    """An authorisation code already exchanged for tokens, kept (as a digest) after DOT deletes
+    the grant so that a second presentation can be recognised: the server then refuses it and
+    revokes the tokens issued from it (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.2.1 — a replayed code
+    means the code leaked)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    client_id = models.CharField(max_length=100)
+    # The access token issued for the code (an ``oauth2_provider.AccessToken`` id) and the family
+    # of the refresh token issued with it: every rotation of that refresh token shares the family.
+    access_token_id = models.BigIntegerField(null=True, blank=True)
+    token_family = models.UUIDField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"redeemed code {self.pk}"

@@ -375,3 +375,23 @@ def list_clients() -> list[ClientSummary]:
         )
         for rp in RelyingParty.objects.select_related("application").order_by("id")
     ]
+
+
+def purge_expired() -> dict[str, int]:
+    """Remove what can no longer be used: DOT's expired and revoked tokens and grants (its own
+    ``clear_expired``, honouring ``REFRESH_TOKEN_EXPIRE_SECONDS``) and the digests of redeemed codes
+    older than a refresh token can live — the tokens a replay would revoke are gone by then
+    (RFC 6749 §4.1.2)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import clear_expired
+    from oauth2_provider.settings import oauth2_settings
+
+    from dancu.blocks.sso.models import RedeemedCode
+
+    clear_expired()
+    lifetime = int(oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0) or 30 * 24 * 3600
+    cutoff = timezone.now() - timedelta(seconds=lifetime)
+    codes, _ = RedeemedCode.objects.filter(redeemed_at__lt=cutoff).delete()
+    return {"redeemed_codes": codes}

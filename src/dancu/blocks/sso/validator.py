@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -26,7 +27,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from jwcrypto import jws, jwt
-from oauth2_provider.models import get_application_model, get_grant_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
@@ -34,14 +40,38 @@ from oauthlib.oauth2.rfc6749 import errors
 from dancu.blocks.sso import keys
 from dancu.blocks.sso.claims import claims_for
 from dancu.blocks.sso.hashers import ClientSecretHasher
-from dancu.blocks.sso.models import RelyingParty, UsedNonce
+from dancu.blocks.sso.models import RedeemedCode, RelyingParty, UsedNonce
 from dancu.blocks.sso.subjects import pairwise_sub
 
 Application = get_application_model()
 Grant = get_grant_model()
+log = logging.getLogger(__name__)
 AUTH_KEY = "dancu_auth"  # the log-in context travels with the grant under this key
 # The ID token this thread signed last (the validator is shared by the threads of a process).
 _just_issued = threading.local()
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def revoke_tokens_of_replayed_code(code: str) -> bool:
+    """A code presented again after it was exchanged: revoke the access token issued for it and
+    every refresh token of the family issued with it (each with its access token), and mark the
+    code replayed. True when ``code`` was a redeemed code (RFC 6749 §4.1.2: the server "SHOULD
+    revoke (when possible) all tokens previously issued based on that authorization code")."""
+    with transaction.atomic():
+        row = RedeemedCode.objects.select_for_update().filter(digest=code_digest(code)).first()
+        if row is None:
+            return False
+        get_refresh_token_model().revoke_family(row.token_family)
+        if row.access_token_id is not None:
+            get_access_token_model().objects.filter(pk=row.access_token_id).delete()
+        if row.replayed_at is None:
+            row.replayed_at = timezone.now()
+            row.save(update_fields=["replayed_at"])
+    log.warning("sso.code_replayed client_id=%s tokens_revoked", row.client_id)
+    return True
 
 
 def nonce_digest(nonce: str) -> str:
@@ -152,7 +182,11 @@ class Validator(OAuth2Validator):
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         grant = self._grant(code, request, client)
-        if grant is None or grant.is_expired():
+        if grant is None:
+            if code:
+                revoke_tokens_of_replayed_code(code)
+            return False
+        if grant.is_expired():
             return False
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
@@ -161,6 +195,38 @@ class Validator(OAuth2Validator):
         if grant.claims:
             request.claims = json.loads(grant.claims)
         return True
+
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        """Delete the grant as DOT does, and remember the code's digest with the tokens just issued
+        for it, so that a replay revokes them (RFC 6749 §4.1.2). oauthlib calls this after
+        ``save_bearer_token``, in the token request's transaction."""
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        access = getattr(request, "_dancu_issued_access", None)
+        refresh = getattr(request, "_dancu_issued_refresh", None)
+        RedeemedCode.objects.create(
+            digest=code_digest(code),
+            client_id=client_id,
+            access_token_id=access.pk if access is not None else None,
+            token_family=getattr(refresh, "token_family", None),
+        )
+
+    def _create_access_token(
+        self, expires: Any, request: Any, token: Any, source_refresh_token: Any = None
+    ) -> Any:
+        access = super()._create_access_token(expires, request, token, source_refresh_token)
+        request._dancu_issued_access = access
+        return access
+
+    def _create_refresh_token(
+        self, request: Any, refresh_token_code: Any, access_token: Any, previous_refresh_token: Any
+    ) -> Any:
+        refresh = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous_refresh_token
+        )
+        request._dancu_issued_refresh = refresh
+        return refresh
 
     def confirm_redirect_uri(
         self, client_id: str, code: str, redirect_uri: str, client: Any, *args: Any, **kwargs: Any
