@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install browser lint typecheck migrations-check ci bench clean
+.PHONY: run test install browser java lint typecheck migrations-check ci bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 not found (set PYTHON=...)"; exit 1; }
@@ -37,7 +37,19 @@ browser:
 	  fi; \
 	fi
 
-test: install browser
+# Spark (the linkage block's national-scale backend, tests marked "spark") needs a Java runtime:
+# Debian's OpenJDK 17, the newest in the archive (pyspark itself comes from PyPI with the dev extra).
+java:
+	@if ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's openjdk-17-jre-headless for the Spark tests"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "make: java is missing: install Debian's 'openjdk-17-jre-headless' package"; exit 1; \
+	  fi; \
+	fi
+
+test: install browser java
 	$(BIN)/pytest -q
 
 lint: install

@@ -7,13 +7,18 @@ same run, added p50 latency ≤ 2 ms.
 What one exchange is: ``dancu.blocks.exchange.gateway.handle`` for BHXH Hà Nội's subsystem calling
 the registry's ``citizen`` service with purpose ``public_service.processing`` — header parsing,
 client authentication (credential digest), grant check, idempotency check, the registry's
-``get_by_id_number`` with its audit event, field filtering, two Ed25519 signatures, the message
-log insert with its subject index, one transaction. What one direct call is: the same
-``get_by_id_number`` with the same ``AccessContext``. Both run in ``--threads`` threads of one
-process against PostgreSQL on the same machine (HTTP parsing is not included in either).
+look-up with its audit event, field filtering, two Ed25519 signatures, the message log row with
+its tracker (subject) rows, committed before the answer (durably by default,
+``DANCU_EXCHANGE_DURABLE_COMMIT``). On PostgreSQL this is the fast path (ADR 0010 §13: cached
+routes, group transactions on ``DANCU_EXCHANGE_LANES`` connections). What one direct call is: the
+same ``get_by_id_number`` with the same ``AccessContext`` (the registry's own coalesced statement,
+ADR 0006). Both run in ``--threads`` threads of one process against PostgreSQL on the same
+machine (HTTP parsing is not included in either). The 1-minute load average is recorded at the
+start and the end of each row (the machine may be shared).
 
     .venv/bin/python bench/exchange_bench.py                       # 20,000 citizens in dancu_exchange
-    .venv/bin/python bench/exchange_bench.py --calls 20000 --threads 1,4,8 --reuse
+    .venv/bin/python bench/exchange_bench.py --calls 20000 --threads 1,4,8,32 --reuse
+    DANCU_EXCHANGE_DURABLE_COMMIT=false .venv/bin/python bench/exchange_bench.py --reuse   # async commit
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from _machine import machine
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(threads: int, work: list[Any], call: Callable[[Any], None]) -> tuple[float, list[float]]:
+def _run(threads: int, work: list[Any], call: Callable[[Any], object]) -> tuple[float, list[float]]:
     """Spread ``work`` over ``threads`` threads; (seconds, per-call latencies)."""
     from django.db import connection
 
@@ -77,7 +82,7 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789abcdef")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dancu.settings"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
     sys.path.insert(0, str(ROOT / "src"))
 
     import psycopg
@@ -170,6 +175,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     runs = []
     for threads in args.threads:
+        load_start = os.getloadavg()[0]
         work = [rng.choice(ids) for _ in range(args.calls)]
         direct_s, direct_lat = _run(threads, work, lambda n: get_by_id_number(ctx, n))
         prefix = f"b{stamp}-{threads}-"
@@ -198,6 +204,8 @@ def main() -> None:
             "direct_p50_ms": round(statistics.median(direct_lat) * 1e3, 3),
             "exchange_p50_ms": round(statistics.median(gw_lat) * 1e3, 3),
             "added_p50_ms": round((statistics.median(gw_lat) - statistics.median(direct_lat)) * 1e3, 3),
+            "load_1min_start": round(load_start, 2),
+            "load_1min_end": round(os.getloadavg()[0], 2),
         }
         runs.append(row)
         print(json.dumps(row))
@@ -208,6 +216,8 @@ def main() -> None:
         "calls": args.calls,
         "citizens": Citizen.objects.count(),
         "durable_commit": bool(settings.DANCU_EXCHANGE_DURABLE_COMMIT),
+        "exchange_lanes": int(settings.DANCU_EXCHANGE_LANES),
+        "lookup_lanes": int(settings.DANCU_LOOKUP_LANES),
         "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},
         "runs": runs,
     }

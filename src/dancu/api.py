@@ -16,6 +16,8 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from dancu.apps.desks.api import router as receipts_router
 from dancu.apps.public_services.api import router as public_services_router
 from dancu.apps.residence.api import router as residence_router
+from dancu.apps.sector.api import router as sector_router
+from dancu.apps.social_loans.api import router as social_loans_router
 from dancu.blocks.adminunits.api import router as adminunits_router
 from dancu.blocks.alerts.api import router as alerts_router
 from dancu.blocks.audit.api import router as audit_router
@@ -118,3 +120,5 @@ api.add_router("/alerts", alerts_router)
 api.add_router("/receipts", receipts_router)
 api.add_router("/residence", residence_router)
 api.add_router("/public-services", public_services_router)
+api.add_router("/sector", sector_router)
+api.add_router("/social-loans", social_loans_router)

@@ -33,6 +33,7 @@ import re
 import socket
 import ssl
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -193,6 +194,15 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._pinned_context.wrap_socket(self.sock, server_hostname=self._server_hostname)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What :func:`send` got back: the status, and at most ``max_bytes + 1`` bytes of the body (so
+    that the caller can tell an answer that is too large)."""
+
+    status: int
+    body: bytes
+
+
 def post(
     url: str,
     body: bytes,
@@ -202,11 +212,29 @@ def post(
     allow_http_hosts: Iterable[str] = (),
     context: ssl.SSLContext | None = None,
 ) -> int:
-    """POST ``body`` to ``url`` once and return the HTTP status (a 3xx is returned, never
+    """POST ``body`` to ``url`` once and return the HTTP status (:func:`send`'s rules; the answer's
+    body is read up to 64 KiB and discarded)."""
+    answer = send("POST", url, body, headers, timeout, allow_http_hosts=allow_http_hosts, context=context)
+    return answer.status
+
+
+def send(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    allow_http_hosts: Iterable[str] = (),
+    context: ssl.SSLContext | None = None,
+    max_bytes: int = _MAX_ANSWER,
+) -> Answer:
+    """Send one request to ``url`` and return its status and body (a 3xx is returned, never
     followed). The host is resolved now; :class:`Refused` (nothing sent) if the URL breaks a rule
     of :func:`url_problem` or any address it resolves to is not public (OWASP SSRF cheat sheet;
     RFC 6890) unless the host is in ``allow_http_hosts``. The connection goes to the checked
-    address, so DNS rebinding cannot change it. Network failures raise :class:`OSError`."""
+    address, so DNS rebinding cannot change it. Network failures raise :class:`OSError` (a
+    timeout: :class:`TimeoutError`)."""
     allowed = _normalise(allow_http_hosts)
     problem = url_problem(url, allow_http_hosts=allowed, resolve=False)
     if problem:
@@ -242,10 +270,9 @@ def post(
             except OSError as exc:
                 last_error = exc
                 continue
-            conn.request("POST", target, body=body, headers=sent)
+            conn.request(method, target, body=body, headers=sent)
             response = conn.getresponse()
-            response.read(_MAX_ANSWER)
-            return int(response.status)
+            return Answer(int(response.status), response.read(max_bytes + 1))
         except http.client.HTTPException as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
         finally:

@@ -73,6 +73,11 @@ INSTALLED_APPS = [
     "dancu.blocks.linkage",
     "dancu.apps.cleaning",
     "dancu.apps.public_services",
+    "dancu.apps.kiosk",
+    "dancu.apps.gateway_client",
+    "dancu.apps.social_loans",
+    "dancu.apps.land",
+    "dancu.apps.sector",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +290,13 @@ DANCU_EXCHANGE_WEBHOOK_HTTP_HOSTS = env_list("DANCU_EXCHANGE_WEBHOOK_HTTP_HOSTS"
 # so that an acknowledged exchange survives a crash of the database server too; off trades the
 # last fraction of a second of the log on such a crash for throughput (as ADR 0005 does for reads).
 DANCU_EXCHANGE_DURABLE_COMMIT = env_bool("DANCU_EXCHANGE_DURABLE_COMMIT", True)
+# Connections per process on which concurrent gateway exchanges share one transaction (group commit,
+# ADR 0010 §13; PostgreSQL); 0: each exchange runs alone on its caller's connection (the ORM path).
+DANCU_EXCHANGE_LANES = env_int("DANCU_EXCHANGE_LANES", 4, minimum=0, maximum=16)
+# External providers' hosts (names or address literals) the gateway may reach at a private address
+# or over plain http (agencies on the government network); any other provider host must resolve to
+# public addresses only and use https (dancu.outbound; OWASP SSRF cheat sheet). Empty by default.
+DANCU_EXCHANGE_PROVIDER_HOSTS = env_list("DANCU_EXCHANGE_PROVIDER_HOSTS", [])
 # Exchanges a minute per client subsystem at the gateway's HTTP edge (token bucket, dancu.ratelimit;
 # 0: no limit) and the bucket's size; beyond it 429 rate_limited with Retry-After.
 DANCU_EXCHANGE_RATE_PER_MINUTE = env_int("DANCU_EXCHANGE_RATE_PER_MINUTE", 6000, minimum=0, maximum=1_000_000)
@@ -307,7 +319,7 @@ DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS = env_list("DANCU_RESIDENCE_WEBHOOK_HTTP_HOST
 # Where trained linkage models (Splink settings with EM-trained parameters, JSON) are kept, one
 # versioned file per training run; and the largest sector file accepted by an upload.
 DANCU_LINKAGE_MODEL_DIR = Path(env_str("DANCU_LINKAGE_MODEL_DIR", str(BASE_DIR / "var" / "linkage")))
-DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 50, minimum=1, maximum=2048)
+DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 1024, minimum=1, maximum=4096)
 
 # --- Public services (apps/public_services; issue 7) ---
 # The working-day calendar of statutory deadlines (public holidays by year, JSON) is read from

@@ -20,6 +20,8 @@ WHITENOISE_AUTOREFRESH = True  # serve static files from the apps in tests, no c
 # connections would outlive a test and keep the test database from being dropped. The tests of
 # the coalescer turn it on and close its connections themselves.
 DANCU_LOOKUP_LANES = 0
+# The same for the gateway's group commits (ADR 0010 §13); the crash test's server turns them on.
+DANCU_EXCHANGE_LANES = int(os.environ.get("DANCU_EXCHANGE_LANES", "0"))
 # The live server of the browser tests answers each request in a thread of its own: close the
 # connection at the end of each request, or finished threads leave sessions open and the test
 # database cannot be dropped at the end of the run.

@@ -24,6 +24,11 @@ urlpatterns = [
     path("residence/", include("dancu.apps.residence.urls")),
     path("cleaning/", include("dancu.apps.cleaning.urls")),
     path("dich-vu-cong/", include("dancu.apps.public_services.urls")),
+    path("kiosk/", include("dancu.apps.kiosk.urls")),
+    path("danh-gia-dvc/", include("dancu.apps.kiosk.dashboard_urls")),
+    path("vay-von/", include("dancu.apps.social_loans.urls")),
+    path("dat-dai/", include("dancu.apps.land.urls")),
+    path("so-hoa/", include("dancu.apps.sector.urls")),
     # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
     path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),

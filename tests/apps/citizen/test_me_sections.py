@@ -128,3 +128,38 @@ def test_the_page_lists_stays_and_exchanges_and_flags_one(
 def test_flagging_needs_a_log_in_and_a_post(client: Client) -> None:
     assert client.post("/eid/me/exchanges/7/flag/", {"reason": "x"})["Location"].startswith("/eid/login/")
     assert client.get("/eid/me/exchanges/7/flag/").status_code in (302, 405)
+
+
+def test_the_page_lists_the_change_notifications_sent_about_me(
+    client: Client, an_registered: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dancu.blocks.exchange import tracker
+
+    citizen = eid.citizen_of(an_registered)
+    assert citizen is not None
+    asked: list[int] = []
+
+    def notices(citizen_id: int, **_: Any) -> list[Any]:
+        asked.append(citizen_id)
+        return [
+            tracker.NotificationSent(
+                occurred_at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
+                kind="citizen.died",
+                kind_vi="Khai tử",
+                kind_en="Death registered",
+                provider="Công an thành phố Hà Nội",
+                organisation="Bảo hiểm xã hội thành phố Hà Nội",
+                purpose_vi="Giải quyết thủ tục hành chính",
+                purpose_en="Processing an administrative procedure",
+                fields=["id_number"],
+                delivered=False,
+            )
+        ]
+
+    monkeypatch.setattr(tracker, "notifications_for_citizen", notices)
+    _logged_in(client)
+    page = client.get("/eid/me/").content.decode()
+    assert asked == [citizen[0]]
+    table = page.split('data-testid="notices"')[1].split("</table>")[0]
+    assert "Khai tử" in table and "Bảo hiểm xã hội thành phố Hà Nội" in table
+    assert 'data-field="id_number"' in table and "Đang chờ" in table

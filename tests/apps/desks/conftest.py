@@ -28,6 +28,15 @@ from tests.conftest import HANOI, Person
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Each test starts with full token buckets (the public receipt check is rate-limited and the
+    cache outlives a test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def receipt_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh Ed25519 receipt signing key for each test, named by the environment variable."""
     path = tmp_path / "receipt-key.pem"

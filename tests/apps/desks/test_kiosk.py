@@ -4,6 +4,7 @@ queue ticket; the page clears itself after 30 seconds. Without a valid key the k
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 from typing import Any
 
@@ -44,7 +45,8 @@ def test_the_command_registers_a_kiosk_and_prints_the_key_once(clinic_clerk: Per
     call_command("register_kiosk", "PK-HONGNGOC", "Sảnh tầng 2", stdout=out)
     device = KioskDevice.objects.get()
     assert f"kd_{device.prefix}_" in out.getvalue()
-    assert "/desks/kiosk/enrol/kd_" in out.getvalue()
+    assert "open /desks/kiosk/enrol/ and enter the key there" in out.getvalue()
+    assert "/desks/kiosk/enrol/kd_" not in out.getvalue()  # the key never in a URL
     with pytest.raises(CommandError):
         call_command("register_kiosk", "NO-SUCH-ORG", "x", stdout=StringIO())
 
@@ -70,14 +72,52 @@ def test_a_revoked_kiosk_is_refused(client: Client, kiosk_key: str) -> None:
     assert 'data-rule="revoked"' in response.content.decode()
 
 
-def test_a_bad_enrolment_url_sets_no_cookie(client: Client, kiosk_key: str) -> None:
-    response = client.get("/desks/kiosk/enrol/kd_00000000_" + "B" * 43 + "/")
+@pytest.mark.parametrize("key", ["", "kd_00000000_" + "B" * 43, "not-a-key"])
+def test_a_bad_enrolment_key_sets_no_cookie(client: Client, kiosk_key: str, key: str) -> None:
+    response = client.post("/desks/kiosk/enrol/", {"key": key})
     assert response.status_code == 403
+    assert 'data-testid="kiosk-refused"' in response.content.decode()
     assert "dancu_kiosk" not in response.cookies
 
 
+def test_an_old_enrolment_link_with_the_key_in_its_path_enrols_nothing(
+    client: Client, kiosk_key: str
+) -> None:
+    """Links of before 2026-12 carried the key in the URL (kept by proxies, history, Referer):
+    they now fail safely — 410 Gone, the key in the path is ignored, no cookie, no kiosk."""
+    for method in (client.get, client.post):
+        response = method(f"/desks/kiosk/enrol/{kiosk_key}/")
+        assert response.status_code == 410
+        assert 'data-rule="link_retired"' in response.content.decode()
+        assert "/desks/kiosk/enrol/" in response.content.decode()  # where to go instead
+        assert "dancu_kiosk" not in response.cookies
+        assert "no-store" in response["Cache-Control"]
+    assert client.get("/desks/kiosk/").status_code == 403
+
+
+def test_the_enrolment_page_asks_for_the_key_in_a_form_posted_with_csrf(kiosk_key: str) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/desks/kiosk/enrol/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert 'data-testid="kiosk-enrol-form"' in html and 'method="post"' in html
+    assert 'type="password" id="kiosk-key" name="key"' in html
+    assert "Đăng ký ki-ốt này" in html  # Vietnamese first
+    assert "Register this kiosk" in browser.get("/desks/kiosk/enrol/?lang=en").content.decode()
+    assert browser.post("/desks/kiosk/enrol/", {"key": kiosk_key}).status_code == 403  # no CSRF token
+    token = browser.cookies["csrftoken"].value
+    enrolled = browser.post("/desks/kiosk/enrol/", {"key": kiosk_key, "csrfmiddlewaretoken": token})
+    assert enrolled.status_code == 302 and enrolled.cookies["dancu_kiosk"].value == kiosk_key
+
+
+def test_a_kiosk_can_be_enrolled_by_the_header_instead_of_the_form(client: Client, kiosk_key: str) -> None:
+    enrolled = client.post("/desks/kiosk/enrol/", HTTP_X_KIOSK_KEY=kiosk_key)
+    assert enrolled.status_code == 302 and enrolled.cookies["dancu_kiosk"].value == kiosk_key
+
+
 def test_kiosk_flow_enrol_scan_ticket_and_clear(client: Client, residents: Any, kiosk_key: str) -> None:
-    enrol = client.get(f"/desks/kiosk/enrol/{kiosk_key}/")
+    assert client.get("/desks/kiosk/enrol/").status_code == 200
+    enrol = client.post("/desks/kiosk/enrol/", {"key": kiosk_key})
     assert enrol.status_code == 302 and enrol["Location"] == "/desks/kiosk/"
     cookie = enrol.cookies["dancu_kiosk"]
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
@@ -125,3 +165,37 @@ def test_kiosk_refusal_sends_the_patient_to_the_desk(client: Client, residents: 
     assert "Mời bạn đến quầy tiếp đón." in html
     assert 'data-testid="ticket"' not in html
     assert not Encounter.objects.exists()
+
+
+def test_kiosk_flow_with_the_chip_read_through_the_reader_bridge(
+    client: Client, residents: Any, kiosk_key: str, an_chip: Any, trusted: Any, settings: Any
+) -> None:
+    """The patient places the card on the kiosk's reader and types the last six digits of the ID
+    number (the card access number): the page asks the reader bridge on the kiosk's machine for
+    the chip read and posts it; the platform checks it (passive authentication) and checks in."""
+    import threading
+
+    from dancu.blocks.identity.reader import AccessKey, BridgeClient, SimulatedReader, serve_bridge
+
+    device = SimulatedReader()
+    device.place(an_chip)
+    bridge = serve_bridge(device, origin="http://testserver")
+    threading.Thread(target=bridge.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{bridge.server_address[1]}"
+        settings.DANCU_KIOSK_READER_BRIDGE = url
+        client.post("/desks/kiosk/enrol/", {"key": kiosk_key})
+        page = client.get("/desks/kiosk/").content.decode()
+        assert f'data-bridge="{url}"' in page and 'data-testid="kiosk-read-chip"' in page
+        assert "6 số cuối của số định danh cá nhân" in page
+        # What the page's script does: POST the CAN to the bridge, put the files in the form.
+        read = BridgeClient(url).read(AccessKey.from_can(AN_ID[-6:]))
+        response = client.post("/desks/kiosk/", {"method": "chip", "chip": json.dumps(read.files)})
+    finally:
+        bridge.shutdown()
+        bridge.server_close()
+    assert response.status_code == 200
+    assert 'data-testid="ticket">1<' in response.content.decode()
+    encounter = Encounter.objects.get()
+    assert (encounter.source, encounter.id_number) == ("kiosk", AN_ID)
+    assert VerificationRecord.objects.get().evidence_kind == "chip"

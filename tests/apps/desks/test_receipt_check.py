@@ -29,6 +29,7 @@ from dancu.apps.desks import presenters, services
 from dancu.apps.desks.models import SignedReceipt
 from dancu.blocks.identity.services import QrEvidence
 from dancu.errors import DomainValidationError
+from dancu.ratelimit import Rate
 from tests.blocks.identity.conftest import AN_ID, AN_NAME, AN_QR, TAY_HO_ADDRESS
 from tests.conftest import Person
 
@@ -217,3 +218,71 @@ def test_the_key_command_refuses_to_replace_a_key_without_force(tmp_path: Path) 
 def test_the_key_command_uses_the_configured_path(receipt_key: Path) -> None:
     with pytest.raises(CommandError, match="exists"):
         call_command("receipt_signing_key", stdout=StringIO())  # the environment names receipt_key
+
+
+# --------------------------------------------------------------------------- rate limits
+@pytest.fixture
+def tight_limits(settings: Any) -> None:
+    """Three checks per address, five for everyone together (refilled one a minute)."""
+    settings.DANCU_RECEIPT_CHECK_PER_ADDRESS = Rate(per_minute=1, burst=3)
+    settings.DANCU_RECEIPT_CHECK_OVERALL = Rate(per_minute=1, burst=5)
+
+
+def _api_check(client: Client, receipt: services.ReceiptView, address: str) -> Any:
+    payload = {"receipt_id": receipt.receipt_id, "signature": receipt.signature}
+    return client.post(
+        "/api/v1/receipts/check", json.dumps(payload), content_type="application/json", REMOTE_ADDR=address
+    )
+
+
+@pytest.mark.usefixtures("tight_limits")
+def test_the_public_api_refuses_a_client_that_checks_too_often(
+    client: Client, receipt: services.ReceiptView
+) -> None:
+    for _ in range(3):
+        assert _api_check(client, receipt, "203.0.113.7").status_code == 200
+    refused = _api_check(client, receipt, "203.0.113.7")
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "detail": [
+            {"field": "request", "rule": "rate_limit", "message": "Too many requests. Retry after 60 s."}
+        ]
+    }
+    assert refused["Retry-After"] == "60"
+    assert _api_check(client, receipt, "198.51.100.9").status_code == 200  # another address still may
+
+
+@pytest.mark.usefixtures("tight_limits")
+def test_the_public_checks_are_limited_for_everyone_together(
+    client: Client, receipt: services.ReceiptView
+) -> None:
+    """Many addresses, one check each: the overall bucket stops the sixth (a distributed walk
+    through references)."""
+    for i in range(5):
+        assert _api_check(client, receipt, f"192.0.2.{i}").status_code == 200
+    assert _api_check(client, receipt, "192.0.2.200").status_code == 429
+
+
+@pytest.mark.usefixtures("tight_limits")
+def test_the_public_page_refuses_a_client_that_checks_too_often(
+    client: Client, receipt: services.ReceiptView
+) -> None:
+    url = f"/desks/receipt-check/?r={receipt.receipt_id}&s={receipt.signature}"
+    assert client.get("/desks/receipt-check/").status_code == 200  # the empty form costs nothing
+    for _ in range(3):
+        assert client.get(url, REMOTE_ADDR="203.0.113.8").status_code == 200
+    refused = client.get(url, REMOTE_ADDR="203.0.113.8", HTTP_ACCEPT_LANGUAGE="vi")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    html = refused.content.decode()
+    assert "Quá nhiều lượt kiểm tra" in html
+    assert AN_NAME not in html  # nothing of the receipt shown
+    photo = client.post(url, {}, REMOTE_ADDR="203.0.113.8")  # the photo form counts too
+    assert photo.status_code in (403, 429)
+
+
+def test_the_default_limits_let_a_person_check_a_few_receipts(
+    client: Client, receipt: services.ReceiptView
+) -> None:
+    for _ in range(services.RECEIPT_CHECK_PER_ADDRESS.burst):
+        assert _api_check(client, receipt, "203.0.113.9").status_code == 200
+    assert _api_check(client, receipt, "203.0.113.9").status_code == 429

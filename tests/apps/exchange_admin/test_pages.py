@@ -183,3 +183,38 @@ def test_an_officer_may_search_the_log_but_not_export_evidence(
     res = c.get(f"/exchange-admin/log/{msg.pk}/evidence.json")
     assert res.status_code == 403
     assert not AuditEvent.objects.filter(action="exchange.evidence_export").exists()
+
+
+def test_the_overview_shows_refusal_tallies_to_the_operator_and_a_members_own_to_its_admin(
+    world: World,
+    call: Callable[..., Call],
+    operator: Person,
+    bhxh_admin: Person,
+    labour_admin: Person,
+    settings: Any,
+) -> None:
+    """Three calls with a made-up credential (counted as the unauthenticated caller) and BHXH
+    over its rate limit: the operator sees both tallies; BHXH's administrator sees its own only,
+    Sở Lao động's none."""
+    settings.DANCU_EXCHANGE_RATE_PER_MINUTE, settings.DANCU_EXCHANGE_BURST = 60, 1
+    for n in range(3):
+        call("citizen", "001085012345", client="VN-HN/GOV/NOBODY/X", request_id=f"u{n}")
+    assert call("citizen", "001085012345", request_id="r1").status != 429
+    assert call("citizen", "001085012345", request_id="r2").status == 429
+
+    def tallies(person: Person) -> str:
+        html = _client(person).get("/exchange-admin/").content.decode()
+        return html.split('data-testid="refusal-tallies"')[1].split("</table>")[0]
+
+    everything = tallies(operator)
+    assert "unknown_client" in everything and "(chưa xác thực)" in everything and ">3<" in everything
+    assert "rate_limited" in everything and world.bhxh.identifier in everything
+    own = tallies(bhxh_admin)
+    assert "rate_limited" in own and "unknown_client" not in own
+    assert "Chưa có lượt từ chối nào được đếm." in tallies(labour_admin)
+
+
+def test_the_catalogue_points_integrators_to_the_gateways_contract(world: World, bhxh_admin: Person) -> None:
+    html = _client(bhxh_admin).get("/exchange-admin/catalogue/").content.decode()
+    link = html.split('data-testid="gateway-openapi"')[0].rsplit("<a ", 1)[1]
+    assert 'href="/exchange/openapi.json"' in link

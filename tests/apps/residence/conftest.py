@@ -1,6 +1,7 @@
 """Residence fixtures. Named actors:
 
 * ``hotel_clerk`` — front desk of Khách sạn Hòa Bình (Tây Hồ ward, 10 rooms, 20 beds);
+* ``hotel_integrator`` — administrator of Khách sạn Hòa Bình's organisation (manages webhooks);
 * ``other_clerk`` — front desk of Nhà nghỉ Hàng Bạc (Hoàn Kiếm ward), another establishment;
 * ``ward_police`` — Công an phường Tây Hồ, responsible for Khách sạn Hòa Bình;
 * ``other_ward_police`` — Công an phường Hoàn Kiếm, not responsible for it;
@@ -8,7 +9,9 @@
 * ``outsider`` — a user with no organisation;
 * ``conductor`` — Nhà xe Tây Hồ Express, a coach operator (45 seats) in Tây Hồ;
 * ``nurse`` — admissions desk of Bệnh viện Tây Hồ (a hospital, 100 beds);
-* ``tourism_statistician`` — statistics officer of Sở Du lịch (statistics only);
+* ``tourism_statistician`` — statistics officer of Sở Du lịch (statistics only, sector tourism);
+* ``health_statistician`` — statistics officer of Sở Y tế (sector health: hospitals);
+* ``iz_statistician`` — statistics officer of the industrial-zone authority (IZ dormitories);
 * ``tourism_officer`` — an ordinary officer of Sở Du lịch (no statistics purpose).
 
 Guests: Nguyễn Văn An and Huỳnh Thị Mai of the identity block's fixtures (``residents``), with
@@ -76,6 +79,19 @@ def other_clerk(make_person: Callable[..., Person]) -> Person:
         org_name="Nhà nghỉ Hàng Bạc",
         kind="hotel",
         role="clerk",
+        province=HANOI,
+    )
+
+
+@pytest.fixture
+def hotel_integrator(make_person: Callable[..., Person]) -> Person:
+    """The administrator of Khách sạn Hòa Bình's organisation: connects its property-management system."""
+    return make_person(
+        "admin.hotel",
+        org_code="KS-HOABINH",
+        org_name="Khách sạn Hòa Bình",
+        kind="hotel",
+        role="admin",
         province=HANOI,
     )
 
@@ -159,14 +175,35 @@ def hospital(adminunits_ready: None, nurse: Person, ward_police: Person) -> serv
     )
 
 
+def _statistician(
+    make_person: Callable[..., Person], username: str, code: str, name: str, sector: str
+) -> Person:
+    from dancu.apps.residence import statistics
+
+    person = make_person(username, org_code=code, org_name=name, kind="department", role="statistics")
+    assert person.actor.organisation_id is not None
+    statistics.assign_sector(person.actor.organisation_id, sector, by="test")
+    return person
+
+
 @pytest.fixture
 def tourism_statistician(make_person: Callable[..., Person]) -> Person:
-    return make_person(
-        "thongke.dulich",
-        org_code="SO-DULICH",
-        org_name="Sở Du lịch Hà Nội",
-        kind="department",
-        role="statistics",
+    return _statistician(make_person, "thongke.dulich", "SO-DULICH", "Sở Du lịch Hà Nội", "tourism")
+
+
+@pytest.fixture
+def health_statistician(make_person: Callable[..., Person]) -> Person:
+    return _statistician(make_person, "thongke.yte", "SO-YTE", "Sở Y tế Hà Nội", "health")
+
+
+@pytest.fixture
+def iz_statistician(make_person: Callable[..., Person]) -> Person:
+    return _statistician(
+        make_person,
+        "thongke.kcn",
+        "BQL-KCN",
+        "Ban quản lý các khu công nghiệp và chế xuất Hà Nội",
+        "industrial",
     )
 
 

@@ -147,3 +147,38 @@ def test_the_openapi_document_has_the_examples(client: Client) -> None:
     ]
     assert "card_qr" in body["examples"] and "foreign_guest" in body["examples"]
     assert "/api/v1/residence/notifications/batch" in doc["paths"]
+
+
+def test_a_batch_interrupted_in_the_middle_keeps_nothing_and_its_retry_stores_every_row_once(
+    client: Client, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails at the third row (the server dies): nothing of the batch was
+    acknowledged, so nothing of it is kept; the retry with the same key stores each row once."""
+    from django.db import DatabaseError
+
+    body = {
+        "idempotency_key": "pms-batch-crash-1",
+        "notifications": [
+            notification(room="301"),
+            notification({"kind": "qr", "text": MAI_QR}, room="302"),
+            notification({"kind": "passport", "mrz": CLAIRE_PASSPORT}, room="303"),
+        ],
+    }
+    real = services._store
+    calls = {"n": 0}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise DatabaseError("connection lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_store", failing)
+    with pytest.raises(DatabaseError):
+        post(client, URL + "/batch", body, token)
+    assert Stay.objects.count() == 0
+    monkeypatch.setattr(services, "_store", real)
+    answer = post(client, URL + "/batch", body, token)
+    assert answer.status_code == 200 and answer.json()["stored"] == 3
+    again = post(client, URL + "/batch", body, token)
+    assert again.json()["replayed"] and Stay.objects.count() == 3

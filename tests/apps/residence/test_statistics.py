@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -141,3 +142,67 @@ def test_the_page_draws_charts_and_downloads_csv_and_xlsx(
     assert client.get("/residence/statistics/").status_code == 403
     api = client.get("/api/v1/residence/statistics?sector=tourism&start=2026-01-01&end=2026-01-02")
     assert api.status_code == 403
+
+
+# --------------------------------------------------------------------------- sector of the viewer
+def test_each_department_sees_its_own_sector_only(
+    hotel: services.EstablishmentView,
+    hospital: services.EstablishmentView,
+    tourism_statistician: Person,
+    health_statistician: Person,
+    iz_statistician: Person,
+) -> None:
+    today = timezone.localdate()
+    allowed = [
+        (tourism_statistician, "tourism"),
+        (health_statistician, "health"),
+        (iz_statistician, "industrial"),
+    ]
+    for person, sector in allowed:
+        assert stats.sectors_of(person.actor) == [sector]
+        assert stats.report(person.ctx(STATS), sector=sector, start=today, end=today).sector == sector
+        for other in {"tourism", "health", "industrial", "housing"} - {sector}:
+            with pytest.raises(AccessDenied) as exc:
+                stats.report(person.ctx(STATS), sector=other, start=today, end=today)
+            assert exc.value.rule == "sector"
+    denied = AuditEvent.objects.filter(action="residence.statistics", result="denied")
+    assert denied.count() == 9 and {e.detail["reason"] for e in denied} == {"sector"}
+
+
+def test_a_department_without_a_sector_sees_none(make_person: Any) -> None:
+    clerk = make_person("thongke.xaydung", org_code="SO-XD", kind="department", role="statistics")
+    today = timezone.localdate()
+    with pytest.raises(AccessDenied):
+        stats.report(clerk.ctx(STATS), sector="housing", start=today, end=today)
+
+
+def test_only_a_department_receives_a_sector(hotel: services.EstablishmentView, hotel_clerk: Person) -> None:
+    assert hotel_clerk.actor.organisation_id is not None
+    with pytest.raises(DomainValidationError) as exc:
+        stats.assign_sector(hotel_clerk.actor.organisation_id, "tourism", by="test")
+    assert exc.value.problems[0].field == "organisation"
+
+
+def test_the_page_offers_the_departments_own_sector(client: Client, health_statistician: Person) -> None:
+    client.force_login(health_statistician.user)
+    html = client.get("/residence/statistics/").content.decode()
+    assert 'value="health"' in html and 'value="tourism"' not in html
+    assert client.get("/residence/statistics/?sector=tourism").status_code == 400  # not a choice here
+    api = client.get("/api/v1/residence/statistics?sector=tourism&start=2026-01-01&end=2026-01-02")
+    assert api.status_code == 403
+
+
+def test_the_report_is_aggregated_by_the_database(
+    hotel: services.EstablishmentView,
+    hotel_clerk: Person,
+    tourism_statistician: Person,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """The number of statements does not grow with the stays (no stay is read into Python)."""
+    _guests(hotel_clerk, 8)
+    today = timezone.localdate()
+    with django_assert_max_num_queries(14):
+        report = stats.report(
+            tourism_statistician.ctx(STATS), sector="tourism", start=today - timedelta(days=30), end=today
+        )
+    assert report.arrivals_total == 10 and report.rows[-1].guest_nights == 10

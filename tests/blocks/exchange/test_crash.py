@@ -75,6 +75,7 @@ class Server:
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
             "DANCU_EXCHANGE_RATE_PER_MINUTE": "0",  # the burst is not what is tested here
+            "DANCU_EXCHANGE_LANES": "4",  # the production path: group commits (ADR 0010 §13)
             "LOG_LEVEL": "WARNING",
         }
         env.pop("CACHE_URL", None)

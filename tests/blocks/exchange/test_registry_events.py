@@ -185,3 +185,36 @@ def test_only_members_whose_jurisdiction_covers_the_change_hear_of_it(
 
     move_residence(admin, an_tay_ho.id_number, permanent_address_text=HCM_ADDRESS, **WHY)
     assert [b["data"]["change"] for b in received(world.labour)] == ["citizen.moved"]
+
+
+def test_the_citizen_tracker_lists_the_notifications_about_them_with_whom_and_which_fields(
+    world: World, following: dict[str, Any], registrar: Person, an_tay_ho: Any, binh_hoan_kiem: Any
+) -> None:
+    from dancu.blocks.exchange.tracker import notifications_for_citizen
+
+    move_residence(
+        registrar.ctx("registry.administration"),
+        an_tay_ho.id_number,
+        permanent_address_text=HOAN_KIEM_ADDRESS,
+        **WHY,
+    )
+    record_death(
+        registrar.ctx("registry.administration"), an_tay_ho.id_number, date_of_death=date(2026, 11, 29), **WHY
+    )
+    nt.deliver_due(send=lambda url, body, headers: 204)  # Sở Lao động's webhook took the move
+
+    died, moved = notifications_for_citizen(an_tay_ho.citizen_id)
+
+    assert (died.kind_vi, died.organisation, died.delivered) == (
+        "Khai tử",
+        "Bảo hiểm xã hội thành phố Hà Nội",
+        False,
+    )
+    assert (moved.kind_en, moved.organisation, moved.delivered) == (
+        "Change of residence",
+        "Sở Lao động – Thương binh và Xã hội Hà Nội",
+        True,
+    )
+    assert died.provider == moved.provider == "Công an thành phố Hà Nội"
+    assert died.fields == ["change", "id_number"] and died.purpose_vi == "Giải quyết thủ tục hành chính"
+    assert notifications_for_citizen(binh_hoan_kiem.citizen_id) == []  # never another citizen's

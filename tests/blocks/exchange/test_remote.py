@@ -33,6 +33,12 @@ class Provider(BaseHTTPRequestHandler):
         kind = self.path.strip("/").split("/")[1].split("?")[0] if "/" in self.path.strip("/") else ""
         if kind == "slow":
             time.sleep(2.5)
+        if kind == "redirect":  # to the provider's own "ok" answer: a client that follows would get data
+            self.send_response(302)
+            self.send_header("Location", self.path.replace("redirect", "ok"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if kind == "garbage":
             self._send(200, b"<html>oops</html>")
         elif kind == "refuse":
@@ -76,6 +82,22 @@ def provider_url() -> Iterator[str]:
         server.server_close()
 
 
+def _register(operator: Person, world: World, url: str, fields: list[str]) -> Any:
+    """BHXH's own insurance-status service, registered by the platform operator."""
+    from dancu.blocks.exchange import services as ex
+
+    return ex.register_external_service(
+        operator.actor,
+        world.bhxh,
+        code="insurance-status",
+        title_vi="Tình trạng tham gia bảo hiểm xã hội",
+        title_en="Social insurance status",
+        legal_basis="Luật Bảo hiểm xã hội 2024",
+        endpoint_url=url,
+        fields_by_purpose={"public_service.processing": fields},
+    )
+
+
 @pytest.fixture
 def insurance(
     world: World, operator: Person, provider_url: str, labour_admin: Person, bhxh_admin: Person, settings: Any
@@ -83,16 +105,8 @@ def insurance(
     from dancu.blocks.exchange import services as ex
 
     settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT = 1
-    svc = ex.register_external_service(
-        operator.actor,
-        world.bhxh,
-        code="insurance-status",
-        title_vi="Tình trạng tham gia bảo hiểm xã hội",
-        title_en="Social insurance status",
-        legal_basis="Luật Bảo hiểm xã hội 2024",
-        endpoint_url=provider_url,
-        fields_by_purpose={"public_service.processing": ["id_number", "insured", "book_number"]},
-    )
+    settings.DANCU_EXCHANGE_PROVIDER_HOSTS = ["127.0.0.1"]  # the operator's allow-list: this test provider
+    svc = _register(operator, world, provider_url, ["id_number", "insured", "book_number"])
     now = timezone.now()
     g = ex.request_grant(
         labour_admin.actor,
@@ -144,6 +158,7 @@ def test_an_external_answer_is_filtered_signed_and_the_provider_gets_the_signed_
         ("fail/1", 502, "provider_failed", "failed"),
         ("slow/1", 504, "provider_timeout", "failed"),
         ("refuse/1", 404, "not_insured", "provider_error"),
+        ("redirect/1", 502, "provider_redirect", "failed"),
     ],
 )
 def test_provider_faults_are_reported_precisely_and_logged(
@@ -161,3 +176,37 @@ def test_after_a_failure_the_same_request_id_may_be_retried(
     assert _as_labour(call, world, "fail/1", "retry-me").status == 502
     assert _as_labour(call, world, "fail/1", "retry-me").status == 502  # asked again, not replayed
     assert len(SEEN) == 2
+
+
+def test_a_redirect_is_not_followed(world: World, insurance: Any, call: Callable[..., Call]) -> None:
+    res = _as_labour(call, world, "redirect/001085012345", "x-3")
+    assert (res.status, res.rule) == (502, "provider_redirect")
+    assert [s["path"] for s in SEEN] == ["/bhxh/redirect/001085012345"]  # the target was never asked
+    assert "data" not in res.json
+
+
+def test_a_private_address_not_on_the_operators_allow_list_is_never_contacted(
+    world: World, insurance: Any, call: Callable[..., Call], settings: Any
+) -> None:
+    settings.DANCU_EXCHANGE_PROVIDER_HOSTS = []  # the operator took the host off the list
+    res = _as_labour(call, world, "ok/001085012345", "x-4")
+    assert (res.status, res.rule) == (502, "provider_address_refused")
+    assert SEEN == []
+    assert Message.objects.get().outcome == "failed"
+
+
+def test_registering_a_provider_at_a_private_address_needs_the_allow_list(
+    world: World, operator: Person, settings: Any
+) -> None:
+    from dancu.errors import DomainValidationError
+
+    settings.DANCU_EXCHANGE_PROVIDER_HOSTS = []
+    for url in ("http://10.1.2.3/bhxh", "https://10.1.2.3/bhxh", "https://169.254.169.254/latest"):
+        with pytest.raises(DomainValidationError) as err:
+            _register(operator, world, url, ["id_number"])
+        assert err.value.problems[0].field == "endpoint_url"
+    settings.DANCU_EXCHANGE_PROVIDER_HOSTS = ["10.1.2.3"]
+    assert (
+        _register(operator, world, "https://10.1.2.3/bhxh", ["id_number"]).endpoint_url
+        == "https://10.1.2.3/bhxh"
+    )

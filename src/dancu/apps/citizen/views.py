@@ -446,6 +446,15 @@ def _exchanges(citizen_id: int) -> list[Any]:
     return list(exchanges_for_citizen(citizen_id))
 
 
+def _notices(citizen_id: int) -> list[Any]:
+    """The change notifications about the holder sent to subscribed agencies (LGSP gateway)."""
+    from dancu.blocks.exchange.tracker import notifications_for_citizen
+
+    return [
+        {"notice": n, "fields": _field_labels(tuple(n.fields))} for n in notifications_for_citizen(citizen_id)
+    ]
+
+
 @never_cache
 @login_required
 @require_GET
@@ -469,6 +478,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "exchanges": [{"access": x, "fields": _field_labels(tuple(x.fields))} for x in _exchanges(citizen[0])]
         if citizen
         else [],
+        "notices": _notices(citizen[0]) if citizen else [],
         "has_citizen": citizen is not None,
         "message": request.GET.get("done", ""),
         "flag_error": request.GET.get("flag_error", ""),

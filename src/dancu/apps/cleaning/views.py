@@ -47,7 +47,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         if form.is_valid():
             f = form.cleaned_data["file"]
             try:
-                view = services.upload(_ctx(actor), f.name, f.read())
+                view = services.upload(_ctx(actor), f.name, f.file)  # streamed, never read whole
                 return HttpResponseRedirect(reverse("cleaning:job", args=[view.job_id]))
             except _ERRORS as exc:
                 problems, status = problems_of(exc)

@@ -126,7 +126,7 @@ class KioskDeviceAdmin(admin.ModelAdmin):
             {
                 "device": device,
                 "key": new.key,
-                "enrol_url": request.build_absolute_uri(reverse("desks:kiosk-enrol", args=[new.key])),
+                "enrol_url": request.build_absolute_uri(reverse("desks:kiosk-enrol")),
             }
             for device, new in issued
         ]

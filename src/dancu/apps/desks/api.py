@@ -9,15 +9,39 @@ content — what the printed receipt shows, nothing more. The service
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from ninja.throttling import BaseThrottle
 
 from dancu.apps.desks import services
 from dancu.blocks.adminunits.api import ProblemOut
+from dancu.ratelimit import RateLimited
 
 router = Router(tags=["Biên nhận xác thực / Verification receipts"])
+
+
+class _ReceiptCheckThrottle(BaseThrottle):
+    """``services.limit_receipt_checks``: per client address and for everyone together."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        try:
+            services.limit_receipt_checks(str(request.META.get("REMOTE_ADDR", "")))
+        except RateLimited as exc:
+            self._local.wait = exc.retry_after
+            return False
+        self._local.wait = None
+        return True
+
+    def wait(self) -> float | None:
+        value = getattr(self._local, "wait", None)
+        return float(value) if value is not None else None
+
 
 RECEIPT_ID_EXAMPLE = "5b0f5a3c-2f4e-4c53-9a4e-1b7f0d6f2c11"
 SIGNATURE_EXAMPLE = "q4W0mY6b0c7o3mJ1dC6dJ3m2s0Zk8b0PqkZ7V8dF1cW9r3uVv1J0yP5vN2s6b7mQkE3g4YtR0aXc9Lw8Zr2dAA=="
@@ -88,15 +112,17 @@ _EXAMPLES = {
 
 @router.post(
     "/check",
-    response={200: ReceiptCheckOut, 400: ProblemOut, 422: ProblemOut},
+    response={200: ReceiptCheckOut, 400: ProblemOut, 422: ProblemOut, 429: ProblemOut},
     auth=None,
+    throttle=[_ReceiptCheckThrottle()],
     summary="Check a printed verification receipt (public, no log-in)",
     description=(
         "Answers whether the platform issued a receipt with this reference and this signature and "
         "whether its content is unaltered (Ed25519 signature under the platform's key). genuine=false "
         "with rule not_found when the reference and the signature do not belong together. On success "
         "`content` is the signed receipt — exactly what the printed receipt shows. Errors: 400 a body "
-        "that is not JSON; 422 a malformed reference or signature."
+        "that is not JSON; 422 a malformed reference or signature; 429 too many checks from this "
+        "address or from everyone together (see Retry-After)."
     ),
     openapi_extra={"requestBody": {"content": {"application/json": {"examples": _EXAMPLES}}}},
 )

@@ -52,7 +52,12 @@ def seed_demo() -> list[tuple[str, str]]:
     clinic = Organisation.objects.get(code="PK-TAYHO")
     if not KioskDevice.objects.filter(organisation=clinic, name=KIOSK_NAME, revoked_at__isnull=True).exists():
         issued = services.register_kiosk(clinic.code, KIOSK_NAME, created_by="demo")
-        out.append((f"kiosk {issued.prefix}", f"Self-service kiosk: open /desks/kiosk/enrol/{issued.key}/"))
+        out.append(
+            (
+                f"kiosk {issued.prefix}",
+                f"Self-service kiosk: open /desks/kiosk/enrol/ and enter the key {issued.key}",
+            )
+        )
     else:
         out.append(("kiosk", "Self-service kiosk already registered (key shown only when created)"))
     return out

@@ -68,6 +68,7 @@ from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
 from dancu.blocks.organisations.services import actor_for, memberships_of
 from dancu.blocks.organisations.tokens import TokenRejected, new_token, parse_token, secret_matches
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+from dancu.ratelimit import Rate, take
 from dancu.validation import check_text
 
 CLINIC_KINDS = frozenset({"clinic"})
@@ -739,6 +740,25 @@ def _receipt_uuid(receipt_id: str) -> uuid.UUID:
         raise DomainValidationError.single(
             "receipt_id", "format", "the reference is 32 hexadecimal digits in groups (8-4-4-4-12)"
         ) from None
+
+
+# The public check answers anyone without log-in, so it is rate-limited twice (token buckets,
+# ``dancu.ratelimit``): per client address, so that one client cannot walk through references,
+# and for everyone together, so that many addresses cannot load the signing verifier without
+# bound. Behind a reverse proxy, the proxy must pass the client's address as REMOTE_ADDR.
+RECEIPT_CHECK_PER_ADDRESS = Rate(per_minute=30, burst=10)
+RECEIPT_CHECK_OVERALL = Rate(per_minute=1200, burst=200)
+
+
+def limit_receipt_checks(address: str) -> None:
+    """Take a token for one public receipt check from ``address`` (REMOTE_ADDR); raises
+    ``RateLimited`` (429 with ``Retry-After``) when this address, or everyone together, checked too
+    often (:data:`RECEIPT_CHECK_PER_ADDRESS`, :data:`RECEIPT_CHECK_OVERALL`; the settings
+    ``DANCU_RECEIPT_CHECK_PER_ADDRESS`` and ``DANCU_RECEIPT_CHECK_OVERALL`` may replace them)."""
+    per_address = getattr(settings, "DANCU_RECEIPT_CHECK_PER_ADDRESS", RECEIPT_CHECK_PER_ADDRESS)
+    overall = getattr(settings, "DANCU_RECEIPT_CHECK_OVERALL", RECEIPT_CHECK_OVERALL)
+    take(f"receipt-check:address:{address or 'unknown'}", per_address)
+    take("receipt-check:all", overall)
 
 
 def check_receipt_publicly(receipt_id: str, signature: str) -> PublicReceiptCheck:

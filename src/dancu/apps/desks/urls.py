@@ -10,7 +10,9 @@ urlpatterns = [
     path("clinic/encounters/", views.encounters, name="encounters"),
     path("clinic/encounters/<int:encounter_id>/status/", views.encounter_status, name="encounter-status"),
     path("kiosk/", views.kiosk, name="kiosk"),
-    path("kiosk/enrol/<str:key>/", views.kiosk_enrol, name="kiosk-enrol"),
+    path("kiosk/enrol/", views.kiosk_enrol, name="kiosk-enrol"),
+    # Links of before 2026-12 carried the device key in the path: refused (410), key ignored.
+    path("kiosk/enrol/<str:key>/", views.kiosk_enrol_link_retired, name="kiosk-enrol-retired"),
     path("notary/", views.notary, name="notary"),
     path("notary/acts/<int:act_id>/", views.act, name="act"),
     path("receipt-check/", views.receipt_check, name="receipt-check"),

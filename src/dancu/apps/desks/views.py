@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -39,9 +40,11 @@ from dancu.blocks.audit.context import Actor
 from dancu.blocks.identity.qr import read_qr
 from dancu.blocks.identity.services import VerificationResult
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+from dancu.ratelimit import RateLimited
 
 DeskView = Callable[..., HttpResponse]
 KIOSK_COOKIE = "dancu_kiosk"
+READER_BRIDGE = "http://127.0.0.1:47800"  # identity.reader.serve_bridge on the kiosk's machine
 KIOSK_HEADER = "HTTP_X_KIOSK_KEY"
 KIOSK_COOKIE_AGE = 365 * 24 * 3600
 KIOSK_CLEAR_SECONDS = 30
@@ -203,14 +206,23 @@ def _kiosk_key(request: HttpRequest) -> str:
     return str(request.META.get(KIOSK_HEADER) or request.COOKIES.get(KIOSK_COOKIE) or "")
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 @never_cache
-def kiosk_enrol(request: HttpRequest, key: str) -> HttpResponse:
-    """Enrol this browser as a kiosk: check the key, keep it in an HttpOnly cookie, go to the kiosk."""
-    try:
-        services.authenticate_kiosk(key)
-    except services.KioskRejected as exc:
-        return render(request, "desks/kiosk_refused.html", {"rule": exc.rule}, status=403)
+@csrf_protect
+def kiosk_enrol(request: HttpRequest) -> HttpResponse:
+    """Enrol this browser as a kiosk. The device key travels in the POST body (field ``key``) or
+    the ``X-Kiosk-Key`` header, never in the URL (which proxies, browser history and the
+    ``Referer`` of the next page would keep); checked, it is kept in an HttpOnly cookie scoped to
+    the kiosk page. GET shows the form where the clinic's administrator pastes the key."""
+    lang = "en" if (request.POST.get("lang") or request.GET.get("lang")) == "en" else "vi"
+    with translation.override(lang):
+        if request.method == "GET":
+            return render(request, "desks/kiosk_enrol.html", {"lang": lang})
+        key = str(request.POST.get("key") or request.META.get(KIOSK_HEADER) or "").strip()
+        try:
+            services.authenticate_kiosk(key)
+        except services.KioskRejected as exc:
+            return render(request, "desks/kiosk_refused.html", {"rule": exc.rule, "lang": lang}, status=403)
     response = HttpResponseRedirect(reverse("desks:kiosk"))
     response.set_cookie(
         KIOSK_COOKIE,
@@ -224,6 +236,15 @@ def kiosk_enrol(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
+@require_http_methods(["GET", "POST", "HEAD"])
+@never_cache
+def kiosk_enrol_link_retired(request: HttpRequest, key: str) -> HttpResponse:
+    """The enrolment links of before 2026-12 carried the key in the path. They enrol nothing now
+    — the key in the path is not even looked at, so a link that leaked into a log or a history
+    is worthless — and answer 410 Gone with the way to the enrolment form."""
+    return render(request, "desks/kiosk_refused.html", {"rule": "link_retired"}, status=410)
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 @csrf_protect
@@ -235,7 +256,14 @@ def kiosk(request: HttpRequest) -> HttpResponse:
             session = services.authenticate_kiosk(_kiosk_key(request))
         except services.KioskRejected as exc:
             return render(request, "desks/kiosk_refused.html", {"rule": exc.rule, "lang": lang}, status=403)
-        context: dict[str, Any] = {"session": session, "lang": lang, "clear_after": KIOSK_CLEAR_SECONDS}
+        context: dict[str, Any] = {
+            "session": session,
+            "lang": lang,
+            "clear_after": KIOSK_CLEAR_SECONDS,
+            # The card reader's bridge on the kiosk's own machine (identity.reader): the page
+            # asks it for the chip read.
+            "reader_bridge": getattr(settings, "DANCU_KIOSK_READER_BRIDGE", READER_BRIDGE),
+        }
         _, check_in, status = _check_posted(
             request, KioskForm, context, lambda form: services.kiosk_check_in(session, form.evidence)
         )
@@ -374,6 +402,15 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "photo_form": photo_form}
     status = 200
     pair: tuple[str, str] | None = None
+    if request.method == "POST" or form.is_bound:
+        try:
+            services.limit_receipt_checks(str(request.META.get("REMOTE_ADDR", "")))
+        except RateLimited as exc:
+            message = _("Too many checks from here. Please wait a minute and try again.")
+            context["problems"] = shown([FieldProblem("request", "rate_limit", message)])
+            response = render(request, "desks/receipt_check.html", context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
     if request.method == "POST":
         photo_form = ReceiptPhotoForm(request.POST, request.FILES)
         context["photo_form"] = photo_form

@@ -63,11 +63,12 @@ def overview(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Traffic per service over the last 24 hours (a bar chart), and the way to each page."""
     since = timezone.now() - timedelta(hours=24)
     traffic = ex.traffic_by_service(actor, since=since)
+    tallies = ex.refusal_tallies(actor, since=since)
     return _page(
         request,
         "exchange_admin/overview.html",
         actor,
-        {"traffic": traffic, "chart": traffic_chart(traffic), "since": since},
+        {"traffic": traffic, "chart": traffic_chart(traffic), "since": since, "tallies": tallies},
     )
 
 

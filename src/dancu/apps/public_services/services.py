@@ -28,21 +28,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from dancu.apps.desks.services import canonical_json, key_id, signing_key, verify_signature
-from dancu.apps.public_services import catalogue, workdays
-from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, Item, Service
-from dancu.apps.public_services.models import Dossier, DossierEvent, InboxMessage
+from dancu.apps.public_services import catalogue, payments, rules, workdays
+from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, SECTOR, Item, Service, Step
+from dancu.apps.public_services.models import Dossier, DossierEvent, Draft, InboxMessage, Payment
 from dancu.blocks.adminunits.services import resolve_address_or_error
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.eid import services as eid
 from dancu.blocks.messaging import services as messaging
+from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.registry import services as registry
-from dancu.blocks.registry.dto import CitizenView
+from dancu.blocks.registry.dto import CardView, CitizenView
 from dancu.blocks.registry.idnumber import parse_id_number, validate_cmnd
+from dancu.blocks.registry.names import fold
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
 PURPOSE = "public_service.processing"
@@ -79,13 +82,45 @@ def _link_context(official: Actor, dossier: Dossier) -> AccessContext:
     return AccessContext(actor, "registry.administration", case_reference=dossier.tracking_code)
 
 
+WARD_KINDS = (catalogue.POLICE, catalogue.COMMITTEE)
+CITY_KINDS = (catalogue.POLICE_CITY, catalogue.DEPARTMENT)
+
+
 def is_official(actor: Actor) -> bool:
-    """Officials who handle dossiers: a ward's police or people's committee with the purpose."""
+    """Officials who handle dossiers: a ward's police or people's committee, or a city police or
+    department official (city-level procedures and steps), with the purpose."""
+    if not actor.may(PURPOSE):
+        return False
+    if actor.organisation_kind in WARD_KINDS:
+        return bool(actor.jurisdiction_ward_code)
+    return actor.organisation_kind in CITY_KINDS and bool(actor.jurisdiction_province_code)
+
+
+def _jurisdiction(actor: Actor) -> tuple[str, str, str]:
+    """(authority kind, ward or province code, department code) of the official's dossiers."""
+    if actor.organisation_kind in WARD_KINDS:
+        return actor.organisation_kind, actor.jurisdiction_ward_code or "", ""
+    code = ""
+    if actor.organisation_kind == catalogue.DEPARTMENT and actor.organisation_id is not None:
+        code = (
+            Organisation.objects.filter(pk=actor.organisation_id).values_list("code", flat=True).first() or ""
+        )
+    return actor.organisation_kind, actor.jurisdiction_province_code or "", code
+
+
+def _authority(step: Step, ward: str) -> tuple[str, str, str]:
+    """Who decides a step: a ward's unit, or the city's (police, a department by its code)."""
+    if step.kind in WARD_KINDS:
+        return step.kind, ward, ""
     return (
-        actor.may(PURPOSE)
-        and bool(actor.jurisdiction_ward_code)
-        and actor.organisation_kind in (catalogue.POLICE, catalogue.COMMITTEE)
+        step.kind,
+        settings.DANCU_CITY_PROVINCE_CODE,
+        catalogue.agency_code(step.agency) if step.agency else "",
     )
+
+
+def _set_authority(dossier: Dossier, step: Step, ward: str) -> None:
+    dossier.authority_kind, dossier.authority_ward_code, dossier.authority_org_code = _authority(step, ward)
 
 
 # --------------------------------------------------------------------------- prefill
@@ -116,12 +151,17 @@ def _registry_value(view: CitizenView, item: Item) -> str:
     if isinstance(raw, date):
         return raw.strftime("%d/%m/%Y")
     if isinstance(raw, list):
-        return ", ".join(str(x) for x in raw)
+        return ", ".join(_card_text(x) if isinstance(x, CardView) else str(x) for x in raw)
     if hasattr(raw, "text"):
         return str(raw.text)
     if item.key == "sex":
         return {"M": "Nam", "F": "Nữ"}.get(str(raw), str(raw))
     return str(raw)
+
+
+def _card_text(card: CardView) -> str:
+    until = f"{card.expires_on:%d/%m/%Y}" if card.expires_on else "không thời hạn"
+    return f"{card.card_number} ({card.kind}, cấp {card.issued_on:%d/%m/%Y}, hạn {until}, {card.status})"
 
 
 def read_applicant(user_id: int, service: Service, case_reference: str = "") -> CitizenView:
@@ -268,9 +308,16 @@ def submit(
     *,
     idempotency_key: str,
     today: date | None = None,
+    channel: str = Dossier.Channel.ONLINE,
 ) -> tuple[Dossier, bool]:
     """Submit a dossier; (dossier, created). The same ``idempotency_key`` again returns the
-    first dossier. Raises ``DomainValidationError`` naming every field with a problem."""
+    first dossier. Raises ``DomainValidationError`` naming every field with a problem.
+    ``channel``: ``online`` (the portal) or ``kiosk`` (a self-service kiosk, model 2).
+
+    A two-party procedure waits for the other party's consent (``consent``); a pay-first one
+    for the payment (``start_payment``); the others go to the competent authority's queue."""
+    if channel not in Dossier.Channel.values:
+        raise DomainValidationError.single("channel", "choice", "Kênh nộp không hợp lệ")
     service = catalogue.get(service_code)
     if service is None or not service.implemented:
         raise NotFound("no such online service", field="service")
@@ -296,39 +343,59 @@ def submit(
     if problems:
         raise DomainValidationError(problems)
     _service_rules(service, values, view, today)
+    rules.check(service.code, values, view, user_id, today)
     prefilled, _ = prefill(user_id, service, view)
     items: dict[str, Any] = {p.key: {"value": p.value, "source": p.source} for p in prefilled}
     for item in service.citizen_items():
         items[item.key] = {"value": values[item.key], "source": CITIZEN}
+    for key, value in rules.sector_items(service.code, values, view, user_id).items():
+        items[key] = {"value": value, "source": SECTOR}
     # The police of the new place handle residence registrations; others: of the permanent residence.
-    ward = {
-        "temporary-residence": values.get("temporary_address__ward"),
-        "permanent-residence": values.get("new_address__ward"),
-    }.get(service.code)
+    place_item = PLACE_ITEMS.get(service.code)
+    ward = values.get(f"{place_item}__ward", "") if place_item else ""
+    if service.code == "temporary-residence-extension" and view.temporary_address:
+        ward = view.temporary_address.ward_code
     if not ward:
         ward = view.permanent_address.ward_code if view.permanent_address else ""
-    if service.code in ("temporary-residence", "permanent-residence"):
-        items["temporary_address" if service.code == "temporary-residence" else "new_address"][
-            "ward_code"
-        ] = ward
+    if place_item:
+        items[place_item]["ward_code"] = ward
+    status = Dossier.Status.SUBMITTED
+    if service.counterpart:
+        status = Dossier.Status.CONSENT
+    elif service.pay_first:
+        status = Dossier.Status.PAYMENT
     try:
         with transaction.atomic():
-            dossier = Dossier.objects.create(
+            dossier = Dossier(
                 tracking_code=_tracking_code(today),
                 service_code=service.code,
                 applicant_user_id=user_id,
                 applicant_id_number=view.id_number,
                 applicant_name=view.full_name,
                 idempotency_key=key,
-                authority_kind=service.authority_kind,
-                authority_ward_code=ward,
                 items=items,
                 due_on=workdays.deadline(today, service.days),
+                status=status,
+                channel=channel,
+                counterpart_id_number=values.get(service.counterpart, "") if service.counterpart else "",
             )
+            _set_authority(dossier, service.chain()[0], ward)
+            dossier.save()
             _event(dossier, "submitted", view.full_name)
             notify(dossier, "Đã nộp hồ sơ / Dossier submitted", f"{service.name_vi}: hồ sơ đã được gửi.")
             if service.code == "cmnd-confirmation":
                 _auto_confirm_cmnd(dossier, view)
+            elif service.code in AUTOMATIC:
+                _decide_automatically(dossier)
+            elif service.code == "eid-level2":
+                # Handed over to the eID block's queue at the ward police desk (Decree 69/2024 Art. 16).
+                eid.request_level2(
+                    user_id,
+                    ward_code=ward,
+                    appointment=date.fromisoformat(values["appointment"]),
+                    reference=dossier.tracking_code,
+                )
+            Draft.objects.filter(user_id=user_id, service_code=service.code).delete()
     except IntegrityError:
         # The same key submitted concurrently: the other request created the dossier.
         other = Dossier.objects.filter(applicant_user_id=user_id, idempotency_key=key).first()
@@ -336,6 +403,37 @@ def submit(
             raise  # not the idempotency key (a tracking-code collision): let the citizen retry
         return other, False
     return dossier, True
+
+
+# Where the place a citizen typed decides the competent ward.
+PLACE_ITEMS = {
+    "temporary-residence": "temporary_address",
+    "permanent-residence": "new_address",
+    "residence-notification": "stay_address",
+}
+# Decided by the system at submission: the notice is the record (Law on Residence 2020 Art. 30).
+AUTOMATIC = frozenset({"residence-notification"})
+SYSTEM_LABEL = "Hệ thống (tự động) / automatic"
+
+
+def _system_official(dossier: Dossier) -> Actor:
+    return Actor(
+        user_id=None,
+        label=SYSTEM_LABEL,
+        organisation_name="Cổng dịch vụ công",
+        allowed_purposes=frozenset({PURPOSE, "registry.administration"}),
+        is_system=True,
+    )
+
+
+def _decide_automatically(dossier: Dossier) -> None:
+    """Run the handler as the system and issue the result (inside the caller's transaction)."""
+    from dancu.apps.public_services.handlers import HANDLERS
+
+    official = _system_official(dossier)
+    facts = HANDLERS[dossier.service_code](official, dossier, _link_context(official, dossier))
+    _issue_result(dossier, SYSTEM_LABEL, facts)
+    dossier.save()
 
 
 def _auto_confirm_cmnd(dossier: Dossier, view: CitizenView) -> None:
@@ -411,9 +509,8 @@ def queue(actor: Actor, *, include_closed: bool = False) -> QuerySet[Dossier]:
     """The dossiers of the official's authority and ward, the most urgent first."""
     if not is_official(actor):
         raise AccessDenied("your organisation or role does not handle public service dossiers")
-    qs = Dossier.objects.filter(
-        authority_kind=actor.organisation_kind, authority_ward_code=actor.jurisdiction_ward_code
-    )
+    kind, code, org_code = _jurisdiction(actor)
+    qs = Dossier.objects.filter(authority_kind=kind, authority_ward_code=code, authority_org_code=org_code)
     if not include_closed:
         qs = qs.filter(status__in=Dossier.OPEN)
     return qs.order_by("due_on", "submitted_at", "pk")
@@ -430,9 +527,8 @@ def dossier_for(actor: Actor, tracking_code: str) -> Dossier:
     )
     if dossier is None:
         raise NotFound("no such dossier", field="tracking_code")
-    if (dossier.authority_kind, dossier.authority_ward_code) != (
-        actor.organisation_kind,
-        actor.jurisdiction_ward_code,
+    if (dossier.authority_kind, dossier.authority_ward_code, dossier.authority_org_code) != _jurisdiction(
+        actor
     ):
         raise AccessDenied(
             "this dossier belongs to another authority or ward", field="tracking_code", rule="jurisdiction"
@@ -530,6 +626,23 @@ def approve(actor: Actor, tracking_code: str) -> Dossier:
             tracking_code,
             (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
         )
+        chain = _service(dossier).chain()
+        if dossier.step + 1 < len(chain):
+            # Multi-step approval: this authority signs its step, the next one receives the dossier.
+            _event(dossier, "step_approved", actor.label, chain[dossier.step].label_vi)
+            dossier.step += 1
+            _set_authority(dossier, chain[dossier.step], dossier.authority_ward_code)
+            dossier.status = Dossier.Status.RECEIVED
+            dossier.assigned_user_id = None
+            dossier.assigned_label = ""
+            dossier.version += 1
+            dossier.save()
+            notify(
+                dossier,
+                "Chuyển bước xử lý / Next step",
+                f"Hồ sơ được chuyển: {chain[dossier.step].label_vi}.",
+            )
+            return dossier
         handler = HANDLERS[dossier.service_code]
         facts = handler(actor, dossier, _link_context(actor, dossier))
         _issue_result(dossier, f"{actor.label} — {actor.organisation_name}", facts)
@@ -567,6 +680,288 @@ def _issue_result(dossier: Dossier, decided_by: str, facts: dict[str, Any]) -> N
     )
 
 
+# --------------------------------------------------------------------------- two-party consent
+def pending_consents(user_id: int) -> QuerySet[Dossier]:
+    """Dossiers naming this citizen as the other party, waiting for their answer."""
+    id_number = eid.id_number_of_user(user_id)
+    if not id_number:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(counterpart_id_number=id_number, status=Dossier.Status.CONSENT).order_by(
+        "pk"
+    )
+
+
+def consent(user_id: int, tracking_code: str, *, agree: bool, today: date | None = None) -> Dossier:
+    """The other party of a marriage (Law on Civil Status 2014 Art. 18: both present their will)
+    or the head of household of a separation (Law on Residence 2020 Art. 25) answers through their
+    own eID account. Agreeing checks their side from their own record (read under their user id)
+    and sends the dossier to the authority; declining refuses it."""
+    id_number = eid.id_number_of_user(user_id)
+    dossier = Dossier.objects.filter(tracking_code=tracking_code, status=Dossier.Status.CONSENT).first()
+    if not id_number or dossier is None or dossier.counterpart_id_number != id_number:
+        raise NotFound("no dossier awaits your consent", field="tracking_code")
+    service = _service(dossier)
+    today = today or timezone.localdate()
+    extra: dict[str, Any] = {}
+    if agree:
+        ctx = rules.portal_context(user_id, dossier.tracking_code)
+        own = registry.get_by_id_number(ctx, id_number)
+        if service.code == "marriage-registration":
+            mine = registry.family_links(ctx, id_number)
+            problems = rules.marriage_problems(mine, today, "partner_id_number")
+            applicant = registry.family_links(
+                rules.portal_context(dossier.applicant_user_id, dossier.tracking_code),
+                dossier.applicant_id_number,
+            )
+            if rules.relatives(mine, applicant):
+                problems.append(
+                    FieldProblem(
+                        "partner_id_number",
+                        "relatives",
+                        "Hai bên có quan hệ huyết thống trực hệ hoặc anh chị em",
+                    )
+                )
+            if mine.sex == applicant.sex:
+                problems.append(
+                    FieldProblem(
+                        "partner_id_number", "same_sex", "Nhà nước không thừa nhận hôn nhân cùng giới"
+                    )
+                )
+            if fold(own.full_name) != fold(dossier.items["partner_full_name"]["value"]):
+                problems.append(
+                    FieldProblem("partner_full_name", "mismatch", "Họ tên bên kia không khớp với CSDL dân cư")
+                )
+            if problems:
+                raise DomainValidationError(problems)
+            extra = {
+                "partner_full_name": {"value": own.full_name, "source": REGISTRY},
+                "partner_date_of_birth": {"value": f"{own.date_of_birth:%d/%m/%Y}", "source": REGISTRY},
+            }
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if dossier.status != Dossier.Status.CONSENT:
+            raise DomainValidationError.single("status", "transition", "Hồ sơ không còn chờ ý kiến")
+        if agree:
+            dossier.items.update(extra)
+            dossier.counterpart_consented_at = timezone.now()
+            dossier.status = Dossier.Status.SUBMITTED
+            dossier.due_on = workdays.deadline(today, service.days)
+            _event(dossier, "consented", f"Bên liên quan / other party ({id_number[-3:]})")
+            notify(
+                dossier,
+                "Bên liên quan đã đồng ý / Consent given",
+                "Hồ sơ được chuyển đến cơ quan giải quyết.",
+            )
+        else:
+            dossier.status = Dossier.Status.REFUSED
+            dossier.reasons = "Bên liên quan không đồng ý / the other party declined"
+            dossier.decided_at = timezone.now()
+            _event(dossier, "declined", f"Bên liên quan / other party ({id_number[-3:]})")
+            notify(dossier, "Bên liên quan không đồng ý / Consent declined", dossier.reasons)
+        dossier.version += 1
+        dossier.save()
+    return dossier
+
+
+# ------------------------------------------------------------------ suspension, extension, escalation
+MAX_EXTENSION_DAYS = 15
+
+
+def suspend(actor: Actor, tracking_code: str, reasons: str) -> Dossier:
+    """Suspend handling (e.g. waiting for another agency's verification), with reasons; the time
+    does not run while suspended (Decree 61/2018/NĐ-CP Art. 19, as amended by Decree 107/2021)."""
+    text = _reasons(reasons)
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, (Dossier.Status.RECEIVED, Dossier.Status.PROCESSING))
+        dossier.status = Dossier.Status.SUSPENDED
+        dossier.suspended_at = timezone.now()
+        dossier.reasons = text
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "suspended", actor.label, text)
+        notify(dossier, "Tạm dừng xử lý / Suspended", text)
+    return dossier
+
+
+def resume(actor: Actor, tracking_code: str, today: date | None = None) -> Dossier:
+    """Resume a suspended dossier: the deadline moves by the working days it was suspended."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        dossier = _locked_for(actor, tracking_code, (Dossier.Status.SUSPENDED,))
+        since = timezone.localdate(dossier.suspended_at) if dossier.suspended_at else today
+        lost = workdays.calendar().working_days_between(since, today)
+        dossier.due_on = workdays.calendar().add_working_days(dossier.due_on, lost)
+        dossier.status = Dossier.Status.PROCESSING
+        dossier.suspended_at = None
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "resumed", actor.label, f"+{lost} ngày làm việc; hạn mới {dossier.due_on:%d/%m/%Y}")
+        notify(dossier, "Tiếp tục xử lý / Resumed", f"Hạn trả kết quả mới: {dossier.due_on:%d/%m/%Y}.")
+    return dossier
+
+
+def extend(actor: Actor, tracking_code: str, days: int, reasons: str) -> Dossier:
+    """Extend the deadline by ``days`` working days with reasons, told to the citizen (the
+    apology letter of Decree 61/2018/NĐ-CP Art. 19 cl. 3); at most 15 in all."""
+    text = _reasons(reasons)
+    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise DomainValidationError.single(
+            "days", "range", f"Gia hạn từ 1 đến {MAX_EXTENSION_DAYS} ngày làm việc"
+        )
+    with transaction.atomic():
+        dossier = _locked_for(
+            actor,
+            tracking_code,
+            (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
+        )
+        if dossier.extended_days + days > MAX_EXTENSION_DAYS:
+            raise DomainValidationError.single(
+                "days", "total", f"Tổng thời gian gia hạn không quá {MAX_EXTENSION_DAYS} ngày làm việc"
+            )
+        dossier.due_on = workdays.calendar().add_working_days(dossier.due_on, days)
+        dossier.extended_days += days
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "extended", actor.label, f"+{days}: {text}")
+        notify(
+            dossier, "Gia hạn xử lý / Deadline extended", f"Hạn mới {dossier.due_on:%d/%m/%Y}. Lý do: {text}"
+        )
+    return dossier
+
+
+def escalate_overdue(today: date | None = None) -> int:
+    """Escalate open dossiers past their deadline to the supervisors of the authority (its
+    members with the admin role see them first in their queue, marked); each once. Returns the
+    number escalated. Run daily (``dancu services escalate``)."""
+    today = today or timezone.localdate()
+    count = 0
+    late = Dossier.objects.filter(
+        status__in=(Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
+        due_on__lt=today,
+        escalated_at__isnull=True,
+    ).order_by("pk")
+    for dossier in late.iterator():
+        with transaction.atomic():
+            updated = Dossier.objects.filter(pk=dossier.pk, escalated_at__isnull=True).update(
+                escalated_at=timezone.now()
+            )
+            if updated:
+                _event(dossier, "escalated", SYSTEM_LABEL, f"Quá hạn từ {dossier.due_on:%d/%m/%Y}")
+                count += 1
+    return count
+
+
+def supervisor_queue(actor: Actor) -> QuerySet[Dossier]:
+    """The escalated dossiers of the supervisor's authority (role admin), oldest deadline first."""
+    if not is_official(actor) or actor.role != "admin":
+        raise AccessDenied("only the authority's supervisors see escalations", rule="supervisor")
+    return queue(actor).filter(escalated_at__isnull=False)
+
+
+# --------------------------------------------------------------------------- drafts
+MAX_DRAFT_VALUE = 2000
+
+
+def save_draft(user_id: int, service_code: str, supplied: dict[str, str], note: str = "") -> Draft:
+    """Keep what the citizen typed (only the items they supply; nothing from a registry), e.g.
+    when the registry is unavailable; one draft per service, replaced by the next save."""
+    service = catalogue.get(service_code)
+    if service is None or not service.implemented:
+        raise NotFound("no such online service", field="service")
+    values = {}
+    for item in service.citizen_items():
+        value = str(supplied.get(item.key, "") or "")[:MAX_DRAFT_VALUE]
+        if value:
+            values[item.key] = value
+    draft, _ = Draft.objects.update_or_create(
+        user_id=user_id,
+        service_code=service.code,
+        defaults={"values": values, "note": note[:200], "saved_at": timezone.now()},
+    )
+    return draft
+
+
+def drafts_of(user_id: int) -> QuerySet[Draft]:
+    return Draft.objects.filter(user_id=user_id).order_by("-saved_at")
+
+
+def draft_values(user_id: int, service_code: str) -> dict[str, str]:
+    draft = Draft.objects.filter(user_id=user_id, service_code=service_code).first()
+    return dict(draft.values) if draft else {}
+
+
+def discard_draft(user_id: int, service_code: str) -> bool:
+    return Draft.objects.filter(user_id=user_id, service_code=service_code).delete()[0] > 0
+
+
+# --------------------------------------------------------------------------- payments
+def start_payment(user_id: int, tracking_code: str) -> str:
+    """Start (or restart after a failure) the payment of a pay-first dossier: the URL of the
+    gateway for the citizen's browser. The amount is computed now (a fine grows when late)."""
+    from dancu.apps.public_services.handlers import amount_due
+
+    with transaction.atomic():
+        dossier = (
+            Dossier.objects.select_for_update()
+            .filter(applicant_user_id=user_id, tracking_code=tracking_code)
+            .first()
+        )
+        if dossier is None:
+            raise NotFound("no such dossier", field="tracking_code")
+        if dossier.status != Dossier.Status.PAYMENT:
+            raise DomainValidationError.single("status", "not_payable", "Hồ sơ không chờ thanh toán")
+        amount = amount_due(dossier)
+        pending = dossier.payments.filter(status=Payment.Status.PENDING, amount_vnd=amount).first()
+        driver = payments.driver()
+        if pending is None:
+            pending = Payment.objects.create(
+                dossier=dossier,
+                reference=f"{dossier.tracking_code}-{dossier.payments.count() + 1}",
+                amount_vnd=amount,
+                provider=driver.name,
+            )
+            _event(dossier, "payment_started", dossier.applicant_name, f"{amount} đ")
+    return driver.start(pending.reference, pending.amount_vnd, _service(dossier).name_vi)
+
+
+def payment_for(user_id: int, reference: str) -> Payment | None:
+    """The citizen's own pending payment (the development gateway's page shows it)."""
+    return (
+        Payment.objects.select_related("dossier")
+        .filter(reference=reference, dossier__applicant_user_id=user_id, status=Payment.Status.PENDING)
+        .first()
+    )
+
+
+def payment_callback(fields: dict[str, str]) -> Payment:
+    """The gateway's signed notice (IPN or browser return). Applied once: a repeat returns the
+    settled payment unchanged. A paid notice settles the dossier: the handler makes the change
+    (fine marked paid, cards extended) and the signed result is issued."""
+    callback = payments.driver().parse_callback(fields)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(reference=callback.reference).first()
+        if payment is None:
+            raise NotFound("no such payment", field="reference")
+        if payment.status != Payment.Status.PENDING:
+            return payment
+        if callback.amount != payment.amount_vnd:
+            raise DomainValidationError.single(
+                "amount", "mismatch", "Số tiền không khớp với khoản thanh toán"
+            )
+        dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+        payment.provider_transaction = callback.transaction[:64]
+        payment.settled_at = timezone.now()
+        payment.status = Payment.Status.PAID if callback.paid else Payment.Status.FAILED
+        payment.save()
+        if not callback.paid:
+            _event(dossier, "payment_failed", payment.provider)
+            notify(dossier, "Thanh toán không thành công / Payment failed", "Vui lòng thanh toán lại.")
+        elif dossier.status == Dossier.Status.PAYMENT:
+            _event(dossier, "paid", payment.provider, f"{payment.amount_vnd} đ")
+            _decide_automatically(dossier)
+    return payment
+
+
 # --------------------------------------------------------------------------- SLA and verification
 ON_TIME, DUE_SOON, LATE = "on_time", "due_soon", "late"
 
@@ -577,6 +972,8 @@ def sla(dossier: Dossier, today: date | None = None) -> str:
         done = dossier.decided_at.date() if dossier.decided_at else dossier.due_on
         return LATE if done > dossier.due_on else ON_TIME
     today = today or timezone.localdate()
+    if dossier.status == Dossier.Status.SUSPENDED and dossier.suspended_at:
+        today = timezone.localdate(dossier.suspended_at)  # the clock stopped then
     if today > dossier.due_on:
         return LATE
     if workdays.calendar().working_days_between(today, dossier.due_on) <= 1:

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dancu.apps.public_services import catalogue, services
+from dancu.apps.public_services import catalogue, payments, services
 from dancu.apps.public_services.forms import DossierForm, ReasonsForm, label
 from dancu.apps.public_services.models import Dossier
 from dancu.apps.web.staff import staff_view
@@ -43,6 +44,7 @@ SOURCE_LABELS = {
     catalogue.REGISTRY: ("CSDL quốc gia về dân cư", "National population database"),
     catalogue.EID: ("Tài khoản định danh điện tử", "eID account"),
     catalogue.CITIZEN: ("Công dân khai", "Supplied by the citizen"),
+    catalogue.SECTOR: ("CSDL chuyên ngành", "Sector database"),
 }
 
 
@@ -114,19 +116,28 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- citizen
 def _items_view(service: catalogue.Service, items: dict[str, Any]) -> list[dict[str, str]]:
     out = []
-    for item in service.items:
-        entry = items.get(item.key)
-        if entry is None:
+    labels = {i.key: label(i) for i in service.items}
+    for key, (vi, en) in EXTRA_LABELS.items():
+        labels.setdefault(key, en if _en() else vi)
+    for key in [
+        *(i.key for i in service.items),
+        *(k for k in items if k not in {i.key for i in service.items}),
+    ]:
+        entry = items.get(key)
+        if entry is None or key not in labels:
             continue
         out.append(
             {
-                "key": item.key,
-                "label": label(item),
+                "key": key,
+                "label": labels[key],
                 "value": _shown(entry.get("value", "")),
                 "source": _source(entry["source"]),
             }
         )
     return out
+
+
+EXTRA_LABELS = {"partner_date_of_birth": ("Ngày sinh của bên kia", "Partner's date of birth")}
 
 
 @never_cache
@@ -143,16 +154,27 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     if service.level >= 2 and (have is None or have.level < 2):
         query = urlencode({"acr": assurance.ACR_L2, "next": request.get_full_path()})
         return HttpResponseRedirect(f"{reverse('citizen:step_up')}?{query}")
-    form = DossierForm(service, request.POST or None)
+    draft = services.draft_values(user_id, service.code)
+    form = DossierForm(service, request.POST or None, initial=draft)
     problems: list[dict[str, str]] = []
     status = 200
+    if request.method == "POST" and "save_draft" in request.POST and form.is_valid():
+        supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
+        services.save_draft(user_id, service.code, supplied)
+        return HttpResponseRedirect(f"{reverse('public_services:mine')}?draft={service.code}")
     try:
         prefilled, _view = services.prefill(user_id, service)
     except DatabaseError:
+        saved = False
+        if request.method == "POST" and form.is_valid():
+            # The registry is down: keep what the citizen typed, to resume later.
+            supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
+            services.save_draft(user_id, service.code, supplied, "registry unavailable")
+            saved = True
         return render(
             request,
             "public_services/unavailable.html",
-            {"service": service, "name": _name(service)},
+            {"service": service, "name": _name(service), "form": form, "saved": saved},
             status=503,
         )
     except NotFound:
@@ -188,6 +210,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         "form": form,
         "problems": problems,
         "fee": f"{service.fee_vnd:,}".replace(",", "."),
+        "has_draft": bool(draft),
     }
     return render(request, "public_services/submit.html", context, status=status)
 
@@ -200,7 +223,120 @@ def my_dossiers(request: HttpRequest) -> HttpResponse:
         {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])}
         for d in services.my_dossiers(_uid(request))[:200]
     ]
-    return render(request, "public_services/mine.html", {"rows": rows})
+    drafts = [
+        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])}
+        for d in services.drafts_of(_uid(request))
+        if d.service_code in catalogue.BY_CODE
+    ]
+    consents = [
+        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code])}
+        for d in services.pending_consents(_uid(request))
+    ]
+    return render(
+        request,
+        "public_services/mine.html",
+        {"rows": rows, "drafts": drafts, "consents": consents, "draft_saved": request.GET.get("draft", "")},
+    )
+
+
+@never_cache
+@citizen_required
+@require_POST
+def consent(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """The other party of a marriage or household separation agrees or declines."""
+    agree = request.POST.get("answer") == "agree"
+    try:
+        services.consent(_uid(request), tracking_code[:40], agree=agree)
+    except NotFound:
+        raise Http404 from None
+    except DomainValidationError as exc:
+        return render(
+            request, "public_services/consent_refused.html", {"problems": _problems(exc)}, status=422
+        )
+    return HttpResponseRedirect(reverse("public_services:mine"))
+
+
+@never_cache
+@citizen_required
+@require_POST
+def discard_draft(request: HttpRequest, code: str) -> HttpResponse:
+    services.discard_draft(_uid(request), code[:40])
+    return HttpResponseRedirect(reverse("public_services:mine"))
+
+
+@never_cache
+@citizen_required
+@require_POST
+def pay(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """Send the citizen's browser to the payment gateway."""
+    try:
+        url = services.start_payment(_uid(request), tracking_code[:40])
+    except NotFound:
+        raise Http404 from None
+    except DomainValidationError:
+        return HttpResponseRedirect(reverse("public_services:dossier", args=[tracking_code]))
+    return HttpResponseRedirect(url)
+
+
+@never_cache
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def dev_gateway(request: HttpRequest, reference: str) -> HttpResponse:
+    """The development payment gateway's own page: pay or cancel; it then notifies the platform
+    (as a gateway's IPN would) and sends the browser back with the same signed fields."""
+    payment = services.payment_for(_uid(request), reference[:40])
+    if payment is None:
+        raise Http404
+    if request.method == "POST":
+        fields = payments.dev_gateway().callback_fields(
+            payment.reference,
+            payment.amount_vnd,
+            paid=request.POST.get("action") == "pay",
+            transaction=f"DEV-{payment.pk:08d}",
+        )
+        services.payment_callback(fields)
+        return HttpResponseRedirect(f"{reverse('public_services:payment_return')}?{urlencode(fields)}")
+    return render(
+        request,
+        "public_services/dev_gateway.html",
+        {"payment": payment, "amount": f"{payment.amount_vnd:,}".replace(",", ".")},
+    )
+
+
+@never_cache
+@require_GET
+def payment_return(request: HttpRequest) -> HttpResponse:
+    """The browser's return from the gateway: checked like the IPN (signed, applied once)."""
+    try:
+        payment = services.payment_callback(
+            {k: request.GET.get(k, "") for k in (*payments.FIELDS, "signature")}
+        )
+    except (DomainValidationError, NotFound):
+        return render(request, "public_services/not_authorised.html", {"payment": True}, status=400)
+    return HttpResponseRedirect(reverse("public_services:dossier", args=[payment.dossier.tracking_code]))
+
+
+@csrf_exempt
+@require_POST
+def payment_ipn(request: HttpRequest) -> HttpResponse:
+    """The gateway's server-to-server notice (form-encoded, signed): 200 once applied (also on a
+    repeat), 400 naming the field otherwise."""
+    fields = {k: request.POST.get(k, "") for k in (*payments.FIELDS, "signature")}
+    try:
+        payment = services.payment_callback(fields)
+    except DomainValidationError as exc:
+        problem = exc.problems[0]
+        return HttpResponse(
+            json.dumps({"ok": False, "field": problem.field, "rule": problem.rule}),
+            status=400,
+            content_type="application/json",
+        )
+    except NotFound:
+        return HttpResponse(json.dumps({"ok": False, "field": "reference", "rule": "not_found"}), status=404)
+    return HttpResponse(
+        json.dumps({"ok": True, "reference": payment.reference, "status": payment.status}),
+        content_type="application/json",
+    )
 
 
 @never_cache
@@ -356,6 +492,13 @@ def official_dossier(request: HttpRequest, actor: Actor, tracking_code: str) -> 
     return _official_page(request, actor, tracking_code)
 
 
+def _days(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise DomainValidationError.single("days", "integer", "Nhập số ngày làm việc") from None
+
+
 @official_view
 @require_POST
 def official_action(request: HttpRequest, actor: Actor, tracking_code: str, action: str) -> HttpResponse:
@@ -371,6 +514,12 @@ def official_action(request: HttpRequest, actor: Actor, tracking_code: str, acti
             services.approve(actor, tracking_code)
         elif action == "refuse":
             services.refuse(actor, tracking_code, reasons)
+        elif action == "suspend":
+            services.suspend(actor, tracking_code, reasons)
+        elif action == "resume":
+            services.resume(actor, tracking_code)
+        elif action == "extend":
+            services.extend(actor, tracking_code, _days(request.POST.get("days", "")), reasons)
         else:
             raise Http404
     except NotFound as exc:

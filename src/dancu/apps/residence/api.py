@@ -41,8 +41,7 @@ from dancu.blocks.adminunits.api import ProblemOut
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.identity.api import CHIP_EXAMPLE, MRZ_EXAMPLE, QR_EXAMPLE
 from dancu.blocks.identity.services import ChipEvidence, MrzEvidence, QrEvidence, TypedEvidence
-from dancu.blocks.organisations.api import ApiKeyAuth
-from dancu.blocks.organisations.services import ApiClient, actor_for
+from dancu.blocks.organisations.api import ApiKeyAuth, request_actor
 from dancu.errors import FieldProblem
 
 router = Router(tags=["Thông báo lưu trú / Residence notification"], auth=[ApiKeyAuth(), django_auth])
@@ -153,6 +152,11 @@ class StayOut(Schema):
     status: str = Field(..., examples=["on_time"])
     guardian_stay_id: int | None = None
     verification_receipt: str = ""
+    temporary_residence: Literal["", "planned", "due"] = Field(
+        "",
+        description="Law on Residence 2020 Art. 27: 'planned' when the expected stay is 30 days or more, "
+        "'due' once the guest has stayed 30 days — the guest must register temporary residence",
+    )
 
 
 class NotificationOut(Schema):
@@ -194,9 +198,7 @@ ERRORS: dict[int, type[Schema]] = {
 
 # --------------------------------------------------------------------------- translation
 def _ctx(request: HttpRequest) -> AccessContext:
-    auth = getattr(request, "auth", None)
-    actor = auth.actor if isinstance(auth, ApiClient) else actor_for(request.user)
-    return AccessContext(actor=actor, purpose=services.PURPOSE)
+    return AccessContext(actor=request_actor(request), purpose=services.PURPOSE)
 
 
 def _guest(g: Any) -> services.Guest:
@@ -337,8 +339,9 @@ def notify(request: HttpRequest, body: NotificationIn) -> dict[str, Any]:
     },
 )
 def notify_batch(request: HttpRequest, body: BatchIn) -> dict[str, Any]:
-    """Up to 500 check-ins; each row is committed on its own, so an acknowledged row is never
-    lost, and a retry with the same key and body returns the same rows without storing twice."""
+    """Up to 500 check-ins in one transaction: the answer comes once all stored rows are
+    committed, so an acknowledged row is never lost, and a retry with the same key and body
+    returns the same rows without storing twice."""
     canonical = json.dumps(
         body.notifications, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
@@ -694,10 +697,8 @@ def statistics(
     period: str = "day",
     ward: str = "",
 ) -> dict[str, Any]:
-    auth = getattr(request, "auth", None)
-    actor = auth.actor if isinstance(auth, ApiClient) else actor_for(request.user)
     r = stats.report(
-        AccessContext(actor=actor, purpose=stats.PURPOSE),
+        AccessContext(actor=request_actor(request), purpose=stats.PURPOSE),
         sector=sector,
         start=start,
         end=end,

@@ -135,6 +135,12 @@ class Stay(models.Model):
         indexes = [
             models.Index(fields=["establishment", "departed_at"], name="stay_live"),
             models.Index(fields=["deadline"], name="stay_deadline"),
+            # The police live view: guests staying now, newest first, counted per establishment.
+            models.Index(
+                fields=["establishment", "-arrival"],
+                name="stay_present",
+                condition=Q(departed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -214,3 +220,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.event})"
+
+
+class StatisticsSector(models.Model):
+    """A sector whose anonymised statistics a department's statistics officers see: Sở Du lịch
+    tourism accommodation, Sở Y tế hospitals, the industrial-zone authority IZ dormitories, Sở Xây
+    dựng rented housing (``statistics.report`` refuses any other sector)."""
+
+    class Sector(models.TextChoices):
+        TOURISM = "tourism", "Du lịch / Tourism"
+        HEALTH = "health", "Y tế / Health"
+        INDUSTRIAL = "industrial", "Khu công nghiệp / Industrial zones"
+        HOUSING = "housing", "Nhà trọ, phòng cho thuê / Rented housing"
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="statistics_sectors"
+    )
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "sector"], name="residence_sector_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sector} for organisation {self.organisation_id}"

@@ -13,6 +13,13 @@
   has passed is *missing*.
 * **Coach manifests** (model 12) — the passenger manifest of a trip is notified *before the
   departure*; after it, the manifest is late, and missing while not sent.
+* **Temporary residence** — a stay (lưu trú) is a stay of *less than 30 days* somewhere that is not
+  one's permanent or temporary residence (Law on Residence 2020 Art. 2 cl. 9; domain-vn.md §5); a
+  citizen living somewhere outside the commune of their permanent residence for 30 days or more
+  must register temporary residence (Art. 27 cl. 1). A stay is *due* from 30 × 24 hours after the
+  arrival while the guest is still there, and *planned* when the expected departure is 30 days or
+  more after the arrival. Foreigners declare temporary residence under Law 47/2014/QH13 from
+  their first night, so the rule concerns citizens (and children without a card) only.
 * **Fines** — Decree 282/2025/NĐ-CP Art. 10: failing to notify 1–3 people, 2–4 million VND; 4–8
   people, 4–8 million; 9 or more, 8–12 million.
 """
@@ -31,6 +38,8 @@ EVENING_CUTOFF = time(23, 0)
 MORNING_DEADLINE = time(8, 0)
 FOREIGNER_HOURS = 12
 FOREIGNER_HOURS_REMOTE = 24
+
+TEMPORARY_RESIDENCE_AFTER = timedelta(days=30)
 
 Status = Literal["on_time", "late", "missing", "pending", "not_required"]
 
@@ -106,3 +115,29 @@ def suggested_fine(people: int) -> FineBand | None:
 def age_on(born: date, on: date) -> int:
     """Whole years from ``born`` to ``on``."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+TemporaryResidence = Literal["", "planned", "due"]
+
+
+def temporary_residence(
+    *,
+    arrival: datetime,
+    expected_departure: datetime,
+    departed_at: datetime | None,
+    now: datetime,
+    foreigner: bool = False,
+) -> TemporaryResidence:
+    """Whether a citizen's stay needs temporary-residence registration (Law on Residence 2020
+    Art. 2 cl. 9 and Art. 27 cl. 1; see the module docstring): ``"due"`` once the guest has stayed
+    30 days (still there at ``arrival`` + 30 × 24 h), ``"planned"`` when the expected departure is
+    30 days or more after the arrival, ``""`` otherwise (a guest who has left, a foreigner)."""
+    for name, moment in (("arrival", arrival), ("expected_departure", expected_departure), ("now", now)):
+        _aware(moment, name)
+    if foreigner or departed_at is not None:
+        return ""
+    if now - arrival >= TEMPORARY_RESIDENCE_AFTER:
+        return "due"
+    if expected_departure - arrival >= TEMPORARY_RESIDENCE_AFTER:
+        return "planned"
+    return ""

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from dancu.apps.residence import rules, webhooks
@@ -154,6 +154,8 @@ class StayView:
     patient_stay_id: int | None = None
     trip_id: int | None = None
     captured_offline: bool = False
+    # Law on Residence 2020 Art. 27: "" | "planned" | "due" (rules.temporary_residence)
+    temporary_residence: str = ""
 
 
 @dataclass(frozen=True)
@@ -399,8 +401,29 @@ def _status(stay: Stay, now: datetime) -> str:
     )
 
 
+def _temporary_residence(stay: Stay, now: datetime) -> str:
+    """``rules.temporary_residence`` of the stay; a passenger never, nor a guest whose permanent
+    address lies in the establishment's own commune (Law on Residence 2020 Art. 27 cl. 1 concerns
+    living *outside* it; the address is resolved only when the 30 days are reached or planned)."""
+    if stay.role == Stay.Role.PASSENGER:
+        return ""
+    flag = rules.temporary_residence(
+        arrival=stay.arrival,
+        expected_departure=stay.expected_departure,
+        departed_at=stay.departed_at,
+        now=now,
+        foreigner=stay.guest_kind == Stay.GuestKind.FOREIGNER,
+    )
+    if flag and stay.permanent_address:
+        home = adminunits.resolve_address(stay.permanent_address)
+        if home is not None and home.ward_code and home.ward_code == stay.establishment.ward_code:
+            return ""
+    return flag
+
+
 def _view(stay: Stay, now: datetime | None = None) -> StayView:
     est = stay.establishment
+    now = now or timezone.now()
     return StayView(
         stay_id=stay.pk,
         group_reference=stay.group_reference,
@@ -425,11 +448,12 @@ def _view(stay: Stay, now: datetime | None = None) -> StayView:
         reason=stay.reason,
         deadline=stay.deadline,
         notified_at=stay.notified_at,
-        status=_status(stay, now or timezone.now()),
+        status=_status(stay, now),
         role=stay.role,
         patient_stay_id=stay.patient_id,
         trip_id=stay.trip_id,
         captured_offline=stay.captured_offline,
+        temporary_residence=_temporary_residence(stay, now),
     )
 
 
@@ -602,27 +626,26 @@ def _capacity_problems(est: Establishment, data: CheckIn) -> list[FieldProblem]:
                 )
             ]
         return []
-    live = Stay.objects.filter(establishment=est, departed_at__isnull=True)
+    room = data.room.strip()
+    # One statement: the guests staying now, the rooms they occupy, and whether this room is one.
+    live = Stay.objects.filter(establishment=est, departed_at__isnull=True).aggregate(
+        guests=Count("id"), rooms=Count("room", distinct=True), here=Count("id", filter=Q(room=room))
+    )
     capacity = est.seats if est.kind == K.COACH_OPERATOR else est.beds
     problems = []
-    if live.count() + len(data.guests) > capacity:
+    if live["guests"] + len(data.guests) > capacity:
         problems.append(
             FieldProblem(
                 "guests",
                 "capacity",
-                f"the establishment has {capacity} beds and {live.count()} guests staying: "
+                f"the establishment has {capacity} beds and {live['guests']} guests staying: "
                 f"{len(data.guests)} more do not fit",
             )
         )
-    room = data.room.strip()
-    if est.rooms and room not in set(live.values_list("room", flat=True)):
-        occupied = live.values("room").distinct().count()
-        if occupied + 1 > est.rooms:
-            problems.append(
-                FieldProblem(
-                    "room", "capacity", f"all {est.rooms} rooms are occupied; check a guest out first"
-                )
-            )
+    if est.rooms and not live["here"] and live["rooms"] + 1 > est.rooms:
+        problems.append(
+            FieldProblem("room", "capacity", f"all {est.rooms} rooms are occupied; check a guest out first")
+        )
     return problems
 
 
@@ -1152,13 +1175,53 @@ def _flagged(stays: QuerySet[Stay], moment: datetime) -> QuerySet[Stay]:
     )
 
 
+def _temporary_residence_stays(stays: QuerySet[Stay], moment: datetime, limit: int = 500) -> list[StayView]:
+    """Guests staying now whose stay needs temporary-residence registration (``rules.
+    temporary_residence``: 30 days reached or planned), found in the database; a guest whose
+    permanent address lies in the establishment's own commune is left out (``_temporary_residence``)."""
+    long_stay = rules.TEMPORARY_RESIDENCE_AFTER
+    found = (
+        stays.select_related("establishment")
+        .filter(departed_at__isnull=True, arrival__lte=moment)
+        .exclude(role=Stay.Role.PASSENGER)
+        .exclude(guest_kind=Stay.GuestKind.FOREIGNER)
+        .filter(Q(arrival__lte=moment - long_stay) | Q(expected_departure__gte=F("arrival") + long_stay))
+        .order_by("arrival", "id")
+    )
+    views = (_view(stay, moment) for stay in found[: max(1, limit)])
+    return [v for v in views if v.temporary_residence]
+
+
+def establishment_temporary_residence(ctx: AccessContext, *, now: datetime | None = None) -> list[StayView]:
+    """The actor's establishment's guests who stay (or plan to stay) 30 days or more and must
+    register temporary residence (Law on Residence 2020 Art. 27): the desk tells them."""
+    est = _desk_establishment(ctx, "residence.temporary_residence")
+    moment = now or timezone.now()
+    rows = _temporary_residence_stays(Stay.objects.filter(establishment=est), moment)
+    audit.record(ctx, "residence.temporary_residence", detail={"establishment": est.pk, "count": len(rows)})
+    return rows
+
+
+def police_temporary_residence(ctx: AccessContext, *, now: datetime | None = None) -> list[StayView]:
+    """The same, for the police unit: guests of the establishments it supervises who stay 30 days
+    or more (``due``) or announced it (``planned``), for the temporary-residence check."""
+    scope = _police_scope(ctx, "residence.temporary_residence")
+    moment = now or timezone.now()
+    rows = _temporary_residence_stays(
+        Stay.objects.filter(establishment__in=Establishment.objects.filter(scope)), moment
+    )
+    audit.record(ctx, "residence.temporary_residence", detail={"count": len(rows)})
+    return rows
+
+
 # --------------------------------------------------------------------------- police
 @dataclass(frozen=True)
 class PoliceLive:
-    stays: tuple[StayView, ...]
-    by_ward: dict[str, int]
+    stays: tuple[StayView, ...]  # the newest ``limit`` of them
+    by_ward: dict[str, int]  # every guest staying now, counted in the database
     by_establishment: dict[str, int]
     alert_receipts: frozenset[str]
+    total: int = 0
 
 
 def police_live_guests(
@@ -1167,11 +1230,13 @@ def police_live_guests(
     ward_code: str = "",
     establishment_id: int | None = None,
     now: datetime | None = None,
-    limit: int = 500,
+    limit: int = 200,
 ) -> PoliceLive:
     """Guests staying now at the establishments the unit supervises (a ward unit: its ward; the
-    city police: the city), optionally of one ward or establishment; with counts by ward and by
-    establishment and the verification receipts that raised an alert hit the unit may see."""
+    city police: the city), optionally of one ward or establishment: the newest ``limit`` of them,
+    the counts of *all* of them by ward and by establishment (aggregated in the database, on the
+    partial index ``stay_present``), and the verification receipts that raised an alert hit the
+    unit may see."""
     scope = _police_scope(ctx, "residence.police_live")
     moment = now or timezone.now()
     ests = Establishment.objects.filter(scope)
@@ -1179,15 +1244,23 @@ def police_live_guests(
         ests = ests.filter(ward_code=ward_code)
     if establishment_id is not None:
         ests = ests.filter(pk=establishment_id)
-    stays = Stay.objects.select_related("establishment").filter(
-        establishment__in=ests, departed_at__isnull=True, arrival__lte=moment
+    present = Stay.objects.filter(establishment__in=ests, departed_at__isnull=True, arrival__lte=moment)
+    counts = list(
+        present.values_list("establishment__ward_code", "establishment__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "establishment__name")
     )
-    rows = tuple(_view(s, moment) for s in stays.order_by("-arrival", "id")[: max(1, min(limit, 5000))])
     by_ward: dict[str, int] = {}
     by_est: dict[str, int] = {}
-    for r in rows:
-        by_ward[r.ward_code] = by_ward.get(r.ward_code, 0) + 1
-        by_est[r.establishment_name] = by_est.get(r.establishment_name, 0) + 1
+    for ward, name, n in counts:
+        by_ward[ward] = by_ward.get(ward, 0) + n
+        by_est[name] = by_est.get(name, 0) + n
+    rows = tuple(
+        _view(s, moment)
+        for s in present.select_related("establishment").order_by("-arrival", "id")[
+            : max(1, min(limit, 5000))
+        ]
+    )
     receipts = {r.verification_receipt for r in rows if r.verification_receipt}
     hit_receipts = (
         frozenset(
@@ -1199,7 +1272,7 @@ def police_live_guests(
         else frozenset()
     )
     audit.record(ctx, "residence.police_live", detail={"count": len(rows), "ward": ward_code})
-    return PoliceLive(rows, by_ward, by_est, hit_receipts)
+    return PoliceLive(rows, by_ward, by_est, hit_receipts, sum(by_ward.values()))
 
 
 def search_person(
@@ -1255,16 +1328,21 @@ def lateness_report(
         Stay.objects.filter(establishment__in=Establishment.objects.filter(scope), arrival__date__gte=start),
         moment,
     )
-    counts: dict[int, list[int]] = {}
-    names: dict[int, tuple[str, str]] = {}
-    for s in stays:
-        c = counts.setdefault(s.establishment_id, [0, 0])
-        c[0 if s.notified_at is not None else 1] += 1
-        names[s.establishment_id] = (s.establishment.name, s.establishment.ward_code)
-    rows = [
-        LatenessRow(eid, names[eid][0], names[eid][1], late, missing, rules.suggested_fine(late + missing))
-        for eid, (late, missing) in sorted(counts.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
-    ]
+    grouped = (
+        stays.order_by()
+        .values_list("establishment_id", "establishment__name", "establishment__ward_code")
+        .annotate(
+            late=Count("id", filter=Q(notified_at__isnull=False)),
+            missing=Count("id", filter=Q(notified_at__isnull=True)),
+        )
+    )
+    rows = sorted(
+        (
+            LatenessRow(eid, name, ward, late, missing, rules.suggested_fine(late + missing))
+            for eid, name, ward, late, missing in grouped
+        ),
+        key=lambda r: (-(r.late + r.missing), r.establishment_name),
+    )
     audit.record(ctx, "residence.lateness", detail={"establishments": len(rows)})
     return rows
 
@@ -1373,9 +1451,11 @@ def check_in_batch(
     trust_store: TrustStore | None = None,
 ) -> BatchResult:
     """A batch of check-ins from a property-management system. Each good row is stored (and
-    committed) on its own with :func:`check_in`; each bad row gets its own errors with the field
+    stored with :func:`check_in`; each bad row gets its own errors with the field
     (``notifications[3].guests[0].evidence``) and the rule. A row given as a list of problems
-    failed to parse and is reported as such.
+    failed to parse and is reported as such. The batch is one transaction: its answer is given
+    once every stored row (and every verification and audit event of the batch) is committed;
+    a failure in the middle (a crash, a lost connection) keeps nothing, and the retry stores all.
 
     Idempotent: the batch key with the same body (``fingerprint``, the SHA-256 of the canonical
     body) returns the stored answer; another body is ``Conflict``. Each row is stored under a key
@@ -1399,54 +1479,60 @@ def check_in_batch(
             tuple(_row_from(r) for r in (raw if isinstance(raw, list) else []) if isinstance(r, dict)),
             replayed=True,
         )
-    out: list[BatchRow] = []
-    for i, row in enumerate(rows):
-        where = f"notifications[{i}]"
-        if isinstance(row, list):
-            out.append(
-                BatchRow(
-                    i,
-                    "error",
-                    errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in row),
+    # One transaction for the whole batch (each row's store is a savepoint of it): one commit
+    # instead of two a row, and nothing of a batch is kept unless all of it is — so an answer is
+    # only given for committed rows, and a retry after a crash stores every row once.
+    with transaction.atomic():
+        out: list[BatchRow] = []
+        for i, row in enumerate(rows):
+            where = f"notifications[{i}]"
+            if isinstance(row, list):
+                out.append(
+                    BatchRow(
+                        i,
+                        "error",
+                        errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in row),
+                    )
                 )
-            )
-            continue
+                continue
+            try:
+                result = check_in(
+                    ctx, row, idempotency_key=f"{batch_key[:48]}#{i}", now=now, trust_store=trust_store
+                )
+            except (DomainValidationError, Conflict) as exc:
+                problems = (
+                    exc.problems
+                    if isinstance(exc, DomainValidationError)
+                    else [FieldProblem(exc.field, exc.rule, str(exc))]
+                )
+                errors = tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems)
+                with transaction.atomic():
+                    webhooks.enqueue(
+                        est.pk,
+                        "notification.result",
+                        {
+                            "status": "rejected",
+                            "batch_key": idempotency_key,
+                            "index": i,
+                            "errors": [{"field": p.field, "rule": p.rule} for p in errors],
+                        },
+                    )
+                out.append(BatchRow(i, "error", errors=errors))
+                continue
+            out.append(BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays)))
+        response = {"rows": [_row_json(r) for r in out]}
         try:
-            result = check_in(
-                ctx, row, idempotency_key=f"{batch_key[:48]}#{i}", now=now, trust_store=trust_store
-            )
-        except (DomainValidationError, Conflict) as exc:
-            problems = (
-                exc.problems
-                if isinstance(exc, DomainValidationError)
-                else [FieldProblem(exc.field, exc.rule, str(exc))]
-            )
-            errors = tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems)
             with transaction.atomic():
-                webhooks.enqueue(
-                    est.pk,
-                    "notification.result",
-                    {
-                        "status": "rejected",
-                        "batch_key": idempotency_key,
-                        "index": i,
-                        "errors": [{"field": p.field, "rule": p.rule} for p in errors],
-                    },
+                Submission.objects.create(
+                    establishment=est, key=batch_key, request_sha256=fingerprint, response=response
                 )
-            out.append(BatchRow(i, "error", errors=errors))
-            continue
-        out.append(BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays)))
-    response = {"rows": [_row_json(r) for r in out]}
-    try:
-        with transaction.atomic():
-            Submission.objects.create(
-                establishment=est, key=batch_key, request_sha256=fingerprint, response=response
-            )
-    except IntegrityError:
-        pass  # a concurrent retry of the same batch stored it first: the rows are the same
-    audit.record(
-        ctx, "residence.batch", detail={"rows": len(out), "stored": sum(r.status == "stored" for r in out)}
-    )
+        except IntegrityError:
+            pass  # a concurrent retry of the same batch stored it first: the rows are the same
+        audit.record(
+            ctx,
+            "residence.batch",
+            detail={"rows": len(out), "stored": sum(r.status == "stored" for r in out)},
+        )
     return BatchResult(tuple(out))
 
 

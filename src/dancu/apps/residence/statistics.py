@@ -16,6 +16,13 @@ the smallest other non-zero cell is suppressed too (complementary suppression), 
 suppressed count can be recovered from the total. Occupancy is shown only for a period whose
 guest-nights are not suppressed. Zeros are shown.
 
+**Sector of the viewer.** A department sees only the sectors assigned to it (``StatisticsSector``,
+``dancu residence_sector``): Sở Du lịch tourism accommodation, Sở Y tế hospitals, the industrial-zone
+authority IZ dormitories; any other sector is denied (audited).
+
+**Computed by the database.** Each figure is a ``GROUP BY`` or a filtered ``count(*)`` (guest-nights:
+one ``FILTER`` per night, 62 nights a statement); no stay is read into Python.
+
 Every request is recorded in the access log (with its filters).
 """
 
@@ -27,28 +34,33 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, NullIf, TruncDate, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from dancu.apps.residence import rules, services
-from dancu.apps.residence.models import Establishment, Stay
+from dancu.apps.residence.models import Establishment, StatisticsSector, Stay
 from dancu.blocks.adminunits import services as adminunits
 from dancu.blocks.audit import services as audit
-from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.organisations.models import Organisation
 from dancu.errors import DomainValidationError, FieldProblem, NotFound
 
 PURPOSE = "statistics.aggregate"
 SUPPRESS_BELOW = 5
 MAX_DAYS = 800
 K = Establishment.Kind
+S = StatisticsSector.Sector
 SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "tourism": ("Du lịch / Tourism", (K.HOTEL, K.GUEST_HOUSE, K.HOMESTAY, K.APARTMENT, K.TOURIST_BOAT)),
-    "health": ("Y tế / Health", (K.HOSPITAL,)),
-    "industrial": ("Khu công nghiệp / Industrial zones", (K.IZ_DORMITORY,)),
-    "housing": ("Nhà trọ, phòng cho thuê / Rented housing", (K.BOARDING_HOUSE, K.RENTAL_ROOM)),
+    S.TOURISM: ("Du lịch / Tourism", (K.HOTEL, K.GUEST_HOUSE, K.HOMESTAY, K.APARTMENT, K.TOURIST_BOAT)),
+    S.HEALTH: ("Y tế / Health", (K.HOSPITAL,)),
+    S.INDUSTRIAL: ("Khu công nghiệp / Industrial zones", (K.IZ_DORMITORY,)),
+    S.HOUSING: ("Nhà trọ, phòng cho thuê / Rented housing", (K.BOARDING_HOUSE, K.RENTAL_ROOM)),
 }
 PERIODS = ("day", "week", "month")
+CHUNK = 62  # nights counted per statement (``_guest_nights``)
 LENGTH_BANDS: tuple[tuple[str, int, int], ...] = (
     ("0–1", 0, 1),
     ("2–3", 2, 3),
@@ -130,6 +142,72 @@ def _label(code: str, fn: object) -> str:
         return code
 
 
+def sectors_of_organisation(organisation_id: int) -> list[str]:
+    """The sectors whose statistics a department sees (``StatisticsSector``), in ``SECTORS`` order."""
+    found = set(
+        StatisticsSector.objects.filter(organisation_id=organisation_id).values_list("sector", flat=True)
+    )
+    return [str(k) for k in SECTORS if k in found]
+
+
+def sectors_of(actor: Actor) -> list[str]:
+    """The sectors the actor's department sees; none for an actor without an organisation."""
+    return sectors_of_organisation(actor.organisation_id) if actor.organisation_id is not None else []
+
+
+def assign_sector(organisation_id: int, sector: str, *, by: str) -> None:
+    """Let a department's statistics officers see ``sector`` (administration: ``dancu
+    residence_sector``). Only a department (``Organisation.Kind.DEPARTMENT``) may receive one."""
+    org = Organisation.objects.filter(pk=organisation_id).first()
+    if org is None:
+        raise NotFound("no organisation with that id", field="organisation")
+    problems: list[FieldProblem] = []
+    if sector not in SECTORS:
+        problems.append(FieldProblem("sector", "choice", f"must be one of {', '.join(SECTORS)}"))
+    if org.kind != Organisation.Kind.DEPARTMENT:
+        problems.append(FieldProblem("organisation", "kind", "only a department sees sector statistics"))
+    if problems:
+        raise DomainValidationError(problems)
+    StatisticsSector.objects.get_or_create(organisation=org, sector=sector, defaults={"created_by": by[:150]})
+
+
+_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def _local_day(value: date | datetime) -> date:
+    return value.astimezone(rules.VN).date() if isinstance(value, datetime) else value
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=rules.VN)
+
+
+def _grouped(stays: QuerySet[Stay], expression: Any) -> Counter[Any]:
+    """``SELECT key, count(*) … GROUP BY key``: one statement, the counting done by the database."""
+    rows = stays.annotate(k=expression).order_by().values_list("k").annotate(n=Count("id"))
+    return Counter(dict(rows))
+
+
+def _guest_nights(stays: QuerySet[Stay], days: list[date]) -> dict[date, int]:
+    """Per night ``d``, the guests present that night (arrived before the next midnight, not left
+    before it): one conditional ``count(*) FILTER (…)`` per night, ``CHUNK`` nights a statement."""
+    out: dict[date, int] = {}
+    for i in range(0, len(days), CHUNK):
+        part = days[i : i + CHUNK]
+        counts = stays.order_by().aggregate(
+            **{
+                f"n{j}": Count(
+                    "id",
+                    filter=Q(arrival__lt=_midnight(d + timedelta(days=1)))
+                    & (Q(departed_at__isnull=True) | Q(departed_at__gte=_midnight(d + timedelta(days=1)))),
+                )
+                for j, d in enumerate(part)
+            }
+        )
+        out.update({d: int(counts[f"n{j}"] or 0) for j, d in enumerate(part)})
+    return out
+
+
 def report(
     ctx: AccessContext,
     *,
@@ -140,8 +218,10 @@ def report(
     ward_code: str = "",
     now: datetime | None = None,
 ) -> Report:
-    """The anonymised report (see the module docstring). ``DomainValidationError`` for a bad
-    filter; ``AccessDenied`` (audited) for anyone without ``statistics.aggregate``."""
+    """The anonymised report (see the module docstring), aggregated by the database: a handful of
+    ``GROUP BY`` statements whatever the number of stays, never a stay read into Python.
+    ``DomainValidationError`` for a bad filter; ``AccessDenied`` (audited) for anyone without
+    ``statistics.aggregate`` or whose department does not cover ``sector`` (``sectors_of``)."""
     action = "residence.statistics"
     _check(ctx, action)
     problems: list[FieldProblem] = []
@@ -157,57 +237,74 @@ def report(
         problems.append(FieldProblem("ward", "format", "a ward code has 5 digits"))
     if problems:
         raise DomainValidationError(problems)
+    if sector not in sectors_of(ctx.actor):
+        raise services._deny(
+            ctx,
+            action,
+            "sector",
+            f"your department does not see the {sector!r} sector's statistics",
+            "sector",
+        )
     moment = now or timezone.now()
     label, kinds = SECTORS[sector]
     ests = Establishment.objects.filter(kind__in=kinds)
     if ward_code:
         ests = ests.filter(ward_code=ward_code)
     beds = int(ests.aggregate(b=Sum("beds"))["b"] or 0)
-    lo = datetime.combine(start, datetime.min.time(), tzinfo=rules.VN)
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=rules.VN)
-    stays = (
-        Stay.objects.filter(establishment__in=ests, arrival__lt=hi)
-        .exclude(role=Stay.Role.PASSENGER)
-        .filter(Q(departed_at__isnull=True) | Q(departed_at__gte=lo))
-        .values_list(
-            "arrival",
-            "departed_at",
-            "expected_departure",
-            "nationality",
-            "origin_province_code",
-            "guest_kind",
-            "establishment__ward_code",
-        )
-    )
-    arrivals: Counter[str] = Counter()
-    nights: Counter[str] = Counter()
-    nationality: Counter[str] = Counter()
-    province: Counter[str] = Counter()
-    ward: Counter[str] = Counter()
-    length: Counter[str] = Counter({b[0]: 0 for b in LENGTH_BANDS})
+    lo, hi = _midnight(start), _midnight(end + timedelta(days=1))
     today = timezone.localdate(moment)
-    for arrival, departed, expected, nat, origin, kind, ward_code_ in stays.iterator():
-        first = arrival.astimezone(rules.VN).date()
-        # A guest still staying is counted tonight too.
-        last = departed.astimezone(rules.VN).date() if departed else today + timedelta(days=1)
-        # Guest-nights: each night from the arrival day to the day before leaving, within range.
-        for day in _days(max(first, start), min(last - timedelta(days=1), end, today)):
-            nights[_period_key(day, period)] += 1
-        if not start <= first <= end:
-            continue
-        arrivals[_period_key(first, period)] += 1
-        nationality["VNM" if kind != Stay.GuestKind.FOREIGNER else (nat or "?")] += 1
-        province[origin if kind == Stay.GuestKind.CITIZEN and origin else "?"] += 1
-        ward[ward_code_] += 1
-        n = max(0, ((departed or expected).astimezone(rules.VN).date() - first).days)
-        length[next(b[0] for b in LENGTH_BANDS if b[1] <= n <= b[2])] += 1
+    counted = Stay.objects.filter(establishment__in=ests).exclude(role=Stay.Role.PASSENGER)
+    arrived = counted.filter(arrival__gte=lo, arrival__lt=hi)
+    foreigner = Q(guest_kind=Stay.GuestKind.FOREIGNER)
+    arrivals_by: Counter[str] = Counter()
+    for when, n in _grouped(arrived, _TRUNC[period]("arrival", tzinfo=rules.VN)).items():
+        arrivals_by[_period_key(_local_day(when), period)] += n
+    nationality = _grouped(
+        arrived,
+        Case(
+            When(foreigner, then=Coalesce(NullIf(F("nationality"), Value("")), Value("?"))),
+            default=Value("VNM"),
+        ),
+    )
+    province = _grouped(
+        arrived,
+        Case(
+            When(
+                Q(guest_kind=Stay.GuestKind.CITIZEN) & ~Q(origin_province_code=""),
+                then=F("origin_province_code"),
+            ),
+            default=Value("?"),
+        ),
+    )
+    ward = _grouped(arrived, F("establishment__ward_code"))
+    nights_expr = ExpressionWrapper(
+        TruncDate(Coalesce("departed_at", "expected_departure"), tzinfo=rules.VN)
+        - TruncDate("arrival", tzinfo=rules.VN),
+        output_field=DurationField(),
+    )
+    bands = _grouped(
+        arrived.annotate(nights=nights_expr),
+        Case(
+            *[When(nights__lte=timedelta(days=b[2]), then=Value(b[0])) for b in LENGTH_BANDS[:-1]],
+            default=Value(LENGTH_BANDS[-1][0]),
+        ),
+    )
+    length: Counter[str] = Counter({b[0]: bands.get(b[0], 0) for b in LENGTH_BANDS})
+    # Guest-nights of the nights of the range up to tonight (a guest still staying counts tonight).
+    nightly = _guest_nights(
+        counted.filter(arrival__lt=hi).filter(Q(departed_at__isnull=True) | Q(departed_at__gte=lo)),
+        [d for d in _days(start, end) if d <= today],
+    )
+    nights: Counter[str] = Counter()
+    for day, n in nightly.items():
+        nights[_period_key(day, period)] += n
     keys: list[str] = []
     for day in _days(start, end):
         k = _period_key(day, period)
         if not keys or keys[-1] != k:
             keys.append(k)
     days_in: Counter[str] = Counter(_period_key(d, period) for d in _days(start, end))
-    a = suppress({k: arrivals[k] for k in keys})
+    a = suppress({k: arrivals_by[k] for k in keys})
     g = suppress({k: nights[k] for k in keys})
     rows = tuple(
         PeriodRow(
@@ -218,11 +315,9 @@ def report(
         )
         for k in keys
     )
-    names = {
-        "?": "Không rõ / Unknown",
-    }
+    unknown = "Không rõ / Unknown"
     by_province = {
-        (names["?"] if k == "?" else _label(k, lambda c: adminunits.province(c).full_name)): v
+        (unknown if k == "?" else _label(k, lambda c: adminunits.province(c).full_name)): v
         for k, v in suppress(dict(province.most_common())).items()
     }
     by_ward = {_label(k, adminunits.ward_label): v for k, v in suppress(dict(ward.most_common())).items()}
@@ -236,7 +331,7 @@ def report(
         beds=beds,
         establishments=ests.count(),
         rows=rows,
-        arrivals_total=total(arrivals),
+        arrivals_total=total(arrivals_by),
         by_nationality=suppress(dict(nationality.most_common())),
         by_province=by_province,
         by_ward=by_ward,

@@ -15,4 +15,5 @@ urlpatterns = [
     path("hospital/", views_more.hospital, name="hospital"),
     path("hospital/<int:stay_id>/<str:action>/", views_more.hospital_action, name="hospital-action"),
     path("statistics/", views_more.statistics, name="statistics"),
+    path("webhooks/", views_more.webhooks_page, name="webhooks"),
 ]

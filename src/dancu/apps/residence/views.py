@@ -173,6 +173,7 @@ def police(request: HttpRequest) -> HttpResponse:
         live = services.police_live_guests(ctx, ward_code=ward)
         hits = services.police_alert_hits(ctx)
         lateness = services.lateness_report(ctx)
+        temporary_residence = services.police_temporary_residence(ctx)
     except (AccessDenied, DomainValidationError) as exc:
         return _refused(request, exc)
     if search_form.is_bound:
@@ -196,6 +197,7 @@ def police(request: HttpRequest) -> HttpResponse:
             "live": live,
             "hits": hits,
             "lateness": lateness,
+            "temporary_residence": temporary_residence,
             "search_form": search_form,
             "ward_form": ward_form,
             "found": found,

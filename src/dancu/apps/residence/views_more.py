@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dancu.apps.residence import charts, coaches, hospitals, services
+from dancu.apps.residence import charts, coaches, hospitals, services, webhook_admin
 from dancu.apps.residence import statistics as stats
 from dancu.apps.residence.forms import AdmitForm, BoardForm, CarerForm, StatisticsForm, TripForm
 from dancu.apps.residence.views import _ctx, _refused
@@ -216,11 +216,16 @@ def statistics(request: HttpRequest) -> HttpResponse:
     ctx = _ctx(request, stats.PURPOSE)
     today = timezone.localdate()
     data = request.GET.copy()
-    data.setdefault("sector", "tourism")
+    # The department's own sectors (Tourism: accommodation; Health: hospitals; IZ authority: dormitories).
+    sectors = stats.sectors_of(ctx.actor)
+    data.setdefault("sector", sectors[0] if sectors else "tourism")
     data.setdefault("period", "day")
     data.setdefault("start", (today - timedelta(days=13)).strftime("%d/%m/%Y"))
     data.setdefault("end", today.strftime("%d/%m/%Y"))
     form = StatisticsForm(data)
+    if sectors:
+        field = form.fields["sector"]
+        field.choices = [c for c in field.choices if c[0] in sectors]  # type: ignore[attr-defined]
     problems: list[FieldProblem] = []
     report: stats.Report | None = None
     status = 200
@@ -283,3 +288,46 @@ def statistics(request: HttpRequest) -> HttpResponse:
         context["export_query"] = query.urlencode()
         context["suppress_below"] = stats.SUPPRESS_BELOW
     return render(request, "residence/statistics.html", context, status=status)
+
+
+# --------------------------------------------------------------------------- webhooks
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks_page(request: HttpRequest) -> HttpResponse:
+    """The integrator's webhooks: register, rotate the secret (shown once), disable or enable,
+    the latest deliveries and a retry of an undelivered one (``webhook_admin``; all audited)."""
+    ctx = _ctx(request, services.PURPOSE)
+    problems: list[FieldProblem] = []
+    secret: services.WebhookView | None = None
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            target = int(request.POST.get("id") or 0)
+            if action == "register":
+                secret = webhook_admin.register(ctx, request.POST.get("url", ""))
+            elif action == "rotate":
+                secret = webhook_admin.rotate_secret(ctx, target)
+            elif action in ("disable", "enable"):
+                webhook_admin.set_active(ctx, target, action == "enable")
+            elif action == "retry":
+                webhook_admin.retry(ctx, target)
+            else:
+                raise NotFound("no such action", field="action")
+        except ValueError:
+            problems, status = [FieldProblem("id", "integer", "must be a whole number")], 400
+        except AccessDenied as exc:
+            return _refused(request, exc)
+        except (DomainValidationError, NotFound) as exc:
+            problems, status = problems_of(exc)
+    try:
+        hooks = webhook_admin.overview(ctx)
+    except (AccessDenied, NotFound) as exc:
+        return _refused(request, exc)
+    return render(
+        request,
+        "residence/webhooks.html",
+        {"hooks": hooks, "secret": secret, "problems": shown(problems)},
+        status=status,
+    )

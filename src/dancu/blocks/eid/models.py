@@ -191,3 +191,25 @@ class EnterpriseStaff(models.Model):
 
     def __str__(self) -> str:
         return f"staff account {self.user_id} of enterprise {self.enterprise_id}"
+
+
+class Level2Request(models.Model):
+    """A holder's request to be raised to level 2 (Decree 69/2024/NĐ-CP Art. 13, 16), waiting in
+    the queue of the commune police of their ward until they come to the desk with their card;
+    activation (``services.activate_level2``) closes it. ``reference`` names the channel's case
+    (e.g. the public-service dossier) and makes the request idempotent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Chờ đến quầy / Waiting for the visit"
+        ACTIVATED = "activated", "Đã kích hoạt / Activated"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="level2_requests")
+    ward_code = models.CharField(max_length=10, db_index=True)
+    appointment = models.DateField()
+    reference = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"level-2 request {self.reference}"

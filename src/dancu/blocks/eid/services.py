@@ -46,7 +46,7 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.audit.services import AccessRecord
 from dancu.blocks.eid import factors
-from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, Registration
+from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, Level2Request, Registration
 from dancu.blocks.identity.chip import ChipData, passive_authentication
 from dancu.blocks.identity.faces import face_reference, same_portrait
 from dancu.blocks.identity.trust import configured_trust_store
@@ -550,6 +550,9 @@ def activate_level2(
         account.level2_organisation_name = ctx.actor.organisation_name
         account.level2_receipt = receipt
         account.save()
+        Level2Request.objects.filter(account=account, status=Level2Request.Status.PENDING).update(
+            status=Level2Request.Status.ACTIVATED, activated_at=moment
+        )
         Registration.objects.filter(account=account, status=Registration.Status.PENDING).update(
             status=Registration.Status.APPROVED,
             decided_at=moment,
@@ -568,6 +571,57 @@ def activate_level2(
         factors.issue_code(account.user_id, "recovery")  # the holder sets a password with it
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
     return Activation(account.pk, created, distance, receipt)
+
+
+# --------------------------------------------------------------------------- level-2 requests
+@dataclass(frozen=True)
+class PendingLevel2:
+    reference: str
+    id_number: str
+    appointment: date
+    requested_at: datetime
+
+
+def request_level2(user_id: int, *, ward_code: str, appointment: date, reference: str) -> str:
+    """Queue the holder's request for level 2 at the commune police of ``ward_code`` (Decree
+    69/2024 Art. 13: in person, with a valid card). The holder's own active level-1 account only;
+    the same ``reference`` again returns the same request. Returns its status."""
+    account = Account.objects.filter(user_id=user_id, status=Account.Status.ACTIVE).first()
+    if account is None:
+        raise NotFound("no active eID account", field="account")
+    if account.level >= 2:
+        raise DomainValidationError.single("account", "already_level2", "the account is at level 2 already")
+    request, created = Level2Request.objects.get_or_create(
+        reference=reference[:40],
+        defaults={"account": account, "ward_code": ward_code, "appointment": appointment},
+    )
+    if request.account_id != account.pk:
+        raise Conflict("this reference belongs to another request", field="reference")
+    if created:
+        record_account_event(user_id, "eid.level2.request", detail={"ward": ward_code})
+    return request.status
+
+
+def level2_request_status(reference: str) -> str | None:
+    return Level2Request.objects.filter(reference=reference).values_list("status", flat=True).first()
+
+
+def pending_level2_requests(ctx: AccessContext) -> list[PendingLevel2]:
+    """The requests waiting at the officer's ward desk, by appointment (purpose
+    ``eid.activation``; listing is audited per holder)."""
+    _authorise(ctx, ACTIVATION, "eid.level2.list")
+    ward = ctx.actor.jurisdiction_ward_code
+    if not ward:
+        return []
+    rows = list(
+        Level2Request.objects.select_related("account")
+        .filter(status=Level2Request.Status.PENDING, ward_code=ward)
+        .order_by("appointment", "created_at")[:200]
+    )
+    ids = [r.account.citizen_id for r in rows if r.account.citizen_id]
+    if ids:
+        audit.record_many(ctx, "eid.level2.list", ids)
+    return [PendingLevel2(r.reference, r.account.id_number, r.appointment, r.created_at) for r in rows]
 
 
 # --------------------------------------------------------------------------- the holder's view

@@ -71,12 +71,33 @@ def new_wrapped_key(aad: str) -> tuple[str, str]:
     HKDF-derived wrapping key, with ``aad`` (the subsystem identifier) as associated data.
     """
     key = Ed25519PrivateKey.generate()
+    return b64(public_raw(key)), _wrap(key, aad)
+
+
+def _wrap(key: Ed25519PrivateKey, aad: str) -> str:
     raw = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    nonce = os.urandom(12)
+    nonce = os.urandom(12)  # fresh for every wrapping (AES-GCM: a nonce is never reused under a key)
     sealed = AESGCM(_hkdf(_WRAP_INFO)).encrypt(nonce, raw, aad.encode("utf-8"))
-    return b64(public_raw(key)), b64(nonce + sealed)
+    return b64(nonce + sealed)
+
+
+def rewrap(wrapped: str, aad: str, public_b64: str, *, old_secret: str) -> str | None:
+    """``wrapped`` sealed again under the current ``SECRET_KEY`` when it was sealed under
+    ``old_secret`` (``SECRET_KEY`` rotation); None when it already opens under the current one
+    (idempotent). :class:`KeyUnavailable` when it opens under neither, or the private key it holds
+    is not the one of ``public_b64`` (a row altered or moved)."""
+    try:
+        key = _unwrap_cached(wrapped, aad, settings.SECRET_KEY)
+    except KeyUnavailable:
+        key = _unwrap_cached(wrapped, aad, old_secret)  # KeyUnavailable again: neither secret opens it
+        fresh: str | None = _wrap(key, aad)
+    else:
+        fresh = None
+    if b64(public_raw(key)) != public_b64:
+        raise KeyUnavailable(f"the signing key of {aad} does not match its public key")
+    return fresh
 
 
 class KeyUnavailable(Exception):

@@ -40,7 +40,7 @@ rate_limit=True)``) each client subsystem has a token bucket (``dancu.ratelimit`
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,12 +52,13 @@ from django.utils import timezone
 
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.purposes import PURPOSES
-from dancu.blocks.exchange import crypto, providers, remote
+from dancu.blocks.exchange import crypto, fast, providers, remote
 from dancu.blocks.exchange.identifiers import END_USER, REQUEST_ID, parse_client_id, parse_service_id
 from dancu.blocks.exchange.models import Grant, Message, MessageSubject, RefusalTally, Service, Subsystem
 from dancu.blocks.exchange.services import CREDENTIAL_TAG, find_service, find_subsystem
 from dancu.blocks.organisations.policy import EXCHANGE, purposes_for
 from dancu.blocks.organisations.tokens import parse_token, secret_matches
+from dancu.blocks.registry import pg_read
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
 from dancu.ratelimit import Rate, RateLimited, take
 
@@ -330,83 +331,178 @@ def _problem(field_name: str, rule: str, message: str) -> dict[str, Any]:
     return {"detail": [{"field": field_name, "rule": rule, "message": message}]}
 
 
-def handle(req: ExchangeRequest, *, rate_limit: bool = False) -> ExchangeResponse:
-    """Serve one gateway call (see the module docstring for the rules). ``rate_limit``: take a
-    token from the client subsystem's bucket once it authenticated (the HTTP view does; callers
-    inside the platform do not)."""
-    received_at = timezone.now()
+@dataclass
+class _Call:
+    """What the checks established so far (a refusal is logged with what is known)."""
+
+    h: ParsedHeaders | None = None
+    client: Subsystem | None = None
+    service: Service | None = None
+    grant: Grant | None = None
+    granted: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    handler: providers.Handler | None = None
+    took_token: bool = False
+
+
+def _request_doc(req: ExchangeRequest) -> dict[str, Any]:
     # Stored as sent when clean; control characters (NUL included, which PostgreSQL refuses to
     # store) are dropped from the record and the request is refused below.
-    request_doc: dict[str, Any] = {
+    return {
         "service": _printable(req.service_id, 400),
         "path": _printable(req.path, 500),
         "method": _printable(req.method, 10),
         "query": _printable(req.query, 2000),
         "body_sha256": crypto.sha256_hex(req.body),
-        "received_at": received_at.isoformat(),
+        "received_at": timezone.now().isoformat(),
     }
-    h: ParsedHeaders | None = None
-    client: Subsystem | None = None
-    service: Service | None = None
+
+
+def _decide(
+    req: ExchangeRequest,
+    request_doc: dict[str, Any],
+    call: _Call,
+    *,
+    rate_limit: bool,
+    grants_of: Callable[[str, str], list[Grant]],
+) -> None:
+    """Every check of the module docstring's steps 1–3 (headers, client, grant, fields), filling
+    ``call``; a :class:`Refusal` names the first rule broken. ``grants_of``: the grants of
+    (client, service) — read now (ORM path) or from the fast path's cache."""
+    if max(len(req.body), req.declared_length) > settings.DANCU_EXCHANGE_MAX_BODY:
+        raise Refusal(413, "body", "too_large", f"the body exceeds {settings.DANCU_EXCHANGE_MAX_BODY} bytes")
+    for name, value in (("service_id", req.service_id), ("path", req.path), ("query", req.query)):
+        if not value.isprintable():
+            raise Refusal(400, name, "control_character", f"the {name} holds a control character")
+    h = call.h = parse_headers(req.headers)
+    request_doc.update(
+        client=h.client,
+        request_id=h.request_id,
+        purpose=h.purpose,
+        end_user=h.end_user,
+        case_reference=h.case_reference,
+    )
+    if req.method not in ("GET", "POST"):
+        raise Refusal(405, "method", "method_not_allowed", "the gateway accepts GET and POST")
+    call.params, body_text = _params(req)
+    request_doc["body"] = body_text
     try:
-        if max(len(req.body), req.declared_length) > settings.DANCU_EXCHANGE_MAX_BODY:
+        parse_service_id(req.service_id)
+    except DomainValidationError as exc:
+        service_id_problem: str | None = exc.problems[0].message
+    else:
+        service_id_problem = None
+    grants = grants_of(h.client, req.service_id) if service_id_problem is None else []
+    client = call.client = authenticate(h.client, h.token, known=grants[0].client if grants else None)
+    if rate_limit:
+        _take_token(client)  # a 429 leaves took_token False: the ORM path refuses it again
+        call.took_token = True
+    if service_id_problem is not None:
+        raise Refusal(400, "service_id", "service_id_format", service_id_problem)
+    service = call.service = grants[0].service if grants else find_service(req.service_id)
+    if service is None or not (
+        service.active and service.subsystem.active and service.subsystem.member.active
+    ):
+        raise Refusal(404, "service_id", "unknown_service", f"no service {req.service_id} in the catalogue")
+    if req.method not in [m.strip() for m in service.methods.split(",")]:
+        raise Refusal(405, "method", "method_not_allowed", f"{service.code} accepts {service.methods}")
+    grant = call.grant = find_grant(client, service, h.purpose, grants if grants else None)
+    granted = list(grant.purposes[h.purpose])
+    wanted = _wanted_fields(call.params)
+    if wanted is not None:
+        extra = sorted(set(wanted) - set(granted))
+        if extra:
             raise Refusal(
-                413, "body", "too_large", f"the body exceeds {settings.DANCU_EXCHANGE_MAX_BODY} bytes"
+                403, "fields", "field_not_granted", f"purpose {h.purpose} is not granted {', '.join(extra)}"
             )
-        for name, value in (("service_id", req.service_id), ("path", req.path), ("query", req.query)):
-            if not value.isprintable():
-                raise Refusal(400, name, "control_character", f"the {name} holds a control character")
-        h = parse_headers(req.headers)
-        request_doc.update(
-            client=h.client,
-            request_id=h.request_id,
-            purpose=h.purpose,
-            end_user=h.end_user,
-            case_reference=h.case_reference,
-        )
-        if req.method not in ("GET", "POST"):
-            raise Refusal(405, "method", "method_not_allowed", "the gateway accepts GET and POST")
-        params, body_text = _params(req)
-        request_doc["body"] = body_text
-        try:
-            parse_service_id(req.service_id)
-        except DomainValidationError as exc:
-            service_id_problem: str | None = exc.problems[0].message
-        else:
-            service_id_problem = None
-        grants = grants_between(h.client, req.service_id) if service_id_problem is None else []
-        client = authenticate(h.client, h.token, known=grants[0].client if grants else None)
-        if rate_limit:
-            _take_token(client)
-        if service_id_problem is not None:
-            raise Refusal(400, "service_id", "service_id_format", service_id_problem)
-        service = grants[0].service if grants else find_service(req.service_id)
-        if service is None or not (
-            service.active and service.subsystem.active and service.subsystem.member.active
-        ):
-            raise Refusal(
-                404, "service_id", "unknown_service", f"no service {req.service_id} in the catalogue"
-            )
-        if req.method not in [m.strip() for m in service.methods.split(",")]:
-            raise Refusal(405, "method", "method_not_allowed", f"{service.code} accepts {service.methods}")
-        grant = find_grant(client, service, h.purpose, grants if grants else None)
-        granted = list(grant.purposes[h.purpose])
-        wanted = _wanted_fields(params)
-        if wanted is not None:
-            extra = sorted(set(wanted) - set(granted))
-            if extra:
-                raise Refusal(
-                    403,
-                    "fields",
-                    "field_not_granted",
-                    f"purpose {h.purpose} is not granted {', '.join(extra)}",
-                )
-            granted = [f for f in granted if f in set(wanted)]
-        handler = providers.HANDLERS.get(service.handler)
-        if handler is None and not service.endpoint_url:
-            raise Refusal(501, "service_id", "no_provider", f"{service.code} has no provider configured")
+        granted = [f for f in granted if f in set(wanted)]
+    call.granted = granted
+    call.handler = providers.HANDLERS.get(service.handler)
+    if call.handler is None and not service.endpoint_url:
+        raise Refusal(501, "service_id", "no_provider", f"{service.code} has no provider configured")
+
+
+def handle(req: ExchangeRequest, *, rate_limit: bool = False) -> ExchangeResponse:
+    """Serve one gateway call (see the module docstring for the rules). ``rate_limit``: take a
+    token from the client subsystem's bucket once it authenticated (the HTTP view does; callers
+    inside the platform do not).
+
+    On PostgreSQL, outside a caller's transaction, a registry look-up service is served by the
+    fast path (``fast``, ADR 0010 §13) with the same checks, answer and records; everything else
+    — refusals, replays, other providers, SQLite — by the ORM path."""
+    if fast.enabled():
+        answer, took_token = _handle_fast(req, rate_limit=rate_limit)
+        if answer is not None:
+            return answer
+        rate_limit = rate_limit and not took_token
+    return _handle_orm(req, rate_limit=rate_limit)
+
+
+def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeResponse | None, bool]:
+    """The fast path: decided from the cached route, run in a group transaction. None (and
+    whether a rate-limit token was taken) when the ORM path must serve the call instead: a
+    refusal (re-decided from fresh data and logged there), a provider other than a registry
+    look-up, a route gone stale, a request id already answered."""
+    request_doc = _request_doc(req)
+    call = _Call()
+    version = 0
+
+    def cached_grants(client_id: str, service_id: str) -> list[Grant]:
+        nonlocal version
+        found = fast.route(client_id, service_id, grants_between)
+        version = found.version
+        return found.grants
+
+    try:
+        _decide(req, request_doc, call, rate_limit=rate_limit, grants_of=cached_grants)
+    except Refusal:
+        return None, call.took_token
+    assert call.h is not None and call.client is not None and call.service is not None
+    assert call.grant is not None
+    entry = providers.LOOKUPS.get(call.service.handler)
+    if entry is None:
+        return None, call.took_token
+    h, client, service, grant = call.h, call.client, call.service, call.grant
+    fingerprint = _fingerprint(request_doc)
+    ctx = AccessContext(
+        actor=_actor(client, grant, h.end_user), purpose=h.purpose, case_reference=h.case_reference
+    )
+    lookup: pg_read.Request | None = None
+    error: Exception | None = None
+    try:
+        lookup = entry.request(ctx, call.params, req.path)
+    except (NotFound, AccessDenied, DomainValidationError) as exc:  # answered and logged as the handler's
+        error = exc
+
+    def finish(outcome: pg_read.Outcome | None) -> Message:
+        def provide(c: AccessContext, params: Mapping[str, Any], path: str) -> providers.Answer:
+            if error is not None:
+                raise error
+            assert outcome is not None
+            return entry.answer(c, outcome)
+
+        answer = _forward(provide, ctx, call.params, req.path, call.granted)
+        return _logged(_message, request_doc, fingerprint, answer, client, service, grant)
+
+    job = fast.submit(fast.Job(h.client, h.request_id, version, lookup, finish))
+    if job.state == "done" and job.message is not None:
+        return _response(job.message), call.took_token
+    if job.state == "stale":
+        fast.forget_routes()
+    return None, call.took_token
+
+
+def _handle_orm(req: ExchangeRequest, *, rate_limit: bool) -> ExchangeResponse:
+    """The ORM path (every database; the reference the fast path is tested against)."""
+    request_doc = _request_doc(req)
+    call = _Call()
+    try:
+        _decide(req, request_doc, call, rate_limit=rate_limit, grants_of=grants_between)
     except Refusal as refusal:
-        return _refuse_or_count(request_doc, refusal, h, client, service, req.headers)
+        return _refuse_or_count(request_doc, refusal, call.h, call.client, call.service, req.headers)
+    assert call.h is not None and call.client is not None and call.service is not None
+    assert call.grant is not None
+    h, client, service, grant, handler = call.h, call.client, call.service, call.grant, call.handler
     fingerprint = _fingerprint(request_doc)
     stored = _stored(h.client, h.request_id, fingerprint, request_doc, h, client, service)
     if stored is not None:
@@ -416,16 +512,14 @@ def handle(req: ExchangeRequest, *, rate_limit: bool = False) -> ExchangeRespons
     )
     external = None
     if handler is None:  # an external provider: called before the log's transaction opens
-        external = _call_remote(service, client, req, request_doc, h, granted)
+        external = _call_remote(service, client, req, request_doc, h, call.granted)
     try:
         with transaction.atomic():
             if external is not None:
-                status, body, outcome, rule, subjects, fields = external
+                answer = external
             else:
                 assert handler is not None  # checked above: no handler means an endpoint URL
-                status, body, outcome, rule, subjects, fields = _forward(
-                    handler, ctx, params, req.path, granted
-                )
+                answer = _forward(handler, ctx, call.params, req.path, call.granted)
             if connection.vendor == "postgresql":
                 # A registry read inside this transaction may have relaxed its commit (ADR 0005);
                 # by default the message log's record is durable before the client sees the
@@ -433,25 +527,7 @@ def handle(req: ExchangeRequest, *, rate_limit: bool = False) -> ExchangeRespons
                 mode = "on" if settings.DANCU_EXCHANGE_DURABLE_COMMIT else "off"
                 with connection.cursor() as cur:
                     cur.execute(f"SET LOCAL synchronous_commit TO {mode}")
-            msg = _write(
-                request_doc,
-                fingerprint,
-                status=status,
-                body=body,
-                outcome=outcome,
-                rule=rule,
-                client=client,
-                service=service,
-                grant=grant,
-                subjects=subjects,
-                fields=fields,
-                request_key=crypto.unwrap(client.private_key_wrapped, client.identifier),
-                request_key_id=client.key_id,
-                response_key=crypto.unwrap(
-                    service.subsystem.private_key_wrapped, service.subsystem.identifier
-                ),
-                response_key_id=service.subsystem.key_id,
-            )
+            msg = _logged(_write, request_doc, fingerprint, answer, client, service, grant)
     except IntegrityError:
         # A concurrent call with the same request id won the race: its answer is the answer.
         stored = _stored(h.client, h.request_id, fingerprint, request_doc, h, client, service)
@@ -492,6 +568,7 @@ def _call_remote(
         },
         timeout=float(settings.DANCU_EXCHANGE_PROVIDER_TIMEOUT),
         max_bytes=int(settings.DANCU_EXCHANGE_MAX_BODY) * 16,
+        allow_hosts=settings.DANCU_EXCHANGE_PROVIDER_HOSTS,
     )
     if result.data is None:
         return result.status, result.body, result.outcome, result.rule, [], []
@@ -556,7 +633,7 @@ def _forward(
     return 200, body, Message.Outcome.OK, "", answer.subjects, shown
 
 
-def _write(
+def _message(
     request_doc: dict[str, Any],
     fingerprint: str,
     *,
@@ -574,8 +651,8 @@ def _write(
     response_key: Any,
     response_key_id: str,
 ) -> Message:
-    """Sign the request and the response (which carries the request's hash) and insert the
-    message with its subjects."""
+    """The log row: the request and the response (which carries the request's hash) signed;
+    not saved (``_write`` saves it on the ORM path, ``fast.run_group`` in a group)."""
     request_bytes = crypto.canonical(request_doc)
     request_hash = crypto.sha256_hex(request_bytes)
     response_doc = {
@@ -585,7 +662,7 @@ def _write(
         "produced_at": timezone.now().isoformat(),
     }
     response_bytes = crypto.canonical(response_doc)
-    msg = Message.objects.create(
+    return Message(
         client_id=str(request_doc.get("client", ""))[:300],
         client_name=client.member.name if client is not None else "",
         client_member_pk=client.member_id if client is not None else None,
@@ -612,6 +689,44 @@ def _write(
         fields=fields,
         subjects=subjects,
     )
+
+
+def _logged(
+    build: Callable[..., Message],
+    request_doc: dict[str, Any],
+    fingerprint: str,
+    answer: tuple[int, dict[str, Any], str, str, list[int], list[str]],
+    client: Subsystem,
+    service: Service,
+    grant: Grant,
+) -> Message:
+    """The log row of an answered exchange (``build``: ``_message`` or ``_write``), the request
+    signed with the client subsystem's key, the response with the provider's."""
+    status, body, outcome, rule, subjects, fields = answer
+    return build(
+        request_doc,
+        fingerprint,
+        status=status,
+        body=body,
+        outcome=outcome,
+        rule=rule,
+        client=client,
+        service=service,
+        grant=grant,
+        subjects=subjects,
+        fields=fields,
+        request_key=crypto.unwrap(client.private_key_wrapped, client.identifier),
+        request_key_id=client.key_id,
+        response_key=crypto.unwrap(service.subsystem.private_key_wrapped, service.subsystem.identifier),
+        response_key_id=service.subsystem.key_id,
+    )
+
+
+def _write(request_doc: dict[str, Any], fingerprint: str, **kwargs: Any) -> Message:
+    """Insert the signed message (``_message``) with its subjects (the citizen tracker's index)."""
+    msg = _message(request_doc, fingerprint, **kwargs)
+    msg.save(force_insert=True)
+    subjects = kwargs["subjects"]
     if subjects:
         MessageSubject.objects.bulk_create(
             [MessageSubject(message_id=msg.pk, citizen_id=c) for c in sorted(set(subjects))]

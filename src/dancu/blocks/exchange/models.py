@@ -366,3 +366,18 @@ class RefusalTally(models.Model):
         return (
             f"{self.minute:%Y-%m-%d %H:%M} {self.rule} {self.client_id or '(unauthenticated)'}: {self.count}"
         )
+
+
+class ConfigVersion(models.Model):
+    """The version of the gateway's configuration (members, subsystems, services, grants and the
+    organisations behind them): one row, set to a fresh value of a sequence by a statement-level
+    trigger on each of those tables in the writing transaction (PostgreSQL; migration 0003). The
+    fast path (``fast``, ADR 0010 §13) caches routes per process under the version it read and
+    checks it in the exchange's own transaction: a revoked grant stops working for every exchange
+    whose transaction starts after the revocation committed."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"gateway configuration version {self.version}"

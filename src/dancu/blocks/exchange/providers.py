@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.registry import pg_read
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CitizenView
 from dancu.blocks.registry.matching import MATCH, IdentityClaim
@@ -36,6 +37,8 @@ class Answer:
 
 
 def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):  # most values: the hot path's shortcut
+        return value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
@@ -136,6 +139,31 @@ def verify_identity(ctx: AccessContext, params: Mapping[str, Any], path: str) ->
 
 
 Handler = Callable[[AccessContext, Mapping[str, Any], str], Answer]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A handler split in two for the gateway's fast path (ADR 0010 §13): ``request`` makes the
+    registry's checks and names the look-up (``registry.lookup_request``), the gateway runs it in
+    its own transaction with the message log's row, and ``answer`` turns the look-up's outcome into
+    the handler's answer (or raises what the handler would). Same answers and events as the
+    handler: ``tests/blocks/exchange/test_fast.py``."""
+
+    fields: tuple[str, ...]
+
+    def request(self, ctx: AccessContext, params: Mapping[str, Any], path: str) -> pg_read.Request:
+        return registry.lookup_request(ctx, _id_number(params, path))
+
+    def answer(self, ctx: AccessContext, outcome: pg_read.Outcome) -> Answer:
+        return _citizen_fields(registry.view_of_lookup(ctx, outcome), self.fields)
+
+
+# The handlers whose whole work is one ``get_by_id_number`` (by handler name in the catalogue).
+LOOKUPS: dict[str, Lookup] = {
+    "registry.citizen": Lookup(CITIZEN_FIELDS),
+    "registry.residence": Lookup(RESIDENCE_FIELDS),
+    "registry.life_status": Lookup(LIFE_FIELDS),
+}
 
 
 @dataclass(frozen=True)

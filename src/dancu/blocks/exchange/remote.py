@@ -2,14 +2,22 @@
 ``endpoint_url`` with the client's identity, request id, purpose, official and case, and the
 signature of the request document, within a timeout and a size limit.
 
+The request goes out through the platform's SSRF-safe sender (``dancu.outbound.send``; OWASP SSRF
+Prevention Cheat Sheet): the provider's host is resolved at every call and each address must be
+public — unless the host (name or address literal) is on the operator's allow-list of provider
+hosts ``DANCU_EXCHANGE_PROVIDER_HOSTS`` (agencies' systems on the government network have private
+addresses; only the hosts listed there may be reached at one, or over plain ``http``). The
+connection goes to the checked address (no DNS rebinding) and redirects are never followed.
+
 What comes back is classified, never trusted blindly:
 
 * 2xx with a JSON object: an answer (its ``data`` object, or the object itself);
 * 4xx: the provider refused — an answer too, passed on with its status (``provider_refused``);
-* 5xx (``provider_failed``), no connection (``provider_unreachable``), no answer within the
-  timeout (``provider_timeout``, 504), anything that is not a JSON object or is too large
-  (``provider_garbage``): a failure, reported as 502/504 and logged, but not an answer — the
-  client may retry under the same request id.
+* 5xx (``provider_failed``), a redirect (``provider_redirect``), no connection
+  (``provider_unreachable``), an address the policy forbids (``provider_address_refused``), no
+  answer within the timeout (``provider_timeout``, 504), anything that is not a JSON object or is
+  too large (``provider_garbage``): a failure, reported as 502/504 and logged, but not an answer —
+  the client may retry under the same request id.
 
 No database transaction is held open while the provider is called.
 """
@@ -17,13 +25,12 @@ No database transaction is held open while the provider is called.
 from __future__ import annotations
 
 import json
-import socket
-import urllib.error
-import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from dancu import outbound
 from dancu.blocks.exchange.models import Message
 
 
@@ -62,45 +69,48 @@ def forward(
     headers: dict[str, str],
     timeout: float,
     max_bytes: int,
+    allow_hosts: Iterable[str] = (),
 ) -> RemoteResult:
-    """Call the provider and classify its answer (see the module docstring)."""
+    """Call the provider once and classify its answer (see the module docstring). ``allow_hosts``:
+    the operator's provider hosts that may have private addresses or use plain http."""
     url = endpoint_url.rstrip("/") + ("/" + quote(path.strip("/"), safe="/") if path.strip("/") else "")
     if query:
         url += "?" + query
-    req = urllib.request.Request(  # noqa: S310 — the operator registers the provider's https URL
-        url,
-        data=body if method == "POST" else None,
-        method=method,
-        headers={**headers, "Accept": "application/json"},
-    )
+    sent = {**headers, "Accept": "application/json"}
     if method == "POST":
-        req.add_header("Content-Type", "application/json")
+        sent["Content-Type"] = "application/json"
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:  # noqa: S310
-            raw = res.read(max_bytes + 1)
-            status = res.status
-    except urllib.error.HTTPError as err:
-        raw = err.read(max_bytes + 1) if err.fp is not None else b""
-        if 400 <= err.code < 500:
-            found = _read_json(raw) if len(raw) <= max_bytes else None
-            rule = "provider_refused"
-            return RemoteResult(
-                err.code,
-                Message.Outcome.PROVIDER_ERROR,
-                rule,
-                found
-                if found is not None
-                else _problem("provider", rule, f"the provider answered {err.code}"),
-            )
-        return _failure(502, "provider_failed", f"the provider failed with HTTP {err.code}")
+        answer = outbound.send(
+            method,
+            url,
+            body if method == "POST" else None,
+            sent,
+            timeout,
+            allow_http_hosts=allow_hosts,
+            max_bytes=max_bytes,
+        )
+    except outbound.Refused as exc:
+        return _failure(502, "provider_address_refused", f"the provider's address is not allowed: {exc}")
     except TimeoutError:
         return _failure(504, "provider_timeout", f"the provider did not answer within {timeout:g} s")
-    except urllib.error.URLError as err:
-        if isinstance(err.reason, (TimeoutError, socket.timeout)):
-            return _failure(504, "provider_timeout", f"the provider did not answer within {timeout:g} s")
+    except OSError:  # no connection, or an answer that is not HTTP (outbound.DeliveryFailed)
         return _failure(502, "provider_unreachable", "the provider could not be reached")
-    except (ConnectionError, OSError):
-        return _failure(502, "provider_unreachable", "the provider could not be reached")
+    status, raw = answer.status, answer.body
+    if 300 <= status < 400:
+        return _failure(
+            502, "provider_redirect", f"the provider answered a redirect ({status}); not followed"
+        )
+    if 400 <= status < 500:
+        found = _read_json(raw) if len(raw) <= max_bytes else None
+        rule = "provider_refused"
+        return RemoteResult(
+            status,
+            Message.Outcome.PROVIDER_ERROR,
+            rule,
+            found if found is not None else _problem("provider", rule, f"the provider answered {status}"),
+        )
+    if status >= 500:
+        return _failure(502, "provider_failed", f"the provider failed with HTTP {status}")
     if len(raw) > max_bytes:
         return _failure(502, "provider_garbage", f"the provider's answer exceeds {max_bytes} bytes")
     found = _read_json(raw)

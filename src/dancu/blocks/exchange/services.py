@@ -15,14 +15,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
+from dancu import outbound
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.exchange import crypto, providers
 from dancu.blocks.exchange.identifiers import MEMBER_CLASSES, check_part
-from dancu.blocks.exchange.models import Grant, Member, Message, Service, Subsystem
+from dancu.blocks.exchange.models import Grant, Member, Message, RefusalTally, Service, Subsystem
 from dancu.blocks.organisations.models import Membership, Organisation
 from dancu.blocks.organisations.policy import EXCHANGE, purposes_for
 from dancu.blocks.organisations.tokens import new_token
@@ -254,6 +255,14 @@ def register_external_service(
     check_part("code", code)
     if not endpoint_url.startswith(("https://", "http://")):
         raise DomainValidationError.single("endpoint_url", "url", "an http(s) URL of the provider")
+    # The gateway's sender checks again at every call (remote.forward); refuse early what it would refuse.
+    problem = outbound.url_problem(endpoint_url, allow_http_hosts=settings.DANCU_EXCHANGE_PROVIDER_HOSTS)
+    if problem:
+        raise DomainValidationError.single(
+            "endpoint_url",
+            "address",
+            f"{problem} (or an operator lists the host in DANCU_EXCHANGE_PROVIDER_HOSTS)",
+        )
     for purpose in fields_by_purpose:
         get_purpose(purpose)
     fields = sorted({f for fs in fields_by_purpose.values() for f in fs})
@@ -661,3 +670,58 @@ def evidence_bundle(actor: Actor, message_id: int) -> dict[str, Any]:
                 ctx, "exchange.evidence_export", subject_citizen_id=citizen_id, detail={"message": msg.pk}
             )
     return bundle
+
+
+@dataclass(frozen=True)
+class RewrapReport:
+    rewrapped: list[str]  # subsystem identifiers whose key was sealed again
+    current: list[str]  # already sealed under the current SECRET_KEY
+
+
+def rewrap_keys(old_secret: str) -> RewrapReport:
+    """After ``SECRET_KEY`` rotation, seal every subsystem's private signing key again under the
+    key derived from the new ``SECRET_KEY`` (HKDF-SHA256, RFC 5869; AES-256-GCM with a fresh
+    nonce; ADR 0010). All or nothing: one transaction, rows locked; if any key opens under neither
+    secret, nothing is changed and :class:`crypto.KeyUnavailable` names it. Idempotent: keys
+    already under the new secret are left as they are. The key pairs (public keys, key ids) do not
+    change, so signatures made before stay verifiable."""
+    if not old_secret:
+        raise DomainValidationError.single(
+            "old_secret", "required", "give the SECRET_KEY the keys were sealed with"
+        )
+    rewrapped, current = [], []
+    with transaction.atomic():
+        for sub in Subsystem.objects.select_for_update().select_related("member").order_by("pk"):
+            fresh = crypto.rewrap(
+                sub.private_key_wrapped, sub.identifier, sub.public_key, old_secret=old_secret
+            )
+            if fresh is None:
+                current.append(sub.identifier)
+                continue
+            Subsystem.objects.filter(pk=sub.pk).update(private_key_wrapped=fresh)
+            rewrapped.append(sub.identifier)
+    return RewrapReport(rewrapped, current)
+
+
+@dataclass(frozen=True)
+class RefusalCount:
+    """Refusals counted for one rule and client since a time (``RefusalTally``, ADR 0010 §10):
+    calls of unauthenticated callers (``client_id`` empty) and rate-limited members."""
+
+    rule: str
+    client_id: str
+    count: int
+    last_at: datetime
+
+
+def refusal_tallies(actor: Actor, *, since: datetime) -> list[RefusalCount]:
+    """The refusal tallies since ``since`` the actor may see, largest first: the operator sees all
+    (unauthenticated callers included); a member's administrator those of its own subsystems."""
+    rows = RefusalTally.objects.filter(minute__gte=since.replace(second=0, microsecond=0))
+    if not is_operator(actor):
+        mine = [s.identifier for m in members_of(actor) for s in m.subsystems.select_related("member")]
+        rows = rows.filter(client_id__in=mine)
+    totals = (
+        rows.values("rule", "client_id").annotate(n=Sum("count"), last=Max("last_at")).order_by("-n", "rule")
+    )
+    return [RefusalCount(r["rule"], r["client_id"], int(r["n"]), r["last"]) for r in totals]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.audit.purposes import PURPOSES
-from dancu.blocks.exchange.models import AccessFlag, Member, Message, MessageSubject
+from dancu.blocks.exchange.models import AccessFlag, Delivery, Member, Message, MessageSubject
 from dancu.blocks.exchange.services import administers, is_operator
 from dancu.blocks.organisations.models import Membership
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
@@ -100,6 +100,64 @@ def flag_access(citizen_id: int, message_id: int, reason: str) -> AccessFlag:
         raise DomainValidationError.single(
             "message_id", "already_flagged", "you have already flagged this exchange"
         ) from None
+
+
+# What the citizen reads for a change notification's kind (``notifications.ChangeKind``).
+NOTICE_KINDS: dict[str, tuple[str, str]] = {
+    "citizen.moved": ("Thay đổi nơi cư trú", "Change of residence"),
+    "citizen.died": ("Khai tử", "Death registered"),
+    "citizen.id_number_changed": ("Đổi số định danh", "ID number changed"),
+    "citizen.corrected": ("Cải chính thông tin", "Record corrected"),
+}
+
+
+@dataclass(frozen=True)
+class NotificationSent:
+    """A change notification about the citizen sent (or waiting to be sent) to a subscriber."""
+
+    occurred_at: datetime
+    kind: str
+    kind_vi: str
+    kind_en: str
+    provider: str
+    organisation: str
+    purpose_vi: str
+    purpose_en: str
+    fields: list[str]
+    delivered: bool
+
+
+def notifications_for_citizen(citizen_id: int, *, limit: int = 200) -> list[NotificationSent]:
+    """The change notifications about this citizen (issue 5 item 8) and which member organisation
+    each went to, with the fields it carried and whether it was delivered, newest first — what the
+    provider told others about them, next to what others asked (``exchanges_for_citizen``)."""
+    rows = (
+        Delivery.objects.filter(event__citizen_id=citizen_id)
+        .select_related("event__service__subsystem__member", "subscription__client__member")
+        .order_by("-event__occurred_at", "-id")[:limit]
+    )
+    out = []
+    for d in rows:
+        kind = d.event.kind
+        vi, en = NOTICE_KINDS.get(kind, (kind, kind))
+        purpose = str(d.body.get("purpose", ""))
+        p = PURPOSES.get(purpose)
+        data = d.body.get("data")
+        out.append(
+            NotificationSent(
+                occurred_at=d.event.occurred_at,
+                kind=kind,
+                kind_vi=vi,
+                kind_en=en,
+                provider=d.event.service.subsystem.member.name,
+                organisation=d.subscription.client.member.name,
+                purpose_vi=p.name_vi if p else purpose,
+                purpose_en=p.name_en if p else purpose,
+                fields=sorted(data) if isinstance(data, dict) else [],
+                delivered=d.status == Delivery.Status.DELIVERED,
+            )
+        )
+    return out
 
 
 def _may_review(actor: Actor, member: Member) -> bool:

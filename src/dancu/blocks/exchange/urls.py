@@ -10,6 +10,7 @@ _PART = r"[A-Za-z0-9._-]{1,64}"
 _SUB = rf"(?P<instance>{_PART})/(?P<member_class>{_PART})/(?P<member>{_PART})/(?P<subsystem>{_PART})"
 
 urlpatterns = [
+    path("openapi.json", views.openapi, name="openapi"),
     path("listClients", views.list_clients, name="list-clients"),
     path("r1/listClients", views.list_clients),
     re_path(

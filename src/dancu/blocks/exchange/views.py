@@ -23,13 +23,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from dancu.blocks.exchange import gateway, notifications, services
+from dancu.blocks.exchange import contract, gateway, notifications, services
 from dancu.blocks.exchange.identifiers import PART, parse_client_id
 from dancu.errors import DomainValidationError, NotFound
 
 
 def _problem(status: int, field: str, rule: str, message: str) -> JsonResponse:
     return JsonResponse({"detail": [{"field": field, "rule": rule, "message": message}]}, status=status)
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The gateway's call contract for integrators (OpenAPI 3.1, ``contract.gateway_openapi``)."""
+    return JsonResponse(
+        contract.gateway_openapi(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @require_GET

@@ -27,7 +27,7 @@ from ninja.throttling import BaseThrottle
 from dancu.blocks.adminunits.api import ProblemOut
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.identity import services
-from dancu.blocks.organisations.api import ApiKeyAuth
+from dancu.blocks.organisations.api import ApiKeyAuth, api_client
 from dancu.blocks.organisations.services import ApiClient
 from dancu.blocks.registry.api import Text, context_from_request
 from dancu.ratelimit import Rate, RateLimited, take
@@ -52,8 +52,8 @@ class _PerClientThrottle(BaseThrottle):
         self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        auth = getattr(request, "auth", None)
-        client = f"apikey:{auth.key_id}" if isinstance(auth, ApiClient) else f"user:{request.user.pk}"
+        key = api_client(request)
+        client = f"apikey:{key.key_id}" if key is not None else f"user:{request.user.pk}"
         rate = Rate(settings.DANCU_API_RATE_PER_MINUTE, settings.DANCU_API_BURST)
         try:
             take(client, rate)
@@ -260,9 +260,11 @@ def ping(request: HttpRequest) -> PingOut:
 
 def _context(request: HttpRequest, body: VerifyIn) -> tuple[AccessContext, ApiClient | None]:
     """An API key acts for its organisation; a staff member for theirs (``X-Organisation``)."""
-    auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiClient):
-        return AccessContext(actor=auth.actor, purpose=body.purpose, case_reference=body.case_reference), auth
+    client = api_client(request)
+    if client is not None:
+        return AccessContext(
+            actor=client.actor, purpose=body.purpose, case_reference=body.case_reference
+        ), client
     return context_from_request(request, body.purpose, body.case_reference), None
 
 

@@ -170,6 +170,8 @@ def _clean(value: str) -> str:
 
 def _text_problem(field_name: str, value: str) -> FieldProblem | None:
     """Invalid Unicode (lone surrogates) or control/format/unassigned characters in a field."""
+    if value.isprintable():  # none of Cs, Cc, Cf, Co, Cn, Zl, Zp (nor Zs but space): the usual case
+        return None
     for i, ch in enumerate(value):
         category = unicodedata.category(ch)
         if category == "Cs":

@@ -186,6 +186,62 @@ def _quiet() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def duckdb_api() -> Any:
+    """Splink's DuckDB backend on an in-memory connection, without DuckDB's terminal progress bar."""
+    import duckdb
+    from splink import DuckDBAPI
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return DuckDBAPI(connection=con)
+
+
+# DuckDB's names of the similarity functions → Splink's Spark UDFs (``splink.internals.dialects``)
+# (sqlglot writes DuckDB's ``jaro_winkler_similarity`` as ``JAROWINKLER_SIMILARITY``)
+SPARK_FUNCTIONS = {"JAROWINKLER_SIMILARITY(": "jaro_winkler(", "DAMERAU_LEVENSHTEIN(": "damerau_levenshtein("}
+
+
+def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A saved model (its SQL written for DuckDB) with every condition and blocking rule transpiled
+    to ``dialect`` by sqlglot (Splink's own SQL translator): in Spark SQL a double-quoted name is a
+    string, so the DuckDB text cannot be run as it is. The parameters are untouched."""
+    import sqlglot
+
+    if dialect == "duckdb":
+        return model
+
+    def sql(text: str) -> str:
+        if text == "ELSE":
+            return text
+        out: str = sqlglot.transpile(text, read="duckdb", write=dialect)[0]
+        if dialect == "spark":
+            for old, new in SPARK_FUNCTIONS.items():
+                out = out.replace(old, new)
+        return out
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: sql(v)
+                if k in ("sql_condition", "blocking_rule") and isinstance(v, str)
+                else (dialect if k == "sql_dialect" else walk(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    translated: dict[str, Any] = walk(model)
+    return translated
+
+
+def inputs(db_api: Any, *frames: Any) -> list[Any]:
+    """The input tables for the backend: pandas for DuckDB, Spark DataFrames for Spark."""
+    from dancu.blocks.linkage import spark
+
+    return [spark.to_spark(db_api, f) for f in frames] if spark.is_spark(db_api) else list(frames)
+
+
 @dataclass
 class Prediction:
     record_key: int
@@ -214,23 +270,28 @@ def train_and_predict(
     *,
     threshold: float = -5.0,
     model: dict[str, Any] | None = None,
+    db_api: Any = None,
 ) -> tuple[list[Prediction], TrainedModel]:
     """Train (u by random sampling, m by EM on two blocking passes) unless ``model`` is given or the
     job is too small to train on (then the bundled model), then score the blocked pairs; pairs below
-    ``threshold`` (match weight) are dropped. The model's version is a hash of its parameters."""
-    from splink import DuckDBAPI, Linker, block_on
+    ``threshold`` (match weight) are dropped. The model's version is a hash of its parameters.
+    ``db_api`` is Splink's backend: embedded DuckDB unless another is given (``linkage.spark``)."""
+    from splink import Linker, block_on
 
     _quiet()
     if not sector or not reference:
         return [], TrainedModel("", {})
-    left, right = _frames(sector, reference)
+    db = db_api or duckdb_api()
+    left, right = inputs(db, *_frames(sector, reference))
     expected_matches = max(1, len(sector))
     prior = min(0.5, expected_matches / (len(sector) * len(reference)))
-    db = DuckDBAPI()
     if model is None and (len(sector) < MIN_TRAIN_ROWS or len(reference) < MIN_TRAIN_REFERENCE):
         model = base_model()
     if model is not None:
-        model = {**model, "probability_two_random_records_match": prior}
+        model = {
+            **for_dialect(model, db.sql_dialect.sql_dialect_str),
+            "probability_two_random_records_match": prior,
+        }
         linker = Linker([left, right], model, db_api=db, input_table_aliases=["sector", "registry"])
     else:
         linker = Linker(
@@ -244,12 +305,7 @@ def train_and_predict(
             block_on("given", "family_key"), fix_probability_two_random_records_match=True
         )
     saved = linker.misc.save_model_to_json()
-    # the version names the trained parameters: not the prior (it follows each job's sizes), not
-    # the random id Splink gives each linker
-    params = {
-        k: v for k, v in saved.items() if k not in ("probability_two_random_records_match", "linker_uid")
-    }
-    version = f"{MODEL_NAME}-{hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]}"
+    version = model_version(saved)
     frame = linker.inference.predict(threshold_match_weight=threshold).as_pandas_dataframe()
     out: list[Prediction] = []
     if len(frame):
@@ -264,6 +320,32 @@ def train_and_predict(
                 )
             )
     return out, TrainedModel(version, saved)
+
+
+def model_version(saved: dict[str, Any]) -> str:
+    """The version names the trained parameters — each comparison's levels (label, m, u, term
+    frequencies) — and not how they are written: not the SQL dialect (the same model on DuckDB and
+    on Spark has one version), not the prior (it follows each job's sizes), not the random id
+    Splink gives each linker."""
+    params = [
+        [
+            c.get("output_column_name"),
+            [
+                [
+                    lvl.get("label_for_charts"),
+                    lvl.get("m_probability"),
+                    lvl.get("u_probability"),
+                    lvl.get("tf_adjustment_column"),
+                    lvl.get("tf_adjustment_weight"),
+                    lvl.get("is_null_level", False),
+                ]
+                for lvl in c.get("comparison_levels", [])
+            ],
+        ]
+        for c in saved.get("comparisons", [])
+    ]
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{MODEL_NAME}-{digest}"
 
 
 def _explain(row: dict[str, Any]) -> dict[str, float]:

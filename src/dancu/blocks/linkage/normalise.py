@@ -253,24 +253,36 @@ class NormalAddress:
     confidence: float
 
 
+# Resolved administrative tails ("Xã Phú Túc, Huyện Phú Xuyên, Thành phố Hà Nội" → its wards),
+# reused for the other addresses of the same tail: a file of a million rows has a few thousand.
+_TAILS: dict[str, tuple[str, str, float]] = {}
+MAX_TAILS = 100_000
+
+
 @lru_cache(maxsize=65536)
 def normalise_address(raw: str) -> NormalAddress:
     """Resolve through the administrative-unit resolver (legacy three-tier or current two-tier form,
     with or without tones, abbreviations, typos) and map the legacy ward to the current one with the
-    2025 crosswalk (Resolution 202/2025/QH15). Unresolvable or invalid text gives empty codes."""
+    2025 crosswalk (Resolution 202/2025/QH15). Unresolvable or invalid text gives empty codes.
+
+    An address of the usual form "street…, ward, district, province" whose tail was resolved
+    before, with the resolver reading exactly that tail as the units, reuses the tail's codes; the
+    street is then the text before it (so the resolver runs once per tail, not once per row)."""
     text = clean_text(raw or "")
     if not text:
         return NormalAddress(raw, "", "", "", 0.0)
+    parts = [p.strip() for p in text.split(",")]
+    head, tail = ", ".join(parts[:-3]), with_tones(", ".join(parts[-3:])) if len(parts) >= 4 else ""
+    if tail and tail in _TAILS:
+        ward, legacy, confidence = _TAILS[tail]
+        return NormalAddress(raw, ward, legacy, stripped(head), confidence)
     try:
         resolved = resolve_address(text)
     except DomainValidationError:
         resolved = None
     if resolved is None:
         return NormalAddress(raw, "", "", stripped(text.split(",")[0]), 0.0)
-    return NormalAddress(
-        raw,
-        resolved.ward_code,
-        resolved.legacy_ward_code,
-        stripped(resolved.street),
-        resolved.confidence,
-    )
+    street = stripped(resolved.street)
+    if tail and street == stripped(head) and len(_TAILS) < MAX_TAILS:
+        _TAILS[tail] = (resolved.ward_code, resolved.legacy_ward_code, resolved.confidence)
+    return NormalAddress(raw, resolved.ward_code, resolved.legacy_ward_code, street, resolved.confidence)

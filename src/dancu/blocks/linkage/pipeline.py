@@ -154,9 +154,11 @@ def link(
     use_model: bool = True,
     model: dict[str, Any] | None = None,
     progress: Callable[[int, str], None] | None = None,
+    db_api: Any = None,
 ) -> LinkResult:
     """Match ``rows`` against ``reference``; ``use_model=False`` stops after the ID and CMND passes
-    (and is what the exact-ID baseline of the evaluation uses, with ``id_only``)."""
+    (and is what the exact-ID baseline of the evaluation uses, with ``id_only``). ``db_api`` is
+    Splink's backend for the model (embedded DuckDB by default; Spark through ``linkage.spark``)."""
     say = progress or (lambda pct, stage: None)
     say(5, "normalising")
     feats: dict[int, dict[str, Any]] = {}
@@ -196,7 +198,7 @@ def link(
     if use_model and remaining:
         say(30, "model")
         preds, trained = m.train_and_predict(
-            [feats[k] for k in remaining], list(ref_feats.values()), model=model
+            [feats[k] for k in remaining], list(ref_feats.values()), model=model, db_api=db_api
         )
         version, saved = trained.version, trained.settings
         say(80, "decisions")

@@ -13,6 +13,7 @@ which agency linked its file to their record (Law 91/2025/QH15; ADR 0012).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import secrets
@@ -20,7 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -125,11 +126,15 @@ def _view(job: CleaningJob) -> JobView:
 
 
 # --------------------------------------------------------------------------- upload and mapping
-def upload(ctx: AccessContext, file_name: str, content: bytes) -> JobView:
-    """Store a sector file as a new job (all rows or none). A file already uploaded by the same
-    organisation and not failed is refused (rule ``duplicate``)."""
+def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> JobView:
+    """Store a sector file as a new job (all rows or none). ``content`` is the file's bytes or a
+    seekable binary file (a big upload stays on disk): it is streamed — hashed, then read and checked
+    to its end into a Parquet staging file (``files.stage``, memory bounded by one chunk) — before
+    any row is stored, then its rows are inserted in batches in one transaction. A file already
+    uploaded by the same organisation and not failed is refused (rule ``duplicate``)."""
     _authorise(ctx, "cleaning.upload")
-    digest = hashlib.sha256(content).hexdigest()
+    fh: BinaryIO = io.BytesIO(content) if isinstance(content, bytes) else content
+    digest = _sha256(fh)
     org = ctx.actor.organisation_id or 0
     earlier = CleaningJob.objects.filter(organisation_id=org, file_sha256=digest).exclude(
         status=CleaningJob.Status.FAILED
@@ -140,25 +145,45 @@ def upload(ctx: AccessContext, file_name: str, content: bytes) -> JobView:
             "duplicate",
             f"this file was already uploaded as job {earlier.first().reference}",  # type: ignore[union-attr]
         )
-    table = files.read_table(file_name, content)
-    with transaction.atomic():
-        job = CleaningJob.objects.create(
-            reference=f"LS-{secrets.token_hex(4).upper()}",
-            organisation_id=org,
-            created_by_id=ctx.actor.user_id,
-            created_by_label=ctx.actor.label[:150],
-            file_name=file_name[:255],
-            file_sha256=digest,
-            file_kind=table.kind,
-            encoding=table.encoding,
-            columns=table.columns,
-            mapping=files.guess_mapping(table.columns),
-        )
-        SectorRecord.objects.bulk_create(
-            [SectorRecord(job=job, row_no=i + 1, cells=r) for i, r in enumerate(table.rows)], batch_size=2000
-        )
-        audit.record(ctx, "cleaning.upload", detail={"job": job.reference, "rows": len(table.rows)})
+    staged_path = (
+        Path(settings.DANCU_LINKAGE_MODEL_DIR) / "uploads" / f"{digest}-{secrets.token_hex(4)}.parquet"
+    )
+    try:
+        table = files.stage(file_name, fh, staged_path)
+        with transaction.atomic():
+            job = CleaningJob.objects.create(
+                reference=f"LS-{secrets.token_hex(4).upper()}",
+                organisation_id=org,
+                created_by_id=ctx.actor.user_id,
+                created_by_label=ctx.actor.label[:150],
+                file_name=file_name[:255],
+                file_sha256=digest,
+                file_kind=table.kind,
+                encoding=table.encoding,
+                columns=table.columns,
+                mapping=files.guess_mapping(table.columns),
+            )
+            for batch in files.staged_rows(staged_path, batch=UPLOAD_BATCH):
+                SectorRecord.objects.bulk_create(
+                    [SectorRecord(job=job, row_no=n, cells=cells) for n, cells in batch],
+                    batch_size=UPLOAD_BATCH,
+                )
+            audit.record(ctx, "cleaning.upload", detail={"job": job.reference, "rows": table.rows})
+    finally:
+        staged_path.unlink(missing_ok=True)
     return _view(job)
+
+
+UPLOAD_BATCH = 2000
+
+
+def _sha256(fh: BinaryIO) -> str:
+    h = hashlib.sha256()
+    fh.seek(0)
+    while block := fh.read(1 << 20):
+        h.update(block)
+    fh.seek(0)
+    return h.hexdigest()
 
 
 def set_mapping(ctx: AccessContext, job_id: int, mapping: dict[str, str]) -> JobView:

@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from dancu.blocks.organisations.services import ApiClient, ApiKeyRejected, authenticate_api_key
+from dancu.blocks.audit.context import Actor
+from dancu.blocks.organisations.services import ApiClient, ApiKeyRejected, actor_for, authenticate_api_key
 
 
 class ApiKeyRefused(AuthenticationError):
@@ -38,3 +39,17 @@ class ApiKeyAuth(HttpBearer):
             return authenticate_api_key(token)
         except ApiKeyRejected as exc:
             raise ApiKeyRefused(exc.rule, str(exc)) from None
+
+
+def api_client(request: HttpRequest) -> ApiClient | None:
+    """The API key that authenticated ``request`` (``ApiKeyAuth``), or None for a staff session."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiClient) else None
+
+
+def request_actor(request: HttpRequest, organisation_id: int | None = None) -> Actor:
+    """Who acts in an API call of an operation with ``auth=[ApiKeyAuth(), django_auth]``: the API
+    key's organisation (role ``integration``), else the logged-in staff member in their
+    organisation ``organisation_id`` (default: the first; ``services.actor_for``)."""
+    client = api_client(request)
+    return client.actor if client is not None else actor_for(request.user, organisation_id)

@@ -315,13 +315,17 @@ class _Connection:
         self._pid = 0
 
     def __call__(self, requests: list[Request]) -> list[Outcome]:
+        return self.run(lambda conn: run_batch(conn, requests, async_commit=True))
+
+    def run(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        """``work`` on this lane's connection (opened now if need be; closed if it broke)."""
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             wrapper = connection  # the thread's Django connection: only its settings are used
             self._conn = wrapper.get_new_connection(wrapper.get_connection_params())
             self._conn.autocommit = True
             self._pid = os.getpid()
         try:
-            return run_batch(self._conn, requests, async_commit=True)
+            return work(self._conn)
         except psycopg.OperationalError:
             self.close()
             raise

@@ -345,11 +345,28 @@ def _get_by_id_number_pg(ctx: AccessContext, id_number: str, db: BaseDatabaseWra
     """PostgreSQL: read, jurisdiction check and audit event in one prepared statement (ADR 0006);
     the same results, events and errors as the generic path above."""
     allowed = FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset())
-    outcome, found = pg_read.lookup(ctx, id_number, with_children=bool(allowed & _CHILD_FIELDS), db=db)
-    if outcome == "missing":
+    outcome = pg_read.lookup(ctx, id_number, with_children=bool(allowed & _CHILD_FIELDS), db=db)
+    return view_of_lookup(ctx, outcome)
+
+
+def lookup_request(ctx: AccessContext, id_number: str) -> pg_read.Request:
+    """``get_by_id_number``'s checks (purpose, number format; a denial is audited) and the
+    look-up to run, for a caller that runs ``pg_read.run_batch`` itself in its own transaction
+    (the exchange gateway's fast path, ADR 0010 §13). Its outcome goes to ``view_of_lookup``."""
+    _authorise(ctx, READ_PURPOSES, "registry.read")
+    parse_id_number(id_number)
+    allowed = FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset())
+    return pg_read.Request(ctx, id_number, bool(allowed & _CHILD_FIELDS))
+
+
+def view_of_lookup(ctx: AccessContext, outcome: pg_read.Outcome) -> CitizenView:
+    """The DTO of a ``pg_read`` outcome, or the error ``get_by_id_number`` raises for it."""
+    kind, found = outcome
+    if kind == "missing":
         raise NotFound("no citizen with that number", field="id_number")
-    if outcome == "denied":
+    if kind == "denied":
         raise _outside_jurisdiction("id_number", found)
+    allowed = FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset())
     return pg_read.view_from_row(found, ctx.purpose, allowed, _ALL_FIELDS)
 
 
@@ -1087,6 +1104,205 @@ def change_id_number(
         _revision(ctx, citizen, CitizenRevision.Action.ID_CHANGE, reason, legal_basis, diff)
         audit.record(ctx, "registry.id_change", subject_citizen_id=citizen.pk)
         _changed(events.ChangeKind.ID_NUMBER_CHANGED, citizen, previous=str(diff["id_number"][0]))
+    return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
+
+
+# --------------------------------------------------------------------------- civil status and cards
+# (public services, issue 7: marriage, card re-issue, residence removal after a death)
+FAMILY_PURPOSES = frozenset({"registry.administration", "public_service.processing"})
+# Marriage and Family Law 2014 Art. 8 cl. 1(a): a man from full 20 years, a woman from full 18.
+MARRIAGE_AGE = {"M": 20, "F": 18}
+# Law on Identification 2023 Art. 21: the card is renewed at 25, 40 and 60; a card issued or
+# renewed within 2 years before one of these ages stays valid until the next one; from 60: no expiry.
+CARD_RENEWAL_AGES = (14, 25, 40, 60)
+
+
+@dataclass(frozen=True)
+class FamilyLinks:
+    """The family facts a civil-status procedure checks: the spouse and the parents, by number."""
+
+    id_number: str
+    sex: str
+    date_of_birth: date
+    life_status: str
+    spouse_id_number: str | None
+    father_id_number: str | None
+    mother_id_number: str | None
+
+
+def family_links(ctx: AccessContext, id_number: str) -> FamilyLinks:
+    """Spouse and parents of a citizen (Marriage and Family Law 2014 Art. 5 cl. 2: no marriage
+    while married, nor between direct-line relatives or siblings). Audited like a read."""
+    _authorise(ctx, FAMILY_PURPOSES, "registry.family")
+    parse_id_number(id_number)
+    citizen = _found_in_scope(
+        ctx, _find_by_id_number(id_number, "spouse", "father", "mother"), "registry.family", "id_number"
+    )
+    with transaction.atomic():
+        audit.record(ctx, "registry.family", subject_citizen_id=citizen.pk, durable=False)
+    return FamilyLinks(
+        citizen.id_number,
+        citizen.sex,
+        citizen.date_of_birth,
+        citizen.life_status,
+        citizen.spouse.id_number if citizen.spouse else None,
+        citizen.father.id_number if citizen.father else None,
+        citizen.mother.id_number if citizen.mother else None,
+    )
+
+
+def _save_new_version(citizen: Citizen) -> None:
+    citizen.version += 1
+    citizen.updated_at = timezone.now()
+    citizen.save()
+
+
+def age_on(born: date, on: date) -> int:
+    """Full years from ``born`` to ``on``."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _birthday(born: date, age: int) -> date:
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:  # 29 February
+        return date(born.year + age, 3, 1)
+
+
+def card_expiry(born: date, issued_on: date) -> date | None:
+    """The expiry of a card issued on ``issued_on`` (Law on Identification 2023 Art. 21): the day
+    the holder reaches the next renewal age, skipping one that is at most 2 years away; None from
+    the last (no expiry)."""
+    for age in CARD_RENEWAL_AGES[1:]:
+        due = _birthday(born, age)
+        if due <= issued_on:
+            continue
+        if _birthday(born, age - 2) <= issued_on:  # within 2 years before: valid to the next age
+            continue
+        return due
+    return None
+
+
+def record_marriage(
+    ctx: AccessContext, id_number: str, partner_id_number: str, *, on: date, reason: str, legal_basis: str
+) -> tuple[CitizenView, CitizenView]:
+    """Record a registered marriage (Law on Civil Status 2014 Art. 17–18): each becomes the
+    other's spouse. Refused when either is married, deceased, under the marriage age on ``on``,
+    or both are of the same sex (Marriage and Family Law 2014 Art. 5, 8)."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.marriage")
+    _require_reason(reason, legal_basis)
+    if id_number == partner_id_number:
+        raise DomainValidationError.single("partner_id_number", "self", "the two parties must differ")
+    with _write(ctx, "registry.marriage"):
+        first, second = sorted((_locked(id_number), _locked(partner_id_number)), key=lambda c: c.pk)
+        pair = {first.id_number: first, second.id_number: second}
+        a, b = pair[id_number], pair[partner_id_number]
+        problems: list[FieldProblem] = []
+        for field_name, c in (("id_number", a), ("partner_id_number", b)):
+            _write_guard(ctx, c, "registry.marriage")
+            if c.spouse_id is not None:
+                problems.append(FieldProblem(field_name, "already_married", "is recorded as married"))
+            if age_on(c.date_of_birth, on) < MARRIAGE_AGE.get(c.sex, 20):
+                problems.append(FieldProblem(field_name, "marriage_age", "is under the marriage age"))
+        if a.sex == b.sex:
+            problems.append(
+                FieldProblem("partner_id_number", "same_sex", "same-sex marriage is not recognised")
+            )
+        if problems:
+            raise DomainValidationError(problems)
+        for c, other in ((a, b), (b, a)):
+            c.spouse = other
+            _save_new_version(c)
+            _revision(
+                ctx,
+                c,
+                CitizenRevision.Action.CORRECT,
+                reason,
+                legal_basis,
+                {"spouse": [None, other.id_number]},
+            )
+            audit.record(ctx, "registry.marriage", subject_citizen_id=c.pk)
+            _changed(events.ChangeKind.CORRECTED, c)
+    loaded = Citizen.objects.select_related("household")
+    return (
+        _view(loaded.get(pk=a.pk), "registry.administration"),
+        _view(loaded.get(pk=b.pk), "registry.administration"),
+    )
+
+
+def reissue_card(
+    ctx: AccessContext, id_number: str, *, lost: bool, on: date, reason: str, legal_basis: str
+) -> CardView:
+    """Issue a new căn cước card in place of the holder's valid one (Law on Identification 2023
+    Art. 24): the old card becomes ``lost`` (re-issue, cấp lại) or ``replaced`` (exchange, cấp
+    đổi) and can no longer be verified as valid. The card number is the personal ID number."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.card")
+    _require_reason(reason, legal_basis)
+    with _write(ctx, "registry.card"):
+        citizen = _locked(id_number)
+        _write_guard(ctx, citizen, "registry.card")
+        old = list(IdentityCard.objects.filter(citizen=citizen, status=IdentityCard.Status.VALID))
+        if not old:
+            raise DomainValidationError.single("cards", "no_valid_card", "the holder has no valid card")
+        IdentityCard.objects.filter(pk__in=[c.pk for c in old]).update(
+            status=IdentityCard.Status.LOST if lost else IdentityCard.Status.REPLACED
+        )
+        card = IdentityCard.objects.create(
+            citizen=citizen,
+            kind=IdentityCard.Kind.CAN_CUOC,
+            card_number=citizen.id_number,
+            issued_on=on,
+            expires_on=card_expiry(citizen.date_of_birth, on),
+        )
+        _save_new_version(citizen)
+        _revision(
+            ctx,
+            citizen,
+            CitizenRevision.Action.CORRECT,
+            reason,
+            legal_basis,
+            {"card": [f"{old[0].kind} {old[0].issued_on.isoformat()}", f"{card.kind} {on.isoformat()}"]},
+        )
+        audit.record(ctx, "registry.card", subject_citizen_id=citizen.pk, detail={"lost": lost})
+    return CardView(card.kind, card.card_number, card.issued_on, card.expires_on, card.status)
+
+
+def remove_permanent_residence(
+    ctx: AccessContext, id_number: str, *, reason: str, legal_basis: str
+) -> CitizenView:
+    """Remove the permanent residence registration (xóa đăng ký thường trú, Law on Residence 2020
+    Art. 24 cl. 1(a): the citizen has died) — the address and household go, the revision keeps
+    them; the ward codes stay as the last place of residence (whose officials keep jurisdiction)."""
+    _authorise(ctx, WRITE_PURPOSES, "registry.deregister")
+    _require_reason(reason, legal_basis)
+    with _write(ctx, "registry.deregister"):
+        citizen = _locked(id_number)
+        if not _in_jurisdiction(ctx, citizen):
+            raise AccessDenied(
+                "this citizen is outside your organisation's jurisdiction",
+                field="id_number",
+                rule="jurisdiction",
+                subject_id=citizen.pk,
+            )
+        if citizen.life_status != Citizen.LifeStatus.DECEASED:
+            raise DomainValidationError.single(
+                "id_number", "alive", "only a deceased citizen's residence is removed"
+            )
+        if not citizen.permanent_address_text:
+            raise DomainValidationError.single(
+                "id_number", "no_residence", "no permanent residence to remove"
+            )
+        diff: dict[str, list[object]] = {
+            "permanent_address_text": [citizen.permanent_address_text, ""],
+            "household": [citizen.household.household_number if citizen.household else "", ""],
+        }
+        citizen.permanent_address_text = ""
+        citizen.permanent_legacy_ward_code = ""
+        citizen.household = None
+        citizen.relationship_to_head = ""
+        _save_new_version(citizen)
+        _revision(ctx, citizen, CitizenRevision.Action.MOVE, reason, legal_basis, diff)
+        audit.record(ctx, "registry.deregister", subject_citizen_id=citizen.pk)
     return _view(Citizen.objects.select_related("household").get(pk=citizen.pk), "registry.administration")
 
 

@@ -1,4 +1,4 @@
-"""Register a self-service kiosk of a clinic and print its key and enrolment URL (shown once)."""
+"""Register a self-service kiosk of a clinic and print its key (shown once) and the enrolment page."""
 
 from __future__ import annotations
 
@@ -24,4 +24,4 @@ class Command(BaseCommand):
         except (DomainValidationError, NotFound) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"kiosk {issued.prefix} registered; its key (shown once): {issued.key}")
-        self.stdout.write(f"open on the kiosk: {reverse('desks:kiosk-enrol', args=[issued.key])}")
+        self.stdout.write(f"on the kiosk, open {reverse('desks:kiosk-enrol')} and enter the key there")

@@ -16,8 +16,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list", help="one service per line")
         listing.add_argument("--paperless", action="store_true", help="only services run without paper")
+        sub.add_parser("escalate", help="escalate open dossiers past their deadline (run daily)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "escalate":
+            from dancu.apps.public_services.services import escalate_overdue
+
+            self.stdout.write(f"escalated {escalate_overdue()}")
+            return
         for s in catalogue.SERVICES:
             if options.get("paperless") and not s.paperless:
                 continue

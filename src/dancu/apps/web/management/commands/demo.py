@@ -179,6 +179,13 @@ class Command(BaseCommand):
         from dancu.apps.public_services.demo import seed_demo as seed_public_services
 
         self._desk_accounts += seed_public_services()
+        # Data cleaning applications (issue 8): social-policy loans (/vay-von/), the land office
+        # (/dat-dai/) and sector registries (/so-hoa/, GovStack Digital Registries API).
+        from dancu.apps.land.demo import seed_demo as seed_land
+        from dancu.apps.sector.demo import seed_demo as seed_sector
+        from dancu.apps.social_loans.demo import seed_demo as seed_social_loans
+
+        self._desk_accounts += [*seed_social_loans(), *seed_land(), *seed_sector()]
 
     def _banner(self, addrport: str) -> None:
         w = self.stdout.write

@@ -7,7 +7,11 @@
   each naming the record (seq and message id) and what is wrong;
 * ``export MESSAGE_ID`` prints the evidence bundle of one exchange (JSON);
 * ``deliver`` sends the due change notifications to the subscribers' webhooks (run it from a
-  timer; failures are retried with back-off, never dropped).
+  timer; failures are retried with back-off, never dropped);
+* ``rewrap --old-secret-env VAR`` seals every subsystem's signing key again under the current
+  ``SECRET_KEY`` after a rotation (the old secret is read from the environment variable ``VAR``,
+  never from the command line, which other users of the machine can see); all or nothing,
+  idempotent (``services.rewrap_keys``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ class Command(BaseCommand):
         verify.add_argument("--gateway-key", default=None, help="the trusted gateway public key (base64)")
         export = sub.add_parser("export", help="print the evidence bundle of one message")
         export.add_argument("message_id", type=int)
+        rewrap = sub.add_parser("rewrap", help="re-seal the subsystems' keys after SECRET_KEY rotation")
+        rewrap.add_argument(
+            "--old-secret-env",
+            required=True,
+            metavar="VAR",
+            help="the environment variable holding the previous SECRET_KEY",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -44,6 +55,9 @@ class Command(BaseCommand):
 
             done, retried = deliver_due()
             self.stdout.write(f"delivered {done}, rescheduled {retried}")
+            return
+        if action == "rewrap":
+            self._rewrap(options["old_secret_env"])
             return
         if action == "export":
             from dancu.blocks.exchange.models import Message
@@ -72,3 +86,21 @@ class Command(BaseCommand):
                 self.stderr.write(str(p))
             raise CommandError(f"{what}: {len(report.problems)} problem(s), first: {report.problems[0]}")
         self.stdout.write(f"{what} verified")
+
+    def _rewrap(self, variable: str) -> None:
+        import os
+
+        from dancu.blocks.exchange.crypto import KeyUnavailable
+        from dancu.blocks.exchange.services import rewrap_keys
+
+        old_secret = os.environ.get(variable, "")
+        if not old_secret:
+            raise CommandError(f"--old-secret-env: the environment variable {variable} is not set or empty")
+        try:
+            report = rewrap_keys(old_secret)
+        except KeyUnavailable as exc:
+            raise CommandError(f"nothing changed: {exc}") from None
+        self.stdout.write(
+            f"re-sealed {len(report.rewrapped)} subsystem key(s); "
+            f"{len(report.current)} already under the current SECRET_KEY"
+        )

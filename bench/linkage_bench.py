@@ -1,0 +1,311 @@
+# ruff: noqa: S608 — SQL is assembled from the script's own table names and integers
+"""Benchmark: cleaning a sector file against the population registry at Hà Nội scale (issue 8).
+
+Target: 1,000,000 sector rows against 8,500,000 citizens in ≤ 10 min on 2 cores, pairwise F1 ≥ 0.99
+on the synthetic corrupted set, beating in the same run the exact-ID-only baseline and Splink with
+default comparisons; peak memory ≤ 8 GiB.
+
+What runs (``dancu.blocks.linkage.scale``, the pipeline inside DuckDB):
+
+1. the registry is read from PostgreSQL (database ``dancu_lookup``, read-only: ``COPY … TO
+   STDOUT``) into DuckDB with each citizen's old CMND numbers — the columns that
+   ``registry.services.cleaning_reference`` reads; its features are computed in SQL and checked
+   against the block's Python ``reference_features`` on a sample;
+2. the sector file: ``--records`` citizens drawn from the registry (seeded), corrupted by
+   ``linkage.evaluation`` (ID missing / old CMND / typos, names without diacritics, Huỳnh/Hoàng,
+   typos, day/month swaps, moved people, duplicates, people not in the registry) — not timed;
+3. **timed**: the sector features (the block's Python normalisers), the ID and CMND passes, EM
+   training on a sample, scoring every blocked pair, decisions and duplicates;
+4. the baselines on the same data: exact ID (the ID cell equals a registry number as typed) and
+   Splink with its library comparisons at their default arguments in place of the designed ones
+   (the same passes, features, blocking and training).
+
+Peak memory is the process's peak RSS (DuckDB runs in-process; its memory limit is set).
+
+    .venv/bin/python bench/linkage_bench.py --records 100000 --citizens 850000
+    .venv/bin/python bench/linkage_bench.py                  # 1,000,000 × 8,500,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    ap.add_argument("--database", default="dancu_lookup")
+    ap.add_argument("--citizens", type=int, default=8_500_000, help="registry rows read (the first N by id)")
+    ap.add_argument("--records", type=int, default=1_000_000, help="sector rows")
+    ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--memory", default="6GB", help="DuckDB memory limit")
+    ap.add_argument("--no-default-baseline", action="store_true")
+    ap.add_argument("--json", type=Path, help="write the result here too")
+    args = ap.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    import duckdb
+
+    from dancu.blocks.linkage import model as m
+    from dancu.blocks.linkage import scale
+
+    load_start = os.getloadavg()[0]
+    started_at = datetime.now(UTC)
+    tmp = Path(tempfile.mkdtemp(prefix="linkage-bench-"))
+    con = duckdb.connect(str(tmp / "bench.duckdb"))
+    con.execute(f"SET memory_limit = '{args.memory}'")
+    con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
+    con.execute("SET enable_progress_bar = false")
+    out: dict[str, Any] = {"citizens_asked": args.citizens, "records_asked": args.records}
+
+    t = time.perf_counter()
+    citizens = read_registry(con, f"{args.server}/{args.database}", args.citizens, tmp)
+    out["registry_read_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    scale.create_reference(con)
+    out["registry_features_s"] = round(time.perf_counter() - t, 1)
+
+    sampled = sample_records(con, args.records, args.seed)
+    out["registry_sql_vs_python_features"] = round(scale.reference_agreement(con, sampled[:2000]), 4)
+    from dancu.blocks.linkage.evaluation import synthetic_sector_file
+
+    sector = synthetic_sector_file(sampled, args.records, seed=args.seed + 1)
+    del sampled
+    print(f"registry {citizens:,} citizens; sector {len(sector.rows):,} rows", flush=True)
+
+    # ------------------------------------------------------------------ timed: the pipeline
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    t = t0
+    scale.add_sector(con, sector.rows)
+    times["sector_features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    scale.id_passes(con)
+    times["id_passes"] = time.perf_counter() - t
+    t = time.perf_counter()
+    trained = scale.train(con, m._settings(0.0001))
+    times["training"] = time.perf_counter() - t
+    t = time.perf_counter()
+    scale.score(con, trained, out="model_out")
+    times["scoring"] = time.perf_counter() - t
+    t = time.perf_counter()
+    counts = scale.decide(con, "model_out", out="outcomes")
+    times["decisions"] = time.perf_counter() - t
+    total = time.perf_counter() - t0
+    print(f"pipeline {total:.0f} s {counts}", flush=True)
+
+    add_truth(con, sector)
+    out["pipeline"] = {**scores(con, "outcomes"), "seconds": round(total, 1), "counts": counts}
+    out["pipeline_stages_s"] = {k: round(v, 1) for k, v in times.items()}
+
+    t = time.perf_counter()
+    con.execute(
+        "CREATE TABLE exact_out AS SELECT t.key, r.unique_id AS citizen_id, 'matched' AS decision "
+        "FROM truth t JOIN registry r ON t.raw_id = r.id_number"
+    )
+    out["exact_id_baseline"] = {**scores(con, "exact_out"), "seconds": round(time.perf_counter() - t, 1)}
+
+    if not args.no_default_baseline:
+        t = time.perf_counter()
+        default = scale.train(con, default_settings())
+        scale.score(con, default, out="default_model_out")
+        default_counts = scale.decide(con, "default_model_out", out="default_outcomes")
+        out["splink_default_baseline"] = {
+            **scores(con, "default_outcomes"),
+            "seconds": round(time.perf_counter() - t, 1),
+            "counts": default_counts,
+        }
+
+    out.update(
+        citizens=citizens,
+        records=len(sector.rows),
+        peak_rss_gib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2),
+        load_1min_start=round(load_start, 2),
+        load_1min_end=round(os.getloadavg()[0], 2),
+        started_at=started_at.isoformat(timespec="seconds"),
+        machine=lscpu(),
+    )
+    con.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    text = json.dumps(out, indent=1, ensure_ascii=False)
+    print(text)
+    if args.json:
+        args.json.write_text(text, encoding="utf-8")
+    p = out["pipeline"]
+    print(
+        ("PASS" if total <= 600 else "FAIL") + f"  time {total:.0f} s ≤ 600 s "
+        f"({len(sector.rows):,} × {citizens:,}; target 1,000,000 × 8,500,000)"
+    )
+    print(("PASS" if p["f1"] >= 0.99 else "FAIL") + f"  pairwise F1 {p['f1']} ≥ 0.99")
+    beats = p["f1"] > out["exact_id_baseline"]["f1"] and p["f1"] > out.get("splink_default_baseline", {}).get(
+        "f1", 0
+    )
+    print(("PASS" if beats else "FAIL") + "  beats the exact-ID baseline and Splink with default comparisons")
+    print(("PASS" if out["peak_rss_gib"] <= 8 else "FAIL") + f"  peak RSS {out['peak_rss_gib']} GiB ≤ 8")
+
+
+def add_truth(con: Any, sector: Any) -> None:
+    import pandas as pd
+
+    raw = {r.key: r.id_number for r in sector.rows}
+    frame = pd.DataFrame(
+        {
+            "key": list(sector.truth),
+            "citizen_id": pd.array(list(sector.truth.values()), dtype="Int64"),
+            "raw_id": [raw[k] for k in sector.truth],
+        }
+    )
+    con.register("truth_frame", frame)
+    con.execute("CREATE TABLE truth AS SELECT * FROM truth_frame")
+    con.unregister("truth_frame")
+
+
+def read_registry(con: Any, dsn: str, limit: int, tmp: Path) -> int:
+    """Citizens (the first ``limit`` by id) with their old CMND numbers, through COPY to a file."""
+    import psycopg
+
+    path = tmp / "citizens.csv"
+    query = f"""
+        COPY (
+            SELECT c.id, c.id_number, c.full_name, c.date_of_birth, c.dob_precision, c.sex,
+                   c.permanent_address_text, c.permanent_ward_code, c.permanent_legacy_ward_code,
+                   c.life_status, c.date_of_death, o.numbers
+            FROM (SELECT * FROM registry_citizen ORDER BY id LIMIT {int(limit)}) c
+            LEFT JOIN (
+                SELECT citizen_id, string_agg(number, '|') AS numbers FROM registry_oldidnumber GROUP BY 1
+            ) o ON o.citizen_id = c.id
+        ) TO STDOUT WITH (FORMAT csv)
+    """
+    with psycopg.connect(dsn) as pg, pg.cursor() as cur, path.open("wb") as fh:
+        cur.execute("SET TRANSACTION READ ONLY")
+        with cur.copy(query) as copy:
+            for block in copy:
+                fh.write(block)
+    con.execute(
+        """
+        CREATE TABLE citizens AS SELECT
+            column00 AS citizen_id, column01 AS id_number, column02 AS full_name,
+            column03 AS date_of_birth, column04 AS dob_precision, column05 AS sex,
+            coalesce(column06, '') AS permanent_address_text, coalesce(column07, '') AS permanent_ward_code,
+            coalesce(column08, '') AS permanent_legacy_ward_code, column09 AS life_status,
+            column10 AS date_of_death,
+            CASE WHEN column11 IS NULL THEN []::VARCHAR[] ELSE string_split(column11, '|') END AS old_ids
+        FROM read_csv(?, header = false, all_varchar = false,
+            columns = {'column00': 'BIGINT', 'column01': 'VARCHAR', 'column02': 'VARCHAR',
+                       'column03': 'DATE', 'column04': 'VARCHAR', 'column05': 'VARCHAR',
+                       'column06': 'VARCHAR', 'column07': 'VARCHAR', 'column08': 'VARCHAR',
+                       'column09': 'VARCHAR', 'column10': 'DATE', 'column11': 'VARCHAR'})
+        """,
+        [str(path)],
+    )
+    path.unlink()
+    return int(con.execute("SELECT count(*) FROM citizens").fetchone()[0])
+
+
+def sample_records(con: Any, n: int, seed: int) -> list[Any]:
+    from dancu.blocks.registry.dto import ReferenceRecord
+
+    rows = con.execute(
+        f"SELECT * FROM citizens USING SAMPLE reservoir({int(n)} ROWS) REPEATABLE ({int(seed)}) "
+        "ORDER BY citizen_id"
+    ).fetchall()
+    out = []
+    for r in rows:
+        out.append(
+            ReferenceRecord(
+                citizen_id=r[0],
+                id_number=r[1],
+                full_name=r[2],
+                date_of_birth=r[3] if isinstance(r[3], date) else date.fromisoformat(str(r[3])),
+                dob_precision=r[4],
+                sex=r[5],
+                permanent_address_text=r[6],
+                permanent_ward_code=r[7],
+                permanent_legacy_ward_code=r[8],
+                life_status=r[9],
+                date_of_death=r[10],
+                old_id_numbers=tuple(r[11] or ()),
+            )
+        )
+    return out
+
+
+def default_settings() -> Any:
+    """Splink's library comparisons at their default arguments on the same features."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator
+
+    from dancu.blocks.linkage.scale import blocking_at_scale
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        probability_two_random_records_match=0.0001,
+        comparisons=[
+            cl.NameComparison("given"),
+            cl.NameComparison("family"),
+            cl.NameComparison("middle"),
+            cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("ward_code"),
+            cl.LevenshteinAtThresholds("street"),
+        ],
+        blocking_rules_to_generate_predictions=blocking_at_scale(),
+        max_iterations=20,
+    )
+
+
+def scores(con: Any, table: str) -> dict[str, Any]:
+    """Pairwise over (row, citizen) links: predicted = rows decided matched or duplicate."""
+    tp, predicted = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE t.citizen_id IS NOT NULL AND t.citizen_id = o.citizen_id), count(*)
+        FROM {table} o JOIN truth t ON t.key = o.key
+        WHERE o.decision IN ('matched', 'duplicate') AND o.citizen_id IS NOT NULL
+        """
+    ).fetchone()
+    actual = con.execute("SELECT count(*) FROM truth WHERE citizen_id IS NOT NULL").fetchone()[0]
+    p = tp / predicted if predicted else 1.0
+    r = tp / actual if actual else 1.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f1, 4),
+        "true_positives": tp,
+        "predicted": predicted,
+        "actual": actual,
+    }
+
+
+def lscpu() -> str:
+    text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    fields = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        fields[k.strip()] = v.strip()
+    return f"{fields.get('Model name', '?')}, {fields.get('CPU(s)', '?')} CPUs"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""The self-service kiosk of a one-stop office (Decision 06/QĐ-TTg, model 2).
+
+* **Devices.** A kiosk is registered for one office — a ward police station or people's committee —
+  and presents its device key (``ok_<prefix>_<secret>``, ``organisations.tokens``; shown once, only
+  the SHA-256 of the secret stored). Revoked keys, inactive offices: refused.
+* **Identification, no typing.** The citizen presents the card: its QR code (the kiosk's scanner
+  or camera) or its chip (the reader; passive authentication, ICAO 9303 part 11 §5.1). The
+  identity block's ``verify`` decides (``yes_no`` mode, purpose ``identity.verification``) and
+  writes the audit event and the verification record; the kiosk is named in the actor. No name,
+  date or number is ever typed.
+* **Assurance.** A QR code proves possession of a card whose printed data match the registry, not
+  that the chip is genuine: services needing eID level 2 (``Service.level >= 2``) are offered only
+  after a chip read that passed passive authentication.
+* **Dossiers** are submitted through the public services' own functions
+  (``public_services.services.submit``) on the citizen's eID account, so prefilling, validation,
+  the deadline, the once-only rule, idempotency and notifications are exactly the portal's; this
+  dossier's channel is ``kiosk``; this module records the device and office (``KioskSubmission``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dancu.apps.desks.services import IssuedKiosk, KioskRejected, presented_id_number
+from dancu.apps.kiosk.models import KioskSubmission, OfficeKiosk
+from dancu.apps.public_services import catalogue
+from dancu.apps.public_services import services as dossiers
+from dancu.apps.public_services.catalogue import Service
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.eid.models import Account
+from dancu.blocks.identity.services import (
+    VERIFY_PURPOSE,
+    ChipEvidence,
+    Evidence,
+    QrEvidence,
+    verify,
+)
+from dancu.blocks.organisations.models import Organisation
+from dancu.blocks.organisations.tokens import new_token, parse_token, secret_matches
+from dancu.blocks.registry.matching import Reason
+from dancu.errors import DomainValidationError, NotFound
+from dancu.validation import check_text
+
+KIOSK_TAG = "ok"
+OFFICE_KINDS = frozenset({catalogue.POLICE, catalogue.COMMITTEE})
+SEEN_RESOLUTION = timedelta(minutes=1)
+# The four kiosk services of model 2, by catalogue code; the kiosk shows those the catalogue marks
+# implemented (``available_services``).
+KIOSK_SERVICES: tuple[str, ...] = (
+    "cmnd-confirmation",
+    "eid-level2",
+    "residence-notification",
+    "card-reissue",
+)
+EVIDENCE_KINDS = {QrEvidence: "qr", ChipEvidence: "chip"}
+CHANNEL = "kiosk"  # ``Dossier.Channel.KIOSK`` of the public services
+
+
+# --------------------------------------------------------------------------- devices
+@dataclass(frozen=True)
+class Device:
+    device_id: int
+    prefix: str
+    name: str
+    organisation_id: int
+    organisation_name: str
+    actor: Actor
+
+
+def _free(prefix: str) -> bool:
+    return OfficeKiosk.objects.filter(prefix=prefix).exists()
+
+
+def _office(organisation: Organisation) -> None:
+    if organisation.kind not in OFFICE_KINDS:
+        raise DomainValidationError.single(
+            "organisation", "kind", "kiosks are placed in ward police stations and people's committees"
+        )
+    if not organisation.active:
+        raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
+
+
+@transaction.atomic
+def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -> IssuedKiosk:
+    """Register a kiosk of the office ``organisation_code``; its key is returned once."""
+    name = check_text("name", name, max_length=100, required=True).strip()
+    organisation = Organisation.objects.filter(code=organisation_code).first()
+    if organisation is None:
+        raise NotFound(f"no organisation with code {organisation_code!r}", field="organisation")
+    _office(organisation)
+    new = new_token(KIOSK_TAG, _free)
+    device = OfficeKiosk.objects.create(
+        organisation=organisation,
+        name=name,
+        prefix=new.prefix,
+        secret_sha256=new.secret_sha256,
+        created_by=created_by[:150],
+    )
+    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
+
+
+@transaction.atomic
+def reissue_key(device_id: int, *, issued_by: str = "") -> IssuedKiosk:
+    """A new key (new prefix and secret: the old key stops at once); un-revokes the device."""
+    device = (
+        OfficeKiosk.objects.select_for_update().select_related("organisation").filter(pk=device_id).first()
+    )
+    if device is None:
+        raise NotFound("no such kiosk", field="kiosk")
+    _office(device.organisation)
+    new = new_token(KIOSK_TAG, _free)
+    device.prefix, device.secret_sha256 = new.prefix, new.secret_sha256
+    device.revoked_at = device.last_seen_at = None
+    if issued_by:
+        device.created_by = issued_by[:150]
+    device.save(update_fields=["prefix", "secret_sha256", "revoked_at", "last_seen_at", "created_by"])
+    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
+
+
+def revoke(prefix: str, *, now: datetime | None = None) -> bool:
+    return bool(
+        OfficeKiosk.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
+            revoked_at=now or timezone.now()
+        )
+    )
+
+
+def kiosk_actor(device: OfficeKiosk) -> Actor:
+    """The device acting for its office. Its one purpose is identity verification of the person in
+    front of it; the registry reads for a dossier are the citizen's own (``portal_actor``)."""
+    org = device.organisation
+    return Actor(
+        user_id=None,
+        label=f"Ki-ốt {device.prefix} ({device.name})"[:150],
+        organisation_id=org.pk,
+        organisation_name=org.name,
+        organisation_kind=org.kind,
+        role="kiosk",
+        allowed_purposes=frozenset({VERIFY_PURPOSE}),
+        jurisdiction_province_code=org.jurisdiction_province_code or None,
+        jurisdiction_ward_code=org.jurisdiction_ward_code or None,
+    )
+
+
+def authenticate(key: str | None, *, now: datetime | None = None) -> Device:
+    """The kiosk presenting ``key`` (constant-time comparison), or ``KioskRejected``."""
+    if not key:
+        raise KioskRejected("missing", "This page is for registered kiosks only.")
+    parsed = parse_token(KIOSK_TAG, key)
+    if parsed is None:
+        raise KioskRejected("invalid", "The kiosk key is malformed.")
+    prefix, secret = parsed
+    device = OfficeKiosk.objects.select_related("organisation").filter(prefix=prefix).first()
+    if device is None or not secret_matches(device.secret_sha256, secret):
+        raise KioskRejected("invalid", "The kiosk key is not valid.")
+    if device.revoked_at is not None:
+        raise KioskRejected("revoked", "The kiosk has been revoked.")
+    org = device.organisation
+    if not org.active or org.kind not in OFFICE_KINDS:
+        raise KioskRejected("organisation_inactive", "The kiosk's office is not active.")
+    moment = now or timezone.now()
+    OfficeKiosk.objects.filter(pk=device.pk).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=moment - SEEN_RESOLUTION)
+    ).update(last_seen_at=moment)
+    return Device(device.pk, device.prefix, device.name, org.pk, org.name, kiosk_actor(device))
+
+
+# --------------------------------------------------------------------------- identification
+@dataclass(frozen=True)
+class Identification:
+    """Who stands at the kiosk: their eID account (``user_id``), how they proved it, and the
+    verification's receipt. ``user_id`` is None when the card matched but the holder has no active
+    eID account (the kiosk then says where to register)."""
+
+    matched: bool
+    evidence_kind: str
+    receipt_id: str
+    user_id: int | None = None
+    reasons: tuple[Reason, ...] = ()
+
+
+def identify(device: Device, evidence: Evidence, *, at: datetime | None = None) -> Identification:
+    """Identify the citizen by the card they present (QR or chip only: nothing typed)."""
+    kind = EVIDENCE_KINDS.get(type(evidence))
+    if kind is None:
+        raise DomainValidationError.single("evidence", "kind", "the kiosk reads the card's QR code or chip")
+    ctx = AccessContext(device.actor, VERIFY_PURPOSE, case_reference=f"kiosk:{device.prefix}")
+    result = verify(ctx, evidence, mode="yes_no", at=at)
+    if not result.matches:
+        return Identification(False, kind, result.receipt_id, reasons=result.reasons)
+    id_number = presented_id_number(evidence, on=timezone.localdate(result.verified_at))
+    user_id = (
+        Account.objects.filter(id_number=id_number, status=Account.Status.ACTIVE, citizen_id__isnull=False)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    return Identification(True, kind, result.receipt_id, user_id=user_id)
+
+
+# --------------------------------------------------------------------------- services
+@dataclass(frozen=True)
+class Offered:
+    service: Service
+    usable: bool  # False: needs a chip read (eID level 2) and the card was read by QR
+
+
+def available_services(evidence_kind: str) -> list[Offered]:
+    """The kiosk services the catalogue marks implemented, in the order of model 2."""
+    out = []
+    for code in KIOSK_SERVICES:
+        service = catalogue.get(code)
+        if service is not None and service.implemented:
+            out.append(Offered(service, service.level < 2 or evidence_kind == "chip"))
+    return out
+
+
+def offered(code: str, evidence_kind: str) -> Service:
+    """The kiosk service ``code`` if this identification may use it; else ``NotFound``."""
+    match = next((o for o in available_services(evidence_kind) if o.service.code == code), None)
+    if match is None or not match.usable:
+        raise NotFound("no such kiosk service", field="service")
+    return match.service
+
+
+def submit(
+    device: Device,
+    identification: Identification,
+    code: str,
+    supplied: dict[str, str],
+    *,
+    idempotency_key: str,
+    today: date | None = None,
+) -> Any:
+    """Submit a dossier at the kiosk: the portal's submission (every rule, once-only, idempotent),
+    recorded as made at this kiosk of this office."""
+    if identification.user_id is None:
+        raise NotFound("no active eID account", field="account")
+    service = offered(code, identification.evidence_kind)
+    with transaction.atomic():
+        dossier, _created = dossiers.submit(
+            identification.user_id,
+            service.code,
+            supplied,
+            idempotency_key=idempotency_key,
+            today=today,
+            channel=CHANNEL,
+        )
+        KioskSubmission.objects.get_or_create(
+            dossier_id=dossier.pk,
+            defaults={
+                "tracking_code": dossier.tracking_code,
+                "kiosk_id": device.device_id,
+                "organisation_id": device.organisation_id,
+                "service_code": dossier.service_code,
+                "evidence_kind": identification.evidence_kind,
+            },
+        )
+    return dossier
+
+
+def submitted_here(device: Device, identification: Identification, tracking_code: str) -> Any:
+    """A dossier this citizen submitted at this kiosk (for its receipt), read through the public
+    services' own function; else ``NotFound``."""
+    if (
+        identification.user_id is None
+        or not KioskSubmission.objects.filter(kiosk_id=device.device_id, tracking_code=tracking_code).exists()
+    ):
+        raise NotFound("no such dossier", field="tracking_code")
+    return dossiers.my_dossier(identification.user_id, tracking_code)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from dancu.apps.kiosk import views
+
+app_name = "kiosk"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("ghi-danh/<str:key>/", views.enrol, name="enrol"),
+    path("dich-vu/", views.services_page, name="services"),
+    path("dich-vu/<slug:code>/", views.service_form, name="form"),
+    path("bien-nhan/<str:tracking_code>/", views.receipt, name="receipt"),
+    path("hien-thi/", views.display, name="display"),
+    path("ket-thuc/", views.end, name="end"),
+]

@@ -1,0 +1,305 @@
+"""The kiosk pages (``/kiosk/``): full screen, touch first, large type, Vietnamese first with an
+English switch. No staff log-in: the device key (an HttpOnly cookie set by the enrolment link).
+
+The citizen's session holds only their eID account id, how the card was read, and the dossiers
+submitted in it; it is wiped when they press "Finish", after ``DANCU_KIOSK_IDLE_SECONDS`` without
+a touch (the page's timer posts to ``/kiosk/ket-thuc/``), and on the server at the next request
+after that time whatever the browser did.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dancu.apps.desks.services import KioskRejected
+from dancu.apps.desks.views import READER_BRIDGE
+from dancu.apps.kiosk import services
+from dancu.apps.kiosk.forms import CardForm, KioskDossierForm
+from dancu.apps.kiosk.texts import SOURCES, T, text
+from dancu.apps.public_services import services as dossiers
+from dancu.errors import DomainValidationError, NotFound
+
+COOKIE = "dancu_office_kiosk"
+HEADER = "HTTP_X_KIOSK_KEY"
+COOKIE_AGE = 365 * 24 * 3600
+STATE = "kiosk"
+DISPLAY = "kiosk_display"
+DEFAULT_IDLE_SECONDS = 90
+
+
+def idle_seconds() -> int:
+    return int(getattr(settings, "DANCU_KIOSK_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
+
+
+def _key(request: HttpRequest) -> str:
+    return str(request.META.get(HEADER) or request.COOKIES.get(COOKIE) or "")
+
+
+def _lang(request: HttpRequest) -> str:
+    asked = request.POST.get("lang") or request.GET.get("lang")
+    if asked in ("vi", "en"):
+        request.session["kiosk_lang"] = asked
+    return str(request.session.get("kiosk_lang", "vi"))
+
+
+def _state(request: HttpRequest, device: services.Device) -> dict[str, Any] | None:
+    """The identified citizen's session state, or None. Idle longer than the limit, or made on
+    another kiosk: wiped here (the server-side time-out)."""
+    state = request.session.get(STATE)
+    if not state:
+        return None
+    now = time.time()
+    if state.get("device") != device.device_id or now - float(state.get("last", 0)) > idle_seconds():
+        request.session.flush()
+        request.session["kiosk_expired"] = True
+        return None
+    state["last"] = now
+    request.session.modified = True
+    return dict(state)
+
+
+def _identification(state: dict[str, Any]) -> services.Identification:
+    return services.Identification(True, state["kind"], state["receipt"], user_id=state.get("user"))
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, lang: str, status: int = 200
+) -> HttpResponse:
+    display = request.session.get(DISPLAY, {})
+    base = {
+        "lang": lang,
+        "t": {k: text(k, lang) for k in T},
+        "idle_seconds": idle_seconds(),
+        "contrast": bool(display.get("contrast")),
+        "size": display.get("size", "normal"),
+        "here": request.path,
+    }
+    with translation.override(lang):
+        response = render(request, template, {**base, **context}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def kiosk_view(view: Any) -> Any:
+    """The device must present a valid key; the view gets the ``Device`` and the language."""
+
+    @never_cache
+    @csrf_protect
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        lang = _lang(request)
+        try:
+            device = services.authenticate(_key(request))
+        except KioskRejected as exc:
+            return _render(request, "kiosk/refused.html", {"rule": exc.rule}, lang=lang, status=403)
+        return view(request, device, lang, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_GET
+@never_cache
+def enrol(request: HttpRequest, key: str) -> HttpResponse:
+    """Enrol this browser as the kiosk: check the key, keep it in an HttpOnly cookie."""
+    try:
+        services.authenticate(key)
+    except KioskRejected as exc:
+        return _render(request, "kiosk/refused.html", {"rule": exc.rule}, lang="vi", status=403)
+    response = HttpResponseRedirect(reverse("kiosk:start"))
+    response.set_cookie(
+        COOKIE,
+        key,
+        max_age=COOKIE_AGE,
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure(),
+        path=reverse("kiosk:start"),
+    )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@kiosk_view
+def start(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
+    """Present the card: QR code under the scanner (or to the camera), or the chip on the reader."""
+    if _state(request, device):
+        return HttpResponseRedirect(reverse("kiosk:services"))
+    expired = bool(request.session.pop("kiosk_expired", False))
+    form = CardForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {
+        "device": device,
+        "expired": expired,
+        "problems": [],
+        # The card reader's bridge on the kiosk's own machine (``identity.reader.serve_bridge``).
+        "reader_bridge": getattr(settings, "DANCU_KIOSK_READER_BRIDGE", READER_BRIDGE),
+    }
+    if request.method == "POST":
+        if not form.is_valid():
+            context["problems"] = [str(m) for errors in form.errors.values() for m in errors]
+            return _render(request, "kiosk/start.html", context, lang=lang, status=422)
+        try:
+            found = services.identify(device, form.evidence)
+        except DomainValidationError as exc:
+            context["problems"] = [p.message for p in exc.problems]
+            return _render(request, "kiosk/start.html", context, lang=lang, status=422)
+        if not found.matched:
+            context["reasons"] = [r.message_en if lang == "en" else r.message_vi for r in found.reasons]
+            return _render(request, "kiosk/start.html", context, lang=lang, status=422)
+        if found.user_id is None:
+            return _render(request, "kiosk/no_account.html", context, lang=lang, status=403)
+        request.session.cycle_key()  # a new session id for the identified citizen
+        request.session[STATE] = {
+            "device": device.device_id,
+            "user": found.user_id,
+            "kind": found.evidence_kind,
+            "receipt": found.receipt_id,
+            "last": time.time(),
+            "dossiers": [],
+        }
+        return HttpResponseRedirect(reverse("kiosk:services"))
+    return _render(request, "kiosk/start.html", context, lang=lang)
+
+
+@require_GET
+@kiosk_view
+def services_page(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
+    state = _state(request, device)
+    if state is None:
+        return HttpResponseRedirect(reverse("kiosk:start"))
+    rows = [
+        {"o": o, "name": o.service.name_en if lang == "en" else o.service.name_vi}
+        for o in services.available_services(state["kind"])
+    ]
+    return _render(
+        request, "kiosk/services.html", {"device": device, "rows": rows, "kind": state["kind"]}, lang=lang
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@kiosk_view
+def service_form(request: HttpRequest, device: services.Device, lang: str, code: str) -> HttpResponse:
+    state = _state(request, device)
+    if state is None:
+        return HttpResponseRedirect(reverse("kiosk:start"))
+    identification = _identification(state)
+    try:
+        service = services.offered(code, identification.evidence_kind)
+    except NotFound:
+        raise Http404 from None
+    name = service.name_en if lang == "en" else service.name_vi
+    context: dict[str, Any] = {"device": device, "service": service, "name": name, "problems": []}
+    try:
+        with translation.override(lang):
+            prefilled, _view = dossiers.prefill(identification.user_id or 0, service)
+    except (DatabaseError, NotFound):
+        return _render(request, "kiosk/unavailable.html", context, lang=lang, status=503)
+    with translation.override(lang):
+        form = KioskDossierForm(service, prefilled, request.POST or None)
+    context["form"] = form
+    context["prefilled"] = [
+        {
+            "key": p.key,
+            "label": p.label_en if lang == "en" else p.label_vi,
+            "value": p.value,
+            "source": SOURCES[p.source][lang == "en"],
+        }
+        for p in prefilled
+    ]
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        supplied = {i.key: str(form.cleaned_data.get(i.key) or "") for i in service.citizen_items()}
+        try:
+            dossier = services.submit(
+                device,
+                identification,
+                service.code,
+                supplied,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except DomainValidationError as exc:
+            labels = {i.key: (i.label_en if lang == "en" else i.label_vi) for i in service.items}
+            context["problems"] = [f"{labels.get(p.field, p.field)}: {p.message}" for p in exc.problems]
+            for p in exc.problems:
+                if p.field in form.fields:
+                    form.add_error(p.field, p.message)
+            status = 422
+        except DatabaseError:
+            return _render(request, "kiosk/unavailable.html", context, lang=lang, status=503)
+        else:
+            stored = request.session[STATE]
+            stored["dossiers"] = [*stored.get("dossiers", []), dossier.tracking_code][-10:]
+            request.session.modified = True
+            return HttpResponseRedirect(reverse("kiosk:receipt", args=[dossier.tracking_code]))
+    elif request.method == "POST":
+        status = 422
+    return _render(request, "kiosk/form.html", context, lang=lang, status=status)
+
+
+@require_GET
+@kiosk_view
+def receipt(request: HttpRequest, device: services.Device, lang: str, tracking_code: str) -> HttpResponse:
+    """The receipt of a dossier submitted in this session: printable, with the tracking code as a
+    QR code (the dossier's page on the portal). No name or ID number on it — a receipt left in the
+    tray tells nothing about its owner."""
+    state = _state(request, device)
+    if state is None:
+        return HttpResponseRedirect(reverse("kiosk:start"))
+    if tracking_code not in state.get("dossiers", []):
+        raise Http404
+    try:
+        dossier = services.submitted_here(device, _identification(state), tracking_code)
+    except NotFound:
+        raise Http404 from None
+    service = services.catalogue.BY_CODE[dossier.service_code]
+    url = request.build_absolute_uri(reverse("public_services:dossier", args=[dossier.tracking_code]))
+    qr = segno.make(url, error="m")
+    context = {
+        "device": device,
+        "d": dossier,
+        "name": service.name_en if lang == "en" else service.name_vi,
+        "authority": service.authority_vi,
+        "submitted": timezone.localtime(dossier.submitted_at),
+        "qr": qr.svg_data_uri(scale=5, border=2),
+        "url": url,
+    }
+    return _render(request, "kiosk/receipt.html", context, lang=lang)
+
+
+@require_POST
+@kiosk_view
+def display(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
+    """High contrast and large type for this session (wiped with it)."""
+    current = dict(request.session.get(DISPLAY, {}))
+    if "contrast" in request.POST:
+        current["contrast"] = not current.get("contrast")
+    if request.POST.get("size") in ("normal", "large", "larger"):
+        current["size"] = request.POST["size"]
+    request.session[DISPLAY] = current
+    back = str(request.POST.get("next") or "")
+    if not back.startswith("/kiosk/") or "//" in back:
+        back = reverse("kiosk:start")
+    return HttpResponseRedirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def end(request: HttpRequest) -> HttpResponse:
+    """Finish: wipe the session (the citizen's identification, dossiers, display choices)."""
+    timed_out = request.GET.get("timeout") == "1" or request.POST.get("timeout") == "1"
+    request.session.flush()
+    if timed_out:
+        request.session["kiosk_expired"] = True
+    return HttpResponseRedirect(reverse("kiosk:start"))

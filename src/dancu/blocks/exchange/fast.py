@@ -1,0 +1,314 @@
+"""The gateway's fast path on PostgreSQL: cached routes and group-committed exchanges (ADR 0010 §13).
+
+The ORM path (``gateway._handle_orm``) reads the client, the service and the grants, checks the
+request id, runs the registry's look-up and writes the message log in about eleven round trips an
+exchange. On PostgreSQL, outside a caller's transaction, exchanges of the registry's look-up
+services (``providers.LOOKUPS``) take this path instead:
+
+* **Routes cached per process.** The grants of a (client, service) pair — with the client
+  subsystem, its member and organisation, the service and its provider — are read once and kept
+  under the configuration version read just before them (``models.ConfigVersion``: a trigger on
+  every table that decides a route sets it to a fresh sequence value in the writing transaction).
+  Every decision is made from the cache; a *refusal* is never answered from it (the ORM path
+  re-decides and logs it with fresh data).
+* **One transaction per group of exchanges.** Concurrent exchanges join the process's coalescer
+  (``pg_read.Coalescer``, the registry's leader/follower batching); each group runs on a
+  connection of its own in one transaction of three round trips:
+
+  1. ``BEGIN``; the commit mode; the configuration version and the request ids already answered
+     (pipelined: one round trip). An exchange decided under another version is handed back
+     (``stale``): the cache is dropped and the ORM path decides it afresh — so a grant revoked,
+     a credential withdrawn or a member deactivated stops working for every exchange whose
+     transaction starts after that change committed. No time-to-live is involved.
+  2. The registry's own look-up statement for the whole group (``pg_read.run_batch``: read,
+     jurisdiction check and the registry's audit events, one prepared statement), inside this
+     transaction. The leader then signs each request and response (Ed25519) and builds the log rows.
+  3. One prepared statement inserting the message-log rows and their tracker rows (the citizens
+     each answer concerned), then ``COMMIT`` (pipelined: one round trip). With
+     ``DANCU_EXCHANGE_DURABLE_COMMIT`` (the default) the commit waits for the WAL flush: one
+     flush for the whole group (group commit); every caller returns only after it. An
+     acknowledged exchange is never lost; a crash before the commit loses the whole group,
+     audit events included — nothing half-written.
+
+A request id already answered, or repeated inside one group, is handed back (``replay``) and the
+ORM path answers it from the log (idempotency, 409 on a different request). Two groups on two
+lanes carrying the same new request id at the same instant: the second insert is skipped
+(``ON CONFLICT DO NOTHING``) and that caller gets the stored answer; its look-up's audit event
+stays (the registry was read).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+
+from dancu.blocks.exchange.models import ConfigVersion, Grant, Message, MessageSubject
+from dancu.blocks.registry import pg_read
+
+
+@dataclass
+class Route:
+    """The grants of one (client, service) pair as read under configuration ``version``."""
+
+    version: int
+    grants: list[Grant]
+
+
+_ROUTES: dict[tuple[str, str], Route] = {}
+_ROUTES_LOCK = threading.Lock()
+_VERSION_SQL = f"SELECT coalesce((SELECT version FROM {ConfigVersion._meta.db_table} WHERE id = 1), 0)"  # noqa: S608
+
+
+def enabled() -> bool:
+    """Whether this call may take the fast path: PostgreSQL, lanes configured, and not inside a
+    caller's transaction (whose uncommitted rows the lanes' connections could not see)."""
+    return (
+        connection.vendor == "postgresql"
+        and int(settings.DANCU_EXCHANGE_LANES) > 0
+        and not connection.in_atomic_block
+    )
+
+
+def route(client_id: str, service_id: str, load: Callable[[str, str], list[Grant]]) -> Route:
+    """The cached route, or one ``load``-ed now under the version read just before it (so that
+    a change committed in between makes the route look stale, never fresh)."""
+    key = (client_id, service_id)
+    found = _ROUTES.get(key)
+    if found is not None:
+        return found
+    with connection.cursor() as cur:
+        cur.execute(_VERSION_SQL)
+        row = cur.fetchone()
+    fresh = Route(int(row[0]) if row else 0, load(client_id, service_id))
+    with _ROUTES_LOCK:
+        if len(_ROUTES) > 10_000:  # bounded: pairs are few in practice
+            _ROUTES.clear()
+        _ROUTES[key] = fresh
+    return fresh
+
+
+def forget_routes() -> None:
+    """Drop every cached route (a newer configuration version was seen)."""
+    with _ROUTES_LOCK:
+        _ROUTES.clear()
+
+
+@dataclass(eq=False)
+class Job:
+    """One exchange for a lane: its look-up (None when the registry's checks already refused),
+    the route version it was decided under, and ``finish``, which turns the look-up's outcome into
+    the signed, unsaved log row. The lane fills ``state`` (``done``, ``stale``, ``replay``),
+    ``message`` and ``error``."""
+
+    client_id: str
+    request_id: str
+    version: int
+    lookup: pg_read.Request | None
+    finish: Callable[[pg_read.Outcome | None], Message]
+    state: str = ""
+    message: Message | None = None
+    error: BaseException | None = field(default=None, repr=False)
+
+
+_MESSAGE_COLUMNS = (
+    ("occurred_at", "timestamptz"),
+    ("client_id", "text"),
+    ("client_name", "text"),
+    ("client_member_pk", "bigint"),
+    ("service_id", "text"),
+    ("provider_name", "text"),
+    ("provider_member_pk", "bigint"),
+    ("grant_pk", "bigint"),
+    ("request_id", "text"),
+    ("purpose", "text"),
+    ("end_user", "text"),
+    ("case_reference", "text"),
+    ("outcome", "text"),
+    ("status", "int"),
+    ("rule", "text"),
+    ("fingerprint", "text"),
+    ("request", "jsonb"),
+    ("request_hash", "text"),
+    ("request_signature", "text"),
+    ("request_key_id", "text"),
+    ("response", "jsonb"),
+    ("response_hash", "text"),
+    ("response_signature", "text"),
+    ("response_key_id", "text"),
+    ("fields", "jsonb"),
+    ("subjects", "jsonb"),
+)
+
+
+def _insert_sql() -> str:
+    """The log's insert: message rows, then the tracker rows of those inserted (built from the
+    models' table names; no input is interpolated)."""
+    message, subject = Message._meta.db_table, MessageSubject._meta.db_table
+    names = ", ".join(n for n, _ in _MESSAGE_COLUMNS)
+    typed = ", ".join(f"{n} {t}" for n, t in _MESSAGE_COLUMNS)
+    picked = ", ".join(f"r.{n}" for n, _ in _MESSAGE_COLUMNS)
+    answered = ", ".join(f"'{o}'" for o in (Message.Outcome.OK, Message.Outcome.PROVIDER_ERROR))
+    return f"""
+WITH r AS MATERIALIZED (
+    SELECT * FROM json_to_recordset(%(rows)s::json) AS r(n int, {typed})
+), ins AS (
+    INSERT INTO {message} ({names}, prev_hash, hash)
+    SELECT {picked}, '', '' FROM r ORDER BY r.n
+    ON CONFLICT (client_id, request_id) WHERE outcome IN ({answered}) DO NOTHING
+    RETURNING id, client_id, request_id, subjects
+), tracked AS (
+    INSERT INTO {subject} (message_id, citizen_id)
+    SELECT DISTINCT ins.id, s.citizen::bigint
+    FROM ins CROSS JOIN LATERAL jsonb_array_elements_text(ins.subjects) AS s(citizen)
+)
+SELECT r.n, ins.id FROM ins JOIN r ON r.client_id = ins.client_id AND r.request_id = ins.request_id
+"""  # noqa: S608
+
+
+def _answered_sql() -> str:
+    message = Message._meta.db_table
+    answered = ", ".join(f"'{o}'" for o in (Message.Outcome.OK, Message.Outcome.PROVIDER_ERROR))
+    return f"""
+SELECT ({_VERSION_SQL}),
+       (SELECT coalesce(json_agg(json_build_array(k.c, k.r)), '[]')
+        FROM json_to_recordset(%(ids)s::json) AS k(c text, r text)
+        -- One index probe per request id (the idempotency index), whatever the planner thinks.
+        CROSS JOIN LATERAL (SELECT 1 FROM {message} m
+                            WHERE m.client_id = k.c AND m.request_id = k.r AND m.outcome IN ({answered})
+                            LIMIT 1) AS hit)
+"""  # noqa: S608
+
+
+_SQL: dict[str, str] = {}
+
+
+def _sql(name: str) -> str:
+    if name not in _SQL:
+        _SQL[name] = _insert_sql() if name == "insert" else _answered_sql()
+    return _SQL[name]
+
+
+def _row(n: int, msg: Message) -> dict[str, Any]:
+    row: dict[str, Any] = {"n": n}
+    for name, _ in _MESSAGE_COLUMNS:
+        value = getattr(msg, name)
+        row[name] = value.isoformat() if name == "occurred_at" else value
+    return row
+
+
+def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
+    """Run a group of exchanges in one transaction on ``conn`` (an autocommit connection; see the
+    module docstring). Every job comes back with its ``state``."""
+    durable = "on" if settings.DANCU_EXCHANGE_DURABLE_COMMIT else "off"
+    ids = json.dumps([{"c": j.client_id, "r": j.request_id} for j in jobs], ensure_ascii=False)
+    live = list(jobs)
+    try:
+        with psycopg.Cursor(conn) as cur:
+            while True:
+                # Round trip 1 (pipelined): open the transaction, read the configuration version and
+                # the request ids already answered, and run the registry's look-ups of the group.
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(f"SET LOCAL synchronous_commit TO {durable}")
+                    cur.execute(_sql("answered"), {"ids": ids}, prepare=True)
+                    looked = [j for j in live if j.lookup is not None]
+                    outcomes = pg_read.run_batch(
+                        conn, [cast(pg_read.Request, j.lookup) for j in looked], async_commit=False
+                    )
+                row = cur.fetchone()
+                assert row is not None
+                version, answered = int(row[0]), {tuple(p) for p in _json(row[1])}
+                keep: list[Job] = []
+                seen: set[tuple[str, str]] = set()
+                for job in live:
+                    key = (job.client_id, job.request_id)
+                    if job.version != version:
+                        job.state = "stale"
+                    elif key in answered or key in seen:
+                        job.state = "replay"
+                    else:
+                        seen.add(key)
+                        keep.append(job)
+                if len(keep) == len(live):
+                    break
+                # Some job must not be served (decided under an older configuration, or its request
+                # id is answered): undo the group's look-ups and audit events, run the rest again.
+                conn.execute("ROLLBACK")
+                live = keep
+                ids = json.dumps([{"c": j.client_id, "r": j.request_id} for j in live], ensure_ascii=False)
+                if not live:
+                    return jobs
+            by_job = dict(zip(looked, outcomes, strict=True))
+            rows = []
+            for n, job in enumerate(live):
+                job.message = job.finish(by_job.get(job))
+                rows.append(_row(n, job.message))
+            # Round trip 2 (pipelined): the log's rows and their tracker rows, and the commit.
+            with conn.pipeline():
+                cur.execute(_sql("insert"), {"rows": json.dumps(rows, ensure_ascii=False)}, prepare=True)
+                conn.execute("COMMIT")
+            inserted = {int(n): int(pk) for n, pk in cur.fetchall()}
+    except BaseException:
+        if not conn.closed:
+            try:
+                conn.execute("ROLLBACK")
+            except psycopg.Error:
+                conn.close()
+        raise
+    for n, job in enumerate(live):
+        assert job.message is not None
+        if n in inserted:
+            job.message.pk = job.message.id = inserted[n]
+            job.state = "done"
+        else:  # another group answered the same request id first
+            job.state = "replay"
+    return jobs
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+class _Lane(pg_read._Connection):
+    """A lane: the registry coalescer's kind of connection (own, autocommit, reopened after a
+    failure or in a forked child), running groups of exchanges instead of look-ups."""
+
+    def __call__(self, jobs: list[Job]) -> list[Job]:  # type: ignore[override]
+        return cast(list[Job], self.run(lambda conn: run_group(conn, jobs)))
+
+
+_LANES: list[_Lane] = []
+_COALESCER: pg_read.Coalescer | None = None
+_INIT_LOCK = threading.Lock()
+
+
+def submit(job: Job) -> Job:
+    """Run ``job`` in the next group of the process's coalescer; it returns after the group's
+    transaction ended (committed, or the error raised here)."""
+    global _COALESCER
+    lanes = int(settings.DANCU_EXCHANGE_LANES)
+    if _COALESCER is None or len(_LANES) != lanes:
+        with _INIT_LOCK:
+            if _COALESCER is None or len(_LANES) != lanes:
+                for lane in _LANES:
+                    lane.close()
+                _LANES[:] = [_Lane() for _ in range(lanes)]
+                # The coalescer is the registry's; its lanes here take and return jobs.
+                _COALESCER = pg_read.Coalescer(cast(Any, _LANES))
+    result = _COALESCER.submit(cast(Any, job))
+    return cast(Job, result)
+
+
+def close() -> None:
+    """Close the lanes' connections and drop the cached routes (tests that drop their database)."""
+    with _INIT_LOCK:
+        for lane in _LANES:
+            lane.close()
+    forget_routes()

@@ -1,0 +1,332 @@
+"""The verification API's hot route, served ahead of Django's middleware and URL resolver (ADR 0014).
+
+``dancu.wsgi`` wraps the Django application in :class:`FastRoutes` on PostgreSQL. It answers
+exactly two requests itself, the common ones of ``api.py``:
+
+* ``POST /api/v1/identity/ping`` with an API key (the empty endpoint of the benchmark);
+* ``POST /api/v1/identity/verify`` with an API key, purpose ``identity.verification``, mode
+  ``yes_no`` and a card QR.
+
+Everything else — another path or method, a staff session instead of a key, a body that is not
+valid JSON or not a valid ``VerifyIn``, another mode or evidence kind, a host not in
+``ALLOWED_HOSTS``, plain HTTP when ``SECURE_SSL_REDIRECT`` is on — is passed to Django untouched
+(the body is handed back), before anything is written or any rate-limit token taken. So every
+refusal Django gives stays Django's, and the answers this layer gives itself are built to be the
+same bytes and headers (``tests/blocks/identity/test_fasthttp.py`` compares them):
+
+1. ``django.core.signals.request_started``/``request_finished`` are sent as Django's handler sends
+   them (database connections are recycled the same way); the request is a ``WSGIRequest``
+   (host validation, ``is_secure``, cookies as Django reads them).
+2. The body is validated with the same ``VerifyIn`` schema django-ninja uses.
+3. The API key: ``organisations.keycache`` (the key remembered per process for two seconds; the
+   verification statement re-checks it, so a revoked key is refused at once) — 401 with the body
+   and ``WWW-Authenticate`` header of ``dancu.api``.
+4. The rate limit: the same token bucket as the ninja throttle (``dancu.ratelimit``, client
+   ``apikey:<id>``) — 429 with ``Retry-After``.
+5. Verify: the QR is parsed and cross-checked (``qr.parse_card_qr``), then ``pg_verify.verify_qr``
+   decides and records an exact match in one statement. Any other case (a mismatch, an invalid
+   QR, an earlier receipt for the request id, a policy refusal) is decided by the reference
+   service ``services.verify`` in this process, and its errors are answered as ``dancu.api``
+   answers them (403, 409, 422).
+6. The headers the middleware stack adds to these answers: ``SecurityMiddleware``
+   (``X-Content-Type-Options``, ``Referrer-Policy``, ``Cross-Origin-Opener-Policy``, HSTS on
+   HTTPS), ``LocaleMiddleware`` (``Vary: Accept-Language``, ``Content-Language``),
+   ``XFrameOptionsMiddleware`` and ``CommonMiddleware`` (``Content-Length``).
+
+The OpenAPI document is unchanged: the operations stay declared in ``api.py`` (django-ninja),
+which also serves every request this layer passes on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import connection
+from django.utils import timezone, translation
+from ninja.responses import NinjaJSONEncoder
+from pydantic import ValidationError
+
+from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.identity import pg_verify, services
+from dancu.blocks.identity.api import QrEvidenceIn, VerifyIn
+from dancu.blocks.identity.qr import parse_card_qr
+from dancu.blocks.organisations import keycache
+from dancu.blocks.organisations.services import ApiClient, ApiKeyRejected, authenticate_api_key
+from dancu.blocks.registry.matching import MATCH
+from dancu.blocks.registry.names import SCORE_EXACT
+from dancu.errors import AccessDenied, Conflict, DomainValidationError
+from dancu.ratelimit import Rate, RateLimited, take
+
+PING = "/api/v1/identity/ping"
+VERIFY = "/api/v1/identity/verify"
+MAX_BODY = 64 * 1024  # a yes/no QR request is a few hundred bytes; larger ones go to Django
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Headers = list[tuple[str, str]]
+
+
+class _PassOn(Exception):
+    """Not for this layer: Django answers the request."""
+
+
+class FastRoutes:
+    """WSGI middleware: the two routes above, anything else to ``app`` (Django)."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "POST" or path not in (PING, VERIFY):
+            return self.app(environ, start_response)
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        if not auth.startswith("Bearer dk_") or settings.DISALLOWED_USER_AGENTS:
+            return self.app(environ, start_response)
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            try:
+                status, headers, content = _serve(environ, path, auth[len("Bearer ") :])
+            except _PassOn:
+                signals.request_finished.send(sender=self.__class__)
+                return self.app(environ, start_response)
+        except BaseException:
+            signals.request_finished.send(sender=self.__class__)
+            raise
+        signals.request_finished.send(sender=self.__class__)
+        start_response(status, headers)
+        return [content]
+
+
+# --------------------------------------------------------------------------- one request
+def _serve(environ: dict[str, Any], path: str, token: str) -> tuple[str, Headers, bytes]:
+    request = _request(environ)
+    body: VerifyIn | None = None
+    if path == VERIFY:
+        body = _verify_body(environ, request)
+    extra: Headers = []
+    try:
+        client = keycache.authenticate(token)
+    except ApiKeyRejected as exc:
+        status, data = 401, _problem("authorization", exc.rule, str(exc))
+        extra = [("WWW-Authenticate", 'Bearer realm="dancu"')]
+        return _respond(request, status, data, extra)
+    try:
+        take(f"apikey:{client.key_id}", Rate(settings.DANCU_API_RATE_PER_MINUTE, settings.DANCU_API_BURST))
+    except RateLimited as exc:
+        data = _problem("request", "rate_limit", f"Too many requests. Retry after {exc.retry_after} s.")
+        return _respond(request, 429, data, [("Retry-After", str(exc.retry_after))])
+    if body is None:
+        return _respond(request, 200, {"ok": True}, [])
+    try:
+        status, data = _verify(client, body, token)
+    except ApiKeyRejected as exc:
+        data = _problem("authorization", exc.rule, str(exc))
+        return _respond(request, 401, data, [("WWW-Authenticate", 'Bearer realm="dancu"')])
+    except DomainValidationError as exc:
+        status, data = 422, {"detail": exc.as_details()}
+    except AccessDenied as exc:
+        status, data = 403, _problem(exc.field, exc.rule, str(exc))
+    except Conflict as exc:
+        status, data = 409, _problem(exc.field, exc.rule, str(exc))
+    return _respond(request, status, data, [])
+
+
+def _request(environ: dict[str, Any]) -> WSGIRequest:
+    """Django's request object over the environ: the host is validated and the redirect to HTTPS
+    left to Django exactly as ``CommonMiddleware`` and ``SecurityMiddleware`` would."""
+    length = environ.get("CONTENT_LENGTH") or "0"  # none: an empty body, as Django reads it
+    if not length.isdigit() or int(length) > MAX_BODY:
+        raise _PassOn
+    request = WSGIRequest(environ)
+    try:
+        request.get_host()
+    except DisallowedHost:
+        raise _PassOn from None
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        raise _PassOn
+    return request
+
+
+def _verify_body(environ: dict[str, Any], request: WSGIRequest) -> VerifyIn:
+    """The body as django-ninja reads it, or pass on (handing the body back to Django)."""
+    raw = request.body
+    environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the request is passed on
+    try:
+        body = VerifyIn.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):
+        raise _PassOn from None
+    if (
+        body.purpose != services.VERIFY_PURPOSE
+        or body.mode != "yes_no"
+        or not isinstance(body.evidence, QrEvidenceIn)
+    ):
+        raise _PassOn
+    return body
+
+
+def _verify(client: ApiClient, body: VerifyIn, token: str) -> tuple[int, dict[str, Any]]:
+    assert isinstance(body.evidence, QrEvidenceIn)
+    ctx = AccessContext(actor=client.actor, purpose=body.purpose, case_reference=body.case_reference)
+    evidence = services.QrEvidence(body.evidence.text)
+    moment = timezone.now()
+    today = timezone.localdate(moment)
+    claim = _exact_claim(evidence.text, today) if ctx.actor.may(ctx.purpose) else None
+    if claim is not None:
+        receipt_id = uuid.uuid4()
+        result = services.VerificationResult(
+            str(receipt_id), moment, ctx.purpose, "yes_no", "qr", MATCH, (), SCORE_EXACT, None
+        )
+        fingerprint = services._fingerprint(ctx, evidence, "qr", "yes_no")
+        actor = ctx.actor
+        requester = pg_verify.Requester(
+            key_id=client.key_id,
+            label=actor.label,
+            organisation_id=actor.organisation_id or 0,
+            organisation_name=actor.organisation_name,
+            organisation_kind=actor.organisation_kind,
+            ward_code=actor.jurisdiction_ward_code or "",
+            province_code=actor.jurisdiction_province_code or "",
+        )
+        connection.ensure_connection()
+        outcome = pg_verify.verify_qr(
+            connection.connection,
+            requester,
+            claim,
+            purpose=ctx.purpose,
+            case_reference=ctx.case_reference,
+            request_id=body.request_id,
+            request_sha256=fingerprint,
+            receipt_id=receipt_id,
+            response=services._to_json(result),
+            at=moment,
+            today=today,
+            async_commit=not connection.in_atomic_block,
+        )
+        if not outcome.key_ok:  # revoked since it was remembered: the database says why
+            keycache.forget(client.prefix)
+            client = authenticate_api_key(token)
+        elif outcome.written:
+            return 200, _out(result)
+        elif (
+            outcome.earlier is not None and outcome.earlier.created_at >= moment - services.IDEMPOTENCY_WINDOW
+        ):
+            earlier = outcome.earlier
+            if earlier.request_sha256 != fingerprint:
+                raise Conflict(
+                    f"request_id {body.request_id!r} was used for another request in the last 24 hours "
+                    f"(receipt {earlier.receipt_id}); send a new request_id",
+                    field="request_id",
+                    rule="idempotency_conflict",
+                )
+            return 200, _out(services._from_json(earlier.response, replayed=True))
+    else:
+        client = authenticate_api_key(token)  # the reference path runs only for a key valid now
+    # Not an exact match, or a case the statement leaves to the reference path.
+    result = services.verify(
+        ctx, evidence, mode="yes_no", request_id=body.request_id, api_key_id=client.key_id
+    )
+    return 200, _out(result)
+
+
+def _exact_claim(text: str, today: Any) -> pg_verify.Claim | None:
+    """The claim of a QR that checks (``qr.parse_card_qr``) with a name in normal form; None for
+    anything the reference path must judge (it records the invalid evidence)."""
+    try:
+        card = parse_card_qr(text, reference=today)  # the name comes out normalised
+    except DomainValidationError:
+        return None
+    if card.sex not in ("M", "F"):
+        return None
+    return pg_verify.Claim(
+        id_number=card.id_number,
+        full_name=card.full_name,
+        date_of_birth=card.date_of_birth,
+        sex=card.sex,
+        old_id_number=card.old_id_number or "",
+        issued_on=card.issue_date,
+    )
+
+
+# --------------------------------------------------------------------------- the answer
+def _out(result: services.VerificationResult) -> dict[str, Any]:
+    """``api.VerifyOut`` as django-ninja dumps it (same keys, same order)."""
+    return {
+        "receipt_id": result.receipt_id,
+        "verified_at": result.verified_at,
+        "purpose": result.purpose,
+        "mode": result.mode,
+        "evidence_kind": result.evidence_kind,
+        "decision": result.decision,
+        "reasons": [
+            {
+                "code": r.code,
+                "message_vi": r.message_vi,
+                "message_en": r.message_en,
+                "field": r.field,
+                "detail": r.detail,
+            }
+            for r in result.reasons
+        ],
+        "name_score": result.name_score,
+        "data": result.data,
+        "replayed": result.replayed,
+    }
+
+
+def _problem(field: str, rule: str, message: str) -> dict[str, Any]:
+    return {"detail": [{"field": field, "rule": rule, "message": message}]}
+
+
+def _respond(
+    request: WSGIRequest, status: int, data: dict[str, Any], extra: Headers
+) -> tuple[str, Headers, bytes]:
+    content = json.dumps(data, cls=NinjaJSONEncoder).encode()
+    headers: Headers = [("Content-Type", "application/json; charset=utf-8"), *extra]
+    headers += _middleware_headers(request, len(content))
+    return f"{status} {HTTPStatus(status).phrase}", headers, content
+
+
+def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
+    """What the middleware stack adds to an API answer, in the order it adds them (the stack
+    runs responses bottom-up: X-Frame-Options, Content-Length, Vary, Content-Language, security)."""
+    headers: Headers = [
+        ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()),
+        ("Content-Length", str(length)),
+    ]
+    language = translation.get_language_from_request(request, check_path=True)
+    headers += [("Vary", "Accept-Language"), ("Content-Language", language)]
+    if settings.SECURE_HSTS_SECONDS and request.is_secure():
+        sts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            sts += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            sts += "; preload"
+        headers.append(("Strict-Transport-Security", sts))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        value = (
+            ",".join(v.strip() for v in policy.split(",")) if isinstance(policy, str) else ",".join(policy)
+        )
+        headers.append(("Referrer-Policy", value))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    return headers
+
+
+def mount(app: WsgiApp) -> WsgiApp:
+    """``app`` behind :class:`FastRoutes` on PostgreSQL (the statement needs it); ``app`` itself
+    on SQLite or with ``DANCU_FAST_VERIFY = False``."""
+    if connection.vendor != "postgresql" or not getattr(settings, "DANCU_FAST_VERIFY", True):
+        return app
+    return FastRoutes(app)

@@ -1,0 +1,261 @@
+"""Chip readers: the adapter through which a kiosk or a desk reads a card's chip (model 7).
+
+A contactless reader on the kiosk's PC (PC/SC) and its middleware open the chip with the card's
+access key — Basic Access Control from the MRZ information (document number, date of birth, date
+of expiry) or PACE with the card access number (CAN; on a Vietnamese card the last six digits of
+the ID number, ``mrz.pace_can``), ICAO 9303 part 11 §4.3 and §4.4 — and read the elementary files
+(EF.COM, DG1, DG2, DG13, EF.SOD). A web page cannot reach PC/SC, so, as card-reader middleware
+usually does, a small **bridge** on the kiosk's own machine answers HTTP on the loopback address
+and the kiosk page calls it. The platform then checks what it got (passive authentication,
+``services.verify``): nothing the bridge says is trusted beyond the signed files.
+
+The adapter contract (:class:`ChipReader`), tested for every driver in
+``tests/blocks/identity/test_reader.py``:
+
+* ``read(key)`` with the card's MRZ key or CAN returns :class:`ChipRead`: the files as standard
+  base64 (``ChipData.to_dict`` shape) and the access protocol used (``bac`` or ``pace``);
+* a wrong key — the chip refuses mutual authentication — raises ``ReaderError("access_denied")``;
+  no card on the reader ``ReaderError("no_card")``; the reader or bridge not answering
+  ``ReaderError("unavailable")``; a malformed key ``ReaderError("malformed")``. Nothing else.
+
+Drivers: :class:`SimulatedReader` (development: cards placed on it are synthetic chips from
+``chip.issue_chip``; it refuses a wrong key as a chip would) and :class:`BridgeClient` (the HTTP
+bridge, for the server side and the tests). :func:`serve_bridge` runs the bridge in front of any
+driver, bound to 127.0.0.1, answering the kiosk's origin only (CORS).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+
+from dancu.blocks.identity.chip import ChipData
+from dancu.blocks.identity.chip.lds import parse_dg1
+from dancu.blocks.identity.mrz import bac_keys, pace_can, parse_td1
+from dancu.errors import DomainValidationError
+
+RULES = ("access_denied", "no_card", "unavailable", "malformed")
+DEFAULT_FILES = ("com", "dg1", "dg2", "dg13", "sod")
+MAX_REQUEST_BYTES = 4096
+
+
+class ReaderError(Exception):
+    """The read failed; ``rule`` is one of :data:`RULES`."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        if rule not in RULES:
+            raise ValueError(f"unknown reader rule {rule!r}")
+        self.rule = rule
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """The key that opens the chip: the MRZ information (BAC) or the CAN (PACE)."""
+
+    document_number: str = ""
+    date_of_birth: date | None = None
+    date_of_expiry: date | None = None
+    can: str = ""
+
+    @classmethod
+    def from_mrz(cls, document_number: str, date_of_birth: date, date_of_expiry: date | None) -> AccessKey:
+        return cls(
+            document_number=document_number, date_of_birth=date_of_birth, date_of_expiry=date_of_expiry
+        )
+
+    @classmethod
+    def from_can(cls, can: str) -> AccessKey:
+        return cls(can=can)
+
+    def check(self) -> None:
+        """A CAN of six digits, or an MRZ key with a document number and a date of birth."""
+        if self.can:
+            if not (len(self.can) == 6 and self.can.isdigit()):
+                raise ReaderError("malformed", "the card access number (CAN) is 6 digits")
+        elif not self.document_number or self.date_of_birth is None:
+            raise ReaderError("malformed", "give the CAN, or the document number and the date of birth")
+
+    def as_json(self) -> dict[str, Any]:
+        if self.can:
+            return {"can": self.can}
+        return {
+            "mrz": {
+                "document_number": self.document_number,
+                "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else "",
+                "date_of_expiry": self.date_of_expiry.isoformat() if self.date_of_expiry else None,
+            }
+        }
+
+    @classmethod
+    def from_json(cls, payload: object) -> AccessKey:
+        try:
+            if not isinstance(payload, dict):
+                raise TypeError
+            if "can" in payload:
+                return cls.from_can(str(payload["can"]))
+            mrz = payload["mrz"]
+            expiry = mrz.get("date_of_expiry")
+            return cls.from_mrz(
+                str(mrz["document_number"]),
+                date.fromisoformat(str(mrz["date_of_birth"])),
+                date.fromisoformat(str(expiry)) if expiry else None,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ReaderError("malformed", 'expected {"can": …} or {"mrz": {…}}') from None
+
+
+@dataclass(frozen=True)
+class ChipRead:
+    """What the reader read: ``files`` as ``ChipData.to_dict`` gives them, and ``access``."""
+
+    files: dict[str, str]
+    access: str
+
+
+class ChipReader(Protocol):
+    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead: ...
+
+
+# --------------------------------------------------------------------------- development driver
+class SimulatedReader:
+    """A reader with a synthetic card on it (or none). Opens the chip as the chip itself would:
+    BAC succeeds only with the K_seed of the card's own MRZ (ICAO 9303 part 11 §9.7.1: the chip
+    and the terminal derive the same keys or mutual authentication fails), PACE only with its CAN."""
+
+    def __init__(self) -> None:
+        self._chip: ChipData | None = None
+        self._seed = b""
+        self._can = ""
+        self._lock = threading.Lock()
+
+    def place(self, chip: ChipData) -> None:
+        """Put a card on the reader (its DG1 gives the MRZ, hence the BAC key and the CAN)."""
+        td1 = parse_td1("\n".join(parse_dg1(chip.data_groups[1])), reference=date(2099, 1, 1))
+        with self._lock:
+            self._chip, self._seed, self._can = chip, td1.bac_keys().seed, pace_can(td1.id_number)
+
+    def remove(self) -> None:
+        with self._lock:
+            self._chip = None
+
+    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead:
+        key.check()
+        with self._lock:
+            chip, seed, can = self._chip, self._seed, self._can
+        if chip is None:
+            raise ReaderError("no_card", "no card on the reader")
+        if key.can:
+            access, opened = "pace", hmac.compare_digest(key.can, can)
+        else:
+            assert key.date_of_birth is not None
+            try:
+                presented = bac_keys(key.document_number, key.date_of_birth, key.date_of_expiry).seed
+            except DomainValidationError:
+                raise ReaderError("malformed", "the MRZ key is not valid") from None
+            access, opened = "bac", hmac.compare_digest(presented, seed)
+        if not opened:
+            raise ReaderError("access_denied", "the chip refused the access key")
+        everything = chip.to_dict()
+        return ChipRead({name: everything[name] for name in files if name in everything}, access)
+
+
+# --------------------------------------------------------------------------- the HTTP bridge
+class BridgeClient:
+    """The bridge seen as a reader: ``POST {url}/read`` with the access key as JSON."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead:
+        body = json.dumps({**key.as_json(), "files": list(files)}).encode()
+        headers = {"Content-Type": "application/json"}
+        url = f"{self.url}/read"
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                problem = json.loads(exc.read())
+                rule, message = str(problem["error"]), str(problem["message"])
+            except (ValueError, KeyError, TypeError):
+                rule, message = "unavailable", f"the reader bridge answered {exc.code}"
+            raise ReaderError(rule if rule in RULES else "unavailable", message) from None
+        except (OSError, ValueError):
+            raise ReaderError("unavailable", "the reader bridge does not answer") from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("files"), dict):
+            raise ReaderError("unavailable", "the reader bridge answered something else")
+        return ChipRead({str(k): str(v) for k, v in answer["files"].items()}, str(answer.get("access", "")))
+
+
+_STATUS = {"access_denied": 403, "no_card": 409, "unavailable": 503, "malformed": 400}
+
+
+def serve_bridge(reader: ChipReader, *, origin: str, port: int = 0) -> ThreadingHTTPServer:
+    """The bridge in front of ``reader`` on 127.0.0.1:``port`` (0: any free port), answering
+    CORS requests from ``origin`` only (the kiosk page's origin, e.g. ``https://kham.benhvien.vn``).
+    Returns the server; call ``serve_forever`` (or run it in a thread) and ``shutdown``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            if self.headers.get("Origin") == origin:
+                self.send_header("Access-Control-Allow-Origin", origin)
+                self.send_header("Vary", "Origin")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_OPTIONS(self) -> None:
+            if self.headers.get("Origin") != origin:
+                self._send(403, {"error": "malformed", "message": "origin not allowed"})
+                return
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Methods", "POST")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type")
+            self.send_header("Access-Control-Allow-Private-Network", "true")
+            self.send_header("Vary", "Origin")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            if self.path != "/read":
+                self._send(404, {"error": "malformed", "message": "POST /read"})
+                return
+            if self.headers.get("Origin") not in (None, origin):
+                self._send(403, {"error": "malformed", "message": "origin not allowed"})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_REQUEST_BYTES:
+                self._send(400, {"error": "malformed", "message": "request too large"})
+                return
+            try:
+                payload = json.loads(self.rfile.read(length) or b"null")
+                key = AccessKey.from_json(payload)
+                wanted = payload.get("files") or list(DEFAULT_FILES)
+                files = tuple(str(f) for f in wanted)[:20]
+                result = reader.read(key, files)
+            except ReaderError as exc:
+                self._send(_STATUS[exc.rule], {"error": exc.rule, "message": str(exc)})
+                return
+            except ValueError:
+                self._send(400, {"error": "malformed", "message": "the body is not JSON"})
+                return
+            self._send(200, {"files": result.files, "access": result.access})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)

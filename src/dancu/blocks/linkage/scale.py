@@ -1,0 +1,385 @@
+# ruff: noqa: S608 — SQL is assembled from this module's own table and column names, never from input
+"""The pipeline at city and national scale, inside DuckDB (issue 8: a million sector rows against
+8.5 million citizens): the same passes and decisions as :func:`~dancu.blocks.linkage.pipeline.link`,
+with the registry never turned into Python objects.
+
+* the registry's features are computed in SQL from a table ``citizens`` (the columns of
+  ``registry.services.cleaning_reference`` plus ``old_ids``, a list of old CMND numbers) — the same
+  forms as :func:`~dancu.blocks.linkage.model.reference_features` (names folded with
+  ``strip_accents`` and ``đ``→``d``, the street being the address before its ward, district and
+  province); ``reference_agreement`` checks the two on a sample;
+* the sector rows' features come from the block's own Python normalisers
+  (:func:`~dancu.blocks.linkage.pipeline.sector_features`), added in chunks;
+* the exact-ID and old-CMND passes are joins, confirmed by the same agreement rule as
+  ``pipeline._agrees``;
+* the rest go through the Splink model on the same DuckDB connection (tables by name, no copy),
+  trained on a sample of the rows (EM on every blocked pair of 8.5 M citizens would be wasted
+  work) and scored with **blocking rules for scale**: ``BLOCKING_AT_SCALE`` — every rule names at
+  least two fields besides the surname;
+* decisions (best citizen, runner-up margin, thresholds) and duplicates are window queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dancu.blocks.linkage import model as m
+from dancu.blocks.linkage.normalise import normalise_id
+from dancu.blocks.linkage.pipeline import (
+    ACCEPT_WEIGHT,
+    AMBIGUITY_MARGIN,
+    REVIEW_WEIGHT,
+    SectorRow,
+    sector_features,
+)
+from dancu.blocks.registry.names import NAME_VARIANTS
+
+# new → old tone placement (``adminunits.normaliser.tone_style``), lower case
+_TONE_OLD = {
+    "oà": "òa",
+    "oá": "óa",
+    "oả": "ỏa",
+    "oã": "õa",
+    "oạ": "ọa",
+    "oè": "òe",
+    "oé": "óe",
+    "oẻ": "ỏe",
+    "oẽ": "õe",
+    "oẹ": "ọe",
+    "uỳ": "ùy",
+    "uý": "úy",
+    "uỷ": "ủy",
+    "uỹ": "ũy",
+    "uỵ": "ụy",
+}
+
+BLOCKING_AT_SCALE = (
+    ("given", "dob"),
+    ("family_key", "given", "dob_year"),
+    ("family_key", "dob"),
+    ("family_key", "given", "ward_code"),
+)
+TRAIN_SAMPLE = 20_000
+
+
+def _sql_fold(expr: str) -> str:
+    return f"replace(strip_accents(lower({expr})), 'đ', 'd')"
+
+
+def _sql_toned(word: str) -> str:
+    """One word with tones in the "old" style: only an open syllable at the end of the word moves
+    its mark (hoà → hòa, but hoàng and quý stay), as ``tone_style`` does."""
+    w = f"lower(nfc_normalize({word}))"
+    cases = " ".join(
+        f"WHEN suffix({w}, '{new}')"
+        + (f" AND NOT suffix({w}, 'q{new}')" if new.startswith("u") else "")
+        + f" THEN left({w}, length({w}) - 2) || '{old}'"
+        for new, old in _TONE_OLD.items()
+    )
+    return f"CASE {cases} ELSE {w} END"
+
+
+CITIZEN_COLUMNS = (
+    "citizen_id BIGINT",
+    "id_number VARCHAR",
+    "full_name VARCHAR",
+    "date_of_birth DATE",
+    "dob_precision VARCHAR",
+    "sex VARCHAR",
+    "permanent_address_text VARCHAR",
+    "permanent_ward_code VARCHAR",
+    "permanent_legacy_ward_code VARCHAR",
+    "life_status VARCHAR",
+    "date_of_death DATE",
+    "old_ids VARCHAR[]",
+)
+
+
+def add_citizens(con: Any, records: Iterable[Any], target: str = "citizens") -> None:
+    """Table ``target`` from the registry's ``ReferenceRecord`` DTOs (a job's reference, or the
+    synthetic population); a national run loads the same columns straight from the database."""
+    import pandas as pd
+
+    names = [c.split()[0] for c in CITIZEN_COLUMNS]
+    frame = pd.DataFrame(
+        [
+            (
+                r.citizen_id,
+                r.id_number,
+                r.full_name,
+                r.date_of_birth,
+                r.dob_precision,
+                r.sex,
+                r.permanent_address_text,
+                r.permanent_ward_code,
+                r.permanent_legacy_ward_code,
+                r.life_status,
+                r.date_of_death,
+                "|".join(r.old_id_numbers),
+            )
+            for r in records
+        ],
+        columns=names,
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {target} ({', '.join(CITIZEN_COLUMNS)})")
+    con.register("citizens_frame", frame)
+    casts = ", ".join(
+        f"CAST({n} AS {t})"
+        if n != "old_ids"
+        else "CASE WHEN old_ids = '' THEN []::VARCHAR[] ELSE string_split(old_ids, '|') END"
+        for n, t in (c.split() for c in CITIZEN_COLUMNS)
+    )
+    con.execute(f"INSERT INTO {target} SELECT {casts} FROM citizens_frame")
+    con.unregister("citizens_frame")
+
+
+def create_reference(con: Any, source: str = "citizens", target: str = "registry") -> None:
+    """The registry's features as table ``target`` (``unique_id`` = the citizen id)."""
+    spaced = f"replace(replace({source}.full_name, '-', ' '), '''', ' ')"
+    words = f"string_split(trim(regexp_replace({spaced}, '\\s+', ' ', 'g')), ' ')"
+    variants = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in NAME_VARIANTS.items())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {target} AS
+        WITH w AS (
+            SELECT {source}.*, {words} AS ws, len({words}) AS n,
+                   string_split(permanent_address_text, ', ') AS parts
+            FROM {source}
+        )
+        SELECT
+            citizen_id AS unique_id,
+            {_sql_fold("ws[n]")} AS given,
+            {_sql_toned("ws[n]")} AS given_toned,
+            CASE WHEN n > 1 THEN {_sql_fold("ws[1]")} END AS family,
+            CASE WHEN n > 1 THEN (CASE {_sql_fold("ws[1]")} {variants} ELSE {_sql_fold("ws[1]")} END) END
+                AS family_key,
+            CASE WHEN n > 2 THEN {_sql_fold("array_to_string(ws[2:n-1], ' ')")} END AS middle,
+            CASE WHEN dob_precision = 'day' THEN strftime(date_of_birth, '%Y-%m-%d') END AS dob,
+            CAST(NULL AS VARCHAR) AS dob_swap,
+            CASE WHEN dob_precision IN ('day', 'month') THEN strftime(date_of_birth, '%Y-%m') END AS dob_ym,
+            strftime(date_of_birth, '%Y') AS dob_year,
+            nullif(sex, '') AS sex,
+            nullif(permanent_ward_code, '') AS ward_code,
+            CASE WHEN len(parts) > 3
+                 THEN nullif({_sql_fold("array_to_string(parts[1:len(parts)-3], ', ')")}, '')
+                 ELSE nullif({_sql_fold("parts[1]")}, '') END AS street,
+            id_number, old_ids, life_status
+        FROM w
+        """
+    )
+
+
+def reference_agreement(con: Any, records: list[Any], target: str = "registry") -> float:
+    """The share of ``records`` (``ReferenceRecord``) whose SQL features equal the Python ones."""
+    if not records:
+        return 1.0
+    cols = ["unique_id", *m.FEATURES]
+    ids = [r.citizen_id for r in records]
+    got = {
+        row[0]: dict(zip(cols, row, strict=True))
+        for row in con.execute(
+            f"SELECT {', '.join(cols)} FROM {target} WHERE unique_id IN (SELECT unnest(?))", [ids]
+        ).fetchall()
+    }
+    same = sum(1 for r in records if got.get(r.citizen_id) == m.reference_features(r))
+    return same / len(records)
+
+
+SECTOR_COLUMNS = ("unique_id", *m.FEATURES, "id_kind", "id_number")
+
+
+def add_sector(
+    con: Any,
+    rows: Iterable[SectorRow],
+    target: str = "sector",
+    *,
+    chunk: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The sector rows' features (the block's Python normalisers) as table ``target``."""
+    import pandas as pd
+
+    con.execute(
+        f"CREATE OR REPLACE TABLE {target} (unique_id BIGINT, "
+        + ", ".join(f"{c} VARCHAR" for c in SECTOR_COLUMNS[1:])
+        + ")"
+    )
+    buf: list[dict[str, Any]] = []
+    count = 0
+
+    def flush() -> None:
+        if buf:
+            frame = pd.DataFrame(buf, columns=list(SECTOR_COLUMNS))
+            con.register("sector_chunk", frame)
+            con.execute(f"INSERT INTO {target} SELECT * FROM sector_chunk")
+            con.unregister("sector_chunk")
+            buf.clear()
+            if progress:
+                progress(count)
+
+    for r in rows:
+        feats, _problems = sector_features(r)
+        nid = normalise_id(r.id_number)
+        feats["id_kind"], feats["id_number"] = nid.kind, nid.number or None
+        buf.append(feats)
+        count += 1
+        if len(buf) >= chunk:
+            flush()
+    flush()
+    return count
+
+
+def _agrees_sql() -> str:
+    """``pipeline._agrees`` as SQL over ``s`` (sector) and ``r`` (registry)."""
+
+    def same(c: str) -> str:
+        return f"(s.{c} IS NOT NULL AND s.{c} = r.{c})"
+
+    same_dob = "(r.dob IS NOT NULL AND (r.dob = s.dob OR r.dob = s.dob_swap))"
+    return (
+        f"(({same('given')} AND ({same('family_key')} OR {same('dob_year')}))"
+        f" OR ({same_dob} AND ({same('given')} OR {same('family_key')}))"
+        f" OR ({same('family_key')} AND {same('middle')} AND {same('dob_year')}))"
+    )
+
+
+def id_passes(con: Any, sector: str = "sector", registry: str = "registry") -> None:
+    """Tables ``id_hits`` (confirmed: key, citizen, method) and ``rest`` (the rows for the model)."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE id_candidates AS
+        SELECT s.unique_id AS key, r.unique_id AS citizen_id, 'id' AS method, {_agrees_sql()} AS ok
+        FROM {sector} s JOIN {registry} r ON s.id_kind = 'id12' AND s.id_number = r.id_number
+        UNION ALL
+        SELECT s.unique_id, o.unique_id, 'cmnd', {_agrees_sql()}
+        FROM {sector} s
+        JOIN (SELECT unique_id, unnest(old_ids) AS old FROM {registry}) o ON s.id_number = o.old
+        JOIN {registry} r ON r.unique_id = o.unique_id
+        WHERE NOT (s.id_kind = 'id12' AND s.id_number IN (SELECT id_number FROM {registry}))
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE id_hits AS SELECT key, min(citizen_id) AS citizen_id, min(method) AS method "
+        "FROM id_candidates WHERE ok GROUP BY key"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE rest AS SELECT * FROM {sector} "
+        "WHERE unique_id NOT IN (SELECT key FROM id_hits)"
+    )
+
+
+def _inputs(con: Any, *tables: str) -> list[str]:
+    """Views of ``tables`` with the model's columns only (Splink stacks its inputs, so their
+    columns must be the same)."""
+    cols = ", ".join(("unique_id", *m.FEATURES))
+    names = []
+    for t in tables:
+        con.execute(f"CREATE OR REPLACE VIEW {t}_in AS SELECT {cols} FROM {t}")
+        names.append(f"{t}_in")
+    return names
+
+
+def blocking_at_scale() -> list[Any]:
+    from splink import block_on
+
+    return [block_on(*cols) for cols in BLOCKING_AT_SCALE]
+
+
+def train(
+    con: Any, settings: Any, *, rest: str = "rest", registry: str = "registry", seed: int = 0
+) -> dict[str, Any]:
+    """u by random sampling over the whole registry, m by EM on a sample of the rows; the trained
+    model as Splink JSON."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    con.execute(
+        f"CREATE OR REPLACE TABLE train_rows AS SELECT * FROM {rest} "
+        f"USING SAMPLE reservoir({TRAIN_SAMPLE} ROWS) REPEATABLE ({int(seed)})"
+    )
+    linker = Linker(_inputs(con, "train_rows", registry), settings, db_api=DuckDBAPI(connection=con))
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=m.EM_SEED)
+    for rule in (block_on("dob"), block_on("given", "family_key", "dob_year")):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, fix_probability_two_random_records_match=True
+        )
+    trained: dict[str, Any] = linker.misc.save_model_to_json()
+    return trained
+
+
+def score(
+    con: Any, trained: dict[str, Any], *, out: str, rest: str = "rest", registry: str = "registry"
+) -> None:
+    """Score every blocked pair of ``rest`` × ``registry`` with ``trained`` and decide: table ``out``
+    (key, decision, citizen_id, match_weight) with the pipeline's thresholds and margin."""
+    from splink import DuckDBAPI, Linker
+
+    rows = con.execute(f"SELECT count(*) FROM {rest}").fetchone()[0]
+    citizens = con.execute(f"SELECT count(*) FROM {registry}").fetchone()[0]
+    settings = {
+        **trained,
+        "probability_two_random_records_match": min(0.5, max(rows, 1) / max(rows * citizens, 1)),
+        "blocking_rules_to_generate_predictions": blocking_at_scale(),
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": False,
+    }
+    linker = Linker(
+        _inputs(con, rest, registry),
+        settings,
+        db_api=DuckDBAPI(connection=con),
+        input_table_aliases=["sector", "registry"],
+    )
+    pred = linker.inference.predict(threshold_match_weight=REVIEW_WEIGHT - AMBIGUITY_MARGIN)
+    table = pred.physical_name
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH p AS (
+            SELECT CASE WHEN source_dataset_l = 'sector' THEN unique_id_l ELSE unique_id_r END AS key,
+                   CASE WHEN source_dataset_l = 'sector' THEN unique_id_r ELSE unique_id_l END AS citizen_id,
+                   match_weight
+            FROM {table}
+        ), ranked AS (
+            SELECT *, row_number() OVER best AS rk, lead(match_weight) OVER best AS runner_up
+            FROM p
+            WINDOW best AS (PARTITION BY key ORDER BY match_weight DESC, citizen_id)
+        )
+        SELECT key, citizen_id, match_weight,
+               CASE WHEN match_weight < {REVIEW_WEIGHT} THEN 'unmatched'
+                    WHEN match_weight >= {ACCEPT_WEIGHT}
+                         AND (runner_up IS NULL OR runner_up <= match_weight - {AMBIGUITY_MARGIN})
+                    THEN 'matched'
+                    ELSE 'review' END AS decision
+        FROM ranked WHERE rk = 1
+        """
+    )
+
+
+def decide(con: Any, model_table: str, *, sector: str = "sector", out: str = "outcomes") -> dict[str, int]:
+    """Table ``out``: every sector row's decision (the ID passes first, then the model's), and
+    ``duplicate`` for a later row linked to the same citizen. Returns the counts."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH d AS (
+            SELECT s.unique_id AS key,
+                   coalesce(h.citizen_id, CASE WHEN mo.decision <> 'unmatched' THEN mo.citizen_id END)
+                       AS citizen_id,
+                   CASE WHEN h.key IS NOT NULL THEN h.method WHEN mo.decision IS NOT NULL THEN 'model'
+                        ELSE '' END AS method,
+                   CASE WHEN h.key IS NOT NULL THEN 'matched' ELSE coalesce(mo.decision, 'unmatched') END
+                       AS decision,
+                   mo.match_weight
+            FROM {sector} s
+            LEFT JOIN id_hits h ON h.key = s.unique_id
+            LEFT JOIN {model_table} mo ON mo.key = s.unique_id
+        )
+        SELECT key, citizen_id, method, match_weight,
+               CASE WHEN decision = 'matched'
+                         AND row_number() OVER (PARTITION BY citizen_id, decision = 'matched' ORDER BY key)
+                             > 1
+                    THEN 'duplicate' ELSE decision END AS decision
+        FROM d
+        """
+    )
+    return dict(con.execute(f"SELECT decision, count(*) FROM {out} GROUP BY 1").fetchall())

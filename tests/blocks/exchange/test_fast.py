@@ -1,0 +1,291 @@
+"""The gateway's fast path (ADR 0010 §13): on PostgreSQL, BHXH Hà Nội's look-ups through the gateway
+are decided from routes cached per process and written in group transactions — with the same
+answers, message-log rows, tracker rows and registry audit events as the ORM path (the reference,
+and SQLite's path), and a revoked grant stops working at once.
+
+PostgreSQL only: the fast path runs there alone (SQLite has no lanes); the tests commit their data
+(``transaction=True``) because the lanes' own connections must see it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.exchange import crypto, fast, gateway
+from dancu.blocks.exchange import services as ex
+from dancu.blocks.exchange.models import Message, MessageSubject
+from dancu.blocks.registry import pg_read
+from tests.blocks.exchange.conftest import World
+from tests.conftest import Person
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("adminunits"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast path runs on PostgreSQL only"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _lanes(settings: Any) -> Iterator[None]:
+    settings.DANCU_EXCHANGE_LANES = 2
+    fast.close()
+    yield
+    fast.close()
+    pg_read.close()
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each group the lanes ran (proof that the fast path served the calls)."""
+    sizes: list[int] = []
+    real = fast.run_group
+
+    def counted(conn: Any, jobs: list[fast.Job]) -> list[fast.Job]:
+        sizes.append(len(jobs))
+        return real(conn, jobs)
+
+    monkeypatch.setattr(fast, "run_group", counted)
+    return sizes
+
+
+@pytest.fixture
+def exchange(world: World) -> Callable[..., gateway.ExchangeResponse]:
+    """``exchange(path, request_id)``: BHXH's intake system asks the registry's citizen service."""
+
+    def make(
+        path: str, request_id: str, *, service: str = "citizen", rate_limit: bool = False
+    ) -> gateway.ExchangeResponse:
+        return gateway.handle(
+            gateway.ExchangeRequest(
+                world.service_id(service),
+                path,
+                "GET",
+                "",
+                b"",
+                {
+                    "information-mediator-client": world.bhxh.identifier,
+                    "authorization": f"Bearer {world.bhxh_token}",
+                    "x-request-id": request_id,
+                    "x-purpose": "public_service.processing",
+                    "x-end-user": "canbo.nguyenthimai",
+                    "x-case-reference": "HS-BHXH-2026-0042",
+                },
+            ),
+            rate_limit=rate_limit,
+        )
+
+    return make
+
+
+_SAME = (
+    "client_id",
+    "client_name",
+    "client_member_pk",
+    "service_id",
+    "provider_name",
+    "provider_member_pk",
+    "grant_pk",
+    "purpose",
+    "end_user",
+    "case_reference",
+    "outcome",
+    "status",
+    "rule",
+    "request_key_id",
+    "response_key_id",
+    "fields",
+    "subjects",
+)
+
+
+def _record(msg: Message) -> dict[str, Any]:
+    return {name: getattr(msg, name) for name in _SAME} | {
+        "request": {k: v for k, v in msg.request.items() if k not in ("request_id", "received_at")},
+        "body": msg.response["body"],
+        "tracked": sorted(
+            MessageSubject.objects.filter(message_id=msg.pk).values_list("citizen_id", flat=True)
+        ),
+    }
+
+
+def _events(after: int) -> list[tuple[Any, ...]]:
+    return list(
+        AuditEvent.objects.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "action",
+            "result",
+            "subject_citizen_id",
+            "purpose",
+            "actor_label",
+            "organisation_name",
+            "case_reference",
+            "detail",
+        )
+    )
+
+
+def _last_event() -> int:
+    last = AuditEvent.objects.order_by("-pk").first()
+    return last.pk if last else 0
+
+
+@pytest.mark.parametrize("who", ["an_tay_ho", "cuong_hcm", "nobody"])
+def test_both_paths_give_the_same_answer_log_rows_and_audit_events(
+    who: str,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    groups: list[int],
+    world: World,
+) -> None:
+    """An ok answer (Nguyễn Văn An, Tây Hồ), a jurisdiction denial by the registry (Lê Văn Cường,
+    TP HCM) and an unknown number: field for field the same through either path."""
+    number = "001085999999" if who == "nobody" else request.getfixturevalue(who).id_number
+    grant()
+    answers, records, events = [], [], []
+    for lanes, request_id in ((0, "orm-1"), (2, "fast-1")):
+        settings.DANCU_EXCHANGE_LANES = lanes
+        before = _last_event()
+        res = exchange(number, request_id)
+        msg = Message.objects.get(request_id=request_id)
+        answers.append((res.status, res.body))
+        records.append(_record(msg))
+        events.append(_events(before))
+        assert res.message_id == msg.pk and res.response_hash == msg.response_hash
+        assert crypto.verify(world.registry.public_key, res.signature, crypto.canonical(msg.response))
+        assert crypto.verify(world.bhxh.public_key, msg.request_signature, crypto.canonical(msg.request))
+    assert groups == [1]  # the second call, and only it, ran in a lane
+    assert answers[0] == answers[1]
+    assert records[0] == records[1]
+    assert events[0] == events[1] and len(events[0]) == 1
+
+
+def test_a_cached_route_serves_the_next_call_without_a_query_on_the_callers_connection(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    django_assert_num_queries: Any,
+    groups: list[int],
+) -> None:
+    grant()
+    assert exchange(an_tay_ho.id_number, "warm").status == 200
+    with django_assert_num_queries(0):
+        assert exchange(an_tay_ho.id_number, "cached").status == 200
+    assert groups == [1, 1]
+
+
+def test_a_revoked_grant_stops_working_for_the_very_next_exchange(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    police_admin: Person,
+    groups: list[int],
+) -> None:
+    """The bound: an exchange whose transaction starts after the revocation committed is refused
+    (the configuration version is checked in the exchange's own transaction), not minutes later."""
+    g = grant()
+    assert exchange(an_tay_ho.id_number, "before").status == 200
+
+    ex.revoke_grant(police_admin.actor, g.pk)
+    res = exchange(an_tay_ho.id_number, "after")
+
+    assert (res.status, res.body["detail"][0]["rule"]) == (403, "grant_revoked")
+    refused = Message.objects.get(request_id="after")
+    assert refused.outcome == "refused"
+    assert len(groups) == 2  # the second group handed the stale call back: nothing read, nothing logged
+    assert (
+        AuditEvent.objects.filter(subject_citizen_id=an_tay_ho.citizen_id, action="registry.read").count()
+        == 1
+    )
+
+
+def test_a_withdrawn_credential_is_refused_at_once(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    bhxh_admin: Person,
+    world: World,
+) -> None:
+    grant()
+    assert exchange(an_tay_ho.id_number, "before").status == 200
+    ex.revoke_credential(bhxh_admin.actor, world.bhxh)
+    res = exchange(an_tay_ho.id_number, "after")
+    assert (res.status, res.body["detail"][0]["rule"]) == (401, "credentials_revoked")
+
+
+def test_a_replayed_request_id_gets_the_stored_answer_and_a_changed_one_is_a_conflict(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    binh_hoan_kiem: Any,
+) -> None:
+    grant()
+    first = exchange(an_tay_ho.id_number, "same-id")
+    again = exchange(an_tay_ho.id_number, "same-id")
+    other = exchange(binh_hoan_kiem.id_number, "same-id")
+
+    assert (again.message_id, again.replayed, again.body) == (first.message_id, True, first.body)
+    assert (other.status, other.body["detail"][0]["rule"]) == (409, "request_id_reused")
+    assert Message.objects.filter(request_id="same-id", outcome="ok").count() == 1
+
+
+def test_concurrent_exchanges_share_group_commits_and_the_chain_verifies(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    groups: list[int],
+) -> None:
+    """Eight threads, 25 exchanges each, two of them reusing one request id: every other exchange
+    is answered once, logged once with its tracker row; the sealed chain verifies."""
+    grant()
+    exchange(an_tay_ho.id_number, "warm")  # the route is cached before the burst
+    answers: list[gateway.ExchangeResponse] = []
+    lock = threading.Lock()
+
+    def worker(t: int) -> None:
+        try:
+            for i in range(25):
+                res = exchange(an_tay_ho.id_number, "shared" if i == 0 and t < 2 else f"t{t}-{i}")
+                with lock:
+                    answers.append(res)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+    assert len(answers) == 200 and all(a.status == 200 for a in answers)
+    assert len({a.message_id for a in answers}) == 199  # "shared" twice: one answer, replayed
+    assert Message.objects.filter(outcome="ok").count() == 200  # 199 + the warm-up
+    assert MessageSubject.objects.count() == 200
+    assert sum(groups) >= 200
+    call_command("exchange", "seal")
+    call_command("exchange", "verify")
+
+
+def test_the_rate_limit_holds_on_the_fast_path(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    settings: Any,
+    groups: list[int],
+) -> None:
+    settings.DANCU_EXCHANGE_RATE_PER_MINUTE, settings.DANCU_EXCHANGE_BURST = 60, 1
+    grant()
+
+    assert exchange(an_tay_ho.id_number, "first", rate_limit=True).status == 200
+    second = exchange(an_tay_ho.id_number, "second", rate_limit=True)
+    assert (second.status, second.body["detail"][0]["rule"]) == (429, "rate_limited")
+    assert groups == [1]

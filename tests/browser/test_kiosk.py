@@ -1,0 +1,84 @@
+"""In a real browser (issue 7, model 2): the kiosk of Công an phường Tây Hồ is enrolled; Nguyễn Văn
+An scans his card's QR code (typing nothing), confirms his old CMND number with one touch, and
+gets a printable receipt with a QR code; the officer sees the kiosk dossier on the evaluation
+dashboard. Left idle, the kiosk wipes the session by itself. Debian's Chromium via Playwright;
+screenshots in ``tmp_path`` or ``$DANCU_SCREENSHOT_DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dancu.apps.kiosk import services as kiosks
+from dancu.apps.public_services.models import Dossier
+from tests.apps.public_services.conftest import receipt_key  # noqa: F401 — autouse fixture
+from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
+    an_phone_on_record,
+    an_registered,
+    outbox,
+    pki,
+    residents,
+    trusted,
+)
+from tests.blocks.identity.conftest import AN_OLD_ID, AN_QR
+from tests.browser.helpers import headless_chromium, log_in, new_page
+from tests.conftest import Person
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
+    live_server: Any,
+    transactional_db: None,
+    an_registered: int,  # noqa: F811
+    ward_police: Person,
+    screenshots: Path,
+    settings: Any,
+) -> None:
+    base = live_server.url
+    key = kiosks.register_kiosk("CA-P-TAYHO", "Ki-ốt sảnh 1").key
+    with headless_chromium() as chromium:
+        page = new_page(chromium)
+        page.goto(f"{base}/kiosk/ghi-danh/{key}/")
+        page.wait_for_url(f"{base}/kiosk/")
+        assert page.get_attribute("html", "lang") == "vi"
+        page.screenshot(path=str(screenshots / "kiosk-start.png"), full_page=True)
+        # The scanner "types" the QR code's text into the focused field and presses Enter.
+        page.locator("#kiosk-qr-text").press_sequentially(AN_QR)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/kiosk/dich-vu/")
+        page.click("[data-service=cmnd-confirmation]")
+        page.wait_for_url(f"{base}/kiosk/dich-vu/cmnd-confirmation/")
+        assert "Nguyễn Văn An" in page.inner_text("[data-testid=prefilled]")
+        assert page.is_checked(f"input[name=old_number][value='{AN_OLD_ID}']")
+        page.screenshot(path=str(screenshots / "kiosk-form.png"), full_page=True)
+        page.click("[data-testid=submit]")
+        page.wait_for_url("**/kiosk/bien-nhan/DVC-*/")
+        tracking = page.inner_text("[data-testid=tracking]").strip()
+        assert Dossier.objects.get(tracking_code=tracking).channel == Dossier.Channel.KIOSK
+        assert page.get_attribute("[data-testid=status]", "data-status") == "done"
+        assert page.locator("img[data-testid=qr]").count() == 1
+        page.emulate_media(media="print")
+        assert not page.is_visible("[data-testid=print]") and page.is_visible("[data-testid=receipt]")
+        page.emulate_media(media="screen")
+        page.screenshot(path=str(screenshots / "kiosk-receipt.png"), full_page=True)
+        # Keyboard and contrast: the high-contrast switch is a real button.
+        page.focus("[data-testid=contrast]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body.contrast")
+
+        # Left alone, the page posts the time-out and the server wipes the session.
+        settings.DANCU_KIOSK_IDLE_SECONDS = 2
+        page.goto(f"{base}/kiosk/dich-vu/")
+        page.wait_for_selector("[data-testid=expired]", timeout=10_000)
+        assert page.url == f"{base}/kiosk/"
+        assert not page.is_visible("body.contrast")
+        page.goto(f"{base}/kiosk/dich-vu/")
+        page.wait_for_url(f"{base}/kiosk/")
+
+        official = new_page(chromium)
+        log_in(official, base, ward_police, "/danh-gia-dvc/")
+        assert official.inner_text("[data-testid=kiosk]").startswith("1")
+        official.screenshot(path=str(screenshots / "evaluation-dashboard.png"), full_page=True)
