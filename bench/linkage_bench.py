@@ -66,7 +66,6 @@ def main() -> None:
     logging.disable(logging.WARNING)
     import duckdb
 
-    from dancu.blocks.linkage import model as m
     from dancu.blocks.linkage import scale
 
     load_start = os.getloadavg()[0]
@@ -103,7 +102,7 @@ def main() -> None:
     scale.id_passes(con)
     times["id_passes"] = time.perf_counter() - t
     t = time.perf_counter()
-    trained = scale.train(con, m._settings(0.0001))
+    trained = scale.train(con)
     times["training"] = time.perf_counter() - t
     t = time.perf_counter()
     scale.score(con, trained, out="model_out")

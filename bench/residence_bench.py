@@ -461,7 +461,9 @@ def _live_phase(
         Stay.objects.bulk_create(batch)
     inserted = time.perf_counter() - t0
     with connection.cursor() as cur:
-        cur.execute("ANALYZE residence_stay")
+        # What autovacuum does to a table in use (visibility map, statistics) — here at once.
+        cur.execute("VACUUM ANALYZE residence_stay")
+        cur.execute("ANALYZE residence_establishment")
     guests = Stay.objects.filter(
         establishment__ward_code=setup["ward_code"], departed_at__isnull=True, arrival__lte=timezone.now()
     ).count()

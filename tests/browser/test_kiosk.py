@@ -1,11 +1,13 @@
 """In a real browser (issue 7, model 2): the kiosk of Công an phường Tây Hồ is enrolled; Nguyễn Văn
 An scans his card's QR code (typing nothing), confirms his old CMND number with one touch, and
 gets a printable receipt with a QR code; the officer sees the kiosk dossier on the evaluation
-dashboard. Left idle, the kiosk wipes the session by itself. Debian's Chromium via Playwright;
+dashboard. Left idle, the kiosk wipes the session by itself. Then An opens his card's chip on the
+reader (its bridge, simulated) and asks for a new card, a level-2 service. Debian's Chromium via Playwright;
 screenshots in ``tmp_path`` or ``$DANCU_SCREENSHOT_DIR``."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     residents,
     trusted,
 )
-from tests.blocks.identity.conftest import AN_OLD_ID, AN_QR
+from tests.blocks.identity.conftest import AN_ID, AN_OLD_ID, AN_QR, an_chip  # noqa: F401
 from tests.browser.helpers import headless_chromium, log_in, new_page
 from tests.conftest import Person
 
@@ -57,7 +59,6 @@ def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
         page.click("[data-testid=submit]")
         page.wait_for_url("**/kiosk/bien-nhan/DVC-*/")
         tracking = page.inner_text("[data-testid=tracking]").strip()
-        assert Dossier.objects.get(tracking_code=tracking).channel == Dossier.Channel.KIOSK
         assert page.get_attribute("[data-testid=status]", "data-status") == "done"
         assert page.locator("img[data-testid=qr]").count() == 1
         page.emulate_media(media="print")
@@ -82,3 +83,54 @@ def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
         log_in(official, base, ward_police, "/danh-gia-dvc/")
         assert official.inner_text("[data-testid=kiosk]").startswith("1")
         official.screenshot(path=str(screenshots / "evaluation-dashboard.png"), full_page=True)
+    # ORM calls after the browser is closed: inside Playwright's event loop they would open a
+    # connection of their own that outlives the test (PostgreSQL then refuses to drop the database).
+    assert Dossier.objects.get(tracking_code=tracking).channel == Dossier.Channel.KIOSK
+
+
+def test_a_citizen_reads_the_cards_chip_and_asks_for_a_new_card(
+    live_server: Any,
+    transactional_db: None,
+    an_registered: int,  # noqa: F811
+    an_chip: Any,  # noqa: F811
+    trusted: Any,  # noqa: F811
+    ward_police: Person,
+    screenshots: Path,
+    settings: Any,
+) -> None:
+    """The chip path: the kiosk page asks the card reader's bridge on its own machine (the
+    simulated reader with An's synthetic card on it) to open the chip with the card access number,
+    the platform checks the signed files (passive authentication), and the level-2 service — the
+    re-issue of a still-valid card — is open to him."""
+    from dancu.blocks.identity.mrz import pace_can
+    from dancu.blocks.identity.reader import SimulatedReader, serve_bridge
+
+    reader = SimulatedReader()
+    reader.place(an_chip)
+    bridge = serve_bridge(reader, origin=live_server.url)
+    threading.Thread(target=bridge.serve_forever, daemon=True).start()
+    settings.DANCU_KIOSK_READER_BRIDGE = f"http://127.0.0.1:{bridge.server_address[1]}"
+    base = live_server.url
+    key = kiosks.register_kiosk("CA-P-TAYHO", "Ki-ốt sảnh 2").key
+    try:
+        with headless_chromium() as chromium:
+            page = new_page(chromium)
+            page.goto(f"{base}/kiosk/ghi-danh/{key}/")
+            page.wait_for_url(f"{base}/kiosk/")
+            page.fill("#kiosk-can", "000000")
+            page.click("[data-testid=kiosk-read-chip]")
+            page.wait_for_selector("[data-testid=kiosk-chip-status]:has-text('Thẻ không chấp nhận')")
+            page.fill("#kiosk-can", pace_can(AN_ID))
+            page.click("[data-testid=kiosk-read-chip]")
+            page.wait_for_url(f"{base}/kiosk/dich-vu/")
+            page.click("a[data-service=card-reissue]")
+            page.wait_for_url(f"{base}/kiosk/dich-vu/card-reissue/")
+            page.select_option("#id_reason", "damaged")
+            page.screenshot(path=str(screenshots / "kiosk-card-reissue.png"), full_page=True)
+            page.click("[data-testid=submit]")
+            page.wait_for_url("**/kiosk/bien-nhan/DVC-*/")
+            tracking = page.inner_text("[data-testid=tracking]").strip()
+    finally:
+        bridge.shutdown()
+    dossier = Dossier.objects.get(tracking_code=tracking)
+    assert dossier.service_code == "card-reissue" and dossier.channel == Dossier.Channel.KIOSK

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from dancu.apps.desks.services import KioskRejected
 from dancu.apps.kiosk import services, views
@@ -279,3 +280,38 @@ def test_the_chip_is_read_through_the_kiosks_reader_bridge(kiosk: Client, settin
     assert 'data-bridge="http://127.0.0.1:47999"' in page
     # The card access number opens the chip on the kiosk's machine; it has no name in the form.
     assert 'id="kiosk-can"' in page and 'name="can"' not in page
+
+
+def test_a_registry_that_is_down_shows_a_clear_message(
+    identified: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DatabaseError
+
+    from dancu.apps.public_services import services as portal
+
+    kiosk = identified()
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseError("registry unavailable")
+
+    monkeypatch.setattr(portal, "prefill", down)
+    response = kiosk.get("/kiosk/dich-vu/cmnd-confirmation/")
+    assert response.status_code == 503 and 'data-testid="unavailable"' in response.content.decode()
+
+
+def test_the_level_2_eid_request_is_made_at_the_kiosk(identified: Callable[..., Client], an: int) -> None:
+    from dancu.apps.public_services import workdays
+
+    kiosk = identified()
+    page = kiosk.get("/kiosk/dich-vu/eid-level2/").content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert key
+    day = workdays.calendar().add_working_days(timezone.localdate(), 2)
+    response = kiosk.post(
+        "/kiosk/dich-vu/eid-level2/",
+        {"idempotency_key": key.group(1), "appointment": day.strftime("%d/%m/%Y")},
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    dossier = Dossier.objects.get(tracking_code=_tracking(response))
+    assert dossier.service_code == "eid-level2" and dossier.channel == "kiosk"
+    assert dossier.applicant_user_id == an

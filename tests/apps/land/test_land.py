@@ -167,3 +167,28 @@ def test_unparseable_corrections_are_refused_not_guessed() -> None:
     ]
     with pytest.raises(DomainValidationError):
         services.parse_fixes("full_name A to B")
+
+
+def test_a_verified_owner_sees_only_their_own_certificates(
+    land_officer: Person,
+    owners: None,
+    nguyen_van_an: CitizenView,
+    make_person: Callable[..., Person],
+    logged_in: Callable[[Person], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dancu.blocks.eid import services as eid
+
+    _imported(land_officer)
+    an = make_person("001085012345")  # An's e-identification log-in
+    other = make_person("001190099999")  # an account not matched to a registry record
+    matched = {an.user.pk: (nguyen_van_an.citizen_id, "001085012345")}
+    monkeypatch.setattr(eid, "citizen_of", lambda user_id: matched.get(user_id))  # the eID block's seam
+    c = logged_in(an)
+    page = c.get("/dat-dai/cua-toi/")
+    assert page.status_code == 200 and page.content.count(b'data-testid="certificate"') == 1
+    assert b"CS01234" in page.content and b"CS01235" not in page.content  # Chi's certificate is not his
+    ev = AuditEvent.objects.get(action="land.self_read")
+    assert ev.subject_citizen_id == nguyen_van_an.citizen_id and ev.purpose == "citizen.self_access"
+    c.logout()
+    assert logged_in(other).get("/dat-dai/cua-toi/").status_code == 404

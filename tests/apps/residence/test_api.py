@@ -182,3 +182,26 @@ def test_a_batch_interrupted_in_the_middle_keeps_nothing_and_its_retry_stores_ev
     assert answer.status_code == 200 and answer.json()["stored"] == 3
     again = post(client, URL + "/batch", body, token)
     assert again.json()["replayed"] and Stay.objects.count() == 3
+
+
+def test_a_row_echoing_a_nul_or_a_lone_surrogate_is_reported_and_the_batch_replays(
+    client: Client, token: str
+) -> None:
+    """A parser's message may quote the input; the answer is stored for replays, and PostgreSQL
+    refuses U+0000 and unpaired surrogates: they are replaced, the good row is stored."""
+    body = {
+        "idempotency_key": "pms-batch-nul-1",
+        "notifications": [notification({"kind": "\x00"}), notification({"kind": "\ud800"}), notification()],
+    }
+    data = json.dumps(body)  # ASCII escapes, as a client sends them
+    first = client.post(
+        URL + "/batch", data=data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert first.status_code == 200, first.content
+    answer = first.json()
+    assert [r["status"] for r in answer["rows"]] == ["error", "error", "stored"]
+    assert "\x00" not in json.dumps(answer, ensure_ascii=False)
+    again = client.post(
+        URL + "/batch", data=data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert again.json()["replayed"] and again.json()["rows"] == answer["rows"]

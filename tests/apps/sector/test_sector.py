@@ -214,3 +214,13 @@ def test_the_officer_enters_a_record_in_the_page(
     assert again.status_code == 409
     assert actor_for(sonv["officer"].user).role == "officer"
     assert b'data-testid="define"' not in c.get("/so-hoa/").content
+
+
+def test_paging_out_of_range_is_refused_naming_the_parameter(
+    sonv: dict[str, Person], api_key: str, client: Client
+) -> None:
+    for page, field in (("0", "page"), ("1000000000000", "page")):
+        r = _call(client, "get", f"{BASE}?page={page}", api_key)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == field
+    r = _call(client, "get", f"{BASE}?page_size=1000", api_key)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "page_size"

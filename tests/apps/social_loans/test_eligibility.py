@@ -413,6 +413,8 @@ def test_the_banks_system_asks_through_the_api_with_its_key(
         == 401
     )
     hotel = issue_api_key(Organisation.objects.get(code="KS-HOABINH"), "PMS").token
-    denied = client.post(url, {"id_number": "001085012345", "programme": "HN"}, content_type="application/json",
-                         headers={"Authorization": f"Bearer {hotel}"})  # fmt: skip
+    ask = {"id_number": "001085012345", "programme": "HN"}
+    denied = client.post(
+        url, ask, content_type="application/json", headers={"Authorization": f"Bearer {hotel}"}
+    )
     assert denied.status_code == 403

@@ -28,6 +28,7 @@ from tests.blocks.identity.conftest import (  # noqa: F401 — fixtures used by 
     MAI_BORN,
     MAI_ID,
     MAI_NAME,
+    TAY_HO_ADDRESS,
     Pki,
     an_holder,
     pki,
@@ -138,6 +139,105 @@ def an_registered(residents: dict[str, Any], outbox: Outbox, an_phone_on_record:
     from dancu.blocks.eid.models import Account
 
     return int(Account.objects.get(id_number=AN_ID).user_id)
+
+
+@pytest.fixture
+def an_level2(an_registered: int, an_chip: ChipData, trusted: Any, ward_police: Person) -> int:  # noqa: F811
+    """An, raised to level 2 at the Tây Hồ desk with his chip card; his user id."""
+    services.activate_level2(
+        ward_police.ctx("eid.activation"), chip_files=an_chip.to_dict(), live_photo=portrait(an_chip)
+    )
+    return an_registered
+
+
+@pytest.fixture
+def mai_chip(pki: Pki) -> ChipData:  # noqa: F811
+    """The chip of Huỳnh Thị Mai's căn cước (issued 10/09/2024, valid to 12/08/2032)."""
+    ds = pki.document_signer
+    return issue_chip(
+        an_holder(
+            id_number=MAI_ID,
+            full_name=MAI_NAME,
+            date_of_birth=MAI_BORN,
+            sex="F",
+            issue_date=date(2024, 9, 10),
+            expiry_date=date(2032, 8, 12),
+            old_id_number="",
+        ),
+        ds.private_key,
+        ds.certificate,
+    )
+
+
+@pytest.fixture
+def mai_level2(
+    residents: dict[str, Any],  # noqa: F811
+    mai_chip: ChipData,
+    trusted: Any,  # noqa: F811
+    outbox: Outbox,
+    ward_police: Person,
+) -> int:
+    """Mai, given a level-2 account created in person at the Tây Hồ desk; her user id."""
+    from dancu.blocks.eid.models import Account
+
+    services.activate_level2(
+        ward_police.ctx("eid.activation"),
+        chip_files=mai_chip.to_dict(),
+        live_photo=portrait(mai_chip),
+        create=True,
+        phone=MAI_PHONE,
+    )
+    return int(Account.objects.get(id_number=MAI_ID).user_id)
+
+
+# The children of the family tests: An is Khôi's and Hà's father (registry parent links).
+KHOI_ID, KHOI_NAME, KHOI_BORN, KHOI_CARD = (
+    "001222007788",
+    "Nguyễn Minh Khôi",
+    date(2022, 5, 10),
+    date(2024, 9, 20),
+)
+HA_ID, HA_NAME, HA_BORN, HA_CARD = "001316004455", "Nguyễn Thu Hà", date(2016, 2, 14), date(2024, 8, 1)
+FAMILY_DAY = date(2026, 12, 1)  # Khôi is 4, Hà is 10
+
+
+@pytest.fixture
+def an_children(residents: dict[str, Any], system_ctx: Callable[[str], Any]) -> dict[str, Any]:  # noqa: F811
+    """Khôi (4) and Hà (10), of Tây Hồ, each with an identity card; the registry records An as
+    their father (Hà's mother: Mai)."""
+    from dancu.blocks.registry.models import Citizen, IdentityCard
+    from dancu.blocks.registry.services import NewCitizen, register_citizen
+
+    ctx = system_ctx("registry.administration")
+    an = Citizen.objects.get(id_number=AN_ID)
+    mai = Citizen.objects.get(id_number=MAI_ID)
+    out = {}
+    for key, (number, name, born, issued, sex, mother) in {
+        "khoi": (KHOI_ID, KHOI_NAME, KHOI_BORN, KHOI_CARD, "M", None),
+        "ha": (HA_ID, HA_NAME, HA_BORN, HA_CARD, "F", mai),
+    }.items():
+        view = register_citizen(
+            ctx,
+            NewCitizen(
+                id_number=number,
+                full_name=name,
+                date_of_birth=born,
+                sex=sex,
+                permanent_address_text=TAY_HO_ADDRESS,
+            ),
+            reason="Đăng ký khai sinh",
+            legal_basis="Luật Hộ tịch 2014",
+        )
+        child = Citizen.objects.get(pk=view.citizen_id)
+        child.father, child.mother = an, mother
+        child.save(update_fields=["father", "mother"])
+        # Law on Identification 2023 Art. 21: a card issued under 14 is valid to the 14th birthday.
+        expires = born.replace(year=born.year + 14)
+        IdentityCard.objects.create(
+            citizen=child, kind="can_cuoc", card_number=number, issued_on=issued, expires_on=expires
+        )
+        out[key] = view
+    return out
 
 
 __all__ = ["MAI_BORN", "MAI_ID", "MAI_NAME", "date"]

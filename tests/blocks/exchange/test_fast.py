@@ -289,3 +289,30 @@ def test_the_rate_limit_holds_on_the_fast_path(
     second = exchange(an_tay_ho.id_number, "second", rate_limit=True)
     assert (second.status, second.body["detail"][0]["rule"]) == (429, "rate_limited")
     assert groups == [1]
+
+
+@pytest.mark.parametrize(("durable", "mode"), [(True, "on"), (False, "off")])
+def test_the_group_commits_in_the_configured_mode(
+    durable: bool,
+    mode: str,
+    settings: Any,
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default the group's commit waits for the WAL flush (an acknowledged exchange survives a
+    crash of the database server too); ``DANCU_EXCHANGE_DURABLE_COMMIT = False`` relaxes it."""
+    settings.DANCU_EXCHANGE_DURABLE_COMMIT = durable
+    seen: list[str] = []
+    real = pg_read.run_batch
+
+    def spy(conn: Any, requests: Any, *, async_commit: bool) -> Any:
+        outcomes = real(conn, requests, async_commit=async_commit)
+        seen.append(conn.execute("SELECT current_setting('synchronous_commit')").fetchone()[0])
+        return outcomes
+
+    monkeypatch.setattr(pg_read, "run_batch", spy)
+    grant()
+    assert exchange(an_tay_ho.id_number, f"mode-{mode}").status == 200
+    assert seen == [mode]

@@ -55,3 +55,19 @@ def test_an_unknown_dataset_is_refused_by_name() -> None:
     with pytest.raises(DomainValidationError) as err:
         febrl.load("febrl9")
     assert (err.value.problems[0].field, err.value.problems[0].rule) == ("dataset", "choice")
+
+
+def test_the_command_scores_the_three_linkers_in_one_run_and_refuses_a_bad_limit() -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("linkage", "evaluate", "--dataset", "febrl3", "--limit", "60", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["dataset"] == "febrl3"
+    assert set(result) == {"dataset", "pipeline", "splink_default", "exact_id"}
+    assert result["pipeline"]["true_pairs"] == result["exact_id"]["true_pairs"] > 0
+    with pytest.raises(CommandError):
+        call_command("linkage", "evaluate", "--dataset", "febrl3", "--limit", "0")

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dancu.blocks.linkage import evaluation, model, pipeline, scale
+from dancu.blocks.linkage import evaluation, pipeline, scale
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_the_id_passes_confirm_the_same_rows_as_the_in_memory_pipeline(data: Any
 
 def test_the_model_pass_links_the_rest_and_flags_duplicates(data: Any) -> None:
     con, _, sector = data
-    trained = scale.train(con, model._settings(0.0001))
+    trained = scale.train(con)
     scale.score(con, trained, out="model_out")
     counts = scale.decide(con, "model_out", out="outcomes")
     assert counts["duplicate"] > 0 and counts["unmatched"] > 0

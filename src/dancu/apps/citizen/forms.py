@@ -10,10 +10,10 @@ from dancu.apps.console.forms import VietnameseDateField
 CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6", "pattern": "[0-9]*"}
 
 
-class RegisterForm(forms.Form):
-    id_number = forms.CharField(label=_("Personal ID number (12 digits)"), max_length=12, min_length=12)
-    full_name = forms.CharField(label=_("Full name (as on the card)"), max_length=100)
-    date_of_birth = VietnameseDateField(label=_("Date of birth (dd/mm/yyyy)"))
+class ApplicantForm(forms.Form):
+    """What every online applicant gives after their identity: contacts, a face photo and a
+    password typed twice."""
+
     phone = forms.CharField(label=_("Mobile phone"), max_length=15)
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
     photo = forms.FileField(label=_("Face photo"))
@@ -25,6 +25,14 @@ class RegisterForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class RegisterForm(ApplicantForm):
+    id_number = forms.CharField(label=_("Personal ID number (12 digits)"), max_length=12, min_length=12)
+    full_name = forms.CharField(label=_("Full name (as on the card)"), max_length=100)
+    date_of_birth = VietnameseDateField(label=_("Date of birth (dd/mm/yyyy)"))
+
+    field_order = ["id_number", "full_name", "date_of_birth"]
 
 
 class LoginForm(forms.Form):
@@ -66,3 +74,28 @@ class EnterpriseForm(forms.Form):
 class StaffForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=40)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+
+
+class ChildForm(forms.Form):
+    """A parent declares their child (Decree 69/2024 Art. 7; ``blocks/eid/family.py``)."""
+
+    id_number = forms.CharField(
+        label=_("Child's personal ID number (12 digits)"), max_length=12, min_length=12
+    )
+    full_name = forms.CharField(label=_("Child's full name (as on the card)"), max_length=100)
+    date_of_birth = VietnameseDateField(label=_("Child's date of birth (dd/mm/yyyy)"))
+    card_issued_on = VietnameseDateField(label=_("Issue date of the child's identity card (dd/mm/yyyy)"))
+    photo = forms.FileField(label=_("Child's face photo (from 6 years)"), required=False)
+
+
+class ForeignerRegisterForm(ApplicantForm):
+    """A foreign resident's level-1 application (``blocks/eid/foreigners.py``)."""
+
+    passport_mrz = forms.CharField(
+        label=_("Passport machine-readable zone (the 2 lines at the bottom of the photo page)"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 46, "spellcheck": "false"}),
+        max_length=200,
+    )
+    card_number = forms.CharField(label=_("Residence card number"), max_length=20)
+
+    field_order = ["passport_mrz", "card_number"]

@@ -8,6 +8,7 @@ app_name = "citizen"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("register/", views.register, name="register"),
     path("register/phone/", views.register_phone, name="register_phone"),
+    path("register/foreigner/", views.register_foreigner, name="register_foreigner"),
     path("login/", views.login_page, name="login"),
     path("login/second/", views.login_second, name="login_second"),
     path("login/qr/<str:token>/", views.qr_status, name="qr_status"),
@@ -21,6 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/consents/<int:consent_id>/revoke/", views.revoke_consent, name="revoke_consent"),
     path("me/exchanges/<int:message_id>/flag/", views.flag_exchange, name="flag_exchange"),
     path("me/totp/", views.totp_enrol, name="totp"),
+    path("me/children/register/", views.child_register, name="child_register"),
+    path("me/children/<int:account_id>/", views.child_present, name="child_present"),
     path("me/enterprise/", views.enterprise, name="enterprise"),
     path("me/enterprise/links/", views.enterprise_links, name="enterprise_links"),
 ]

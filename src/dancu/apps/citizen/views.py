@@ -6,6 +6,7 @@ the eID block and renders; errors name the field and the rule."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -20,8 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dancu.apps.citizen.forms import (
+    ChildForm,
     CodeForm,
     EnterpriseForm,
+    ForeignerRegisterForm,
     LoginForm,
     RecoverFinishForm,
     RecoverStartForm,
@@ -29,7 +32,7 @@ from dancu.apps.citizen.forms import (
     StaffForm,
 )
 from dancu.apps.citizen.middleware import SEEN_KEY
-from dancu.blocks.eid import assurance, factors, services
+from dancu.blocks.eid import assurance, factors, family, foreigners, services
 from dancu.blocks.eid import login as eid_login
 from dancu.blocks.sso import services as sso
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
@@ -102,7 +105,8 @@ def client_ip(request: HttpRequest) -> str:
 def _bind(form: Any, exc: DomainValidationError) -> None:
     """Put the block's problems on the form fields they name (``field: message [rule]``)."""
     for p in exc.problems:
-        field = p.field if p.field in form.fields else None
+        head = p.field.split(".", 1)[0]
+        field = p.field if p.field in form.fields else (head if head in form.fields else None)
         form.add_error(field, f"{p.message} [{p.rule}]")
 
 
@@ -120,40 +124,71 @@ def _finish(request: HttpRequest, user_id: int, amr: tuple[str, ...], next_url: 
 
 
 # --------------------------------------------------------------------------- registration
-@never_cache
-@require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST or None, request.FILES or None)
+def _application(
+    request: HttpRequest, form: Any, template: str, submit: Callable[[dict[str, Any]], dict[str, Any]]
+) -> HttpResponse:
+    """An online level-1 application: throttled per connection, the block's problems on the form
+    fields they name, then the phone step with the state ``submit`` returns."""
     if request.method == "POST" and not eid_login.registration_allowed(client_ip(request)):
         form.add_error(None, _("Too many registrations from this connection: try again later."))
     elif request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
-            receipt = services.register(
-                services.RegistrationInput(
-                    id_number=d["id_number"],
-                    full_name=d["full_name"],
-                    date_of_birth=d["date_of_birth"],
-                    phone=d["phone"],
-                    email=d["email"] or "",
-                    password=d["password"],
-                    photo=d["photo"].read(),
-                )
-            )
+            state = submit(form.cleaned_data)
         except DomainValidationError as exc:
             _bind(form, exc)
+        except Conflict as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, f"{exc} [{exc.rule}]")
         else:
-            # The same answer whether or not the data matched (no oracle on registry data): the
-            # phone step, with a code sent to the typed phone; that step tells the outcome.
-            request.session[REGISTRATION] = {
-                "handle": receipt.handle,
-                "decoy": receipt.decoy,
-                "matched": receipt.matched,
-                "tries": 0,
-            }
+            request.session[REGISTRATION] = {**state, "tries": 0}
             return HttpResponseRedirect(reverse("citizen:register_phone"))
     status = 400 if form.is_bound else 200
-    return render(request, "citizen/register.html", {"form": form}, status=status)
+    return render(request, template, {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    def submit(d: dict[str, Any]) -> dict[str, Any]:
+        receipt = services.register(
+            services.RegistrationInput(
+                id_number=d["id_number"],
+                full_name=d["full_name"],
+                date_of_birth=d["date_of_birth"],
+                phone=d["phone"],
+                email=d["email"] or "",
+                password=d["password"],
+                photo=d["photo"].read(),
+            )
+        )
+        # The same answer whether or not the data matched (no oracle on registry data): the
+        # phone step, with a code sent to the typed phone; that step tells the outcome.
+        return {"handle": receipt.handle, "decoy": receipt.decoy, "matched": receipt.matched}
+
+    form = RegisterForm(request.POST or None, request.FILES or None)
+    return _application(request, form, "citizen/register.html", submit)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_foreigner(request: HttpRequest) -> HttpResponse:
+    """A foreign resident with a residence card registers at level 1 with the passport's MRZ
+    (Decree 69/2024 Art. 7; ``blocks/eid/foreigners.py``); then the same phone step."""
+
+    def submit(d: dict[str, Any]) -> dict[str, Any]:
+        handle = foreigners.register_foreigner(
+            foreigners.ForeignerRegistrationInput(
+                passport_mrz=d["passport_mrz"],
+                card_number=d["card_number"],
+                phone=d["phone"],
+                email=d["email"] or "",
+                password=d["password"],
+                photo=d["photo"].read(),
+            )
+        )
+        return {"handle": handle, "decoy": "", "matched": True}
+
+    form = ForeignerRegisterForm(request.POST or None, request.FILES or None)
+    return _application(request, form, "citizen/register_foreigner.html", submit)
 
 
 @never_cache
@@ -480,6 +515,7 @@ def me(request: HttpRequest) -> HttpResponse:
         else [],
         "notices": _notices(citizen[0]) if citizen else [],
         "has_citizen": citizen is not None,
+        "children": family.children_of(user_id),
         "message": request.GET.get("done", ""),
         "flag_error": request.GET.get("flag_error", ""),
     }
@@ -628,3 +664,56 @@ def enterprise_links(request: HttpRequest) -> HttpResponse:
         "done": request.GET.get("done") == "1",
     }
     return render(request, "citizen/enterprise_links.html", context, status=403 if error else 200)
+
+
+# --------------------------------------------------------------------------- children's accounts
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_register(request: HttpRequest) -> HttpResponse:
+    """A parent with a level-2 account registers a level-1 account for their child under 14
+    (Decree 69/2024 Art. 7; ``blocks/eid/family.py``)."""
+    form = ChildForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                family.register_child(
+                    _uid(request),
+                    family.ChildInput(
+                        id_number=d["id_number"],
+                        full_name=d["full_name"],
+                        date_of_birth=d["date_of_birth"],
+                        card_issued_on=d["card_issued_on"],
+                        photo=d["photo"].read() if d.get("photo") else b"",
+                    ),
+                )
+            except DomainValidationError as exc:
+                _bind(form, exc)
+            except Conflict as exc:
+                form.add_error("id_number", f"{exc} [exists]")
+                status = 409
+            else:
+                return HttpResponseRedirect(reverse("citizen:me") + "?done=child#children")
+    return render(request, "citizen/child_register.html", {"form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def child_present(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The parent presents their child's account: a signed QR valid a few minutes."""
+    try:
+        token = family.presentation_token(_uid(request), account_id)
+    except NotFound:
+        return render(request, "citizen/child_present.html", {"missing": True}, status=404)
+    child = next(c for c in family.children_of(_uid(request)) if c.account_id == account_id)
+    context = {
+        "child": child,
+        "qr_image": _qr_svg(token),
+        "token": token,
+        "minutes": family.PRESENTATION_SECONDS // 60,
+    }
+    return render(request, "citizen/child_present.html", context)

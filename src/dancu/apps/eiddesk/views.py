@@ -45,9 +45,19 @@ def pending(request: HttpRequest, actor: Actor) -> HttpResponse:
         }
         for r in rows
     ]
-    return render(
-        request, "eiddesk/pending.html", {"items": items, "actor": actor, "done": request.GET.get("done", "")}
+    waiting, closed = (
+        services.level2_queue(AccessContext(actor, services.ACTIVATION))
+        if actor.may(services.ACTIVATION)
+        else ([], [])
     )
+    context = {
+        "items": items,
+        "actor": actor,
+        "done": request.GET.get("done", ""),
+        "waiting": waiting,
+        "closed": closed,
+    }
+    return render(request, "eiddesk/pending.html", context)
 
 
 @desk_actor
@@ -81,6 +91,15 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
     result = None
     problems: list[FieldProblem] = []
     status = 200
+    reference = (request.POST.get("request") or request.GET.get("request") or "")[:40]
+    opened = None
+    if reference and not create:
+        try:  # opened from the ward's queue: the request's holder and appointment are shown
+            opened = services.level2_request_for_desk(AccessContext(actor, services.ACTIVATION), reference)
+        except (AccessDenied, NotFound) as exc:
+            problems, status = problems_of(exc)
+            context = {"form": form, "create": create, "problems": shown(problems), "actor": actor}
+            return render(request, "eiddesk/activate.html", context, status=status)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -91,6 +110,7 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
                     create=create,
                     phone=form.cleaned_data.get("phone") or "",
                     email=form.cleaned_data.get("email") or "",
+                    request_reference=opened.reference if opened is not None else "",
                 )
             except Conflict as exc:
                 problems, status = [FieldProblem("id_number", "exists", str(exc))], 409
@@ -98,5 +118,12 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
                 problems, status = problems_of(exc)
         else:
             status = 400
-    context = {"form": form, "create": create, "result": result, "problems": shown(problems), "actor": actor}
+    context = {
+        "form": form,
+        "create": create,
+        "result": result,
+        "problems": shown(problems),
+        "actor": actor,
+        "opened": opened,
+    }
     return render(request, "eiddesk/activate.html", context, status=status)

@@ -252,3 +252,35 @@ def export_register(actor: Actor, register_id: int, *, fmt: str) -> tuple[str, b
     if fmt == "csv":
         return f"{stem}.csv", files.write_csv(EXPORT_HEADER, rows)
     return f"{stem}.xlsx", files.write_xlsx({"register": (EXPORT_HEADER, rows)})
+
+
+@dataclass(frozen=True)
+class MyCertificate:
+    certificate_no: str
+    parcel: str
+    register: str
+    office_register_reference: str
+
+
+def my_certificates(user_id: int) -> list[MyCertificate]:
+    """The certificates on which the logged-in citizen is a linked owner: their e-identification
+    account must be matched to a registry record (``eid.citizen_of``), and only rows linked to
+    their own ID number are shown — never a co-owner's. The read is audited on their history
+    (purpose ``citizen.self_access``)."""
+    from dancu.blocks.eid import services as eid
+
+    mine = eid.citizen_of(user_id)
+    if mine is None:
+        raise NotFound("your account is not matched to a registry record", field="account")
+    citizen_id, id_number = mine
+    rows = (
+        LandRecord.objects.filter(id_number=id_number, result__in=("matched", "duplicate"))
+        .select_related("register")
+        .order_by("register__created_at", "row_no")
+    )
+    out = [MyCertificate(r.certificate_no, r.parcel, r.register.title, r.register.reference) for r in rows]
+    ctx = AccessContext(eid.account_actor(user_id), "citizen.self_access")
+    audit.record(
+        ctx, "land.self_read", subject_citizen_id=citizen_id, detail={"certificates": len(out)}, durable=False
+    )
+    return out

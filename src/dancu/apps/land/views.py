@@ -5,10 +5,12 @@ rejected one by one) and export the register with ID numbers. Thin views over ``
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dancu.apps.land import services
@@ -109,3 +111,15 @@ def export(request: HttpRequest, actor: Actor, register_id: int, fmt: str) -> Ht
     response = HttpResponse(content, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@never_cache
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    """The citizen's own certificates (``services.my_certificates``)."""
+    try:
+        rows = services.my_certificates(int(request.user.pk or 0))
+    except NotFound as exc:
+        return render(request, "land/mine.html", {"problems": shown(problems_of(exc)[0])}, status=404)
+    return render(request, "land/mine.html", {"rows": rows})

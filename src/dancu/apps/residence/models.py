@@ -135,7 +135,11 @@ class Stay(models.Model):
         indexes = [
             models.Index(fields=["establishment", "departed_at"], name="stay_live"),
             models.Index(fields=["deadline"], name="stay_deadline"),
-            # The police live view: guests staying now, newest first, counted per establishment.
+            # The police live view: guests staying now counted per establishment, and the newest
+            # of them (an area's establishments are many; one ordered scan finds its newest).
+            models.Index(
+                fields=["-arrival", "id"], name="stay_present_newest", condition=Q(departed_at__isnull=True)
+            ),
             models.Index(
                 fields=["establishment", "-arrival"],
                 name="stay_present",

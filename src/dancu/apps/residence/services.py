@@ -1245,14 +1245,14 @@ def police_live_guests(
     if establishment_id is not None:
         ests = ests.filter(pk=establishment_id)
     present = Stay.objects.filter(establishment__in=ests, departed_at__isnull=True, arrival__lte=moment)
-    counts = list(
-        present.values_list("establishment__ward_code", "establishment__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "establishment__name")
-    )
+    # Counted per establishment by the database (no join per guest); names and wards come from
+    # the area's establishments, read once.
+    counts = dict(present.order_by().values_list("establishment_id").annotate(n=Count("id")))
+    where = {e: (w, n) for e, w, n in ests.filter(pk__in=list(counts)).values_list("pk", "ward_code", "name")}
     by_ward: dict[str, int] = {}
     by_est: dict[str, int] = {}
-    for ward, name, n in counts:
+    for est_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], where[kv[0]][1])):
+        ward, name = where[est_id]
         by_ward[ward] = by_ward.get(ward, 0) + n
         by_est[name] = by_est.get(name, 0) + n
     rows = tuple(
@@ -1324,8 +1324,11 @@ def lateness_report(
     scope = _police_scope(ctx, "residence.lateness")
     moment = now or timezone.now()
     start = since or (timezone.localdate(moment) - timedelta(days=30))
+    since_midnight = datetime.combine(start, datetime.min.time(), tzinfo=rules.VN)
     stays = _flagged(
-        Stay.objects.filter(establishment__in=Establishment.objects.filter(scope), arrival__date__gte=start),
+        Stay.objects.filter(
+            establishment__in=Establishment.objects.filter(scope), arrival__gte=since_midnight
+        ),
         moment,
     )
     grouped = (
@@ -1415,6 +1418,21 @@ class BatchResult:
         return sum(1 for r in self.rows if r.status == "stored")
 
 
+def _at(where: str, p: FieldProblem) -> FieldProblem:
+    """A row's problem, named under the row (``notifications[3].guests[0]``). A message may echo
+    the input (a parser's "Input tag '…'"): NUL, other control characters and lone surrogates are
+    replaced, since the answer is also stored for replays (PostgreSQL refuses U+0000 in text and
+    jsonb, and unpaired surrogates in jsonb)."""
+
+    def clean(text: str) -> str:
+        def bad(c: str) -> bool:
+            return (ord(c) < 32 and c not in "\t\n") or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF
+
+        return "".join("\ufffd" if bad(c) else c for c in text)
+
+    return FieldProblem(clean(f"{where}.{p.field}"), clean(p.rule), clean(p.message))
+
+
 def _row_json(r: BatchRow) -> dict[str, object]:
     return {
         "index": r.index,
@@ -1491,7 +1509,7 @@ def check_in_batch(
                     BatchRow(
                         i,
                         "error",
-                        errors=tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in row),
+                        errors=tuple(_at(where, p) for p in row),
                     )
                 )
                 continue
@@ -1505,7 +1523,7 @@ def check_in_batch(
                     if isinstance(exc, DomainValidationError)
                     else [FieldProblem(exc.field, exc.rule, str(exc))]
                 )
-                errors = tuple(FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in problems)
+                errors = tuple(_at(where, p) for p in problems)
                 with transaction.atomic():
                     webhooks.enqueue(
                         est.pk,
@@ -1587,7 +1605,7 @@ def upload_offline(
             )
         seen.add(item.idempotency_key)
         if isinstance(item.data, list):
-            problems += [FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in item.data]
+            problems += [_at(where, p) for p in item.data]
         elif item.data.captured_at is None:
             problems.append(FieldProblem(f"{where}.captured_at", "required", "when the desk captured it"))
         if not problems and isinstance(item.data, CheckIn):
@@ -1601,7 +1619,7 @@ def upload_offline(
                     if isinstance(exc, DomainValidationError)
                     else [FieldProblem(exc.field, exc.rule, str(exc))]
                 )
-                problems = [FieldProblem(f"{where}.{p.field}", p.rule, p.message) for p in found]
+                problems = [_at(where, p) for p in found]
             else:
                 out.append(
                     OfflineRow(

@@ -302,8 +302,10 @@ def search(
     actor: Actor, code: str, version: str, *, text: str = "", page: int = 1, page_size: int = 20
 ) -> tuple[int, list[Record]]:
     reg = registry_for(actor, code, version, "sector.list")
-    if page < 1 or not 1 <= page_size <= 100:
-        raise DomainValidationError.single("page_size", "range", "page ≥ 1, page_size 1–100")
+    if not 1 <= page <= 100_000:
+        raise DomainValidationError.single("page", "range", "a page number from 1 to 100,000")
+    if not 1 <= page_size <= 100:
+        raise DomainValidationError.single("page_size", "range", "1 to 100 records a page")
     qs = SectorEntry.objects.filter(registry=reg)
     if text:
         qs = qs.filter(Q(full_name__icontains=text) | Q(id_number=text))

@@ -78,6 +78,7 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
             description += f"; TOTP secret {TOTP_SECRET} ({uri})"
         out.append((id_number, description))
     out.append(("canbo.tayho", "eID desk: approve level-1 applications, activate level 2 (/eid-desk/)"))
+    out.append(_demo_foreign_resident())
     from django.conf import settings
 
     out.append(
@@ -87,3 +88,47 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
         )
     )
     return out
+
+
+def _demo_foreign_resident() -> tuple[str, str]:
+    """Anna Schmidt (Germany), temporary residence card, Phường Tây Hồ: registers at
+    ``/eid/register/foreigner/`` with the printed MRZ (ADR 0017)."""
+    from datetime import timedelta
+
+    from dancu.blocks.eid.foreigners import ForeignResidentInput, record_foreign_resident
+    from dancu.blocks.identity.mrz import MrzTD3
+
+    today = timezone.localdate()
+    born, expires = date(1990, 7, 15), today.replace(day=1) + timedelta(days=4 * 365)
+    record_foreign_resident(
+        ForeignResidentInput(
+            nationality="DEU",
+            passport_number="C01X00T47",
+            passport_expires_on=expires,
+            surname="SCHMIDT",
+            given_names="ANNA MARIA",
+            date_of_birth=born,
+            sex="F",
+            card_kind="temporary",
+            card_number="TT2025-00123",
+            card_valid_from=today - timedelta(days=300),
+            card_valid_until=today + timedelta(days=700),
+            ward_code="00103",
+        )
+    )
+    lines = MrzTD3(
+        document_code="P",
+        issuing_state="D",
+        document_number="C01X00T47",
+        date_of_birth=born,
+        sex="F",
+        date_of_expiry=expires,
+        nationality="DEU",
+        primary_identifier="SCHMIDT",
+        secondary_identifier="ANNA MARIA",
+    ).lines
+    return (
+        "DEUC01X00T47",
+        "Foreign resident Anna Schmidt: register at /eid/register/foreigner/ with residence card "
+        f"TT2025-00123 and the passport MRZ {lines[0]} / {lines[1]}",
+    )

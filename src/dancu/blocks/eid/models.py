@@ -43,6 +43,16 @@ class Account(models.Model):
     level2_by_label = models.CharField(max_length=150, blank=True)
     level2_organisation_name = models.CharField(max_length=200, blank=True)
     level2_receipt = models.CharField(max_length=64, blank=True)
+    # A child's account registered and managed by a parent with a level-2 account (Decree
+    # 69/2024 Art. 7; ADR 0017): no password of its own until 14, the parent presents it.
+    guardian = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="wards"
+    )
+    guardian_relationship = models.CharField(max_length=10, blank=True)  # "father" / "mother"
+    # A foreign resident's account (no ID number: ``id_number`` holds nationality + passport).
+    foreign_resident = models.OneToOneField(
+        "ForeignResident", null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+    )
 
     class Meta:
         verbose_name = "eID account"
@@ -213,3 +223,39 @@ class Level2Request(models.Model):
 
     def __str__(self) -> str:
         return f"level-2 request {self.reference}"
+
+
+class ForeignResident(models.Model):
+    """A foreigner holding a permanent or temporary residence card (thẻ thường trú / tạm trú, Law
+    on Entry, Exit, Transit and Residence of Foreigners 2014 as amended 2019), as the immigration
+    database reports them. The national population database holds Vietnamese citizens only, so
+    this is the small source the eID block matches foreigners against (ADR 0017). Least data:
+    the passport (TD3) fields the MRZ carries, the card, the ward."""
+
+    class CardKind(models.TextChoices):
+        PERMANENT = "permanent", "Thẻ thường trú / permanent residence card"
+        TEMPORARY = "temporary", "Thẻ tạm trú / temporary residence card"
+
+    nationality = models.CharField(max_length=3)  # ICAO 9303 part 3 §5 three-letter code
+    passport_number = models.CharField(max_length=9)
+    passport_expires_on = models.DateField()
+    surname = models.CharField(max_length=80)
+    given_names = models.CharField(max_length=80, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1)
+    card_kind = models.CharField(max_length=10, choices=CardKind.choices)
+    card_number = models.CharField(max_length=20, unique=True)
+    card_valid_from = models.DateField()
+    card_valid_until = models.DateField()
+    ward_code = models.CharField(max_length=10, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nationality", "passport_number"], name="foreign_resident_passport"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"foreign resident {self.pk}"

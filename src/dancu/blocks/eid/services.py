@@ -12,9 +12,10 @@ Rules (Decree 69/2024/NĐ-CP on electronic identification and authentication; do
   and passes passive authentication (ICAO 9303 part 11), the holder is matched against the
   registry (card valid), the live face photo is compared with the chip's DG2 portrait, then the
   account is upgraded (who, where, when, audited) — or created at level 2 for a citizen without one.
-* **Eligibility by age** (Art. 12 cl. 1–2, domain-vn §4): from 14 with a card, levels 1 and 2;
-  from 6 to 14, on request (the same steps); under 6, level 1 only and registered by a parent or
-  guardian at the commune police — online self-registration is refused with that explanation.
+* **Eligibility by age** (Art. 7 per three secondary sources, ADR 0017; domain-vn §4): from 14
+  with a card, levels 1 and 2; from 6 to 14, on request; under 6, level 1 only. A parent with a
+  level-2 account registers a child under 14 (``family.py``); online self-registration under 6
+  is refused with that explanation. Foreign residents: ``foreigners.py``.
   A holder recorded as deceased is refused (without telling the applicant why).
 * **No enumeration**: registering a number that already has an account, or data that do not
   match, never reveals whether the number exists or has an account: the same answers, the same
@@ -31,7 +32,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -82,7 +83,7 @@ def age_on(born: date, on: date) -> int:
 
 
 def max_level_for_age(age: int) -> int:
-    """Decree 69/2024 Art. 12 (domain-vn §4): under 6, level 1 only; from 6, levels 1 and 2."""
+    """Decree 69/2024 Art. 7 (domain-vn §4): under 6, level 1 only; from 6, levels 1 and 2."""
     return 1 if age < 6 else 2
 
 
@@ -139,6 +140,45 @@ def _face(photo: bytes, field: str) -> tuple[str, str]:
     except DomainValidationError:
         raise DomainValidationError.single(field, "image", "the photo cannot be read as an image") from None
     return ref.sha256, ref.dhash
+
+
+def identity_problems(id_number: str, full_name: str) -> list[FieldProblem]:
+    """The ID number's structure (Circular 59/2021/TT-BCA) and a name as on the card."""
+    problems: list[FieldProblem] = []
+    try:
+        parse_id_number(id_number)
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if not full_name.strip() or len(full_name) > 100:
+        problems.append(
+            FieldProblem("full_name", "required", "the full name as on the card (1–100 characters)")
+        )
+    return problems
+
+
+def applicant_checks(
+    problems: list[FieldProblem], phone: str, email: str, password: str, photo: bytes
+) -> tuple[str, tuple[str, str] | None]:
+    """What every online applicant gives: a Vietnamese mobile number, an optional e-mail, a
+    password meeting the policy and a face photo. Problems are added to ``problems``; returns
+    the normalised phone and the face's (SHA-256, dHash)."""
+    normalised = ""
+    try:
+        normalised = validate_phone(phone)
+    except DomainValidationError as exc:
+        problems += exc.problems
+    if email and not _EMAIL.match(email):
+        problems.append(FieldProblem("email", "email", "an e-mail address like ten@example.vn"))
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        problems += [FieldProblem("password", "password_policy", m) for m in exc.messages]
+    face: tuple[str, str] | None = None
+    try:
+        face = _face(photo, "photo")
+    except DomainValidationError as exc:
+        problems += exc.problems
+    return normalised, face
 
 
 def _thumbnail(photo: bytes) -> bytes:
@@ -200,31 +240,8 @@ def register(data: RegistrationInput, *, on: date | None = None) -> Registration
     answer and its holder an SMS warning.
     """
     today = on or timezone.localdate()
-    problems: list[FieldProblem] = []
-    try:
-        parse_id_number(data.id_number)
-    except DomainValidationError as exc:
-        problems += exc.problems
-    if not data.full_name.strip() or len(data.full_name) > 100:
-        problems.append(
-            FieldProblem("full_name", "required", "the full name as on the card (1–100 characters)")
-        )
-    phone = ""
-    try:
-        phone = validate_phone(data.phone)
-    except DomainValidationError as exc:
-        problems += exc.problems
-    if data.email and not _EMAIL.match(data.email):
-        problems.append(FieldProblem("email", "email", "an e-mail address like ten@example.vn"))
-    try:
-        validate_password(data.password)
-    except ValidationError as exc:
-        problems += [FieldProblem("password", "password_policy", m) for m in exc.messages]
-    face: tuple[str, str] | None = None
-    try:
-        face = _face(data.photo, "photo")
-    except DomainValidationError as exc:
-        problems += exc.problems
+    problems = identity_problems(data.id_number, data.full_name)
+    phone, face = applicant_checks(problems, data.phone, data.email, data.password, data.photo)
     if data.date_of_birth > today:
         problems.append(FieldProblem("date_of_birth", "past", "the date of birth is in the future"))
     elif age_on(data.date_of_birth, today) < 6:
@@ -232,8 +249,8 @@ def register(data: RegistrationInput, *, on: date | None = None) -> Registration
             FieldProblem(
                 "date_of_birth",
                 "eligibility_age",
-                "a child under 6 gets a level-1 account registered by a parent or guardian at the "
-                "commune police (Decree 69/2024/NĐ-CP Art. 12)",
+                "a child under 6 gets a level-1 account registered by a parent from the parent's "
+                "own level-2 account, page “My account” (Decree 69/2024/NĐ-CP Art. 7; ADR 0017)",
             )
         )
     if problems:
@@ -459,12 +476,14 @@ def activate_level2(
     phone: str = "",
     email: str = "",
     at: datetime | None = None,
+    request_reference: str = "",
 ) -> Activation:
     """Level 2 in person (Decree 69/2024 Art. 13, 16): passive authentication of the chip, a
     registry match with the card (valid, holder alive), the live photo against DG2, then the
     account is upgraded — or, with ``create``, made at level 2 (the holder sets a password with a
     code sent to ``phone``). Any commune police unit may activate (the holder chooses the desk).
-    Each refusal names the field and the rule; the match is audited to the citizen."""
+    Each refusal names the field and the rule; the match is audited to the citizen. With
+    ``request_reference`` (opened from the ward's queue) the card must be the requester's."""
     _authorise(ctx, ACTIVATION, "eid.activate")
     moment = at or timezone.now()
     if create:
@@ -482,6 +501,16 @@ def activate_level2(
         raise DomainValidationError.single(
             "chip", f"passive_authentication.{failed}", "the chip failed passive authentication"
         )
+    if request_reference:
+        requester = (
+            Level2Request.objects.filter(reference=request_reference[:40])
+            .values_list("account__id_number", flat=True)
+            .first()
+        )
+        if requester != dg13.id_number:
+            raise DomainValidationError.single(
+                "chip", "request_mismatch", "this card is not the card of the request's holder"
+            )
     live = face_reference(live_photo) if live_photo else None
     if live is None:
         raise DomainValidationError.single("live_photo", "required", "take the holder's photo at the desk")
@@ -518,7 +547,7 @@ def activate_level2(
         raise DomainValidationError.single(
             "date_of_birth",
             "eligibility_age",
-            "a child under 6 may hold a level-1 account only (Decree 69/2024 Art. 12)",
+            "a child under 6 may hold a level-1 account only (Decree 69/2024 Art. 7)",
         )
     same, distance = same_portrait(face_reference(portrait.image), live)
     if not same:
@@ -622,6 +651,84 @@ def pending_level2_requests(ctx: AccessContext) -> list[PendingLevel2]:
     if ids:
         audit.record_many(ctx, "eid.level2.list", ids)
     return [PendingLevel2(r.reference, r.account.id_number, r.appointment, r.created_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class Level2RequestView:
+    """A level-2 request as the ward desk sees it: the channel's reference (e.g. the public-service
+    dossier's tracking code), the holder's ID number, the appointment day the holder chose, and —
+    once closed — when and by which desk the account was raised to level 2."""
+
+    reference: str
+    id_number: str
+    appointment: date
+    requested_at: datetime
+    status: str
+    activated_at: datetime | None
+    activated_by: str
+
+
+CLOSED_SHOWN_DAYS = 30
+
+
+def _request_view(r: Level2Request) -> Level2RequestView:
+    activated = r.status == Level2Request.Status.ACTIVATED
+    by = r.account.level2_organisation_name or r.account.level2_by_label
+    return Level2RequestView(
+        r.reference,
+        r.account.id_number,
+        r.appointment,
+        r.created_at,
+        r.status,
+        r.activated_at,
+        by if activated else "",
+    )
+
+
+def level2_queue(ctx: AccessContext) -> tuple[list[Level2RequestView], list[Level2RequestView]]:
+    """The officer's ward queue (Decree 69/2024 Art. 13, 16): requests waiting for the visit, by
+    appointment, and those closed by an activation in the last :data:`CLOSED_SHOWN_DAYS` days,
+    newest first. Purpose ``eid.activation``; each holder listed is audited. An officer without
+    a ward (city police) sees nothing."""
+    _authorise(ctx, ACTIVATION, "eid.level2.list")
+    ward = ctx.actor.jurisdiction_ward_code
+    if not ward:
+        return [], []
+    base = Level2Request.objects.select_related("account").filter(ward_code=ward)
+    pending = list(
+        base.filter(status=Level2Request.Status.PENDING).order_by("appointment", "created_at")[:200]
+    )
+    since = timezone.now() - timedelta(days=CLOSED_SHOWN_DAYS)
+    closed = list(
+        base.filter(status=Level2Request.Status.ACTIVATED, activated_at__gte=since).order_by("-activated_at")[
+            :100
+        ]
+    )
+    ids = sorted({r.account.citizen_id for r in pending + closed if r.account.citizen_id})
+    if ids:
+        audit.record_many(ctx, "eid.level2.list", ids)
+    return [_request_view(r) for r in pending], [_request_view(r) for r in closed]
+
+
+def level2_request_for_desk(ctx: AccessContext, reference: str) -> Level2RequestView:
+    """One request of the officer's ward, to prefill the activation page. Another ward's request
+    is refused (rule ``jurisdiction``, audited); an unknown reference is not found."""
+    _authorise(ctx, ACTIVATION, "eid.level2.open")
+    r = Level2Request.objects.select_related("account").filter(reference=reference[:40]).first()
+    if r is None:
+        raise NotFound("no level-2 request with this reference", field="request")
+    ward = ctx.actor.jurisdiction_ward_code
+    if not ward or ward != r.ward_code:
+        audit.record(
+            ctx,
+            "eid.level2.open",
+            subject_citizen_id=r.account.citizen_id,
+            result=AuditEvent.Result.DENIED,
+            detail={"reason": "jurisdiction"},
+        )
+        raise AccessDenied("this request waits at another ward's desk", field="request", rule="jurisdiction")
+    audit.record(ctx, "eid.level2.open", subject_citizen_id=r.account.citizen_id, durable=False)
+    return _request_view(r)
 
 
 # --------------------------------------------------------------------------- the holder's view

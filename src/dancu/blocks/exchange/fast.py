@@ -13,28 +13,28 @@ services (``providers.LOOKUPS``) take this path instead:
   re-decides and logs it with fresh data).
 * **One transaction per group of exchanges.** Concurrent exchanges join the process's coalescer
   (``pg_read.Coalescer``, the registry's leader/follower batching); each group runs on a
-  connection of its own in one transaction of three round trips:
+  connection of its own (``DANCU_EXCHANGE_LANES``) in one transaction of two pipelined round trips:
 
-  1. ``BEGIN``; the commit mode; the configuration version and the request ids already answered
-     (pipelined: one round trip). An exchange decided under another version is handed back
-     (``stale``): the cache is dropped and the ORM path decides it afresh — so a grant revoked,
-     a credential withdrawn or a member deactivated stops working for every exchange whose
-     transaction starts after that change committed. No time-to-live is involved.
-  2. The registry's own look-up statement for the whole group (``pg_read.run_batch``: read,
+  1. ``BEGIN``; the commit mode, the configuration version and the request ids already answered;
+     the registry's own look-up statement for the whole group (``pg_read.run_batch``: read,
      jurisdiction check and the registry's audit events, one prepared statement), inside this
-     transaction. The leader then signs each request and response (Ed25519) and builds the log rows.
-  3. One prepared statement inserting the message-log rows and their tracker rows (the citizens
-     each answer concerned), then ``COMMIT`` (pipelined: one round trip). With
-     ``DANCU_EXCHANGE_DURABLE_COMMIT`` (the default) the commit waits for the WAL flush: one
-     flush for the whole group (group commit); every caller returns only after it. An
-     acknowledged exchange is never lost; a crash before the commit loses the whole group,
-     audit events included — nothing half-written.
+     transaction. An exchange decided under another version is handed back (``stale``): the
+     cache is dropped and the ORM path decides it afresh — so a grant revoked, a credential
+     withdrawn or a member deactivated stops working for every exchange whose group transaction
+     starts after that change committed. No time-to-live is involved. A request id already
+     answered, or repeated inside the group, is handed back too (``replay``: the ORM path answers
+     it from the log, or 409 on a different request). If any exchange is handed back, the
+     transaction is rolled back — its look-ups and audit events with it — and the rest run again.
+  2. The leader signs each request and response (Ed25519) and builds the log rows; one prepared
+     statement inserts the message-log rows and their tracker rows (the citizens each answer
+     concerned), then ``COMMIT``. With ``DANCU_EXCHANGE_DURABLE_COMMIT`` (the default) the commit
+     waits for the WAL flush: one flush for the whole group (group commit); every caller returns
+     only after it. An acknowledged exchange is never lost; a crash before the commit loses the
+     whole group, audit events included — nothing half-written.
 
-A request id already answered, or repeated inside one group, is handed back (``replay``) and the
-ORM path answers it from the log (idempotency, 409 on a different request). Two groups on two
-lanes carrying the same new request id at the same instant: the second insert is skipped
-(``ON CONFLICT DO NOTHING``) and that caller gets the stored answer; its look-up's audit event
-stays (the registry was read).
+Two groups on two lanes carrying the same new request id at the same instant: the second insert
+is skipped (``ON CONFLICT DO NOTHING``) and that caller gets the stored answer; its look-up's audit
+event stays (the registry was read).
 """
 
 from __future__ import annotations
@@ -177,6 +177,8 @@ def _answered_sql() -> str:
     answered = ", ".join(f"'{o}'" for o in (Message.Outcome.OK, Message.Outcome.PROVIDER_ERROR))
     return f"""
 SELECT ({_VERSION_SQL}),
+       -- This transaction's commit mode (ADR 0010; DANCU_EXCHANGE_DURABLE_COMMIT).
+       set_config('synchronous_commit', %(durable)s, true),
        (SELECT coalesce(json_agg(json_build_array(k.c, k.r)), '[]')
         FROM json_to_recordset(%(ids)s::json) AS k(c text, r text)
         -- One index probe per request id (the idempotency index), whatever the planner thinks.
@@ -216,15 +218,14 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
                 # the request ids already answered, and run the registry's look-ups of the group.
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    conn.execute(f"SET LOCAL synchronous_commit TO {durable}")
-                    cur.execute(_sql("answered"), {"ids": ids}, prepare=True)
+                    cur.execute(_sql("answered"), {"ids": ids, "durable": durable}, prepare=True)
                     looked = [j for j in live if j.lookup is not None]
                     outcomes = pg_read.run_batch(
                         conn, [cast(pg_read.Request, j.lookup) for j in looked], async_commit=False
                     )
                 row = cur.fetchone()
                 assert row is not None
-                version, answered = int(row[0]), {tuple(p) for p in _json(row[1])}
+                version, answered = int(row[0]), {tuple(p) for p in _json(row[2])}
                 keep: list[Job] = []
                 seen: set[tuple[str, str]] = set()
                 for job in live:

@@ -35,6 +35,11 @@ each, so that abuse cannot grow the log without bound. At the HTTP edge (``handl
 rate_limit=True)``) each client subsystem has a token bucket (``dancu.ratelimit``,
 ``DANCU_EXCHANGE_RATE_PER_MINUTE``, ``DANCU_EXCHANGE_BURST``): 429 ``rate_limited`` with
 ``Retry-After``.
+
+On PostgreSQL the registry's look-up services are served by the fast path (``fast``, ADR 0010
+§13: routes cached per process under a configuration version checked in each transaction, group
+commits), with the same checks, answers and records as the ORM path below. The call contract for
+integrators is served at ``/exchange/openapi.json`` (``contract``).
 """
 
 from __future__ import annotations
@@ -140,6 +145,8 @@ def _header(headers: Mapping[str, str], key: str) -> str | None:
 
 
 def _printable(value: str, limit: int = 100) -> str:
+    if value.isprintable():  # nearly always: no copy character by character
+        return value[:limit]
     return "".join(ch for ch in value if ch.isprintable())[:limit]
 
 

@@ -39,6 +39,7 @@ which also serves every request this layer passes on.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import uuid
@@ -295,6 +296,21 @@ def _respond(
     return f"{status} {HTTPStatus(status).phrase}", headers, content
 
 
+@functools.lru_cache(maxsize=256)
+def _language(accept_language: str, cookie: str) -> str:
+    """``LocaleMiddleware``'s choice for these two headers (the API paths carry no language
+    prefix); remembered, as browsers and integrators send few distinct values."""
+    shim = WSGIRequest(
+        {
+            "REQUEST_METHOD": "GET",
+            "HTTP_ACCEPT_LANGUAGE": accept_language,
+            "HTTP_COOKIE": cookie,
+            "wsgi.input": io.BytesIO(),
+        }
+    )
+    return translation.get_language_from_request(shim, check_path=True)
+
+
 def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
     """What the middleware stack adds to an API answer, in the order it adds them (the stack
     runs responses bottom-up: X-Frame-Options, Content-Length, Vary, Content-Language, security)."""
@@ -302,7 +318,7 @@ def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
         ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()),
         ("Content-Length", str(length)),
     ]
-    language = translation.get_language_from_request(request, check_path=True)
+    language = _language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""), request.META.get("HTTP_COOKIE", ""))
     headers += [("Vary", "Accept-Language"), ("Content-Language", language)]
     if settings.SECURE_HSTS_SECONDS and request.is_secure():
         sts = f"max-age={settings.SECURE_HSTS_SECONDS}"

@@ -59,6 +59,13 @@ BLOCKING_AT_SCALE = (
     ("family_key", "given", "dob_year"),
     ("family_key", "dob"),
     ("family_key", "given", "ward_code"),
+    ("given", "middle", "dob_year"),  # a typo in the surname
+)
+# day and month swapped in the file: its swapped reading is the registry's date (one orientation
+# of each pair holds; Splink may put either table on the left)
+SWAPPED_DOB_RULES = (
+    "l.dob_swap = r.dob AND l.family_key = r.family_key",
+    "l.dob = r.dob_swap AND l.family_key = r.family_key",
 )
 TRAIN_SAMPLE = 20_000
 
@@ -282,27 +289,38 @@ def _inputs(con: Any, *tables: str) -> list[str]:
 
 def blocking_at_scale() -> list[Any]:
     from splink import block_on
+    from splink.blocking_rule_library import CustomRule
 
-    return [block_on(*cols) for cols in BLOCKING_AT_SCALE]
+    return [block_on(*cols) for cols in BLOCKING_AT_SCALE] + [CustomRule(r) for r in SWAPPED_DOB_RULES]
 
 
 def train(
-    con: Any, settings: Any, *, rest: str = "rest", registry: str = "registry", seed: int = 0
+    con: Any, settings: Any = None, *, rest: str = "rest", registry: str = "registry", seed: int = 0
 ) -> dict[str, Any]:
-    """u by random sampling over the whole registry, m by EM on a sample of the rows; the trained
-    model as Splink JSON."""
+    """The model for this registry, as Splink JSON. By default the bundled model's m probabilities
+    (P(agreement | same person): a property of how sector files are typed, measured by EM on the
+    synthetic population) with u re-estimated by random sampling over this registry (P(agreement |
+    different people) grows with the registry: more namesakes). EM over a registry of millions is
+    not run: in a date-of-birth block of 8.5 M citizens one pair in thirty is a match, and EM then
+    settles on households (same ward and street) instead of people — measured F1 0.978 against
+    0.9895 on 20,000 rows × 1,000,000 citizens. With ``settings`` (a baseline's), m is trained by EM
+    on a sample of ``TRAIN_SAMPLE`` rows as Splink's documentation does."""
     from splink import DuckDBAPI, Linker, block_on
 
     con.execute(
         f"CREATE OR REPLACE TABLE train_rows AS SELECT * FROM {rest} "
         f"USING SAMPLE reservoir({TRAIN_SAMPLE} ROWS) REPEATABLE ({int(seed)})"
     )
-    linker = Linker(_inputs(con, "train_rows", registry), settings, db_api=DuckDBAPI(connection=con))
+    start = (
+        settings if settings is not None else {**m.base_model(), "probability_two_random_records_match": 1e-6}
+    )
+    linker = Linker(_inputs(con, "train_rows", registry), start, db_api=DuckDBAPI(connection=con))
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=m.EM_SEED)
-    for rule in (block_on("dob"), block_on("given", "family_key", "dob_year")):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, fix_probability_two_random_records_match=True
-        )
+    if settings is not None:
+        for rule in (block_on("dob"), block_on("given", "family_key", "dob_year")):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True
+            )
     trained: dict[str, Any] = linker.misc.save_model_to_json()
     return trained
 

@@ -1109,7 +1109,9 @@ def change_id_number(
 
 # --------------------------------------------------------------------------- civil status and cards
 # (public services, issue 7: marriage, card re-issue, residence removal after a death)
-FAMILY_PURPOSES = frozenset({"registry.administration", "public_service.processing"})
+# eid.registration: a parent registering their child's eID account is checked against the
+# child's parent links (Decree 69/2024/NĐ-CP Art. 7; blocks/eid/family.py, ADR 0017).
+FAMILY_PURPOSES = frozenset({"registry.administration", "public_service.processing", "eid.registration"})
 # Marriage and Family Law 2014 Art. 8 cl. 1(a): a man from full 20 years, a woman from full 18.
 MARRIAGE_AGE = {"M": 20, "F": 18}
 # Law on Identification 2023 Art. 21: the card is renewed at 25, 40 and 60; a card issued or

@@ -1,0 +1,212 @@
+"""Foreign residents' eID accounts (Decree 69/2024/NĐ-CP Art. 7: a foreigner from 6 with a
+permanent or temporary residence card may hold level 1 and, on request, level 2; ADR 0017).
+
+The national population database holds Vietnamese citizens only; foreigners are in the immigration
+database. This block keeps a small source of foreign residents (:class:`ForeignResident`, fed by
+:func:`record_foreign_resident` from the immigration office) and matches against it:
+
+* **Level 1 online**: the passport's TD3 MRZ (ICAO 9303 part 4; every check digit verified by
+  ``blocks/identity/mrz.py``), the residence-card number, phone, password and a face photo. The
+  MRZ's nationality, number, name, date of birth, sex and expiry, and the card number, must match
+  one record whose card is valid today and whose passport has not expired; the holder is 6 or
+  over. Any mismatch gets the same refusal naming no field of the record (no oracle). The
+  application waits for the commune police of the card's ward, as a citizen's does, and the
+  phone is confirmed with a code.
+* **Level 2 at the desk**: not built. Passive authentication exists for the Vietnamese card's chip
+  (DG13) only; a passport chip (TD3 eMRTD) would need the issuing state's CSCA in the trust store
+  and DG1-based matching (ADR 0017 lists what is missing).
+
+The account's log-in name (``Account.id_number``) is the MRZ nationality followed by the passport
+number (at most 3 + 9 characters): foreigners hold no 12-digit personal ID number here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.eid import factors
+from dancu.blocks.eid.models import Account, ForeignResident, Registration
+from dancu.blocks.eid.services import (
+    REGISTRATION,
+    SELF_SERVICE,
+    _thumbnail,
+    age_on,
+    applicant_checks,
+    max_level_for_age,
+)
+from dancu.blocks.identity.mrz import MrzTD3, parse_td3
+from dancu.errors import Conflict, DomainValidationError, FieldProblem
+
+MIN_AGE = 6  # under 6: level 1 on request through a parent (not built for foreigners)
+_NO_MATCH = (
+    "the passport and residence card do not match a valid residence card on record: check them, "
+    "or ask the immigration office"
+)
+
+
+@dataclass(frozen=True)
+class ForeignResidentInput:
+    """A record from the immigration database (names as the passport's MRZ writes them)."""
+
+    nationality: str
+    passport_number: str
+    passport_expires_on: date
+    surname: str
+    given_names: str
+    date_of_birth: date
+    sex: str
+    card_kind: str
+    card_number: str
+    card_valid_from: date
+    card_valid_until: date
+    ward_code: str = ""
+
+
+def record_foreign_resident(data: ForeignResidentInput) -> int:
+    """Add or update a foreign resident from the immigration feed (idempotent on nationality +
+    passport number). Errors name the field and the rule."""
+    problems: list[FieldProblem] = []
+    if len(data.nationality) != 3 or not data.nationality.isalpha() or not data.nationality.isupper():
+        problems.append(FieldProblem("nationality", "icao_code", "a three-letter ICAO 9303 code, e.g. DEU"))
+    if not (1 <= len(data.passport_number) <= 9) or not data.passport_number.isalnum():
+        problems.append(FieldProblem("passport_number", "format", "1–9 letters or digits (ICAO 9303 part 4)"))
+    if data.card_kind not in ForeignResident.CardKind.values:
+        problems.append(FieldProblem("card_kind", "choice", "permanent or temporary"))
+    if not data.card_number.strip() or len(data.card_number) > 20:
+        problems.append(FieldProblem("card_number", "required", "the residence card number (1–20)"))
+    if data.card_valid_until < data.card_valid_from:
+        problems.append(FieldProblem("card_valid_until", "order", "ends before it starts"))
+    if data.sex not in ("M", "F", "X"):
+        problems.append(FieldProblem("sex", "choice", "M, F or X (ICAO 9303)"))
+    if not data.surname.strip():
+        problems.append(FieldProblem("surname", "required", "the surname as in the MRZ"))
+    if problems:
+        raise DomainValidationError(problems)
+    row, _ = ForeignResident.objects.update_or_create(
+        nationality=data.nationality,
+        passport_number=data.passport_number,
+        defaults={
+            "passport_expires_on": data.passport_expires_on,
+            "surname": data.surname.strip().upper(),
+            "given_names": data.given_names.strip().upper(),
+            "date_of_birth": data.date_of_birth,
+            "sex": data.sex,
+            "card_kind": data.card_kind,
+            "card_number": data.card_number.strip().upper(),
+            "card_valid_from": data.card_valid_from,
+            "card_valid_until": data.card_valid_until,
+            "ward_code": data.ward_code,
+        },
+    )
+    return int(row.pk)
+
+
+def login_name(mrz: MrzTD3) -> str:
+    return f"{mrz.nationality}{mrz.document_number}"
+
+
+def _matches(r: ForeignResident, mrz: MrzTD3, card_number: str, today: date) -> bool:
+    given = mrz.secondary_identifier.upper()
+    return (
+        r.surname == mrz.primary_identifier.upper()
+        # the MRZ name field may be truncated (ICAO 9303 part 3 §4.6)
+        and (r.given_names == given or (bool(given) and r.given_names.startswith(given)))
+        and r.date_of_birth == mrz.date_of_birth
+        and r.sex == mrz.sex
+        and r.passport_expires_on == mrz.date_of_expiry
+        and r.card_number == card_number.strip().upper()
+        and r.card_valid_from <= today <= r.card_valid_until
+        and mrz.date_of_expiry >= today
+    )
+
+
+@dataclass(frozen=True)
+class ForeignerRegistrationInput:
+    passport_mrz: str
+    card_number: str
+    phone: str
+    password: str
+    photo: bytes
+    email: str = ""
+
+
+def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = None) -> int:
+    """Level-1 self-registration of a foreign resident (module docstring). Returns the
+    registration handle for the phone step (``services.verify_phone``); the ward police decide
+    (``services.decide_registration``)."""
+    today = on or timezone.localdate()
+    problems: list[FieldProblem] = []
+    mrz: MrzTD3 | None = None
+    try:
+        mrz = parse_td3(data.passport_mrz, reference=today)
+    except DomainValidationError as exc:
+        problems += [FieldProblem(f"passport_mrz.{p.field}", p.rule, p.message) for p in exc.problems]
+    if not data.card_number.strip() or len(data.card_number) > 20:
+        problems.append(FieldProblem("card_number", "required", "the residence card number"))
+    phone, face = applicant_checks(problems, data.phone, data.email, data.password, data.photo)
+    if mrz is not None and age_on(mrz.date_of_birth, today) < MIN_AGE:
+        problems.append(
+            FieldProblem(
+                "passport_mrz",
+                "eligibility_age",
+                "a foreign resident registers online from 6 (Decree 69/2024/NĐ-CP Art. 7)",
+            )
+        )
+    if problems:
+        raise DomainValidationError(problems)
+    assert mrz is not None and face is not None
+    password_hash = make_password(data.password)
+    record = ForeignResident.objects.filter(
+        nationality=mrz.nationality, passport_number=mrz.document_number
+    ).first()
+    ctx = AccessContext(SELF_SERVICE, REGISTRATION)
+    if record is None or not _matches(record, mrz, data.card_number, today):
+        audit.record(
+            ctx, "eid.registration.foreigner", result=AuditEvent.Result.DENIED, detail={"reason": "no_match"}
+        )
+        raise DomainValidationError.single("residence_card", "no_match", _NO_MATCH)
+    name = login_name(mrz)
+    if (
+        Account.objects.filter(foreign_resident=record).exists()
+        or Account.objects.filter(id_number=name).exists()
+    ):
+        raise Conflict("an eID account exists for this passport", field="passport_mrz")
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create(username=name, password=password_hash)
+            account = Account.objects.create(
+                user=user,
+                id_number=name,
+                ward_code=record.ward_code,
+                max_level=max_level_for_age(age_on(record.date_of_birth, today)),
+                phone=phone,
+                email=data.email,
+                foreign_resident=record,
+            )
+            registration = Registration.objects.create(
+                account=account,
+                ward_code=record.ward_code,
+                match_decision="match",
+                exact_match=True,
+                face_sha256=face[0],
+                face_dhash=face[1],
+                thumbnail=_thumbnail(data.photo),
+            )
+            audit.record(
+                ctx,
+                "eid.registration.foreigner",
+                detail={"registration": registration.pk, "kind": record.card_kind},
+            )
+    except IntegrityError:
+        raise Conflict("an eID account exists for this passport", field="passport_mrz") from None
+    factors.issue_code(user.pk, "phone")
+    return int(registration.pk)
