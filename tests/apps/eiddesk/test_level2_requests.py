@@ -120,3 +120,23 @@ def test_no_desk_for_a_hotel_clerk_or_the_city_police(
         services.level2_queue(hotel_clerk.ctx("eid.activation"))
     with pytest.raises(AccessDenied):  # the desk's purpose only
         services.level2_queue(city_police.ctx("registry.lookup"))
+
+
+def test_the_desk_checks_a_childs_account_qr(
+    an_level2: int, an_children: dict[str, object], ward_police: Person, hotel_clerk: Person
+) -> None:
+    from dancu.blocks.eid import family
+    from tests.blocks.eid.conftest import KHOI_ID
+    from tests.blocks.eid.test_family import khoi
+
+    child = family.register_child(an_level2, khoi())
+    token = family.presentation_token(an_level2, child.account_id)
+    officer = _as(ward_police)
+    page = officer.post("/eid-desk/present/", {"token": token})
+    assert (
+        page.status_code == 200
+        and f'data-testid="verified-child" data-id-number="{KHOI_ID}"' in page.content.decode()
+    )
+    forged = officer.post("/eid-desk/present/", {"token": token[:-3] + "abc"})
+    assert forged.status_code == 400 and "signature" in forged.content.decode()
+    assert _as(hotel_clerk).post("/eid-desk/present/", {"token": token}).status_code == 403

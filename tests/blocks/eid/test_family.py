@@ -17,7 +17,7 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import family, login, services
 from dancu.blocks.eid.models import Account, Registration
 from dancu.blocks.identity.chip import ChipData, TrustStore
-from dancu.errors import Conflict, DomainValidationError
+from dancu.errors import AccessDenied, Conflict, DomainValidationError
 from tests.blocks.eid.conftest import (
     FAMILY_DAY,
     HA_BORN,
@@ -171,22 +171,29 @@ def test_a_child_is_registered_once(an_level2: int, an_children: dict[str, Any])
 
 
 def test_the_parent_presents_the_childs_account_with_a_signed_qr(
-    an_level2: int, an_children: dict[str, Any], an_registered: int
+    an_level2: int, an_children: dict[str, Any], hotel_clerk: Any, registrar: Any
 ) -> None:
     child = family.register_child(an_level2, khoi(), on=FAMILY_DAY)
     token = family.presentation_token(an_level2, child.account_id)
-    shown = family.verify_presentation(token)
+    hotel = hotel_clerk.ctx("identity.verification")  # a hotel checks in the family
+    shown = family.verify_presentation(hotel, token)
     assert (shown.id_number, shown.level, shown.presented_by) == (KHOI_ID, 1, "father")
     assert AuditEvent.objects.filter(
         action="eid.child.present", subject_citizen_id=an_children["khoi"].citizen_id
     ).exists()
     forged = signing.dumps({"a": child.account_id, "g": 1, "n": "x"}, salt="another")
     with pytest.raises(DomainValidationError) as err:
-        family.verify_presentation(forged)
+        family.verify_presentation(hotel, forged)
     assert rules(err) == {"token": "signature"}
     with pytest.raises(DomainValidationError) as err:
-        family.verify_presentation(token, max_age=-1)
+        family.verify_presentation(hotel, token, max_age=-1)
     assert rules(err) == {"token": "expired"}
+    verified = AuditEvent.objects.filter(action="eid.child.verify", result="ok")
+    assert [e.subject_citizen_id for e in verified] == [an_children["khoi"].citizen_id]
+    # An official whose role has no verification purpose is refused, and that is recorded.
+    with pytest.raises(AccessDenied):
+        family.verify_presentation(registrar.ctx("registry.administration"), token)
+    assert AuditEvent.objects.filter(action="eid.child.verify", result="denied").exists()
 
 
 def test_nobody_else_presents_the_childs_account(

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.pending, name="pending"),
     path("registrations/<int:registration_id>/decide/", views.decide, name="decide"),
     path("activate/", views.activate, name="activate"),
+    path("present/", views.present, name="present"),
 ]

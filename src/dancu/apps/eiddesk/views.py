@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dancu.apps.eiddesk.forms import ActivationForm, DecisionForm
 from dancu.apps.web.staff import problems_of, shown, staff_view
 from dancu.blocks.audit.context import AccessContext, Actor
-from dancu.blocks.eid import services
+from dancu.blocks.eid import family, services
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
 
 
@@ -127,3 +127,21 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
         "opened": opened,
     }
     return render(request, "eiddesk/activate.html", context, status=status)
+
+
+@desk_actor
+@require_http_methods(["GET", "POST"])
+def present(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Check the QR a parent presents for their child's account (``family.verify_presentation``,
+    purpose ``eid.activation`` at this desk; audited to the child)."""
+    shown_child = None
+    problems: list[FieldProblem] = []
+    status = 200
+    token = (request.POST.get("token") or "").strip()
+    if request.method == "POST":
+        try:
+            shown_child = family.verify_presentation(AccessContext(actor, services.ACTIVATION), token[:500])
+        except (DomainValidationError, AccessDenied) as exc:
+            problems, status = problems_of(exc)
+    context = {"actor": actor, "child": shown_child, "problems": shown(problems)}
+    return render(request, "eiddesk/present.html", context, status=status)
