@@ -16,11 +16,12 @@ The empty endpoint is ``POST /api/v1/identity/ping``: on PostgreSQL both endpoin
 the same WSGI dispatch ahead of Django's middleware (``identity.fasthttp``, ADR 0014), with the
 same API-key cache (the database is asked once per key every 2 s per process) and the same rate
 limiter; ping answers ``{"ok": true}``. Verify runs the one prepared statement of
-``identity.pg_verify`` (every sampled QR is an exact match, so no request takes the ORM path). Each verify request is a QR of a different random citizen
-(random primary keys across the whole table, the citizen's latest card, valid and unexpired),
-with a **unique** ``request_id`` (required by the API), so every request also stores its answer
-for idempotent replays, writes the audit event and the receipt, and commits durably — exactly
-what a hospital's system causes. The runs alternate (empty, verify, empty, verify, …) at each
+``identity.pg_verify`` (every sampled QR is an exact match, so no request takes the ORM path).
+Each verify request is a QR of a different random citizen (random primary keys across the whole
+table, the citizen's latest card, valid and unexpired), with a **unique** ``request_id``
+(required by the API), so every request also stores its answer for idempotent replays, writes
+the audit event and the receipt, screens the alert list, and commits (asynchronously, ADR 0014
+§7) — exactly what a hospital's system causes. The runs alternate (empty, verify, empty, verify, …) at each
 concurrency after one discarded warm-up of each; the ratio is verify ÷ empty of the same round.
 
 The rate limit is raised for the run (``DANCU_API_RATE_PER_MINUTE=100000``,

@@ -185,3 +185,48 @@ def test_the_pages_are_vietnamese_first_and_english_on_request(client: Client) -
     client.cookies["django_language"] = "en"
     en = client.get("/dich-vu-cong/").content.decode()
     assert "Online public services" in en and "Confirmation of the old 9-digit CMND number" in en
+
+
+def test_the_work_queue_pages_fifty_dossiers_most_urgent_first(
+    an: int, citizen_client: Callable[..., Client], other_ward_police: Person
+) -> None:
+    c = citizen_client(an)
+    key = _key(c.get(FORM.format("temporary-residence")).content.decode())
+    until = (timezone.localdate() + timedelta(days=100)).strftime("%d/%m/%Y")
+    data = {
+        "idempotency_key": key,
+        "temporary_address": HOAN_KIEM_ADDRESS,
+        "stay_until": until,
+        "lodging_basis": "Hợp đồng thuê nhà",
+    }
+    assert c.post(FORM.format("temporary-residence"), data).status_code == 302
+    first = Dossier.objects.get()
+    # 120 more open dossiers of the same authority, due on later days; one closed, never listed.
+    clones = []
+    for n in range(121):
+        clone = Dossier.objects.get(pk=first.pk)
+        clone.pk = None
+        clone.tracking_code = f"{first.tracking_code[:-4]}{n:04d}"
+        clone.idempotency_key = f"bulk-{n}"
+        clone.due_on = first.due_on + timedelta(days=1 + n)
+        clone.status = Dossier.Status.DONE if n == 120 else Dossier.Status.SUBMITTED
+        clones.append(clone)
+    Dossier.objects.bulk_create(clones)
+    c.force_login(other_ward_police.user)
+
+    page1 = c.get("/dich-vu-cong/can-bo/").content.decode()
+    page3 = c.get("/dich-vu-cong/can-bo/?page=3").content.decode()
+
+    codes1 = re.findall(r'data-tracking="([^"]+)"', page1)
+    assert len(codes1) == 50 and codes1[0] == first.tracking_code
+    assert len(re.findall(r'data-tracking="', page3)) == 21
+    assert 'data-testid="queue-pager"' in page1 and "121" in page1
+    assert clones[-1].tracking_code not in page1 + page3
+    assert 'data-tracking="' in c.get("/dich-vu-cong/can-bo/?page=999").content.decode()  # last page
+
+
+def test_the_queue_index_covers_exactly_the_open_statuses() -> None:
+    index = next(i for i in Dossier._meta.indexes if i.name == "ps_dossier_open_queue")
+    assert index.condition is not None
+    (_, statuses) = index.condition.children[0]
+    assert set(statuses) == {str(s) for s in Dossier.OPEN}

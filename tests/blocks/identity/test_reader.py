@@ -139,3 +139,27 @@ def test_the_bridge_answers_the_kiosk_page_and_no_other_origin(
         assert response.status == 204
         assert response.headers["Access-Control-Allow-Methods"] == "POST"
     assert _post(bridge, b"{not json", ORIGIN)[0] == 400
+
+
+@pytest.mark.django_db
+def test_the_demo_bridge_command_puts_a_registry_citizens_genuine_chip_on_the_reader(
+    residents: dict[str, object], settings: object, tmp_path: object
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from dancu.blocks.identity.management.commands.chip_reader_bridge import demo_reader
+    from dancu.blocks.identity.trust import synthetic_pki
+
+    settings.VAR_DIR = tmp_path  # type: ignore[attr-defined]
+    read = demo_reader(AN_ID).read(AN_CAN)
+    store = TrustStore([synthetic_pki().csca.certificate])
+    report = passive_authentication(ChipData.from_dict(read.files), store, at=timezone.now())
+    assert report.ok, report.failures
+    assert report.dg13 is not None and (report.dg13.id_number, report.dg13.expiry_date) == (
+        AN_ID,
+        AN_CARD_EXPIRES,
+    )
+    settings.DEMO = False  # type: ignore[attr-defined]
+    with pytest.raises(CommandError, match="DANCU_DEMO"):
+        call_command("chip_reader_bridge", AN_ID, "--origin", ORIGIN)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -447,15 +448,21 @@ def _sla(d: Dossier) -> dict[str, str]:
     return {"code": code, "label": en if _en() else vi}
 
 
+QUEUE_PAGE_SIZE = 50
+
+
 @official_view
 @require_GET
 def work_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     closed = request.GET.get("closed") == "1"
-    rows = [
-        {"d": d, "name": _name(catalogue.BY_CODE[d.service_code]), "sla": _sla(d)}
-        for d in services.queue(actor, include_closed=closed)[:500]
-    ]
-    return render(request, "public_services/queue.html", {"rows": rows, "actor": actor, "closed": closed})
+    pages = Paginator(services.queue(actor, include_closed=closed), QUEUE_PAGE_SIZE)
+    page = pages.get_page(request.GET.get("page"))
+    rows = [{"d": d, "name": _name(catalogue.BY_CODE[d.service_code]), "sla": _sla(d)} for d in page]
+    return render(
+        request,
+        "public_services/queue.html",
+        {"rows": rows, "actor": actor, "closed": closed, "page": page},
+    )
 
 
 def _official_page(
