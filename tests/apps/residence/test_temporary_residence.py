@@ -131,6 +131,8 @@ def test_the_police_page_lists_the_stay_and_the_api_returns_the_flag(
     page = client.get(reverse("residence:police")).content.decode()
     section = page[page.index('data-testid="temporary-residence"') :]
     assert f'data-testid="stay-{stay.stay_id}"' in section and "temporary-residence-due" in section
+    assert "Lưu trú từ 30 ngày trở lên: phải đăng ký tạm trú" in page  # Vietnamese first
+    assert "1 khách đang lưu trú" in page
     client.force_login(other_clerk.user)
     arrival = timezone.now() - timedelta(minutes=5)
     answer = client.post(

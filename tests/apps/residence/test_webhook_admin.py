@@ -125,7 +125,7 @@ def test_the_page_shows_the_secret_once_and_the_deliveries(
     answer = client.post(page, {"action": "register", "url": URL})
     assert answer.status_code == 200
     secret = Webhook.objects.get().secret
-    assert secret in answer.content.decode()
+    assert secret in answer.content.decode() and "Khóa ký — chỉ hiển thị một lần" in answer.content.decode()
     services.check_in(hotel_clerk.ctx(NOTIFY), stay_of(an_by_qr()))
     listing = client.get(page).content.decode()
     assert secret not in listing and 'data-testid="delivery-' in listing

@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import foreigners, services
@@ -92,6 +94,10 @@ def test_anna_registers_with_her_passport_and_card_and_the_ward_officer_approves
     services.decide_registration(ward_police.ctx("eid.registration"), handle, approve=True)
     account.refresh_from_db()
     assert (account.status, account.level, account.max_level) == ("active", 1, 2)
+    from dancu.blocks.eid import login
+
+    signed_in = login.check_password("DEUC01X00T47", PASSWORD, ip="127.0.0.1")
+    assert signed_in.level == 1 and signed_in.user_id == account.user_id
     assert AuditEvent.objects.filter(action="eid.registration.foreigner", result="ok").exists()
 
 
@@ -191,3 +197,14 @@ def test_the_demo_foreign_resident_registers_with_the_printed_mrz(db: None, outb
     line1, line2 = printed.split("MRZ ")[1].split(" / ")
     foreigners.register_foreigner(application(passport_mrz=f"{line1}\n{line2}"))
     assert Account.objects.get(id_number=login_name).status == "pending"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=120), card=st.text(max_size=30))
+def test_any_passport_text_is_a_named_refusal_never_a_crash(anna: int, text: str, card: str) -> None:
+    try:
+        foreigners.register_foreigner(application(passport_mrz=text, card_number=card), on=TODAY)
+    except DomainValidationError as exc:
+        assert all(p.field and p.rule for p in exc.problems)
+    else:  # only Anna's own MRZ and card could pass, and random text is not them
+        raise AssertionError("random input registered an account")

@@ -13,7 +13,8 @@ checks that the job is the calling agency's own (``linkage.services.export``, an
 found") and records its export event.
 
 The handler is registered in the gateway's table of in-process providers when this application
-starts (``apps.py``): the exchange block never imports an application.
+starts (``apps.py``) and the service published through the exchange block's own functions
+(``register_handler``, ``publish_in_process_service``): the block never imports an application.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dancu.blocks.exchange import providers
 from dancu.blocks.exchange import services as ex
 from dancu.blocks.exchange.models import Service, Subsystem
 from dancu.blocks.linkage import services as linkage
-from dancu.errors import AccessDenied, DomainValidationError, NotFound
+from dancu.errors import DomainValidationError, NotFound
 
 HANDLER = "cleaning.results"
 SERVICE_CODE = "cleaning-results"
@@ -59,37 +60,30 @@ def cleaning_results(ctx: AccessContext, params: Mapping[str, Any], path: str) -
 
 def register_handler() -> None:
     """Add the handler to the gateway's in-process providers (called from ``AppConfig.ready``)."""
-    providers.HANDLERS[HANDLER] = cleaning_results
+    ex.register_handler(HANDLER, cleaning_results)
 
 
 def publish(actor: Actor, subsystem: Subsystem) -> Service:
-    """Publish (or refresh) ``cleaning-results`` under ``subsystem`` (the platform operator only)."""
-    if not ex.is_operator(actor):
-        raise AccessDenied("only the platform operator's administrators publish services", rule="operator")
-    service, _ = Service.objects.update_or_create(
-        subsystem=subsystem,
+    """Publish (or refresh) ``cleaning-results`` under ``subsystem`` (the platform operator only:
+    ``AccessDenied`` for anyone else)."""
+    return ex.publish_in_process_service(
+        actor,
+        subsystem,
         code=SERVICE_CODE,
-        defaults={
-            "title_vi": "Kết quả làm sạch dữ liệu chuyên ngành",
-            "title_en": "Cleaning results of a sector file",
-            "description": (cleaning_results.__doc__ or "").strip(),
-            "legal_basis": "Quyết định 06/QĐ-TTg 2022; Nghị định 47/2020/NĐ-CP",
-            "handler": HANDLER,
-            "methods": "GET",
-            "fields": list(FIELDS),
-            "fields_by_purpose": {linkage.PURPOSE: list(FIELDS)},
-            "openapi": {
-                "openapi": "3.0.3",
-                "info": {"title": f"{subsystem.identifier}/{SERVICE_CODE}", "version": "v1"},
-                "paths": {
-                    "/{job_reference}": {
-                        "get": {"summary": "Cleaning results (rows, ID numbers, corrections)"}
-                    }
-                },
+        handler=HANDLER,
+        title_vi="Kết quả làm sạch dữ liệu chuyên ngành",
+        title_en="Cleaning results of a sector file",
+        legal_basis="Quyết định 06/QĐ-TTg 2022; Nghị định 47/2020/NĐ-CP",
+        fields_by_purpose={linkage.PURPOSE: list(FIELDS)},
+        methods="GET",
+        openapi={
+            "openapi": "3.0.3",
+            "info": {"title": f"{subsystem.identifier}/{SERVICE_CODE}", "version": "v1"},
+            "paths": {
+                "/{job_reference}": {"get": {"summary": "Cleaning results (rows, ID numbers, corrections)"}}
             },
         },
     )
-    return service
 
 
 def cleaning_subsystem() -> str:

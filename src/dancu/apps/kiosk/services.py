@@ -33,7 +33,7 @@ from dancu.apps.public_services import catalogue
 from dancu.apps.public_services import services as dossiers
 from dancu.apps.public_services.catalogue import Service
 from dancu.blocks.audit.context import AccessContext, Actor
-from dancu.blocks.eid.models import Account
+from dancu.blocks.eid import services as eid
 from dancu.blocks.identity.services import (
     VERIFY_PURPOSE,
     ChipEvidence,
@@ -42,6 +42,7 @@ from dancu.blocks.identity.services import (
     verify,
 )
 from dancu.blocks.organisations.models import Organisation
+from dancu.blocks.organisations.policy import KIOSK, purposes_for
 from dancu.blocks.organisations.tokens import new_token, parse_token, secret_matches
 from dancu.blocks.registry.matching import Reason
 from dancu.errors import DomainValidationError, NotFound
@@ -132,8 +133,9 @@ def revoke(prefix: str, *, now: datetime | None = None) -> bool:
 
 
 def kiosk_actor(device: OfficeKiosk) -> Actor:
-    """The device acting for its office. Its one purpose is identity verification of the person in
-    front of it; the registry reads for a dossier are the citizen's own (``portal_actor``)."""
+    """The device acting for its office, with the purposes the policy gives a kiosk of its kind
+    (``organisations.policy``, role ``kiosk``: identity verification of the person in front of
+    it); the registry reads for a dossier are the citizen's own (``portal_actor``)."""
     org = device.organisation
     return Actor(
         user_id=None,
@@ -141,8 +143,8 @@ def kiosk_actor(device: OfficeKiosk) -> Actor:
         organisation_id=org.pk,
         organisation_name=org.name,
         organisation_kind=org.kind,
-        role="kiosk",
-        allowed_purposes=frozenset({VERIFY_PURPOSE}),
+        role=KIOSK,
+        allowed_purposes=purposes_for(org.kind, KIOSK),
         jurisdiction_province_code=org.jurisdiction_province_code or None,
         jurisdiction_ward_code=org.jurisdiction_ward_code or None,
     )
@@ -195,12 +197,7 @@ def identify(device: Device, evidence: Evidence, *, at: datetime | None = None) 
     if not result.matches:
         return Identification(False, kind, result.receipt_id, reasons=result.reasons)
     id_number = presented_id_number(evidence, on=timezone.localdate(result.verified_at))
-    user_id = (
-        Account.objects.filter(id_number=id_number, status=Account.Status.ACTIVE, citizen_id__isnull=False)
-        .values_list("user_id", flat=True)
-        .first()
-    )
-    return Identification(True, kind, result.receipt_id, user_id=user_id)
+    return Identification(True, kind, result.receipt_id, user_id=eid.user_of_id_number(id_number))
 
 
 # --------------------------------------------------------------------------- services

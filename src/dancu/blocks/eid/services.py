@@ -1034,3 +1034,15 @@ def contacts_of_user(user_id: int) -> dict[str, str]:
     if a.phone and (a.phone_verified_at is not None or a.level >= 2):
         out["phone_number"] = a.phone
     return out
+
+
+def user_of_id_number(id_number: str) -> int | None:
+    """The user of the active citizen account holding ``id_number`` (None: no account, or one
+    not active). Read by the one-stop office kiosk (``apps/kiosk``, ADR 0013) only after the
+    identity block verified the card presented (``identity.verify``, which checks the purpose and
+    records the audit event the citizen sees); it returns an account key, no personal data."""
+    return (
+        Account.objects.filter(id_number=id_number, status=Account.Status.ACTIVE, citizen_id__isnull=False)
+        .values_list("user_id", flat=True)
+        .first()
+    )

@@ -9,11 +9,13 @@ them (Decree 47/2020/NĐ-CP Art. 8: the agency managing the data decides who it 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -21,7 +23,7 @@ from django.utils import timezone
 from dancu import outbound
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.audit.purposes import get_purpose
-from dancu.blocks.exchange import crypto, providers
+from dancu.blocks.exchange import crypto, fast, providers
 from dancu.blocks.exchange.identifiers import MEMBER_CLASSES, check_part
 from dancu.blocks.exchange.models import Grant, Member, Message, RefusalTally, Service, Subsystem
 from dancu.blocks.organisations.models import Membership, Organisation
@@ -279,6 +281,94 @@ def register_external_service(
             "fields": fields,
             "fields_by_purpose": {p: sorted(f) for p, f in fields_by_purpose.items()},
             "openapi": openapi or {"openapi": "3.0.3", "info": {"title": code, "version": "v1"}, "paths": {}},
+        },
+    )
+    return svc
+
+
+# --------------------------------------------------------------------------- in-process providers
+_HANDLER_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+\Z")
+_METHODS = frozenset({"GET", "POST"})
+
+
+def register_handler(name: str, handler: providers.Handler) -> None:
+    """Add an application's in-process provider to the gateway's table (ADR 0010 §5: providers
+    run in the gateway's transaction; a block never imports an application, so the application
+    registers its handler, typically from ``AppConfig.ready``).
+
+    ``name`` is dotted (``cleaning.results``) and at most 64 characters (``Service.handler``).
+    The registry's names (``registry.*``) are reserved: the fast path serves them from
+    ``providers.LOOKUPS`` (ADR 0010 §13), so a replacement would answer differently on the two
+    paths. Registering the same function again is a no-op; another function under a name already
+    taken is refused (``ImproperlyConfigured``).
+
+    The handler table is this process's own, like the fast path's route cache: a change to it
+    drops this process's cached routes (``fast.forget_routes``). Changes to the catalogue rows
+    (:func:`publish_in_process_service`) reach every process through the configuration version
+    the database's triggers bump (``models.ConfigVersion``)."""
+    if len(name) > 64 or not _HANDLER_NAME.match(name):
+        raise ImproperlyConfigured(f"handler name {name!r}: dotted lower-case words, at most 64 characters")
+    if name.startswith("registry."):
+        raise ImproperlyConfigured(f"handler name {name!r}: the registry's names are reserved")
+    current = providers.HANDLERS.get(name)
+    if current is handler:
+        return
+    if current is not None:
+        raise ImproperlyConfigured(f"handler name {name!r} is already registered to another provider")
+    providers.HANDLERS[name] = handler
+    fast.forget_routes()
+
+
+@transaction.atomic
+def publish_in_process_service(
+    actor: Actor,
+    subsystem: Subsystem,
+    *,
+    code: str,
+    handler: str,
+    title_vi: str,
+    title_en: str,
+    legal_basis: str,
+    fields_by_purpose: dict[str, list[str]],
+    methods: str = "GET",
+    openapi: dict[str, Any] | None = None,
+) -> Service:
+    """Publish (or refresh) a service answered by the registered in-process ``handler``
+    (:func:`register_handler`) under ``subsystem`` — the platform operator only (ADR 0010 §5).
+    The catalogue says which fields it may return to each purpose (the most a grant may give);
+    its description is the handler's docstring.
+
+    The write goes to ``exchange_service``, one of the tables whose triggers bump the gateway's
+    configuration version (migration ``exchange/0003``; ADR 0010 §13): a route any process cached
+    before the change is seen stale by the next exchange's group transaction and decided afresh."""
+    _require_operator(actor)
+    check_part("code", code)
+    provider = providers.HANDLERS.get(handler)
+    if provider is None:
+        raise DomainValidationError.single("handler", "registered", f"no in-process provider {handler!r}")
+    wanted = [m.strip() for m in methods.split(",")]
+    if not wanted or not set(wanted) <= _METHODS:
+        raise DomainValidationError.single("methods", "choice", "GET, POST or GET,POST")
+    if not fields_by_purpose:
+        raise DomainValidationError.single("fields_by_purpose", "required", "name at least one purpose")
+    for purpose in fields_by_purpose:
+        get_purpose(purpose)
+    identifier = f"{subsystem.identifier}/{code}"
+    svc, _ = Service.objects.update_or_create(
+        subsystem=subsystem,
+        code=code,
+        defaults={
+            "title_vi": check_text("title_vi", title_vi, max_length=255, required=True),
+            "title_en": check_text("title_en", title_en, max_length=255, required=True),
+            "description": (provider.__doc__ or "").strip(),
+            "legal_basis": check_text("legal_basis", legal_basis, max_length=255, required=True),
+            "handler": handler,
+            "endpoint_url": "",
+            "methods": ",".join(wanted),
+            "fields": list(dict.fromkeys(f for fs in fields_by_purpose.values() for f in fs)),
+            "fields_by_purpose": {p: list(f) for p, f in fields_by_purpose.items()},
+            "openapi": openapi
+            or {"openapi": "3.0.3", "info": {"title": identifier, "version": "v1"}, "paths": {}},
         },
     )
     return svc

@@ -20,6 +20,10 @@ EXCHANGE = "exchange"
 # a citizen consented to when signing in, for this purpose only (Decree 69/2024/NĐ-CP).
 RELYING_PARTY = "relying_party"
 _SSO = frozenset({"sso.claims_release"})
+# The role of a self-service kiosk of a one-stop office (``apps/kiosk``, ADR 0013; model 2 of
+# Decision 06/QĐ-TTg): a device, not a staff member. It verifies the card of the person in front of
+# it and nothing else; the registry reads of a dossier are the citizen's own, on their eID account.
+KIOSK = "kiosk"
 
 _OFFICIAL = {"registry.lookup", "security.investigation", "public_service.processing", "data.cleaning"}
 # The police alert list (``blocks/alerts``): police units add, close and review entries with
@@ -72,6 +76,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.DEPARTMENT, EXCHANGE): frozenset(
         {"public_service.processing", "data.cleaning", "identity.verification"}
     ),
+    # Kiosks of one-stop offices: ward police stations and people's committees.
+    (K.POLICE_COMMUNE, KIOSK): frozenset({"identity.verification"}),
+    (K.PEOPLES_COMMITTEE, KIOSK): frozenset({"identity.verification"}),
     # Relying parties run by public bodies (the city's portal, its app, the one-stop system).
     (K.PLATFORM, RELYING_PARTY): _SSO,
     (K.DEPARTMENT, RELYING_PARTY): _SSO,
