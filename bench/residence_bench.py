@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,6 +252,17 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _in_threads(worker: Callable[[int], None], n: int) -> float:
+    """Run ``worker(0)`` … ``worker(n - 1)`` in threads at once; the wall time until all end."""
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(c,)) for c in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def _batch_phase(
     port: int, setup: dict[str, Any], texts: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -283,13 +295,7 @@ def _batch_phase(
                     print(f"batch {c}/{b}: HTTP {status} {body[:300]!r}", flush=True)
 
     cpu0 = _cpu()
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(c,)) for c in range(args.clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    wall = _in_threads(worker, args.clients)
     cpu1 = _cpu()
     return {
         "clients": args.clients,
@@ -328,13 +334,7 @@ def _single_phase(
                     latencies.append(took)
                 bad += status != 200
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(c,)) for c in range(args.single_clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    wall = _in_threads(worker, args.single_clients)
     return {
         "clients": args.single_clients,
         "requests_measured": len(latencies),

@@ -194,6 +194,17 @@ DANCU_MESSAGING_DRIVER = env_str("DANCU_MESSAGING_DRIVER", "file" if DEMO else "
 if DANCU_MESSAGING_DRIVER not in ("console", "file"):
     raise ConfigError("DANCU_MESSAGING_DRIVER", f"must be console or file, got {DANCU_MESSAGING_DRIVER!r}")
 DANCU_OUTBOX_DIR = env_str("DANCU_OUTBOX_DIR", str(BASE_DIR / "var" / "outbox"))
+# The payment gateway of fees and fines (apps/public_services/payments.py; ADR 0016). "dev" is
+# the development gateway — its own page marks a payment paid — so it runs only in the demo or
+# with DEBUG; "none" (the production default until a real gateway's driver is added) turns
+# online payment off.
+DANCU_PAYMENT_DEV_ALLOWED = DEMO or DEBUG
+DANCU_PAYMENT_DRIVER = env_str("DANCU_PAYMENT_DRIVER", "dev" if DANCU_PAYMENT_DEV_ALLOWED else "none")
+if DANCU_PAYMENT_DRIVER not in ("dev", "none"):
+    raise ConfigError("DANCU_PAYMENT_DRIVER", f"must be dev or none, got {DANCU_PAYMENT_DRIVER!r}")
+if DANCU_PAYMENT_DRIVER == "dev" and not DANCU_PAYMENT_DEV_ALLOWED:
+    raise ConfigError("DANCU_PAYMENT_DRIVER", "dev is the development gateway: only with DANCU_DEMO=1 or DEBUG=1")
+DANCU_PAYMENT_DEV_SECRET = env_str("DANCU_PAYMENT_DEV_SECRET", "")
 # Sessions of eID log-ins: last seen, revocation (apps/citizen).
 MIDDLEWARE = [*MIDDLEWARE, "dancu.apps.citizen.middleware.seen_sessions"]
 

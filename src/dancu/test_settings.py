@@ -29,3 +29,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Staff pages accept a session without the platform's SSO sign-in (ADR 0011), so that tests may
 # use ``client.force_login``; the tests of the staff sign-in and the browser tests turn it on.
 DANCU_STAFF_SSO_REQUIRED = False
+# The test suite is a development setting: the development payment gateway (ADR 0016).
+DANCU_PAYMENT_DEV_ALLOWED = True
+DANCU_PAYMENT_DRIVER = "dev"

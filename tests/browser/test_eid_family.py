@@ -14,8 +14,10 @@ from dancu.blocks.eid.models import Account
 from dancu.blocks.identity.chip import synthetic_face_jpeg
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     AN_ID,
+    AN_PHONE,
     KHOI_ID,
     PASSWORD,
+    Outbox,
     an_children,
     an_chip,
     an_level2,
@@ -36,6 +38,7 @@ def test_a_father_registers_and_presents_his_sons_account(
     transactional_db: None,
     an_level2: int,  # noqa: F811
     an_children: dict[str, Any],  # noqa: F811
+    outbox: Outbox,  # noqa: F811
     screenshots: Path,
     tmp_path: Path,
 ) -> None:
@@ -50,6 +53,13 @@ def test_a_father_registers_and_presents_his_sons_account(
         page.click("main form button[type=submit]")
         page.wait_for_url(f"{base}/eid/me/")
         page.click("[data-testid=register-child]")
+        # Registering a child is a legally significant act: the password log-in is stepped up
+        # with a second factor (an SMS code to his phone) first.
+        page.wait_for_url("**/eid/step-up/**")
+        page.click("button:has-text('SMS')")
+        page.wait_for_selector("#id_code")
+        page.fill("#id_code", outbox.last_code(AN_PHONE))
+        page.click("main form button[type=submit]")
         page.wait_for_url(f"{base}/eid/me/children/register/")
         page.fill("#id_id_number", KHOI_ID)
         page.fill("#id_full_name", "Nguyễn Minh Khôi")

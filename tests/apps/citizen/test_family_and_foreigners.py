@@ -22,12 +22,30 @@ from tests.blocks.eid.test_foreigners import ANNA_PHONE, anna_record, mrz
 pytestmark = pytest.mark.django_db
 
 
-def _as(user_id: int) -> Client:
+def _as(user_id: int, *, mfa: bool = True) -> Client:
+    """A browser logged in as ``user_id``; with ``mfa``, at level 2 with a second factor (what
+    registering a child asks of the parent's log-in)."""
     from django.contrib.auth import get_user_model
+
+    from dancu.blocks.eid import assurance
 
     client = Client()
     client.force_login(get_user_model().objects.get(pk=user_id))
+    if mfa:
+        session = client.session
+        assurance.store(session, assurance.Assurance(user_id, 2, ("pwd", "sms"), assurance.now()))
+        session.save()
     return client
+
+
+def test_registering_a_child_with_a_password_only_log_in_asks_for_a_second_factor(
+    an_level2: int, an_children: dict[str, Any]
+) -> None:
+    response = _as(an_level2, mfa=False).post("/eid/me/children/register/", _khoi_form())
+    assert response.status_code == 302
+    assert response["Location"].startswith("/eid/step-up/?next=%2Feid%2Fme%2Fchildren%2Fregister%2F")
+    assert "acr=urn%3Adancu%3Aacr%3Alevel2%3Amfa" in response["Location"]
+    assert not Account.objects.filter(id_number=KHOI_ID).exists()
 
 
 def _photo() -> SimpleUploadedFile:

@@ -315,3 +315,25 @@ def test_the_level_2_eid_request_is_made_at_the_kiosk(identified: Callable[..., 
     dossier = Dossier.objects.get(tracking_code=_tracking(response))
     assert dossier.service_code == "eid-level2" and dossier.channel == "kiosk"
     assert dossier.applicant_user_id == an
+
+
+# --------------------------------------------------------------------------- policy and eID account
+def test_a_kiosk_acts_with_the_purposes_the_policy_gives_kiosks_of_its_office(ward_committee: Person) -> None:
+    from dancu.blocks.organisations.policy import KIOSK, purposes_for
+
+    for kind in services.OFFICE_KINDS:
+        assert purposes_for(kind, KIOSK) == frozenset({"identity.verification"})
+    assert purposes_for("hotel", KIOSK) == frozenset()  # no kiosk role anywhere else
+    device = services.authenticate(services.register_kiosk("UBND-P-TAYHO", "Ki-ốt UBND").key)
+    assert device.actor.role == KIOSK
+    assert not device.actor.may("public_service.processing") and not device.actor.may("registry.lookup")
+
+
+def test_the_kiosk_finds_the_holders_active_eid_account_only(an: int) -> None:
+    from dancu.blocks.eid import services as eid
+    from dancu.blocks.eid.models import Account
+
+    assert eid.user_of_id_number(AN_ID) == an
+    assert eid.user_of_id_number("001099999999") is None
+    Account.objects.filter(user_id=an).update(status=Account.Status.REJECTED)
+    assert eid.user_of_id_number(AN_ID) is None

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from dancu.apps.sector import services
-from dancu.apps.sector.demo import LABOUR_SCHEMA, seed_sector_member
+from dancu.apps.sector.demo import LABOUR_SCHEMA
 from dancu.apps.sector.models import SectorEntry
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.exchange.models import Message
@@ -28,41 +27,6 @@ from tests.conftest import HANOI, Person
 BASE = "/api/v1/sector/data/LAODONG/1.0"
 AN = {"ID": "001085012345", "FullName": "Nguyễn Văn An", "BirthDate": "1985-03-02"}
 JOB = {"Employer": "Công ty TNHH Sông Hồng", "Occupation": "Kỹ sư", "ContractType": "indefinite"}
-
-
-@pytest.fixture
-def sonv(make_person: Callable[..., Person], registrar: Person, adminunits: None) -> dict[str, Person]:
-    """Sở Nội vụ's administrator and officer; the department is a gateway member (verify-identity)."""
-    from dancu.apps.exchange_admin.demo import seed_demo as seed_exchange
-
-    seed_exchange()
-    admin = make_person(
-        "quantri.sonoivu",
-        org_code="SO-NV",
-        org_name="Sở Nội vụ",
-        kind="department",
-        role="admin",
-        province=HANOI,
-    )
-    officer = make_person(
-        "canbo.sonoivu", org_code="SO-NV", kind="department", role="officer", province=HANOI
-    )
-    org = Organisation.objects.get(code="SO-NV")
-    seed_sector_member(org, get_user_model().objects.get(username="quantri.sonoivu"))
-    services.define_registry(
-        admin.actor,
-        code="LAODONG",
-        version="1.0",
-        name_vi="Người lao động",
-        name_en="Workers",
-        schema=LABOUR_SCHEMA,
-    )
-    return {"admin": admin, "officer": officer}
-
-
-@pytest.fixture
-def api_key(sonv: dict[str, Person]) -> str:
-    return issue_api_key(Organisation.objects.get(code="SO-NV"), "HRM system").token
 
 
 def _h(key: str) -> dict[str, str]:
@@ -124,7 +88,7 @@ def test_create_read_exists_update_list_delete_through_the_api(
     )
     assert upd.status_code == 200 and upd.json()["content"]["Occupation"] == "Trưởng nhóm"
     ev = AuditEvent.objects.get(action="sector.update")
-    assert ev.detail["old"] == {"Occupation": "Kỹ sư"}
+    assert ev.detail["fields"] == ["Occupation"] and "old" not in ev.detail  # names, never values
     listed = _call(client, "get", f"{BASE}?search=Nguyễn", api_key)
     assert listed.status_code == 200 and listed.json()["count"] == 1 and listed.json()["next"] is None
     assert _call(client, "delete", f"{BASE}/001085012345/delete", api_key).status_code == 204

@@ -672,7 +672,14 @@ def enterprise_links(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def child_register(request: HttpRequest) -> HttpResponse:
     """A parent with a level-2 account registers a level-1 account for their child under 14
-    (Decree 69/2024 Art. 7; ``blocks/eid/family.py``)."""
+    (Decree 69/2024 Art. 7; ``blocks/eid/family.py``). A legally significant act: the log-in must
+    be level 2 with a second factor (step-up otherwise), so a stolen password alone cannot do it."""
+    have = assurance.load(request.session, _uid(request))
+    if services.level_of(_uid(request)) >= 2 and not assurance.satisfies(
+        have.acr if have else assurance.ACR_L1, [assurance.ACR_L2_MFA]
+    ):
+        query = urlencode({"next": reverse("citizen:child_register"), "acr": assurance.ACR_L2_MFA})
+        return HttpResponseRedirect(reverse("citizen:step_up") + "?" + query)
     form = ChildForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

@@ -12,9 +12,10 @@ Definitions (docs/public-services.md, "Evaluation dashboard"):
 * **paperless** — a dossier of a service the catalogue marks paperless (all data from registries
   or typed, no paper or upload).
 
-Counted in the database (conditional aggregates), never row by row. Only counts and durations
-leave this module — no name or number — and each view of the dashboard is recorded in the audit
-log with its filters.
+Counted in the database (conditional aggregates) by the public services' own
+``aggregate_dossiers``, which checks who may count which office; never row by row. Only counts
+and durations reach this module — no name or number — and each view of the dashboard is recorded
+in the audit log with its filters.
 
 **Who sees what.** Officials of a ward police station or people's committee (purpose
 ``public_service.processing``): their own office only. The city police (``police_city`` with
@@ -29,9 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.apps import apps as django_apps
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from dancu.apps.public_services import catalogue
@@ -42,13 +41,13 @@ from dancu.blocks.organisations.models import Organisation
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem
 
 ACTION = "public_service.evaluation"
-STATISTICS = "statistics.aggregate"
+STATISTICS = dossiers.STATISTICS
 MAX_DAYS = 800
 DAILY_UP_TO = 62  # longer periods are charted by month
 CLOSED = ("done", "refused")  # ``Dossier.Status`` of the public services
 KIOSK = "kiosk"  # ``Dossier.Channel.KIOSK``
 
-Office = tuple[str, str, str]  # (authority kind, ward or province code, department code)
+Office = dossiers.Office  # (authority kind, ward or province code, department code)
 WARD_KINDS = dossiers.WARD_KINDS
 CITY_KINDS = dossiers.CITY_KINDS
 
@@ -62,9 +61,7 @@ def _office_of_organisation(kind: str, ward: str, province: str, code: str) -> O
 
 
 def _city_wide(actor: Actor) -> bool:
-    return (actor.organisation_kind == catalogue.POLICE_CITY and actor.may(dossiers.PURPOSE)) or (
-        actor.organisation_kind == catalogue.DEPARTMENT and actor.may(STATISTICS)
-    )
+    return dossiers.reads_city_wide(actor)
 
 
 def scope(actor: Actor, *, raise_denied: bool = True) -> Office | None:
@@ -217,27 +214,11 @@ class Evaluation:
     office_names: dict[Office, str] = field(default_factory=dict)
 
 
-def _source(actor: Actor) -> QuerySet[Any]:
-    """The dossiers the actor may count. An official's: the public services' own ``queue`` of
-    their authority, closed ones included (its jurisdiction rule, not a copy of it). City-wide
-    viewers: the dossier table, reached through the app registry because an application never
-    imports another's models (tests/test_layers.py) and the public services expose no city-wide
-    read yet; only counts leave this module."""
-    if scope(actor) is not None:
-        return dossiers.queue(actor, include_closed=True).order_by()
-    return django_apps.get_model("public_services", "Dossier").objects.all()
-
-
-def _dossiers(actor: Actor, f: Filters) -> QuerySet[Any]:
+def _period(f: Filters) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
-    lo = datetime.combine(f.start, time.min, tzinfo=tz)
-    hi = datetime.combine(f.end + timedelta(days=1), time.min, tzinfo=tz)
-    qs = _source(actor).filter(submitted_at__gte=lo, submitted_at__lt=hi)
-    if f.office is not None:
-        qs = qs.filter(
-            authority_kind=f.office[0], authority_ward_code=f.office[1], authority_org_code=f.office[2]
-        )
-    return qs
+    return datetime.combine(f.start, time.min, tzinfo=tz), datetime.combine(
+        f.end + timedelta(days=1), time.min, tzinfo=tz
+    )
 
 
 def _measures(today: date, open_statuses: tuple[str, ...]) -> dict[str, Any]:
@@ -272,28 +253,29 @@ def evaluate(actor: Actor, f: Filters, *, today: date | None = None) -> Evaluati
     if own is not None and f.office != own:
         raise AccessDenied("officials evaluate their own office only", field="office", rule="jurisdiction")
     today = today or timezone.localdate()
-    qs = _dossiers(actor, f)
-    m = _measures(today, tuple(qs.model.OPEN))
-    totals = _figures(qs.aggregate(**m))
+    lo, hi = _period(f)
+    m = _measures(today, dossiers.OPEN_STATUSES)
+
+    def figures(**by: Any) -> list[dict[str, Any]]:
+        return dossiers.aggregate_dossiers(
+            actor, submitted_from=lo, submitted_before=hi, office=f.office, **by
+        )
+
+    totals = _figures(figures(measures=m)[0])
     by_service = [
         (catalogue.BY_CODE[r["service_code"]], _figures(r))
-        for r in qs.values("service_code").annotate(**m).order_by("service_code")
+        for r in figures(measures=m, group_by=("service_code",))
         if r["service_code"] in catalogue.BY_CODE
     ]
     by_service.sort(key=lambda pair: pair[0].number)
     by_office = [
         ((r["authority_kind"], r["authority_ward_code"], r["authority_org_code"]), _figures(r))
-        for r in qs.values("authority_kind", "authority_ward_code", "authority_org_code")
-        .annotate(**m)
-        .order_by("authority_kind", "authority_ward_code", "authority_org_code")
+        for r in figures(measures=m, group_by=("authority_kind", "authority_ward_code", "authority_org_code"))
     ]
     monthly = (f.end - f.start).days >= DAILY_UP_TO
-    trunc = TruncMonth("submitted_at") if monthly else TruncDate("submitted_at")
-    series_rows = (
-        qs.annotate(period=trunc)
-        .values("period")
-        .annotate(total=Count("pk"), kiosk=Count("pk", filter=Q(channel=KIOSK)))
-        .order_by("period")
+    series_rows = figures(
+        measures={"total": Count("pk"), "kiosk": Count("pk", filter=Q(channel=KIOSK))},
+        period="month" if monthly else "day",
     )
     series = [(_as_date(r["period"]), r["total"], r["kiosk"]) for r in series_rows]
     wanted = {o for o, _ in by_office}

@@ -171,6 +171,8 @@ class Payment(models.Model):
         PENDING = "pending", "Chờ thanh toán / Pending"
         PAID = "paid", "Đã thanh toán / Paid"
         FAILED = "failed", "Không thành công / Failed"
+        # Superseded (a new amount) or its dossier closed: no longer to be paid.
+        EXPIRED = "expired", "Hết hiệu lực / Expired"
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="payments")
     reference = models.CharField(max_length=40, unique=True)
@@ -180,6 +182,10 @@ class Payment(models.Model):
     provider_transaction = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Money captured that settled nothing (the dossier was closed, the payment superseded, or
+    # settling it failed): to be refunded or settled by an official; ``attention`` says why.
+    refund_due = models.BooleanField(default=False)
+    attention = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return self.reference

@@ -11,22 +11,28 @@ fields. The contract every driver keeps (``tests/apps/public_services/test_payme
 * the same callback delivered twice settles the payment once (idempotent on ``reference``);
 * an amount different from the payment's is refused.
 
-The ``dev`` driver behaves like such a gateway for development and tests: HMAC-SHA256 over the
-fields in a fixed order with a secret (``DANCU_PAYMENT_DEV_SECRET``, else derived from the
-Django secret key), and a page of its own (``/dich-vu-cong/thanh-toan-thu/<reference>/``) where
-the citizen pays or cancels.
+The ``dev`` driver behaves like such a gateway for development and tests: HMAC-SHA256 (RFC 2104)
+over the canonical JSON of the fields (sorted keys, no whitespace — unambiguous, unlike joined
+``k=v`` pairs), compared in constant time, with a secret (``DANCU_PAYMENT_DEV_SECRET``, else derived
+from the Django secret key), and a page of its own (``/dich-vu-cong/thanh-toan-thu/<reference>/``)
+where the citizen pays or cancels. Because that page marks a payment paid, the driver runs only
+where ``DANCU_PAYMENT_DEV_ALLOWED`` (the demo, DEBUG, the test settings): ``settings.py`` refuses
+``DANCU_PAYMENT_DRIVER=dev`` otherwise, the system check ``public_services.E001`` catches an
+override, and the page answers 404. ``none`` turns online payment off (ADR 0016).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import checks
 from django.urls import reverse
 
 from dancu.errors import DomainValidationError
@@ -67,7 +73,8 @@ class DevGateway:
         return hashlib.sha256(b"dancu-payment-dev|" + settings.SECRET_KEY.encode()).digest()
 
     def sign(self, fields: Mapping[str, str]) -> str:
-        message = "|".join(f"{k}={fields[k]}" for k in FIELDS).encode()
+        signed = {k: str(fields[k]) for k in FIELDS}
+        message = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def start(self, reference: str, amount_vnd: int, description: str) -> str:
@@ -106,11 +113,18 @@ class DevGateway:
         )
 
 
+def dev_allowed() -> bool:
+    """Whether the development gateway may run: configured, in the demo, DEBUG or the tests."""
+    return settings.DANCU_PAYMENT_DRIVER == DevGateway.name and bool(settings.DANCU_PAYMENT_DEV_ALLOWED)
+
+
 def driver() -> PaymentDriver:
-    """The configured driver (``DANCU_PAYMENT_DRIVER``; only ``dev`` ships with the platform)."""
-    name = getattr(settings, "DANCU_PAYMENT_DRIVER", "dev")
-    if name != "dev":
-        raise RuntimeError(f"unknown payment driver {name!r}")
+    """The configured driver (``DANCU_PAYMENT_DRIVER``; only ``dev`` ships with the platform).
+    Raises ``DomainValidationError`` (field ``payment``) when online payment is off."""
+    if not dev_allowed():
+        raise DomainValidationError.single(
+            "payment", "unavailable", "Thanh toán trực tuyến chưa được cung cấp / online payment is off"
+        )
     return DevGateway()
 
 
@@ -119,3 +133,17 @@ def dev_gateway() -> DevGateway:
     if not isinstance(current, DevGateway):
         raise RuntimeError("the development gateway is not the configured payment driver")
     return current
+
+
+@checks.register(checks.Tags.security)
+def check_payment_driver(**kwargs: object) -> list[checks.CheckMessage]:
+    """The development gateway marks payments paid on its own page: never in production."""
+    if settings.DANCU_PAYMENT_DRIVER == DevGateway.name and not settings.DANCU_PAYMENT_DEV_ALLOWED:
+        return [
+            checks.Error(
+                "DANCU_PAYMENT_DRIVER=dev (the development payment gateway) outside the demo or DEBUG",
+                hint="Set DANCU_PAYMENT_DRIVER=none or configure a real gateway's driver.",
+                id="public_services.E001",
+            )
+        ]
+    return []

@@ -22,21 +22,25 @@ Who reads the registry, and why (docs/public-services.md):
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Aggregate, F, Q, QuerySet
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from dancu.apps.desks.services import canonical_json, key_id, signing_key, verify_signature
 from dancu.apps.public_services import catalogue, payments, rules, workdays
 from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, SECTOR, Item, Service, Step
-from dancu.apps.public_services.models import Dossier, DossierEvent, Draft, InboxMessage, Payment
+from dancu.apps.public_services.models import Dossier, DossierEvent, Draft, InboxMessage, Payment, TrafficFine
 from dancu.blocks.adminunits.services import resolve_address_or_error
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.eid import services as eid
@@ -47,6 +51,9 @@ from dancu.blocks.registry.dto import CardView, CitizenView
 from dancu.blocks.registry.idnumber import parse_id_number, validate_cmnd
 from dancu.blocks.registry.names import fold
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+from dancu.ratelimit import Rate, take
+
+logger = logging.getLogger(__name__)
 
 PURPOSE = "public_service.processing"
 DOCUMENT_TYPE = "dancu.public_service.result.v1"
@@ -380,6 +387,8 @@ def submit(
                 counterpart_id_number=values.get(service.counterpart, "") if service.counterpart else "",
             )
             _set_authority(dossier, service.chain()[0], ward)
+            if service.code == "traffic-fine":
+                _claim_fine(values["decision_number"], view.id_number)
             dossier.save()
             _event(dossier, "submitted", view.full_name)
             notify(dossier, "Đã nộp hồ sơ / Dossier submitted", f"{service.name_vi}: hồ sơ đã được gửi.")
@@ -465,9 +474,52 @@ def inbox(user_id: int) -> QuerySet[InboxMessage]:
     return InboxMessage.objects.filter(user_id=user_id).select_related("dossier")
 
 
-def supplement(user_id: int, tracking_code: str, supplied: dict[str, str]) -> Dossier:
-    """The citizen answers a send-back: corrects their items; the time runs again from now."""
-    service = _service(my_dossier(user_id, tracking_code))
+# Facts the other party's consent added from their record (``consent``): not the new party's.
+COUNTERPART_FACTS = ("partner_date_of_birth",)
+
+
+def _stored_input(item: Item, items: dict[str, Any]) -> str:
+    return str(items.get(item.key, {}).get("value", "") or "")
+
+
+def supplement(
+    user_id: int, tracking_code: str, supplied: dict[str, str], today: date | None = None
+) -> Dossier:
+    """The citizen answers a send-back: corrects their items; the time runs again from now.
+
+    The corrected dossier is checked again as a whole, exactly as at submission (``_clean_item``,
+    ``_service_rules``, ``rules.check``, the sector's items read again): a correction is no way
+    around an eligibility rule. In a two-party procedure the other party consented to the dossier
+    as it stood (Law on Civil Status 2014 Art. 18; Law on Residence 2020 Art. 25): any change
+    returns it to consent, to the party named now, with the earlier consent cleared."""
+    dossier = my_dossier(user_id, tracking_code)
+    service = _service(dossier)
+    if dossier.status != Dossier.Status.SENT_BACK:
+        raise DomainValidationError.single("status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung")
+    today = today or timezone.localdate()
+    view = read_applicant(user_id, service, dossier.tracking_code)
+    values: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    for item in service.citizen_items():
+        raw = supplied[item.key] if item.key in supplied else _stored_input(item, dossier.items)
+        try:
+            value, extra = _clean_item(item, raw)
+        except DomainValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        values[item.key] = value
+        values.update(extra)
+        ward = extra.get(f"{item.key}__ward")
+        if "ward_code" in dossier.items.get(item.key, {}) and ward != dossier.authority_ward_code:
+            # The place decides the competent authority: another place is a new dossier.
+            problems.append(
+                FieldProblem(item.key, "other_ward", "Địa chỉ ở xã, phường khác: vui lòng nộp hồ sơ mới")
+            )
+    if problems:
+        raise DomainValidationError(problems)
+    _service_rules(service, values, view, today)
+    rules.check(service.code, values, view, user_id, today)
+    sector = rules.sector_items(service.code, values, view, user_id)
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(
             applicant_user_id=user_id, tracking_code=tracking_code
@@ -476,25 +528,28 @@ def supplement(user_id: int, tracking_code: str, supplied: dict[str, str]) -> Do
             raise DomainValidationError.single(
                 "status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung"
             )
+        changed = False
         for item in service.citizen_items():
-            if item.key in supplied:
-                value, extra = _clean_item(item, supplied[item.key])
-                ward = extra.get(f"{item.key}__ward")
-                if "ward_code" in dossier.items.get(item.key, {}) and ward != dossier.authority_ward_code:
-                    # The place decides the competent authority: another place is a new dossier.
-                    raise DomainValidationError.single(
-                        item.key, "other_ward", "Địa chỉ ở xã, phường khác: vui lòng nộp hồ sơ mới"
-                    )
-                dossier.items[item.key] = {
-                    **dossier.items.get(item.key, {}),
-                    "value": value,
-                    "source": CITIZEN,
-                }
-        dossier.status = Dossier.Status.PROCESSING
-        dossier.due_on = workdays.deadline(timezone.localdate(), service.days)
+            entry = dossier.items.get(item.key, {})
+            if entry.get("value", "") != values[item.key]:
+                changed = True
+                dossier.items[item.key] = {**entry, "value": values[item.key], "source": CITIZEN}
+        for key, value in sector.items():
+            dossier.items[key] = {"value": value, "source": SECTOR}
+        if service.counterpart and changed:
+            dossier.counterpart_id_number = values[service.counterpart]
+            dossier.counterpart_consented_at = None
+            for key in COUNTERPART_FACTS:
+                dossier.items.pop(key, None)
+            dossier.status = Dossier.Status.CONSENT
+            note = "Bên liên quan được hỏi lại ý kiến / the other party is asked again"
+        else:
+            dossier.status = Dossier.Status.PROCESSING
+            dossier.due_on = workdays.deadline(today, service.days)
+            note = ""
         dossier.version += 1
         dossier.save()
-        _event(dossier, "supplemented", dossier.applicant_name)
+        _event(dossier, "supplemented", dossier.applicant_name, note)
     return dossier
 
 
@@ -604,6 +659,9 @@ def refuse(actor: Actor, tracking_code: str, reasons: str) -> Dossier:
     text = _reasons(reasons)
     with transaction.atomic():
         dossier = _locked_for(actor, tracking_code, Dossier.OPEN)
+        # A payment in flight is no longer to be paid; one captured anyway is flagged for refund
+        # (``payment_callback``).
+        dossier.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.EXPIRED)
         dossier.status = Dossier.Status.REFUSED
         dossier.reasons = text
         dossier.decided_at = timezone.now()
@@ -910,9 +968,15 @@ def start_payment(user_id: int, tracking_code: str) -> str:
             raise NotFound("no such dossier", field="tracking_code")
         if dossier.status != Dossier.Status.PAYMENT:
             raise DomainValidationError.single("status", "not_payable", "Hồ sơ không chờ thanh toán")
-        amount = amount_due(dossier)
-        pending = dossier.payments.filter(status=Payment.Status.PENDING, amount_vnd=amount).first()
         driver = payments.driver()
+        if dossier.service_code == "traffic-fine":
+            _claim_fine(dossier.items["decision_number"]["value"], dossier.applicant_id_number, dossier.pk)
+        amount = amount_due(dossier)
+        # One payable payment at a time: an older amount (a fine grows when late) expires.
+        dossier.payments.filter(status=Payment.Status.PENDING).exclude(amount_vnd=amount).update(
+            status=Payment.Status.EXPIRED
+        )
+        pending = dossier.payments.filter(status=Payment.Status.PENDING, amount_vnd=amount).first()
         if pending is None:
             pending = Payment.objects.create(
                 dossier=dossier,
@@ -933,32 +997,92 @@ def payment_for(user_id: int, reference: str) -> Payment | None:
     )
 
 
+def _claim_fine(decision_number: str, id_number: str, dossier_pk: int | None = None) -> None:
+    """One open dossier per penalty decision, and none for a paid one (Law on Handling
+    Administrative Violations 2012 Art. 78: a fine is paid once). The fine's row is locked while
+    checking, so two submissions for one fine are serialised."""
+    fine = (
+        TrafficFine.objects.select_for_update()
+        .filter(decision_number=decision_number, id_number=id_number)
+        .first()
+    )
+    if fine is None or fine.status == TrafficFine.Status.PAID:
+        raise DomainValidationError.single(
+            "decision_number", "already_paid", "Quyết định này đã được nộp phạt"
+        )
+    others = Dossier.objects.filter(
+        service_code="traffic-fine", status__in=Dossier.OPEN, items__decision_number__value=decision_number
+    )
+    if dossier_pk is not None:
+        others = others.exclude(pk=dossier_pk)
+    if others.exists():
+        raise DomainValidationError.single(
+            "decision_number", "open_dossier", "Đã có hồ sơ nộp phạt đang xử lý cho quyết định này"
+        )
+
+
+def _needs_attention(payment: Payment, dossier: Dossier, why: str) -> None:
+    """Captured money that settled nothing: flagged for refund (or settlement) by an official."""
+    Payment.objects.filter(pk=payment.pk).update(refund_due=True, attention=why[:200])
+    payment.refund_due, payment.attention = True, why[:200]
+    _event(dossier, "payment_attention", payment.provider, why)
+    notify(
+        dossier,
+        "Khoản thanh toán cần xử lý / Payment needs attention",
+        "Khoản tiền đã nhận sẽ được hoàn trả hoặc cán bộ xử lý / the amount will be refunded or handled.",
+    )
+
+
 def payment_callback(fields: dict[str, str]) -> Payment:
     """The gateway's signed notice (IPN or browser return). Applied once: a repeat returns the
-    settled payment unchanged. A paid notice settles the dossier: the handler makes the change
-    (fine marked paid, cards extended) and the signed result is issued."""
+    recorded payment unchanged.
+
+    The payment is recorded first, in a transaction of its own — money the gateway captured is
+    never lost to a later failure. Then a paid notice settles the dossier (the handler marks the
+    fine paid or extends the cards, and the signed result is issued) in a second transaction. A
+    payment that cannot settle its dossier — an expired one (superseded, or its dossier closed),
+    or one whose settlement failed — is flagged ``refund_due`` with the reason, and the notice is
+    still acknowledged (the gateway's contract: a recorded notice is answered 200)."""
     callback = payments.driver().parse_callback(fields)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(reference=callback.reference).first()
         if payment is None:
             raise NotFound("no such payment", field="reference")
-        if payment.status != Payment.Status.PENDING:
+        if payment.status in (Payment.Status.PAID, Payment.Status.FAILED):
             return payment
         if callback.amount != payment.amount_vnd:
             raise DomainValidationError.single(
                 "amount", "mismatch", "Số tiền không khớp với khoản thanh toán"
             )
         dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+        current = payment.status == Payment.Status.PENDING and dossier.status == Dossier.Status.PAYMENT
         payment.provider_transaction = callback.transaction[:64]
         payment.settled_at = timezone.now()
         payment.status = Payment.Status.PAID if callback.paid else Payment.Status.FAILED
         payment.save()
         if not callback.paid:
-            _event(dossier, "payment_failed", payment.provider)
-            notify(dossier, "Thanh toán không thành công / Payment failed", "Vui lòng thanh toán lại.")
-        elif dossier.status == Dossier.Status.PAYMENT:
+            if current:
+                _event(dossier, "payment_failed", payment.provider)
+                notify(dossier, "Thanh toán không thành công / Payment failed", "Vui lòng thanh toán lại.")
+            return payment
+        if not current:
+            _needs_attention(payment, dossier, f"payment {payment.reference} expired or dossier closed")
+            return payment
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.select_for_update().get(pk=payment.dossier_id)
+            if dossier.status != Dossier.Status.PAYMENT:
+                raise DomainValidationError.single("status", "not_payable", "Hồ sơ không chờ thanh toán")
             _event(dossier, "paid", payment.provider, f"{payment.amount_vnd} đ")
             _decide_automatically(dossier)
+    except Exception as exc:  # noqa: BLE001 — the money is captured whatever failed
+        if isinstance(exc, DomainValidationError):
+            why = "; ".join(f"{p.field}: {p.rule}" for p in exc.problems)
+        else:
+            why = type(exc).__name__
+        logger.warning("payment %s captured but not settled: %s", payment.reference, why)
+        with transaction.atomic():
+            _needs_attention(payment, Dossier.objects.get(pk=payment.dossier_id), f"settlement failed: {why}")
     return payment
 
 
@@ -992,6 +1116,24 @@ class Verification:
     holder_id_masked: str = ""
 
 
+# The public check names the holder: limited per address and overall, like the receipt check of
+# the desks (``dancu.apps.desks.services.limit_receipt_checks``).
+RESULT_CHECK_PER_ADDRESS = Rate(per_minute=30, burst=10)
+RESULT_CHECK_OVERALL = Rate(per_minute=1200, burst=200)
+
+
+def limit_result_checks(address: str) -> None:
+    """Take a token for one public result check from ``address`` (REMOTE_ADDR); raises
+    ``RateLimited`` (429 with ``Retry-After``) when this address, or everyone together, checked
+    too often (settings ``DANCU_RESULT_CHECK_PER_ADDRESS`` / ``DANCU_RESULT_CHECK_OVERALL`` may
+    replace the defaults)."""
+    take(
+        f"result-check:address:{address or 'unknown'}",
+        getattr(settings, "DANCU_RESULT_CHECK_PER_ADDRESS", RESULT_CHECK_PER_ADDRESS),
+    )
+    take("result-check:all", getattr(settings, "DANCU_RESULT_CHECK_OVERALL", RESULT_CHECK_OVERALL))
+
+
 def verify_result(tracking_code: str) -> Verification:
     """The public check of a printed result (its QR): whether the platform signed it, and what
     it says — the holder's ID number masked."""
@@ -1013,3 +1155,103 @@ def verify_result(tracking_code: str) -> Verification:
         doc["holder"]["full_name"],
         f"{number[:3]}******{number[-3:]}",
     )
+
+
+# --------------------------------------------------------------------------- aggregates
+STATISTICS = "statistics.aggregate"
+OPEN_STATUSES: tuple[str, ...] = tuple(Dossier.OPEN)
+# The columns an aggregate may group by or read: none names or identifies a person (least data,
+# Law 91/2025/QH15 Art. 3); the applicant's, the result's and the form's columns are not among them.
+AGGREGATE_GROUPS = frozenset(
+    {"service_code", "channel", "status", "authority_kind", "authority_ward_code", "authority_org_code"}
+)
+_AGGREGATE_COLUMNS = AGGREGATE_GROUPS | {"pk", "id", "submitted_at", "decided_at", "due_on", "step"}
+_PERIODS = {"day": TruncDate, "month": TruncMonth}
+Office = tuple[str, str, str]  # (authority kind, ward or province code, department code)
+
+
+def reads_city_wide(actor: Actor) -> bool:
+    """Who counts every office's dossiers: the city police with ``public_service.processing`` and
+    the departments' statistics officers (``statistics.aggregate``: aggregates, never a person)."""
+    return (actor.organisation_kind == catalogue.POLICE_CITY and actor.may(PURPOSE)) or (
+        actor.organisation_kind == catalogue.DEPARTMENT and actor.may(STATISTICS)
+    )
+
+
+def aggregate_office(actor: Actor) -> Office | None:
+    """The one office whose dossiers an official may count (their own, as ``queue``); None for
+    city-wide readers (:func:`reads_city_wide`); ``AccessDenied`` for anyone else."""
+    if reads_city_wide(actor):
+        return None
+    if is_official(actor):
+        return _jurisdiction(actor)
+    raise AccessDenied("dossier figures are for public service officials and statisticians")
+
+
+def _columns(node: Any) -> set[str]:
+    """The dossier columns an (unresolved) expression reads."""
+    if isinstance(node, F):
+        return {node.name.split("__")[0]}
+    if isinstance(node, Q):
+        out: set[str] = set()
+        for child in node.children:
+            if isinstance(child, Q):
+                out |= _columns(child)
+            else:
+                lookup, value = cast(tuple[str, Any], child)
+                out |= {lookup.split("__")[0]} | _columns(value)
+        return out
+    if isinstance(node, BaseExpression):
+        return {c for e in node.get_source_expressions() if e is not None for c in _columns(e)}
+    return set()
+
+
+def aggregate_dossiers(
+    actor: Actor,
+    *,
+    submitted_from: datetime,
+    submitted_before: datetime,
+    measures: Mapping[str, Aggregate],
+    group_by: Sequence[str] = (),
+    period: str = "",
+    office: Office | None = None,
+) -> list[dict[str, Any]]:
+    """Counts and durations of the dossiers submitted in ``[submitted_from, submitted_before)``,
+    computed by the database (SQL aggregates), one row per group (``group_by`` columns of
+    :data:`AGGREGATE_GROUPS`, and with ``period`` — ``day`` or ``month`` — the submission day or
+    month as ``period``), ordered by the groups; no row leaves the database.
+
+    Access: an official counts their own office's dossiers only (asking for another office is
+    ``AccessDenied``, rule ``jurisdiction``); city-wide readers (:func:`reads_city_wide`) any
+    office, or every office with ``office=None``; anyone else is denied. ``measures`` are
+    aggregates over the columns that identify no one; another column, group or period is a
+    validation error naming the field. The caller records the view in the audit log."""
+    own = aggregate_office(actor)
+    if own is not None:
+        if office is not None and office != own:
+            raise AccessDenied("officials count their own office only", field="office", rule="jurisdiction")
+        office = own
+    problems = [
+        FieldProblem("group_by", "column", f"not a column figures may be grouped by: {g}")
+        for g in group_by
+        if g not in AGGREGATE_GROUPS
+    ]
+    if period and period not in _PERIODS:
+        problems.append(FieldProblem("period", "choice", "day or month"))
+    for name, measure in measures.items():
+        if not isinstance(measure, Aggregate) or not _columns(measure) <= _AGGREGATE_COLUMNS:
+            problems.append(
+                FieldProblem("measures", "aggregate", f"{name}: an aggregate of non-personal columns")
+            )
+    if problems:
+        raise DomainValidationError(problems)
+    qs = Dossier.objects.filter(submitted_at__gte=submitted_from, submitted_at__lt=submitted_before)
+    if office is not None:
+        qs = qs.filter(authority_kind=office[0], authority_ward_code=office[1], authority_org_code=office[2])
+    keys = list(group_by)
+    if period:
+        qs = qs.annotate(period=_PERIODS[period]("submitted_at"))
+        keys.append("period")
+    if not keys:
+        return [qs.aggregate(**measures)]
+    return list(qs.order_by().values(*keys).annotate(**measures).order_by(*keys))

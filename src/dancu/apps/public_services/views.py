@@ -29,6 +29,7 @@ from dancu.blocks.audit.context import Actor
 from dancu.blocks.eid import assurance
 from dancu.blocks.eid import services as eid
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
+from dancu.ratelimit import RateLimited
 
 citizen_required = login_required(login_url="citizen:login")
 
@@ -102,6 +103,17 @@ def _uid(request: HttpRequest) -> int:
     return int(request.user.pk or 0)
 
 
+def _step_up(request: HttpRequest, user_id: int, service: catalogue.Service, after: str) -> HttpResponse | None:
+    """A redirect to the step-up log-in when the session is below the service's assurance level
+    (Decree 69/2024/NĐ-CP Art. 13: a level-2 procedure's submission, consent and supplement are
+    each the citizen's legally binding act); None when the session is strong enough."""
+    have = assurance.load(request.session, user_id)
+    if service.level >= 2 and (have is None or have.level < 2):
+        query = urlencode({"acr": assurance.ACR_L2, "next": after})
+        return HttpResponseRedirect(f"{reverse('citizen:step_up')}?{query}")
+    return None
+
+
 # --------------------------------------------------------------------------- catalogue
 @require_GET
 def catalogue_page(request: HttpRequest) -> HttpResponse:
@@ -151,10 +163,9 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     user_id = _uid(request)
     if not eid.id_number_of_user(user_id):
         return render(request, "public_services/no_account.html", status=403)
-    have = assurance.load(request.session, user_id)
-    if service.level >= 2 and (have is None or have.level < 2):
-        query = urlencode({"acr": assurance.ACR_L2, "next": request.get_full_path()})
-        return HttpResponseRedirect(f"{reverse('citizen:step_up')}?{query}")
+    weak = _step_up(request, user_id, service, request.get_full_path())
+    if weak is not None:
+        return weak
     draft = services.draft_values(user_id, service.code)
     form = DossierForm(service, request.POST or None, initial=draft)
     problems: list[dict[str, str]] = []
@@ -246,6 +257,12 @@ def my_dossiers(request: HttpRequest) -> HttpResponse:
 def consent(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """The other party of a marriage or household separation agrees or declines."""
     agree = request.POST.get("answer") == "agree"
+    awaiting = services.pending_consents(_uid(request)).filter(tracking_code=tracking_code[:40]).first()
+    if awaiting is None:
+        raise Http404
+    weak = _step_up(request, _uid(request), catalogue.BY_CODE[awaiting.service_code], reverse("public_services:mine"))
+    if weak is not None:
+        return weak
     try:
         services.consent(_uid(request), tracking_code[:40], agree=agree)
     except NotFound:
@@ -285,6 +302,8 @@ def pay(request: HttpRequest, tracking_code: str) -> HttpResponse:
 def dev_gateway(request: HttpRequest, reference: str) -> HttpResponse:
     """The development payment gateway's own page: pay or cancel; it then notifies the platform
     (as a gateway's IPN would) and sends the browser back with the same signed fields."""
+    if not payments.dev_allowed():
+        raise Http404  # only the demo, DEBUG and the tests have a development gateway
     payment = services.payment_for(_uid(request), reference[:40])
     if payment is None:
         raise Http404
@@ -356,6 +375,9 @@ def my_dossier(request: HttpRequest, tracking_code: str) -> HttpResponse:
     if dossier.status == Dossier.Status.SENT_BACK:
         initial = {i.key: dossier.items.get(i.key, {}).get("value", "") for i in service.citizen_items()}
         form = DossierForm(service, request.POST or None, initial=initial)
+        weak = _step_up(request, user_id, service, request.path) if request.method == "POST" else None
+        if weak is not None:
+            return weak
         if request.method == "POST" and form.is_valid():
             supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
             try:
@@ -428,6 +450,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def verify(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """The public check of a result's QR (no log-in): rate-limited per address and overall, as
+    it names the holder (with the ID number masked)."""
+    try:
+        services.limit_result_checks(str(request.META.get("REMOTE_ADDR", "")))
+    except RateLimited as exc:
+        response = render(request, "public_services/verify.html", {"limited": True}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     checked = services.verify_result(tracking_code[:40])
     return render(
         request, "public_services/verify.html", {"v": checked}, status=200 if checked.valid else 404

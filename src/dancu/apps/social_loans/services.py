@@ -44,6 +44,7 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.linkage import files
 from dancu.blocks.linkage import services as linkage
 from dancu.blocks.organisations.policy import INTEGRATION
+from dancu.blocks.registry import subjects
 from dancu.blocks.registry.idnumber import parse_id_number
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
@@ -55,6 +56,8 @@ GATEWAY_PURPOSE = "public_service.processing"
 # The purpose each participant acts under: cleaning for the list owner, the grant's purpose
 # (processing the loan application) for the lender.
 PURPOSE_OF: dict[str, str] = {LIST_OWNER: linkage.PURPOSE, LENDER: GATEWAY_PURPOSE}
+# Reading a commune list (names, ID numbers, household status): audited per person named on it.
+LIST_READ = "social_loans.list_read"
 PROGRAMMES_FILE = Path(__file__).parent / "data" / "programmes.json"
 
 # Household status as commune lists write it (Circular 07/2021/TT-BLĐTBXH forms), folded to the code.
@@ -203,7 +206,7 @@ def _list_view(bl: BeneficiaryList) -> ListView:
 
 def finished_jobs(actor: Actor) -> list[linkage.JobView]:
     """The list owner's finished cleaning jobs (the lists it may import)."""
-    ctx = _require(actor, LIST_OWNER, "social_loans.list_read")
+    ctx = _require(actor, LIST_OWNER, LIST_READ)
     return [j for j in linkage.list_jobs(ctx) if j.status == "done"]
 
 
@@ -298,27 +301,54 @@ def import_list(
         return _list_view(bl)
 
 
-def lists_for(actor: Actor) -> list[ListView]:
-    """The list owner sees its own lists; the lender sees every list sent to it."""
+def _list_reader(actor: Actor) -> tuple[str, AccessContext]:
+    """The participant role under which ``actor`` reads commune lists, and its context: the lender's
+    officers (purpose of the bank's grant) or its own system, or the list owner's officers (purpose
+    ``data.cleaning``). Anyone else — the bank's administrators and statistics members, a
+    department taking no part — is refused, audited (Law 91/2025/QH15 Art. 3: purpose limitation)."""
     roles = roles_of(actor)
-    if LENDER in roles:
-        qs = BeneficiaryList.objects.all()
-    elif LIST_OWNER in roles:
-        qs = BeneficiaryList.objects.filter(organisation_id=_org_id(actor))
-    else:
-        _require(actor, LENDER, "social_loans.list_read")
-        return []
-    return [_list_view(bl) for bl in qs]
+    if LENDER in roles and (actor.may(PURPOSE_OF[LENDER]) or actor.role == INTEGRATION):
+        return LENDER, _require(actor, LENDER, LIST_READ)
+    role = LIST_OWNER if LIST_OWNER in roles else LENDER
+    return role, _require(actor, role, LIST_READ)
+
+
+def may_read_lists(actor: Actor) -> bool:
+    """Whether the pages should show the lists to ``actor`` (no audit: nothing is read)."""
+    roles = roles_of(actor)
+    return (LENDER in roles and (actor.may(PURPOSE_OF[LENDER]) or actor.role == INTEGRATION)) or (
+        LIST_OWNER in roles and actor.may(PURPOSE_OF[LIST_OWNER])
+    )
+
+
+def _lists_seen_by(actor: Actor, role: str) -> Any:
+    """The lists an organisation may see: the list owner its own; the lender those sent to it —
+    every list owner's lists go to the organisations taking part as lender."""
+    if role == LENDER:
+        return BeneficiaryList.objects.all()
+    return BeneficiaryList.objects.filter(organisation_id=_org_id(actor))
+
+
+def lists_for(actor: Actor) -> list[ListView]:
+    """The lists ``actor`` may see (titles and counts, no person's data)."""
+    role, _ = _list_reader(actor)
+    return [_list_view(bl) for bl in _lists_seen_by(actor, role)]
 
 
 def get_list(actor: Actor, list_id: int) -> tuple[ListView, list[ListEntry]]:
-    roles = roles_of(actor)
-    bl = BeneficiaryList.objects.filter(pk=list_id).first()
-    if not roles:
-        _require(actor, LENDER, "social_loans.list_read")
-    if bl is None or (LENDER not in roles and bl.organisation_id != _org_id(actor)):
+    """One list with its entries (names, ID numbers, household status): each person named on it
+    — the entry and the household head — gets the read on their access history
+    (``registry.subjects``); another organisation's list is "not found" (audited)."""
+    role, ctx = _list_reader(actor)
+    bl = _lists_seen_by(actor, role).filter(pk=list_id).first()
+    if bl is None:
+        audit.record(ctx, LIST_READ, result=AuditEvent.Result.NOT_FOUND, detail={"list_id": list_id})
         raise NotFound("no such list", field="list")
-    return _list_view(bl), list(bl.entries.all())
+    entries = list(bl.entries.all())
+    named = [n for e in entries for n in (e.id_number, e.household_head_id_number)]
+    with transaction.atomic():
+        subjects.record_access(ctx, LIST_READ, named, detail={"list": bl.reference}, durable=False)
+    return _list_view(bl), entries
 
 
 # --------------------------------------------------------------------------- decisions

@@ -44,7 +44,7 @@ def _page(request: HttpRequest, actor: Actor, status: int = 200, **extra: object
         "actor": actor,
         "is_lender": services.LENDER in roles,
         "is_owner": services.LIST_OWNER in roles,
-        "lists": services.lists_for(actor),
+        "lists": services.lists_for(actor) if services.may_read_lists(actor) else [],
         "programmes": services.programmes(),
         "problems": [],
     }
