@@ -203,7 +203,9 @@ DANCU_PAYMENT_DRIVER = env_str("DANCU_PAYMENT_DRIVER", "dev" if DANCU_PAYMENT_DE
 if DANCU_PAYMENT_DRIVER not in ("dev", "none"):
     raise ConfigError("DANCU_PAYMENT_DRIVER", f"must be dev or none, got {DANCU_PAYMENT_DRIVER!r}")
 if DANCU_PAYMENT_DRIVER == "dev" and not DANCU_PAYMENT_DEV_ALLOWED:
-    raise ConfigError("DANCU_PAYMENT_DRIVER", "dev is the development gateway: only with DANCU_DEMO=1 or DEBUG=1")
+    raise ConfigError(
+        "DANCU_PAYMENT_DRIVER", "dev is the development gateway: only with DANCU_DEMO=1 or DEBUG=1"
+    )
 DANCU_PAYMENT_DEV_SECRET = env_str("DANCU_PAYMENT_DEV_SECRET", "")
 # Sessions of eID log-ins: last seen, revocation (apps/citizen).
 MIDDLEWARE = [*MIDDLEWARE, "dancu.apps.citizen.middleware.seen_sessions"]

@@ -31,6 +31,14 @@ from tests.conftest import Person
 pytestmark = pytest.mark.browser
 
 
+def enrol(page: Any, base: str, key: str) -> None:
+    """The office's administrator enters the device key in the enrolment form (never in a URL)."""
+    page.goto(f"{base}/kiosk/ghi-danh/")
+    page.fill("[data-testid=kiosk-key]", key)
+    page.click("[data-testid=kiosk-enrol-form] button[type=submit]")
+    page.wait_for_url(f"{base}/kiosk/")
+
+
 def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
     live_server: Any,
     transactional_db: None,
@@ -43,8 +51,7 @@ def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
     key = kiosks.register_kiosk("CA-P-TAYHO", "Ki-ốt sảnh 1").key
     with headless_chromium() as chromium:
         page = new_page(chromium)
-        page.goto(f"{base}/kiosk/ghi-danh/{key}/")
-        page.wait_for_url(f"{base}/kiosk/")
+        enrol(page, base, key)
         assert page.get_attribute("html", "lang") == "vi"
         page.screenshot(path=str(screenshots / "kiosk-start.png"), full_page=True)
         # The scanner "types" the QR code's text into the focused field and presses Enter.
@@ -115,8 +122,7 @@ def test_a_citizen_reads_the_cards_chip_and_asks_for_a_new_card(
     try:
         with headless_chromium() as chromium:
             page = new_page(chromium)
-            page.goto(f"{base}/kiosk/ghi-danh/{key}/")
-            page.wait_for_url(f"{base}/kiosk/")
+            enrol(page, base, key)
             page.fill("#kiosk-can", "000000")
             page.click("[data-testid=kiosk-read-chip]")
             page.wait_for_selector("[data-testid=kiosk-chip-status]:has-text('Thẻ không chấp nhận')")

@@ -69,12 +69,59 @@ def test_a_browser_without_a_kiosk_key_is_refused(client: Client, ward_police: P
     assert client.get("/kiosk/").status_code == 403
 
 
-def test_the_enrolment_link_stores_the_key_in_an_http_only_cookie(client: Client, kiosk_key: str) -> None:
-    response = client.get(f"/kiosk/ghi-danh/{kiosk_key}/")
-    assert response.status_code == 302
+# --------------------------------------------------------------------------- enrolment
+def test_the_key_is_posted_in_the_form_and_kept_in_an_http_only_cookie(kiosk_key: str) -> None:
+    """The device key travels in the body of a CSRF-protected POST, never in the URL (which
+    proxies, the browser's history and the next page's Referer would keep)."""
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/kiosk/ghi-danh/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert 'data-testid="kiosk-enrol-form"' in html and 'method="post"' in html
+    assert 'type="password" id="kiosk-key" name="key"' in html
+    assert browser.post("/kiosk/ghi-danh/", {"key": kiosk_key}).status_code == 403  # no CSRF token
+    assert views.COOKIE not in browser.cookies
+    token = browser.cookies["csrftoken"].value
+    response = browser.post("/kiosk/ghi-danh/", {"key": kiosk_key, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/kiosk/"
     cookie = response.cookies[views.COOKIE]
     assert cookie.value == kiosk_key and cookie["httponly"] and cookie["samesite"] == "Strict"
-    assert client.get("/kiosk/ghi-danh/ok_bad/").status_code == 403
+    assert cookie["path"] == "/kiosk/"
+
+
+@pytest.mark.parametrize("key", ["", "ok_00000000_" + "B" * 43, "not-a-key"])
+def test_a_bad_enrolment_key_sets_no_cookie(client: Client, kiosk_key: str, key: str) -> None:
+    response = client.post("/kiosk/ghi-danh/", {"key": key})
+    assert response.status_code == 403 and views.COOKIE not in response.cookies
+
+
+def test_an_old_enrolment_link_with_the_key_in_its_path_enrols_nothing(
+    client: Client, kiosk_key: str
+) -> None:
+    """Links of before 2026-12 carried the key in the path: 410 Gone, the key ignored, no cookie."""
+    for method in (client.get, client.post):
+        response = method(f"/kiosk/ghi-danh/{kiosk_key}/")
+        assert response.status_code == 410
+        html = response.content.decode()
+        assert 'data-rule="link_retired"' in html and "/kiosk/ghi-danh/" in html and kiosk_key not in html
+        assert views.COOKIE not in response.cookies and "no-store" in response["Cache-Control"]
+    assert client.get("/kiosk/").status_code == 403
+
+
+def test_the_admin_shows_the_key_and_the_enrolment_page_not_a_link_with_the_key(
+    admin_client: Client, ward_police: Person
+) -> None:
+    from dancu.apps.kiosk.models import OfficeKiosk
+
+    services.register_kiosk("CA-P-TAYHO", "Ki-ốt sảnh 2", created_by="admin")
+    device = OfficeKiosk.objects.get(name="Ki-ốt sảnh 2")
+    response = admin_client.post(
+        "/admin/kiosk/officekiosk/",
+        {"action": "issue_key", "_selected_action": [device.pk]},
+    )
+    html = response.content.decode()
+    key = html.split('data-testid="kiosk-key">')[1].split("<")[0]
+    assert key.startswith("ok_") and "/kiosk/ghi-danh/</code>" in html and f"ghi-danh/{key}" not in html
 
 
 # --------------------------------------------------------------------------- identification

@@ -183,7 +183,7 @@ def test_the_partner_agrees_from_my_dossiers_and_a_stranger_cannot(
     )
     url = f"/dich-vu-cong/ho-so/{dossier.tracking_code}/dong-y/"
     assert citizen_client(an).post(url, {"answer": "agree"}).status_code == 404  # not his to answer
-    client = citizen_client(mai)
+    client = citizen_client(mai, level=2)  # marriage is a level-2 procedure: so is consenting
     page = client.get("/dich-vu-cong/ho-so/").content.decode()
     assert f'data-tracking="{dossier.tracking_code}"' in page and 'data-testid="agree"' in page
     assert client.post(url, {"answer": "agree"}).status_code == 302

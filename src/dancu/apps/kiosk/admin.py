@@ -120,7 +120,7 @@ class OfficeKioskAdmin(admin.ModelAdmin):
             {
                 "device": device,
                 "key": new.key,
-                "enrol_url": request.build_absolute_uri(reverse("kiosk:enrol", args=[new.key])),
+                "enrol_url": request.build_absolute_uri(reverse("kiosk:enrol")),
             }
             for device, new in issued
         ]

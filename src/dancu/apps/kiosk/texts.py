@@ -90,6 +90,20 @@ T: dict[str, tuple[str, str]] = {
         "The session will end and be wiped in a few seconds. Touch the screen to continue.",
     ),
     "refused": ("Thiết bị này chưa được đăng ký làm ki-ốt.", "This device is not registered as a kiosk."),
+    "enrol_title": ("Đăng ký ki-ốt này", "Register this kiosk"),
+    "enrol_intro": (
+        "Dành cho quản trị viên của cơ quan: nhập khoá thiết bị đã cấp cho ki-ốt này. "
+        "Khoá chỉ lưu trong trình duyệt này.",
+        "For the office's administrator: enter the device key issued for this kiosk. "
+        "The key is kept in this browser only.",
+    ),
+    "enrol_key": ("Khoá thiết bị", "Device key"),
+    "enrol_submit": ("Đăng ký", "Register"),
+    "link_retired": (
+        "Liên kết ghi danh không còn mang khoá thiết bị. Mở trang đăng ký ki-ốt và nhập khoá tại đó:",
+        "Enrolment links no longer carry the device key. "
+        "Open the kiosk registration page and enter the key there:",
+    ),
     "skip": ("Bỏ qua đến nội dung chính", "Skip to the main content"),
 }
 

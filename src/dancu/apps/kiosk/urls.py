@@ -6,7 +6,9 @@ app_name = "kiosk"
 
 urlpatterns = [
     path("", views.start, name="start"),
-    path("ghi-danh/<str:key>/", views.enrol, name="enrol"),
+    path("ghi-danh/", views.enrol, name="enrol"),
+    # Links of before 2026-12 carried the device key in the path: refused (410), key ignored.
+    path("ghi-danh/<str:key>/", views.enrol_link_retired, name="enrol-retired"),
     path("dich-vu/", views.services_page, name="services"),
     path("dich-vu/<slug:code>/", views.service_form, name="form"),
     path("bien-nhan/<str:tracking_code>/", views.receipt, name="receipt"),

@@ -29,6 +29,7 @@ from dancu.apps.kiosk import services
 from dancu.apps.kiosk.forms import CardForm, KioskDossierForm
 from dancu.apps.kiosk.texts import SOURCES, T, text
 from dancu.apps.public_services import services as dossiers
+from dancu.blocks.organisations import tokens
 from dancu.errors import DomainValidationError, NotFound
 
 COOKIE = "dancu_office_kiosk"
@@ -110,25 +111,37 @@ def kiosk_view(view: Any) -> Any:
     return wrapper
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @never_cache
-def enrol(request: HttpRequest, key: str) -> HttpResponse:
-    """Enrol this browser as the kiosk: check the key, keep it in an HttpOnly cookie."""
+@csrf_protect
+def enrol(request: HttpRequest) -> HttpResponse:
+    """Enrol this browser as the kiosk. The device key travels in the POST body (field ``key``) or
+    the ``X-Kiosk-Key`` header, never in the URL (proxies, the browser's history and the next
+    page's ``Referer`` keep URLs); checked, it is kept in an HttpOnly cookie scoped to the kiosk's
+    pages (``organisations.tokens.remember_device``). GET shows the form where the office's
+    administrator enters the key."""
+    lang = "en" if (request.POST.get("lang") or request.GET.get("lang")) == "en" else "vi"
+    if request.method == "GET":
+        return _render(request, "kiosk/enrol.html", {}, lang=lang)
+    key = tokens.posted_token(request, header=HEADER)
     try:
         services.authenticate(key)
     except KioskRejected as exc:
-        return _render(request, "kiosk/refused.html", {"rule": exc.rule}, lang="vi", status=403)
-    response = HttpResponseRedirect(reverse("kiosk:start"))
-    response.set_cookie(
-        COOKIE,
-        key,
-        max_age=COOKIE_AGE,
-        httponly=True,
-        samesite="Strict",
-        secure=request.is_secure(),
-        path=reverse("kiosk:start"),
+        return _render(request, "kiosk/refused.html", {"rule": exc.rule}, lang=lang, status=403)
+    start = reverse("kiosk:start")
+    return tokens.remember_device(
+        HttpResponseRedirect(start), request, cookie=COOKIE, token=key, max_age=COOKIE_AGE, path=start
     )
-    return response
+
+
+@require_http_methods(["GET", "POST", "HEAD"])
+@never_cache
+def enrol_link_retired(request: HttpRequest, key: str) -> HttpResponse:
+    """The enrolment links of before 2026-12 carried the key in the path. They enrol nothing now —
+    the key in the path is not even looked at, so a link that leaked into a log or a history is
+    worthless — and answer 410 Gone with the way to the enrolment form."""
+    context = {"rule": "link_retired", "here": reverse("kiosk:enrol")}  # the page's own path holds the key
+    return _render(request, "kiosk/refused.html", context, lang="vi", status=410)
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,23 +3,107 @@ Thị Lan (eID ``001190099001``, created by ``blocks/eid/demo.py``) waiting in t
 phường Tây Hồ (``canbo.tayho``); civil-status dossiers go to UBND phường Tây Hồ (``canbo.ubnd``).
 Citizens submit at /dich-vu-cong/, officials work at /dich-vu-cong/can-bo/. The sector registers
 get a camera fine and a class-B driving licence of the same citizen (to pay and exchange
-online). Idempotent."""
+online).
+
+The city-level officials who decide the multi-step and city-level services (``catalogue.Step``):
+the city police's check of a criminal record (``canbo.lltp``) and the Department of Justice that
+issues it (``canbo.sotuphap``); the two sign-offs of an unemployment benefit in the Department of
+Home Affairs — the employment service centre's review (``canbo.vieclam``), then the director's
+decision (``giamdoc.sonoivu``); the Department of Construction for driving licences
+(``canbo.soxaydung``). Their departments carry the codes the catalogue routes dossiers to
+(``catalogue.agency_code``). Idempotent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from dancu.apps.public_services import services
+from dancu.apps.public_services import catalogue, services
 from dancu.apps.public_services.models import DrivingLicence, TrafficFine
+from dancu.blocks.organisations.models import Membership, Organisation
+from dancu.blocks.organisations.services import add_member
 
 DEMO_CITIZEN = "001190099001"
 DEMO_KEY = "demo-temporary-absence-0001"
 
 
-def seed_demo() -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class DemoOfficial:
+    username: str
+    description: str
+    kind: str  # the authority kind of the steps they decide
+    agency: str = ""  # a city department's agency key (``catalogue.AGENCIES``)
+    organisation_name: str = ""
+    organisation_code: str = ""  # the city police's code; departments: from the agency
+
+
+CITY_POLICE_CODE = "CA-HN"
+OFFICIALS = (
+    DemoOfficial(
+        "canbo.lltp",
+        "Công an thành phố: xác minh lý lịch tư pháp (bước 1) /dich-vu-cong/can-bo/",
+        catalogue.POLICE_CITY,
+        organisation_name="Công an thành phố Hà Nội",
+        organisation_code=CITY_POLICE_CODE,
+    ),
+    DemoOfficial(
+        "canbo.sotuphap",
+        "Sở Tư pháp: cấp phiếu lý lịch tư pháp (bước 2) /dich-vu-cong/can-bo/",
+        catalogue.DEPARTMENT,
+        "justice",
+        "Sở Tư pháp thành phố Hà Nội",
+    ),
+    DemoOfficial(
+        "canbo.vieclam",
+        "Sở Nội vụ, Trung tâm dịch vụ việc làm: thẩm định trợ cấp thất nghiệp (bước 1)",
+        catalogue.DEPARTMENT,
+        "home_affairs",
+        "Sở Nội vụ thành phố Hà Nội",
+    ),
+    DemoOfficial(
+        "giamdoc.sonoivu",
+        "Giám đốc Sở Nội vụ: quyết định trợ cấp thất nghiệp (bước 2)",
+        catalogue.DEPARTMENT,
+        "home_affairs",
+        "Sở Nội vụ thành phố Hà Nội",
+    ),
+    DemoOfficial(
+        "canbo.soxaydung",
+        "Sở Xây dựng: cấp đổi, cấp lại giấy phép lái xe /dich-vu-cong/can-bo/",
+        catalogue.DEPARTMENT,
+        "construction",
+        "Sở Xây dựng thành phố Hà Nội",
+    ),
+)
+
+
+def seed_officials(password: str) -> list[tuple[str, str]]:
+    """The city police and department officials of :data:`OFFICIALS`, each an officer of their
+    organisation (created with the city's jurisdiction if missing); returns (log-in, description)."""
+    users = get_user_model()
+    for official in OFFICIALS:
+        code = official.organisation_code or catalogue.agency_code(official.agency)
+        org, _ = Organisation.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": official.organisation_name,
+                "kind": official.kind,
+                "jurisdiction_province_code": settings.DANCU_CITY_PROVINCE_CODE,
+            },
+        )
+        user = users.objects.filter(username=official.username).first()
+        if user is None:
+            user = users.objects.create_user(username=official.username, password=password)
+        add_member(user, org, Membership.Role.OFFICER)
+    return [(o.username, o.description) for o in OFFICIALS]
+
+
+def seed_demo(password: str) -> list[tuple[str, str]]:
+    officials = seed_officials(password)
     user = get_user_model().objects.filter(username=DEMO_CITIZEN).first()
     today = timezone.localdate()
     TrafficFine.objects.get_or_create(
@@ -58,4 +142,5 @@ def seed_demo() -> list[tuple[str, str]]:
         (DEMO_CITIZEN, "Công dân: dịch vụ công trực tuyến /dich-vu-cong/ (đăng nhập /eid/login/)"),
         ("canbo.tayho", "Công an phường Tây Hồ: hồ sơ cư trú /dich-vu-cong/can-bo/"),
         ("canbo.ubnd", "UBND phường Tây Hồ: hồ sơ hộ tịch /dich-vu-cong/can-bo/"),
+        *officials,
     ]

@@ -231,15 +231,26 @@ def eid_level2(official: Actor, dossier: Dossier, link: AccessContext) -> dict[s
     }
 
 
+def _consented_counterpart(dossier: Dossier) -> str:
+    """The other party who consented through their own account (``services.consent``) — never
+    what the items say; refused when no consent is on record."""
+    if not dossier.counterpart_id_number or dossier.counterpart_consented_at is None:
+        raise DomainValidationError.single(
+            "counterpart", "no_consent", "Bên liên quan chưa đồng ý với hồ sơ này"
+        )
+    return dossier.counterpart_id_number
+
+
 def marriage_registration(official: Actor, dossier: Dossier, link: AccessContext) -> dict[str, Any]:
     """Law on Civil Status 2014 Art. 18: both parties consented (the partner through their own
     account); the registry records each as the other's spouse — and refuses a bigamous, under-age
     or same-sex marriage itself (``registry.record_marriage``)."""
+    partner = _consented_counterpart(dossier)
     today = timezone.localdate()
     a, b = registry.record_marriage(
         link,
         dossier.applicant_id_number,
-        _v(dossier, "partner_id_number"),
+        partner,
         on=today,
         reason=_why(dossier, "Đăng ký kết hôn"),
         legal_basis="Luật Hộ tịch 2014 Điều 17–18; Luật Hôn nhân và gia đình 2014 Điều 8",
@@ -275,7 +286,9 @@ def new_household_number(ward: str) -> str:
 
 
 def household_separation(official: Actor, dossier: Dossier, link: AccessContext) -> dict[str, Any]:
-    """Law on Residence 2020 Art. 25: the applicant heads a new household at the same address."""
+    """Law on Residence 2020 Art. 25: the applicant heads a new household at the same address,
+    with the head's consent on record."""
+    _consented_counterpart(dossier)
     view = registry.get_by_id_number(link, dossier.applicant_id_number)
     address = view.permanent_address
     if address is None:
@@ -502,6 +515,10 @@ def amount_due(dossier: Dossier, view: CitizenView | None = None) -> int:
 def traffic_fine(official: Actor, dossier: Dossier, link: AccessContext) -> dict[str, Any]:
     """The fine is recorded paid in the penalty register once the gateway confirmed it."""
     fine = TrafficFine.objects.select_for_update().get(decision_number=_v(dossier, "decision_number"))
+    if fine.status == TrafficFine.Status.PAID:  # paid through another dossier: never twice
+        raise DomainValidationError.single(
+            "decision_number", "already_paid", "Quyết định này đã được nộp phạt"
+        )
     fine.status = TrafficFine.Status.PAID
     fine.paid_at = timezone.now()
     fine.paid_dossier = dossier.tracking_code

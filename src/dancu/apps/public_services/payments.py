@@ -115,7 +115,7 @@ class DevGateway:
 
 def dev_allowed() -> bool:
     """Whether the development gateway may run: configured, in the demo, DEBUG or the tests."""
-    return settings.DANCU_PAYMENT_DRIVER == DevGateway.name and bool(settings.DANCU_PAYMENT_DEV_ALLOWED)
+    return DevGateway.name == settings.DANCU_PAYMENT_DRIVER and bool(settings.DANCU_PAYMENT_DEV_ALLOWED)
 
 
 def driver() -> PaymentDriver:
@@ -138,7 +138,7 @@ def dev_gateway() -> DevGateway:
 @checks.register(checks.Tags.security)
 def check_payment_driver(**kwargs: object) -> list[checks.CheckMessage]:
     """The development gateway marks payments paid on its own page: never in production."""
-    if settings.DANCU_PAYMENT_DRIVER == DevGateway.name and not settings.DANCU_PAYMENT_DEV_ALLOWED:
+    if DevGateway.name == settings.DANCU_PAYMENT_DRIVER and not settings.DANCU_PAYMENT_DEV_ALLOWED:
         return [
             checks.Error(
                 "DANCU_PAYMENT_DRIVER=dev (the development payment gateway) outside the demo or DEBUG",

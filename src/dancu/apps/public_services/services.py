@@ -1075,7 +1075,7 @@ def payment_callback(fields: dict[str, str]) -> Payment:
                 raise DomainValidationError.single("status", "not_payable", "Hồ sơ không chờ thanh toán")
             _event(dossier, "paid", payment.provider, f"{payment.amount_vnd} đ")
             _decide_automatically(dossier)
-    except Exception as exc:  # noqa: BLE001 — the money is captured whatever failed
+    except Exception as exc:
         if isinstance(exc, DomainValidationError):
             why = "; ".join(f"{p.field}: {p.rule}" for p in exc.problems)
         else:

@@ -103,7 +103,9 @@ def _uid(request: HttpRequest) -> int:
     return int(request.user.pk or 0)
 
 
-def _step_up(request: HttpRequest, user_id: int, service: catalogue.Service, after: str) -> HttpResponse | None:
+def _step_up(
+    request: HttpRequest, user_id: int, service: catalogue.Service, after: str
+) -> HttpResponse | None:
     """A redirect to the step-up log-in when the session is below the service's assurance level
     (Decree 69/2024/NĐ-CP Art. 13: a level-2 procedure's submission, consent and supplement are
     each the citizen's legally binding act); None when the session is strong enough."""
@@ -260,7 +262,9 @@ def consent(request: HttpRequest, tracking_code: str) -> HttpResponse:
     awaiting = services.pending_consents(_uid(request)).filter(tracking_code=tracking_code[:40]).first()
     if awaiting is None:
         raise Http404
-    weak = _step_up(request, _uid(request), catalogue.BY_CODE[awaiting.service_code], reverse("public_services:mine"))
+    weak = _step_up(
+        request, _uid(request), catalogue.BY_CODE[awaiting.service_code], reverse("public_services:mine")
+    )
     if weak is not None:
         return weak
     try:
@@ -339,8 +343,9 @@ def payment_return(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def payment_ipn(request: HttpRequest) -> HttpResponse:
-    """The gateway's server-to-server notice (form-encoded, signed): 200 once applied (also on a
-    repeat), 400 naming the field otherwise."""
+    """The gateway's server-to-server notice (form-encoded, signed): 200 once recorded (also on a
+    repeat, and when the captured money is flagged ``refund_due`` because it settled nothing),
+    400 naming the field otherwise."""
     fields = {k: request.POST.get(k, "") for k in (*payments.FIELDS, "signature")}
     try:
         payment = services.payment_callback(fields)
@@ -354,7 +359,14 @@ def payment_ipn(request: HttpRequest) -> HttpResponse:
     except NotFound:
         return HttpResponse(json.dumps({"ok": False, "field": "reference", "rule": "not_found"}), status=404)
     return HttpResponse(
-        json.dumps({"ok": True, "reference": payment.reference, "status": payment.status}),
+        json.dumps(
+            {
+                "ok": True,
+                "reference": payment.reference,
+                "status": payment.status,
+                "refund_due": payment.refund_due,
+            }
+        ),
         content_type="application/json",
     )
 

@@ -6,7 +6,9 @@ gateway (``verify-identity``: yes/no on ID number + name + date of birth, purpos
 ``identity.verification``; ADR 0010) before it is stored, with the gateway message kept as
 evidence. Records are created, read, checked for existence, updated and deleted by the owning
 organisation only (its officers in the pages, its systems with its API key through the GovStack
-Digital Registries data API, ``api.py``). Every action and every refusal is an audit event.
+Digital Registries data API, ``api.py``) — and, within it, only by the members whose role carries
+the purpose (``records_of``; ADR 0002). Every action and every refusal is an audit event; each
+action on a record is on that person's access history, naming fields, never values.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dancu.apps.sector.models import SectorEntry, SectorRegistry
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.organisations.policy import INTEGRATION
+from dancu.blocks.registry import subjects
 from dancu.blocks.registry.idnumber import parse_id_number
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
 
@@ -44,6 +48,17 @@ def _ctx(actor: Actor) -> AccessContext:
 def _deny(actor: Actor, action: str, message: str, rule: str) -> AccessDenied:
     audit.record(_ctx(actor), action, result=AuditEvent.Result.DENIED, detail={"reason": rule})
     return AccessDenied(message, field="actor", rule=rule)
+
+
+def _audit(
+    actor: Actor, action: str, id_numbers: list[str], detail: dict[str, object], *, durable: bool = True
+) -> None:
+    """One event per person the action concerned, on their access history (Law 91/2025/QH15
+    Art. 4: the data subject's right to know), through ``registry.subjects``; an action that
+    concerned nobody the registry knows (an empty search, a miss) is one event without a subject.
+    The detail names the registry, the record and the *fields*, never a person's values."""
+    if not subjects.record_access(_ctx(actor), action, id_numbers, detail=detail, durable=durable):
+        audit.record(_ctx(actor), action, detail=detail, durable=durable)
 
 
 def validate_schema(schema: Any) -> list[dict[str, Any]]:
@@ -111,6 +126,24 @@ def registry_for(actor: Actor, code: str, version: str, action: str) -> SectorRe
         raise NotFound(f"no registry {code} {version}", field="registryname")
     if reg.organisation_id != actor.organisation_id:
         raise _deny(actor, action, "this registry belongs to another organisation", "owner")
+    return reg
+
+
+def may_handle_records(actor: Actor) -> bool:
+    """Members whose role carries the purpose (a department's officers: ``data.cleaning``,
+    ``organisations.policy``) and the organisation's own system (its API key) act on the persons'
+    records; administrators, clerks, auditors and statistics members do not (ADR 0002)."""
+    return actor.may(PURPOSE) or actor.role == INTEGRATION
+
+
+def records_of(actor: Actor, code: str, version: str, action: str) -> SectorRegistry:
+    """The registry whose persons' records ``actor`` acts on: its organisation owns it and its role
+    carries the purpose; otherwise refused (audited, 403) before any record is touched."""
+    reg = registry_for(actor, code, version, action)
+    if not may_handle_records(actor):
+        raise _deny(
+            actor, action, "your role may not handle the persons' records of this registry", "purpose"
+        )
     return reg
 
 
@@ -204,7 +237,7 @@ def _record(e: SectorEntry) -> Record:
 
 def create(actor: Actor, code: str, version: str, content: Any) -> Record:
     """A new record: schema checked, person verified through the gateway, then stored."""
-    reg = registry_for(actor, code, version, "sector.create")
+    reg = records_of(actor, code, version, "sector.create")
     id_number, name, born = _person(content)
     fields = clean_content(reg, content)
     if SectorEntry.objects.filter(registry=reg, id_number=id_number).exists():
@@ -216,10 +249,11 @@ def create(actor: Actor, code: str, version: str, content: Any) -> Record:
                 registry=reg, id_number=id_number, full_name=name, date_of_birth=born, content=fields,
                 verified_by_message=message, created_by=actor.label[:150],
             )  # fmt: skip
-            audit.record(
-                _ctx(actor),
+            _audit(
+                actor,
                 "sector.create",
-                detail={"registry": code, "record": str(e.uuid), "message": message},
+                [id_number],
+                {"registry": code, "record": str(e.uuid), "fields": sorted(fields), "message": message},
             )
     except IntegrityError:
         raise Conflict(
@@ -243,25 +277,30 @@ def _find(reg: SectorRegistry, query: Any) -> SectorEntry | None:
 
 
 def read(actor: Actor, code: str, version: str, query: Any) -> Record:
-    reg = registry_for(actor, code, version, "sector.read")
+    reg = records_of(actor, code, version, "sector.read")
     e = _find(reg, query)
     if e is None:
         raise NotFound("no record found", field="query")
-    audit.record(_ctx(actor), "sector.read", detail={"registry": code, "record": str(e.uuid)}, durable=False)
+    with transaction.atomic():
+        _audit(actor, "sector.read", [e.id_number], {"registry": code, "record": str(e.uuid)}, durable=False)
     return _record(e)
 
 
 def exists(actor: Actor, code: str, version: str, query: Any) -> bool:
-    reg = registry_for(actor, code, version, "sector.exists")
-    found = _find(reg, query) is not None
-    audit.record(_ctx(actor), "sector.exists", detail={"registry": code, "found": found}, durable=False)
-    return found
+    reg = records_of(actor, code, version, "sector.exists")
+    e = _find(reg, query)
+    with transaction.atomic():
+        _audit(
+            actor, "sector.exists", [e.id_number] if e else [], {"registry": code, "found": e is not None},
+            durable=False,
+        )  # fmt: skip
+    return e is not None
 
 
 def update(actor: Actor, code: str, version: str, query: Any, write: Any) -> Record:
     """Change sector fields of one record; the person's own fields (ID, name, date of birth) are
     the registry's and are not changed here."""
-    reg = registry_for(actor, code, version, "sector.update")
+    reg = records_of(actor, code, version, "sector.update")
     if isinstance(write, dict) and set(write) & set(PERSON_FIELDS) - {"ID"}:
         raise DomainValidationError.single(
             "write.content", "person_fields", "the person's fields come from the registry"
@@ -276,32 +315,32 @@ def update(actor: Actor, code: str, version: str, query: Any, write: Any) -> Rec
         if e is None:
             raise NotFound("no record found", field="query")
         e = SectorEntry.objects.select_for_update().get(pk=e.pk)
-        old = {k: e.content.get(k) for k in changes}
         e.content = {**e.content, **changes}
         e.updated_at = timezone.now()
         e.save(update_fields=["content", "updated_at"])
-        audit.record(
-            _ctx(actor),
+        _audit(
+            actor,
             "sector.update",
-            detail={"registry": code, "record": str(e.uuid), "fields": sorted(changes), "old": old},
+            [e.id_number],
+            {"registry": code, "record": str(e.uuid), "fields": sorted(changes)},
         )
     return _record(e)
 
 
 def delete(actor: Actor, code: str, version: str, id_number: str) -> None:
-    reg = registry_for(actor, code, version, "sector.delete")
+    reg = records_of(actor, code, version, "sector.delete")
     with transaction.atomic():
         e = SectorEntry.objects.filter(registry=reg, id_number=id_number).first()
         if e is None:
             raise NotFound("no record found", field="ID")
-        audit.record(_ctx(actor), "sector.delete", detail={"registry": code, "record": str(e.uuid)})
+        _audit(actor, "sector.delete", [e.id_number], {"registry": code, "record": str(e.uuid)})
         e.delete()
 
 
 def search(
     actor: Actor, code: str, version: str, *, text: str = "", page: int = 1, page_size: int = 20
 ) -> tuple[int, list[Record]]:
-    reg = registry_for(actor, code, version, "sector.list")
+    reg = records_of(actor, code, version, "sector.list")
     if not 1 <= page <= 100_000:
         raise DomainValidationError.single("page", "range", "a page number from 1 to 100,000")
     if not 1 <= page_size <= 100:
@@ -311,5 +350,7 @@ def search(
         qs = qs.filter(Q(full_name__icontains=text) | Q(id_number=text))
     total = qs.count()
     rows = [_record(e) for e in qs[(page - 1) * page_size : page * page_size]]
-    audit.record(_ctx(actor), "sector.list", detail={"registry": code, "rows": len(rows)}, durable=False)
+    with transaction.atomic():
+        detail: dict[str, object] = {"registry": code, "rows": len(rows)}
+        _audit(actor, "sector.list", [str(r.content["ID"]) for r in rows], detail, durable=False)
     return total, rows

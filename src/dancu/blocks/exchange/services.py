@@ -265,9 +265,33 @@ def register_external_service(
             "address",
             f"{problem} (or an operator lists the host in DANCU_EXCHANGE_PROVIDER_HOSTS)",
         )
+    fields_by_purpose = {p: sorted(f) for p, f in fields_by_purpose.items()}
+    return _save_service(
+        subsystem,
+        code,
+        (title_vi, title_en, legal_basis),
+        fields_by_purpose,
+        sorted({f for fs in fields_by_purpose.values() for f in fs}),
+        handler="",
+        endpoint_url=endpoint_url,
+        methods=methods,
+        openapi=openapi or {"openapi": "3.0.3", "info": {"title": code, "version": "v1"}, "paths": {}},
+    )
+
+
+def _save_service(
+    subsystem: Subsystem,
+    code: str,
+    titles: tuple[str, str, str],
+    fields_by_purpose: dict[str, list[str]],
+    fields: list[str],
+    **defaults: Any,
+) -> Service:
+    """Create or refresh the catalogue row ``subsystem``/``code``: titles (vi, en) and legal basis
+    checked, every purpose known."""
     for purpose in fields_by_purpose:
         get_purpose(purpose)
-    fields = sorted({f for fs in fields_by_purpose.values() for f in fs})
+    title_vi, title_en, legal_basis = titles
     svc, _ = Service.objects.update_or_create(
         subsystem=subsystem,
         code=code,
@@ -275,12 +299,9 @@ def register_external_service(
             "title_vi": check_text("title_vi", title_vi, max_length=255, required=True),
             "title_en": check_text("title_en", title_en, max_length=255, required=True),
             "legal_basis": check_text("legal_basis", legal_basis, max_length=255, required=True),
-            "handler": "",
-            "endpoint_url": endpoint_url,
-            "methods": methods,
             "fields": fields,
-            "fields_by_purpose": {p: sorted(f) for p, f in fields_by_purpose.items()},
-            "openapi": openapi or {"openapi": "3.0.3", "info": {"title": code, "version": "v1"}, "paths": {}},
+            "fields_by_purpose": fields_by_purpose,
+            **defaults,
         },
     )
     return svc
@@ -351,27 +372,19 @@ def publish_in_process_service(
         raise DomainValidationError.single("methods", "choice", "GET, POST or GET,POST")
     if not fields_by_purpose:
         raise DomainValidationError.single("fields_by_purpose", "required", "name at least one purpose")
-    for purpose in fields_by_purpose:
-        get_purpose(purpose)
     identifier = f"{subsystem.identifier}/{code}"
-    svc, _ = Service.objects.update_or_create(
-        subsystem=subsystem,
-        code=code,
-        defaults={
-            "title_vi": check_text("title_vi", title_vi, max_length=255, required=True),
-            "title_en": check_text("title_en", title_en, max_length=255, required=True),
-            "description": (provider.__doc__ or "").strip(),
-            "legal_basis": check_text("legal_basis", legal_basis, max_length=255, required=True),
-            "handler": handler,
-            "endpoint_url": "",
-            "methods": ",".join(wanted),
-            "fields": list(dict.fromkeys(f for fs in fields_by_purpose.values() for f in fs)),
-            "fields_by_purpose": {p: list(f) for p, f in fields_by_purpose.items()},
-            "openapi": openapi
-            or {"openapi": "3.0.3", "info": {"title": identifier, "version": "v1"}, "paths": {}},
-        },
+    return _save_service(
+        subsystem,
+        code,
+        (title_vi, title_en, legal_basis),
+        {p: list(f) for p, f in fields_by_purpose.items()},
+        list(dict.fromkeys(f for fs in fields_by_purpose.values() for f in fs)),
+        description=(provider.__doc__ or "").strip(),
+        handler=handler,
+        endpoint_url="",
+        methods=",".join(wanted),
+        openapi=openapi or {"openapi": "3.0.3", "info": {"title": identifier, "version": "v1"}, "paths": {}},
     )
-    return svc
 
 
 def catalogue() -> list[Service]:

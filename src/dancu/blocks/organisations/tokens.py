@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from django.http import HttpRequest, HttpResponse
+
 
 class TokenRejected(Exception):
     """A presented token was refused; ``rule`` names the check it failed (``invalid``,
@@ -63,3 +65,31 @@ def parse_token(tag: str, token: str) -> tuple[str, str] | None:
 def secret_matches(secret_sha256: str, secret: str) -> bool:
     """Whether ``secret`` hashes to the stored ``secret_sha256`` (constant-time comparison)."""
     return hmac.compare_digest(secret_sha256, digest(secret))
+
+
+# --------------------------------------------------------------------------- device enrolment
+# A kiosk's browser is enrolled once with its device token: the token travels in the body of a
+# CSRF-protected POST (or a header), never in a URL — proxies, the browser's history and the next
+# page's ``Referer`` keep URLs — and is then kept in an HttpOnly, SameSite=Strict cookie scoped to
+# the kiosk's pages (OWASP ASVS 4.0 V3.4, V8.3.1: sensitive data not in URL parameters).
+def posted_token(request: HttpRequest, *, header: str = "") -> str:
+    """The token a device enrolment sent: the POST field ``key`` or, for scripts, ``header``
+    (a ``request.META`` name such as ``HTTP_X_KIOSK_KEY``); never a query parameter."""
+    return str(request.POST.get("key") or (request.META.get(header) if header else "") or "").strip()
+
+
+def remember_device(
+    response: HttpResponse, request: HttpRequest, *, cookie: str, token: str, max_age: int, path: str
+) -> HttpResponse:
+    """Keep an accepted device token in the enrolled browser (HttpOnly, SameSite=Strict, Secure
+    over HTTPS, sent only to ``path``)."""
+    response.set_cookie(
+        cookie,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure(),
+        path=path,
+    )
+    return response

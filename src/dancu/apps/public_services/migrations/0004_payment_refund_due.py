@@ -4,25 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('public_services', '0003_open_queue_index'),
+        ("public_services", "0003_open_queue_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='attention',
+            model_name="payment",
+            name="attention",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='refund_due',
+            model_name="payment",
+            name="refund_due",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Chờ thanh toán / Pending'), ('paid', 'Đã thanh toán / Paid'), ('failed', 'Không thành công / Failed'), ('expired', 'Hết hiệu lực / Expired')], default='pending', max_length=8),
+            model_name="payment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Chờ thanh toán / Pending"),
+                    ("paid", "Đã thanh toán / Paid"),
+                    ("failed", "Không thành công / Failed"),
+                    ("expired", "Hết hiệu lực / Expired"),
+                ],
+                default="pending",
+                max_length=8,
+            ),
         ),
     ]

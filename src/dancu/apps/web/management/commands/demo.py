@@ -175,10 +175,11 @@ class Command(BaseCommand):
         from dancu.apps.residence.demo import seed_demo as seed_residence
 
         self._desk_accounts += seed_residence()
-        # Online public services (issue 7): a dossier waiting at /dich-vu-cong/can-bo/.
+        # Online public services (issue 7): a dossier waiting at /dich-vu-cong/can-bo/, and the city
+        # police and department officials of the multi-step approvals.
         from dancu.apps.public_services.demo import seed_demo as seed_public_services
 
-        self._desk_accounts += seed_public_services()
+        self._desk_accounts += seed_public_services(DEMO_PASSWORD)
         # Data cleaning applications (issue 8): social-policy loans (/vay-von/), the land office
         # (/dat-dai/) and sector registries (/so-hoa/, GovStack Digital Registries API).
         from dancu.apps.land.demo import seed_demo as seed_land
