@@ -60,6 +60,14 @@ def _settings_import(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def fine_awaiting_payment(an: int) -> tuple[Dossier, Payment]:
+    """An's fine QD-123/2026, its dossier and the pending payment started for it."""
+    fine()
+    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
+    services.start_payment(an, dossier.tracking_code)
+    return dossier, Payment.objects.get()
+
+
 # --------------------------------------------------------------------------- 1 the dev gateway
 def test_the_development_gateway_cannot_be_configured_outside_the_demo_or_debug() -> None:
     refused = _settings_import(DANCU_PAYMENT_DRIVER="dev")
@@ -71,10 +79,7 @@ def test_the_development_gateway_cannot_be_configured_outside_the_demo_or_debug(
 def test_the_dev_gateway_page_is_not_found_and_a_check_fails_when_dev_drivers_are_off(
     an: int, citizen_client: Any
 ) -> None:
-    fine()
-    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
-    services.start_payment(an, dossier.tracking_code)
-    payment = Payment.objects.get()
+    dossier, payment = fine_awaiting_payment(an)
     client = citizen_client(an)
     url = f"/dich-vu-cong/thanh-toan-thu/{payment.reference}/"
     with override_settings(DANCU_PAYMENT_DEV_ALLOWED=False):
@@ -212,13 +217,10 @@ def paid_notice(payment: Payment) -> dict[str, str]:
 
 
 def test_one_fine_has_one_open_dossier_and_is_never_settled_twice(an: int) -> None:
-    fine()
-    first = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
+    first, payment = fine_awaiting_payment(an)
     with pytest.raises(DomainValidationError) as err:
         submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
     assert rules_of(err) == {"decision_number": "open_dossier"}
-    services.start_payment(an, first.tracking_code)
-    payment = Payment.objects.get()
     TrafficFine.objects.update(
         status=TrafficFine.Status.PAID, paid_dossier="DVC-2601-AAAAAAAA"
     )  # paid elsewhere
@@ -235,10 +237,7 @@ def test_one_fine_has_one_open_dossier_and_is_never_settled_twice(an: int) -> No
 def test_a_dossier_refused_while_its_payment_is_in_flight_is_not_paid_but_refunded(
     an: int, city_police: Person
 ) -> None:
-    fine()
-    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
-    services.start_payment(an, dossier.tracking_code)
-    payment = Payment.objects.get()
+    dossier, payment = fine_awaiting_payment(an)
     services.refuse(city_police.actor, dossier.tracking_code, "Quyết định đã bị hủy")
     payment.refresh_from_db()
     assert payment.status == Payment.Status.EXPIRED
@@ -250,10 +249,8 @@ def test_a_dossier_refused_while_its_payment_is_in_flight_is_not_paid_but_refund
 
 
 def test_a_new_amount_expires_the_older_pending_payment(an: int) -> None:
-    row = fine()
-    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
-    services.start_payment(an, dossier.tracking_code)
-    old = Payment.objects.get()
+    dossier, old = fine_awaiting_payment(an)
+    row = TrafficFine.objects.get()
     TrafficFine.objects.filter(pk=row.pk).update(decided_on=row.decided_on - timedelta(days=5))  # later: more
     services.start_payment(an, dossier.tracking_code)
     old.refresh_from_db()
@@ -270,10 +267,7 @@ def test_a_new_amount_expires_the_older_pending_payment(an: int) -> None:
 def test_a_captured_payment_is_kept_when_settling_the_dossier_fails(
     an: int, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fine()
-    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
-    services.start_payment(an, dossier.tracking_code)
-    payment = Payment.objects.get()
+    dossier, payment = fine_awaiting_payment(an)
 
     def broken(*args: Any) -> dict[str, Any]:
         raise RuntimeError("penalty register unavailable")

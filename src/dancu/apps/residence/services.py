@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -57,6 +57,7 @@ from dancu.blocks.identity.services import (
     MrzEvidence,
     QrEvidence,
     TypedEvidence,
+    VerificationResult,
     verify,
 )
 from dancu.blocks.organisations.models import Membership, Organisation
@@ -768,6 +769,18 @@ def _citizen(
         trust_store=store,
         request_id=_verify_request_id(key, guest.evidence),
     )
+    return _from_verification(i, guest, result, now)
+
+
+def _from_verification(
+    i: int,
+    guest: CitizenGuest,
+    result: VerificationResult,
+    now: datetime,
+    resolve: Callable[[str], adminunits.ResolvedAddress | None] = adminunits.resolve_address,
+) -> _Resolved:
+    """The guest as verified (``result``): the form fills itself from the verified identity;
+    ``DomainValidationError`` naming ``guests[i].evidence`` and the reasons when it is not a match."""
     if not result.matches:
         raise DomainValidationError(
             [
@@ -793,7 +806,7 @@ def _citizen(
     if not name and isinstance(guest.evidence, QrEvidence):
         name = parse_card_qr(guest.evidence.text, reference=on).full_name
     address = str(data.get("permanent_address") or "")[:500]
-    origin = adminunits.resolve_address(address) if address else None
+    origin = resolve(address) if address else None
     return _Resolved(
         guest_kind=Stay.GuestKind.CITIZEN,
         full_name=name,
@@ -986,14 +999,32 @@ def _store(
     order = sorted(range(len(resolved)), key=lambda i: resolved[i].guardian is not None)
     for i in order:
         r = resolved[i]
-        foreigner = r.guest_kind == Stay.GuestKind.FOREIGNER
         required = True
         if r.close_relative and r.id_number:
             # Circular 55/2021 Art. 15 cl. 2: a close relative is notified once.
             required = not Stay.objects.filter(
                 establishment=est, id_number=r.id_number, close_relative=True, notified_at__isnull=False
             ).exists()
-        stay = Stay.objects.create(
+        stay = _new_stay(ctx, est, data, r, group, notified, trip, required)
+        stay.guardian = by_index[r.guardian] if r.guardian is not None else None
+        stay.save(force_insert=True)
+        by_index[i] = stay
+    return [by_index[i] for i in range(len(resolved))]
+
+
+def _new_stay(
+    ctx: AccessContext,
+    est: Establishment,
+    data: CheckIn,
+    r: _Resolved,
+    group: str,
+    notified: datetime,
+    trip: Trip | None,
+    required: bool,
+) -> Stay:
+    """The stay of one resolved guest (not saved; the guardian is set by the caller)."""
+    foreigner = r.guest_kind == Stay.GuestKind.FOREIGNER
+    return Stay(
             establishment=est,
             group_reference=group,
             guest_kind=r.guest_kind,
@@ -1004,7 +1035,6 @@ def _store(
             date_of_birth=r.date_of_birth,
             sex=r.sex,
             permanent_address=r.permanent_address,
-            guardian=by_index[r.guardian] if r.guardian is not None else None,
             evidence_kind=r.evidence_kind,
             verification_receipt=r.receipt,
             room=data.room.strip(),
@@ -1033,8 +1063,6 @@ def _store(
             captured_offline=data.captured_at is not None,
             created_by=ctx.actor.label[:150],
         )
-        by_index[i] = stay
-    return [by_index[i] for i in range(len(resolved))]
 
 
 # --------------------------------------------------------------------------- after the check-in
@@ -1501,43 +1529,19 @@ def check_in_batch(
     # instead of two a row, and nothing of a batch is kept unless all of it is — so an answer is
     # only given for committed rows, and a retry after a crash stores every row once.
     with transaction.atomic():
-        out: list[BatchRow] = []
-        for i, row in enumerate(rows):
-            where = f"notifications[{i}]"
-            if isinstance(row, list):
-                out.append(
-                    BatchRow(
-                        i,
-                        "error",
-                        errors=tuple(_at(where, p) for p in row),
-                    )
-                )
-                continue
-            try:
-                result = check_in(
-                    ctx, row, idempotency_key=f"{batch_key[:48]}#{i}", now=now, trust_store=trust_store
-                )
-            except (DomainValidationError, Conflict) as exc:
-                problems = (
-                    exc.problems
-                    if isinstance(exc, DomainValidationError)
-                    else [FieldProblem(exc.field, exc.rule, str(exc))]
-                )
-                errors = tuple(_at(where, p) for p in problems)
-                with transaction.atomic():
-                    webhooks.enqueue(
-                        est.pk,
-                        "notification.result",
-                        {
-                            "status": "rejected",
-                            "batch_key": idempotency_key,
-                            "index": i,
-                            "errors": [{"field": p.field, "rule": p.rule} for p in errors],
-                        },
-                    )
-                out.append(BatchRow(i, "error", errors=errors))
-                continue
-            out.append(BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays)))
+        from dancu.apps.residence import batch_pg  # the set-based path (ADR 0018); imports this module
+
+        fast = batch_pg.check_in_rows(
+            ctx, est, rows, batch_key=batch_key, idempotency_key=idempotency_key, now=now, trust_store=trust_store
+        )
+        out = (
+            fast
+            if fast is not None
+            else [
+                _batch_row(ctx, est, i, row, batch_key, idempotency_key, now, trust_store)
+                for i, row in enumerate(rows)
+            ]
+        )
         response = {"rows": [_row_json(r) for r in out]}
         try:
             with transaction.atomic():
@@ -1552,6 +1556,53 @@ def check_in_batch(
             detail={"rows": len(out), "stored": sum(r.status == "stored" for r in out)},
         )
     return BatchResult(tuple(out))
+
+
+def _row_key(batch_key: str, i: int) -> str:
+    """The idempotency key of row ``i`` of a batch, derived from the batch key."""
+    return f"{batch_key[:48]}#{i}"
+
+
+def _rejected(est: Establishment, idempotency_key: str, i: int, problems: Sequence[FieldProblem]) -> BatchRow:
+    """Row ``i``'s errors, named under the row, and the ``rejected`` webhook event."""
+    errors = tuple(_at(f"notifications[{i}]", p) for p in problems)
+    with transaction.atomic():
+        webhooks.enqueue(
+            est.pk,
+            "notification.result",
+            {
+                "status": "rejected",
+                "batch_key": idempotency_key,
+                "index": i,
+                "errors": [{"field": p.field, "rule": p.rule} for p in errors],
+            },
+        )
+    return BatchRow(i, "error", errors=errors)
+
+
+def _batch_row(
+    ctx: AccessContext,
+    est: Establishment,
+    i: int,
+    row: CheckIn | list[FieldProblem],
+    batch_key: str,
+    idempotency_key: str,
+    now: datetime | None,
+    trust_store: TrustStore | None,
+) -> BatchRow:
+    """Row ``i`` of a batch through :func:`check_in` (the reference path)."""
+    if isinstance(row, list):
+        return BatchRow(i, "error", errors=tuple(_at(f"notifications[{i}]", p) for p in row))
+    try:
+        result = check_in(ctx, row, idempotency_key=_row_key(batch_key, i), now=now, trust_store=trust_store)
+    except (DomainValidationError, Conflict) as exc:
+        problems = (
+            exc.problems
+            if isinstance(exc, DomainValidationError)
+            else [FieldProblem(exc.field, exc.rule, str(exc))]
+        )
+        return _rejected(est, idempotency_key, i, problems)
+    return BatchRow(i, "stored", result.group_reference, tuple(s.stay_id for s in result.stays))
 
 
 # --------------------------------------------------------------------------- offline queue

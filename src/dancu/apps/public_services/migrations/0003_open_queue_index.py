@@ -4,14 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('public_services', '0002_dossier_steps_drafts_payments_sectors'),
+        ("public_services", "0002_dossier_steps_drafts_payments_sectors"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('status__in', ['submitted', 'received', 'processing', 'sent_back', 'consent', 'payment', 'suspended'])), fields=['authority_kind', 'authority_ward_code', 'authority_org_code', 'due_on', 'submitted_at', 'id'], name='ps_dossier_open_queue'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "submitted",
+                            "received",
+                            "processing",
+                            "sent_back",
+                            "consent",
+                            "payment",
+                            "suspended",
+                        ],
+                    )
+                ),
+                fields=[
+                    "authority_kind",
+                    "authority_ward_code",
+                    "authority_org_code",
+                    "due_on",
+                    "submitted_at",
+                    "id",
+                ],
+                name="ps_dossier_open_queue",
+            ),
         ),
     ]
