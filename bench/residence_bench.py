@@ -513,7 +513,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--keep", action="store_true", help="keep the rows the run added")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--reference",
+        action="store_true",
+        help="the server runs the reference batch path (DANCU_FAST_RESIDENCE_BATCH=0), row by row",
+    )
     args = ap.parse_args()
+    if args.reference:
+        os.environ["DANCU_FAST_RESIDENCE_BATCH"] = "0"  # inherited by the server
     phases = args.phases.split(",")
 
     url = f"{args.server}/{args.database}"
@@ -595,6 +602,7 @@ def main() -> None:
         "qr_sampled_skipped": skipped,
         "server": f"gunicorn dancu.wsgi --workers {args.workers} --worker-class gthread --threads "
         f"{args.threads}; dancu.settings, DEBUG=0, secret {SECRET[:9]}…",
+        "batch_path": "reference (row by row)" if args.reference else "set-based (ADR 0018)",
         "server_log_tail": log_tail,
         "results": results,
         "targets": TARGET,

@@ -316,3 +316,26 @@ def test_the_group_commits_in_the_configured_mode(
     grant()
     assert exchange(an_tay_ho.id_number, f"mode-{mode}").status == 200
     assert seen == [mode]
+
+
+def test_a_grant_approved_after_a_refusal_is_served_by_the_fast_path_at_once(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    police_admin: Person,
+    groups: list[int],
+) -> None:
+    """BHXH calls while its grant still waits for approval: refused (by the ORM path, from fresh
+    data), and the route cached for the refused decision is dropped — so once the police approve
+    the grant, the very next call is decided afresh and served by a lane, not sent to the ORM path
+    by a stale cached route until some other change."""
+    pending = grant(approve=False)
+    early = exchange(an_tay_ho.id_number, "too-early")
+    assert early.status == 403
+    assert groups == []
+
+    ex.approve_grant(police_admin.actor, pending.pk)
+
+    assert exchange(an_tay_ho.id_number, "approved-1").status == 200
+    assert exchange(an_tay_ho.id_number, "approved-2").status == 200
+    assert groups == [1, 1]

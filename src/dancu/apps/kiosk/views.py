@@ -138,10 +138,14 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 def enrol_link_retired(request: HttpRequest, key: str) -> HttpResponse:
     """The enrolment links of before 2026-12 carried the key in the path. They enrol nothing now —
-    the key in the path is not even looked at, so a link that leaked into a log or a history is
-    worthless — and answer 410 Gone with the way to the enrolment form."""
-    context = {"rule": "link_retired", "here": reverse("kiosk:enrol")}  # the page's own path holds the key
-    return _render(request, "kiosk/refused.html", context, lang="vi", status=410)
+    the key in the path is not looked at — and answer 410 Gone with the way to the enrolment form.
+    A key that travelled in such a link should be re-issued (the admin's "issue key" action). The
+    page does not repeat its own path, and the response is not logged by ``django.request`` (whose
+    4xx warning names the path, here the key)."""
+    context = {"rule": "link_retired", "here": reverse("kiosk:enrol")}
+    response = _render(request, "kiosk/refused.html", context, lang="vi", status=410)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
+    return response
 
 
 @require_http_methods(["GET", "POST"])

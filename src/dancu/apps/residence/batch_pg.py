@@ -28,8 +28,9 @@ trips), a row's key was already used (a replay), or capacity might bind.
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.conf import settings
@@ -37,12 +38,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from dancu.apps.residence import services as s
-from dancu.apps.residence.models import Establishment, Stay, Submission
-from dancu.apps.residence.webhooks import Webhook, WebhookDelivery
+from dancu.apps.residence.models import Establishment, Stay, Submission, Webhook, WebhookDelivery
 from dancu.blocks.adminunits import services as adminunits
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.identity import pg_batch
 from dancu.blocks.identity.chip import TrustStore
 from dancu.blocks.identity.services import VERIFICATION_FIELDS, QrEvidence, VerificationResult
@@ -50,7 +51,10 @@ from dancu.errors import DomainValidationError, FieldProblem
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "DANCU_FAST_RESIDENCE_BATCH", True)) and pg_batch.available()
+    """The setting ``DANCU_FAST_RESIDENCE_BATCH`` (default: the environment variable of that name,
+    on unless ``0``) and PostgreSQL."""
+    default = os.environ.get("DANCU_FAST_RESIDENCE_BATCH", "1") != "0"
+    return bool(getattr(settings, "DANCU_FAST_RESIDENCE_BATCH", default)) and pg_batch.available()
 
 
 def _fast_guests(data: s.CheckIn) -> bool:
@@ -103,7 +107,9 @@ def check_in_rows(
             continue
         aware = isinstance(row.arrival, datetime) and not timezone.is_naive(row.arrival)
         on = timezone.localdate(row.arrival if aware else moment)
-        found = s._stay_problems(row, moment) + s._guest_problems(row, on) + s._context_problems(est, row, moment)
+        found = (
+            s._stay_problems(row, moment) + s._guest_problems(row, on) + s._context_problems(est, row, moment)
+        )
         if found:
             problems[i] = found
         else:
@@ -140,24 +146,27 @@ def check_in_rows(
     out: list[s.BatchRow | None] = [None] * len(rows)
     ready: dict[int, list[s._Resolved]] = {}
     for i, row in enumerate(rows):
-        if isinstance(row, list) or i in problems:
-            out[i] = s._batch_row(ctx, est, i, row, batch_key, idempotency_key, now, trust_store) if isinstance(
-                row, list
-            ) else s._rejected(est, idempotency_key, i, problems[i])
+        if i in problems:
+            out[i] = s._rejected(est, idempotency_key, i, problems[i])
             continue
-        if not _fast_guests(good[i]):
+        if isinstance(row, list) or not _fast_guests(good[i]):
             out[i] = s._batch_row(ctx, est, i, row, batch_key, idempotency_key, now, trust_store)
             continue
         resolved, failures = _resolve(ctx, est, i, good[i], keys[i], verified, moment, trust_store, resolve)
         if failures:
             audit.record(
-                ctx, "residence.check_in", result=AuditEvent.Result.INVALID, detail={"problems": len(failures)}
+                ctx,
+                "residence.check_in",
+                result=AuditEvent.Result.INVALID,
+                detail={"problems": len(failures)},
             )
             out[i] = s._rejected(est, idempotency_key, i, failures)
         else:
             ready[i] = resolved
     # 5. The stays and what goes with them, in bulk.
-    for i, stored in _store(ctx, est, {i: good[i] for i in ready}, ready, keys, idempotency_key, moment).items():
+    for i, stored in _store(
+        ctx, est, {i: good[i] for i in ready}, ready, keys, idempotency_key, moment
+    ).items():
         out[i] = stored
     assert all(r is not None for r in out)
     return [r for r in out if r is not None]
@@ -172,7 +181,7 @@ def _resolve(
     verified: dict[tuple[int, int], VerificationResult],
     moment: datetime,
     trust_store: TrustStore | None,
-    resolve: s.Callable[[str], adminunits.ResolvedAddress | None],
+    resolve: Callable[[str], adminunits.ResolvedAddress | None],
 ) -> tuple[list[s._Resolved], list[FieldProblem]]:
     """The row's guests as ``services.check_in`` resolves them, and its failures."""
     vctx = s._verify_context(ctx, est, key)
@@ -206,7 +215,9 @@ def _resolve(
     for j, r in enumerate(resolved):
         who = r.id_number or (f"{r.nationality}:{r.passport_number}" if r.passport_number else "")
         if who and who in seen:
-            failures.append(FieldProblem(f"guests[{j}]", "duplicate_guest", f"the same person as guests[{seen[who]}]"))
+            failures.append(
+                FieldProblem(f"guests[{j}]", "duplicate_guest", f"the same person as guests[{seen[who]}]")
+            )
         seen.setdefault(who, j)
     return resolved, failures
 
@@ -286,6 +297,6 @@ def _store(
             for h in hooks
         ]
     )
-    audit.get_purpose(ctx.purpose) if hasattr(audit, "get_purpose") else None
+    get_purpose(ctx.purpose)
     AuditEvent.objects.bulk_create(events)
     return out

@@ -1025,44 +1025,44 @@ def _new_stay(
     """The stay of one resolved guest (not saved; the guardian is set by the caller)."""
     foreigner = r.guest_kind == Stay.GuestKind.FOREIGNER
     return Stay(
-            establishment=est,
-            group_reference=group,
-            guest_kind=r.guest_kind,
-            id_number=r.id_number,
-            passport_number=r.passport_number,
-            nationality=r.nationality,
-            full_name=r.full_name,
-            date_of_birth=r.date_of_birth,
-            sex=r.sex,
-            permanent_address=r.permanent_address,
-            evidence_kind=r.evidence_kind,
-            verification_receipt=r.receipt,
-            room=data.room.strip(),
-            arrival=data.arrival,
-            expected_departure=trip.arrival_at if trip is not None else data.expected_departure,
-            # A passenger's stay ends when the trip arrives (not a guest in the house).
-            departed_at=trip.arrival_at if trip is not None else None,
-            reason=data.reason.strip(),
-            close_relative=r.close_relative,
-            notification_required=required,
-            deadline=(
-                rules.manifest_deadline(trip.departure_at)
-                if trip is not None
-                else rules.notification_deadline(data.arrival, foreigner=foreigner)
-            ),
-            # A passenger is notified with the manifest (at boarding once it has been sent).
-            notified_at=(
-                (notified if trip.notified_at is not None else None)
-                if trip is not None
-                else (notified if data.notify and required else None)
-            ),
-            role=data.role,
-            patient_id=data.patient_stay_id if data.role == Stay.Role.CARER else None,
-            trip=trip,
-            origin_province_code=r.origin_province_code,
-            captured_offline=data.captured_at is not None,
-            created_by=ctx.actor.label[:150],
-        )
+        establishment=est,
+        group_reference=group,
+        guest_kind=r.guest_kind,
+        id_number=r.id_number,
+        passport_number=r.passport_number,
+        nationality=r.nationality,
+        full_name=r.full_name,
+        date_of_birth=r.date_of_birth,
+        sex=r.sex,
+        permanent_address=r.permanent_address,
+        evidence_kind=r.evidence_kind,
+        verification_receipt=r.receipt,
+        room=data.room.strip(),
+        arrival=data.arrival,
+        expected_departure=trip.arrival_at if trip is not None else data.expected_departure,
+        # A passenger's stay ends when the trip arrives (not a guest in the house).
+        departed_at=trip.arrival_at if trip is not None else None,
+        reason=data.reason.strip(),
+        close_relative=r.close_relative,
+        notification_required=required,
+        deadline=(
+            rules.manifest_deadline(trip.departure_at)
+            if trip is not None
+            else rules.notification_deadline(data.arrival, foreigner=foreigner)
+        ),
+        # A passenger is notified with the manifest (at boarding once it has been sent).
+        notified_at=(
+            (notified if trip.notified_at is not None else None)
+            if trip is not None
+            else (notified if data.notify and required else None)
+        ),
+        role=data.role,
+        patient_id=data.patient_stay_id if data.role == Stay.Role.CARER else None,
+        trip=trip,
+        origin_province_code=r.origin_province_code,
+        captured_offline=data.captured_at is not None,
+        created_by=ctx.actor.label[:150],
+    )
 
 
 # --------------------------------------------------------------------------- after the check-in
@@ -1532,7 +1532,13 @@ def check_in_batch(
         from dancu.apps.residence import batch_pg  # the set-based path (ADR 0018); imports this module
 
         fast = batch_pg.check_in_rows(
-            ctx, est, rows, batch_key=batch_key, idempotency_key=idempotency_key, now=now, trust_store=trust_store
+            ctx,
+            est,
+            rows,
+            batch_key=batch_key,
+            idempotency_key=idempotency_key,
+            now=now,
+            trust_store=trust_store,
         )
         out = (
             fast

@@ -10,7 +10,7 @@ services (``providers.LOOKUPS``) take this path instead:
   under the configuration version read just before them (``models.ConfigVersion``: a trigger on
   every table that decides a route sets it to a fresh sequence value in the writing transaction).
   Every decision is made from the cache; a *refusal* is never answered from it (the ORM path
-  re-decides and logs it with fresh data).
+  re-decides and logs it with fresh data) and drops the pair's route, which the next call reloads.
 * **One transaction per group of exchanges.** Concurrent exchanges join the process's coalescer
   (``pg_read.Coalescer``, the registry's leader/follower batching); each group runs on a
   connection of its own (``DANCU_EXCHANGE_LANES``) in one transaction of two pipelined round trips:
@@ -98,6 +98,15 @@ def forget_routes() -> None:
     """Drop every cached route (a newer configuration version was seen)."""
     with _ROUTES_LOCK:
         _ROUTES.clear()
+
+
+def forget_route(client_id: str, service_id: str) -> None:
+    """Drop the cached route of one (client, service) pair: a call decided from it was refused, and
+    the ORM path re-decides it with fresh data. Without this, a route cached before a grant was
+    approved (or a service published) would refuse from the cache, and send every later call of
+    the pair to the ORM path, until some other change made the routes stale."""
+    with _ROUTES_LOCK:
+        _ROUTES.pop((client_id, service_id), None)
 
 
 @dataclass(eq=False)

@@ -453,16 +453,19 @@ def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeRes
     request_doc = _request_doc(req)
     call = _Call()
     version = 0
+    pair: tuple[str, str] | None = None
 
     def cached_grants(client_id: str, service_id: str) -> list[Grant]:
-        nonlocal version
+        nonlocal version, pair
         found = fast.route(client_id, service_id, grants_between)
-        version = found.version
+        version, pair = found.version, (client_id, service_id)
         return found.grants
 
     try:
         _decide(req, request_doc, call, rate_limit=rate_limit, grants_of=cached_grants)
-    except Refusal:
+    except Refusal as refusal:
+        if pair is not None and refusal.status != 429:  # a rate limit says nothing of the route
+            fast.forget_route(*pair)
         return None, call.took_token
     assert call.h is not None and call.client is not None and call.service is not None
     assert call.grant is not None

@@ -190,7 +190,11 @@ def verify_qr_many(
     out: list[services.VerificationResult | None] = [None] * len(items)
     if not items or not available() or timezone.is_naive(at) or not _may(ctx, mode):
         return out
-    wanted = services.VERIFICATION_FIELDS.get(ctx.actor.organisation_kind, frozenset()) if mode == "data" else frozenset()
+    wanted = (
+        services.VERIFICATION_FIELDS.get(ctx.actor.organisation_kind, frozenset())
+        if mode == "data"
+        else frozenset()
+    )
     if wanted - _FROM_CLAIM - _FROM_REGISTRY - _CONSTANT:
         return out
     release = set(wanted - services._NOT_FROM_REGISTRY)
@@ -199,7 +203,20 @@ def verify_qr_many(
     day = timezone.localdate(at)
     cols: dict[str, list[Any]] = {
         k: []
-        for k in ("n", "number", "name", "born", "sex", "old", "issued", "receipt", "request_id", "sha", "case_ref", "response")
+        for k in (
+            "n",
+            "number",
+            "name",
+            "born",
+            "sex",
+            "old",
+            "issued",
+            "receipt",
+            "request_id",
+            "sha",
+            "case_ref",
+            "response",
+        )
     }
     seen: set[str] = set()
     for n, item in enumerate(items):
@@ -279,4 +296,6 @@ def _may(ctx: AccessContext, mode: str) -> bool:
     """What ``services._authorise`` lets through without a word; anything else goes to it."""
     if ctx.purpose != services.VERIFY_PURPOSE or not ctx.actor.may(ctx.purpose):
         return False
-    return mode == "yes_no" or (mode == "data" and ctx.actor.organisation_kind in services.VERIFICATION_FIELDS)
+    return mode == "yes_no" or (
+        mode == "data" and ctx.actor.organisation_kind in services.VERIFICATION_FIELDS
+    )
