@@ -241,8 +241,11 @@ def kiosk_enrol(request: HttpRequest) -> HttpResponse:
 def kiosk_enrol_link_retired(request: HttpRequest, key: str) -> HttpResponse:
     """The enrolment links of before 2026-12 carried the key in the path. They enrol nothing now
     — the key in the path is not even looked at, so a link that leaked into a log or a history
-    is worthless — and answer 410 Gone with the way to the enrolment form."""
-    return render(request, "desks/kiosk_refused.html", {"rule": "link_retired"}, status=410)
+    is worthless — and answer 410 Gone with the way to the enrolment form. The response is not
+    logged by ``django.request``, whose 4xx warning would write the path, here the key, to the log."""
+    response = render(request, "desks/kiosk_refused.html", {"rule": "link_retired"}, status=410)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
+    return response
 
 
 @require_http_methods(["GET", "POST"])
