@@ -4,7 +4,8 @@ Targets (issue 6), on 2 cores with 8.5 M citizens in PostgreSQL:
 
 * batch ingest ≥ 1,500 notifications/s, each verified against the registry and screened against
   the police alert list — ``POST /api/v1/residence/notifications/batch`` (500 rows a batch, one
-  guest a row, card QR evidence);
+  guest a row, card QR evidence); on PostgreSQL the set-based path of ADR 0018, ``--reference``
+  runs the server with ``DANCU_FAST_RESIDENCE_BATCH=0`` (row by row);
 * a single notification (``POST /api/v1/residence/notifications``) p99 ≤ 30 ms;
 * an alert raised ≤ 2 s after the check-in that triggers it: from the moment the client sends the
   check-in of a listed person until the hit is in ``alerts.services.list_hits`` of the ward police
@@ -26,6 +27,8 @@ receipts and their not-yet-sealed audit events — all deleted at the end (``--k
 It never drops a database.
 
     .venv/bin/python bench/residence_bench.py --database dancu_lookup
+    .venv/bin/python bench/residence_bench.py --database dancu_lookup --phases batch --reference \
+        --batches 1 --batch-size 200   # the row-by-row batch path, for comparison (ADR 0018)
     .venv/bin/python bench/residence_bench.py --database dancu_res --batches 6 --live-guests 5000
 """
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from dancu.apps.residence import services
@@ -149,6 +149,7 @@ def test_the_openapi_document_has_the_examples(client: Client) -> None:
     assert "/api/v1/residence/notifications/batch" in doc["paths"]
 
 
+@override_settings(DANCU_FAST_RESIDENCE_BATCH=False)  # row by row; the set-based path: test_batch_fast
 def test_a_batch_interrupted_in_the_middle_keeps_nothing_and_its_retry_stores_every_row_once(
     client: Client, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

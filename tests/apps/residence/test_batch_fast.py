@@ -64,7 +64,9 @@ def _batch(now: datetime) -> list[services.CheckIn | list[FieldProblem]]:
         _row(qr(QrEvidence(MAI_QR)), room="103", now=now, expected_departure=now - timedelta(hours=2)),
         [FieldProblem("guests.0.qr.text", "missing", "Field required")],  # did not parse
         _row(qr(QrEvidence("not|a|card")), room="104", now=now),
-        _row(qr(QrEvidence(accents)), room="105", now=now),  # not exact (a match all the same): reference path
+        _row(
+            qr(QrEvidence(accents)), room="105", now=now
+        ),  # not exact (a match all the same): reference path
         _row(qr(QrEvidence(MAI_QR)), qr(QrEvidence(MAI_QR)), room="106", now=now),  # the same guest twice
         _row(services.ForeignGuest(CLAIRE_PASSPORT), room="107", now=now),
         _row(
@@ -110,7 +112,7 @@ def _snapshot(result: services.BatchResult, before: dict[str, int]) -> dict[str,
 
     def norm(value: Any) -> Any:
         if isinstance(value, dict):
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in value.items():
                 if k in ("receipt", "receipt_id") and isinstance(v, str):
                     out[k] = receipts.get(v, v)
@@ -191,7 +193,10 @@ def listed_an(residents: Any, city_police: Person) -> None:
 @postgres_only
 @pytest.mark.usefixtures("listed_an")
 def test_a_batch_through_the_set_based_path_writes_exactly_what_the_reference_path_writes(
-    hotel: services.EstablishmentView, hotel_clerk: Person, ward_police: Person, monkeypatch: pytest.MonkeyPatch
+    hotel: services.EstablishmentView,
+    hotel_clerk: Person,
+    ward_police: Person,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dancu.blocks.identity import pg_batch
 
@@ -205,7 +210,10 @@ def test_a_batch_through_the_set_based_path_writes_exactly_what_the_reference_pa
 
     monkeypatch.setattr(pg_batch, "verify_qr_many", spy)
     Webhook.objects.create(  # a connected PMS: each row's result is queued for it
-        establishment_id=hotel.establishment_id, url="https://pms.example.vn/hook", secret="0" * 64, created_by="t"
+        establishment_id=hotel.establishment_id,
+        url="https://pms.example.vn/hook",
+        secret="0" * 64,
+        created_by="t",
     )
     now = timezone.now()
     batch = _batch(now)
@@ -213,7 +221,8 @@ def test_a_batch_through_the_set_based_path_writes_exactly_what_the_reference_pa
     assert len(decided) == 3  # the exact card QRs of good rows: 0 (An), 1 and 6 (Mai; its repeat replays)
     reference = _run(hotel_clerk.ctx(NOTIFY), batch, now, fast=False)
     assert [r["status"] for r in fast["answer"]] == [
-        "stored", "stored", "error", "error", "error", "stored", "error", "stored", "stored", "stored", "error"
+        "stored", "stored", "error", "error", "error", "stored",
+        "error", "stored", "stored", "stored", "error",
     ]  # fmt: skip
     for part in reference:
         only_fast = [x for x in fast[part] if x not in reference[part]]
@@ -242,8 +251,9 @@ def test_the_fast_statement_decides_the_exact_matches_and_leaves_the_rest(
     with transaction.atomic():
         out = pg_batch.verify_qr_many(vctx, items, mode="data", at=now)
     assert [r is not None for r in out] == [True, False, False, False]
-    first = out[0]
-    assert first is not None and first.matches and first.data is not None
+    assert out[0] is not None and out[0].id_number == AN_ID
+    first = out[0].result
+    assert first.matches and first.data is not None
     assert first.data["permanent_address"] == "Số 5 ngõ 12, Phường Quảng An, Quận Tây Hồ, Hà Nội"
     record = VerificationRecord.objects.get(receipt_id=uuid.UUID(first.receipt_id))
     assert (record.request_id, record.decision, record.case_reference) == ("res:a", "match", "lưu trú k")
@@ -275,8 +285,10 @@ def test_a_batch_that_might_not_fit_takes_the_reference_path(
         for q, r in ((AN_QR, "1"), (MAI_QR, "2"), (MAI_QR, "3"))
     ]
     est = hotel_clerk_est(guest_house)
-    keys = dict(batch_key="b:x", idempotency_key="x", now=now, trust_store=None)
-    assert batch_pg.check_in_rows(other_clerk.ctx(NOTIFY), est, rows, **keys) is None  # 3 rooms > 2
+    fast = batch_pg.check_in_rows(
+        other_clerk.ctx(NOTIFY), est, rows, batch_key="b:x", idempotency_key="x", now=now, trust_store=None
+    )
+    assert fast is None  # 3 rooms > 2: row by row
     result = services.check_in_batch(
         other_clerk.ctx(NOTIFY), rows, idempotency_key="gh-1", fingerprint="a", now=now
     )
@@ -303,3 +315,79 @@ def test_on_sqlite_or_when_switched_off_the_reference_path_runs(
             is None
         )
     assert batch_pg.enabled() == (connection.vendor == "postgresql")
+
+
+@postgres_only
+def test_a_set_based_batch_interrupted_before_its_commit_keeps_nothing_and_its_retry_stores_once(
+    hotel: services.EstablishmentView, hotel_clerk: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails after the stays are inserted (the server dies before the answer): no
+    stay, receipt or audit event of the batch is kept; the retry with the same key stores each row
+    once, and a second retry replays."""
+    from django.db import DatabaseError
+
+    from dancu.blocks.identity.services import QrEvidence
+
+    now = timezone.now()
+    rows: list[Any] = [
+        _row(services.CitizenGuest(QrEvidence(q)), room=r, now=now) for q, r in ((AN_QR, "1"), (MAI_QR, "2"))
+    ]
+    real = Submission.objects.bulk_create
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseError("connection lost")
+
+    before = _marks()
+    monkeypatch.setattr(Submission.objects, "bulk_create", failing)
+    with pytest.raises(DatabaseError):
+        services.check_in_batch(
+            hotel_clerk.ctx(NOTIFY), rows, idempotency_key="crash-1", fingerprint="c", now=now
+        )
+    assert Stay.objects.filter(pk__gt=before["stay"]).count() == 0
+    assert not VerificationRecord.objects.filter(pk__gt=before["receipt"]).exists()
+    assert not AuditEvent.objects.filter(pk__gt=before["event"], action="identity.verify").exists()
+    monkeypatch.setattr(Submission.objects, "bulk_create", real)
+    result = services.check_in_batch(
+        hotel_clerk.ctx(NOTIFY), rows, idempotency_key="crash-1", fingerprint="c", now=now
+    )
+    assert result.stored == 2 and not result.replayed
+    again = services.check_in_batch(
+        hotel_clerk.ctx(NOTIFY), rows, idempotency_key="crash-1", fingerprint="c", now=now
+    )
+    assert again.replayed and again.rows == result.rows
+    assert Stay.objects.filter(pk__gt=before["stay"]).count() == 2
+    assert VerificationRecord.objects.filter(pk__gt=before["receipt"]).count() == 2
+
+
+@postgres_only
+def test_when_a_concurrent_retry_stored_the_rows_first_the_batch_falls_back_without_doubling(
+    hotel: services.EstablishmentView, hotel_clerk: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows' idempotency keys collide at the bulk insert (another request with the same batch
+    key committed first): everything the set-based path wrote is rolled back to its savepoint and
+    the rows go through the reference path, once."""
+    from django.db import IntegrityError
+
+    from dancu.blocks.identity.services import QrEvidence
+
+    now = timezone.now()
+    rows: list[Any] = [
+        _row(services.CitizenGuest(QrEvidence(q)), room=r, now=now) for q, r in ((AN_QR, "1"), (MAI_QR, "2"))
+    ]
+    real = Submission.objects.bulk_create
+    calls = {"n": 0}
+
+    def colliding(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    before = _marks()
+    monkeypatch.setattr(Submission.objects, "bulk_create", colliding)
+    result = services.check_in_batch(
+        hotel_clerk.ctx(NOTIFY), rows, idempotency_key="race-1", fingerprint="r", now=now
+    )
+    monkeypatch.setattr(Submission.objects, "bulk_create", real)
+    assert calls["n"] == 1 and result.stored == 2
+    assert Stay.objects.filter(pk__gt=before["stay"]).count() == 2
+    assert VerificationRecord.objects.filter(pk__gt=before["receipt"]).count() == 2
+    assert AuditEvent.objects.filter(pk__gt=before["event"], action="identity.verify").count() == 2

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
@@ -47,7 +47,7 @@ from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.identity import pg_batch
 from dancu.blocks.identity.chip import TrustStore
 from dancu.blocks.identity.services import VERIFICATION_FIELDS, QrEvidence, VerificationResult
-from dancu.errors import DomainValidationError, FieldProblem
+from dancu.errors import FieldProblem
 
 
 def enabled() -> bool:
@@ -132,9 +132,10 @@ def check_in_rows(
                 where.append((i, j))
                 items.append(pg_batch.QrItem(g.evidence.text, f"lưu trú {keys[i]}"[:100], request_id))
     answers = pg_batch.verify_qr_many(vctx, items, mode=mode, at=moment)
-    verified: dict[tuple[int, int], VerificationResult] = {
-        w: a for w, a in zip(where, answers, strict=True) if a is not None
-    }
+    verified: dict[int, dict[int, tuple[VerificationResult, str]]] = {}
+    for (i, j), answer in zip(where, answers, strict=True):
+        if answer is not None:
+            verified.setdefault(i, {})[j] = (answer.result, answer.id_number)
     # 4. Each row: the reference path for the rows this path does not resolve, else the guests.
     addresses: dict[str, adminunits.ResolvedAddress | None] = {}
 
@@ -152,7 +153,16 @@ def check_in_rows(
         if isinstance(row, list) or not _fast_guests(good[i]):
             out[i] = s._batch_row(ctx, est, i, row, batch_key, idempotency_key, now, trust_store)
             continue
-        resolved, failures = _resolve(ctx, est, i, good[i], keys[i], verified, moment, trust_store, resolve)
+        resolved, failures = s._resolve_guests(
+            good[i],
+            s._verify_context(ctx, est, keys[i]),
+            moment,
+            trust_store,
+            keys[i],
+            timezone.localdate(good[i].arrival),
+            verified.get(i, {}),
+            resolve,
+        )
         if failures:
             audit.record(
                 ctx,
@@ -170,56 +180,6 @@ def check_in_rows(
         out[i] = stored
     assert all(r is not None for r in out)
     return [r for r in out if r is not None]
-
-
-def _resolve(
-    ctx: AccessContext,
-    est: Establishment,
-    i: int,
-    data: s.CheckIn,
-    key: str,
-    verified: dict[tuple[int, int], VerificationResult],
-    moment: datetime,
-    trust_store: TrustStore | None,
-    resolve: Callable[[str], adminunits.ResolvedAddress | None],
-) -> tuple[list[s._Resolved], list[FieldProblem]]:
-    """The row's guests as ``services.check_in`` resolves them, and its failures."""
-    vctx = s._verify_context(ctx, est, key)
-    on = timezone.localdate(data.arrival)
-    resolved: list[s._Resolved] = []
-    failures: list[FieldProblem] = []
-    for j, guest in enumerate(data.guests):
-        try:
-            if isinstance(guest, s.CitizenGuest):
-                answer = verified.get((i, j))
-                resolved.append(
-                    s._from_verification(j, guest, answer, moment, resolve)
-                    if answer is not None
-                    else s._citizen(j, guest, vctx, moment, trust_store, key)
-                )
-            elif isinstance(guest, s.ForeignGuest):
-                resolved.append(s._passport(j, guest.passport_mrz, on))
-            else:
-                resolved.append(
-                    s._Resolved(
-                        guest_kind=Stay.GuestKind.CHILD,
-                        full_name=" ".join(guest.full_name.split()),
-                        date_of_birth=guest.date_of_birth,
-                        evidence_kind="accompanied",
-                        guardian=guest.guardian,
-                    )
-                )
-        except DomainValidationError as exc:
-            failures += exc.problems
-    seen: dict[str, int] = {}
-    for j, r in enumerate(resolved):
-        who = r.id_number or (f"{r.nationality}:{r.passport_number}" if r.passport_number else "")
-        if who and who in seen:
-            failures.append(
-                FieldProblem(f"guests[{j}]", "duplicate_guest", f"the same person as guests[{seen[who]}]")
-            )
-        seen.setdefault(who, j)
-    return resolved, failures
 
 
 def _store(

@@ -778,9 +778,11 @@ def _from_verification(
     result: VerificationResult,
     now: datetime,
     resolve: Callable[[str], adminunits.ResolvedAddress | None] = adminunits.resolve_address,
+    id_number: str = "",
 ) -> _Resolved:
     """The guest as verified (``result``): the form fills itself from the verified identity;
-    ``DomainValidationError`` naming ``guests[i].evidence`` and the reasons when it is not a match."""
+    ``DomainValidationError`` naming ``guests[i].evidence`` and the reasons when it is not a match.
+    ``id_number``: the number on the card when the caller has already read it."""
     if not result.matches:
         raise DomainValidationError(
             [
@@ -795,7 +797,7 @@ def _from_verification(
         )
     data = result.data or {}
     on = timezone.localdate(now)
-    id_number = presented_id_number(guest.evidence, on)
+    id_number = id_number or presented_id_number(guest.evidence, on)
     name = str(data.get("full_name") or getattr(guest.evidence, "full_name", "") or "")
     born: date | None = None
     raw_born = data.get("date_of_birth")
@@ -913,34 +915,7 @@ def check_in(
         raise DomainValidationError(problems)
     group = uuid.uuid4().hex[:12]
     vctx = _verify_context(ctx, est, idempotency_key or group)
-    resolved: list[_Resolved] = []
-    failures: list[FieldProblem] = []
-    for i, guest in enumerate(data.guests):
-        try:
-            if isinstance(guest, CitizenGuest):
-                resolved.append(_citizen(i, guest, vctx, moment, trust_store, idempotency_key))
-            elif isinstance(guest, ForeignGuest):
-                resolved.append(_passport(i, guest.passport_mrz, on))
-            else:
-                resolved.append(
-                    _Resolved(
-                        guest_kind=Stay.GuestKind.CHILD,
-                        full_name=" ".join(guest.full_name.split()),
-                        date_of_birth=guest.date_of_birth,
-                        evidence_kind="accompanied",
-                        guardian=guest.guardian,
-                    )
-                )
-        except DomainValidationError as exc:
-            failures += exc.problems
-    seen: dict[str, int] = {}
-    for i, r in enumerate(resolved):
-        who = r.id_number or (f"{r.nationality}:{r.passport_number}" if r.passport_number else "")
-        if who and who in seen:
-            failures.append(
-                FieldProblem(f"guests[{i}]", "duplicate_guest", f"the same person as guests[{seen[who]}]")
-            )
-        seen.setdefault(who, i)
+    resolved, failures = _resolve_guests(data, vctx, moment, trust_store, idempotency_key, on)
     if failures:
         audit.record(
             ctx, "residence.check_in", result=AuditEvent.Result.INVALID, detail={"problems": len(failures)}
@@ -976,6 +951,55 @@ def check_in(
         return _result_from(stored, replayed=True)
     # Read back, so that the first answer and a replay are the same (times as stored).
     return _result_from(response, replayed=False)
+
+
+def _resolve_guests(
+    data: CheckIn,
+    vctx: AccessContext,
+    moment: datetime,
+    trust_store: TrustStore | None,
+    key: str,
+    on: date,
+    verified: Mapping[int, tuple[VerificationResult, str]] | None = None,
+    resolve: Callable[[str], adminunits.ResolvedAddress | None] = adminunits.resolve_address,
+) -> tuple[list[_Resolved], list[FieldProblem]]:
+    """Each guest checked: a card verified (``verified[i]``: already verified by the caller, with
+    the card's ID number), a passport read, a child named with their guardian; then the same
+    person twice in the group refused. Returns the guests resolved and every problem found."""
+    resolved: list[_Resolved] = []
+    failures: list[FieldProblem] = []
+    for i, guest in enumerate(data.guests):
+        try:
+            if isinstance(guest, CitizenGuest):
+                done = (verified or {}).get(i)
+                resolved.append(
+                    _from_verification(i, guest, done[0], moment, resolve, done[1])
+                    if done is not None
+                    else _citizen(i, guest, vctx, moment, trust_store, key)
+                )
+            elif isinstance(guest, ForeignGuest):
+                resolved.append(_passport(i, guest.passport_mrz, on))
+            else:
+                resolved.append(
+                    _Resolved(
+                        guest_kind=Stay.GuestKind.CHILD,
+                        full_name=" ".join(guest.full_name.split()),
+                        date_of_birth=guest.date_of_birth,
+                        evidence_kind="accompanied",
+                        guardian=guest.guardian,
+                    )
+                )
+        except DomainValidationError as exc:
+            failures += exc.problems
+    seen: dict[str, int] = {}
+    for i, r in enumerate(resolved):
+        who = r.id_number or (f"{r.nationality}:{r.passport_number}" if r.passport_number else "")
+        if who and who in seen:
+            failures.append(
+                FieldProblem(f"guests[{i}]", "duplicate_guest", f"the same person as guests[{seen[who]}]")
+            )
+        seen.setdefault(who, i)
+    return resolved, failures
 
 
 def _store(
@@ -1531,15 +1555,21 @@ def check_in_batch(
     with transaction.atomic():
         from dancu.apps.residence import batch_pg  # the set-based path (ADR 0018); imports this module
 
-        fast = batch_pg.check_in_rows(
-            ctx,
-            est,
-            rows,
-            batch_key=batch_key,
-            idempotency_key=idempotency_key,
-            now=now,
-            trust_store=trust_store,
-        )
+        try:
+            with transaction.atomic():
+                fast = batch_pg.check_in_rows(
+                    ctx,
+                    est,
+                    rows,
+                    batch_key=batch_key,
+                    idempotency_key=idempotency_key,
+                    now=now,
+                    trust_store=trust_store,
+                )
+        except IntegrityError:
+            # A concurrent request with the same batch key stored its rows first (the rows'
+            # idempotency keys are unique): nothing of ours is kept; row by row replays them.
+            fast = None
         out = (
             fast
             if fast is not None

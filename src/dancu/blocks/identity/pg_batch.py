@@ -3,7 +3,9 @@
 ``verify_qr_many`` is the set-based form of ``pg_verify.verify_qr`` for callers that verify many
 guests at once — a property-management system's batch of residence notifications (issue 6). The
 QR texts are parsed in Python (``qr.parse_card_qr``, the name in normal form); the claims go to
-the database as arrays (``unnest``) and one statement:
+the database as one JSON parameter, turned into rows by ``json_to_recordset`` (a set, like
+``unnest`` of arrays, at a fraction of the client's cost of building twelve arrays), and one
+statement:
 
 * keeps the claims that are *exact* matches, by the predicates of ``pg_verify`` (which imply that
   ``registry.matching.judge`` answers ``match`` with no reasons and score 1.0): the number is the
@@ -70,13 +72,11 @@ def _statement() -> str:
     entry, hit = AlertEntry._meta.db_table, AlertHit._meta.db_table
     return f"""
 WITH i AS MATERIALIZED (
-    SELECT * FROM unnest(%(n)s::int[], %(number)s::text[], %(name)s::text[], %(born)s::date[],
-                         %(sex)s::text[], %(old)s::text[], %(issued)s::date[], %(receipt)s::uuid[],
-                         %(request_id)s::text[], %(sha)s::text[], %(case_ref)s::text[],
-                         %(response)s::text[])
-        AS t(n, number, name, born, sex, old, issued, receipt, request_id, sha, case_ref, response)
+    SELECT * FROM json_to_recordset(%(items)s::json)
+        AS t(n int, number text, name text, born date, sex text, old text, issued date,
+             receipt uuid, request_id text, sha text, case_ref text, response jsonb)
 ), cit AS MATERIALIZED (
-    SELECT i.n, i.receipt, i.request_id, i.sha, i.case_ref, i.response::jsonb AS response,
+    SELECT i.n, i.receipt, i.request_id, i.sha, i.case_ref, i.response,
            c.id AS citizen_id, c.nationality, c.permanent_address_text, c.permanent_ward_code,
            k.expires_on
     FROM i JOIN {citizen} c
@@ -171,6 +171,14 @@ class QrItem:
     request_id: str
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A verification decided and recorded here, and the ID number on the card (as read)."""
+
+    result: services.VerificationResult
+    id_number: str
+
+
 def available() -> bool:
     """The statement needs PostgreSQL; elsewhere every item goes to the reference path."""
     return connection.vendor == "postgresql"
@@ -178,16 +186,18 @@ def available() -> bool:
 
 def verify_qr_many(
     ctx: AccessContext, items: Sequence[QrItem], *, mode: str, at: datetime
-) -> list[services.VerificationResult | None]:
+) -> list[Decided | None]:
     """Verify ``items`` for ``ctx`` (purpose ``identity.verification``) in one statement, inside
     the caller's transaction. Returns, item by item, the recorded ``match`` (the same result
-    ``services.verify`` would give for it), or None: nothing was written for that item and the
-    caller must call ``services.verify`` (which decides, records, denies or replays it).
+    ``services.verify`` would give for it, with the card's ID number), or None: nothing was
+    written for that item and the caller must call ``services.verify`` (which decides, records,
+    denies or replays it).
 
     ``ctx.case_reference`` is ignored: each item names its own. ``at`` (aware) is the time of the
     verifications. The fingerprint of each request is ``services.verify``'s, so a later call of
     ``verify`` with the same request id replays the stored answer."""
-    out: list[services.VerificationResult | None] = [None] * len(items)
+    out: list[Decided | None] = [None] * len(items)
+    numbers: dict[int, str] = {}
     if not items or not available() or timezone.is_naive(at) or not _may(ctx, mode):
         return out
     wanted = (
@@ -201,23 +211,7 @@ def verify_qr_many(
     if "date_of_birth" in release:
         release.add("dob_precision")
     day = timezone.localdate(at)
-    cols: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "n",
-            "number",
-            "name",
-            "born",
-            "sex",
-            "old",
-            "issued",
-            "receipt",
-            "request_id",
-            "sha",
-            "case_ref",
-            "response",
-        )
-    }
+    claims: list[dict[str, object]] = []
     seen: set[str] = set()
     for n, item in enumerate(items):
         if item.request_id in seen or not services._REQUEST_ID.match(item.request_id):
@@ -247,23 +241,28 @@ def verify_qr_many(
         result = services.VerificationResult(
             str(receipt), at, ctx.purpose, mode, "qr", services.MATCH, (), 1.0, data
         )
-        cols["n"].append(n)
-        cols["number"].append(card.id_number)
-        cols["name"].append(card.full_name)
-        cols["born"].append(card.date_of_birth)
-        cols["sex"].append(card.sex)
-        cols["old"].append(card.old_id_number or "")
-        cols["issued"].append(card.issue_date)
-        cols["receipt"].append(receipt)
-        cols["request_id"].append(item.request_id)
-        cols["sha"].append(services._fingerprint(ictx, evidence, "qr", mode))
-        cols["case_ref"].append(item.case_reference)
-        cols["response"].append(json.dumps(services._to_json(result), ensure_ascii=False))
-    if not cols["n"]:
+        numbers[n] = card.id_number
+        claims.append(
+            {
+                "n": n,
+                "number": card.id_number,
+                "name": card.full_name,
+                "born": card.date_of_birth.isoformat(),
+                "sex": card.sex,
+                "old": card.old_id_number or "",
+                "issued": card.issue_date.isoformat(),
+                "receipt": str(receipt),
+                "request_id": item.request_id,
+                "sha": services._fingerprint(ictx, evidence, "qr", mode),
+                "case_ref": item.case_reference,
+                "response": services._to_json(result),
+            }
+        )
+    if not claims:
         return out
     a = ctx.actor
     params: dict[str, Any] = {
-        **cols,
+        "items": json.dumps(claims, ensure_ascii=False),
         "org_id": a.organisation_id,
         "org_name": a.organisation_name,
         "org_kind": a.organisation_kind,
@@ -288,7 +287,7 @@ def verify_qr_many(
         rows = cur.fetchall()
     for n, answer in rows:
         stored = json.loads(answer) if isinstance(answer, str | bytes) else answer
-        out[n] = services._from_json(stored, replayed=False)
+        out[n] = Decided(services._from_json(stored, replayed=False), numbers[n])
     return out
 
 
