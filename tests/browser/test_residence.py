@@ -94,13 +94,18 @@ def conductor(make_person: Any) -> Person:
 
 @pytest.fixture
 def statistician(make_person: Any) -> Person:
-    return make_person(
+    """A statistics officer of Sở Du lịch, whose department sees the tourism sector."""
+    from dancu.apps.residence import statistics
+
+    person = make_person(
         "thongke.dulich",
         org_code="SO-DULICH",
         org_name="Sở Du lịch Hà Nội",
         kind="department",
         role="statistics",
     )
+    statistics.assign_sector(person.actor.organisation_id or 0, "tourism", by="test")
+    return person
 
 
 def test_the_conductor_boards_a_passenger_and_the_ward_police_see_the_manifest(

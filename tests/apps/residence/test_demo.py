@@ -25,3 +25,15 @@ def test_the_demo_adds_a_coach_operator_a_hospital_and_a_statistics_officer(ward
     assert {"nhaxe.demo", "dieuduong.demo", "thongke.dulich"} <= set(accounts)
     kinds = set(Establishment.objects.values_list("kind", flat=True))
     assert kinds == {"hotel", "coach_operator", "hospital"}
+
+
+def test_the_demo_statistics_officer_sees_the_tourism_sector(ward_police: Person) -> None:
+    from django.contrib.auth import get_user_model
+
+    from dancu.apps.residence import statistics
+    from dancu.blocks.organisations.services import actor_for
+
+    demo.seed_demo()
+    demo.seed_demo()  # idempotent
+    officer = actor_for(get_user_model().objects.get(username="thongke.dulich"))
+    assert statistics.sectors_of(officer) == ["tourism"]

@@ -53,6 +53,9 @@ def seed_demo() -> list[tuple[str, str]]:
         code="SO-DULICH-DEMO", name="Sở Du lịch (demo)", kind="department", jurisdiction_province_code="01"
     )
     add_member(_user("thongke.dulich"), stats, "statistics")
+    from dancu.apps.residence.statistics import assign_sector
+
+    assign_sector(stats.pk, "tourism", by="dancu demo")  # Sở Du lịch sees tourism accommodation
     return [
         (CLERK, f"Residence check-in (/residence/) — {org.name}"),
         ("canbo.tayho", "Residence notifications of the ward (/residence/police/)"),

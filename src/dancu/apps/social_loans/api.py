@@ -46,7 +46,7 @@ class Problem(Schema):
 
 @router.post(
     "/eligibility",
-    response={200: EligibilityOut, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
+    response={200: EligibilityOut, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
     operation_id="social_loans_eligibility",
 )
 def eligibility(request: HttpRequest, body: EligibilityIn) -> Any:
