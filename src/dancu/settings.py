@@ -333,6 +333,9 @@ DANCU_RESIDENCE_WEBHOOK_HTTP_HOSTS = env_list("DANCU_RESIDENCE_WEBHOOK_HTTP_HOST
 # versioned file per training run; and the largest sector file accepted by an upload.
 DANCU_LINKAGE_MODEL_DIR = Path(env_str("DANCU_LINKAGE_MODEL_DIR", str(BASE_DIR / "var" / "linkage")))
 DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 1024, minimum=1, maximum=4096)
+# Rows a cleaning job uploaded through the web may hold: its rows are stored in one request and
+# linked in memory (ADR 0012); bigger files go through the scale pipeline.
+DANCU_CLEANING_WEB_MAX_ROWS = env_int("DANCU_CLEANING_WEB_MAX_ROWS", 500_000, minimum=1, maximum=10_000_000)
 
 # --- Public services (apps/public_services; issue 7) ---
 # The working-day calendar of statutory deadlines (public holidays by year, JSON) is read from

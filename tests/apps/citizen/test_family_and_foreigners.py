@@ -130,9 +130,12 @@ def test_anna_registers_on_the_foreigners_page_and_confirms_her_phone(db: None, 
     assert Account.objects.get(id_number="DEUC01X00T47").phone_verified_at is not None
 
 
-def test_a_wrong_card_number_is_refused_on_the_page(db: None, outbox: Outbox) -> None:
+def test_a_wrong_card_number_gets_the_same_phone_step_and_then_a_refusal_naming_no_field(
+    db: None, outbox: Outbox
+) -> None:
     foreigners.record_foreign_resident(anna_record())
-    response = Client().post(
+    client = Client()
+    response = client.post(
         "/eid/register/foreigner/",
         {
             "passport_mrz": mrz(),
@@ -143,5 +146,8 @@ def test_a_wrong_card_number_is_refused_on_the_page(db: None, outbox: Outbox) ->
             "photo": _photo(),
         },
     )
-    assert response.status_code == 400 and "no_match" in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/eid/register/phone/"
     assert not Account.objects.exists()
+    told = client.post("/eid/register/phone/", {"code": outbox.last_code(ANNA_PHONE)})
+    assert told.status_code == 200
+    assert [t.name for t in told.templates][0] == "citizen/register_no_match.html"

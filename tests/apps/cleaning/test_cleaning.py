@@ -203,6 +203,31 @@ def test_the_pages_upload_map_run_review_and_export(
     assert '\'=HYPERLINK("http://x")' in cells and not any(v.startswith("=") for v in cells)
 
 
+def test_the_web_path_refuses_a_file_over_its_row_limit_pointing_to_the_scale_path(
+    officer: Person, adminunits: None, settings: Any
+) -> None:
+    settings.DANCU_CLEANING_WEB_MAX_ROWS = 2
+    with pytest.raises(DomainValidationError) as err:
+        services.upload(officer.ctx("data.cleaning"), "list.csv", LIST.encode())
+    problem = err.value.problems[0]
+    assert (problem.field, problem.rule) == ("file", "rows")
+    assert "more than 2 rows" in problem.message and "linkage.scale" in problem.message
+    assert SectorRecord.objects.count() == 0
+    settings.DANCU_CLEANING_WEB_MAX_ROWS = 3
+    assert services.upload(officer.ctx("data.cleaning"), "list.csv", LIST.encode()).rows == 3
+
+
+def test_an_unreadable_csv_field_is_a_400_naming_the_file_not_a_500(
+    officer: Person, logged_in: Callable[[Person], Client]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wide = (HEADER + '1,"' + "y" * 200_000 + '",02/03/1985,Nam,,,\n').encode()
+    page = logged_in(officer).post("/cleaning/", {"file": SimpleUploadedFile("wide.csv", wide)})
+    assert page.status_code == 400 and "line 2" in page.content.decode()
+    assert SectorRecord.objects.count() == 0
+
+
 def _file() -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 

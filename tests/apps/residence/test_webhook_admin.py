@@ -81,6 +81,31 @@ def test_a_failing_delivery_is_retried_now_on_request(
     assert err.value.problems[0].rule == "delivered"
 
 
+def test_a_delivery_a_worker_is_sending_is_not_retried_twice(
+    hotel: services.EstablishmentView, hotel_integrator: Person, hotel_clerk: Person
+) -> None:
+    """While a worker holds the delivery's lease, a manual retry would make it due again and a
+    second worker would send it too: the retry is refused, and allowed once the attempt ended
+    (or the lease of a worker that died lapsed)."""
+    ctx = hotel_integrator.ctx(NOTIFY)
+    webhook_admin.register(ctx, URL)
+    services.check_in(hotel_clerk.ctx(NOTIFY), stay_of(an_by_qr()))
+    [claimed] = webhooks._claim(timezone.now(), 10)  # a worker took it and is sending it
+    leased = WebhookDelivery.objects.get().next_attempt_at
+    with pytest.raises(DomainValidationError) as err:
+        webhook_admin.retry(ctx, claimed.pk)
+    assert err.value.problems[0].rule == "in_progress"
+    assert WebhookDelivery.objects.get().next_attempt_at == leased  # still the worker's
+    assert not webhooks._claim(timezone.now(), 10)  # no second worker sends it
+    assert _events("residence.webhook_retry") == []
+    WebhookDelivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))  # it died
+    assert webhook_admin.retry(ctx, claimed.pk).next_attempt_at <= timezone.now()
+    report = webhooks.deliver_due()  # nothing listens on port 9: the attempt fails
+    assert (report.attempted, report.failed) == (1, 1)
+    assert WebhookDelivery.objects.get().leased_until is None  # the attempt ended
+    assert webhook_admin.retry(ctx, claimed.pk).next_attempt_at <= timezone.now()
+
+
 def test_a_clerk_may_notify_but_not_manage_webhooks(
     hotel: services.EstablishmentView, hotel_clerk: Person
 ) -> None:

@@ -196,6 +196,52 @@ def test_the_parent_presents_the_childs_account_with_a_signed_qr(
     assert AuditEvent.objects.filter(action="eid.child.verify", result="denied").exists()
 
 
+def test_a_presentation_qr_is_single_use(
+    an_level2: int, an_children: dict[str, Any], hotel_clerk: Any
+) -> None:
+    """A photo of the parent's screen cannot be presented a second time within its five minutes."""
+    child = family.register_child(an_level2, khoi(), on=FAMILY_DAY)
+    token = family.presentation_token(an_level2, child.account_id)
+    hotel = hotel_clerk.ctx("identity.verification")
+    assert family.verify_presentation(hotel, token).id_number == KHOI_ID
+    with pytest.raises(DomainValidationError) as err:
+        family.verify_presentation(hotel, token)
+    assert rules(err) == {"token": "used"}
+    again = family.presentation_token(an_level2, child.account_id)  # a new QR works
+    assert family.verify_presentation(hotel, again).id_number == KHOI_ID
+
+
+def test_a_parent_no_longer_at_level_2_cannot_present(
+    an_level2: int, an_children: dict[str, Any], hotel_clerk: Any
+) -> None:
+    child = family.register_child(an_level2, khoi(), on=FAMILY_DAY)
+    token = family.presentation_token(an_level2, child.account_id)
+    Account.objects.filter(user_id=an_level2).update(level=1)  # e.g. the card was reported lost
+    with pytest.raises(DomainValidationError) as err:
+        family.verify_presentation(hotel_clerk.ctx("identity.verification"), token)
+    assert rules(err) == {"token": "guardian"}
+    Account.objects.filter(user_id=an_level2).update(level=2, status=Account.Status.REJECTED)
+    with pytest.raises(DomainValidationError) as err:
+        family.verify_presentation(hotel_clerk.ctx("identity.verification"), token)
+    assert rules(err) == {"token": "guardian"}
+    assert not AuditEvent.objects.filter(action="eid.child.verify", result="ok").exists()
+
+
+def test_a_child_who_turned_14_is_no_longer_presented_by_the_parent(
+    an_level2: int, an_children: dict[str, Any], hotel_clerk: Any
+) -> None:
+    """Decree 69/2024 Art. 7: from 14 the holder has their own account; the registry's date of
+    birth decides (here corrected by the registry after the QR was made)."""
+    from dancu.blocks.registry.models import Citizen
+
+    child = family.register_child(an_level2, khoi(), on=FAMILY_DAY)
+    token = family.presentation_token(an_level2, child.account_id)
+    Citizen.objects.filter(pk=an_children["khoi"].citizen_id).update(date_of_birth=date(2000, 1, 1))
+    with pytest.raises(DomainValidationError) as err:
+        family.verify_presentation(hotel_clerk.ctx("identity.verification"), token)
+    assert rules(err) == {"token": "age"}
+
+
 def test_nobody_else_presents_the_childs_account(
     an_level2: int, an_children: dict[str, Any], make_person: Any
 ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -441,3 +442,105 @@ def test_sqlite_or_a_disabled_switch_keeps_the_plain_django_application(settings
         assert isinstance(fasthttp.mount(app), fasthttp.FastRoutes)
         settings.DANCU_FAST_VERIFY = False
     assert fasthttp.mount(app) is app
+
+
+# --------------------------------------------------------------------------- commit mode
+def _statement_commit_mode(hospital: Organisation, request_id: str) -> str:
+    """Run the statement as if it were its own transaction (the test's transaction stands in for
+    its implicit one) and read the commit mode it leaves for that transaction."""
+    from dancu.blocks.identity import pg_verify
+
+    key = issue_api_key(hospital, f"HIS {request_id}")
+    now = timezone.now()
+    claim = fasthttp._exact_claim(AN_QR, timezone.localdate(now))
+    assert claim is not None
+    requester = pg_verify.Requester(key.key_id, "HIS", hospital.pk, hospital.name, hospital.kind, "", "")
+    connection.ensure_connection()
+    outcome = pg_verify.verify_qr(
+        connection.connection,
+        requester,
+        claim,
+        purpose=PURPOSE,
+        case_reference="",
+        request_id=request_id,
+        request_sha256="0" * 64,
+        receipt_id=uuid.uuid4(),
+        response={},
+        at=now,
+        today=timezone.localdate(now),
+        async_commit=True,
+    )
+    assert outcome.written
+    with connection.cursor() as cur:
+        cur.execute("SHOW synchronous_commit")
+        return str(cur.fetchone()[0])
+
+
+@pg_only
+def test_a_plain_match_is_a_record_of_a_read_committed_asynchronously(
+    hospital: Organisation, residents: dict[str, Any]
+) -> None:
+    """ADR 0014 §7: the receipt of a read may lose its last fraction of a second in a crash."""
+    assert _statement_commit_mode(hospital, "commit-plain") == "off"
+
+
+@pg_only
+def test_a_match_that_raised_a_police_alert_commits_durably(
+    hospital: Organisation, residents: dict[str, Any]
+) -> None:
+    """An ``AlertHit`` and its ``alerts.hit`` event are police alerts, not records of a read: the
+    transaction that wrote them waits for the WAL flush, as on the ORM path."""
+    AlertEntry.objects.create(
+        subject_citizen_id=residents["an"].citizen_id,
+        subject_id_number=AN_ID,
+        kind="wanted",
+        issuing_organisation_id=99,
+        issuing_organisation_name="Công an thành phố Hà Nội",
+        reference="QĐ-124/2026",
+        legal_basis="Bộ luật Tố tụng hình sự 2015 Điều 231",
+        created_by="police.officer",
+        valid_from=timezone.now() - timedelta(days=1),
+    )
+    assert _statement_commit_mode(hospital, "commit-alert") == "on"
+    assert AlertHit.objects.filter(subject_citizen_id=residents["an"].citizen_id).count() == 1
+
+
+# --------------------------------------------------------------------------- unexpected errors
+def test_an_unexpected_error_is_answered_reported_and_logged_as_django_does(
+    fast_only: fasthttp.FastRoutes,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug or a database failure on the hot route: the client gets a 500 in the API's problem
+    format (not gunicorn's plain text), error trackers get ``got_request_exception`` and the
+    ``django.request`` log names the path and the exception class — never its message, which
+    may quote personal data."""
+    from django.core.signals import got_request_exception
+
+    personal = "duplicate key (id_number)=(001085012345)"
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(personal)
+
+    monkeypatch.setattr(fasthttp, "take", broken)
+    reported: list[Any] = []
+
+    def listener(sender: Any, request: Any = None, **kwargs: Any) -> None:
+        reported.append(request)
+
+    got_request_exception.connect(listener)
+    try:
+        with caplog.at_level("ERROR", logger="django.request"):
+            answer = call(fast_only, PING, None, token)
+    finally:
+        got_request_exception.disconnect(listener)
+    assert answer.status == 500
+    assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert answer.json["detail"][0]["rule"] == "internal_error"
+    assert len(reported) == 1 and reported[0].path == PING
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert len(records) == 1 and records[0].status_code == 500  # type: ignore[attr-defined]
+    logged = records[0].getMessage()
+    assert PING in logged and "RuntimeError" in logged
+    assert "001085012345" not in logged and records[0].exc_info is None

@@ -6,6 +6,7 @@ Actors: Nguyễn Văn An's card on the reader of the clinic's kiosk; the kiosk p
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import urllib.error
@@ -52,7 +53,7 @@ def bridge(device: SimulatedReader) -> Iterator[str]:
 def reader(request: pytest.FixtureRequest, device: SimulatedReader) -> ChipReader:
     if request.param == "simulated":
         return device
-    return BridgeClient(request.getfixturevalue("bridge"))
+    return BridgeClient(request.getfixturevalue("bridge"), origin=ORIGIN)
 
 
 def test_the_cards_mrz_key_opens_the_chip_and_the_files_pass_passive_authentication(
@@ -163,3 +164,66 @@ def test_the_demo_bridge_command_puts_a_registry_citizens_genuine_chip_on_the_re
     settings.DEMO = False  # type: ignore[attr-defined]
     with pytest.raises(CommandError, match="DANCU_DEMO"):
         call_command("chip_reader_bridge", AN_ID, "--origin", ORIGIN)
+
+
+def _raw(port: int, headers: dict[str, str], body: bytes = b"") -> int:
+    """A POST /read with exactly these headers (http.client adds none we did not ask for but
+    Accept-Encoding)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.putrequest("POST", "/read", skip_host=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_a_page_on_another_host_name_or_without_an_origin_is_refused(
+    bridge: str, device: SimulatedReader, an_chip: ChipData
+) -> None:
+    """A DNS-rebinding page (``Host: evil.test``) and a request without ``Origin`` (not a
+    kiosk page's fetch) are refused before the chip is touched."""
+    device.place(an_chip)
+    port = int(bridge.rsplit(":", 1)[1])
+    body = json.dumps(AN_CAN.as_json()).encode()
+    good = {"Host": f"127.0.0.1:{port}", "Origin": ORIGIN, "Content-Length": str(len(body))}
+    assert _raw(port, good, body) == 200
+    assert _raw(port, {**good, "Host": f"localhost:{port}"}, body) == 200
+    assert _raw(port, {**good, "Host": f"evil.test:{port}"}, body) == 403
+    assert _raw(port, {**good, "Host": "127.0.0.1:1"}, body) == 403
+    no_origin = {k: v for k, v in good.items() if k != "Origin"}
+    assert _raw(port, no_origin, body) == 403
+    assert _post(bridge, body, None)[0] == 403
+
+
+@pytest.mark.parametrize(("length", "status"), [("-1", 400), ("12abc", 400), ("+5", 400), ("999999", 413)])
+def test_a_bad_or_too_large_content_length_is_refused(bridge: str, length: str, status: int) -> None:
+    port = int(bridge.rsplit(":", 1)[1])
+    headers = {"Host": f"127.0.0.1:{port}", "Origin": ORIGIN, "Content-Length": length}
+    assert _raw(port, headers, b"{}") == status
+
+
+def test_the_bridge_stops_answering_for_a_while_after_three_wrong_keys(
+    device: SimulatedReader, an_chip: ChipData
+) -> None:
+    """Guessing the 6-digit CAN: after 3 wrong keys every read is refused for 30 s, the right key
+    too; then the right key opens the chip."""
+    now = [1000.0]
+    server = serve_bridge(device, origin=ORIGIN, clock=lambda: now[0])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = BridgeClient(f"http://127.0.0.1:{server.server_address[1]}", origin=ORIGIN)
+        device.place(an_chip)
+        for guess in ("000000", "000001", "000002"):
+            with pytest.raises(ReaderError) as wrong:
+                client.read(AccessKey.from_can(guess))
+            assert wrong.value.rule == "access_denied"
+        with pytest.raises(ReaderError, match="too many wrong access keys"):
+            client.read(AN_CAN)
+        now[0] += 31
+        assert client.read(AN_CAN).access == "pace"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -175,7 +175,7 @@ def register_foreigner(request: HttpRequest) -> HttpResponse:
     (Decree 69/2024 Art. 7; ``blocks/eid/foreigners.py``); then the same phone step."""
 
     def submit(d: dict[str, Any]) -> dict[str, Any]:
-        handle = foreigners.register_foreigner(
+        receipt = foreigners.register_foreigner(
             foreigners.ForeignerRegistrationInput(
                 passport_mrz=d["passport_mrz"],
                 card_number=d["card_number"],
@@ -185,7 +185,8 @@ def register_foreigner(request: HttpRequest) -> HttpResponse:
                 photo=d["photo"].read(),
             )
         )
-        return {"handle": handle, "decoy": "", "matched": True}
+        # As for a citizen: the same answer on every path (no oracle on residence-card records).
+        return {"handle": receipt.handle, "decoy": receipt.decoy, "matched": receipt.matched}
 
     form = ForeignerRegisterForm(request.POST or None, request.FILES or None)
     return _application(request, form, "citizen/register_foreigner.html", submit)

@@ -217,6 +217,9 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_status = models.IntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # Set while a worker holds the delivery (``webhooks._claim``), cleared when its attempt ends; a
+    # worker that died lets it lapse. A manual retry is refused meanwhile (no double send).
+    leased_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

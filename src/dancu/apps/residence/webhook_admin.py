@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dancu.apps.residence import services, webhooks
@@ -131,7 +132,10 @@ def set_active(ctx: AccessContext, webhook_id: int, active: bool) -> services.We
 
 def retry(ctx: AccessContext, delivery_id: int) -> DeliveryView:
     """Make an undelivered delivery due now (the worker sends it on its next round, with the
-    same ``X-Dancu-Delivery`` id); a delivered one is refused (``delivered``)."""
+    same ``X-Dancu-Delivery`` id); a delivered one is refused (``delivered``), and so is one a
+    worker is sending at this moment (``in_progress``: its lease, ``webhooks.LEASE``, has not
+    ended) — making it due again would let a second worker send it too. The update is
+    conditional, so a worker that claims the delivery between the read and the write wins."""
     action = "residence.webhook_retry"
     est = _integrator(ctx, action)
     delivery = WebhookDelivery.objects.filter(pk=delivery_id, webhook__establishment=est).first()
@@ -140,8 +144,25 @@ def retry(ctx: AccessContext, delivery_id: int) -> DeliveryView:
         raise NotFound("no such delivery of your establishment", field="delivery_id")
     if delivery.delivered_at is not None:
         raise DomainValidationError.single("delivery_id", "delivered", "this result was delivered already")
+    now = timezone.now()
     with transaction.atomic():
-        delivery.next_attempt_at = timezone.now()
-        delivery.save(update_fields=["next_attempt_at"])
-        audit.record(ctx, action, detail={"delivery": delivery.pk, "webhook": delivery.webhook_id})
+        made_due = (
+            WebhookDelivery.objects.filter(pk=delivery.pk, delivered_at__isnull=True)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+            .update(next_attempt_at=now)
+        )
+        if made_due:
+            audit.record(ctx, action, detail={"delivery": delivery.pk, "webhook": delivery.webhook_id})
+    if not made_due:
+        delivery.refresh_from_db()
+        if delivery.delivered_at is not None:
+            raise DomainValidationError.single(
+                "delivery_id", "delivered", "this result was delivered already"
+            )
+        raise DomainValidationError.single(
+            "delivery_id",
+            "in_progress",
+            "this delivery is being sent right now; see its result in a minute and retry then if it failed",
+        )
+    delivery.next_attempt_at = now
     return _delivery(delivery)

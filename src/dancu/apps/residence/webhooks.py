@@ -102,7 +102,9 @@ def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
             .filter(delivered_at__isnull=True, next_attempt_at__lte=now, webhook__active=True)
             .order_by("next_attempt_at", "id")[:limit]
         )
-        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(next_attempt_at=now + LEASE)
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            next_attempt_at=now + LEASE, leased_until=now + LEASE
+        )
     return due
 
 
@@ -143,7 +145,11 @@ def deliver_due(*, limit: int = 100, now: datetime | None = None) -> DeliveryRep
         attempts = d.attempts + 1
         if status is not None and 200 <= status < 300:
             WebhookDelivery.objects.filter(pk=d.pk).update(
-                attempts=attempts, delivered_at=timezone.now(), last_status=status, last_error=""
+                attempts=attempts,
+                delivered_at=timezone.now(),
+                last_status=status,
+                last_error="",
+                leased_until=None,
             )
             delivered += 1
         else:
@@ -152,6 +158,7 @@ def deliver_due(*, limit: int = 100, now: datetime | None = None) -> DeliveryRep
                 next_attempt_at=timezone.now() + backoff(attempts),
                 last_status=status,
                 last_error=error[:300],
+                leased_until=None,
             )
             failed += 1
     return DeliveryReport(len(due), delivered, failed)

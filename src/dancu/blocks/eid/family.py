@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -40,7 +40,7 @@ from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
-from dancu.blocks.eid.models import Account, Registration
+from dancu.blocks.eid.models import Account, PresentationUse, Registration
 from dancu.blocks.eid.services import (
     ACTIVATION,
     REGISTRATION,
@@ -269,7 +269,7 @@ def presentation_token(parent_user_id: int, child_account_id: int) -> str:
         subject_citizen_id=child.citizen_id,
         durable=False,
     )
-    return signing.dumps({"a": child.pk, "g": child.guardian_id, "n": uuid.uuid4().hex[:8]}, salt=_SALT)
+    return signing.dumps({"a": child.pk, "g": child.guardian_id, "n": uuid.uuid4().hex}, salt=_SALT)
 
 
 @dataclass(frozen=True)
@@ -286,8 +286,11 @@ def verify_presentation(
     ctx: AccessContext, token: str, *, max_age: int = PRESENTATION_SECONDS
 ) -> Presentation:
     """Check a presented child's token for an organisation that verifies identities (purpose
-    ``identity.verification``) or the eID desk: signature, age, and that the account is still
-    active and still managed by the same parent. The check is audited to the child."""
+    ``identity.verification``) or the eID desk: signature, age of the token, that the account is
+    still active and managed by the same parent, that this parent's account is still active at
+    level 2 and still recorded as the child's parent, and that the child is still under 14 (Decree
+    69/2024 Art. 7: from 14 the holder has their own account). Each token is single-use: its nonce
+    is recorded on the first successful check (:class:`PresentationUse`). Audited to the child."""
     get_purpose(ctx.purpose)
     if ctx.purpose not in VERIFY_PURPOSES or not ctx.actor.may(ctx.purpose):
         audit.record(ctx, "eid.child.verify", result=AuditEvent.Result.DENIED, detail={"reason": "purpose"})
@@ -302,8 +305,35 @@ def verify_presentation(
         raise DomainValidationError.single(
             "token", "signature", "the QR is not one this platform issued"
         ) from None
-    child = Account.objects.filter(pk=data.get("a"), guardian_id=data.get("g")).first()
-    if child is None or child.status != Account.Status.ACTIVE:
+    child = (
+        Account.objects.filter(pk=data.get("a"), guardian_id=data.get("g")).select_related("guardian").first()
+    )
+    if child is None or child.status != Account.Status.ACTIVE or child.guardian is None:
         raise DomainValidationError.single("token", "inactive", "the account is no longer active")
-    audit.record(ctx, "eid.child.verify", subject_citizen_id=child.citizen_id, durable=False)
+    guardian = child.guardian
+    if guardian.status != Account.Status.ACTIVE or guardian.level < 2:
+        raise DomainValidationError.single(
+            "token", "guardian", "the parent's account is no longer active at level 2"
+        )
+    links = registry.family_links(
+        AccessContext(_guardian_actor(guardian.user_id), REGISTRATION), child.id_number
+    )
+    if guardian.id_number not in (links.father_id_number, links.mother_id_number):
+        raise DomainValidationError.single(
+            "token", "guardian", "the registry no longer records the presenter as the child's parent"
+        )
+    if age_on(links.date_of_birth, timezone.localdate()) >= OWN_ACCOUNT_AGE:
+        raise DomainValidationError.single(
+            "token", "age", "the holder is 14 or over and presents their own account (Decree 69/2024 Art. 7)"
+        )
+    now = timezone.now()
+    PresentationUse.objects.filter(used_at__lt=now - timedelta(seconds=2 * PRESENTATION_SECONDS)).delete()
+    try:
+        with transaction.atomic():
+            PresentationUse.objects.create(nonce=str(data.get("n", ""))[:32], used_at=now)
+            audit.record(ctx, "eid.child.verify", subject_citizen_id=child.citizen_id, durable=False)
+    except IntegrityError:
+        raise DomainValidationError.single(
+            "token", "used", "this QR was already presented: ask the parent for a new one"
+        ) from None
     return Presentation(child.id_number, child.level, child.guardian_relationship)

@@ -9,9 +9,12 @@ database. This block keeps a small source of foreign residents (:class:`ForeignR
   ``blocks/identity/mrz.py``), the residence-card number, phone, password and a face photo. The
   MRZ's nationality, number, name, date of birth, sex and expiry, and the card number, must match
   one record whose card is valid today and whose passport has not expired; the holder is 6 or
-  over. Any mismatch gets the same refusal naming no field of the record (no oracle). The
-  application waits for the commune police of the card's ward, as a citizen's does, and the
-  phone is confirmed with a code.
+  over. No match, an account that exists already and a new application get the same answer, as
+  a citizen's registration does (``services.register``): go to the phone step, a code was sent to
+  the typed phone; only after a right code does that step tell that the data cannot be
+  registered online, naming no field — so the form is no oracle on residence-card records or
+  accounts. The holder of an existing account gets an SMS warning. The application waits for the
+  commune police of the card's ward, as a citizen's does.
 * **Level 2 at the desk**: not built. Passive authentication exists for the Vietnamese card's chip
   (DG13) only; a passport chip (TD3 eMRTD) would need the issuing state's CSCA in the trust store
   and DG1-based matching (ADR 0017 lists what is missing).
@@ -38,19 +41,17 @@ from dancu.blocks.eid.models import Account, ForeignResident, Registration
 from dancu.blocks.eid.services import (
     REGISTRATION,
     SELF_SERVICE,
+    RegistrationReceipt,
+    _notify,
     _thumbnail,
     age_on,
     applicant_checks,
     max_level_for_age,
 )
 from dancu.blocks.identity.mrz import MrzTD3, parse_td3
-from dancu.errors import Conflict, DomainValidationError, FieldProblem
+from dancu.errors import DomainValidationError, FieldProblem
 
 MIN_AGE = 6  # under 6: level 1 on request through a parent (not built for foreigners)
-_NO_MATCH = (
-    "the passport and residence card do not match a valid residence card on record: check them, "
-    "or ask the immigration office"
-)
 
 
 @dataclass(frozen=True)
@@ -139,10 +140,11 @@ class ForeignerRegistrationInput:
     email: str = ""
 
 
-def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = None) -> int:
-    """Level-1 self-registration of a foreign resident (module docstring). Returns the
-    registration handle for the phone step (``services.verify_phone``); the ward police decide
-    (``services.decide_registration``)."""
+def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = None) -> RegistrationReceipt:
+    """Level-1 self-registration of a foreign resident (module docstring). Validation errors
+    name the field and the rule; after that every path answers alike (``RegistrationReceipt``:
+    the handle for ``services.verify_phone`` on a new application, else a decoy code to the typed
+    phone). The ward police decide (``services.decide_registration``)."""
     today = on or timezone.localdate()
     problems: list[FieldProblem] = []
     mrz: MrzTD3 | None = None
@@ -173,13 +175,20 @@ def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = No
         audit.record(
             ctx, "eid.registration.foreigner", result=AuditEvent.Result.DENIED, detail={"reason": "no_match"}
         )
-        raise DomainValidationError.single("residence_card", "no_match", _NO_MATCH)
+        return RegistrationReceipt(matched=False, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     name = login_name(mrz)
-    if (
-        Account.objects.filter(foreign_resident=record).exists()
-        or Account.objects.filter(id_number=name).exists()
-    ):
-        raise Conflict("an eID account exists for this passport", field="passport_mrz")
+    existing = (
+        Account.objects.filter(foreign_resident=record).first()
+        or Account.objects.filter(id_number=name).first()
+    )
+    if existing is not None:
+        _notify(
+            existing,
+            "eid.registration.duplicate",
+            "dancu: co nguoi vua dang ky tai khoan dinh danh voi ho chieu cua ban. Neu khong phai ban, "
+            "hay bao cong an xa. / Someone tried to register an eID account with your passport.",
+        )
+        return RegistrationReceipt(matched=True, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     try:
         with transaction.atomic():
             user = get_user_model().objects.create(username=name, password=password_hash)
@@ -206,7 +215,7 @@ def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = No
                 "eid.registration.foreigner",
                 detail={"registration": registration.pk, "kind": record.card_kind},
             )
-    except IntegrityError:
-        raise Conflict("an eID account exists for this passport", field="passport_mrz") from None
+    except IntegrityError:  # the same passport registered concurrently
+        return RegistrationReceipt(matched=True, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     factors.issue_code(user.pk, "phone")
-    return int(registration.pk)
+    return RegistrationReceipt(matched=True, handle=int(registration.pk))

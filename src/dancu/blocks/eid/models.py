@@ -259,3 +259,16 @@ class ForeignResident(models.Model):
 
     def __str__(self) -> str:
         return f"foreign resident {self.pk}"
+
+
+class PresentationUse(models.Model):
+    """The nonce of a child's presentation QR (``family.presentation_token``), recorded when the QR
+    is first verified: the unique nonce makes each QR single-use, so a copy (a photo of the screen,
+    a QR left at a hotel desk) cannot be presented again within its five minutes. Rows older than
+    a token's lifetime are of no use and are deleted by ``family.verify_presentation``."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"presentation {self.nonce}"

@@ -42,6 +42,8 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -73,6 +75,7 @@ MAX_BODY = 64 * 1024  # a yes/no QR request is a few hundred bytes; larger ones 
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
+_request_log = logging.getLogger("django.request")
 
 
 class _PassOn(Exception):
@@ -99,6 +102,8 @@ class FastRoutes:
             except _PassOn:
                 signals.request_finished.send(sender=self.__class__)
                 return self.app(environ, start_response)
+            except Exception as exc:  # noqa: BLE001 — answered as Django answers an unhandled error
+                status, headers, content = _internal_error(self.__class__, environ, path, exc)
         except BaseException:
             signals.request_finished.send(sender=self.__class__)
             raise
@@ -281,6 +286,33 @@ def _out(result: services.VerificationResult) -> dict[str, Any]:
         "data": result.data,
         "replayed": result.replayed,
     }
+
+
+def _internal_error(
+    sender: type, environ: dict[str, Any], path: str, exc: Exception
+) -> tuple[str, Headers, bytes]:
+    """An unexpected error, handled as Django's handler handles one
+    (``django.core.handlers.exception.response_for_exception``): ``got_request_exception`` is
+    sent (error trackers listen to it), the error is logged on ``django.request`` and the client
+    gets a 500 in the API's problem format. The log names the path, the exception class and the
+    stack frames, never the exception's message, the request body or its headers: a database
+    error's message may quote personal data (Law 91/2025 on personal data protection)."""
+    request = WSGIRequest(environ)
+    signals.got_request_exception.send(sender=sender, request=request)
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    _request_log.error(
+        "Internal Server Error: %s (%s)\n%s", path, type(exc).__name__, frames, extra={"status_code": 500}
+    )
+    data = _problem(
+        "request", "internal_error", "The server could not complete the request; try again later."
+    )
+    content = json.dumps(data).encode()
+    headers: Headers = [("Content-Type", "application/json; charset=utf-8")]
+    try:
+        headers += _middleware_headers(request, len(content))
+    except Exception:  # noqa: BLE001 — e.g. a host Django would refuse: the bare headers
+        headers += [("Content-Length", str(len(content))), ("X-Content-Type-Options", "nosniff")]
+    return "500 Internal Server Error", headers, content
 
 
 def _problem(field: str, rule: str, message: str) -> dict[str, Any]:

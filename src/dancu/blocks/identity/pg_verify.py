@@ -30,7 +30,10 @@ checks that both paths give the same answer, receipt and events.
 Commit: the statement is its own transaction and, like every record of a read (ADR 0005), commits
 without waiting for the WAL flush (``synchronous_commit`` off for that transaction only): a crash
 of the database server may lose the verifications of its last fraction of a second, never
-corrupt or reorder them (ADR 0014 §7).
+corrupt or reorder them (ADR 0014 §7). Not so when the person is on the alert list: a police
+alert (``AlertHit`` and its ``alerts.hit`` event) is not a record of a read, so a statement that
+wrote a hit keeps the session's durable commit, as the ORM path does (the commit mode is set in
+the final ``SELECT``, after the ``hits`` insert has run).
 """
 
 from __future__ import annotations
@@ -95,8 +98,7 @@ WITH earlier AS MATERIALIZED (
     SELECT %(receipt)s, %(at)s, %(org_id)s, %(org_name)s, NULL, %(label)s, %(key_id)s, %(purpose)s,
            %(case_ref)s, 'qr', 'yes_no', 'match', '[]'::jsonb, 1.0, cit.id, %(request_id)s,
            %(sha)s, %(response)s::jsonb
-    FROM cit, (SELECT set_config('synchronous_commit', CASE WHEN %(async)s THEN 'off'
-                    ELSE current_setting('synchronous_commit') END, true)) AS s
+    FROM cit
     WHERE NOT EXISTS (SELECT 1 FROM earlier) AND EXISTS (SELECT 1 FROM key_ok)
     ON CONFLICT (organisation_id, request_id) WHERE NOT (request_id = '') DO NOTHING
     RETURNING subject_citizen_id
@@ -131,7 +133,9 @@ WITH earlier AS MATERIALIZED (
            '', ''
     FROM hits JOIN {entry} e ON e.id = hits.entry_id
 )
-SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM cit), EXISTS (SELECT 1 FROM key_ok),
+SELECT set_config('synchronous_commit', CASE WHEN %(async)s AND NOT EXISTS (SELECT 1 FROM hits)
+                    THEN 'off' ELSE current_setting('synchronous_commit') END, true),
+       (SELECT count(*) FROM rec), (SELECT count(*) FROM cit), EXISTS (SELECT 1 FROM key_ok),
        e.receipt_id, e.created_at, e.request_sha256, e.response
 FROM (SELECT 1) AS one LEFT JOIN earlier e ON true
 """  # noqa: S608
@@ -245,7 +249,7 @@ def verify_qr(
         cur.execute(_sql(), params, prepare=True)
         row = cur.fetchone()
     assert row is not None
-    written, found, key_ok, e_receipt, e_created, e_sha, e_response = row
+    _, written, found, key_ok, e_receipt, e_created, e_sha, e_response = row
     earlier = None
     if e_receipt is not None:
         stored = json.loads(e_response) if isinstance(e_response, str | bytes) else e_response

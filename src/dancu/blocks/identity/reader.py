@@ -21,7 +21,14 @@ The adapter contract (:class:`ChipReader`), tested for every driver in
 Drivers: :class:`SimulatedReader` (development: cards placed on it are synthetic chips from
 ``chip.issue_chip``; it refuses a wrong key as a chip would) and :class:`BridgeClient` (the HTTP
 bridge, for the server side and the tests). :func:`serve_bridge` runs the bridge in front of any
-driver, bound to 127.0.0.1, answering the kiosk's origin only (CORS).
+driver, bound to 127.0.0.1, answering the kiosk's origin only. Any web page the kiosk's browser
+opens can send requests to the loopback address, so the bridge does not rely on CORS alone
+(which only hides answers): it answers only a ``Host`` of ``127.0.0.1:<port>`` or
+``localhost:<port>`` (a DNS-rebinding page sends its own host name), only a request whose
+``Origin`` is the kiosk's (a request without one is refused), only a ``Content-Length`` that is a
+number of at most :data:`MAX_REQUEST_BYTES`, and after :data:`MAX_KEY_FAILURES` wrong access keys
+in a row it refuses every read for :data:`KEY_LOCKOUT_SECONDS` (ICAO 9303 part 11 §4.4 leaves
+guessing the 6-digit CAN to the terminal's own limits; a card's chip may also block itself).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -44,6 +52,8 @@ from dancu.errors import DomainValidationError
 RULES = ("access_denied", "no_card", "unavailable", "malformed")
 DEFAULT_FILES = ("com", "dg1", "dg2", "dg13", "sod")
 MAX_REQUEST_BYTES = 4096
+MAX_KEY_FAILURES = 3
+KEY_LOCKOUT_SECONDS = 30.0
 
 
 class ReaderError(Exception):
@@ -171,13 +181,14 @@ class SimulatedReader:
 class BridgeClient:
     """The bridge seen as a reader: ``POST {url}/read`` with the access key as JSON."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, origin: str = "", timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self.origin = origin  # the kiosk page's origin, which the bridge requires
         self.timeout = timeout
 
     def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead:
         body = json.dumps({**key.as_json(), "files": list(files)}).encode()
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **({"Origin": self.origin} if self.origin else {})}
         url = f"{self.url}/read"
         request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
         try:
@@ -200,12 +211,41 @@ class BridgeClient:
 _STATUS = {"access_denied": 403, "no_card": 409, "unavailable": 503, "malformed": 400}
 
 
-def serve_bridge(reader: ChipReader, *, origin: str, port: int = 0) -> ThreadingHTTPServer:
+def serve_bridge(
+    reader: ChipReader,
+    *,
+    origin: str,
+    port: int = 0,
+    max_failures: int = MAX_KEY_FAILURES,
+    lockout_seconds: float = KEY_LOCKOUT_SECONDS,
+    clock: Any = time.monotonic,
+) -> ThreadingHTTPServer:
     """The bridge in front of ``reader`` on 127.0.0.1:``port`` (0: any free port), answering
-    CORS requests from ``origin`` only (the kiosk page's origin, e.g. ``https://kham.benhvien.vn``).
-    Returns the server; call ``serve_forever`` (or run it in a thread) and ``shutdown``."""
+    requests from ``origin`` only (the kiosk page's origin, e.g. ``https://kham.benhvien.vn``), with
+    the checks of the module docstring. Returns the server; call ``serve_forever`` (or run it in a
+    thread) and ``shutdown``."""
+    lock = threading.Lock()
+    failures = {"count": 0, "until": 0.0}
+
+    def locked_out() -> float:
+        """Seconds left of the lock-out after too many wrong keys (0: none)."""
+        with lock:
+            return max(0.0, failures["until"] - clock())
+
+    def count(opened: bool) -> None:
+        with lock:
+            if opened:
+                failures["count"] = 0
+                return
+            failures["count"] += 1
+            if failures["count"] >= max_failures:
+                failures["count"], failures["until"] = 0, clock() + lockout_seconds
 
     class Handler(BaseHTTPRequestHandler):
+        def _host_ok(self) -> bool:
+            bound = self.server.server_address[1]
+            return self.headers.get("Host") in (f"127.0.0.1:{bound}", f"localhost:{bound}")
+
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -219,6 +259,9 @@ def serve_bridge(reader: ChipReader, *, origin: str, port: int = 0) -> Threading
             self.wfile.write(data)
 
         def do_OPTIONS(self) -> None:
+            if not self._host_ok():
+                self._send(403, {"error": "malformed", "message": "host not allowed"})
+                return
             if self.headers.get("Origin") != origin:
                 self._send(403, {"error": "malformed", "message": "origin not allowed"})
                 return
@@ -234,12 +277,26 @@ def serve_bridge(reader: ChipReader, *, origin: str, port: int = 0) -> Threading
             if self.path != "/read":
                 self._send(404, {"error": "malformed", "message": "POST /read"})
                 return
-            if self.headers.get("Origin") not in (None, origin):
+            if not self._host_ok():
+                self._send(403, {"error": "malformed", "message": "host not allowed"})
+                return
+            if self.headers.get("Origin") != origin:
                 self._send(403, {"error": "malformed", "message": "origin not allowed"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit():  # negative, signed or not a number
+                self._send(400, {"error": "malformed", "message": "Content-Length is not a number"})
+                self.close_connection = True
+                return
+            length = int(declared)
             if length > MAX_REQUEST_BYTES:
-                self._send(400, {"error": "malformed", "message": "request too large"})
+                self._send(413, {"error": "malformed", "message": f"request over {MAX_REQUEST_BYTES} bytes"})
+                self.close_connection = True
+                return
+            wait = locked_out()
+            if wait:
+                message = f"too many wrong access keys: try again in {int(wait) + 1} s"
+                self._send(429, {"error": "access_denied", "message": message})
                 return
             try:
                 payload = json.loads(self.rfile.read(length) or b"null")
@@ -248,11 +305,14 @@ def serve_bridge(reader: ChipReader, *, origin: str, port: int = 0) -> Threading
                 files = tuple(str(f) for f in wanted)[:20]
                 result = reader.read(key, files)
             except ReaderError as exc:
+                if exc.rule == "access_denied":
+                    count(opened=False)
                 self._send(_STATUS[exc.rule], {"error": exc.rule, "message": str(exc)})
                 return
             except ValueError:
                 self._send(400, {"error": "malformed", "message": "the body is not JSON"})
                 return
+            count(opened=True)
             self._send(200, {"files": result.files, "access": result.access})
 
         def log_message(self, format: str, *args: Any) -> None:

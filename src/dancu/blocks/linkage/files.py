@@ -81,10 +81,20 @@ def read_table(name: str, content: bytes) -> Table:
     return Table(staged.kind, staged.encoding, staged.columns, rows)
 
 
-# An XLSX is a zip: its sheets may inflate far beyond the upload (a "zip bomb"), and one cell at
-# XFD1048576 makes every row 16,384 cells wide. Both are checked before the rows are read.
-# (A sheet holds at most 1,048,576 rows — Excel's limit — which inflate to a few hundred MB.)
-MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
+# An XLSX is a zip: its parts may inflate far beyond the upload (a "zip bomb"), and one cell at
+# XFD1048576 makes every row 16,384 cells wide. Both are checked before the rows are read. The
+# first sheet is streamed, but openpyxl reads every other part it uses (``sharedStrings.xml``,
+# styles, the workbook) whole, so each of those is capped on its own. The whole workbook may
+# inflate to at most ``XLSX_INFLATE_RATIO`` times the upload (a sheet's XML compresses 5–20×)
+# and never beyond ``MAX_XLSX_UNCOMPRESSED`` (Excel's 1,048,576 rows of a sector file's few
+# columns inflate to a few hundred MB).
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_XLSX_PART = 64 * 1024 * 1024
+XLSX_INFLATE_RATIO = 100
+MIN_XLSX_INFLATED = 16 * 1024 * 1024  # a small workbook's styles and theme may inflate this far
+# A CSV line longer than this (no line break within a MiB) is refused: no sector row is that long,
+# and the reader must not buffer an unbounded "line".
+MAX_LINE_CHARS = 1 << 20
 
 
 # --------------------------------------------------------------------------- streaming
@@ -112,21 +122,36 @@ def _csv_text_chunks(fh: BinaryIO, encoding: str, size: int = 1 << 20) -> Iterat
 
 
 class _Lines:
-    """Text chunks as an iterator of lines (``csv.reader`` wants lines, newlines kept)."""
+    """Text chunks as an iterator of lines (``csv.reader`` wants lines, newlines kept). Only the
+    new chunk is searched for the last line end (linear time); a pending line longer than
+    ``max_line`` characters is refused (rule ``format``) rather than buffered without end."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    def __init__(self, chunks: Iterator[str], max_line: int = MAX_LINE_CHARS) -> None:
         self.chunks = chunks
-        self.buffer = ""
+        self.max_line = max_line
 
     def __iter__(self) -> Iterator[str]:
+        pending: list[str] = []
+        pending_len = 0
         for chunk in self.chunks:
-            self.buffer += chunk
-            lines = self.buffer.splitlines(keepends=True)
-            # the last line may continue in the next chunk (a lone CR too: it may be half a CRLF)
-            self.buffer = lines.pop() if lines and not lines[-1].endswith("\n") else ""
-            yield from lines
-        if self.buffer:
-            yield self.buffer
+            end = len(chunk)
+            # the last line may continue in the next chunk (a final CR too: it may be half a CRLF)
+            if chunk.endswith("\r"):
+                end -= 1
+            cut = max(chunk.rfind("\n", 0, end), chunk.rfind("\r", 0, end))
+            if cut < 0:
+                pending.append(chunk)
+                pending_len += len(chunk)
+            else:
+                yield from "".join([*pending, chunk[: cut + 1]]).splitlines(keepends=True)
+                rest = chunk[cut + 1 :]
+                pending, pending_len = [rest], len(rest)
+            if pending_len > self.max_line:
+                raise DomainValidationError.single(
+                    "file", "format", f"a line longer than {self.max_line} characters: is this a CSV file?"
+                )
+        if pending_len:
+            yield "".join(pending)
 
 
 def _csv_encoding(fh: BinaryIO) -> list[str]:
@@ -142,25 +167,32 @@ def _csv_encoding(fh: BinaryIO) -> list[str]:
     return ["utf-8", "cp1258"]
 
 
-def _csv_rows(fh: BinaryIO, encoding: str) -> Iterator[list[str]]:
+def _csv_rows(fh: BinaryIO, encoding: str, max_line: int = MAX_LINE_CHARS) -> Iterator[list[str]]:
     first = next(_csv_text_chunks(fh, encoding, 4096), "")
     try:
         dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    for r in csv.reader(_Lines(_csv_text_chunks(fh, encoding)), dialect):
+    reader = csv.reader(_Lines(_csv_text_chunks(fh, encoding), max_line), dialect)
+    while True:
+        try:
+            r = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
+            raise DomainValidationError.single(
+                "file", "format", f"line {reader.line_num}: not readable as CSV ({exc})"
+            ) from None
         yield [_cell(c) for c in r]
 
 
-def _xlsx_merged(fh: BinaryIO, sheet: str) -> list[str]:
+def _xlsx_merged(zf: Any, sheet: str) -> list[str]:
     """The merged ranges of a sheet, by a streaming parse of its XML (read-only openpyxl does not
     read them); elements are cleared as they pass, so memory stays small."""
-    import zipfile
     from xml.etree.ElementTree import iterparse
 
     merged: list[str] = []
-    fh.seek(0)
-    with zipfile.ZipFile(fh) as zf, zf.open(sheet) as xml:
+    with zf.open(sheet) as xml:
         for _event, el in iterparse(xml, events=("end",)):  # noqa: S314 — expat: no external entities
             if el.tag.endswith("}mergeCell"):
                 merged.append(el.get("ref", ""))
@@ -168,34 +200,38 @@ def _xlsx_merged(fh: BinaryIO, sheet: str) -> list[str]:
     return merged
 
 
-def _xlsx_sheet_path(fh: BinaryIO) -> str:
-    import zipfile
+_WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
-    fh.seek(0)
-    with zipfile.ZipFile(fh) as zf:
-        names = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
-    return names[0] if names else ""
+
+def _xlsx_sheet_path(zf: Any) -> str:
+    """The part of the workbook's first worksheet — the one openpyxl's ``worksheets[0]`` reads:
+    the first ``<sheet>`` of ``xl/workbook.xml`` whose relationship (``xl/_rels/workbook.xml.rels``)
+    is a worksheet (ECMA-376 Part 1 §18.2.19, Part 2 §9.3). Both parts are size-checked before."""
+    import posixpath
+    from xml.etree.ElementTree import fromstring
+
+    try:
+        rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))  # noqa: S314 — expat, capped part
+        book = fromstring(zf.read("xl/workbook.xml"))  # noqa: S314 — expat, capped part
+    except (KeyError, SyntaxError):
+        return ""
+    targets = {
+        r.get("Id"): r.get("Target", "")
+        for r in rels
+        if r.tag.endswith("}Relationship") and r.get("Type") == _WORKSHEET_REL
+    }
+    for el in book.iter():
+        if el.tag.endswith("}sheet") and el.get(_REL_ID) in targets:
+            target = targets[el.get(_REL_ID)]
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            return posixpath.normpath(path)
+    return ""
 
 
 def _xlsx_rows(fh: BinaryIO) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    fh.seek(0)
-    try:
-        wb = load_workbook(fh, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DomainValidationError.single(
-            "file", "format", f"not a readable XLSX file ({type(exc).__name__})"
-        ) from None
-    try:
-        for r in wb.worksheets[0].iter_rows(values_only=True):
-            yield [_cell(c) for c in r]
-    finally:
-        wb.close()
-
-
-def _xlsx_dimension_problem(fh: BinaryIO) -> str:
-    """The sheet's dimension as declared (read in openpyxl's streaming mode), when too wide."""
+    """The first worksheet's rows, the workbook opened once (streaming): a declared width over
+    ``MAX_COLUMNS`` is refused before any row is read, a damaged row with the rule ``format``."""
     from openpyxl import load_workbook
 
     fh.seek(0)
@@ -203,34 +239,67 @@ def _xlsx_dimension_problem(fh: BinaryIO) -> str:
         wb = load_workbook(fh, read_only=True, data_only=True)
         ws = wb.worksheets[0]
         rows, cols = ws.max_row or 0, ws.max_column or 0
-        wb.close()
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        return f"not a readable XLSX file ({type(exc).__name__})"
-    if cols > MAX_COLUMNS:
-        return f"the sheet spans {rows} rows × {cols} columns (at most {MAX_COLUMNS} columns)"
-    return ""
+        raise DomainValidationError.single(
+            "file", "format", f"not a readable XLSX file ({type(exc).__name__})"
+        ) from None
+    try:
+        if cols > MAX_COLUMNS:
+            raise DomainValidationError.single(
+                "file",
+                "size",
+                f"the sheet spans {rows} rows × {cols} columns (at most {MAX_COLUMNS} columns)",
+            )
+        n = 0
+        try:
+            for n, r in enumerate(ws.iter_rows(values_only=True), start=1):  # noqa: B007
+                yield [_cell(c) for c in r]
+        except Exception as exc:  # openpyxl raises many kinds for a damaged sheet
+            raise DomainValidationError.single(
+                "file", "format", f"row {n + 1}: not a readable XLSX row ({type(exc).__name__})"
+            ) from None
+    finally:
+        wb.close()
 
 
-def _check_xlsx(fh: BinaryIO) -> None:
+def _check_xlsx(
+    fh: BinaryIO, size: int, max_inflated: int | None = None, max_part: int = MAX_XLSX_PART
+) -> None:
+    """Zip-bomb and layout checks before any row is read: the whole workbook inflates to at most
+    ``max_inflated`` bytes (default: ``XLSX_INFLATE_RATIO`` × the upload, at least
+    ``MIN_XLSX_INFLATED`` and at most
+    ``MAX_XLSX_UNCOMPRESSED``), every part but the first sheet (read whole by openpyxl, e.g.
+    ``xl/sharedStrings.xml``) to at most ``max_part``; the first sheet has no merged cells.
+    (Python's zipfile never inflates a member beyond its declared size.)"""
     import zipfile
 
+    if max_inflated is None:
+        max_inflated = min(MAX_XLSX_UNCOMPRESSED, max(XLSX_INFLATE_RATIO * size, MIN_XLSX_INFLATED))
     fh.seek(0)
     try:
         with zipfile.ZipFile(fh) as zf:
-            inflated = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile:
+            infos = zf.infolist()
+            inflated = sum(info.file_size for info in infos)
+            if inflated > max_inflated:
+                raise DomainValidationError.single(
+                    "file", "size", f"the workbook inflates to more than {max_inflated} bytes"
+                )
+            big = [i.filename for i in infos if i.file_size > max_part]
+            if any(name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") for name in big):
+                raise DomainValidationError.single(
+                    "file", "size", f"{big[0]} inflates to more than {max_part} bytes"
+                )
+            sheet = _xlsx_sheet_path(zf)
+            big = [name for name in big if name != sheet]
+            if big:
+                raise DomainValidationError.single(
+                    "file", "size", f"{big[0]} inflates to more than {max_part} bytes"
+                )
+            merged = _xlsx_merged(zf, sheet) if sheet in zf.namelist() else []
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, SyntaxError) as exc:
         raise DomainValidationError.single(
-            "file", "format", "not a readable XLSX file (BadZipFile)"
+            "file", "format", f"not a readable XLSX file ({type(exc).__name__})"
         ) from None
-    if inflated > MAX_XLSX_UNCOMPRESSED:
-        raise DomainValidationError.single(
-            "file", "size", f"the workbook inflates to more than {MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB"
-        )
-    problem = _xlsx_dimension_problem(fh)
-    if problem:
-        raise DomainValidationError.single("file", "size", problem)
-    sheet = _xlsx_sheet_path(fh)
-    merged = _xlsx_merged(fh, sheet) if sheet else []
     if merged:
         raise DomainValidationError.single(
             "file", "merged_cells", f"the sheet has merged cells ({', '.join(merged[:3])}): unmerge them"
@@ -245,6 +314,9 @@ def stage(
     chunk_rows: int = CHUNK_ROWS,
     max_rows: int = MAX_ROWS,
     progress: Callable[[int], None] | None = None,
+    max_line: int = MAX_LINE_CHARS,
+    max_inflated: int | None = None,
+    max_part: int = MAX_XLSX_PART,
 ) -> StagedTable:
     """Stream a CSV or XLSX file (a seekable binary file) into Parquet at ``out``, ``chunk_rows``
     rows at a time: columns ``row_no`` (1 = the first row after the header) and ``c0`` … ``cN``
@@ -257,7 +329,7 @@ def stage(
         raise DomainValidationError.single("file", "empty", "the file is empty")
     head = fh.read(4)
     if head == b"PK\x03\x04":
-        _check_xlsx(fh)
+        _check_xlsx(fh, size, max_inflated, max_part)
         return _stage_rows(lambda: _xlsx_rows(fh), "xlsx", "", fh, size, out, chunk_rows, max_rows, progress)
     if name.lower().endswith((".xlsx", ".xls")):
         raise DomainValidationError.single(
@@ -267,7 +339,7 @@ def stage(
     for encoding in encodings:
         try:
             return _stage_rows(
-                lambda enc=encoding: _csv_rows(fh, enc),  # type: ignore[misc]
+                lambda enc=encoding: _csv_rows(fh, enc, max_line),  # type: ignore[misc]
                 "csv",
                 encoding,
                 fh,

@@ -149,7 +149,7 @@ def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> Job
         Path(settings.DANCU_LINKAGE_MODEL_DIR) / "uploads" / f"{digest}-{secrets.token_hex(4)}.parquet"
     )
     try:
-        table = files.stage(file_name, fh, staged_path)
+        table = _stage_web(file_name, fh, staged_path)
         with transaction.atomic():
             job = CleaningJob.objects.create(
                 reference=f"LS-{secrets.token_hex(4).upper()}",
@@ -175,6 +175,24 @@ def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> Job
 
 
 UPLOAD_BATCH = 2000
+
+
+def _stage_web(file_name: str, fh: BinaryIO, staged_path: Path) -> files.StagedTable:
+    """``files.stage`` with the web path's row limit (``DANCU_CLEANING_WEB_MAX_ROWS``, ADR 0012):
+    the upload stores its rows in one request's transaction and ``run`` links them in memory, so a
+    file beyond it is refused (rule ``rows``) with a pointer to the scale pipeline."""
+    limit = int(settings.DANCU_CLEANING_WEB_MAX_ROWS)
+    try:
+        return files.stage(file_name, fh, staged_path, max_rows=limit)
+    except DomainValidationError as exc:
+        if [p.rule for p in exc.problems] != ["rows"]:
+            raise
+        raise DomainValidationError.single(
+            "file",
+            "rows",
+            f"more than {limit} rows for a web cleaning job: split the file, or have it run by the "
+            "scale pipeline (dancu.blocks.linkage.scale, ADR 0012) from the command line",
+        ) from None
 
 
 def _sha256(fh: BinaryIO) -> str:
