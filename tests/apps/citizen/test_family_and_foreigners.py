@@ -150,4 +150,4 @@ def test_a_wrong_card_number_gets_the_same_phone_step_and_then_a_refusal_naming_
     assert not Account.objects.exists()
     told = client.post("/eid/register/phone/", {"code": outbox.last_code(ANNA_PHONE)})
     assert told.status_code == 200
-    assert [t.name for t in told.templates][0] == "citizen/register_no_match.html"
+    assert told.templates[0].name == "citizen/register_no_match.html"

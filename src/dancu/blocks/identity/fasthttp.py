@@ -102,7 +102,7 @@ class FastRoutes:
             except _PassOn:
                 signals.request_finished.send(sender=self.__class__)
                 return self.app(environ, start_response)
-            except Exception as exc:  # noqa: BLE001 — answered as Django answers an unhandled error
+            except Exception as exc:  # answered as Django answers an unhandled error
                 status, headers, content = _internal_error(self.__class__, environ, path, exc)
         except BaseException:
             signals.request_finished.send(sender=self.__class__)
@@ -310,7 +310,7 @@ def _internal_error(
     headers: Headers = [("Content-Type", "application/json; charset=utf-8")]
     try:
         headers += _middleware_headers(request, len(content))
-    except Exception:  # noqa: BLE001 — e.g. a host Django would refuse: the bare headers
+    except Exception:  # e.g. a host Django would refuse: the bare headers
         headers += [("Content-Length", str(len(content))), ("X-Content-Type-Options", "nosniff")]
     return "500 Internal Server Error", headers, content
 

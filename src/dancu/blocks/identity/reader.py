@@ -42,7 +42,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from dancu.blocks.identity.chip import ChipData
 from dancu.blocks.identity.chip.lds import parse_dg1
@@ -243,7 +243,7 @@ def serve_bridge(
 
     class Handler(BaseHTTPRequestHandler):
         def _host_ok(self) -> bool:
-            bound = self.server.server_address[1]
+            bound = cast(tuple[str, int], self.server.server_address)[1]  # bound to 127.0.0.1
             return self.headers.get("Host") in (f"127.0.0.1:{bound}", f"localhost:{bound}")
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
