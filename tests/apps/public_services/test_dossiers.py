@@ -58,6 +58,9 @@ def test_the_citizen_gets_the_cmnd_confirmation_at_once_signed_and_verifiable(
     assert check.valid and check.holder_id_masked == "001******345"
     assert InboxMessage.objects.filter(user_id=an, dossier=dossier).count() == 2  # submitted, result
     assert any(m["kind"] == "public_service.status" and m["to"] == AN_PHONE for m in outbox.messages)
+    mails = [m for m in outbox.messages if m["channel"] == "email" and m["kind"] == "public_service.status"]
+    assert mails and all(m["to"] == "an@example.vn" for m in mails)
+    assert all(dossier.tracking_code in m["body"] and "001085012345" not in m["body"] for m in mails)
     # The prefill read the citizen's own record, with the purpose, and he can see it.
     read = AuditEvent.objects.filter(action="registry.read", purpose="public_service.processing").last()
     assert read is not None and read.actor_user_id == an

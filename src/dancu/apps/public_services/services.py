@@ -298,14 +298,26 @@ def _event(dossier: Dossier, action: str, who: str, note: str = "") -> None:
 
 
 def notify(dossier: Dossier, subject: str, body: str) -> None:
-    """In-app inbox, and an SMS to the account's verified phone (no personal data in the SMS)."""
+    """In-app inbox, an SMS to the account's verified phone and an e-mail to its address when it
+    has one — each only the tracking code and the subject (no personal data beyond the inbox,
+    which needs the citizen's log-in). Sent after the transaction commits, so a rolled-back change
+    announces nothing."""
     InboxMessage.objects.create(
         user_id=dossier.applicant_user_id, dossier=dossier, subject=subject, body=body
     )
-    phone = eid.contacts_of_user(dossier.applicant_user_id).get("phone_number")
+    contacts = eid.contacts_of_user(dossier.applicant_user_id)
+    text = f"Dancu DVC: ho so {dossier.tracking_code} - {subject}"
+    phone = contacts.get("phone_number")
     if phone:
-        text = f"Dancu DVC: ho so {dossier.tracking_code} - {subject}"
         transaction.on_commit(lambda: messaging.send("sms", phone, "public_service.status", text))
+    email = contacts.get("email")
+    if email:
+        mail = (
+            f"Hồ sơ {dossier.tracking_code}: {subject}\n"
+            "Xem chi tiết trong hộp thư trên Cổng dịch vụ công (/dich-vu-cong/hop-thu/).\n"
+            f"Dossier {dossier.tracking_code}: see your inbox on the public-service portal."
+        )
+        transaction.on_commit(lambda: messaging.send("email", email, "public_service.status", mail))
 
 
 def submit(
