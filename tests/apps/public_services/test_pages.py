@@ -230,3 +230,57 @@ def test_the_queue_index_covers_exactly_the_open_statuses() -> None:
     assert index.condition is not None
     (_, statuses) = index.condition.children[0]
     assert set(statuses) == {str(s) for s in Dossier.OPEN}
+
+
+def test_the_supervisor_assigns_a_dossier_to_a_colleague_of_the_same_authority(
+    an: int,
+    citizen_client: Callable[..., Client],
+    other_ward_police: Person,
+    ward_police: Person,
+    make_person: Callable[..., Person],
+) -> None:
+    """Hoàn Kiếm police: the head (role admin) assigns An's dossier to officer.hoankiem; a plain
+    officer cannot assign, nor can the head assign to an officer of another ward."""
+    head = make_person(
+        "truong.hoankiem",
+        org_code="CA-P-HOANKIEM",
+        kind="police_commune",
+        role="admin",
+        province="01",
+        ward="00070",
+    )
+    c = citizen_client(an)
+    key = _key(c.get(FORM.format("temporary-residence")).content.decode())
+    until = (timezone.localdate() + timedelta(days=100)).strftime("%d/%m/%Y")
+    data = {
+        "idempotency_key": key,
+        "temporary_address": HOAN_KIEM_ADDRESS,
+        "stay_until": until,
+        "lodging_basis": "Hợp đồng thuê nhà",
+    }
+    assert c.post(FORM.format("temporary-residence"), data).status_code == 302
+    dossier = Dossier.objects.get()
+    url = f"/dich-vu-cong/can-bo/{dossier.tracking_code}/assign-to/"
+
+    c.force_login(other_ward_police.user)  # a plain officer: no assignment form, refused
+    assert (
+        'data-testid="assign-to"'
+        not in c.get(f"/dich-vu-cong/can-bo/{dossier.tracking_code}/").content.decode()
+    )
+    refused = c.post(url, {"assignee": str(other_ward_police.user.pk)})
+    assert refused.status_code == 403 and "<code>supervisor</code>" in refused.content.decode()
+
+    c.force_login(head.user)
+    page = c.get(f"/dich-vu-cong/can-bo/{dossier.tracking_code}/").content.decode()
+    assert 'data-testid="assign-to"' in page and "officer.hoankiem" in page and "officer.tayho" not in page
+    wrong = c.post(url, {"assignee": str(ward_police.user.pk)})  # Tây Hồ's officer
+    assert wrong.status_code == 422 and "<code>colleague</code>" in wrong.content.decode()
+    assert c.post(url, {"assignee": str(other_ward_police.user.pk)}).status_code == 302
+
+    dossier.refresh_from_db()
+    assert dossier.status == Dossier.Status.PROCESSING
+    assert (dossier.assigned_user_id, dossier.assigned_label) == (
+        other_ward_police.user.pk,
+        "officer.hoankiem",
+    )
+    assert dossier.events.filter(action="assigned", actor_label="truong.hoankiem").exists()

@@ -45,6 +45,7 @@ from dancu.blocks.adminunits.services import resolve_address_or_error
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.eid import services as eid
 from dancu.blocks.messaging import services as messaging
+from dancu.blocks.organisations import services as organisations
 from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CardView, CitizenView
@@ -647,6 +648,41 @@ def assign(actor: Actor, tracking_code: str) -> Dossier:
         dossier.version += 1
         dossier.save()
         _event(dossier, "assigned", actor.label)
+    return dossier
+
+
+def assignable_colleagues(actor: Actor) -> list[Actor]:
+    """The officials of the supervisor's own authority who handle its dossiers (role admin only)."""
+    if not is_official(actor) or actor.role != "admin" or actor.organisation_id is None:
+        raise AccessDenied("only the authority's supervisors assign dossiers", rule="supervisor")
+    mine = _jurisdiction(actor)
+    return [
+        a
+        for a in organisations.colleagues_of(actor.organisation_id)
+        if is_official(a) and _jurisdiction(a) == mine
+    ]
+
+
+def assign_to(actor: Actor, tracking_code: str, assignee_user_id: int) -> Dossier:
+    """The supervisor assigns (or re-assigns) the dossier to an official of the same authority
+    (received → processing); the assignment is recorded on the dossier's history."""
+    colleague = next((a for a in assignable_colleagues(actor) if a.user_id == assignee_user_id), None)
+    if colleague is None:
+        raise DomainValidationError.single(
+            "assignee", "colleague", "Chỉ giao cho cán bộ xử lý hồ sơ của cùng cơ quan"
+        )
+    with transaction.atomic():
+        dossier = _locked_for(
+            actor,
+            tracking_code,
+            (Dossier.Status.SUBMITTED, Dossier.Status.RECEIVED, Dossier.Status.PROCESSING),
+        )
+        dossier.status = Dossier.Status.PROCESSING
+        dossier.assigned_user_id = colleague.user_id
+        dossier.assigned_label = colleague.label[:150]
+        dossier.version += 1
+        dossier.save()
+        _event(dossier, "assigned", actor.label, note=f"→ {colleague.label}")
     return dossier
 
 

@@ -531,6 +531,7 @@ def _official_page(
         "reasons_form": ReasonsForm(),
         "problems": problems or [],
         "actor": actor,
+        "colleagues": services.assignable_colleagues(actor) if actor.role == "admin" else [],
     }
     return render(request, "public_services/official_dossier.html", context, status=status)
 
@@ -541,11 +542,12 @@ def official_dossier(request: HttpRequest, actor: Actor, tracking_code: str) -> 
     return _official_page(request, actor, tracking_code)
 
 
-def _days(raw: str) -> int:
+def _days(raw: str, field: str = "days") -> int:
     try:
         return int(raw.strip())
     except ValueError:
-        raise DomainValidationError.single("days", "integer", "Nhập số ngày làm việc") from None
+        message = "Nhập số ngày làm việc" if field == "days" else "Chọn cán bộ"
+        raise DomainValidationError.single(field, "integer", message) from None
 
 
 @official_view
@@ -557,6 +559,8 @@ def official_action(request: HttpRequest, actor: Actor, tracking_code: str, acti
             services.receive(actor, tracking_code)
         elif action == "assign":
             services.assign(actor, tracking_code)
+        elif action == "assign-to":
+            services.assign_to(actor, tracking_code, _days(request.POST.get("assignee", ""), "assignee"))
         elif action == "send-back":
             services.send_back(actor, tracking_code, reasons)
         elif action == "approve":

@@ -94,6 +94,35 @@ def actor_for(user: Any, organisation_id: int | None = None) -> Actor:
     )
 
 
+def colleagues_of(organisation_id: int) -> list[Actor]:
+    """Every active member of an active organisation, as the actor they act as for it (e.g. the
+    officials a supervisor may assign work to). Names and roles only — no personal data."""
+    members = (
+        Membership.objects.filter(
+            organisation_id=organisation_id, active=True, organisation__active=True, user__is_active=True
+        )
+        .select_related("user", "organisation")
+        .order_by("user__username")
+    )
+    out = []
+    for m in members:
+        org = m.organisation
+        out.append(
+            Actor(
+                user_id=m.user_id,
+                label=m.user.username,
+                organisation_id=org.pk,
+                organisation_name=org.name,
+                organisation_kind=org.kind,
+                role=m.role,
+                allowed_purposes=purposes_for(org.kind, m.role),
+                jurisdiction_province_code=org.jurisdiction_province_code or None,
+                jurisdiction_ward_code=org.jurisdiction_ward_code or None,
+            )
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- API keys
 KEY_TAG = "dk"  # the token is KEY_TAG_<prefix>_<secret>
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # ``last_used_at`` is written at most once a minute
