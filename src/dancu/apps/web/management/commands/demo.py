@@ -180,6 +180,10 @@ class Command(BaseCommand):
         from dancu.apps.public_services.demo import seed_demo as seed_public_services
 
         self._desk_accounts += seed_public_services(DEMO_PASSWORD)
+        # The one-stop office's self-service kiosk (model 2): /kiosk/, enrolled with the printed key.
+        from dancu.apps.kiosk.demo import seed_demo as seed_kiosk
+
+        self._desk_accounts += seed_kiosk()
         # Data cleaning applications (issue 8): social-policy loans (/vay-von/), the land office
         # (/dat-dai/) and sector registries (/so-hoa/, GovStack Digital Registries API).
         from dancu.apps.land.demo import seed_demo as seed_land
