@@ -10,7 +10,7 @@ Definitions (docs/public-services.md, "Evaluation dashboard"):
 * **handling time** — from submission to the decision, closed dossiers only;
 * **kiosk** — submitted at a one-stop office kiosk (the dossier's channel), otherwise **online**;
 * **paperless** — a dossier of a service the catalogue marks paperless (all data from registries
-  or typed, no paper or upload).
+  or typed, no paper) that carries no uploaded document (``Dossier.has_upload``).
 
 Counted in the database (conditional aggregates) by the public services' own
 ``aggregate_dossiers``, which checks who may count which office; never row by row. Only counts
@@ -232,7 +232,8 @@ def _measures(today: date, open_statuses: tuple[str, ...]) -> dict[str, Any]:
         "closed": Count("pk", filter=closed),
         "late": Count("pk", filter=late),
         "kiosk": Count("pk", filter=Q(channel=KIOSK)),
-        "paperless": Count("pk", filter=Q(service_code__in=paperless)),
+        # A dossier with an attached document (an ``upload`` item) is not paperless.
+        "paperless": Count("pk", filter=Q(service_code__in=paperless, has_upload=False)),
         "handling": Avg(
             ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField()),
             filter=closed & Q(decided_at__isnull=False),

@@ -10,7 +10,10 @@ with **where it comes from**:
 * ``eid`` — another block: the citizen's eID account (verified contacts);
 * ``citizen`` — no registry holds it: the citizen supplies it;
 * ``sector`` — a sector's register (licences, penalty decisions, insurance), found from the
-  citizen's number and the items they typed (``rules.sector_items``).
+  citizen's number and the items they typed (``rules.sector_items``);
+* ``upload`` — the last resort: a document the citizen attaches (PDF, JPEG or PNG; ``uploads``),
+  only where no registry holds the fact and the citizen's word is not enough. A dossier with an
+  upload is not counted paperless (``Dossier.has_upload``).
 
 ``implemented`` marks the services whose dossiers run end to end without paper in this
 application (``handlers.HANDLERS``); the rest are catalogued for the next increments.
@@ -26,7 +29,9 @@ CITIZEN = "citizen"
 # A sector's register (driving licences, penalty decisions, insurance): what the procedure found
 # there for the applicant, stored with the dossier at submission.
 SECTOR = "sector"
-SOURCES = (REGISTRY, EID, CITIZEN, SECTOR)
+# An attached document (the last resort, issue 7): only where no registry holds the fact.
+UPLOAD = "upload"
+SOURCES = (REGISTRY, EID, CITIZEN, SECTOR, UPLOAD)
 
 POLICE = "police_commune"
 COMMITTEE = "committee"
@@ -45,7 +50,7 @@ class Item:
     label_en: str
     source: str
     registry_field: str = ""
-    kind: str = "text"  # text | date | choice | id_number | cmnd | address
+    kind: str = "text"  # text | date | choice | id_number | cmnd | address | file
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = True
     max_length: int = 255
@@ -104,7 +109,8 @@ class Service:
     @property
     def paperless(self) -> bool:
         """Runs online with no paper dossier: implemented here, every item from a registry or
-        typed by the citizen (no upload)."""
+        typed by the citizen. An optional upload does not change the service's standing, but a
+        dossier that carries one is not counted paperless (``Dossier.has_upload``)."""
         return self.implemented
 
     def item(self, key: str) -> Item:
@@ -112,6 +118,9 @@ class Service:
 
     def citizen_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.source == CITIZEN)
+
+    def upload_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.source == UPLOAD)
 
 
 def _r(key: str, vi: str, en: str, registry_field: str = "") -> Item:
@@ -132,6 +141,19 @@ NATIONALITY = _r("nationality", "Quốc tịch", "Nationality")
 ETHNICITY = _r("ethnicity", "Dân tộc", "Ethnicity")
 PHONE = Item("phone", "Số điện thoại", "Phone number", EID, registry_field="", required=False)
 _APPLICANT = (NAME, ID, DOB, SEX, PERMANENT)
+
+# The lodging document: the residence registry holds a home the applicant owns or is already
+# registered at, but not a lease or a loan of someone else's home, and the law asks for the
+# document proving it (Law on Residence 2020 Art. 28(1); Decree 154/2024/NĐ-CP Art. 5). Optional:
+# only when the place is not the applicant's own.
+LODGING_DOCUMENT = Item(
+    "lodging_document",
+    "Hợp đồng thuê, mượn, ở nhờ chỗ ở (nếu chỗ ở không phải của mình)",
+    "Lease or loan contract of the lodging (if the place is not your own)",
+    UPLOAD,
+    kind="file",
+    required=False,
+)
 
 SEX_CHOICES = (("M", "Nam / Male"), ("F", "Nữ / Female"))
 
@@ -250,6 +272,7 @@ SERVICES: tuple[Service, ...] = (
                 "Chỗ ở hợp pháp (nhà của mình, nhà người thân đồng ý…)",
                 "Lawful residence (own home, relative's consent…)",
             ),
+            LODGING_DOCUMENT,
             _c(
                 "join_household",
                 "Nhập vào hộ số (nếu có)",
@@ -295,6 +318,7 @@ SERVICES: tuple[Service, ...] = (
                 "Chỗ ở hợp pháp (hợp đồng thuê, nhà người thân…)",
                 "Lawful lodging (lease, relative's home…)",
             ),
+            LODGING_DOCUMENT,
         ),
         implemented=True,
     ),

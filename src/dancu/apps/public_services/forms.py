@@ -1,5 +1,6 @@
 """The citizen's form of a service: only the items no registry holds (``catalogue.CITIZEN``),
-plus the idempotency key that makes a double submission create one dossier."""
+the documents of its ``upload`` items when asked, plus the idempotency key that makes a double
+submission create one dossier."""
 
 from __future__ import annotations
 
@@ -36,12 +37,19 @@ def _field(item: Item) -> forms.Field:
 class DossierForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, service: Service, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, service: Service, *args: Any, uploads: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for item in service.citizen_items():
             field = _field(item)
             field.widget.attrs.setdefault("aria-required", "true" if item.required else "false")
             self.fields[item.key] = field
+        # The last resort: a document input for the ``upload`` items (checked by ``uploads``).
+        for item in service.upload_items() if uploads else ():
+            self.fields[item.key] = forms.FileField(
+                label=label(item),
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+            )
         if not self.is_bound:
             self.initial["idempotency_key"] = secrets.token_urlsafe(24)
 

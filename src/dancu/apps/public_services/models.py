@@ -61,6 +61,8 @@ class Dossier(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     # {key: {"value": ..., "source": "registry"|"eid"|"citizen"}}
     items = models.JSONField(default=dict)
+    # A document was attached (an ``upload`` item): not counted paperless on the dashboard.
+    has_upload = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(default=timezone.now)
     due_on = models.DateField()
     assigned_user_id = models.IntegerField(null=True, blank=True)

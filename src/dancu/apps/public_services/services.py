@@ -38,7 +38,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from dancu.apps.desks.services import canonical_json, key_id, signing_key, verify_signature
-from dancu.apps.public_services import catalogue, payments, rules, workdays
+from dancu.apps.public_services import catalogue, payments, rules, uploads, workdays
 from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, SECTOR, Item, Service, Step
 from dancu.apps.public_services.models import Dossier, DossierEvent, Draft, InboxMessage, Payment, TrafficFine
 from dancu.blocks.adminunits.services import resolve_address_or_error
@@ -329,13 +329,18 @@ def submit(
     idempotency_key: str,
     today: date | None = None,
     channel: str = Dossier.Channel.ONLINE,
+    files: Mapping[str, uploads.Uploaded] | None = None,
 ) -> tuple[Dossier, bool]:
     """Submit a dossier; (dossier, created). The same ``idempotency_key`` again returns the
     first dossier. Raises ``DomainValidationError`` naming every field with a problem.
     ``channel``: ``online`` (the portal) or ``kiosk`` (a self-service kiosk, model 2).
 
     A two-party procedure waits for the other party's consent (``consent``); a pay-first one
-    for the payment (``start_payment``); the others go to the competent authority's queue."""
+    for the payment (``start_payment``); the others go to the competent authority's queue.
+
+    ``files``: the documents for the service's ``upload`` items (``uploads``), checked with the
+    typed items and written only once everything is valid; a retry with the same key returns
+    the first dossier before reading them, so it stores no second file."""
     if channel not in Dossier.Channel.values:
         raise DomainValidationError.single("channel", "choice", "Kênh nộp không hợp lệ")
     service = catalogue.get(service_code)
@@ -360,6 +365,14 @@ def submit(
             values.update(extra)
         except DomainValidationError as exc:
             problems.extend(exc.problems)
+    attached = {i.key: (i, (files or {})[i.key]) for i in service.upload_items() if (files or {}).get(i.key)}
+    for item, upload in attached.values():
+        try:
+            uploads.check(item, upload)
+        except DomainValidationError as exc:
+            problems.extend(exc.problems)
+        if hasattr(upload, "seek"):
+            upload.seek(0)
     if problems:
         raise DomainValidationError(problems)
     _service_rules(service, values, view, today)
@@ -370,6 +383,9 @@ def submit(
         items[item.key] = {"value": values[item.key], "source": CITIZEN}
     for key, value in rules.sector_items(service.code, values, view, user_id).items():
         items[key] = {"value": value, "source": SECTOR}
+    for key, (item, upload) in attached.items():
+        items[key] = uploads.store(item, upload)
+    stored = [items[key] for key in attached]
     # The police of the new place handle residence registrations; others: of the permanent residence.
     place_item = PLACE_ITEMS.get(service.code)
     ward = values.get(f"{place_item}__ward", "") if place_item else ""
@@ -398,6 +414,7 @@ def submit(
                 status=status,
                 channel=channel,
                 counterpart_id_number=values.get(service.counterpart, "") if service.counterpart else "",
+                has_upload=bool(stored),
             )
             _set_authority(dossier, service.chain()[0], ward)
             if service.code == "traffic-fine":
@@ -419,11 +436,15 @@ def submit(
                 )
             Draft.objects.filter(user_id=user_id, service_code=service.code).delete()
     except IntegrityError:
+        uploads.discard(stored)
         # The same key submitted concurrently: the other request created the dossier.
         other = Dossier.objects.filter(applicant_user_id=user_id, idempotency_key=key).first()
         if other is None:
             raise  # not the idempotency key (a tracking-code collision): let the citizen retry
         return other, False
+    except Exception:
+        uploads.discard(stored)  # nothing half-written: no file without its dossier
+        raise
     return dossier, True
 
 
@@ -602,6 +623,30 @@ def dossier_for(actor: Actor, tracking_code: str) -> Dossier:
             "this dossier belongs to another authority or ward", field="tracking_code", rule="jurisdiction"
         )
     return dossier
+
+
+def _upload_entry(dossier: Dossier, item_key: str) -> tuple[dict[str, Any], bytes]:
+    entry = dossier.items.get(item_key)
+    if not isinstance(entry, dict) or entry.get("source") != catalogue.UPLOAD:
+        raise NotFound("no such document", field="item")
+    try:
+        return entry, uploads.read(entry)
+    except OSError:
+        raise NotFound("the document is not available", field="item") from None
+
+
+def document_for(actor: Actor, tracking_code: str, item_key: str) -> tuple[dict[str, Any], bytes]:
+    """An attached document, for an official of the dossier's competent authority and ward only
+    (``dossier_for``); each view is written to the dossier's history, which the citizen sees."""
+    dossier = dossier_for(actor, tracking_code)
+    entry, data = _upload_entry(dossier, item_key)
+    _event(dossier, "document_viewed", actor.label, item_key)
+    return entry, data
+
+
+def my_document(user_id: int, tracking_code: str, item_key: str) -> tuple[dict[str, Any], bytes]:
+    """The applicant's own attached document."""
+    return _upload_entry(my_dossier(user_id, tracking_code), item_key)
 
 
 def _locked_for(actor: Actor, tracking_code: str, allowed: tuple[str, ...]) -> Dossier:
@@ -1213,7 +1258,15 @@ OPEN_STATUSES: tuple[str, ...] = tuple(Dossier.OPEN)
 AGGREGATE_GROUPS = frozenset(
     {"service_code", "channel", "status", "authority_kind", "authority_ward_code", "authority_org_code"}
 )
-_AGGREGATE_COLUMNS = AGGREGATE_GROUPS | {"pk", "id", "submitted_at", "decided_at", "due_on", "step"}
+_AGGREGATE_COLUMNS = AGGREGATE_GROUPS | {
+    "has_upload",
+    "pk",
+    "id",
+    "submitted_at",
+    "decided_at",
+    "due_on",
+    "step",
+}
 _PERIODS = {"day": TruncDate, "month": TruncMonth}
 Office = tuple[str, str, str]  # (authority kind, ward or province code, department code)
 

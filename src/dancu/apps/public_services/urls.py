@@ -9,6 +9,7 @@ urlpatterns = [
     path("nop/<slug:code>/", views.submit, name="submit"),
     path("ho-so/", views.my_dossiers, name="mine"),
     path("ho-so/<str:tracking_code>/", views.my_dossier, name="dossier"),
+    path("ho-so/<str:tracking_code>/tai-lieu/<slug:item>/", views.my_document, name="document"),
     path("ho-so/<str:tracking_code>/ket-qua/", views.result, name="result"),
     path("ho-so/<str:tracking_code>/dong-y/", views.consent, name="consent"),
     path("ho-so/<str:tracking_code>/thanh-toan/", views.pay, name="pay"),
@@ -20,5 +21,10 @@ urlpatterns = [
     path("xac-minh/<str:tracking_code>/", views.verify, name="verify"),
     path("can-bo/", views.work_queue, name="queue"),
     path("can-bo/<str:tracking_code>/", views.official_dossier, name="official_dossier"),
+    path(
+        "can-bo/<str:tracking_code>/tai-lieu/<slug:item>/",
+        views.official_document,
+        name="official_document",
+    ),
     path("can-bo/<str:tracking_code>/<slug:action>/", views.official_action, name="official_action"),
 ]

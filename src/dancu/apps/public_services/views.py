@@ -47,6 +47,7 @@ SOURCE_LABELS = {
     catalogue.EID: ("Tài khoản định danh điện tử", "eID account"),
     catalogue.CITIZEN: ("Công dân khai", "Supplied by the citizen"),
     catalogue.SECTOR: ("CSDL chuyên ngành", "Sector database"),
+    catalogue.UPLOAD: ("Tài liệu công dân tải lên", "Document uploaded by the citizen"),
 }
 
 
@@ -147,6 +148,7 @@ def _items_view(service: catalogue.Service, items: dict[str, Any]) -> list[dict[
                 "label": labels[key],
                 "value": _shown(entry.get("value", "")),
                 "source": _source(entry["source"]),
+                "document": entry["source"] == catalogue.UPLOAD,
             }
         )
     return out
@@ -169,7 +171,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     if weak is not None:
         return weak
     draft = services.draft_values(user_id, service.code)
-    form = DossierForm(service, request.POST or None, initial=draft)
+    form = DossierForm(service, request.POST or None, request.FILES or None, initial=draft, uploads=True)
     problems: list[dict[str, str]] = []
     status = 200
     if request.method == "POST" and "save_draft" in request.POST and form.is_valid():
@@ -197,7 +199,11 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
         try:
             dossier, _created = services.submit(
-                user_id, service.code, supplied, idempotency_key=form.cleaned_data["idempotency_key"]
+                user_id,
+                service.code,
+                supplied,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                files={i.key: f for i in service.upload_items() if (f := form.cleaned_data.get(i.key))},
             )
         except DomainValidationError as exc:
             problems = _problems(exc, service)
@@ -406,8 +412,30 @@ def my_dossier(request: HttpRequest, tracking_code: str) -> HttpResponse:
         "events": dossier.events.all(),
         "form": form,
         "problems": problems,
+        "document_url": "public_services:document",
     }
     return render(request, "public_services/dossier.html", context, status=status)
+
+
+def _document_response(entry: dict[str, Any], data: bytes) -> HttpResponse:
+    """The stored bytes as their checked type, as a download (never rendered in the portal's
+    origin), never sniffed or cached."""
+    response = HttpResponse(data, content_type=entry["file"]["content_type"])
+    response["Content-Disposition"] = f'attachment; filename="tai-lieu{entry["file"]["stored"][-4:]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@never_cache
+@citizen_required
+@require_GET
+def my_document(request: HttpRequest, tracking_code: str, item: str) -> HttpResponse:
+    try:
+        entry, data = services.my_document(_uid(request), tracking_code, item)
+    except NotFound:
+        raise Http404 from None
+    return _document_response(entry, data)
 
 
 @never_cache
@@ -532,6 +560,7 @@ def _official_page(
         "problems": problems or [],
         "actor": actor,
         "colleagues": services.assignable_colleagues(actor) if actor.role == "admin" else [],
+        "document_url": "public_services:official_document",
     }
     return render(request, "public_services/official_dossier.html", context, status=status)
 
@@ -540,6 +569,19 @@ def _official_page(
 @require_GET
 def official_dossier(request: HttpRequest, actor: Actor, tracking_code: str) -> HttpResponse:
     return _official_page(request, actor, tracking_code)
+
+
+@never_cache
+@official_view
+@require_GET
+def official_document(request: HttpRequest, actor: Actor, tracking_code: str, item: str) -> HttpResponse:
+    try:
+        entry, data = services.document_for(actor, tracking_code, item)
+    except NotFound:
+        raise Http404 from None
+    except AccessDenied:
+        return render(request, "public_services/not_authorised.html", {"other_ward": True}, status=403)
+    return _document_response(entry, data)
 
 
 def _days(raw: str, field: str = "days") -> int:
