@@ -8,135 +8,40 @@ are kept in Django's admin log (who issued or revoked which kiosk, when).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils import timezone
+from django.contrib import admin
 
 from dancu.apps.desks import services
 from dancu.apps.desks.models import KioskDevice
-from dancu.blocks.organisations.models import Organisation
-from dancu.errors import DomainValidationError, NotFound
-
-_ISSUED = "_dancu_issued_kiosks"
+from dancu.blocks.organisations.device_admin import DeviceAddForm, DeviceAdmin
+from dancu.blocks.organisations.devices import IssuedDevice
 
 
-class KioskAddForm(forms.ModelForm):
+class KioskAddForm(DeviceAddForm):
     """A new kiosk: an active clinic and a name; the key is issued when it is saved."""
+
+    organisation_kinds = services.CLINIC_KINDS
+    organisation_help = "Chỉ phòng khám, bệnh viện đang hoạt động / Active clinics only"
 
     class Meta:
         model = KioskDevice
         fields = ("organisation", "name")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        organisation = self.fields["organisation"]
-        organisation.queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
-            kind__in=sorted(services.CLINIC_KINDS), active=True
-        ).order_by("name")
-        organisation.help_text = "Chỉ phòng khám, bệnh viện đang hoạt động / Active clinics only"
-
 
 @admin.register(KioskDevice)
-class KioskDeviceAdmin(admin.ModelAdmin):
-    list_display = (
-        "prefix",
-        "name",
-        "organisation",
-        "created_at",
-        "created_by",
-        "last_seen_at",
-        "revoked_at",
-    )
-    list_filter = ("organisation__kind", ("revoked_at", admin.EmptyFieldListFilter))
-    search_fields = ("prefix", "name", "organisation__code", "organisation__name")
-    list_select_related = ("organisation",)
-    fields = ("prefix", "name", "organisation", "created_at", "created_by", "last_seen_at", "revoked_at")
-    readonly_fields = ("prefix", "organisation", "created_at", "created_by", "last_seen_at", "revoked_at")
-    actions = ("issue_key", "revoke")
+class KioskDeviceAdmin(DeviceAdmin):
+    """Encounters keep the kiosk that opened them: kiosks are revoked, never deleted."""
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        if obj is None:
-            kwargs["form"] = KioskAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
+    add_form = KioskAddForm
+    enrol_url_name = "desks:kiosk-enrol"
+    organisation_header = "Cơ sở / Clinic"
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ("organisation", "name") if obj is None else self.fields
+    def register_device(self, organisation_code: str, name: str, *, created_by: str) -> IssuedDevice:
+        return services.register_kiosk(organisation_code, name, created_by=created_by)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return () if obj is None else self.readonly_fields
+    def reissue_device(self, device_id: int, *, issued_by: str) -> IssuedDevice:
+        return services.reissue_kiosk_key(device_id, issued_by=issued_by)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Revoke rather than delete: encounters keep the kiosk that opened them."""
-        return False
-
-    def save_model(self, request: HttpRequest, obj: KioskDevice, form: Any, change: bool) -> None:
-        if change:  # only the name can change here
-            super().save_model(request, obj, form, change)
-            return
-        issued = services.register_kiosk(
-            obj.organisation.code, obj.name, created_by=request.user.get_username()
-        )
-        obj.pk = issued.device_id
-        obj.refresh_from_db()
-        setattr(request, _ISSUED, [(obj, issued)])
-
-    def response_add(
-        self, request: HttpRequest, obj: KioskDevice, post_url_continue: str | None = None
-    ) -> HttpResponse:
-        issued = getattr(request, _ISSUED, None)
-        if issued:
-            return self._show_keys(request, issued)
-        return super().response_add(request, obj, post_url_continue)
-
-    @admin.action(description="Cấp khoá thiết bị mới / Issue a new device key")
-    def issue_key(self, request: HttpRequest, queryset: QuerySet[KioskDevice]) -> HttpResponse | None:
-        issued = []
-        for device in queryset.select_related("organisation"):
-            try:
-                new = services.reissue_kiosk_key(device.pk, issued_by=request.user.get_username())
-            except (DomainValidationError, NotFound) as exc:
-                self.message_user(request, f"{device}: {exc}", messages.ERROR)
-                continue
-            device.refresh_from_db()
-            self.log_change(request, device, "issued a new device key")
-            issued.append((device, new))
-        return self._show_keys(request, issued) if issued else None
-
-    @admin.action(description="Thu hồi / Revoke")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[KioskDevice]) -> None:
-        now = timezone.now()
-        count = 0
-        for device in queryset.filter(revoked_at__isnull=True):
-            if services.revoke_kiosk(device.prefix, now=now):
-                self.log_change(request, device, "revoked")
-                count += 1
-        self.message_user(request, f"Đã thu hồi {count} ki-ốt / {count} kiosk(s) revoked", messages.SUCCESS)
-
-    def _show_keys(
-        self, request: HttpRequest, issued: list[tuple[KioskDevice, services.IssuedKiosk]]
-    ) -> HttpResponse:
-        """The keys, once: the page is not cached and nothing of the secret is kept."""
-        rows = [
-            {
-                "device": device,
-                "key": new.key,
-                "enrol_url": request.build_absolute_uri(reverse("desks:kiosk-enrol")),
-            }
-            for device, new in issued
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Khoá thiết bị ki-ốt / Kiosk device keys",
-            "rows": rows,
-            "opts": self.model._meta,
-            "changelist_url": reverse("admin:desks_kioskdevice_changelist"),
-        }
-        response = TemplateResponse(request, "desks/admin_kiosk_keys.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+    def revoke_device(self, prefix: str, *, now: datetime) -> bool:
+        return services.revoke_kiosk(prefix, now=now)

@@ -27,7 +27,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from dancu.apps.desks.models import (
@@ -63,10 +63,17 @@ from dancu.blocks.identity.services import (
     VerificationResult,
     verify,
 )
+from dancu.blocks.organisations.devices import (
+    IssuedDevice,
+    authenticate_device,
+    register_device,
+    reissue_device_key,
+    revoke_device,
+)
 from dancu.blocks.organisations.models import Organisation
-from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
-from dancu.blocks.organisations.services import actor_for, memberships_of
-from dancu.blocks.organisations.tokens import TokenRejected, new_token, parse_token, secret_matches
+from dancu.blocks.organisations.policy import INTEGRATION
+from dancu.blocks.organisations.services import actor_for, machine_actor, memberships_of
+from dancu.blocks.organisations.tokens import TokenRejected
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 from dancu.ratelimit import Rate, take
 from dancu.validation import check_text
@@ -360,16 +367,9 @@ def encounters_csv(encounters: Iterable[EncounterView]) -> str:
 
 # --------------------------------------------------------------------------- kiosk devices
 KIOSK_TAG = "kd"  # the key is KIOSK_TAG_<prefix>_<secret> (organisations.tokens)
-KIOSK_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
-class IssuedKiosk:
-    """A registered device. ``key`` is the only copy of the secret: show it once."""
-
-    device_id: int
-    prefix: str
-    key: str
+IssuedKiosk = IssuedDevice  # a registered device; ``key`` is the only copy of the secret: show it once
 
 
 @dataclass(frozen=True)
@@ -385,95 +385,60 @@ class KioskRejected(TokenRejected):
     """The device key is missing, malformed, unknown or revoked, or its clinic is inactive."""
 
 
-@transaction.atomic
-def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -> IssuedKiosk:
-    """Register a self-service kiosk of the clinic ``organisation_code``; returns its key
-    ``kd_<8 hex>_<43 base64url>`` (256-bit secret), shown once."""
-    name = check_text("name", name, max_length=100, required=True).strip()
-    organisation = Organisation.objects.filter(code=organisation_code).first()
-    if organisation is None:
-        raise NotFound(f"no organisation with code {organisation_code!r}", field="organisation")
+def _registrable(organisation: Organisation) -> None:
     if organisation.kind not in CLINIC_KINDS:
         raise DomainValidationError.single("organisation", "kind", "kiosks are registered for clinics only")
     if not organisation.active:
         raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
-    new = new_token(KIOSK_TAG, lambda prefix: KioskDevice.objects.filter(prefix=prefix).exists())
-    device = KioskDevice.objects.create(
-        organisation=organisation,
-        name=name,
-        prefix=new.prefix,
-        secret_sha256=new.secret_sha256,
-        created_by=created_by[:150],
-    )
-    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
 
 
-@transaction.atomic
-def reissue_kiosk_key(device_id: int, *, issued_by: str = "") -> IssuedKiosk:
-    """A new key for a registered kiosk (its key was lost or exposed, or the device is re-enrolled
-    after a revocation): a new prefix and secret, so the old key stops working at once, and the
-    device is no longer revoked. Its clinic must be an active clinic."""
-    device = (
-        KioskDevice.objects.select_for_update().select_related("organisation").filter(pk=device_id).first()
-    )
-    if device is None:
-        raise NotFound("no such kiosk", field="kiosk")
-    organisation = device.organisation
+def _active_clinic(organisation: Organisation) -> None:
     if organisation.kind not in CLINIC_KINDS or not organisation.active:
         raise DomainValidationError.single(
             "organisation", "inactive", "the kiosk's clinic is not an active clinic"
         )
-    new = new_token(KIOSK_TAG, lambda prefix: KioskDevice.objects.filter(prefix=prefix).exists())
-    device.prefix = new.prefix
-    device.secret_sha256 = new.secret_sha256
-    device.revoked_at = None
-    device.last_seen_at = None
-    if issued_by:
-        device.created_by = issued_by[:150]
-    device.save(update_fields=["prefix", "secret_sha256", "revoked_at", "last_seen_at", "created_by"])
-    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
+
+
+def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -> IssuedKiosk:
+    """Register a self-service kiosk of the clinic ``organisation_code``; returns its key
+    ``kd_<8 hex>_<43 base64url>`` (256-bit secret), shown once."""
+    return register_device(
+        KioskDevice,
+        KIOSK_TAG,
+        organisation_code,
+        name,
+        check_organisation=_registrable,
+        created_by=created_by,
+    )
+
+
+def reissue_kiosk_key(device_id: int, *, issued_by: str = "") -> IssuedKiosk:
+    """A new key for a registered kiosk (its key was lost or exposed, or the device is re-enrolled
+    after a revocation): a new prefix and secret, so the old key stops working at once, and the
+    device is no longer revoked. Its clinic must be an active clinic."""
+    return reissue_device_key(
+        KioskDevice, KIOSK_TAG, device_id, check_organisation=_active_clinic, issued_by=issued_by
+    )
 
 
 def revoke_kiosk(prefix: str, *, now: datetime | None = None) -> bool:
-    return bool(
-        KioskDevice.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
-            revoked_at=now or timezone.now()
-        )
-    )
+    return revoke_device(KioskDevice, prefix, now=now)
 
 
 def authenticate_kiosk(key: str | None, *, now: datetime | None = None) -> KioskSession:
     """The device presenting ``key`` (constant-time comparison), acting for its clinic with the
     machine-client role ``integration`` of the policy table; or ``KioskRejected``."""
-    if not key:
-        raise KioskRejected("missing", "This page is for registered kiosks only.")
-    parsed = parse_token(KIOSK_TAG, key)
-    if parsed is None:
-        raise KioskRejected("invalid", "The kiosk key is malformed.")
-    prefix, secret = parsed
-    device = KioskDevice.objects.select_related("organisation").filter(prefix=prefix).first()
-    if device is None or not secret_matches(device.secret_sha256, secret):
-        raise KioskRejected("invalid", "The kiosk key is not valid.")
-    if device.revoked_at is not None:
-        raise KioskRejected("revoked", "The kiosk has been revoked.")
-    org = device.organisation
-    if not org.active or org.kind not in CLINIC_KINDS:
-        raise KioskRejected("organisation_inactive", "The kiosk's clinic is not active.")
-    moment = now or timezone.now()
-    KioskDevice.objects.filter(pk=device.pk).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=moment - KIOSK_SEEN_RESOLUTION)
-    ).update(last_seen_at=moment)
-    actor = Actor(
-        user_id=None,
-        label=f"kiosk {device.prefix} ({device.name})"[:150],
-        organisation_id=org.pk,
-        organisation_name=org.name,
-        organisation_kind=org.kind,
-        role=INTEGRATION,
-        allowed_purposes=purposes_for(org.kind, INTEGRATION),
-        jurisdiction_province_code=org.jurisdiction_province_code or None,
-        jurisdiction_ward_code=org.jurisdiction_ward_code or None,
+    device: KioskDevice = authenticate_device(
+        KioskDevice,
+        KIOSK_TAG,
+        key,
+        kinds=CLINIC_KINDS,
+        rejected=KioskRejected,
+        inactive_message="The kiosk's clinic is not active.",
+        now=now,
     )
+    org = device.organisation
+    actor = machine_actor(org, f"kiosk {device.prefix} ({device.name})", INTEGRATION)
     return KioskSession(device.pk, device.prefix, device.name, org.name, actor)
 
 

@@ -20,14 +20,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from dancu.apps.desks.services import IssuedKiosk, KioskRejected, presented_id_number
+from dancu.apps.desks.services import KioskRejected, presented_id_number
 from dancu.apps.kiosk.models import KioskSubmission, OfficeKiosk
 from dancu.apps.public_services import catalogue
 from dancu.apps.public_services import services as dossiers
@@ -41,16 +40,21 @@ from dancu.blocks.identity.services import (
     QrEvidence,
     verify,
 )
+from dancu.blocks.organisations.devices import (
+    IssuedDevice,
+    authenticate_device,
+    register_device,
+    reissue_device_key,
+    revoke_device,
+)
 from dancu.blocks.organisations.models import Organisation
-from dancu.blocks.organisations.policy import KIOSK, purposes_for
-from dancu.blocks.organisations.tokens import new_token, parse_token, secret_matches
+from dancu.blocks.organisations.policy import KIOSK
+from dancu.blocks.organisations.services import machine_actor
 from dancu.blocks.registry.matching import Reason
 from dancu.errors import DomainValidationError, NotFound
-from dancu.validation import check_text
 
 KIOSK_TAG = "ok"
 OFFICE_KINDS = frozenset({catalogue.POLICE, catalogue.COMMITTEE})
-SEEN_RESOLUTION = timedelta(minutes=1)
 # The four kiosk services of model 2, by catalogue code; the kiosk shows those the catalogue marks
 # implemented (``available_services``).
 KIOSK_SERVICES: tuple[str, ...] = (
@@ -74,10 +78,6 @@ class Device:
     actor: Actor
 
 
-def _free(prefix: str) -> bool:
-    return OfficeKiosk.objects.filter(prefix=prefix).exists()
-
-
 def _office(organisation: Organisation) -> None:
     if organisation.kind not in OFFICE_KINDS:
         raise DomainValidationError.single(
@@ -87,89 +87,43 @@ def _office(organisation: Organisation) -> None:
         raise DomainValidationError.single("organisation", "inactive", "the organisation is not active")
 
 
-@transaction.atomic
-def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -> IssuedKiosk:
+def register_kiosk(organisation_code: str, name: str, *, created_by: str = "") -> IssuedDevice:
     """Register a kiosk of the office ``organisation_code``; its key is returned once."""
-    name = check_text("name", name, max_length=100, required=True).strip()
-    organisation = Organisation.objects.filter(code=organisation_code).first()
-    if organisation is None:
-        raise NotFound(f"no organisation with code {organisation_code!r}", field="organisation")
-    _office(organisation)
-    new = new_token(KIOSK_TAG, _free)
-    device = OfficeKiosk.objects.create(
-        organisation=organisation,
-        name=name,
-        prefix=new.prefix,
-        secret_sha256=new.secret_sha256,
-        created_by=created_by[:150],
+    return register_device(
+        OfficeKiosk, KIOSK_TAG, organisation_code, name, check_organisation=_office, created_by=created_by
     )
-    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
 
 
-@transaction.atomic
-def reissue_key(device_id: int, *, issued_by: str = "") -> IssuedKiosk:
+def reissue_key(device_id: int, *, issued_by: str = "") -> IssuedDevice:
     """A new key (new prefix and secret: the old key stops at once); un-revokes the device."""
-    device = (
-        OfficeKiosk.objects.select_for_update().select_related("organisation").filter(pk=device_id).first()
+    return reissue_device_key(
+        OfficeKiosk, KIOSK_TAG, device_id, check_organisation=_office, issued_by=issued_by
     )
-    if device is None:
-        raise NotFound("no such kiosk", field="kiosk")
-    _office(device.organisation)
-    new = new_token(KIOSK_TAG, _free)
-    device.prefix, device.secret_sha256 = new.prefix, new.secret_sha256
-    device.revoked_at = device.last_seen_at = None
-    if issued_by:
-        device.created_by = issued_by[:150]
-    device.save(update_fields=["prefix", "secret_sha256", "revoked_at", "last_seen_at", "created_by"])
-    return IssuedKiosk(device_id=device.pk, prefix=new.prefix, key=new.token)
 
 
 def revoke(prefix: str, *, now: datetime | None = None) -> bool:
-    return bool(
-        OfficeKiosk.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
-            revoked_at=now or timezone.now()
-        )
-    )
+    return revoke_device(OfficeKiosk, prefix, now=now)
 
 
 def kiosk_actor(device: OfficeKiosk) -> Actor:
     """The device acting for its office, with the purposes the policy gives a kiosk of its kind
     (``organisations.policy``, role ``kiosk``: identity verification of the person in front of
     it); the registry reads for a dossier are the citizen's own (``portal_actor``)."""
-    org = device.organisation
-    return Actor(
-        user_id=None,
-        label=f"Ki-ốt {device.prefix} ({device.name})"[:150],
-        organisation_id=org.pk,
-        organisation_name=org.name,
-        organisation_kind=org.kind,
-        role=KIOSK,
-        allowed_purposes=purposes_for(org.kind, KIOSK),
-        jurisdiction_province_code=org.jurisdiction_province_code or None,
-        jurisdiction_ward_code=org.jurisdiction_ward_code or None,
-    )
+    return machine_actor(device.organisation, f"Ki-ốt {device.prefix} ({device.name})", KIOSK)
 
 
 def authenticate(key: str | None, *, now: datetime | None = None) -> Device:
     """The kiosk presenting ``key`` (constant-time comparison), or ``KioskRejected``."""
-    if not key:
-        raise KioskRejected("missing", "This page is for registered kiosks only.")
-    parsed = parse_token(KIOSK_TAG, key)
-    if parsed is None:
-        raise KioskRejected("invalid", "The kiosk key is malformed.")
-    prefix, secret = parsed
-    device = OfficeKiosk.objects.select_related("organisation").filter(prefix=prefix).first()
-    if device is None or not secret_matches(device.secret_sha256, secret):
-        raise KioskRejected("invalid", "The kiosk key is not valid.")
-    if device.revoked_at is not None:
-        raise KioskRejected("revoked", "The kiosk has been revoked.")
+    device: OfficeKiosk = authenticate_device(
+        OfficeKiosk,
+        KIOSK_TAG,
+        key,
+        kinds=OFFICE_KINDS,
+        rejected=KioskRejected,
+        inactive_message="The kiosk's office is not active.",
+        now=now,
+    )
     org = device.organisation
-    if not org.active or org.kind not in OFFICE_KINDS:
-        raise KioskRejected("organisation_inactive", "The kiosk's office is not active.")
-    moment = now or timezone.now()
-    OfficeKiosk.objects.filter(pk=device.pk).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=moment - SEEN_RESOLUTION)
-    ).update(last_seen_at=moment)
     return Device(device.pk, device.prefix, device.name, org.pk, org.name, kiosk_actor(device))
 
 

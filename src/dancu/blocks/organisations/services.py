@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.organisations.models import ApiKey, Membership, Organisation
 from dancu.blocks.organisations.policy import INTEGRATION, purposes_for
-from dancu.blocks.organisations.tokens import TokenRejected, new_token, parse_token, secret_matches
+from dancu.blocks.organisations.tokens import TokenRejected, mark_seen, new_token, presented_row
 from dancu.errors import AccessDenied, DomainValidationError
 from dancu.validation import check_text
 
@@ -182,38 +181,39 @@ def api_keys_of(organisation: Organisation) -> list[ApiKey]:
 def authenticate_api_key(token: str, *, now: datetime | None = None) -> ApiClient:
     """The client presenting ``token``, or ``ApiKeyRejected`` (rule ``invalid``, ``revoked`` or
     ``organisation_inactive``). The secret is compared in constant time."""
-    parsed = parse_token(KEY_TAG, token)
-    if parsed is None:
-        raise ApiKeyRejected("invalid", "The API key is malformed: expected dk_<prefix>_<secret>.")
-    prefix, secret = parsed
-    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
-    if key is None or not secret_matches(key.secret_sha256, secret):
-        raise ApiKeyRejected("invalid", "The API key is not valid.")
-    if key.revoked_at is not None:
-        raise ApiKeyRejected("revoked", "The API key has been revoked.")
+    key = presented_row(
+        ApiKey.objects.select_related("organisation"),
+        KEY_TAG,
+        token,
+        ApiKeyRejected,
+        noun="API key",
+        malformed="The API key is malformed: expected dk_<prefix>_<secret>.",
+    )
     if not key.organisation.active:
         raise ApiKeyRejected("organisation_inactive", "The API key's organisation is not active.")
     moment = now or timezone.now()
-    stale = moment - LAST_USED_RESOLUTION
-    if key.last_used_at is None or key.last_used_at < stale:  # as read: skip the round trip when fresh
-        ApiKey.objects.filter(pk=key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
-        ).update(last_used_at=moment)
+    if key.last_used_at is None or key.last_used_at < moment - LAST_USED_RESOLUTION:  # skip when fresh
+        mark_seen(ApiKey.objects.filter(pk=key.pk), "last_used_at", moment, LAST_USED_RESOLUTION)
     return ApiClient(key_id=key.pk, prefix=key.prefix, name=key.name, actor=actor_for_api_key(key))
 
 
 def actor_for_api_key(key: ApiKey) -> Actor:
     """The key acts for its organisation with the role ``integration``; the purposes come from
     the policy table (``policy.POLICY``), like those of staff."""
-    org = key.organisation
+    return machine_actor(key.organisation, f"api-key {key.prefix} ({key.name})", INTEGRATION)
+
+
+def machine_actor(org: Organisation, label: str, role: str) -> Actor:
+    """A machine client (API key, kiosk) acting for ``org`` with ``role``: the purposes and the
+    jurisdiction are those the policy table (``policy.POLICY``) gives that role in ``org``."""
     return Actor(
         user_id=None,
-        label=f"api-key {key.prefix} ({key.name})"[:150],
+        label=label[:150],
         organisation_id=org.pk,
         organisation_name=org.name,
         organisation_kind=org.kind,
-        role=INTEGRATION,
-        allowed_purposes=purposes_for(org.kind, INTEGRATION),
+        role=role,
+        allowed_purposes=purposes_for(org.kind, role),
         jurisdiction_province_code=org.jurisdiction_province_code or None,
         jurisdiction_ward_code=org.jurisdiction_ward_code or None,
     )

@@ -11,8 +11,11 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 
@@ -65,6 +68,38 @@ def parse_token(tag: str, token: str) -> tuple[str, str] | None:
 def secret_matches(secret_sha256: str, secret: str) -> bool:
     """Whether ``secret`` hashes to the stored ``secret_sha256`` (constant-time comparison)."""
     return hmac.compare_digest(secret_sha256, digest(secret))
+
+
+def presented_row(
+    queryset: QuerySet[Any],
+    tag: str,
+    token: str,
+    rejected: type[TokenRejected],
+    *,
+    noun: str,
+    revoked_noun: str = "",
+    malformed: str = "",
+) -> Any:
+    """The row of ``queryset`` (fields ``prefix``, ``secret_sha256``, ``revoked_at``) whose
+    token ``token`` is; else ``rejected`` with rule ``invalid`` (malformed, unknown prefix or wrong
+    secret — one answer, so a prefix cannot be probed) or ``revoked``."""
+    parsed = parse_token(tag, token)
+    if parsed is None:
+        raise rejected("invalid", malformed or f"The {noun} is malformed.")
+    prefix, secret = parsed
+    row = queryset.filter(prefix=prefix).first()
+    if row is None or not secret_matches(row.secret_sha256, secret):
+        raise rejected("invalid", f"The {noun} is not valid.")
+    if row.revoked_at is not None:
+        raise rejected("revoked", f"The {revoked_noun or noun} has been revoked.")
+    return row
+
+
+def mark_seen(queryset: QuerySet[Any], field: str, moment: datetime, resolution: timedelta) -> None:
+    """Set ``field`` to ``moment`` on the rows of ``queryset`` where it is empty or older than
+    ``resolution`` (one conditional UPDATE: concurrent requests write at most once a period)."""
+    stale = moment - resolution
+    queryset.filter(Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": stale})).update(**{field: moment})
 
 
 # --------------------------------------------------------------------------- device enrolment
