@@ -48,6 +48,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from _machine import cpu_seconds, machine, pids_of
+from _setup import create_database, start_django
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -119,34 +120,6 @@ def _cpu_delta(before: dict[int, float]) -> float:
 
 
 # --------------------------------------------------------------------------- set-up
-def _django(url: str, issuer: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "DJANGO_SETTINGS_MODULE": "dancu.settings",
-            "DANCU_OIDC_ISSUER": issuer,
-            "SECURE_COOKIES": "0",
-        }
-    )
-    sys.path.insert(0, str(SRC))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_adminunits", verbosity=0)
-
-
-def _create_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _letters(i: int) -> str:
     """A name part for account ``i`` (names hold letters only): 0 → "Aa", 1 → "Ab", …"""
     return "A" + "".join(chr(ord("a") + int(d)) for d in str(i))
@@ -478,8 +451,8 @@ def main() -> None:
     _PG_MATCH[0] = f" {args.database} ".encode()
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
-    _create_database(args.server, args.database)
-    _django(url, issuer)
+    create_database(args.server, args.database)
+    start_django(url, SECRET, DANCU_OIDC_ISSUER=issuer)
     from django.db import connection
 
     t0 = time.perf_counter()

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import machine
+from _setup import create_database, start_django
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -59,33 +60,6 @@ _CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # --------------------------------------------------------------------------- set-up
-def _django(url: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "DJANGO_SETTINGS_MODULE": "dancu.settings",
-            "SECURE_COOKIES": "0",
-        }
-    )
-    sys.path.insert(0, str(SRC))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_adminunits", verbosity=0)
-
-
-def _create_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _session(user: Any, extra: dict[str, Any] | None = None) -> str:
     """A logged-in session of ``user`` in the session store; its key (the cookie's value)."""
     from importlib import import_module
@@ -413,8 +387,8 @@ def main() -> None:
     server = os.environ.get("DANCU_BENCH_DSN", "postgres://postgres@127.0.0.1:5432").rstrip("/")
     url = f"{server}/{args.database}"
     load_start = os.getloadavg()[0]
-    _create_database(server, args.database)
-    _django(url)
+    create_database(server, args.database)
+    start_django(url, SECRET)
     t0 = time.monotonic()
     citizens = _citizens(args.citizens)
     setup_citizens = time.monotonic() - t0

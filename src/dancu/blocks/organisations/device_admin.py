@@ -67,6 +67,8 @@ class DeviceAdmin(admin.ModelAdmin):
     actions = ("issue_key", "revoke")
 
     # ------------------------------------------------------------------ the application's services
+    # Each application's admin subclass names its own service functions here (the hospital kiosks
+    # of ``apps/desks``, the office kiosks of ``apps/kiosk``); a block cannot import them.
     def register_device(self, organisation_code: str, name: str, *, created_by: str) -> IssuedDevice:
         raise NotImplementedError
 
