@@ -182,6 +182,9 @@ DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=100_000)
 # Connections per process on which concurrent registry look-ups share statements (ADR 0006);
 # 0: each look-up runs alone on its caller's connection.
 DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
+# Connections per process on which concurrent yes/no verifications by card QR share one statement
+# (ADR 0019; PostgreSQL); 0: each runs alone on its caller's connection.
+DANCU_VERIFY_LANES = env_int("DANCU_VERIFY_LANES", 2, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)
 
 # --- eID accounts (blocks/eid, apps/citizen, apps/eiddesk; issue 4) ---
@@ -342,3 +345,7 @@ DANCU_CLEANING_WEB_MAX_ROWS = env_int("DANCU_CLEANING_WEB_MAX_ROWS", 500_000, mi
 # ``DANCU_PUBLIC_SERVICES_HOLIDAYS`` when set, else apps/public_services/holidays.json; results are
 # signed with the platform's receipt key (``DANCU_RECEIPT_SIGNING_KEY``, as the notary receipts).
 DANCU_PUBLIC_SERVICES_HOLIDAYS = env_str("DANCU_PUBLIC_SERVICES_HOLIDAYS", "")
+# The organisation (by code) whose member system the portal is on the data-exchange gateway: the
+# citizen's own record is read through the gateway with its credential (``registry_link``), stored by
+# ``dancu gateway_client connect --organisation <code> --system public_services ...``.
+DANCU_PUBLIC_SERVICES_PORTAL_ORG = env_str("DANCU_PUBLIC_SERVICES_PORTAL_ORG", "TTPVHCC-HN")

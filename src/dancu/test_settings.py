@@ -20,6 +20,7 @@ WHITENOISE_AUTOREFRESH = True  # serve static files from the apps in tests, no c
 # connections would outlive a test and keep the test database from being dropped. The tests of
 # the coalescer turn it on and close its connections themselves.
 DANCU_LOOKUP_LANES = 0
+DANCU_VERIFY_LANES = 0  # the same for the verification hot route (ADR 0019)
 # The same for the gateway's group commits (ADR 0010 §13); the crash test's server turns them on.
 DANCU_EXCHANGE_LANES = int(os.environ.get("DANCU_EXCHANGE_LANES", "0"))
 # The live server of the browser tests answers each request in a thread of its own: close the
@@ -32,3 +33,8 @@ DANCU_STAFF_SSO_REQUIRED = False
 # The test suite is a development setting: the development payment gateway (ADR 0016).
 DANCU_PAYMENT_DEV_ALLOWED = True
 DANCU_PAYMENT_DRIVER = "dev"
+# Fault injection (``dancu.apps.public_services.faults``): the crash test's server process dies at
+# the points this file names. Test settings only — ``dancu.settings`` never defines it: off in production.
+DANCU_TEST_FAULTS_FILE = os.environ.get("DANCU_TEST_FAULTS_FILE", "")
+# Where the crash test's server process stores the documents (the test reads the same folder).
+DANCU_PUBLIC_SERVICES_UPLOAD_DIR = os.environ.get("DANCU_PUBLIC_SERVICES_UPLOAD_DIR", "")

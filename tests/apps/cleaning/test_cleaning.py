@@ -203,18 +203,20 @@ def test_the_pages_upload_map_run_review_and_export(
     assert '\'=HYPERLINK("http://x")' in cells and not any(v.startswith("=") for v in cells)
 
 
-def test_the_web_path_refuses_a_file_over_its_row_limit_pointing_to_the_scale_path(
-    officer: Person, adminunits: None, settings: Any
+def test_a_file_over_the_web_row_limit_becomes_a_scale_job_and_one_over_ten_million_is_refused(
+    officer: Person, adminunits: None, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dancu.blocks.linkage import files
+
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 2
+    big = services.upload(officer.ctx("data.cleaning"), "list.csv", LIST.encode())
+    assert big.scale and big.rows == 3 and SectorRecord.objects.count() == 0  # staged, not stored
+    monkeypatch.setattr(files, "MAX_ROWS", 2)  # stands for the ten million rows of files.MAX_ROWS
     with pytest.raises(DomainValidationError) as err:
-        services.upload(officer.ctx("data.cleaning"), "list.csv", LIST.encode())
+        services.upload(officer.ctx("data.cleaning"), "other.csv", LIST.encode() + b"4,X,,,,,\n")
     problem = err.value.problems[0]
-    assert (problem.field, problem.rule) == ("file", "rows")
-    assert "more than 2 rows" in problem.message and "linkage.scale" in problem.message
-    assert SectorRecord.objects.count() == 0
-    settings.DANCU_CLEANING_WEB_MAX_ROWS = 3
-    assert services.upload(officer.ctx("data.cleaning"), "list.csv", LIST.encode()).rows == 3
+    assert (problem.field, problem.rule) == ("file", "rows") and "more than 2 rows" in problem.message
+    assert SectorRecord.objects.count() == 0 and services.list_jobs(officer.ctx("data.cleaning")) == [big]
 
 
 def test_an_unreadable_csv_field_is_a_400_naming_the_file_not_a_500(

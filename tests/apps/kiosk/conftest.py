@@ -28,6 +28,7 @@ from tests.apps.public_services.conftest import (  # noqa: F401 — fixtures use
     other_ward_police,
     outbox,
     pki,
+    portal_on_gateway,
     receipt_key,
     residents,
     staff_client,

@@ -41,6 +41,36 @@ from tests.conftest import HANOI, TAY_HO_WARD, Person
 HOAN_KIEM_ADDRESS = "Số 10 phố Hàng Bạc, Phường Hàng Bạc, Quận Hoàn Kiếm, Hà Nội"
 
 
+def connect_portal_to_gateway() -> str:
+    """The registry published on the data-exchange gateway by Công an thành phố Hà Nội and the
+    portal connected to it as a member system (``public_services.demo.connect_portal``): prefill
+    reads go through the gateway as in production. Returns the portal's client identifier."""
+    from dancu.apps.exchange_admin.demo import _member, _subsystem
+    from dancu.apps.public_services.demo import connect_portal
+    from dancu.blocks.audit.context import Actor
+    from dancu.blocks.exchange import services as ex
+    from dancu.blocks.organisations.models import Organisation
+
+    operator = Actor.system("test-exchange")
+    police, _ = Organisation.objects.get_or_create(
+        code="CA-HN",
+        defaults={
+            "name": "Công an thành phố Hà Nội",
+            "kind": "police_city",
+            "jurisdiction_province_code": HANOI,
+        },
+    )
+    registry = _subsystem(operator, _member(operator, police, "CA-HN"), "DANCU-REGISTRY", "CSDL dân cư")
+    ex.publish_registry_services(operator, registry)
+    return connect_portal()
+
+
+@pytest.fixture(autouse=True)
+def portal_on_gateway(db: None) -> str:
+    """Every public-services test reads the applicant's record through the gateway."""
+    return connect_portal_to_gateway()
+
+
 @pytest.fixture(autouse=True)
 def receipt_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh platform signing key for each test (results are signed like notary receipts)."""

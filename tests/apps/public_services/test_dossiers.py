@@ -61,9 +61,23 @@ def test_the_citizen_gets_the_cmnd_confirmation_at_once_signed_and_verifiable(
     mails = [m for m in outbox.messages if m["channel"] == "email" and m["kind"] == "public_service.status"]
     assert mails and all(m["to"] == "an@example.vn" for m in mails)
     assert all(dossier.tracking_code in m["body"] and "001085012345" not in m["body"] for m in mails)
-    # The prefill read the citizen's own record, with the purpose, and he can see it.
-    read = AuditEvent.objects.filter(action="registry.read", purpose="public_service.processing").last()
-    assert read is not None and read.actor_user_id == an
+    # The prefill read the citizen's own record through the data-exchange gateway, as the portal's
+    # member system acting for him, with the purpose and the dossier as case reference — signed and
+    # logged there — and he sees the read on his own access history.
+    from dancu.blocks.exchange.models import Message
+
+    logged = Message.objects.filter(
+        service_id__endswith="/applicant",
+        end_user="citizen:001085012345",
+        case_reference=dossier.tracking_code,
+    ).last()
+    assert logged is not None and logged.status == 200 and logged.purpose == "public_service.processing"
+    assert logged.client_id.endswith("/GOV/TTPVHCC-HN/CONG-DVC") and logged.response_signature
+    read = AuditEvent.objects.filter(
+        action="registry.read", purpose="public_service.processing", case_reference=dossier.tracking_code
+    ).last()
+    assert read is not None and read.subject_citizen_id == logged.subjects[0]
+    assert "CONG-DVC" in read.actor_label
 
 
 def test_a_double_submission_creates_one_dossier(an: int) -> None:

@@ -190,3 +190,13 @@ def test_a_dossier_with_a_document_is_not_counted_paperless(an: int, other_ward_
 def test_a_stored_name_outside_the_folder_is_never_read() -> None:
     with pytest.raises(FileNotFoundError):
         uploads.read({"file": {"stored": "../settings.py", "sha256": ""}})
+
+
+def test_two_dossiers_with_documents_keep_their_own_idempotency_keys(an: int, upload_dir: Path) -> None:
+    """Regression (found by the crash test): the loop over the documents overwrote the form's
+    idempotency key with the item's key, so An's second dossier with a document came back as his
+    first one."""
+    first = _submit(an, PDF, key="k" * 24)
+    second = _submit(an, PNG, key="m" * 24)
+    assert first.idempotency_key == "k" * 24 and second.idempotency_key == "m" * 24
+    assert second.pk != first.pk and len(list(upload_dir.iterdir())) == 2

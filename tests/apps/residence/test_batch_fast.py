@@ -9,6 +9,7 @@ SQLite the batch always takes the reference path, which the other residence test
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -332,13 +333,14 @@ def test_a_set_based_batch_interrupted_before_its_commit_keeps_nothing_and_its_r
     rows: list[Any] = [
         _row(services.CitizenGuest(QrEvidence(q)), room=r, now=now) for q, r in ((AN_QR, "1"), (MAI_QR, "2"))
     ]
-    real = Submission.objects.bulk_create
+    real = batch_pg._insert
 
     def failing(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # everything inserted, then the connection is lost
         raise DatabaseError("connection lost")
 
     before = _marks()
-    monkeypatch.setattr(Submission.objects, "bulk_create", failing)
+    monkeypatch.setattr(batch_pg, "_insert", failing)
     with pytest.raises(DatabaseError):
         services.check_in_batch(
             hotel_clerk.ctx(NOTIFY), rows, idempotency_key="crash-1", fingerprint="c", now=now
@@ -346,7 +348,7 @@ def test_a_set_based_batch_interrupted_before_its_commit_keeps_nothing_and_its_r
     assert Stay.objects.filter(pk__gt=before["stay"]).count() == 0
     assert not VerificationRecord.objects.filter(pk__gt=before["receipt"]).exists()
     assert not AuditEvent.objects.filter(pk__gt=before["event"], action="identity.verify").exists()
-    monkeypatch.setattr(Submission.objects, "bulk_create", real)
+    monkeypatch.setattr(batch_pg, "_insert", real)
     result = services.check_in_batch(
         hotel_clerk.ctx(NOTIFY), rows, idempotency_key="crash-1", fingerprint="c", now=now
     )
@@ -363,31 +365,41 @@ def test_a_set_based_batch_interrupted_before_its_commit_keeps_nothing_and_its_r
 def test_when_a_concurrent_retry_stored_the_rows_first_the_batch_falls_back_without_doubling(
     hotel: services.EstablishmentView, hotel_clerk: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The rows' idempotency keys collide at the bulk insert (another request with the same batch
-    key committed first): everything the set-based path wrote is rolled back to its savepoint and
-    the rows go through the reference path, once."""
-    from django.db import IntegrityError
-
+    """The rows' idempotency keys collide at the insert (another request with the same batch key
+    stored row 0 after this one looked): the database refuses the key, the refusal reaches the
+    batch as Django's ``IntegrityError``, everything the set-based path wrote is rolled back to its
+    savepoint and the rows go through the reference path — each stored once. (The other request
+    is played inside this batch's transaction, so its row goes with the savepoint too.)"""
     from dancu.blocks.identity.services import QrEvidence
 
     now = timezone.now()
     rows: list[Any] = [
         _row(services.CitizenGuest(QrEvidence(q)), room=r, now=now) for q, r in ((AN_QR, "1"), (MAI_QR, "2"))
     ]
-    real = Submission.objects.bulk_create
+    real = batch_pg._insert
     calls = {"n": 0}
+    est = hotel_clerk_est(hotel)
+    batch_key = "b:" + hashlib.sha256(b"race-1").hexdigest()[:40]
 
     def colliding(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        raise IntegrityError("duplicate key value violates unique constraint")
+        if calls["n"] > 1:  # the other request's own insert
+            return real(*args, **kwargs)
+        # The concurrent request's row 0, stored just before our insert.
+        other = services.check_in(
+            hotel_clerk.ctx(NOTIFY), rows[0], idempotency_key=services._row_key(batch_key, 0), now=now
+        )
+        assert other.stays and Submission.objects.filter(establishment=est).exists()
+        return real(*args, **kwargs)
 
     before = _marks()
-    monkeypatch.setattr(Submission.objects, "bulk_create", colliding)
+    monkeypatch.setattr(batch_pg, "_insert", colliding)
     result = services.check_in_batch(
         hotel_clerk.ctx(NOTIFY), rows, idempotency_key="race-1", fingerprint="r", now=now
     )
-    monkeypatch.setattr(Submission.objects, "bulk_create", real)
-    assert calls["n"] == 1 and result.stored == 2
+    monkeypatch.setattr(batch_pg, "_insert", real)
+    # Inserts: the batch's (refused), the other request's, then the row-by-row fallback's two rows.
+    assert calls["n"] == 4 and result.stored == 2
     assert Stay.objects.filter(pk__gt=before["stay"]).count() == 2
     assert VerificationRecord.objects.filter(pk__gt=before["receipt"]).count() == 2
     assert AuditEvent.objects.filter(pk__gt=before["event"], action="identity.verify").count() == 2

@@ -402,7 +402,9 @@ def test_the_banks_system_asks_through_the_api_with_its_key(
     assert body["eligible"] is False and {x["reason"] for x in body["reasons"] if x["result"] == "fail"} == {
         "DECEASED"
     }
-    assert set(body) == {"decision", "programme", "rule_version", "eligible", "reasons"}  # no household data
+    # no household data; the lender that asked is named
+    assert set(body) == {"decision", "programme", "rule_version", "eligible", "recipient", "reasons"}
+    assert body["recipient"] == Organisation.objects.get(code="NHCSXH-HN").name
     bad = client.post(url, {"id_number": "00108501234X", "programme": "HN"}, content_type="application/json",
                       headers={"Authorization": f"Bearer {key}"})  # fmt: skip
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "id_number"

@@ -64,7 +64,9 @@ def test_father_registers_his_son_under_6_at_level_1(an_level2: int, an_children
     # The child's record shows who registered it, with which relationship; the father's shows the step.
     event = AuditEvent.objects.get(action="eid.registration.guardian", result="ok")
     assert event.subject_citizen_id == account.citizen_id and event.detail["relationship"] == "father"
-    assert AuditEvent.objects.filter(action="registry.family", subject_citizen_id=account.citizen_id).exists()
+    assert AuditEvent.objects.filter(
+        action="registry.parental_authority", subject_citizen_id=account.citizen_id
+    ).exists()
     assert [c.id_number for c in family.children_of(an_level2)] == [KHOI_ID]
 
 

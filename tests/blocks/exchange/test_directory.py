@@ -39,6 +39,7 @@ def test_list_clients_names_members_and_subsystems(world: World) -> None:
 def test_list_methods_lists_the_registry_services(world: World) -> None:
     body = _meta(world, "listMethods", caller=world.bhxh.identifier).json()
     assert sorted(s["serviceCode"] for s in body["member"]) == [
+        "applicant",
         "citizen",
         "household",
         "life-status",

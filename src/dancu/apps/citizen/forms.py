@@ -77,7 +77,7 @@ class StaffForm(forms.Form):
 
 
 class ChildForm(forms.Form):
-    """A parent declares their child (Decree 69/2024 Art. 7; ``blocks/eid/family.py``)."""
+    """A parent or guardian declares the child (Decree 69/2024 Art. 7; ``blocks/eid/family.py``)."""
 
     id_number = forms.CharField(
         label=_("Child's personal ID number (12 digits)"), max_length=12, min_length=12
@@ -86,6 +86,18 @@ class ChildForm(forms.Form):
     date_of_birth = VietnameseDateField(label=_("Child's date of birth (dd/mm/yyyy)"))
     card_issued_on = VietnameseDateField(label=_("Issue date of the child's identity card (dd/mm/yyyy)"))
     photo = forms.FileField(label=_("Child's face photo (from 6 years)"), required=False)
+
+
+class ClaimForm(ApplicantForm):
+    """The holder at 14 takes the account a parent or guardian managed (``family.claim_own_account``):
+    their card's data, then what every applicant gives."""
+
+    id_number = forms.CharField(label=_("Personal ID number (12 digits)"), max_length=12, min_length=12)
+    full_name = forms.CharField(label=_("Full name (as on the card)"), max_length=100)
+    date_of_birth = VietnameseDateField(label=_("Date of birth (dd/mm/yyyy)"))
+    card_issued_on = VietnameseDateField(label=_("Issue date of your identity card (dd/mm/yyyy)"))
+
+    field_order = ["id_number", "full_name", "date_of_birth", "card_issued_on"]
 
 
 class ForeignerRegisterForm(ApplicantForm):

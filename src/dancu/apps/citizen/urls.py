@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("register/", views.register, name="register"),
     path("register/phone/", views.register_phone, name="register_phone"),
     path("register/foreigner/", views.register_foreigner, name="register_foreigner"),
+    path("register/at-14/", views.claim, name="claim"),
     path("login/", views.login_page, name="login"),
     path("login/second/", views.login_second, name="login_second"),
     path("login/qr/<str:token>/", views.qr_status, name="qr_status"),
@@ -24,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/totp/", views.totp_enrol, name="totp"),
     path("me/children/register/", views.child_register, name="child_register"),
     path("me/children/<int:account_id>/", views.child_present, name="child_present"),
+    path("me/children/<int:account_id>/history/", views.child_history, name="child_history"),
     path("me/enterprise/", views.enterprise, name="enterprise"),
     path("me/enterprise/links/", views.enterprise_links, name="enterprise_links"),
 ]

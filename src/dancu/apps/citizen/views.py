@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dancu.apps.citizen.forms import (
     ChildForm,
+    ClaimForm,
     CodeForm,
     EnterpriseForm,
     ForeignerRegisterForm,
@@ -190,6 +191,32 @@ def register_foreigner(request: HttpRequest) -> HttpResponse:
 
     form = ForeignerRegisterForm(request.POST or None, request.FILES or None)
     return _application(request, form, "citizen/register_foreigner.html", submit)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def claim(request: HttpRequest) -> HttpResponse:
+    """The holder, 14 or over, takes the account a parent or guardian managed (domain-vn §4;
+    ``family.claim_own_account``); then the same phone step, and the ward police decide."""
+
+    def submit(d: dict[str, Any]) -> dict[str, Any]:
+        receipt = family.claim_own_account(
+            family.ClaimInput(
+                id_number=d["id_number"],
+                full_name=d["full_name"],
+                date_of_birth=d["date_of_birth"],
+                card_issued_on=d["card_issued_on"],
+                phone=d["phone"],
+                email=d["email"] or "",
+                password=d["password"],
+                photo=d["photo"].read(),
+            )
+        )
+        # The same answer on every path (no oracle on the registry or on children's accounts).
+        return {"handle": receipt.handle, "decoy": receipt.decoy, "matched": receipt.matched}
+
+    form = ClaimForm(request.POST or None, request.FILES or None)
+    return _application(request, form, "citizen/claim.html", submit)
 
 
 @never_cache
@@ -517,6 +544,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "notices": _notices(citizen[0]) if citizen else [],
         "has_citizen": citizen is not None,
         "children": family.children_of(user_id),
+        "managed_by": family.management_record(user_id),
         "message": request.GET.get("done", ""),
         "flag_error": request.GET.get("flag_error", ""),
     }
@@ -725,3 +753,18 @@ def child_present(request: HttpRequest, account_id: int) -> HttpResponse:
         "minutes": family.PRESENTATION_SECONDS // 60,
     }
     return render(request, "citizen/child_present.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def child_history(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Who accessed the child's data, for the parent or guardian who manages the account (while
+    they do: not another child's, not after 14; ``family.child_access_history``)."""
+    try:
+        events = family.child_access_history(_uid(request), account_id)
+    except NotFound:
+        return render(request, "citizen/child_history.html", {"missing": True}, status=404)
+    child = next((c for c in family.children_of(_uid(request)) if c.account_id == account_id), None)
+    history = [{"event": e, "released": _field_labels(getattr(e, "released", ()))} for e in events]
+    return render(request, "citizen/child_history.html", {"child": child, "history": history})

@@ -46,3 +46,19 @@ class ActivationForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
     reason = forms.CharField(label=_("Reason (for a rejection)"), max_length=300, required=False)
+
+
+class ForeignerActivationForm(forms.Form):
+    """A foreign resident at the desk: the passport's MRZ (typed or from the reader), the
+    residence card's number, and the officer's confirmation of the face (``foreigners.py``)."""
+
+    passport_mrz = forms.CharField(
+        label=_("Passport machine-readable zone (2 lines)"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 46, "spellcheck": "false"}),
+        max_length=200,
+    )
+    card_number = forms.CharField(label=_("Residence card number"), max_length=20)
+    face_confirmed = forms.BooleanField(
+        label=_("I compared the holder's face with the passport's photo page and the residence card"),
+        required=False,
+    )

@@ -9,5 +9,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.pending, name="pending"),
     path("registrations/<int:registration_id>/decide/", views.decide, name="decide"),
     path("activate/", views.activate, name="activate"),
+    path("activate/foreigner/", views.activate_foreigner, name="activate_foreigner"),
     path("present/", views.present, name="present"),
 ]

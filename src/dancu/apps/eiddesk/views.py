@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dancu.apps.eiddesk.forms import ActivationForm, DecisionForm
+from dancu.apps.eiddesk.forms import ActivationForm, DecisionForm, ForeignerActivationForm
 from dancu.apps.web.staff import problems_of, shown, staff_view
 from dancu.blocks.audit.context import AccessContext, Actor
-from dancu.blocks.eid import family, services
+from dancu.blocks.eid import family, foreigners, services
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
 
 
@@ -145,3 +145,30 @@ def present(request: HttpRequest, actor: Actor) -> HttpResponse:
             problems, status = problems_of(exc)
     context = {"actor": actor, "child": shown_child, "problems": shown(problems)}
     return render(request, "eiddesk/present.html", context, status=status)
+
+
+@desk_actor
+@require_http_methods(["GET", "POST"])
+def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Raise a foreign resident's account to level 2 from the passport's MRZ and the residence
+    card (``foreigners.activate_level2_foreigner``, purpose ``eid.activation``)."""
+    form = ForeignerActivationForm(request.POST or None)
+    result = None
+    problems: list[FieldProblem] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                result = foreigners.activate_level2_foreigner(
+                    AccessContext(actor, services.ACTIVATION),
+                    passport_mrz=d["passport_mrz"],
+                    card_number=d["card_number"],
+                    face_confirmed=bool(d.get("face_confirmed")),
+                )
+                status = 200
+            except (DomainValidationError, AccessDenied, NotFound) as exc:
+                problems, status = problems_of(exc)
+    context = {"form": form, "result": result, "problems": shown(problems), "actor": actor}
+    return render(request, "eiddesk/activate_foreigner.html", context, status=status)

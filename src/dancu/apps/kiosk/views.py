@@ -29,6 +29,7 @@ from dancu.apps.kiosk import services
 from dancu.apps.kiosk.forms import CardForm, KioskDossierForm
 from dancu.apps.kiosk.texts import SOURCES, T, text
 from dancu.apps.public_services import services as dossiers
+from dancu.apps.public_services.registry_link import RegistryUnavailable
 from dancu.blocks.organisations import tokens
 from dancu.errors import DomainValidationError, NotFound
 
@@ -221,7 +222,7 @@ def service_form(request: HttpRequest, device: services.Device, lang: str, code:
     try:
         with translation.override(lang):
             prefilled, _view = dossiers.prefill(identification.user_id or 0, service)
-    except (DatabaseError, NotFound):
+    except (DatabaseError, NotFound, RegistryUnavailable):
         return _render(request, "kiosk/unavailable.html", context, lang=lang, status=503)
     with translation.override(lang):
         form = KioskDossierForm(service, prefilled, request.POST or None)
@@ -253,7 +254,7 @@ def service_form(request: HttpRequest, device: services.Device, lang: str, code:
                 if p.field in form.fields:
                     form.add_error(p.field, p.message)
             status = 422
-        except DatabaseError:
+        except (DatabaseError, RegistryUnavailable):
             return _render(request, "kiosk/unavailable.html", context, lang=lang, status=503)
         else:
             stored = request.session[STATE]

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from dancu.apps.public_services import catalogue, services
+from dancu.apps.public_services import catalogue, registry_link, services
 from dancu.apps.public_services.models import DrivingLicence, TrafficFine
 from dancu.blocks.organisations.models import Membership, Organisation
 from dancu.blocks.organisations.services import add_member
@@ -102,8 +102,43 @@ def seed_officials(password: str) -> list[tuple[str, str]]:
     return [(o.username, o.description) for o in OFFICIALS]
 
 
+PORTAL_NAME = "Trung tâm Phục vụ hành chính công thành phố Hà Nội"
+PORTAL_SUBSYSTEM = "CONG-DVC"
+PORTAL_ADMIN = "quantri.dvc"
+
+
+def connect_portal() -> str:
+    """Make the portal's organisation (``DANCU_PUBLIC_SERVICES_PORTAL_ORG``) a member of the
+    data-exchange gateway with subsystem ``CONG-DVC``, an approved grant on the registry's
+    ``applicant`` service for ``public_service.processing`` (the catalogue's field set), and the
+    issued credential stored as the portal's connection (``registry_link.SYSTEM``). Needs the
+    registry's services published (the exchange demo). Returns the client identifier."""
+    from dancu.apps.gateway_client.demo import demo_user, seed_member
+    from dancu.blocks.exchange.providers import APPLICANT_FIELDS
+    from dancu.blocks.organisations.services import actor_for
+
+    org, _ = Organisation.objects.get_or_create(
+        code=settings.DANCU_PUBLIC_SERVICES_PORTAL_ORG,
+        defaults={
+            "name": PORTAL_NAME,
+            "kind": Organisation.Kind.DEPARTMENT,
+            "jurisdiction_province_code": settings.DANCU_CITY_PROVINCE_CODE,
+        },
+    )
+    admin = demo_user(PORTAL_ADMIN, org, Membership.Role.ADMIN)
+    return seed_member(
+        org,
+        actor_for(admin, org.pk),
+        subsystem=PORTAL_SUBSYSTEM,
+        system=registry_link.SYSTEM,
+        grants={registry_link.SERVICE: (registry_link.PURPOSE, list(APPLICANT_FIELDS))},
+        legal_basis="Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP; Quyết định 06/QĐ-TTg 2022",
+    )
+
+
 def seed_demo(password: str) -> list[tuple[str, str]]:
     officials = seed_officials(password)
+    portal_client = connect_portal()
     user = get_user_model().objects.filter(username=DEMO_CITIZEN).first()
     today = timezone.localdate()
     TrafficFine.objects.get_or_create(
@@ -142,5 +177,6 @@ def seed_demo(password: str) -> list[tuple[str, str]]:
         (DEMO_CITIZEN, "Công dân: dịch vụ công trực tuyến /dich-vu-cong/ (đăng nhập /eid/login/)"),
         ("canbo.tayho", "Công an phường Tây Hồ: hồ sơ cư trú /dich-vu-cong/can-bo/"),
         ("canbo.ubnd", "UBND phường Tây Hồ: hồ sơ hộ tịch /dich-vu-cong/can-bo/"),
+        (PORTAL_ADMIN, f"Cổng DVC trên trục liên thông: thành viên {portal_client} (/exchange-admin/)"),
         *officials,
     ]

@@ -188,6 +188,11 @@ class Payment(models.Model):
     # settling it failed): to be refunded or settled by an official; ``attention`` says why.
     refund_due = models.BooleanField(default=False)
     attention = models.CharField(max_length=200, blank=True)
+    # The refund an official recorded (``refunds.mark_refunded``): when, the reference of the
+    # transfer (the treasury's or the gateway's), and who.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_reference = models.CharField(max_length=64, blank=True)
+    refunded_by = models.CharField(max_length=150, blank=True)
 
     def __str__(self) -> str:
         return self.reference

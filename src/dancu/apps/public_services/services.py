@@ -2,11 +2,14 @@
 
 Who reads the registry, and why (docs/public-services.md):
 
-* **Prefill** — the portal reads *the logged-in citizen's own record* with purpose
-  ``public_service.processing`` and an actor that is the citizen acting through the portal
-  (:func:`portal_actor`). The ID number comes from the citizen's eID account
-  (``eid.services.id_number_of_user``), never from the form, so no one else's record can be read
-  this way; the read is audited under the citizen's user id and shows in "who looked at my data".
+* **Prefill** — the portal reads *the logged-in citizen's own record* through the data-exchange
+  gateway as a member system (``registry_link``; purpose ``public_service.processing``, the
+  registry's ``applicant`` service, end user ``citizen:<ID number>``): signed, logged with the form
+  or dossier as case reference, and recorded on the citizen's access history ("who looked at my
+  data"). The ID number comes from the citizen's eID account (``eid.services.id_number_of_user``),
+  never from the form, and the registry's service returns only the end user's own record.
+  Eligibility rules that read relatives (household members, parents) do so in-process with the
+  citizen acting through the portal (:func:`portal_actor`).
 * **Handling** — officials act with their own ``Actor`` (organisation, role, ward) and purpose
   ``public_service.processing``; a dossier is visible to officials of its competent authority
   (organisation kind) *and* ward only, otherwise ``AccessDenied`` (403).
@@ -38,7 +41,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from dancu.apps.desks.services import canonical_json, key_id, signing_key, verify_signature
-from dancu.apps.public_services import catalogue, payments, rules, uploads, workdays
+from dancu.apps.public_services import catalogue, faults, payments, registry_link, rules, uploads, workdays
 from dancu.apps.public_services.catalogue import CITIZEN, EID, REGISTRY, SECTOR, Item, Service, Step
 from dancu.apps.public_services.models import Dossier, DossierEvent, Draft, InboxMessage, Payment, TrafficFine
 from dancu.blocks.adminunits.services import resolve_address_or_error
@@ -173,8 +176,11 @@ def _card_text(card: CardView) -> str:
 
 
 def read_applicant(user_id: int, service: Service, case_reference: str = "") -> CitizenView:
-    ctx = AccessContext(portal_actor(user_id), PURPOSE, case_reference=case_reference)
-    return registry.get_by_id_number(ctx, _applicant_id(user_id))
+    """The applicant's own record, read through the data-exchange gateway (``registry_link``): the
+    form being filled (``DVC <service>``) or the dossier (its tracking code) is the case reference.
+    ``registry_link.RegistryUnavailable`` when it cannot be read; ``NotFound`` when the registry
+    has no such person."""
+    return registry_link.read_own_record(_applicant_id(user_id), case_reference or f"DVC {service.code}")
 
 
 def prefill(
@@ -355,7 +361,10 @@ def submit(
     if existing is not None:
         return existing, False
     today = today or timezone.localdate()
-    view = read_applicant(user_id, service)
+    # The tracking code is drawn first: the registry read through the gateway carries it as the
+    # case reference, so the exchange log and the citizen's history name the dossier.
+    tracking_code = _tracking_code(today)
+    view = read_applicant(user_id, service, tracking_code)
     values: dict[str, str] = {}
     problems: list[FieldProblem] = []
     for item in service.citizen_items():
@@ -383,9 +392,10 @@ def submit(
         items[item.key] = {"value": values[item.key], "source": CITIZEN}
     for key, value in rules.sector_items(service.code, values, view, user_id).items():
         items[key] = {"value": value, "source": SECTOR}
-    for key, (item, upload) in attached.items():
-        items[key] = uploads.store(item, upload)
-    stored = [items[key] for key in attached]
+    # (``key`` is the idempotency key: the loop names the item ``item_key`` not to overwrite it.)
+    for item_key, (item, upload) in attached.items():
+        items[item_key] = uploads.store(item, upload)
+    stored = [items[item_key] for item_key in attached]
     # The police of the new place handle residence registrations; others: of the permanent residence.
     place_item = PLACE_ITEMS.get(service.code)
     ward = values.get(f"{place_item}__ward", "") if place_item else ""
@@ -403,7 +413,7 @@ def submit(
     try:
         with transaction.atomic():
             dossier = Dossier(
-                tracking_code=_tracking_code(today),
+                tracking_code=tracking_code,
                 service_code=service.code,
                 applicant_user_id=user_id,
                 applicant_id_number=view.id_number,
@@ -435,6 +445,9 @@ def submit(
                     reference=dossier.tracking_code,
                 )
             Draft.objects.filter(user_id=user_id, service_code=service.code).delete()
+            # The crash test's fault points (``faults``: armed only by the test settings).
+            faults.point(faults.SUBMIT_BEFORE_COMMIT)
+            faults.after_commit(faults.SUBMIT_AFTER_COMMIT)
     except IntegrityError:
         uploads.discard(stored)
         # The same key submitted concurrently: the other request created the dossier.
@@ -517,9 +530,20 @@ def _stored_input(item: Item, items: dict[str, Any]) -> str:
 
 
 def supplement(
-    user_id: int, tracking_code: str, supplied: dict[str, str], today: date | None = None
+    user_id: int,
+    tracking_code: str,
+    supplied: dict[str, str],
+    today: date | None = None,
+    files: Mapping[str, uploads.Uploaded] | None = None,
 ) -> Dossier:
-    """The citizen answers a send-back: corrects their items; the time runs again from now.
+    """The citizen answers a send-back: corrects their items, and may replace (or add) the
+    documents of the service's ``upload`` items (``files``); the time runs again from now.
+
+    A new document is checked as at submission (``uploads.check``: type by magic bytes, size) and
+    stored under a new name; the one it replaces is kept — its file and its entry, under the
+    item's ``previous`` — never overwritten: the electronic dossier's components are kept
+    unaltered (Decree 45/2020/NĐ-CP Art. 11), and the history says ``document_replaced`` (or
+    ``document_added``) with both SHA-256 prefixes.
 
     The corrected dossier is checked again as a whole, exactly as at submission (``_clean_item``,
     ``_service_rules``, ``rules.check``, the sector's items read again): a correction is no way
@@ -549,11 +573,53 @@ def supplement(
             problems.append(
                 FieldProblem(item.key, "other_ward", "Địa chỉ ở xã, phường khác: vui lòng nộp hồ sơ mới")
             )
+    attached = {i.key: (i, (files or {})[i.key]) for i in service.upload_items() if (files or {}).get(i.key)}
+    for item, upload in attached.values():
+        try:
+            uploads.check(item, upload)
+        except DomainValidationError as exc:
+            problems.extend(exc.problems)
+        if hasattr(upload, "seek"):
+            upload.seek(0)
     if problems:
         raise DomainValidationError(problems)
     _service_rules(service, values, view, today)
     rules.check(service.code, values, view, user_id, today)
     sector = rules.sector_items(service.code, values, view, user_id)
+    new_documents = {item_key: uploads.store(item, upload) for item_key, (item, upload) in attached.items()}
+    try:
+        return _apply_supplement(user_id, tracking_code, service, values, sector, new_documents, today)
+    except Exception:
+        uploads.discard(list(new_documents.values()))  # not committed: no file without its dossier
+        raise
+
+
+def _replace_document(dossier: Dossier, item_key: str, entry: dict[str, Any]) -> None:
+    """Put the new document in place; the one it replaces goes to ``previous`` (kept)."""
+    old = dossier.items.get(item_key)
+    if isinstance(old, dict) and old.get("source") == catalogue.UPLOAD:
+        kept = {k: v for k, v in old.items() if k != "previous"}
+        kept["replaced_at"] = timezone.now().isoformat(timespec="seconds")
+        entry["previous"] = [*old.get("previous", []), kept]
+        action = "document_replaced"
+        note = f"{item_key}: sha256 {old['file']['sha256'][:12]}… → {entry['file']['sha256'][:12]}…"
+    else:
+        action = "document_added"
+        note = f"{item_key}: sha256 {entry['file']['sha256'][:12]}…"
+    dossier.items[item_key] = entry
+    dossier.has_upload = True
+    _event(dossier, action, dossier.applicant_name, note)
+
+
+def _apply_supplement(
+    user_id: int,
+    tracking_code: str,
+    service: Service,
+    values: dict[str, str],
+    sector: dict[str, str],
+    new_documents: dict[str, dict[str, Any]],
+    today: date,
+) -> Dossier:
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(
             applicant_user_id=user_id, tracking_code=tracking_code
@@ -562,7 +628,9 @@ def supplement(
             raise DomainValidationError.single(
                 "status", "not_sent_back", "Hồ sơ không ở trạng thái cần bổ sung"
             )
-        changed = False
+        changed = bool(new_documents)
+        for item_key, entry in new_documents.items():
+            _replace_document(dossier, item_key, entry)
         for item in service.citizen_items():
             entry = dossier.items.get(item.key, {})
             if entry.get("value", "") != values[item.key]:
@@ -625,28 +693,59 @@ def dossier_for(actor: Actor, tracking_code: str) -> Dossier:
     return dossier
 
 
-def _upload_entry(dossier: Dossier, item_key: str) -> tuple[dict[str, Any], bytes]:
+def _upload_entry(
+    dossier: Dossier, item_key: str, previous: int | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """The item's document, or with ``previous`` the n-th (from 0) earlier one it replaced."""
     entry = dossier.items.get(item_key)
     if not isinstance(entry, dict) or entry.get("source") != catalogue.UPLOAD:
         raise NotFound("no such document", field="item")
+    if previous is not None:
+        earlier = entry.get("previous", [])
+        if not 0 <= previous < len(earlier):
+            raise NotFound("no such earlier document", field="version")
+        entry = earlier[previous]
     try:
         return entry, uploads.read(entry)
     except OSError:
         raise NotFound("the document is not available", field="item") from None
 
 
-def document_for(actor: Actor, tracking_code: str, item_key: str) -> tuple[dict[str, Any], bytes]:
-    """An attached document, for an official of the dossier's competent authority and ward only
-    (``dossier_for``); each view is written to the dossier's history, which the citizen sees."""
+def document_for(
+    actor: Actor, tracking_code: str, item_key: str, previous: int | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """An attached document (or an earlier one it replaced: ``previous``), for an official of the
+    dossier's competent authority and ward only (``dossier_for``); each view is written to the
+    dossier's history, which the citizen sees."""
     dossier = dossier_for(actor, tracking_code)
-    entry, data = _upload_entry(dossier, item_key)
-    _event(dossier, "document_viewed", actor.label, item_key)
+    entry, data = _upload_entry(dossier, item_key, previous)
+    _event(
+        dossier, "document_viewed", actor.label, item_key if previous is None else f"{item_key}#{previous}"
+    )
     return entry, data
 
 
-def my_document(user_id: int, tracking_code: str, item_key: str) -> tuple[dict[str, Any], bytes]:
-    """The applicant's own attached document."""
-    return _upload_entry(my_dossier(user_id, tracking_code), item_key)
+def my_document(
+    user_id: int, tracking_code: str, item_key: str, previous: int | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """The applicant's own attached document (or an earlier one it replaced)."""
+    return _upload_entry(my_dossier(user_id, tracking_code), item_key, previous)
+
+
+ORPHAN_GRACE = timedelta(days=1)
+
+
+def sweep_orphan_uploads(older_than: timedelta = ORPHAN_GRACE) -> list[str]:
+    """Remove the stored documents no dossier refers to (``uploads.sweep``): those of a
+    submission whose process died before its transaction committed. A dossier's documents —
+    current and replaced ones, kept for the record (Decree 45/2020/NĐ-CP Art. 11) — are never
+    touched. Run daily (``dancu services sweep-uploads``); the names removed."""
+    referenced: set[str] = set()
+    for items in Dossier.objects.filter(has_upload=True).values_list("items", flat=True).iterator():
+        for entry in (items or {}).values():
+            if isinstance(entry, dict) and entry.get("source") == catalogue.UPLOAD:
+                referenced.update(uploads.stored_names(entry))
+    return uploads.sweep(referenced, older_than.total_seconds())
 
 
 def _locked_for(actor: Actor, tracking_code: str, allowed: tuple[str, ...]) -> Dossier:

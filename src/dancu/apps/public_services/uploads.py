@@ -15,7 +15,9 @@ import contextlib
 import hashlib
 import os
 import secrets
+import time
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -117,3 +119,36 @@ def discard(entries: list[dict[str, Any]]) -> None:
     for entry in entries:
         with contextlib.suppress(FileNotFoundError):
             _path(entry).unlink(missing_ok=True)
+
+
+def stored_names(entry: dict[str, Any]) -> list[str]:
+    """The stored files an upload entry refers to: the current document and the earlier ones it
+    replaced (kept for the record, ``previous``)."""
+    names = [str(e.get("file", {}).get("stored", "")) for e in (entry, *entry.get("previous", ()))]
+    return [n for n in names if n]
+
+
+def sweep(referenced: Iterable[str], older_than_seconds: float, now: float | None = None) -> list[str]:
+    """Remove the stored files no dossier refers to that are older than ``older_than_seconds``;
+    the names removed.
+
+    A submission writes its documents *before* its transaction commits (so a committed dossier
+    never refers to a missing file); a process killed between the two leaves a file no row refers
+    to — an orphan, holding a citizen's document for no dossier. The grace period spares the files
+    of submissions still in flight (a request lives seconds; the default is a day)."""
+    folder = upload_dir()
+    if not folder.is_dir():
+        return []
+    keep = set(referenced)
+    limit = (time.time() if now is None else now) - older_than_seconds
+    removed = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name in keep or not set(name) <= _STORED_CHARS or name.startswith(".") or not path.is_file():
+            continue
+        if path.stat().st_mtime > limit:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(name)
+    return removed

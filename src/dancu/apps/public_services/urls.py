@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dancu.apps.public_services import views
+from dancu.apps.public_services import refund_views, views
 
 app_name = "public_services"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("hop-thu/", views.inbox, name="inbox"),
     path("xac-minh/<str:tracking_code>/", views.verify, name="verify"),
     path("can-bo/", views.work_queue, name="queue"),
+    # Before ``can-bo/<tracking_code>/``, which would take "hoan-tien" for a tracking code.
+    path("can-bo/hoan-tien/", refund_views.refunds_page, name="refunds"),
+    path("can-bo/hoan-tien/<str:reference>/", refund_views.refund_mark, name="refund_mark"),
     path("can-bo/<str:tracking_code>/", views.official_dossier, name="official_dossier"),
     path(
         "can-bo/<str:tracking_code>/tai-lieu/<slug:item>/",

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dancu.apps.public_services import catalogue, payments, services
 from dancu.apps.public_services.forms import DossierForm, ReasonsForm, label
 from dancu.apps.public_services.models import Dossier
+from dancu.apps.public_services.registry_link import RegistryUnavailable
 from dancu.apps.web.staff import staff_view
 from dancu.blocks.audit.context import Actor
 from dancu.blocks.eid import assurance
@@ -149,6 +150,12 @@ def _items_view(service: catalogue.Service, items: dict[str, Any]) -> list[dict[
                 "value": _shown(entry.get("value", "")),
                 "source": _source(entry["source"]),
                 "document": entry["source"] == catalogue.UPLOAD,
+                # Earlier documents this one replaced after a send-back (kept for the record).
+                "replaced": len(entry.get("previous", ())),
+                "earlier": [
+                    {"index": n, "name": e.get("value", ""), "at": e.get("replaced_at", "")[:10]}
+                    for n, e in enumerate(entry.get("previous", ()))
+                ],
             }
         )
     return out
@@ -180,7 +187,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         return HttpResponseRedirect(f"{reverse('public_services:mine')}?draft={service.code}")
     try:
         prefilled, _view = services.prefill(user_id, service)
-    except DatabaseError:
+    except (DatabaseError, RegistryUnavailable):
         saved = False
         if request.method == "POST" and form.is_valid():
             # The registry is down: keep what the citizen typed, to resume later.
@@ -204,6 +211,15 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                 supplied,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 files={i.key: f for i in service.upload_items() if (f := form.cleaned_data.get(i.key))},
+            )
+        except RegistryUnavailable:
+            # The gateway failed between showing the form and submitting it: keep what was typed.
+            services.save_draft(user_id, service.code, supplied, "registry unavailable")
+            return render(
+                request,
+                "public_services/unavailable.html",
+                {"service": service, "name": _name(service), "form": form, "saved": True},
+                status=503,
             )
         except DomainValidationError as exc:
             problems = _problems(exc, service)
@@ -392,14 +408,33 @@ def my_dossier(request: HttpRequest, tracking_code: str) -> HttpResponse:
     status = 200
     if dossier.status == Dossier.Status.SENT_BACK:
         initial = {i.key: dossier.items.get(i.key, {}).get("value", "") for i in service.citizen_items()}
-        form = DossierForm(service, request.POST or None, initial=initial)
+        # The documents may be replaced too (kept for the record: ``services.supplement``).
+        form = DossierForm(
+            service, request.POST or None, request.FILES or None, initial=initial, uploads=True
+        )
         weak = _step_up(request, user_id, service, request.path) if request.method == "POST" else None
         if weak is not None:
             return weak
         if request.method == "POST" and form.is_valid():
             supplied = {i.key: form.cleaned_data.get(i.key, "") for i in service.citizen_items()}
             try:
-                services.supplement(user_id, tracking_code, supplied)
+                services.supplement(
+                    user_id,
+                    tracking_code,
+                    supplied,
+                    files={i.key: f for i in service.upload_items() if (f := form.cleaned_data.get(i.key))},
+                )
+            except RegistryUnavailable:
+                problems = [
+                    {
+                        "field": "registry",
+                        "rule": "unavailable",
+                        "message": "Chưa kết nối được Cơ sở dữ liệu quốc gia về dân cư, vui lòng thử lại sau "
+                        "/ The population registry cannot be reached, please try again later",
+                        "label": "CSDL dân cư / registry",
+                    }
+                ]
+                status = 503
             except DomainValidationError as exc:
                 problems, status = _problems(exc, service), 422
             else:
@@ -417,6 +452,16 @@ def my_dossier(request: HttpRequest, tracking_code: str) -> HttpResponse:
     return render(request, "public_services/dossier.html", context, status=status)
 
 
+def _previous(request: HttpRequest) -> int | None:
+    """``?truoc=<n>``: the n-th earlier document an item's document replaced (from 0)."""
+    raw = request.GET.get("truoc", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 3:
+        raise Http404
+    return int(raw)
+
+
 def _document_response(entry: dict[str, Any], data: bytes) -> HttpResponse:
     """The stored bytes as their checked type, as a download (never rendered in the portal's
     origin), never sniffed or cached."""
@@ -432,7 +477,7 @@ def _document_response(entry: dict[str, Any], data: bytes) -> HttpResponse:
 @require_GET
 def my_document(request: HttpRequest, tracking_code: str, item: str) -> HttpResponse:
     try:
-        entry, data = services.my_document(_uid(request), tracking_code, item)
+        entry, data = services.my_document(_uid(request), tracking_code, item, _previous(request))
     except NotFound:
         raise Http404 from None
     return _document_response(entry, data)
@@ -576,7 +621,7 @@ def official_dossier(request: HttpRequest, actor: Actor, tracking_code: str) -> 
 @require_GET
 def official_document(request: HttpRequest, actor: Actor, tracking_code: str, item: str) -> HttpResponse:
     try:
-        entry, data = services.document_for(actor, tracking_code, item)
+        entry, data = services.document_for(actor, tracking_code, item, _previous(request))
     except NotFound:
         raise Http404 from None
     except AccessDenied:

@@ -28,13 +28,17 @@ trips), a row's key was already used (a replay), or capacity might bind.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Field, Model
 from django.utils import timezone
 
 from dancu.apps.residence import services as s
@@ -47,7 +51,7 @@ from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.identity import pg_batch
 from dancu.blocks.identity.chip import TrustStore
 from dancu.blocks.identity.services import VERIFICATION_FIELDS, QrEvidence, VerificationResult
-from dancu.errors import FieldProblem
+from dancu.errors import DomainValidationError, FieldProblem
 
 
 def enabled() -> bool:
@@ -182,6 +186,117 @@ def check_in_rows(
     return [r for r in out if r is not None]
 
 
+# --------------------------------------------------------------------------- one insert statement
+def _columns(model: type[Model], with_pk: bool) -> list[Field[Any, Any]]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if with_pk or not f.primary_key  # type: ignore[attr-defined]
+    ]
+
+
+def _aware(value: datetime) -> str:
+    """A date-time as ``get_db_prep_save`` sends it: aware as is, naive made aware in the default
+    time zone (as Django does, with its warning)."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value.isoformat()
+
+
+_AS_TEXT = {"DateTimeField": _aware, "DateField": date.isoformat}
+_LAYOUT: dict[tuple[type[Model], bool], list[tuple[str, str, Callable[[Any], str] | None, bool]]] = {}
+
+
+def _records(
+    model: type[Model], objs: Sequence[Model], at: datetime, with_pk: bool
+) -> list[dict[str, object]]:
+    """The rows of ``objs`` for the statement, as the ORM's insert would write them: ``auto_now``
+    and ``auto_now_add`` set to ``at`` on the instance (as their ``pre_save`` does), a date-time
+    or date as ISO text (``json_to_recordset`` reads it back into the column's type), the rest as
+    itself (text, numbers, booleans, JSON)."""
+    layout = _LAYOUT.get((model, with_pk))
+    if layout is None:
+        layout = _LAYOUT[(model, with_pk)] = [
+            (
+                f.column,
+                f.attname,
+                _AS_TEXT.get(f.get_internal_type()),
+                bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+            )
+            for f in _columns(model, with_pk)
+        ]
+    out = []
+    for obj in objs:
+        row: dict[str, object] = {}
+        for column, attname, as_text, stamped in layout:
+            if stamped:
+                setattr(obj, attname, at)
+            value = getattr(obj, attname)
+            row[column] = as_text(value) if as_text is not None and value is not None else value
+        out.append(row)
+    return out
+
+
+_KINDS: tuple[tuple[str, type[Model], bool], ...] = (
+    ("stays", Stay, True),
+    ("submissions", Submission, False),
+    ("deliveries", WebhookDelivery, False),
+    ("events", AuditEvent, False),
+)
+
+
+def _insert_statement() -> str:
+    """One statement that inserts the stays (with the ids allocated before), the rows'
+    submissions, the webhook deliveries and the audit events, each kind from one JSON parameter
+    turned into rows by ``json_to_recordset``; columns and types from the models (no user input is
+    interpolated). A stay's guardian is a stay of the same statement: the foreign keys are
+    deferred to the commit (Django creates them ``DEFERRABLE INITIALLY DEFERRED``)."""
+    parts = []
+    for name, model, with_pk in _KINDS:
+        fields = _columns(model, with_pk)
+        names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        types = ", ".join(f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields)
+        table = connection.ops.quote_name(model._meta.db_table)
+        sql = f"{name} AS (INSERT INTO {table} ({names}) SELECT {names} "
+        parts.append(sql + f"FROM json_to_recordset(%({name})s::json) AS r({types}))")
+    return "WITH " + ", ".join(parts) + " SELECT 1"
+
+
+_INSERT: str | None = None
+
+
+def _allocate(est: Establishment, n: int) -> tuple[list[int], list[int]]:
+    """``n`` new stay ids (in order) and the establishment's active webhooks, in one statement."""
+    table = Stay._meta.db_table
+    hooks = connection.ops.quote_name(Webhook._meta.db_table)
+    sql = (
+        "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)), "  # noqa: S608
+        f"ARRAY(SELECT id FROM {hooks} WHERE establishment_id = %s AND active ORDER BY id)"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [table, n, est.pk])
+        ids, found = cur.fetchone()
+    return list(ids), list(found)
+
+
+def _insert(objs: dict[str, Sequence[Model]], at: datetime) -> None:
+    """Insert the objects of each kind of ``_KINDS`` in one prepared statement."""
+    global _INSERT
+    if _INSERT is None:
+        _INSERT = _insert_statement()
+    params = {
+        name: json.dumps(_records(model, objs.get(name, ()), at, with_pk), ensure_ascii=False)
+        for name, model, with_pk in _KINDS
+    }
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw is not None
+    # Server-side binding on Django's connection, in its transaction; a database error (a row key
+    # taken by a concurrent request: ``IntegrityError``) reaches the caller as Django's.
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
+        cur.execute(_INSERT, params, prepare=True)
+
+
 def _store(
     ctx: AccessContext,
     est: Establishment,
@@ -190,46 +305,55 @@ def _store(
     keys: list[str],
     idempotency_key: str,
     moment: datetime,
+    groups: dict[int, str] | None = None,
+    fingerprints: dict[int, str] | None = None,
 ) -> dict[int, s.BatchRow]:
-    """Stays (adults, then the children with their guardian), submissions, ``stored`` webhook
-    events and ``residence.check_in`` events of the good rows, each kind in one bulk insert."""
+    """Stays (each row's adults, then its children with their guardian), submissions, ``stored``
+    webhook events and ``residence.check_in`` events of the good rows: the same objects as the
+    reference path builds (``services._new_stay``, ``Submission``, ``webhooks.enqueue``'s
+    deliveries, ``audit.record``'s event), written by two statements — the stay ids and the
+    establishment's webhooks, then one insert of everything (:func:`_insert`)."""
     if not ready:
         return {}
-    groups = {i: uuid.uuid4().hex[:12] for i in ready}
+    groups = groups or {i: uuid.uuid4().hex[:12] for i in ready}
     stays: dict[int, list[Stay]] = {}
     for i, resolved in ready.items():
         data = rows[i]
         notified = data.captured_at or moment
         stays[i] = [s._new_stay(ctx, est, data, r, groups[i], notified, None, True) for r in resolved]
-    adults = [st for i in ready for st, r in zip(stays[i], ready[i], strict=True) if r.guardian is None]
-    Stay.objects.bulk_create(adults)
-    children = []
+    ids, hooks = _allocate(est, sum(len(v) for v in stays.values()))
+    new = iter(ids)
+    ordered: list[Stay] = []
     for i in ready:
-        for st, r in zip(stays[i], ready[i], strict=True):
+        order = sorted(range(len(ready[i])), key=lambda j, i=i: ready[i][j].guardian is not None)
+        for j in order:
+            st, r = stays[i][j], ready[i][j]
+            st.pk = next(new)
             if r.guardian is not None:
                 st.guardian = stays[i][r.guardian]
-                children.append(st)
-    if children:
-        Stay.objects.bulk_create(children)
+            ordered.append(st)
     out: dict[int, s.BatchRow] = {}
-    submissions, events, payloads = [], [], []
+    submissions, events, deliveries = [], [], []
     a = ctx.actor
+    at = timezone.now()
+    event = "notification.result"
     for i in ready:
-        ids = [st.pk for st in stays[i]]
-        response: dict[str, object] = {"group_reference": groups[i], "stay_ids": ids}
-        submissions.append(
-            Submission(
-                establishment=est, key=keys[i], request_sha256=s._fingerprint(rows[i]), response=response
+        ids_i = [st.pk for st in stays[i]]
+        response: dict[str, object] = {"group_reference": groups[i], "stay_ids": ids_i}
+        sha = fingerprints[i] if fingerprints is not None else s._fingerprint(rows[i])
+        submissions.append(Submission(establishment=est, key=keys[i], request_sha256=sha, response=response))
+        payload = {
+            "status": "stored",
+            "idempotency_key": keys[i],
+            "group_reference": groups[i],
+            "stays": [s._result_stay(st, moment) for st in stays[i]],
+        }
+        deliveries += [
+            WebhookDelivery(
+                webhook_id=h, event=event, payload={"event": event, **payload}, next_attempt_at=at
             )
-        )
-        payloads.append(
-            {
-                "status": "stored",
-                "idempotency_key": keys[i],
-                "group_reference": groups[i],
-                "stays": [s._result_stay(st, moment) for st in stays[i]],
-            }
-        )
+            for h in hooks
+        ]
         # As ``audit.record(ctx, "residence.check_in", detail=…)`` in ``services.check_in``.
         events.append(
             AuditEvent(
@@ -242,21 +366,99 @@ def _store(
                 subject_citizen_id=None,
                 result=AuditEvent.Result.OK,
                 case_reference=ctx.case_reference,
-                detail={"establishment": est.pk, "group": groups[i], "stays": ids},
+                detail={"establishment": est.pk, "group": groups[i], "stays": ids_i},
             )
         )
-        out[i] = s.BatchRow(i, "stored", groups[i], tuple(ids))
-    Submission.objects.bulk_create(submissions)
-    hooks = list(Webhook.objects.filter(establishment_id=est.pk, active=True).values_list("pk", flat=True))
-    at = timezone.now()
-    event = "notification.result"
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(webhook_id=h, event=event, payload={"event": event, **p}, next_attempt_at=at)
-            for p in payloads
-            for h in hooks
-        ]
-    )
+        out[i] = s.BatchRow(i, "stored", groups[i], tuple(ids_i))
     get_purpose(ctx.purpose)
-    AuditEvent.objects.bulk_create(events)
+    _insert({"stays": ordered, "submissions": submissions, "deliveries": deliveries, "events": events}, at)
     return out
+
+
+# --------------------------------------------------------------------------- a single check-in
+def check_in_one(
+    ctx: AccessContext,
+    est: Establishment,
+    data: s.CheckIn,
+    *,
+    idempotency_key: str,
+    fingerprint: str,
+    moment: datetime,
+    on: date,
+    trust_store: TrustStore | None,
+) -> s.CheckInResult | None:
+    """``services.check_in`` after its checks (validation, capacity), on PostgreSQL: the card QRs
+    verified by one statement (``identity.pg_batch.verify_qr_many``; the cards it does not decide
+    by ``services.verify``, as the reference path), then the stays, the submission, the webhook
+    deliveries and the ``residence.check_in`` event by :func:`_store` — in *one* transaction, so one
+    durable commit instead of two (the verification's, then the stay's). Refused guests: their
+    receipts, events and the ``residence.check_in`` *invalid* event are committed, then
+    ``DomainValidationError`` is raised, as in the reference path.
+
+    None (the reference path runs): the switch is off or not PostgreSQL, no idempotency key (the
+    verification's request id derives from it), a hospital or coach operator, a guest other than
+    a card QR (not a close relative), a foreigner's passport or a child, or a purpose or mode the
+    statement may not decide (``verify`` denies and records that, outside any transaction)."""
+    if (
+        not enabled()
+        or not idempotency_key
+        or est.kind in (Establishment.Kind.HOSPITAL, Establishment.Kind.COACH_OPERATOR)
+        or data.trip_id is not None
+        or not _fast_guests(data)
+    ):
+        return None
+    vctx = s._verify_context(ctx, est, idempotency_key)
+    mode = "data" if vctx.actor.organisation_kind in VERIFICATION_FIELDS else "yes_no"
+    if not pg_batch.may_decide(vctx, mode):
+        return None
+    group = uuid.uuid4().hex[:12]
+    where: list[int] = []
+    items: list[pg_batch.QrItem] = []
+    for j, g in enumerate(data.guests):
+        if isinstance(g, s.CitizenGuest) and isinstance(g.evidence, QrEvidence):
+            request_id = s._verify_request_id(idempotency_key, g.evidence)
+            assert request_id is not None
+            where.append(j)
+            items.append(pg_batch.QrItem(g.evidence.text, vctx.case_reference, request_id))
+    failures: list[FieldProblem] = []
+    stored: dict[int, s.BatchRow] = {}
+    try:
+        with transaction.atomic():
+            answers = pg_batch.verify_qr_many(vctx, items, mode=mode, at=moment)
+            verified = {
+                j: (answer.result, answer.id_number)
+                for j, answer in zip(where, answers, strict=True)
+                if answer is not None
+            }
+            resolved, failures = s._resolve_guests(
+                data, vctx, moment, trust_store, idempotency_key, on, verified
+            )
+            if failures:
+                audit.record(
+                    ctx,
+                    "residence.check_in",
+                    result=AuditEvent.Result.INVALID,
+                    detail={"problems": len(failures)},
+                )
+            else:
+                stored = _store(
+                    ctx,
+                    est,
+                    {0: data},
+                    {0: resolved},
+                    [idempotency_key],
+                    idempotency_key,
+                    moment,
+                    groups={0: group},
+                    fingerprints={0: fingerprint},
+                )
+    except IntegrityError:
+        # A concurrent request with the same key stored first; ours was rolled back whole.
+        replay = s._replay(est, idempotency_key, fingerprint)
+        if replay is None:
+            raise
+        return s._result_from(replay, replayed=True)
+    if failures:
+        raise DomainValidationError(failures)
+    # Read back, so that the first answer and a replay are the same (times as stored).
+    return s._result_from({"group_reference": group, "stay_ids": list(stored[0].stay_ids)}, replayed=False)

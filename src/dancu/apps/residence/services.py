@@ -459,11 +459,18 @@ def _view(stay: Stay, now: datetime | None = None) -> StayView:
 
 
 # --------------------------------------------------------------------------- check-in
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, read once
+
+
 def _canon(value: object) -> object:
     """A JSON-ready form of the request that names each dataclass (a QR and an MRZ are both
     ``{"text": …}``)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {"_": type(value).__name__, **{f.name: _canon(getattr(value, f.name)) for f in fields(value)}}
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {"_": kind.__name__, **{n: _canon(getattr(value, n)) for n in names}}
     if isinstance(value, list | tuple):
         return [_canon(v) for v in value]
     if isinstance(value, Mapping):
@@ -913,6 +920,20 @@ def check_in(
     problems = _capacity_problems(est, data)
     if problems:
         raise DomainValidationError(problems)
+    from dancu.apps.residence import batch_pg  # PostgreSQL: fewer statements, one commit (ADR 0018)
+
+    fast = batch_pg.check_in_one(
+        ctx,
+        est,
+        data,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        moment=moment,
+        on=on,
+        trust_store=trust_store,
+    )
+    if fast is not None:
+        return fast
     group = uuid.uuid4().hex[:12]
     vctx = _verify_context(ctx, est, idempotency_key or group)
     resolved, failures = _resolve_guests(data, vctx, moment, trust_store, idempotency_key, on)

@@ -37,6 +37,7 @@ class EligibilityOut(Schema):
     programme: str
     rule_version: int
     eligible: bool
+    recipient: str = Field(..., description="the lender organisation that asked and receives this answer")
     reasons: list[RuleOut]
 
 
@@ -59,5 +60,6 @@ def eligibility(request: HttpRequest, body: EligibilityIn) -> Any:
         programme=d.programme,
         rule_version=d.rule_version,
         eligible=d.eligible,
+        recipient=d.recipient,
         reasons=reasons,
     )

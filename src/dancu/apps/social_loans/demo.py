@@ -5,7 +5,7 @@
   ``quantri.nhcsxh`` (publishes rule versions; administers the bank's exchange member). It is a
   member of the data-exchange gateway with subsystem ``TINDUNG`` and two approved grants on the
   registry's services — ``household`` (ID number, date of birth, relationship, life status) and
-  ``residence`` (ID number, permanent address) — for purpose ``public_service.processing`` only;
+  ``residence`` (ID number, permanent address) — for purpose ``social_policy.credit`` only;
   the bank's system holds the client credential (``gateway_client``).
 - **Sở Lao động – Thương binh và Xã hội Hà Nội** (``SLDTBXH-HN``, created by the exchange demo):
   the list owner, with an officer ``canbo.soldtbxh`` who cleans commune lists at /cleaning/ and
@@ -41,16 +41,19 @@ LEGAL_BASIS = (
 )
 
 
-def _org(code: str, name: str) -> Organisation:
+def _org(code: str, name: str, kind: str = Organisation.Kind.DEPARTMENT) -> Organisation:
     org, _ = Organisation.objects.get_or_create(
-        code=code, defaults={"name": name, "kind": "department", "jurisdiction_province_code": PROVINCE}
+        code=code, defaults={"name": name, "kind": kind, "jurisdiction_province_code": PROVINCE}
     )
+    if org.kind != kind:  # a bank seeded before it had a kind of its own
+        org.kind = kind
+        org.save(update_fields=["kind"])
     return org
 
 
 def seed_bank_member(bank: Organisation, admin: Actor) -> str:
     """The bank as a member of the gateway: subsystem, approved grants (least data for
-    ``public_service.processing``), a fresh credential stored in the bank's client."""
+    ``social_policy.credit``), a fresh credential stored in the bank's client."""
     return seed_member(
         bank,
         admin,
@@ -62,7 +65,8 @@ def seed_bank_member(bank: Organisation, admin: Actor) -> str:
 
 
 def seed_participants() -> tuple[Organisation, Organisation]:
-    bank, owner = _org(BANK_CODE, BANK_NAME), _org(OWNER_CODE, OWNER_NAME)
+    bank = _org(BANK_CODE, BANK_NAME, Organisation.Kind.SOCIAL_POLICY_BANK)
+    owner = _org(OWNER_CODE, OWNER_NAME)
     Participant.objects.get_or_create(organisation_id=bank.pk, role=Participant.Role.LENDER)
     Participant.objects.get_or_create(organisation_id=owner.pk, role=Participant.Role.LIST_OWNER)
     services.ensure_programmes()

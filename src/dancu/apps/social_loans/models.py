@@ -151,6 +151,9 @@ class Decision(models.Model):
     reasons = models.JSONField()
     exchange_messages = models.JSONField(default=list)
     asked_by = models.CharField(max_length=150)
+    # the lender that asked and received the answer (the recipient organisation), as named when it
+    # asked: shown on the bank officer's page and in the citizen's access history
+    recipient_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -50,14 +50,17 @@ from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotF
 
 LIST_OWNER, LENDER = Participant.Role.LIST_OWNER, Participant.Role.LENDER
 SYSTEM = "social_loans"  # the bank's gateway client (``gateway_client``)
-# The purpose of the bank's grant: processing the loan application (least data by the grant's
-# field sets; a dedicated purpose is a later step, ADR 0015).
-GATEWAY_PURPOSE = "public_service.processing"
+# The purpose of the bank's grant and of its officers: checking eligibility for a social-policy
+# loan (its own purpose, allowed only to the social-policy bank's kind by ``organisations.policy``;
+# least data: the answer is yes/no with reason codes, ADR 0015).
+GATEWAY_PURPOSE = "social_policy.credit"
 # The purpose each participant acts under: cleaning for the list owner, the grant's purpose
 # (processing the loan application) for the lender.
 PURPOSE_OF: dict[str, str] = {LIST_OWNER: linkage.PURPOSE, LENDER: GATEWAY_PURPOSE}
 # Reading a commune list (names, ID numbers, household status): audited per person named on it.
 LIST_READ = "social_loans.list_read"
+# An eligibility answer given to a lender about a person: on that person's access history.
+ANSWERED = "social_loans.eligibility_answer"
 PROGRAMMES_FILE = Path(__file__).parent / "data" / "programmes.json"
 
 # Household status as commune lists write it (Circular 07/2021/TT-BLĐTBXH forms), folded to the code.
@@ -363,6 +366,7 @@ class DecisionView:
     reasons: list[dict[str, str]]
     exchange_messages: list[int]
     created_at: Any
+    recipient: str = ""  # the lender organisation that asked and received the answer
 
 
 def _decision_view(d: Decision) -> DecisionView:
@@ -376,6 +380,7 @@ def _decision_view(d: Decision) -> DecisionView:
         list(d.reasons),
         list(d.exchange_messages),
         d.created_at,
+        d.recipient_name,
     )
 
 
@@ -469,17 +474,21 @@ def decide(actor: Actor, programme: str, id_number: str, *, entry_id: int | None
             reasons=[o.as_json() for o in outcomes],
             exchange_messages=messages,
             asked_by=actor.label[:150],
+            recipient_name=actor.organisation_name[:255],
         )
-        audit.record(
-            ctx,
-            "social_loans.decide",
-            detail={
-                "decision": reference,
-                "programme": programme,
-                "version": rs.version,
-                "eligible": d.eligible,
-                "reasons": [o.reason for o in outcomes if o.result != rules.PASS],
-            },
+        detail: dict[str, object] = {
+            "decision": reference,
+            "programme": programme,
+            "version": rs.version,
+            "recipient": d.recipient_name,
+            "eligible": d.eligible,
+            "reasons": [o.reason for o in outcomes if o.result != rules.PASS],
+        }
+        audit.record(ctx, "social_loans.decide", detail=detail)
+        # the person asked about sees, in their access history, which lender asked, under which
+        # purpose and what it was told (yes/no and reason codes, never their household's data)
+        subjects.record_access(
+            ctx, ANSWERED, [id_number], detail={**detail, "fields": ["eligible", "reasons"]}
         )
     return _decision_view(d)
 

@@ -29,6 +29,10 @@ class Actor:
     jurisdiction_province_code: str | None = None
     jurisdiction_ward_code: str | None = None
     is_system: bool = False
+    # The person a member's information system says it acts for (X-Road's ``userId``): set by the
+    # data-exchange gateway from the ``X-End-User`` header (``blocks/exchange``), empty elsewhere.
+    # A self-service provider checks it against the record asked for (``providers.applicant``).
+    end_user: str = ""
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

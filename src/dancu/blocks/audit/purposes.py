@@ -70,6 +70,13 @@ _ALL = [
         "Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP",
     ),
     Purpose(
+        "social_policy.credit",
+        "Xét điều kiện vay vốn tín dụng chính sách xã hội (chỉ trả lời có/không và mã lý do)",
+        "Checking eligibility for a social-policy loan (a yes/no answer with reason codes only)",
+        "Nghị định 78/2002/NĐ-CP Điều 2; Quyết định 06/QĐ-TTg 2022 (mô hình 20); "
+        "Luật Bảo vệ dữ liệu cá nhân 2025 (Luật 91/2025/QH15) Điều 3 (tối thiểu hóa dữ liệu)",
+    ),
+    Purpose(
         "data.cleaning",
         "Làm sạch dữ liệu chuyên ngành",
         "Cleaning sector data against the population database",

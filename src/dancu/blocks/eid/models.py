@@ -48,7 +48,12 @@ class Account(models.Model):
     guardian = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="wards"
     )
-    guardian_relationship = models.CharField(max_length=10, blank=True)  # "father" / "mother"
+    guardian_relationship = models.CharField(max_length=10, blank=True)  # father / mother / guardian
+    # The child's 14th birthday (from the registry's date of birth): the management ends that day
+    # and the account passes to the holder (Decree 69/2024 Art. 7; ``family.hand_over``).
+    managed_until = models.DateField(null=True, blank=True, db_index=True)
+    # When the management ended at 14; the holder then claims the account (``family.claim_own_account``).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     # A foreign resident's account (no ID number: ``id_number`` holds nationality + passport).
     foreign_resident = models.OneToOneField(
         "ForeignResident", null=True, blank=True, on_delete=models.PROTECT, related_name="account"
@@ -272,3 +277,22 @@ class PresentationUse(models.Model):
 
     def __str__(self) -> str:
         return f"presentation {self.nonce}"
+
+
+class GuardianPeriod(models.Model):
+    """Who managed a child's account and when (a parent or a guardian, ADR 0017), and what they did
+    with it — counted from the audit log when the period ends, so that the holder sees at 14 who
+    acted for them. Never deleted."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="guardian_periods")
+    manager = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    relationship = models.CharField(max_length=10)  # father / mother / guardian
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # age_14 (hand-over), authority_ended (registry: restriction, guardianship ended), taken_over
+    end_reason = models.CharField(max_length=20, blank=True)
+    presentations = models.PositiveIntegerField(default=0)
+    history_views = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"guardian period {self.pk} of account {self.account_id}"

@@ -439,7 +439,13 @@ def _decide(
             account.level = max(account.level, 1)
         elif account.level == 0:
             account.status = Account.Status.REJECTED
-        account.save(update_fields=["status", "level"])
+        elif account.handed_over_at is not None:
+            # A claim at 14 refused (``family.claim_own_account``): the password and phone it set
+            # go, the account stays waiting for its holder's next claim (ADR 0017).
+            account.user.set_unusable_password()
+            account.user.save(update_fields=["password"])
+            account.phone, account.email, account.phone_verified_at = "", "", None
+        account.save(update_fields=["status", "level", "phone", "email", "phone_verified_at"])
         audit.record(
             ctx,
             "eid.registration.approve" if approve else "eid.registration.reject",

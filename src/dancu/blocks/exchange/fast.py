@@ -110,6 +110,44 @@ def forget_route(client_id: str, service_id: str) -> None:
 
 
 @dataclass(eq=False)
+class Row:
+    """One exchange's message-log row before its group inserts it: the columns of
+    ``_MESSAGE_COLUMNS`` (``request`` and ``response`` as documents) and the canonical JSON text of
+    those two documents — exactly what was hashed and signed, sent to the database as it is
+    (``_rows_json``) instead of being encoded a second time. ``pk`` once inserted (0 before)."""
+
+    columns: dict[str, Any]
+    request_json: str
+    response_json: str
+    pk: int = 0
+
+    # What ``gateway._response`` reads, as on a saved ``Message``.
+    @property
+    def status(self) -> int:
+        return int(self.columns["status"])
+
+    @property
+    def response(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self.columns["response"])
+
+    @property
+    def request_hash(self) -> str:
+        return str(self.columns["request_hash"])
+
+    @property
+    def response_hash(self) -> str:
+        return str(self.columns["response_hash"])
+
+    @property
+    def response_signature(self) -> str:
+        return str(self.columns["response_signature"])
+
+    @property
+    def response_key_id(self) -> str:
+        return str(self.columns["response_key_id"])
+
+
+@dataclass(eq=False)
 class Job:
     """One exchange for a lane: its look-up (None when the registry's checks already refused),
     the route version it was decided under, and ``finish``, which turns the look-up's outcome into
@@ -120,9 +158,9 @@ class Job:
     request_id: str
     version: int
     lookup: pg_read.Request | None
-    finish: Callable[[pg_read.Outcome | None], Message]
+    finish: Callable[[pg_read.Outcome | None], Row]
     state: str = ""
-    message: Message | None = None
+    message: Row | None = None
     error: BaseException | None = field(default=None, repr=False)
 
 
@@ -206,12 +244,24 @@ def _sql(name: str) -> str:
     return _SQL[name]
 
 
-def _row(n: int, msg: Message) -> dict[str, Any]:
-    row: dict[str, Any] = {"n": n}
-    for name, _ in _MESSAGE_COLUMNS:
-        value = getattr(msg, name)
-        row[name] = value.isoformat() if name == "occurred_at" else value
-    return row
+_SPLICED = ("request", "response")
+_PLAIN = tuple(name for name, _ in _MESSAGE_COLUMNS if name not in _SPLICED)
+
+
+def _rows_json(rows: list[Row]) -> str:
+    """The group's rows as one JSON array for ``json_to_recordset``: each row's plain columns
+    encoded here, its request and response documents spliced in as the canonical JSON text that
+    was signed (valid JSON: ``crypto.canonical``), so they are not encoded again."""
+    parts = []
+    for n, row in enumerate(rows):
+        cols = row.columns
+        plain: dict[str, Any] = {"n": n}
+        for name in _PLAIN:
+            plain[name] = cols[name]
+        plain["occurred_at"] = cols["occurred_at"].isoformat()
+        head = json.dumps(plain, ensure_ascii=False)
+        parts.append(f'{head[:-1]},"request":{row.request_json},"response":{row.response_json}}}')
+    return "[" + ",".join(parts) + "]"
 
 
 def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
@@ -257,12 +307,12 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
                     return jobs
             by_job = dict(zip(looked, outcomes, strict=True))
             rows = []
-            for n, job in enumerate(live):
+            for job in live:
                 job.message = job.finish(by_job.get(job))
-                rows.append(_row(n, job.message))
+                rows.append(job.message)
             # Round trip 2 (pipelined): the log's rows and their tracker rows, and the commit.
             with conn.pipeline():
-                cur.execute(_sql("insert"), {"rows": json.dumps(rows, ensure_ascii=False)}, prepare=True)
+                cur.execute(_sql("insert"), {"rows": _rows_json(rows)}, prepare=True)
                 conn.execute("COMMIT")
             inserted = {int(n): int(pk) for n, pk in cur.fetchall()}
     except BaseException:
@@ -275,7 +325,7 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
     for n, job in enumerate(live):
         assert job.message is not None
         if n in inserted:
-            job.message.pk = job.message.id = inserted[n]
+            job.message.pk = inserted[n]
             job.state = "done"
         else:  # another group answered the same request id first
             job.state = "replay"

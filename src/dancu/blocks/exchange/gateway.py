@@ -48,7 +48,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -331,6 +331,7 @@ def _actor(client: Subsystem, grant: Grant, end_user: str) -> Actor:
         allowed_purposes=allowed,
         jurisdiction_province_code=(org.jurisdiction_province_code or None) if org is not None else None,
         jurisdiction_ward_code=(org.jurisdiction_ward_code or None) if org is not None else None,
+        end_user=end_user,
     )
 
 
@@ -484,15 +485,17 @@ def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeRes
     except (NotFound, AccessDenied, DomainValidationError) as exc:  # answered and logged as the handler's
         error = exc
 
-    def finish(outcome: pg_read.Outcome | None) -> Message:
+    only = frozenset(call.granted)
+
+    def finish(outcome: pg_read.Outcome | None) -> fast.Row:
         def provide(c: AccessContext, params: Mapping[str, Any], path: str) -> providers.Answer:
             if error is not None:
                 raise error
             assert outcome is not None
-            return entry.answer(c, outcome)
+            return entry.answer(c, outcome, only)  # only the granted fields are converted
 
         answer = _forward(provide, ctx, call.params, req.path, call.granted)
-        return _logged(_message, request_doc, fingerprint, answer, client, service, grant)
+        return cast(fast.Row, _logged(_fast_row, request_doc, fingerprint, answer, client, service, grant))
 
     job = fast.submit(fast.Job(h.client, h.request_id, version, lookup, finish))
     if job.state == "done" and job.message is not None:
@@ -662,7 +665,57 @@ def _message(
     response_key_id: str,
 ) -> Message:
     """The log row: the request and the response (which carries the request's hash) signed;
-    not saved (``_write`` saves it on the ORM path, ``fast.run_group`` in a group)."""
+    not saved (``_write`` saves it on the ORM path)."""
+    columns, _, _ = _signed_columns(
+        request_doc,
+        fingerprint,
+        status=status,
+        body=body,
+        outcome=outcome,
+        rule=rule,
+        client=client,
+        service=service,
+        grant=grant,
+        subjects=subjects,
+        fields=fields,
+        request_key=request_key,
+        request_key_id=request_key_id,
+        response_key=response_key,
+        response_key_id=response_key_id,
+    )
+    return Message(**columns)
+
+
+def _fast_row(request_doc: dict[str, Any], fingerprint: str, **kwargs: Any) -> fast.Row:
+    """The same signed log row as :func:`_message` for the fast path's group insert, with the
+    canonical JSON of the two documents kept as signed (``fast.run_group`` sends those bytes as
+    they are instead of encoding the documents a second time) and no model instance."""
+    columns, request_bytes, response_bytes = _signed_columns(request_doc, fingerprint, **kwargs)
+    return fast.Row(columns, request_bytes.decode("utf-8"), response_bytes.decode("utf-8"))
+
+
+def _signed_columns(
+    request_doc: dict[str, Any],
+    fingerprint: str,
+    *,
+    status: int,
+    body: dict[str, Any],
+    outcome: str,
+    rule: str,
+    client: Subsystem | None,
+    service: Service | None,
+    grant: Grant | None,
+    subjects: list[int],
+    fields: list[str],
+    request_key: Any,
+    request_key_id: str,
+    response_key: Any,
+    response_key_id: str,
+) -> tuple[dict[str, Any], bytes, bytes]:
+    """The message-log columns of one exchange — the request document signed with
+    ``request_key``, the response document (status, body, the request's hash: the binding)
+    signed with ``response_key`` — and the canonical bytes of the two documents (what the
+    hashes and signatures are over)."""
     request_bytes = crypto.canonical(request_doc)
     request_hash = crypto.sha256_hex(request_bytes)
     response_doc = {
@@ -672,45 +725,47 @@ def _message(
         "produced_at": timezone.now().isoformat(),
     }
     response_bytes = crypto.canonical(response_doc)
-    return Message(
-        client_id=str(request_doc.get("client", ""))[:300],
-        client_name=client.member.name if client is not None else "",
-        client_member_pk=client.member_id if client is not None else None,
-        service_id=str(request_doc.get("service", ""))[:400],
-        provider_name=service.subsystem.member.name if service is not None else "",
-        provider_member_pk=service.subsystem.member_id if service is not None else None,
-        grant_pk=grant.pk if grant is not None else None,
-        request_id=str(request_doc.get("request_id", ""))[:100],
-        purpose=str(request_doc.get("purpose", ""))[:64],
-        end_user=str(request_doc.get("end_user", ""))[:150],
-        case_reference=str(request_doc.get("case_reference", ""))[:100],
-        outcome=outcome,
-        status=status,
-        rule=rule,
-        fingerprint=fingerprint,
-        request=request_doc,
-        request_hash=request_hash,
-        request_signature=crypto.sign(request_key, request_bytes),
-        request_key_id=request_key_id,
-        response=response_doc,
-        response_hash=crypto.sha256_hex(response_bytes),
-        response_signature=crypto.sign(response_key, response_bytes),
-        response_key_id=response_key_id,
-        fields=fields,
-        subjects=subjects,
-    )
+    columns = {
+        "occurred_at": timezone.now(),
+        "client_id": str(request_doc.get("client", ""))[:300],
+        "client_name": client.member.name if client is not None else "",
+        "client_member_pk": client.member_id if client is not None else None,
+        "service_id": str(request_doc.get("service", ""))[:400],
+        "provider_name": service.subsystem.member.name if service is not None else "",
+        "provider_member_pk": service.subsystem.member_id if service is not None else None,
+        "grant_pk": grant.pk if grant is not None else None,
+        "request_id": str(request_doc.get("request_id", ""))[:100],
+        "purpose": str(request_doc.get("purpose", ""))[:64],
+        "end_user": str(request_doc.get("end_user", ""))[:150],
+        "case_reference": str(request_doc.get("case_reference", ""))[:100],
+        "outcome": outcome,
+        "status": status,
+        "rule": rule,
+        "fingerprint": fingerprint,
+        "request": request_doc,
+        "request_hash": request_hash,
+        "request_signature": crypto.sign(request_key, request_bytes),
+        "request_key_id": request_key_id,
+        "response": response_doc,
+        "response_hash": crypto.sha256_hex(response_bytes),
+        "response_signature": crypto.sign(response_key, response_bytes),
+        "response_key_id": response_key_id,
+        "fields": fields,
+        "subjects": subjects,
+    }
+    return columns, request_bytes, response_bytes
 
 
 def _logged(
-    build: Callable[..., Message],
+    build: Callable[..., Any],
     request_doc: dict[str, Any],
     fingerprint: str,
     answer: tuple[int, dict[str, Any], str, str, list[int], list[str]],
     client: Subsystem,
     service: Service,
     grant: Grant,
-) -> Message:
-    """The log row of an answered exchange (``build``: ``_message`` or ``_write``), the request
+) -> Any:
+    """The log row of an answered exchange (``build``: ``_fast_row`` or ``_write``), the request
     signed with the client subsystem's key, the response with the provider's."""
     status, body, outcome, rule, subjects, fields = answer
     return build(
@@ -909,7 +964,7 @@ def _stored(
     return _response(prior, replayed=True)
 
 
-def _response(msg: Message, *, replayed: bool = False) -> ExchangeResponse:
+def _response(msg: Message | fast.Row, *, replayed: bool = False) -> ExchangeResponse:
     body = msg.response["body"]
     return ExchangeResponse(
         status=msg.status,

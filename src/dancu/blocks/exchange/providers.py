@@ -13,7 +13,7 @@ External providers (a service with an ``endpoint_url`` and no handler) are calle
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from dancu.blocks.registry import pg_read
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CitizenView
 from dancu.blocks.registry.matching import MATCH, IdentityClaim
-from dancu.errors import DomainValidationError
+from dancu.errors import AccessDenied, DomainValidationError
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,18 @@ def _id_number(params: Mapping[str, Any], path: str) -> str:
     return value
 
 
-def _citizen_fields(view: CitizenView, names: tuple[str, ...]) -> Answer:
+def _citizen_fields(view: CitizenView, names: tuple[str, ...], only: frozenset[str] | None = None) -> Answer:
+    """The service's ``names`` of ``view`` (JSON-ready). ``only``: the fields the grant gives the
+    purpose, when the caller knows them (the gateway's fast path) — the others are not converted
+    at all and are reported in ``withheld`` with those the registry withheld, which is what the
+    gateway's filter (``gateway._forward``) would have made of them: the same answer, less work."""
     withheld = frozenset(view.fields_withheld)
-    data = {n: jsonable(getattr(view, n)) for n in names if n not in withheld}
-    return Answer(data=data, subjects=[view.citizen_id], withheld=withheld & frozenset(names))
+    if only is None:
+        data = {n: jsonable(getattr(view, n)) for n in names if n not in withheld}
+        return Answer(data=data, subjects=[view.citizen_id], withheld=withheld & frozenset(names))
+    data = {n: jsonable(getattr(view, n)) for n in names if n in only and n not in withheld}
+    hidden = frozenset(n for n in names if n not in data)
+    return Answer(data=data, subjects=[view.citizen_id], withheld=hidden)
 
 
 CITIZEN_FIELDS = (
@@ -84,6 +92,26 @@ CITIZEN_FIELDS = (
 )
 RESIDENCE_FIELDS = ("id_number", "full_name", "permanent_address", "temporary_address", "household_number")
 LIFE_FIELDS = ("id_number", "full_name", "life_status", "date_of_death")
+# The applicant's own record, for the public-service portal's prefill (once-only principle): what
+# the forms show and the eligibility rules read, with the cards held (re-issue of a valid card).
+APPLICANT_FIELDS = (
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "dob_precision",
+    "sex",
+    "nationality",
+    "ethnicity",
+    "origin",
+    "permanent_address",
+    "temporary_address",
+    "household_number",
+    "relationship_to_head",
+    "life_status",
+    "old_id_numbers",
+    "cards",
+)
+SELF_PREFIX = "citizen:"
 HOUSEHOLD_FIELDS = ("id_number", "full_name", "date_of_birth", "sex", "relationship_to_head", "life_status")
 VERIFY_FIELDS = ("match", "decision", "reasons")
 
@@ -91,6 +119,26 @@ VERIFY_FIELDS = ("match", "decision", "reasons")
 def citizen(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
     """Citizen by ID number (``registry.get_by_id_number``)."""
     return _citizen_fields(registry.get_by_id_number(ctx, _id_number(params, path)), CITIZEN_FIELDS)
+
+
+def applicant(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
+    """The record of the citizen the client system acts for — and of no one else: the end user
+    (``X-End-User: citizen:<ID number>``) must be the person asked for, or the call is refused
+    (403, rule ``not_the_end_user``). For a portal prefilling a citizen's own form (Decree
+    45/2020/NĐ-CP and Decree 107/2021/NĐ-CP: data the registry holds is not asked again;
+    Law 91/2025/QH15: the data subject's own data). The organisation's territorial jurisdiction
+    does not apply to a person's own record (a Hà Nội portal serves a citizen registered
+    elsewhere who files in Hà Nội); the purpose and the grant's field set still do."""
+    id_number = _id_number(params, path)
+    if ctx.actor.end_user != f"{SELF_PREFIX}{id_number}":
+        raise AccessDenied(
+            "this service returns only the record of the citizen the client acts for "
+            f"(X-End-User: {SELF_PREFIX}<the same ID number>)",
+            field="X-End-User",
+            rule="not_the_end_user",
+        )
+    own = AccessContext(replace(ctx.actor, is_system=True), ctx.purpose, ctx.case_reference)
+    return _citizen_fields(registry.get_by_id_number(own, id_number), APPLICANT_FIELDS)
 
 
 def residence(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
@@ -154,8 +202,10 @@ class Lookup:
     def request(self, ctx: AccessContext, params: Mapping[str, Any], path: str) -> pg_read.Request:
         return registry.lookup_request(ctx, _id_number(params, path))
 
-    def answer(self, ctx: AccessContext, outcome: pg_read.Outcome) -> Answer:
-        return _citizen_fields(registry.view_of_lookup(ctx, outcome), self.fields)
+    def answer(
+        self, ctx: AccessContext, outcome: pg_read.Outcome, only: frozenset[str] | None = None
+    ) -> Answer:
+        return _citizen_fields(registry.view_of_lookup(ctx, outcome), self.fields, only)
 
 
 # The handlers whose whole work is one ``get_by_id_number`` (by handler name in the catalogue).
@@ -213,6 +263,16 @@ REGISTRY_CATALOGUE: dict[str, CatalogueEntry] = {
             },
         ),
         CatalogueEntry(
+            "applicant",
+            applicant,
+            "Thông tin của chính người nộp hồ sơ (điền sẵn biểu mẫu dịch vụ công)",
+            "The applicant's own record (prefilling a public-service form)",
+            "Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP; Luật Bảo vệ dữ liệu cá nhân 2025",
+            APPLICANT_FIELDS,
+            {"public_service.processing": APPLICANT_FIELDS},
+            methods="GET",
+        ),
+        CatalogueEntry(
             "verify-identity",
             verify_identity,
             "Xác thực thông tin công dân (có/không)",
@@ -232,6 +292,7 @@ REGISTRY_CATALOGUE: dict[str, CatalogueEntry] = {
             {
                 **dict.fromkeys(_OFFICIAL_FULL, HOUSEHOLD_FIELDS),
                 "public_service.processing": HOUSEHOLD_FIELDS,
+                "social_policy.credit": ("id_number", "date_of_birth", "relationship_to_head", "life_status"),
             },
         ),
         CatalogueEntry(
@@ -245,6 +306,7 @@ REGISTRY_CATALOGUE: dict[str, CatalogueEntry] = {
                 **dict.fromkeys(_OFFICIAL_FULL, RESIDENCE_FIELDS),
                 "public_service.processing": RESIDENCE_FIELDS,
                 "data.cleaning": ("id_number", "full_name", "permanent_address"),
+                "social_policy.credit": ("id_number", "permanent_address"),
             },
         ),
         CatalogueEntry(

@@ -23,11 +23,13 @@ same bytes and headers (``tests/blocks/identity/test_fasthttp.py`` compares them
    and ``WWW-Authenticate`` header of ``dancu.api``.
 4. The rate limit: the same token bucket as the ninja throttle (``dancu.ratelimit``, client
    ``apikey:<id>``) — 429 with ``Retry-After``.
-5. Verify: the QR is parsed and cross-checked (``qr.parse_card_qr``), then ``pg_verify.verify_qr``
-   decides and records an exact match in one statement. Any other case (a mismatch, an invalid
-   QR, an earlier receipt for the request id, a policy refusal) is decided by the reference
-   service ``services.verify`` in this process, and its errors are answered as ``dancu.api``
-   answers them (403, 409, 422).
+5. Verify: the QR is parsed and cross-checked (``qr.parse_card_qr``), then ``pg_verify``'s
+   statement decides and records an exact match — the statement it shares with the concurrent
+   verifications of the process (``pg_verify.submit``, ADR 0019), or, inside a transaction or
+   with ``DANCU_VERIFY_LANES = 0``, one of its own on this thread's connection. Any other case (a
+   mismatch, an invalid QR, an earlier receipt for the request id, a policy refusal) is decided
+   by the reference service ``services.verify`` in this process, and its errors are answered as
+   ``dancu.api`` answers them (403, 409, 422).
 6. The headers the middleware stack adds to these answers: ``SecurityMiddleware``
    (``X-Content-Type-Options``, ``Referrer-Policy``, ``Cross-Origin-Opener-Policy``, HSTS on
    HTTPS), ``LocaleMiddleware`` (``Vary: Accept-Language``, ``Content-Language``),
@@ -202,21 +204,25 @@ def _verify(client: ApiClient, body: VerifyIn, token: str) -> tuple[int, dict[st
             ward_code=actor.jurisdiction_ward_code or "",
             province_code=actor.jurisdiction_province_code or "",
         )
-        connection.ensure_connection()
-        outcome = pg_verify.verify_qr(
-            connection.connection,
+        item = pg_verify.Item(
             requester,
             claim,
-            purpose=ctx.purpose,
-            case_reference=ctx.case_reference,
-            request_id=body.request_id,
-            request_sha256=fingerprint,
-            receipt_id=receipt_id,
-            response=services._to_json(result),
-            at=moment,
-            today=today,
-            async_commit=not connection.in_atomic_block,
+            ctx.purpose,
+            ctx.case_reference,
+            body.request_id,
+            fingerprint,
+            receipt_id,
+            services._to_json(result),
+            moment,
+            today,
         )
+        if connection.in_atomic_block or not pg_verify.lanes():
+            connection.ensure_connection()  # alone, on this thread's connection (in its transaction)
+            outcome = pg_verify.verify_batch(
+                connection.connection, [item], async_commit=not connection.in_atomic_block
+            )[0]
+        else:  # with the concurrent verifications of this process, one statement (ADR 0019)
+            outcome = pg_verify.submit(item)
         if not outcome.key_ok:  # revoked since it was remembered: the database says why
             keycache.forget(client.prefix)
             client = authenticate_api_key(token)

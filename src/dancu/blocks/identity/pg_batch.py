@@ -66,7 +66,10 @@ _CONSTANT = frozenset({"face_available", "health_insurance_number"})
 
 
 def _statement() -> str:
-    """The SQL text, built once from the models' table names (no user input is interpolated)."""
+    """The SQL text, built once from the models' table names (no user input is interpolated).
+    The audit events are one insert, in the reference path's order — each verification's
+    ``identity.verify`` event, then its hits' ``alerts.hit`` events — since the order of two
+    data-modifying sub-statements is unpredictable."""
     receipt, event = VerificationRecord._meta.db_table, AuditEvent._meta.db_table
     citizen, card, old = Citizen._meta.db_table, IdentityCard._meta.db_table, OldIdNumber._meta.db_table
     entry, hit = AlertEntry._meta.db_table, AlertHit._meta.db_table
@@ -115,17 +118,6 @@ WITH i AS MATERIALIZED (
     FROM ans ORDER BY ans.n
     ON CONFLICT (organisation_id, request_id) WHERE NOT (request_id = '') DO NOTHING
     RETURNING receipt_id, subject_citizen_id, case_reference
-), ev AS (
-    INSERT INTO {event} (occurred_at, actor_user_id, actor_label, organisation_id, organisation_name,
-                         purpose, action, subject_citizen_id, result, case_reference, detail,
-                         prev_hash, hash)
-    SELECT %(at)s, %(user_id)s, %(label)s, %(org_id)s, %(org_name)s, %(purpose)s, '{ACTION}',
-           rec.subject_citizen_id, 'ok', rec.case_reference,
-           jsonb_build_object('mode', %(mode)s::text, 'evidence', 'qr', 'decision', 'match',
-                              'reasons', '[]'::jsonb, 'fields', %(fields)s::jsonb,
-                              'receipt', rec.receipt_id::text),
-           '', ''
-    FROM rec
 ), hits AS (
     INSERT INTO {hit} (entry_id, subject_citizen_id, where_organisation_id, where_organisation_name,
                        where_organisation_kind, where_ward_code, where_province_code, event,
@@ -134,18 +126,34 @@ WITH i AS MATERIALIZED (
            %(province)s, '{ACTION}', rec.receipt_id::text, %(at)s, '', NULL
     FROM rec JOIN {entry} e ON e.subject_citizen_id = rec.subject_citizen_id
     WHERE e.active AND e.valid_from <= %(at)s AND (e.valid_until IS NULL OR e.valid_until > %(at)s)
+    ORDER BY rec.receipt_id, e.id
     RETURNING id, entry_id, subject_citizen_id, receipt_id
-), hit_events AS (
+), events AS (
     INSERT INTO {event} (occurred_at, actor_user_id, actor_label, organisation_id, organisation_name,
                          purpose, action, subject_citizen_id, result, case_reference, detail,
                          prev_hash, hash)
-    SELECT %(at)s, NULL, 'alert screening', e.issuing_organisation_id,
-           e.issuing_organisation_name, '{SCREEN_PURPOSE}', 'alerts.hit', hits.subject_citizen_id,
-           'ok', left(e.reference, 100),
-           jsonb_build_object('entry', e.id, 'hit', hits.id, 'event', '{ACTION}',
-                              'receipt', hits.receipt_id, 'where', %(org_id)s::bigint),
-           '', ''
-    FROM hits JOIN {entry} e ON e.id = hits.entry_id
+    SELECT x.occurred_at, x.actor_user_id, x.actor_label, x.organisation_id, x.organisation_name,
+           x.purpose, x.action, x.subject_citizen_id, 'ok', x.case_reference, x.detail, '', ''
+    FROM (
+        SELECT ans.n, 0 AS k, 0::bigint AS h, %(at)s::timestamptz AS occurred_at,
+               %(user_id)s::bigint AS actor_user_id, %(label)s::text AS actor_label,
+               %(org_id)s::bigint AS organisation_id, %(org_name)s::text AS organisation_name,
+               %(purpose)s::text AS purpose, '{ACTION}'::text AS action,
+               rec.subject_citizen_id, rec.case_reference::text AS case_reference,
+               jsonb_build_object('mode', %(mode)s::text, 'evidence', 'qr', 'decision', 'match',
+                                  'reasons', '[]'::jsonb, 'fields', %(fields)s::jsonb,
+                                  'receipt', rec.receipt_id::text) AS detail
+        FROM rec JOIN ans ON ans.receipt = rec.receipt_id
+        UNION ALL
+        SELECT ans.n, 1, hits.id, %(at)s, NULL, 'alert screening', e.issuing_organisation_id,
+               e.issuing_organisation_name, '{SCREEN_PURPOSE}', 'alerts.hit', hits.subject_citizen_id,
+               left(e.reference, 100),
+               jsonb_build_object('entry', e.id, 'hit', hits.id, 'event', '{ACTION}',
+                                  'receipt', hits.receipt_id, 'where', %(org_id)s::bigint)
+        FROM hits JOIN {entry} e ON e.id = hits.entry_id
+                  JOIN ans ON ans.receipt::text = hits.receipt_id
+    ) x
+    ORDER BY x.n, x.k, x.h
 )
 SELECT ans.n, ans.answer FROM rec JOIN ans ON ans.receipt = rec.receipt_id
 """  # noqa: S608
@@ -289,6 +297,12 @@ def verify_qr_many(
         stored = json.loads(answer) if isinstance(answer, str | bytes) else answer
         out[n] = Decided(services._from_json(stored, replayed=False), numbers[n])
     return out
+
+
+def may_decide(ctx: AccessContext, mode: str) -> bool:
+    """Whether :func:`verify_qr_many` may decide for ``ctx`` in ``mode`` (else it answers None for
+    every item and ``services.verify`` refuses or denies, recording it)."""
+    return _may(ctx, mode)
 
 
 def _may(ctx: AccessContext, mode: str) -> bool:

@@ -39,18 +39,22 @@ the final ``SELECT``, after the ``hits`` insert has run).
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import psycopg
+from django.conf import settings
 
 from dancu.blocks.alerts.models import AlertEntry, AlertHit
 from dancu.blocks.alerts.services import SCREEN_PURPOSE
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.identity.models import VerificationRecord
 from dancu.blocks.organisations.models import ApiKey, Organisation
+from dancu.blocks.registry import pg_read
 from dancu.blocks.registry.matching import CMND_INVALID_FROM
 from dancu.blocks.registry.models import Citizen, IdentityCard, OldIdNumber
 
@@ -58,86 +62,99 @@ ACTION = "identity.verify"
 
 
 def _statement() -> str:
-    """The SQL text, built once from the models' table names (no user input is interpolated)."""
+    """The SQL text, built once from the models' table names (no user input is interpolated).
+
+    One row of ``i`` per verification (``json_to_recordset`` of one JSON parameter, as ADR 0006);
+    every CTE keeps the row's position ``n``, and the final ``SELECT`` gives one row per position.
+    No SQL comments below: the text is collapsed to one line. ``earlier`` repeats the predicate of
+    the partial unique index on (organisation_id, request_id) so that the plan can use that index."""
     receipt, event = VerificationRecord._meta.db_table, AuditEvent._meta.db_table
     citizen, card, old = Citizen._meta.db_table, IdentityCard._meta.db_table, OldIdNumber._meta.db_table
     key, org = ApiKey._meta.db_table, Organisation._meta.db_table
     entry, hit = AlertEntry._meta.db_table, AlertHit._meta.db_table
-    # No SQL comments below: the text is collapsed to one line. ``earlier`` repeats the predicate
-    # of the partial unique index on (organisation_id, request_id) so that PostgreSQL's generic
-    # plan of the prepared statement (chosen after five executions) can use that index.
     return f"""
-WITH earlier AS MATERIALIZED (
-    SELECT v.receipt_id, v.created_at, v.request_sha256, v.response
-    FROM {receipt} v
-    WHERE v.organisation_id = %(org_id)s AND v.request_id = %(request_id)s
-      AND NOT (v.request_id = '')
+WITH i AS MATERIALIZED (
+    SELECT * FROM json_to_recordset($1::json) AS t(
+        n int, org_id bigint, org_name text, org_kind text, ward text, province text, key_id bigint,
+        label text, purpose text, case_ref text, request_id text, sha text, receipt uuid,
+        response jsonb, at timestamptz, today date, number text, name text, born date, sex text,
+        old text, issued date)
+), earlier AS MATERIALIZED (
+    SELECT i.n, v.receipt_id, v.created_at, v.request_sha256, v.response
+    FROM i JOIN {receipt} v ON v.organisation_id = i.org_id AND v.request_id = i.request_id
+    WHERE NOT (v.request_id = '')
 ), key_ok AS MATERIALIZED (
-    SELECT 1 AS ok FROM {key} k JOIN {org} o ON o.id = k.organisation_id
-    WHERE k.id = %(key_id)s AND k.revoked_at IS NULL AND o.active
+    SELECT i.n FROM i JOIN {key} k ON k.id = i.key_id JOIN {org} o ON o.id = k.organisation_id
+    WHERE k.revoked_at IS NULL AND o.active
 ), cit AS MATERIALIZED (
-    SELECT c.id FROM {citizen} c
-    WHERE c.id_number = %(number)s AND c.full_name = %(name)s AND c.date_of_birth = %(born)s
-      AND c.dob_precision = 'day' AND c.sex = %(sex)s AND c.life_status = 'alive'
-      AND (%(old)s = ''
+    SELECT i.n, c.id FROM i JOIN {citizen} c
+      ON c.id_number = i.number AND c.full_name = i.name AND c.date_of_birth = i.born
+     AND c.dob_precision = 'day' AND c.sex = i.sex AND c.life_status = 'alive'
+    WHERE (i.old = ''
            OR NOT EXISTS (SELECT 1 FROM {old} o WHERE o.citizen_id = c.id)
-           OR EXISTS (SELECT 1 FROM {old} o WHERE o.citizen_id = c.id AND o.number = %(old)s))
+           OR EXISTS (SELECT 1 FROM {old} o WHERE o.citizen_id = c.id AND o.number = i.old))
       AND EXISTS (
           SELECT 1 FROM (SELECT k.status, k.kind, k.expires_on FROM {card} k
-                         WHERE k.citizen_id = c.id AND k.card_number = %(number)s
-                           AND k.issued_on = %(issued)s
+                         WHERE k.citizen_id = c.id AND k.card_number = i.number
+                           AND k.issued_on = i.issued
                          ORDER BY k.id DESC LIMIT 1) k
-          WHERE k.status = 'valid' AND (k.expires_on IS NULL OR k.expires_on >= %(today)s)
-            AND (k.kind <> 'cmnd' OR %(today)s < %(cmnd_until)s))
-      AND NOT EXISTS (SELECT 1 FROM {card} k WHERE k.citizen_id = c.id AND k.issued_on > %(issued)s)
+          WHERE k.status = 'valid' AND (k.expires_on IS NULL OR k.expires_on >= i.today)
+            AND (k.kind <> 'cmnd' OR i.today < $2::date))
+      AND NOT EXISTS (SELECT 1 FROM {card} k WHERE k.citizen_id = c.id AND k.issued_on > i.issued)
 ), rec AS (
     INSERT INTO {receipt} (receipt_id, created_at, organisation_id, organisation_name, actor_user_id,
                            actor_label, api_key_id, purpose, case_reference, evidence_kind, mode,
                            decision, reason_codes, name_score, subject_citizen_id, request_id,
                            request_sha256, response)
-    SELECT %(receipt)s, %(at)s, %(org_id)s, %(org_name)s, NULL, %(label)s, %(key_id)s, %(purpose)s,
-           %(case_ref)s, 'qr', 'yes_no', 'match', '[]'::jsonb, 1.0, cit.id, %(request_id)s,
-           %(sha)s, %(response)s::jsonb
-    FROM cit
-    WHERE NOT EXISTS (SELECT 1 FROM earlier) AND EXISTS (SELECT 1 FROM key_ok)
+    SELECT i.receipt, i.at, i.org_id, i.org_name, NULL, i.label, i.key_id, i.purpose, i.case_ref,
+           'qr', 'yes_no', 'match', '[]'::jsonb, 1.0, cit.id, i.request_id, i.sha, i.response
+    FROM i JOIN cit ON cit.n = i.n
+    WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.n = i.n)
+      AND EXISTS (SELECT 1 FROM key_ok WHERE key_ok.n = i.n)
+    ORDER BY i.n
     ON CONFLICT (organisation_id, request_id) WHERE NOT (request_id = '') DO NOTHING
-    RETURNING subject_citizen_id
+    RETURNING receipt_id, subject_citizen_id
+), w AS MATERIALIZED (
+    SELECT i.*, rec.subject_citizen_id FROM rec JOIN i ON i.receipt = rec.receipt_id
 ), ev AS (
     INSERT INTO {event} (occurred_at, actor_user_id, actor_label, organisation_id, organisation_name,
                          purpose, action, subject_citizen_id, result, case_reference, detail,
                          prev_hash, hash)
-    SELECT %(at)s, NULL, %(label)s, %(org_id)s, %(org_name)s, %(purpose)s, '{ACTION}',
-           rec.subject_citizen_id, 'ok', %(case_ref)s,
+    SELECT w.at, NULL, w.label, w.org_id, w.org_name, w.purpose, '{ACTION}', w.subject_citizen_id,
+           'ok', w.case_ref,
            jsonb_build_object('mode', 'yes_no', 'evidence', 'qr', 'decision', 'match',
-                              'reasons', '[]'::jsonb, 'fields', '[]'::jsonb, 'receipt', %(receipt)s::text),
+                              'reasons', '[]'::jsonb, 'fields', '[]'::jsonb, 'receipt', w.receipt::text),
            '', ''
-    FROM rec
+    FROM w ORDER BY w.n
 ), hits AS (
     INSERT INTO {hit} (entry_id, subject_citizen_id, where_organisation_id, where_organisation_name,
                        where_organisation_kind, where_ward_code, where_province_code, event,
                        receipt_id, occurred_at, seen_by, seen_at)
-    SELECT e.id, rec.subject_citizen_id, %(org_id)s, %(org_name)s, %(org_kind)s, %(ward)s,
-           %(province)s, '{ACTION}', %(receipt)s::text, %(at)s, '', NULL
-    FROM rec JOIN {entry} e ON e.subject_citizen_id = rec.subject_citizen_id
-    WHERE e.active AND e.valid_from <= %(at)s AND (e.valid_until IS NULL OR e.valid_until > %(at)s)
-    RETURNING id, entry_id, subject_citizen_id
+    SELECT e.id, w.subject_citizen_id, w.org_id, w.org_name, w.org_kind, w.ward, w.province,
+           '{ACTION}', w.receipt::text, w.at, '', NULL
+    FROM w JOIN {entry} e ON e.subject_citizen_id = w.subject_citizen_id
+    WHERE e.active AND e.valid_from <= w.at AND (e.valid_until IS NULL OR e.valid_until > w.at)
+    ORDER BY w.n, e.id
+    RETURNING id, entry_id, subject_citizen_id, receipt_id, where_organisation_id, occurred_at
 ), hit_events AS (
     INSERT INTO {event} (occurred_at, actor_user_id, actor_label, organisation_id, organisation_name,
                          purpose, action, subject_citizen_id, result, case_reference, detail,
                          prev_hash, hash)
-    SELECT %(at)s, NULL, 'alert screening', e.issuing_organisation_id,
+    SELECT hits.occurred_at, NULL, 'alert screening', e.issuing_organisation_id,
            e.issuing_organisation_name, '{SCREEN_PURPOSE}', 'alerts.hit', hits.subject_citizen_id,
            'ok', left(e.reference, 100),
            jsonb_build_object('entry', e.id, 'hit', hits.id, 'event', '{ACTION}',
-                              'receipt', %(receipt)s::text, 'where', %(org_id)s::bigint),
+                              'receipt', hits.receipt_id, 'where', hits.where_organisation_id),
            '', ''
-    FROM hits JOIN {entry} e ON e.id = hits.entry_id
+    FROM hits JOIN {entry} e ON e.id = hits.entry_id ORDER BY hits.id
 )
-SELECT set_config('synchronous_commit', CASE WHEN %(async)s AND NOT EXISTS (SELECT 1 FROM hits)
-                    THEN 'off' ELSE current_setting('synchronous_commit') END, true),
-       (SELECT count(*) FROM rec), (SELECT count(*) FROM cit), EXISTS (SELECT 1 FROM key_ok),
-       e.receipt_id, e.created_at, e.request_sha256, e.response
-FROM (SELECT 1) AS one LEFT JOIN earlier e ON true
+SELECT i.n, EXISTS (SELECT 1 FROM w WHERE w.n = i.n), EXISTS (SELECT 1 FROM cit WHERE cit.n = i.n),
+       EXISTS (SELECT 1 FROM key_ok WHERE key_ok.n = i.n),
+       e.receipt_id, e.created_at, e.request_sha256, e.response,
+       (SELECT set_config('synchronous_commit',
+                          CASE WHEN $3::bool AND NOT EXISTS (SELECT 1 FROM hits)
+                               THEN 'off' ELSE current_setting('synchronous_commit') END, true))
+FROM i LEFT JOIN earlier e ON e.n = i.n ORDER BY i.n
 """  # noqa: S608
 
 
@@ -145,7 +162,8 @@ _SQL: str | None = None
 
 
 def _sql() -> str:
-    """The statement with its whitespace collapsed: under 4 KiB, psycopg caches its parsing."""
+    """The statement with its whitespace collapsed. Its parameters are PostgreSQL's own ``$n``
+    (a ``RawCursor``): psycopg has no placeholders to parse, whatever the statement's length."""
     global _SQL
     if _SQL is None:
         _SQL = " ".join(_statement().split())
@@ -201,6 +219,82 @@ class Outcome:
     earlier: Earlier | None
 
 
+@dataclass(frozen=True)
+class Item:
+    """One verification for the statement: who asks (``requester``), the checked QR (``claim``),
+    the receipt it would write (``receipt_id``, ``response`` as ``services._to_json`` stores it),
+    the request id and fingerprint that make it idempotent, and its time (``at`` aware,
+    ``today`` the local date of ``at``)."""
+
+    requester: Requester
+    claim: Claim
+    purpose: str
+    case_reference: str
+    request_id: str
+    request_sha256: str
+    receipt_id: uuid.UUID
+    response: dict[str, Any]
+    at: datetime
+    today: date
+
+
+def verify_batch(
+    conn: psycopg.Connection[Any], items: Sequence[Item], *, async_commit: bool
+) -> list[Outcome]:
+    """Run the statement for ``items`` on ``conn``: one round trip, one ``Outcome`` per item, in
+    order. Each item is decided and recorded exactly as if it ran alone (its own receipt, event
+    and hits, or nothing); two items with the same organisation and request id: the first is
+    written, the second finds it taken (``written`` False, ``found`` True) and goes to the
+    reference path, as a concurrent request would. ``async_commit``: the statement is its own
+    transaction and commits without waiting for the WAL flush (ADR 0005, ADR 0014) unless it
+    wrote a police alert; never inside a caller's transaction."""
+    if not items:
+        return []
+    rows = [
+        {
+            "n": n,
+            "org_id": it.requester.organisation_id,
+            "org_name": it.requester.organisation_name,
+            "org_kind": it.requester.organisation_kind,
+            "ward": it.requester.ward_code,
+            "province": it.requester.province_code,
+            "key_id": it.requester.key_id,
+            "label": it.requester.label,
+            "purpose": it.purpose,
+            "case_ref": it.case_reference,
+            "request_id": it.request_id,
+            "sha": it.request_sha256,
+            "receipt": str(it.receipt_id),
+            "response": it.response,
+            "at": it.at.isoformat(),
+            "today": it.today.isoformat(),
+            "number": it.claim.id_number,
+            "name": it.claim.full_name,
+            "born": it.claim.date_of_birth.isoformat(),
+            "sex": it.claim.sex,
+            "old": it.claim.old_id_number,
+            "issued": it.claim.issued_on.isoformat(),
+        }
+        for n, it in enumerate(items)
+    ]
+    # One JSON parameter (psycopg dumps one string far faster than many arrays), on a server-
+    # binding raw cursor (Django's own cursors bind on the client and cannot prepare).
+    params = (json.dumps(rows, ensure_ascii=False), CMND_INVALID_FROM, async_commit)
+    with psycopg.RawCursor(conn) as cur:
+        cur.execute(_sql(), params, prepare=True)
+        result = cur.fetchall()
+    if len(result) != len(items):
+        raise RuntimeError("the verification statement returned a wrong number of rows")
+    out: list[Outcome] = []
+    for _n, written, found, key_ok, e_receipt, e_created, e_sha, e_response, _mode in result:
+        earlier = None
+        if e_receipt is not None:
+            stored = json.loads(e_response) if isinstance(e_response, str | bytes) else e_response
+            earlier = Earlier(str(e_receipt), e_created, e_sha, dict(stored or {}))
+        out.append(Outcome(written=bool(written), found=bool(found), key_ok=bool(key_ok), earlier=earlier))
+    return out
+
+
 def verify_qr(
     conn: psycopg.Connection[Any],
     requester: Requester,
@@ -216,42 +310,54 @@ def verify_qr(
     today: date,
     async_commit: bool,
 ) -> Outcome:
-    """Run the statement on ``conn``. ``response`` is the answer stored for replays
-    (``services._to_json``). ``async_commit``: the statement is its own transaction and commits
-    without waiting for the WAL flush (ADR 0005, ADR 0014); never inside a caller's transaction."""
-    params = {
-        "async": async_commit,
-        "org_id": requester.organisation_id,
-        "org_name": requester.organisation_name,
-        "org_kind": requester.organisation_kind,
-        "ward": requester.ward_code,
-        "province": requester.province_code,
-        "key_id": requester.key_id,
-        "label": requester.label,
-        "purpose": purpose,
-        "case_ref": case_reference,
-        "request_id": request_id,
-        "sha": request_sha256,
-        "receipt": receipt_id,
-        "response": json.dumps(response, ensure_ascii=False),
-        "at": at,
-        "today": today,
-        "cmnd_until": CMND_INVALID_FROM,
-        "number": claim.id_number,
-        "name": claim.full_name,
-        "born": claim.date_of_birth,
-        "sex": claim.sex,
-        "old": claim.old_id_number,
-        "issued": claim.issued_on,
-    }
-    # A server-binding cursor (Django's own cursors bind on the client and cannot prepare).
-    with psycopg.Cursor(conn) as cur:
-        cur.execute(_sql(), params, prepare=True)
-        row = cur.fetchone()
-    assert row is not None
-    _, written, found, key_ok, e_receipt, e_created, e_sha, e_response = row
-    earlier = None
-    if e_receipt is not None:
-        stored = json.loads(e_response) if isinstance(e_response, str | bytes) else e_response
-        earlier = Earlier(str(e_receipt), e_created, e_sha, dict(stored or {}))
-    return Outcome(written=bool(written), found=bool(found), key_ok=bool(key_ok), earlier=earlier)
+    """One verification on ``conn`` (``verify_batch`` of one item), e.g. inside the caller's
+    transaction. ``response`` is the answer stored for replays (``services._to_json``)."""
+    item = Item(
+        requester, claim, purpose, case_reference, request_id, request_sha256, receipt_id, response, at, today
+    )
+    return verify_batch(conn, [item], async_commit=async_commit)[0]
+
+
+# --------------------------------------------------------------------------- coalescing
+class _Lane(pg_read._Connection):
+    """A lane: the registry coalescer's kind of connection (own, autocommit, reopened after a
+    failure or in a forked child), running batches of verifications (ADR 0006, ADR 0019)."""
+
+    def __call__(self, items: list[Item]) -> list[Outcome]:  # type: ignore[override]
+        return cast(list[Outcome], self.run(lambda conn: verify_batch(conn, items, async_commit=True)))
+
+
+_LANES: list[_Lane] = []
+_COALESCER: pg_read.Coalescer | None = None
+_INIT_LOCK = threading.Lock()
+
+
+def lanes() -> int:
+    """``DANCU_VERIFY_LANES``: connections per process that carry coalesced verifications; 0 runs
+    each verification alone on its caller's connection."""
+    return int(getattr(settings, "DANCU_VERIFY_LANES", 0))
+
+
+def submit(item: Item) -> Outcome:
+    """Verify ``item`` in the next statement of the process's coalescer (ADR 0019): concurrent
+    verifications of the process's threads share one statement and one commit. Returns after
+    that statement has committed (or raises its error). Only for a verification that is its own
+    transaction: inside a caller's transaction use ``verify_qr`` on the caller's connection."""
+    global _COALESCER
+    count = lanes()
+    if _COALESCER is None or len(_LANES) != count:
+        with _INIT_LOCK:
+            if _COALESCER is None or len(_LANES) != count:
+                for lane in _LANES:
+                    lane.close()
+                _LANES[:] = [_Lane() for _ in range(count)]
+                # The coalescer is the registry's; its lanes here take items and return outcomes.
+                _COALESCER = pg_read.Coalescer(cast(Any, _LANES))
+    return cast(Outcome, _COALESCER.submit(cast(Any, item)))
+
+
+def close() -> None:
+    """Close the lanes' connections (tests that drop their database; server shutdown)."""
+    with _INIT_LOCK:
+        for lane in _LANES:
+            lane.close()

@@ -55,6 +55,14 @@ MIN_TRAIN_REFERENCE = 1000
 BASE_MODEL = Path(__file__).with_name("data") / "vn-person-base.json"
 
 
+# The in-memory path's blocking (never the surname alone: ``scale.check_blocking``)
+BLOCKING: tuple[tuple[str, ...], ...] = (
+    ("given", "dob_year"),
+    ("dob",),
+    ("family_key", "given", "ward_code"),
+)
+
+
 def base_model() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(BASE_MODEL.read_text(encoding="utf-8"))
     return data
@@ -167,11 +175,7 @@ def _settings(prior: float) -> Any:
                 ],
             ),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("given", "dob_year"),
-            block_on("dob"),
-            block_on("family_key", "given", "ward_code"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in BLOCKING],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         em_convergence=0.001,

@@ -30,6 +30,12 @@ class CleaningJob(models.Model):
     encoding = models.CharField(max_length=20, blank=True)
     columns = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
+    # the file's row count; a file over ``DANCU_CLEANING_WEB_MAX_ROWS`` is a **scale** job: its rows
+    # stay in the Parquet staging file (``staged_file``, relative to ``DANCU_LINKAGE_MODEL_DIR``)
+    # until the run stores them with their outcomes in one transaction (ADR 0012)
+    row_count = models.PositiveIntegerField(default=0)
+    scale = models.BooleanField(default=False)
+    staged_file = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=40, blank=True)

@@ -18,6 +18,7 @@ import json
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +32,20 @@ from django.utils import timezone
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
-from dancu.blocks.linkage import files
+from dancu.blocks.linkage import files, scale
+from dancu.blocks.linkage import model as lm
 from dancu.blocks.linkage.models import CleaningJob, SectorRecord
-from dancu.blocks.linkage.pipeline import DUPLICATE, MATCHED, REVIEW, UNMATCHED, SectorRow, link
+from dancu.blocks.linkage.pipeline import (
+    DUPLICATE,
+    MATCHED,
+    REVIEW,
+    UNMATCHED,
+    LinkResult,
+    Outcome,
+    SectorRow,
+    annotate,
+    link,
+)
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import ReferenceRecord
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
@@ -60,6 +72,7 @@ class JobView:
     rows: int
     created_at: datetime
     finished_at: datetime | None
+    scale: bool = False  # run by the streaming scale path (over ``DANCU_CLEANING_WEB_MAX_ROWS``)
 
 
 @dataclass(frozen=True)
@@ -119,9 +132,10 @@ def _view(job: CleaningJob) -> JobView:
         counts=dict(job.counts),
         model_version=job.model_version,
         error=job.error,
-        rows=job.records.count(),
+        rows=job.row_count or job.records.count(),
         created_at=job.created_at,
         finished_at=job.finished_at,
+        scale=job.scale,
     )
 
 
@@ -130,8 +144,11 @@ def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> Job
     """Store a sector file as a new job (all rows or none). ``content`` is the file's bytes or a
     seekable binary file (a big upload stays on disk): it is streamed — hashed, then read and checked
     to its end into a Parquet staging file (``files.stage``, memory bounded by one chunk) — before
-    any row is stored, then its rows are inserted in batches in one transaction. A file already
-    uploaded by the same organisation and not failed is refused (rule ``duplicate``)."""
+    anything is stored. A file of at most ``DANCU_CLEANING_WEB_MAX_ROWS`` rows has its rows inserted
+    in batches in one transaction; a bigger one (up to ``files.MAX_ROWS``, ten million) becomes a
+    **scale** job: its rows stay in the staging file until :func:`run` streams them through
+    ``linkage.scale`` (ADR 0012). A file already uploaded by the same organisation and not failed is
+    refused (rule ``duplicate``)."""
     _authorise(ctx, "cleaning.upload")
     fh: BinaryIO = io.BytesIO(content) if isinstance(content, bytes) else content
     digest = _sha256(fh)
@@ -145,11 +162,12 @@ def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> Job
             "duplicate",
             f"this file was already uploaded as job {earlier.first().reference}",  # type: ignore[union-attr]
         )
-    staged_path = (
-        Path(settings.DANCU_LINKAGE_MODEL_DIR) / "uploads" / f"{digest}-{secrets.token_hex(4)}.parquet"
-    )
+    staged_name = f"uploads/{digest}-{secrets.token_hex(4)}.parquet"
+    staged_path = Path(settings.DANCU_LINKAGE_MODEL_DIR) / staged_name
+    keep = False
     try:
-        table = _stage_web(file_name, fh, staged_path)
+        table = files.stage(file_name, fh, staged_path, max_rows=files.MAX_ROWS)
+        at_scale = table.rows > int(settings.DANCU_CLEANING_WEB_MAX_ROWS)
         with transaction.atomic():
             job = CleaningJob.objects.create(
                 reference=f"LS-{secrets.token_hex(4).upper()}",
@@ -162,37 +180,31 @@ def upload(ctx: AccessContext, file_name: str, content: bytes | BinaryIO) -> Job
                 encoding=table.encoding,
                 columns=table.columns,
                 mapping=files.guess_mapping(table.columns),
+                row_count=table.rows,
+                scale=at_scale,
+                staged_file=staged_name if at_scale else "",
             )
-            for batch in files.staged_rows(staged_path, batch=UPLOAD_BATCH):
-                SectorRecord.objects.bulk_create(
-                    [SectorRecord(job=job, row_no=n, cells=cells) for n, cells in batch],
-                    batch_size=UPLOAD_BATCH,
-                )
-            audit.record(ctx, "cleaning.upload", detail={"job": job.reference, "rows": table.rows})
+            if not at_scale:
+                for batch in files.staged_rows(staged_path, batch=UPLOAD_BATCH):
+                    SectorRecord.objects.bulk_create(
+                        [SectorRecord(job=job, row_no=n, cells=cells) for n, cells in batch],
+                        batch_size=UPLOAD_BATCH,
+                    )
+            audit.record(
+                ctx,
+                "cleaning.upload",
+                detail={"job": job.reference, "rows": table.rows, "scale": at_scale},
+            )
+        keep = at_scale
     finally:
-        staged_path.unlink(missing_ok=True)
+        if not keep:
+            staged_path.unlink(missing_ok=True)
     return _view(job)
 
 
 UPLOAD_BATCH = 2000
-
-
-def _stage_web(file_name: str, fh: BinaryIO, staged_path: Path) -> files.StagedTable:
-    """``files.stage`` with the web path's row limit (``DANCU_CLEANING_WEB_MAX_ROWS``, ADR 0012):
-    the upload stores its rows in one request's transaction and ``run`` links them in memory, so a
-    file beyond it is refused (rule ``rows``) with a pointer to the scale pipeline."""
-    limit = int(settings.DANCU_CLEANING_WEB_MAX_ROWS)
-    try:
-        return files.stage(file_name, fh, staged_path, max_rows=limit)
-    except DomainValidationError as exc:
-        if [p.rule for p in exc.problems] != ["rows"]:
-            raise
-        raise DomainValidationError.single(
-            "file",
-            "rows",
-            f"more than {limit} rows for a web cleaning job: split the file, or have it run by the "
-            "scale pipeline (dancu.blocks.linkage.scale, ADR 0012) from the command line",
-        ) from None
+# rows per batch of a scale job (registry pages, sector features, stored outcomes): its memory
+SCALE_BATCH = 20_000
 
 
 def _sha256(fh: BinaryIO) -> str:
@@ -281,61 +293,10 @@ def run(ctx: AccessContext, job_id: int) -> None:
     CleaningJob.objects.filter(pk=job.pk).update(status=CleaningJob.Status.RUNNING, started_at=timezone.now())
     say = _progress(job.pk)
     try:
-        say(2, "reading the registry")
-        reference = registry.cleaning_reference(ctx, job_reference=job.reference)
-        records = list(job.records.order_by("row_no"))
-        col = {c: i for i, c in enumerate(job.columns)}
-        rows = [
-            SectorRow(
-                r.pk, **{f: r.cells[col[c]] if col[c] < len(r.cells) else "" for f, c in job.mapping.items()}
-            )
-            for r in records
-        ]
-        result = link(rows, reference, progress=lambda pct, stage: say(5 + pct * 9 // 10, stage))
-        refs = {r.citizen_id: r for r in reference}
-        outcomes = {o.key: o for o in result.outcomes}
-        for rec in records:
-            o = outcomes[rec.pk]
-            rec.decision, rec.method, rec.citizen_id = o.decision, o.method, o.citizen_id
-            rec.match_weight, rec.probability, rec.explanation = o.match_weight, o.probability, o.explanation
-            rec.corrections, rec.flags, rec.problems = o.corrections, o.flags, o.problems
-            rec.candidate = _snapshot(refs[o.citizen_id]) if o.citizen_id is not None else {}
-            rec.review, rec.reviewed_by_label, rec.reviewed_at = "", "", None
-        matched = [
-            o.citizen_id for o in result.outcomes if o.decision in (MATCHED, DUPLICATE) and o.citizen_id
-        ]
-        uncertain = [o.citizen_id for o in result.outcomes if o.decision == REVIEW and o.citizen_id]
-        with transaction.atomic():
-            SectorRecord.objects.bulk_update(
-                records,
-                [
-                    "decision",
-                    "method",
-                    "citizen_id",
-                    "match_weight",
-                    "probability",
-                    "explanation",
-                    "corrections",
-                    "flags",
-                    "problems",
-                    "candidate",
-                    "review",
-                    "reviewed_by_label",
-                    "reviewed_at",
-                ],
-                batch_size=1000,
-            )
-            registry.record_cleaning_matches(ctx, matched, job_reference=job.reference, candidates=uncertain)
-            CleaningJob.objects.filter(pk=job.pk).update(
-                status=CleaningJob.Status.DONE,
-                progress=100,
-                stage="done",
-                counts=result.counts(),
-                model_version=result.model_version,
-                finished_at=timezone.now(),
-            )
-        if result.model_version:
-            save_model(result.model_version, result.model_settings)
+        if job.scale:
+            _run_at_scale(ctx, job, say)
+        else:
+            _run_in_memory(ctx, job, say)
     except Exception as exc:
         log.exception("cleaning job %s failed", job.reference)
         CleaningJob.objects.filter(pk=job.pk).update(
@@ -344,6 +305,290 @@ def run(ctx: AccessContext, job_id: int) -> None:
         if not isinstance(exc, (AccessDenied, DomainValidationError)):
             return
         raise
+
+
+def _run_in_memory(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str], None]) -> None:
+    """A web-sized job: its rows and the jurisdiction's registry in memory (``pipeline.link``)."""
+    say(2, "reading the registry")
+    reference = registry.cleaning_reference(ctx, job_reference=job.reference)
+    records = list(job.records.order_by("row_no"))
+    col = {c: i for i, c in enumerate(job.columns)}
+    rows = [
+        SectorRow(
+            r.pk, **{f: r.cells[col[c]] if col[c] < len(r.cells) else "" for f, c in job.mapping.items()}
+        )
+        for r in records
+    ]
+    result = link(rows, reference, progress=lambda pct, stage: say(5 + pct * 9 // 10, stage))
+    refs = {r.citizen_id: r for r in reference}
+    outcomes = {o.key: o for o in result.outcomes}
+    for rec in records:
+        o = outcomes[rec.pk]
+        rec.decision, rec.method, rec.citizen_id = o.decision, o.method, o.citizen_id
+        rec.match_weight, rec.probability, rec.explanation = o.match_weight, o.probability, o.explanation
+        rec.corrections, rec.flags, rec.problems = o.corrections, o.flags, o.problems
+        rec.candidate = _snapshot(refs[o.citizen_id]) if o.citizen_id is not None else {}
+        rec.review, rec.reviewed_by_label, rec.reviewed_at = "", "", None
+    matched = [o.citizen_id for o in result.outcomes if o.decision in (MATCHED, DUPLICATE) and o.citizen_id]
+    uncertain = [o.citizen_id for o in result.outcomes if o.decision == REVIEW and o.citizen_id]
+    with transaction.atomic():
+        SectorRecord.objects.bulk_update(
+            records,
+            [
+                "decision",
+                "method",
+                "citizen_id",
+                "match_weight",
+                "probability",
+                "explanation",
+                "corrections",
+                "flags",
+                "problems",
+                "candidate",
+                "review",
+                "reviewed_by_label",
+                "reviewed_at",
+            ],
+            batch_size=1000,
+        )
+        registry.record_cleaning_matches(ctx, matched, job_reference=job.reference, candidates=uncertain)
+        CleaningJob.objects.filter(pk=job.pk).update(
+            status=CleaningJob.Status.DONE,
+            progress=100,
+            stage="done",
+            counts=result.counts(),
+            model_version=result.model_version,
+            finished_at=timezone.now(),
+        )
+    if result.model_version:
+        save_model(result.model_version, result.model_settings)
+
+
+def _run_at_scale(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str], None]) -> None:
+    """A job over the web limit, streamed end to end (``linkage.scale``, ADR 0012): the registry is
+    read in pages (``registry.cleaning_reference_batches``, one audit event) into a DuckDB file,
+    the sector rows are read from the Parquet staging file ``SCALE_BATCH`` at a time, the passes,
+    the model and the decisions run in SQL, and the outcomes are stored — with the same proposed
+    corrections, flags, explanations and candidate snapshots as the in-memory path — batch by
+    batch in **one transaction** with the citizens' audit events: a failure stores nothing (the
+    staging file is kept, so the job can be run again)."""
+    import tempfile
+
+    import duckdb
+
+    staged = Path(settings.DANCU_LINKAGE_MODEL_DIR) / job.staged_file
+    if not job.staged_file or not staged.exists():
+        raise Conflict(
+            "the uploaded rows are no longer staged: upload the file again", field="file", rule="staged"
+        )
+    work = Path(settings.DANCU_LINKAGE_MODEL_DIR) / "jobs"
+    work.mkdir(parents=True, exist_ok=True)
+    total = max(job.row_count, 1)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        con = duckdb.connect(str(Path(tmp) / "job.duckdb"))
+        try:
+            con.execute("SET enable_progress_bar = false")
+            say(2, "reading the registry")
+            citizens = 0
+            scale.add_citizens(con, [])
+            for page in registry.cleaning_reference_batches(
+                ctx, job_reference=job.reference, batch=SCALE_BATCH
+            ):
+                scale.add_citizens(con, page, append=True)
+                citizens += len(page)
+            scale.create_reference(con)
+            say(10, "normalising")
+            scale.add_sector(
+                con,
+                _staged_sector_rows(job, staged),
+                chunk=SCALE_BATCH,
+                progress=lambda n: say(10 + 30 * n // total, "normalising"),
+            )
+            say(42, "id pass")
+            scale.id_passes(con)
+            rest = int(con.execute("SELECT count(*) FROM rest").fetchone()[0])  # type: ignore[index]
+            version, trained = "", {}
+            if rest and citizens:
+                say(45, "model")
+                # the in-memory path's rule: too few pairs to estimate u → the bundled model as it is
+                small = rest < lm.MIN_TRAIN_ROWS or citizens < lm.MIN_TRAIN_REFERENCE
+                trained = lm.base_model() if small else scale.train(con)
+                say(55, "scoring")
+                scale.score(con, trained, out="model_out", explain=True)
+                version = lm.model_version(trained)
+            else:
+                con.execute(
+                    "CREATE TABLE model_out (key BIGINT, citizen_id BIGINT, match_weight DOUBLE, "
+                    "match_probability DOUBLE, decision VARCHAR)"
+                )
+            say(80, "decisions")
+            scale.decide(con, "model_out", out="outcomes")
+            say(85, "storing the outcomes")
+            _store_at_scale(ctx, job, con, staged, say, model_version=version)
+        finally:
+            con.close()
+    CleaningJob.objects.filter(pk=job.pk).update(staged_file="")
+    staged.unlink(missing_ok=True)
+    if version:
+        save_model(version, trained)
+
+
+def _staged_sector_rows(job: CleaningJob, staged: Path) -> Iterator[SectorRow]:
+    """The staged rows in the job's canonical fields, one at a time (key = row number)."""
+    col = {c: i for i, c in enumerate(job.columns)}
+    for batch in files.staged_rows(staged, batch=SCALE_BATCH):
+        for n, cells in batch:
+            yield _sector_row(job.mapping, col, n, cells)
+
+
+def _store_at_scale(
+    ctx: AccessContext,
+    job: CleaningJob,
+    con: Any,
+    staged: Path,
+    say: Callable[[int, str], None],
+    *,
+    model_version: str,
+) -> None:
+    """Write a scale job's rows with their outcomes (one transaction, ``SCALE_BATCH`` rows in
+    memory at a time) and audit the citizens it matched or put up for review (one event each, as
+    the in-memory path); the job is done only when all of it is committed."""
+    factors = [c for c in (r[0] for r in con.execute("DESCRIBE model_out").fetchall()) if c.startswith("bf_")]
+    cit = ", ".join(f"c.{f} AS c_{f}" for f in _CITIZEN_FIELDS)
+    bf = "".join(f", mo.{c}" for c in factors)
+    cur = con.cursor()
+    cur.execute(
+        f"""
+        SELECT o.key, o.decision, o.citizen_id, o.method, o.match_weight, mo.match_probability,
+               s.dob, s.ward_code, s.problems,
+               (h.key IS NULL AND o.key IN (SELECT key FROM id_candidates)) AS id_conflict,
+               {cit}{bf}
+        FROM outcomes o
+        JOIN sector s ON s.unique_id = o.key
+        LEFT JOIN id_hits h ON h.key = o.key
+        LEFT JOIN model_out mo ON mo.key = o.key
+        LEFT JOIN citizens c ON c.citizen_id = o.citizen_id
+        ORDER BY o.key
+        """  # noqa: S608 — this module's own column names
+    )
+    names = [d[0] for d in cur.description]
+    counts: dict[str, int] = {}
+    done = 0
+    col = {c: i for i, c in enumerate(job.columns)}
+    with transaction.atomic():
+        for batch in files.staged_rows(staged, batch=SCALE_BATCH):
+            found = [dict(zip(names, r, strict=True)) for r in cur.fetchmany(len(batch))]
+            records, outcomes = [], []
+            for (row_no, cells), out in zip(batch, found, strict=True):
+                if out["key"] != row_no:
+                    raise RuntimeError("the outcomes are not in the file's order")
+                o = _outcome(out)
+                ref = _reference(out) if o.citizen_id is not None else None
+                if ref is not None:
+                    row = _sector_row(job.mapping, col, row_no, cells)
+                    annotate(o, row, {"dob": out["dob"], "ward_code": out["ward_code"]}, ref)
+                outcomes.append(o)
+                records.append(
+                    SectorRecord(
+                        job=job,
+                        row_no=row_no,
+                        cells=cells,
+                        decision=o.decision,
+                        method=o.method,
+                        citizen_id=o.citizen_id,
+                        match_weight=o.match_weight,
+                        probability=o.probability,
+                        explanation=o.explanation,
+                        corrections=o.corrections,
+                        flags=o.flags,
+                        problems=o.problems,
+                        candidate=_snapshot(ref) if ref is not None else {},
+                    )
+                )
+            SectorRecord.objects.bulk_create(records, batch_size=UPLOAD_BATCH)
+            for k, v in LinkResult(outcomes, "", {}).counts().items():
+                counts[k] = counts.get(k, 0) + v
+            done += len(batch)
+            say(85 + 14 * done // max(job.row_count, 1), "storing the outcomes")
+        if cur.fetchone() is not None:
+            raise RuntimeError("more outcomes than staged rows")
+        for decisions, as_candidates in (("'matched', 'duplicate'", False), ("'review'", True)):
+            ids = con.cursor()
+            ids.execute(
+                f"SELECT DISTINCT citizen_id FROM outcomes WHERE decision IN ({decisions}) "  # noqa: S608
+                "AND citizen_id IS NOT NULL ORDER BY 1"
+            )
+            while page := [int(r[0]) for r in ids.fetchmany(SCALE_BATCH)]:
+                registry.record_cleaning_matches(
+                    ctx,
+                    [] if as_candidates else page,
+                    job_reference=job.reference,
+                    candidates=page if as_candidates else None,
+                )
+        CleaningJob.objects.filter(pk=job.pk).update(
+            status=CleaningJob.Status.DONE,
+            progress=100,
+            stage="done",
+            counts=counts,
+            model_version=model_version,
+            finished_at=timezone.now(),
+        )
+
+
+_CITIZEN_FIELDS = (
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "dob_precision",
+    "sex",
+    "permanent_address_text",
+    "permanent_ward_code",
+    "permanent_legacy_ward_code",
+    "life_status",
+    "date_of_death",
+)
+
+
+def _sector_row(mapping: dict[str, str], col: dict[str, int], row_no: int, cells: list[str]) -> SectorRow:
+    return SectorRow(row_no, **{f: cells[col[c]] if col[c] < len(cells) else "" for f, c in mapping.items()})
+
+
+def _outcome(out: dict[str, Any]) -> Outcome:
+    """One row of the scale path's outcome table as the in-memory pipeline's ``Outcome``."""
+    problems = [p for p in (out["problems"] or "").split(",") if p]
+    if out["id_conflict"]:
+        problems.append("id_number_conflict")
+    if out["decision"] == UNMATCHED:  # as the pipeline: no citizen, no score below the threshold
+        return Outcome(out["key"], UNMATCHED, problems=problems)
+    from_model = out["method"] == "model"
+    return Outcome(
+        out["key"],
+        out["decision"],
+        citizen_id=int(out["citizen_id"]),
+        method=out["method"],
+        match_weight=round(float(out["match_weight"]), 2) if from_model else None,
+        probability=round(float(out["match_probability"]), 6) if from_model else None,
+        explanation=lm._explain(out) if from_model else {},
+        problems=problems,
+    )
+
+
+def _reference(out: dict[str, Any]) -> ReferenceRecord:
+    """The matched citizen's registry fields (from the job's own DuckDB copy of its reference)."""
+    v = {f: out[f"c_{f}"] for f in _CITIZEN_FIELDS}
+    return ReferenceRecord(
+        citizen_id=int(out["citizen_id"]),
+        id_number=v["id_number"] or "",
+        full_name=v["full_name"] or "",
+        date_of_birth=v["date_of_birth"],
+        dob_precision=v["dob_precision"] or "",
+        sex=v["sex"] or "",
+        permanent_address_text=v["permanent_address_text"] or "",
+        permanent_ward_code=v["permanent_ward_code"] or "",
+        permanent_legacy_ward_code=v["permanent_legacy_ward_code"] or "",
+        life_status=v["life_status"] or "",
+        date_of_death=v["date_of_death"],
+    )
 
 
 def _snapshot(r: ReferenceRecord) -> dict[str, str]:

@@ -24,6 +24,8 @@ class Organisation(models.Model):
         DRIVING_SCHOOL = "driving_school", "Cơ sở đào tạo, sát hạch lái xe / Driving school or test centre"
         PLATFORM = "platform", "Đơn vị vận hành nền tảng / Platform operator"
         # Coach operators report their passenger manifests (model 12; Circular 55/2021 Art. 15).
+        # The Vietnam Bank for Social Policies (Decree 78/2002/NĐ-CP): a lender, not an agency.
+        SOCIAL_POLICY_BANK = "social_bank", "Ngân hàng Chính sách xã hội / Social-policy bank"
         TRANSPORT = "transport", "Doanh nghiệp vận tải hành khách / Passenger transport operator"
 
     code = models.CharField(max_length=40, unique=True)

@@ -67,6 +67,11 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.DRIVING_SCHOOL, INTEGRATION): frozenset({"identity.verification"}),
     (K.TRANSPORT, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
     (K.PLATFORM, R.ADMIN): frozenset({"registry.administration", "registry.lookup"}),
+    # The social-policy bank (model 20): its credit officers, its own system and its gateway member
+    # ask one thing — is this person eligible for a loan programme — under a purpose of its own
+    # (least data: household, residence and life status facts, answered yes/no with reason codes).
+    (K.SOCIAL_POLICY_BANK, R.OFFICER): frozenset({"social_policy.credit"}),
+    (K.SOCIAL_POLICY_BANK, INTEGRATION): frozenset({"social_policy.credit"}),
     # Systems of members of the data exchange gateway (blocks/exchange; Decree 47/2020/NĐ-CP).
     (K.POLICE_CITY, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),
     (K.POLICE_COMMUNE, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),
@@ -76,6 +81,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.DEPARTMENT, EXCHANGE): frozenset(
         {"public_service.processing", "data.cleaning", "identity.verification"}
     ),
+    (K.SOCIAL_POLICY_BANK, EXCHANGE): frozenset({"social_policy.credit"}),
     # Kiosks of one-stop offices: ward police stations and people's committees.
     (K.POLICE_COMMUNE, KIOSK): frozenset({"identity.verification"}),
     (K.PEOPLES_COMMITTEE, KIOSK): frozenset({"identity.verification"}),

@@ -219,3 +219,53 @@ class CitizenRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.version} of citizen {self.citizen_id}"
+
+
+class Guardianship(models.Model):
+    """A minor's guardian (giám hộ, Civil Code 2015 Art. 46–62) as registered with the civil-status
+    authority (Civil Code Art. 46 cl. 3; Law on Civil Status 2014 Art. 20–23): who, for whom, of
+    which kind, since when and on what record. Never deleted: an ended guardianship keeps its row
+    with ``ended_on`` and the reason (Art. 62)."""
+
+    class Kind(models.TextChoices):
+        DE_JURE = "de_jure", "Giám hộ đương nhiên (BLDS 2015 Điều 52) / guardian by law"
+        APPOINTED = "appointed", "Giám hộ được cử, chỉ định (BLDS 2015 Điều 54) / appointed guardian"
+
+    ward = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="guardianships")
+    guardian = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    record_number = models.CharField(max_length=80)  # civil-status registration or decision number
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=500)
+    legal_basis = models.CharField(max_length=255)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by_user_id = models.BigIntegerField(null=True, blank=True)
+    recorded_by_label = models.CharField(max_length=150)
+    organisation_name = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"guardianship {self.pk} of citizen {self.ward_id}"
+
+
+class ParentalRestriction(models.Model):
+    """A court decision restricting a parent's rights over their minor child (Marriage and Family
+    Law 2014 Art. 85–87): while it is in force the parent does not act for the child. Never
+    deleted: a decision lifted early keeps its row with ``lifted_on``."""
+
+    child = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="parental_restrictions")
+    parent = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=80)  # the court's decision number
+    restricted_from = models.DateField()
+    restricted_until = models.DateField(null=True, blank=True)
+    lifted_on = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=500)
+    legal_basis = models.CharField(max_length=255)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by_user_id = models.BigIntegerField(null=True, blank=True)
+    recorded_by_label = models.CharField(max_length=150)
+    organisation_name = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"parental restriction {self.pk} of citizen {self.child_id}"

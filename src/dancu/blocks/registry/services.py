@@ -71,6 +71,8 @@ READ_PURPOSES = frozenset(
         "security.investigation",
         "public_service.processing",
         "data.cleaning",
+        # The social-policy bank's eligibility check (model 20), least data below.
+        "social_policy.credit",
         # A relying party of the OpenID Connect provider, for the citizen who signed in to it and
         # consented (``blocks/sso``); least data below.
         "sso.claims_release",
@@ -99,6 +101,18 @@ FIELDS_BY_PURPOSE: dict[str, frozenset[str]] = {
             "life_status",
             "date_of_death",
             "old_id_numbers",
+        }
+    ),
+    # the facts behind a loan-eligibility answer: age, household, residence, alive (ADR 0015)
+    "social_policy.credit": frozenset(
+        {
+            "date_of_birth",
+            "dob_precision",
+            "relationship_to_head",
+            "household_number",
+            "permanent_address",
+            "life_status",
+            "date_of_death",
         }
     ),
     "sso.claims_release": frozenset(
@@ -1370,6 +1384,63 @@ def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[Refere
         )
         for r in rows
     ]
+
+
+def cleaning_reference_batches(
+    ctx: AccessContext, *, job_reference: str, batch: int = 5000
+) -> Iterator[list[ReferenceRecord]]:
+    """:func:`cleaning_reference` streamed, ``batch`` citizens at a time (keyset pages by id), for
+    a cleaning job too large to hold the jurisdiction's registry in memory (the scale path of
+    ``linkage.services``, ADR 0012). The same fields and the same single audit event per job
+    (``registry.cleaning_extract``, recorded before the first page with the count)."""
+    _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_extract")
+    qs = _scope(ctx, Citizen.objects.all())
+    audit.record(
+        ctx, "registry.cleaning_extract", detail={"job": job_reference, "records": qs.count()}, durable=False
+    )
+    cols = (
+        "id",
+        "id_number",
+        "full_name",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "permanent_address_text",
+        "permanent_ward_code",
+        "permanent_legacy_ward_code",
+        "life_status",
+        "date_of_death",
+    )
+    last = 0
+    while rows := list(qs.filter(id__gt=last).order_by("id").values_list(*cols)[:batch]):
+        last = rows[-1][0]
+        ids = [r[0] for r in rows]
+        olds: dict[int, list[str]] = {}
+        previous: dict[int, list[str]] = {}
+        for cid, number in OldIdNumber.objects.filter(citizen_id__in=ids).values_list("citizen_id", "number"):
+            olds.setdefault(cid, []).append(number)
+        for cid, number in IdNumberChange.objects.filter(citizen_id__in=ids).values_list(
+            "citizen_id", "old_number"
+        ):
+            previous.setdefault(cid, []).append(number)
+        yield [
+            ReferenceRecord(
+                citizen_id=r[0],
+                id_number=r[1],
+                full_name=r[2],
+                date_of_birth=_as_date(r[3]),
+                dob_precision=r[4],
+                sex=r[5],
+                permanent_address_text=r[6],
+                permanent_ward_code=r[7],
+                permanent_legacy_ward_code=r[8],
+                life_status=r[9],
+                date_of_death=r[10],
+                old_id_numbers=tuple(olds.get(r[0], ())),
+                previous_id_numbers=tuple(previous.get(r[0], ())),
+            )
+            for r in rows
+        ]
 
 
 def record_cleaning_matches(

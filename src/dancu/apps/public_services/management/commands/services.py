@@ -1,4 +1,5 @@
-"""``dancu services list [--paperless]``: the catalogue of online public services, one a line."""
+"""``dancu services list [--paperless]``: the catalogue of online public services, one a line;
+``escalate`` (daily) and ``sweep-uploads`` (daily: documents no dossier refers to)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,22 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="one service per line")
         listing.add_argument("--paperless", action="store_true", help="only services run without paper")
         sub.add_parser("escalate", help="escalate open dossiers past their deadline (run daily)")
+        sweep = sub.add_parser("sweep-uploads", help="remove stored documents no dossier refers to (daily)")
+        sweep.add_argument("--older-than-hours", type=float, default=24.0, help="grace period (default 24)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "escalate":
             from dancu.apps.public_services.services import escalate_overdue
 
             self.stdout.write(f"escalated {escalate_overdue()}")
+            return
+        if options["action"] == "sweep-uploads":
+            from datetime import timedelta
+
+            from dancu.apps.public_services.services import sweep_orphan_uploads
+
+            removed = sweep_orphan_uploads(timedelta(hours=options["older_than_hours"]))
+            self.stdout.write(f"removed {len(removed)} orphan upload(s)")
             return
         for s in catalogue.SERVICES:
             if options.get("paperless") and not s.paperless:

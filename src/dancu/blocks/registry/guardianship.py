@@ -1,0 +1,313 @@
+"""Who may act for a minor: parents, guardians, and court restrictions of a parent's rights.
+
+Rules (the article numbers are from the Civil Code 2015 and the Marriage and Family Law 2014; they
+are not in domain-vn.md, see ADR 0017 §"Guardians"):
+
+* **Guardianship** (giám hộ, Civil Code 2015 Art. 46–62): a minor without a parent able to act
+  for them (Art. 47 cl. 1(a)–(b): no parent, or parents deceased, lacking capacity, or whose rights
+  over the child are restricted) has a guardian — by law (Art. 52: an elder sibling, then the
+  grandparents) or appointed (Art. 54). The guardianship is registered with the civil-status
+  authority (Art. 46 cl. 3; Law on Civil Status 2014 Art. 20–23), and that registration is what
+  :func:`record_guardianship` records, with its record number, legal basis and reason. An
+  individual guardian is an adult (Art. 49 cl. 1, full civil capacity). A ward has one guardian at a
+  time (Art. 48 cl. 2; the exception of parents or grandparents acting jointly is not modelled).
+  It ends by :func:`end_guardianship` (Art. 62) and in any case when the ward reaches 18
+  (Art. 20–21: full age).
+* **Restriction of a parent's rights** (Marriage and Family Law 2014 Art. 85–87): a court decision
+  takes from a parent, for a term, the right to act for the child; :func:`record_parental_restriction`
+  records it with the decision's number.
+* **Who may act for the child** (:func:`parental_authority`): the registry's father or mother
+  without a restriction in force on the day, or the guardian in office on the day — only while the
+  child is a minor. The answer is about one named person, never a list of the child's family.
+
+Every function checks the purpose and writes an audit event to the child's record (denials too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.registry.idnumber import parse_id_number
+from dancu.blocks.registry.models import Citizen, Guardianship, ParentalRestriction
+from dancu.blocks.registry.services import (
+    WRITE_PURPOSES,
+    _authorise,
+    _find_by_id_number,
+    _found_in_scope,
+    _require_reason,
+    _write,
+    _write_guard,
+    age_on,
+)
+from dancu.errors import DomainValidationError, FieldProblem, NotFound
+
+# Reading who may act for a child: the registry's own officers, a public service processing a
+# child's case, and the eID system checking a parent or guardian who registers or manages a
+# child's account (Decree 69/2024/NĐ-CP Art. 7; blocks/eid/family.py, ADR 0017).
+AUTHORITY_PURPOSES = frozenset({"registry.administration", "public_service.processing", "eid.registration"})
+FULL_AGE = 18  # Civil Code 2015 Art. 20 cl. 1: an adult is a person from full 18 years
+FATHER, MOTHER, GUARDIAN = "father", "mother", "guardian"
+
+
+@dataclass(frozen=True)
+class GuardianshipView:
+    guardianship_id: int
+    ward_id_number: str
+    guardian_id_number: str
+    kind: str
+    record_number: str
+    started_on: date
+    ended_on: date | None
+
+
+@dataclass(frozen=True)
+class ParentalAuthority:
+    """Whether ``person_id_number`` may act for the child on ``on``: ``relationship`` is
+    ``father``, ``mother`` or ``guardian``, or empty (no link, a restricted parent, an ended
+    guardianship, or an adult child)."""
+
+    child_id_number: str
+    child_citizen_id: int
+    child_date_of_birth: date
+    person_id_number: str
+    relationship: str
+    legal_basis: str
+
+
+def _locked_citizen(id_number: str, field: str) -> Citizen:
+    try:
+        parse_id_number(id_number)
+    except DomainValidationError as exc:
+        raise DomainValidationError([FieldProblem(field, p.rule, p.message) for p in exc.problems]) from None
+    citizen = Citizen.objects.select_for_update().filter(id_number=id_number).first()
+    if citizen is None:
+        raise NotFound("no citizen with that number", field=field)
+    return citizen
+
+
+def _guardianship_view(g: Guardianship) -> GuardianshipView:
+    return GuardianshipView(
+        g.pk, g.ward.id_number, g.guardian.id_number, g.kind, g.record_number, g.started_on, g.ended_on
+    )
+
+
+def record_guardianship(
+    ctx: AccessContext,
+    ward_id_number: str,
+    guardian_id_number: str,
+    *,
+    kind: str,
+    started_on: date,
+    record_number: str,
+    reason: str,
+    legal_basis: str,
+) -> GuardianshipView:
+    """Record a registered guardianship of a minor (module docstring). Refused, naming the field
+    and the rule: an unknown kind, no record number, a start in the future or before the ward's
+    birth, the ward already 18 or deceased, a guardian who is the ward, deceased or under 18, a
+    ward who already has a guardian in office. Outside the officer's jurisdiction: denied, audited."""
+    action = "registry.guardianship.record"
+    _authorise(ctx, WRITE_PURPOSES, action)
+    _require_reason(reason, legal_basis)
+    problems: list[FieldProblem] = []
+    if kind not in Guardianship.Kind.values:
+        problems.append(FieldProblem("kind", "choice", "de_jure (Civil Code Art. 52) or appointed (Art. 54)"))
+    if not record_number.strip() or len(record_number) > 80:
+        problems.append(
+            FieldProblem(
+                "record_number", "required", "the civil-status registration number (1–80 characters)"
+            )
+        )
+    if started_on > timezone.localdate():
+        problems.append(FieldProblem("started_on", "past", "the guardianship cannot start in the future"))
+    if ward_id_number == guardian_id_number:
+        problems.append(FieldProblem("guardian_id_number", "self", "a person cannot be their own guardian"))
+    if problems:
+        raise DomainValidationError(problems)
+    with _write(ctx, action):
+        ward = _locked_citizen(ward_id_number, "ward_id_number")
+        guardian = _locked_citizen(guardian_id_number, "guardian_id_number")
+        _write_guard(ctx, ward, action)
+        if started_on < ward.date_of_birth or age_on(ward.date_of_birth, started_on) >= FULL_AGE:
+            problems.append(
+                FieldProblem("started_on", "minor", "the ward must be a minor (under 18) on the start date")
+            )
+        if guardian.life_status == Citizen.LifeStatus.DECEASED:
+            problems.append(
+                FieldProblem("guardian_id_number", "deceased", "the guardian is recorded as deceased")
+            )
+        elif age_on(guardian.date_of_birth, started_on) < FULL_AGE:
+            problems.append(
+                FieldProblem(
+                    "guardian_id_number", "adult", "a guardian is an adult (Civil Code 2015 Art. 49)"
+                )
+            )
+        if Guardianship.objects.filter(ward=ward, ended_on__isnull=True).exists():
+            problems.append(
+                FieldProblem(
+                    "ward_id_number",
+                    "has_guardian",
+                    "the ward has a guardian in office: end that guardianship first (Civil Code Art. 48, 62)",
+                )
+            )
+        if problems:
+            raise DomainValidationError(problems)
+        row = Guardianship.objects.create(
+            ward=ward,
+            guardian=guardian,
+            kind=kind,
+            record_number=record_number.strip(),
+            started_on=started_on,
+            reason=reason.strip(),
+            legal_basis=legal_basis.strip(),
+            recorded_by_user_id=ctx.actor.user_id,
+            recorded_by_label=ctx.actor.label,
+            organisation_name=ctx.actor.organisation_name,
+        )
+        audit.record(ctx, action, subject_citizen_id=ward.pk, detail={"guardianship": row.pk, "kind": kind})
+        audit.record(
+            ctx, action, subject_citizen_id=guardian.pk, detail={"guardianship": row.pk, "as": GUARDIAN}
+        )
+    return _guardianship_view(row)
+
+
+def end_guardianship(
+    ctx: AccessContext, ward_id_number: str, *, ended_on: date, end_reason: str, legal_basis: str
+) -> GuardianshipView:
+    """End the ward's guardianship in office (Civil Code 2015 Art. 62: e.g. a parent able to act
+    again, the guardian replaced under Art. 60). The row stays, with the end date and reason."""
+    action = "registry.guardianship.end"
+    _authorise(ctx, WRITE_PURPOSES, action)
+    _require_reason(end_reason, legal_basis)
+    with _write(ctx, action):
+        ward = _locked_citizen(ward_id_number, "ward_id_number")
+        _write_guard(ctx, ward, action)
+        row = (
+            Guardianship.objects.select_for_update()
+            .select_related("ward", "guardian")
+            .filter(ward=ward, ended_on__isnull=True)
+            .first()
+        )
+        if row is None:
+            raise NotFound("this citizen has no guardian in office", field="ward_id_number")
+        if ended_on < row.started_on or ended_on > timezone.localdate():
+            raise DomainValidationError.single(
+                "ended_on", "range", "the end date is between the start date and today"
+            )
+        row.ended_on = ended_on
+        row.end_reason = f"{end_reason.strip()} ({legal_basis.strip()})"[:300]
+        row.save(update_fields=["ended_on", "end_reason"])
+        audit.record(ctx, action, subject_citizen_id=ward.pk, detail={"guardianship": row.pk})
+    return _guardianship_view(row)
+
+
+def record_parental_restriction(
+    ctx: AccessContext,
+    child_id_number: str,
+    parent_id_number: str,
+    *,
+    decision: str,
+    restricted_from: date,
+    restricted_until: date | None,
+    reason: str,
+    legal_basis: str,
+) -> int:
+    """Record a court's decision restricting a parent's rights over their minor child (Marriage
+    and Family Law 2014 Art. 85–87). The parent must be the child's registered father or mother;
+    the term ends after it starts. Returns the row's id."""
+    action = "registry.parental_restriction.record"
+    _authorise(ctx, WRITE_PURPOSES, action)
+    _require_reason(reason, legal_basis)
+    problems: list[FieldProblem] = []
+    if not decision.strip() or len(decision) > 80:
+        problems.append(FieldProblem("decision", "required", "the court decision's number (1–80 characters)"))
+    if restricted_until is not None and restricted_until <= restricted_from:
+        problems.append(FieldProblem("restricted_until", "order", "the term ends after it starts"))
+    if problems:
+        raise DomainValidationError(problems)
+    with _write(ctx, action):
+        child = _locked_citizen(child_id_number, "child_id_number")
+        _write_guard(ctx, child, action)
+        parent = Citizen.objects.filter(id_number=parent_id_number).only("pk").first()
+        if parent is None or parent.pk not in (child.father_id, child.mother_id):
+            raise DomainValidationError.single(
+                "parent_id_number",
+                "not_parent",
+                "the registry does not record this person as the child's parent",
+            )
+        row = ParentalRestriction.objects.create(
+            child=child,
+            parent=parent,
+            decision=decision.strip(),
+            restricted_from=restricted_from,
+            restricted_until=restricted_until,
+            reason=reason.strip(),
+            legal_basis=legal_basis.strip(),
+            recorded_by_user_id=ctx.actor.user_id,
+            recorded_by_label=ctx.actor.label,
+            organisation_name=ctx.actor.organisation_name,
+        )
+        audit.record(ctx, action, subject_citizen_id=child.pk, detail={"restriction": row.pk})
+        audit.record(ctx, action, subject_citizen_id=parent.pk, detail={"restriction": row.pk})
+    return int(row.pk)
+
+
+def _restricted(child: Citizen, parent_id: int, on: date) -> bool:
+    return (
+        ParentalRestriction.objects.filter(child=child, parent_id=parent_id, restricted_from__lte=on)
+        .filter(Q(restricted_until__isnull=True) | Q(restricted_until__gt=on))
+        .filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=on))
+        .exists()
+    )
+
+
+def parental_authority(
+    ctx: AccessContext, child_id_number: str, person_id_number: str, *, on: date | None = None
+) -> ParentalAuthority:
+    """Whether ``person_id_number`` may act for the child on ``on`` (module docstring): the
+    child's father or mother with no restriction in force, or the guardian in office; nothing
+    once the child is 18. Audited to the child (a miss and a denial too)."""
+    action = "registry.parental_authority"
+    _authorise(ctx, AUTHORITY_PURPOSES, action)
+    day = on or timezone.localdate()
+    parse_id_number(child_id_number)
+    child = _found_in_scope(
+        ctx, _find_by_id_number(child_id_number, "father", "mother"), action, "child_id_number"
+    )
+    relationship, basis = "", ""
+    if age_on(child.date_of_birth, day) < FULL_AGE:
+        for parent, name in ((child.father, FATHER), (child.mother, MOTHER)):
+            if (
+                parent is not None
+                and parent.id_number == person_id_number
+                and not _restricted(child, parent.pk, day)
+            ):
+                relationship, basis = (
+                    name,
+                    "Bộ luật Dân sự 2015 Điều 136; Luật Hôn nhân và gia đình 2014 Điều 73",
+                )
+                break
+        if not relationship:
+            g = (
+                Guardianship.objects.filter(
+                    ward=child, guardian__id_number=person_id_number, started_on__lte=day
+                )
+                .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+                .first()
+            )
+            if g is not None:
+                relationship, basis = GUARDIAN, f"{g.legal_basis} — {g.record_number}"
+    with transaction.atomic():
+        audit.record(
+            ctx, action, subject_citizen_id=child.pk, detail={"holds": bool(relationship)}, durable=False
+        )
+    return ParentalAuthority(
+        child.id_number, child.pk, child.date_of_birth, person_id_number, relationship, basis
+    )
