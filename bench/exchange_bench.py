@@ -46,6 +46,7 @@ def _run(threads: int, work: list[Any], call: Callable[[Any], object]) -> tuple[
     from django.db import connection
 
     latencies: list[float] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
     chunks = [work[i::threads] for i in range(threads)]
 
@@ -56,6 +57,8 @@ def _run(threads: int, work: list[Any], call: Callable[[Any], object]) -> tuple[
                 t = time.perf_counter()
                 call(item)
                 mine.append(time.perf_counter() - t)
+        except BaseException as exc:  # a thread's SystemExit would vanish: reported after the join
+            errors.append(exc)
         finally:
             connection.close()
         with lock:
@@ -67,6 +70,8 @@ def _run(threads: int, work: list[Any], call: Callable[[Any], object]) -> tuple[
         th.start()
     for th in pool:
         th.join()
+    if errors:
+        raise SystemExit(f"a call failed: {errors[0]}")
     return time.perf_counter() - t0, latencies
 
 

@@ -183,7 +183,7 @@ DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=100_000)
 # 0: each look-up runs alone on its caller's connection.
 DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
 # Connections per process on which concurrent yes/no verifications by card QR share one statement
-# (ADR 0019; PostgreSQL); 0: each runs alone on its caller's connection.
+# (ADR 0020; PostgreSQL); 0: each runs alone on its caller's connection.
 DANCU_VERIFY_LANES = env_int("DANCU_VERIFY_LANES", 2, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)
 

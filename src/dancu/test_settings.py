@@ -20,7 +20,7 @@ WHITENOISE_AUTOREFRESH = True  # serve static files from the apps in tests, no c
 # connections would outlive a test and keep the test database from being dropped. The tests of
 # the coalescer turn it on and close its connections themselves.
 DANCU_LOOKUP_LANES = 0
-DANCU_VERIFY_LANES = 0  # the same for the verification hot route (ADR 0019)
+DANCU_VERIFY_LANES = 0  # the same for the verification hot route (ADR 0020)
 # The same for the gateway's group commits (ADR 0010 §13); the crash test's server turns them on.
 DANCU_EXCHANGE_LANES = int(os.environ.get("DANCU_EXCHANGE_LANES", "0"))
 # The live server of the browser tests answers each request in a thread of its own: close the

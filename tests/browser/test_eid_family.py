@@ -71,8 +71,14 @@ def test_a_father_registers_and_presents_his_sons_account(
         page.wait_for_selector("[data-testid=child-registered]")
         row = page.locator(f"[data-testid=child][data-id-number='{KHOI_ID}']")
         assert row.count() == 1
-        row.locator("a").click()
+        row.locator("[data-testid=child-present]").click()
         page.wait_for_selector("[data-testid=child-presentation] img")
         page.screenshot(path=str(screenshots / "eid-child-present.png"), full_page=True)
+        # While he manages the account he sees who accessed his son's data (ADR 0017 §3).
+        page.goto(f"{base}/eid/me/#children")
+        page.locator(f"[data-testid=child][data-id-number='{KHOI_ID}'] [data-testid=child-history]").click()
+        page.wait_for_selector("[data-testid=history]")
+        assert "eid.registration.guardian" in page.inner_text("[data-testid=history]")
+        page.screenshot(path=str(screenshots / "eid-child-history.png"), full_page=True)
     account = Account.objects.get(id_number=KHOI_ID)
     assert account.guardian is not None and account.guardian.user_id == an_level2 and account.level == 1

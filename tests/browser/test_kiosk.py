@@ -1,5 +1,7 @@
 """In a real browser (issue 7, model 2): the kiosk of Công an phường Tây Hồ is enrolled; Nguyễn Văn
-An scans his card's QR code (typing nothing), confirms his old CMND number with one touch, and
+An scans his card's QR code (typing nothing personal), taps on the kiosk's keypad the one-time code
+that came to his phone (a QR is not the card holder: ADR 0013, decision 3; a wrong code is refused
+first), confirms his old CMND number with one touch, and
 gets a printable receipt with a QR code; the officer sees the kiosk dossier on the evaluation
 dashboard. Left idle, the kiosk wipes the session by itself. Then An opens his card's chip on the
 reader (its bridge, simulated) and asks for a new card, a level-2 service. Debian's Chromium via Playwright;
@@ -17,6 +19,8 @@ from dancu.apps.kiosk import services as kiosks
 from dancu.apps.public_services.models import Dossier
 from tests.apps.public_services.conftest import receipt_key  # noqa: F401 — autouse fixture
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
+    AN_PHONE,
+    Outbox,
     an_phone_on_record,
     an_registered,
     outbox,
@@ -39,10 +43,19 @@ def enrol(page: Any, base: str, key: str) -> None:
     page.wait_for_url(f"{base}/kiosk/")
 
 
+def tap_code(page: Any, code: str) -> None:
+    """The citizen taps the code's digits on the on-screen keypad and confirms."""
+    page.click("[data-testid=keypad] [data-action=clear]")
+    for digit in code:
+        page.click(f"[data-testid=key-{digit}]")
+    page.click("[data-testid=code-submit]")
+
+
 def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
     live_server: Any,
     transactional_db: None,
     an_registered: int,  # noqa: F811
+    outbox: Outbox,  # noqa: F811
     ward_police: Person,
     screenshots: Path,
     settings: Any,
@@ -57,6 +70,20 @@ def test_a_citizen_uses_the_kiosk_and_an_idle_kiosk_wipes_itself(
         # The scanner "types" the QR code's text into the focused field and presses Enter.
         page.locator("#kiosk-qr-text").press_sequentially(AN_QR)
         page.keyboard.press("Enter")
+        # A QR alone shows nothing of An's: the code sent to his account's verified phone first.
+        page.wait_for_url(f"{base}/kiosk/ma-xac-thuc/")
+        assert page.inner_text("[data-testid=phone]").strip() == "*******678"
+        assert "Nguyễn Văn An" not in page.content() and AN_ID not in page.content()
+        code = outbox.last_code(AN_PHONE)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        tap_code(page, wrong)
+        page.wait_for_selector("[data-testid=problems]")
+        assert "Số lần thử còn lại: 2" in page.inner_text("[data-testid=problems]")
+        page.screenshot(path=str(screenshots / "kiosk-code.png"), full_page=True)
+        page.click("[data-testid=keypad] [data-testid=key-1]")
+        page.click("[data-testid=key-delete]")
+        assert page.input_value("#kiosk-code") == ""
+        tap_code(page, code)
         page.wait_for_url(f"{base}/kiosk/dich-vu/")
         page.click("[data-service=cmnd-confirmation]")
         page.wait_for_url(f"{base}/kiosk/dich-vu/cmnd-confirmation/")

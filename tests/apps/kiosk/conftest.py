@@ -1,6 +1,7 @@
 """Fixtures of the kiosk and evaluation tests, and their named actors:
 
 * ``an`` — Nguyễn Văn An of Phường Tây Hồ with his card (QR, chip) and a level-1 eID account
+  whose phone (``AN_PHONE``, 0912345678) he confirmed; the kiosk's codes reach it (``outbox``)
 * ``residents`` — also Huỳnh Thị Mai, whose card is valid but who has no eID account
 * ``ward_police`` — officer of Công an phường Tây Hồ: the office where the kiosk stands, and an
   official who may evaluate that office only
@@ -35,6 +36,7 @@ from tests.apps.public_services.conftest import (  # noqa: F401 — fixtures use
     trusted,
     ward_committee,
 )
+from tests.blocks.eid.conftest import AN_PHONE, Outbox
 from tests.conftest import Person
 
 
@@ -51,14 +53,24 @@ def kiosk(client: Client, kiosk_key: str) -> Client:
     return client
 
 
+def enter_code(kiosk: Client, code: str) -> Any:
+    """The citizen taps the six digits on the kiosk's keypad and confirms."""
+    return kiosk.post("/kiosk/ma-xac-thuc/", {"code": code})
+
+
 @pytest.fixture
-def identified(kiosk: Client, an: int) -> Callable[..., Client]:  # noqa: F811
-    """An has scanned his card's QR code at the kiosk."""
+def identified(kiosk: Client, an: int, outbox: Outbox) -> Callable[..., Client]:  # noqa: F811
+    """An has scanned his card's QR code at the kiosk and typed on its keypad the code that came
+    to his phone (``code=False``: he has only scanned the QR)."""
     from tests.blocks.identity.conftest import AN_QR
 
-    def scan(qr: str = AN_QR) -> Client:
+    def scan(qr: str = AN_QR, *, code: bool = True) -> Client:
         response = kiosk.post("/kiosk/", {"method": "qr_text", "qr_text": qr})
         assert response.status_code == 302, response.content.decode()[:2000]
+        assert response["Location"] == "/kiosk/ma-xac-thuc/"
+        if code:
+            confirmed = enter_code(kiosk, outbox.last_code(AN_PHONE))
+            assert confirmed.status_code == 302 and confirmed["Location"] == "/kiosk/dich-vu/"
         return kiosk
 
     return scan

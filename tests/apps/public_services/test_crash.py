@@ -189,6 +189,14 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
         server.kill()
 
 
+def _killed(log: Path, expected: int = 2) -> int:
+    """How many workers gunicorn's master reaped as killed by SIGKILL (it logs it as it reaps)."""
+    deadline = time.monotonic() + 10
+    while (count := log.read_text().count("was sent SIGKILL")) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
 def _rows(user_id: int) -> dict[str, int]:
     return {
         "dossiers": Dossier.objects.filter(applicant_user_id=user_id).count(),
@@ -235,6 +243,7 @@ def test_a_submission_killed_before_or_after_commit_leaves_one_whole_dossier_or_
     assert _rows(an) == {"dossiers": 1, "events": 1, "inbox": 1, "payments": 0}
     lease = dossier.items["lodging_document"]
     assert lease["file"]["stored"] != orphan
+    assert _killed(log) == 2  # both times the process was killed (no error page, no clean-up)
 
     # 3. An retries once more, nothing armed: sent to the same dossier, no second one.
     server.arm("")

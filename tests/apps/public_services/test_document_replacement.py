@@ -12,6 +12,7 @@ ward), ``mai`` (Huỳnh Thị Mai: another citizen).
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -188,3 +190,22 @@ def test_pages_the_citizen_replaces_through_the_form_others_are_refused(
     assert staff_client(ward_police).get(official).status_code == 403  # another ward
     c.logout()
     assert staff_client(other_ward_police).get(official).content == OLD_LEASE
+
+
+def test_the_daily_sweep_removes_only_files_no_dossier_refers_to(
+    an: int, other_ward_police: Person, upload_dir: Path
+) -> None:
+    dossier = sent_back(an, other_ward_police)
+    services.supplement(an, dossier.tracking_code, {}, files={"lodging_document": _file(NEW_LEASE)})
+    kept = sorted(p.name for p in upload_dir.iterdir())  # the lease and the one it replaced
+    orphan = upload_dir / ("ab" * 16 + ".pdf")  # a killed submission's file
+    orphan.write_bytes(OLD_LEASE)
+    foreign = upload_dir / "README"  # not a stored upload's name: never touched
+    foreign.write_text("x")
+
+    out = io.StringIO()
+    call_command("services", "sweep-uploads", stdout=out)  # default grace: a day
+    assert "removed 0" in out.getvalue() and orphan.exists()
+    call_command("services", "sweep-uploads", "--older-than-hours", "0", stdout=out)
+    assert "removed 1" in out.getvalue() and not orphan.exists() and foreign.exists()
+    assert sorted(p.name for p in upload_dir.iterdir() if p != foreign) == kept

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
@@ -39,6 +41,24 @@ postgres_only = pytest.mark.skipif(
     reason="the set-based path is one PostgreSQL statement (unnest arrays, data-modifying CTEs); "
     "SQLite always runs the reference path",
 )
+
+
+@contextmanager
+def sent_statements() -> Iterator[list[str]]:
+    """The SQL statements sent meanwhile, counted where ``psycopg`` executes them (Django's
+    cursors and the raw ones alike; savepoints included, the commit not)."""
+    sent: list[str] = []
+    real = psycopg.Cursor.execute
+
+    def count(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query if isinstance(query, str) else str(query))
+        return real(cur, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = count  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        psycopg.Cursor.execute = real  # type: ignore[method-assign]
 
 
 def _row(*guests: services.Guest, room: str, now: datetime, **changes: Any) -> services.CheckIn:
@@ -403,3 +423,31 @@ def test_when_a_concurrent_retry_stored_the_rows_first_the_batch_falls_back_with
     assert Stay.objects.filter(pk__gt=before["stay"]).count() == 2
     assert VerificationRecord.objects.filter(pk__gt=before["receipt"]).count() == 2
     assert AuditEvent.objects.filter(pk__gt=before["event"], action="identity.verify").count() == 2
+
+
+@postgres_only
+def test_a_batch_takes_the_same_few_statements_whatever_its_length(
+    hotel: services.EstablishmentView, hotel_clerk: Person
+) -> None:
+    """A batch of 3 and a batch of 60 notifications (a hotel with room for all) send the same
+    statements: the establishment, the batch key's replay, the row keys and capacity, the
+    verification statement, the stay ids and webhooks, the one insert, the batch's submission and
+    its audit event (and their savepoints) — not statements per row."""
+    from dancu.apps.residence.models import Establishment
+    from dancu.blocks.identity.services import QrEvidence
+
+    Establishment.objects.filter(pk=hotel.establishment_id).update(beds=1000, rooms=0)
+    now = timezone.now()
+    counts = []
+    for n in (3, 60):
+        rows: list[Any] = [
+            _row(services.CitizenGuest(QrEvidence(AN_QR if i % 2 else MAI_QR)), room=str(i), now=now)
+            for i in range(n)
+        ]
+        with sent_statements() as sent:
+            result = services.check_in_batch(
+                hotel_clerk.ctx(NOTIFY), rows, idempotency_key=f"count-{n}", fingerprint="c", now=now
+            )
+        assert result.stored == n
+        counts.append(len(sent))
+    assert counts[0] == counts[1] <= 14, counts  # 6 of them savepoints; before: 17–18

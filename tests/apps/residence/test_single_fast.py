@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
@@ -32,6 +31,7 @@ from dancu.blocks.identity.models import VerificationRecord
 from dancu.blocks.identity.services import QrEvidence
 from dancu.errors import AccessDenied, Conflict, DomainValidationError
 from tests.apps.residence.conftest import AN_ID, AN_QR, CLAIRE_PASSPORT, MAI_NAME, MAI_QR
+from tests.apps.residence.test_batch_fast import sent_statements
 from tests.conftest import Person
 
 pytestmark = pytest.mark.usefixtures("residents")
@@ -280,34 +280,17 @@ def test_a_single_check_in_takes_few_statements_and_one_commit(
     """The statements a stored single notification sends (``psycopg`` level, the read-back
     included): the establishment, the key's replay, capacity, then the verification statement,
     the stay ids with the webhooks, the insert, the read-back — and one savepoint pair."""
-    sent: list[str] = []
-    real = psycopg.Cursor.execute
-
-    def count(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query if isinstance(query, str) else str(query))
-        return real(cur, query, *args, **kwargs)
-
     now = timezone.now()
     ctx = setting["clerk"].ctx(NOTIFY)
-    try:
-        psycopg.Cursor.execute = count  # type: ignore[method-assign]
+    with sent_statements() as sent:
         result = services.check_in(
             ctx, _check_in(_qr(MAI_QR), room="201", now=now), idempotency_key="c-1", now=now
         )
-    finally:
-        psycopg.Cursor.execute = real  # type: ignore[method-assign]
     assert len(result.stays) == 1
-    assert len(sent) <= 9, sent  # the reference path: 19
-    with override_settings(DANCU_FAST_RESIDENCE_BATCH=False):
-        sent.clear()
-        try:
-            psycopg.Cursor.execute = count  # type: ignore[method-assign]
-            services.check_in(
-                ctx, _check_in(_qr(MAI_QR), room="202", now=now), idempotency_key="c-2", now=now
-            )
-        finally:
-            psycopg.Cursor.execute = real  # type: ignore[method-assign]
-        assert len(sent) >= 17
+    assert len(sent) <= 9, sent
+    with override_settings(DANCU_FAST_RESIDENCE_BATCH=False), sent_statements() as reference:
+        services.check_in(ctx, _check_in(_qr(MAI_QR), room="202", now=now), idempotency_key="c-2", now=now)
+    assert len(reference) >= 17, reference  # 19: the verification's 8, the store's 7, the reads
 
 
 def test_on_sqlite_or_switched_off_a_single_check_in_takes_the_reference_path(

@@ -339,6 +339,21 @@ def test_the_qr_symbol_uses_error_correction_level_m_in_byte_mode() -> None:
     assert symbol.mode == "byte"
 
 
+def test_a_card_rendered_at_another_error_correction_level_decodes_to_the_same_text() -> None:
+    """The cards' level is an assumption (ADR 0021): a decoder reads the level from the symbol,
+    so a card printed at L, Q or H reads exactly like one at M; an unknown level is refused."""
+    card = parse_card_qr(CANCUOC, reference=REFERENCE)
+    for level in ("l", "q", "h"):
+        symbol = qr_code(card, error=level)
+        assert symbol.error == level.upper()
+        buffer = io.BytesIO()
+        symbol.save(buffer, kind="png", scale=4, border=4)
+        assert decode_qr(buffer.getvalue()) == [card.text]
+    with pytest.raises(DomainValidationError) as refused:
+        qr_code(card, error="x")  # type: ignore[arg-type]
+    assert problems_of(refused) == [("qr.error", "level")]
+
+
 def test_png_pil_and_numpy_renderings_all_decode_to_the_card_text() -> None:
     card = parse_card_qr(CANCUOC, reference=REFERENCE)
     png = qr_png(card, scale=3)

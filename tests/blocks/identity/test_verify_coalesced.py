@@ -1,4 +1,4 @@
-"""Coalesced verifications on the hot route (ADR 0019): concurrent yes/no verifications by card QR
+"""Coalesced verifications on the hot route (ADR 0020): concurrent yes/no verifications by card QR
 of a process's threads share one statement (``pg_verify.submit``), and each is decided and
 recorded exactly as the reference path (``api.py`` → ``services.verify``, ORM) decides and records
 it alone.

@@ -27,6 +27,28 @@ class CardForm(EvidenceForm):
         return super().clean()
 
 
+class CodeForm(forms.Form):
+    """The one-time code sent to the holder's phone after a QR (ADR 0013, 3): six digits tapped on
+    the kiosk's keypad — a code, not personal data."""
+
+    code = forms.RegexField(
+        regex=r"^[0-9]{6}$",
+        max_length=6,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "none",
+                "autocomplete": "one-time-code",
+                "maxlength": "6",
+                "pattern": "[0-9]{6}",
+                "id": "kiosk-code",
+                "data-testid": "kiosk-code",
+                "aria-describedby": "kiosk-code-help",
+            }
+        ),
+    )
+
+
 class KioskDossierForm(DossierForm):
     """The portal's dossier form. An old CMND number the registry already links to the citizen is
     chosen with one touch instead of typed."""

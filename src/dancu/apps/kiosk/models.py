@@ -44,6 +44,9 @@ class KioskSubmission(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     service_code = models.CharField(max_length=40)
     evidence_kind = models.CharField(max_length=8)  # how the citizen identified: qr | chip
+    # How they proved they hold the card's eID account (ADR 0013, 3): chip (passive
+    # authentication) | sms (a one-time code to the account's verified phone after a QR).
+    possession = models.CharField(max_length=8, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

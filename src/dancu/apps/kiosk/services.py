@@ -8,9 +8,13 @@
   identity block's ``verify`` decides (``yes_no`` mode, purpose ``identity.verification``) and
   writes the audit event and the verification record; the kiosk is named in the actor. No name,
   date or number is ever typed.
-* **Assurance.** A QR code proves possession of a card whose printed data match the registry, not
-  that the chip is genuine: services needing eID level 2 (``Service.level >= 2``) are offered only
-  after a chip read that passed passive authentication.
+* **Assurance.** A QR code proves that the printed data match the registry — not that the person
+  holds the card (a photo of someone's card produces the same QR) nor that the chip is genuine.
+  So after a QR, nothing personal is shown and nothing submitted until the person proves
+  possession of the holder's eID account: a one-time code sent to the account's verified phone
+  (``eid.possession``), typed on the kiosk's keypad (a code, not personal data). A chip read
+  that passed passive authentication proves the genuine card is on the reader: no code. Services
+  needing eID level 2 (``Service.level >= 2``) are offered only after a chip read.
 * **Dossiers** are submitted through the public services' own functions
   (``public_services.services.submit``) on the citizen's eID account, so prefilling, validation,
   the deadline, the once-only rule, idempotency and notifications are exactly the portal's; this
@@ -19,6 +23,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +37,7 @@ from dancu.apps.public_services import catalogue
 from dancu.apps.public_services import services as dossiers
 from dancu.apps.public_services.catalogue import Service
 from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.eid import possession
 from dancu.blocks.eid import services as eid
 from dancu.blocks.identity.services import (
     VERIFY_PURPOSE,
@@ -65,6 +71,11 @@ KIOSK_SERVICES: tuple[str, ...] = (
 )
 EVIDENCE_KINDS = {QrEvidence: "qr", ChipEvidence: "chip"}
 CHANNEL = "kiosk"  # ``Dossier.Channel.KIOSK`` of the public services
+# How the person proved they are the holder: the chip (passive authentication) or, after a QR,
+# the one-time code sent to the eID account's verified phone.
+POSSESSION_CHIP = "chip"
+POSSESSION_SMS = possession.FACTOR
+CODE_ATTEMPTS = 3  # wrong codes before the kiosk session is locked (wiped)
 
 
 # --------------------------------------------------------------------------- devices
@@ -132,13 +143,16 @@ def authenticate(key: str | None, *, now: datetime | None = None) -> Device:
 class Identification:
     """Who stands at the kiosk: their eID account (``user_id``), how they proved it, and the
     verification's receipt. ``user_id`` is None when the card matched but the holder has no active
-    eID account (the kiosk then says where to register)."""
+    eID account (the kiosk then says where to register). ``possession``: how the person proved
+    they hold the account — ``chip`` (passive authentication), ``sms`` (the code after a QR), or
+    empty (a QR alone: nothing may be shown or submitted yet)."""
 
     matched: bool
     evidence_kind: str
     receipt_id: str
     user_id: int | None = None
     reasons: tuple[Reason, ...] = ()
+    possession: str = ""
 
 
 def identify(device: Device, evidence: Evidence, *, at: datetime | None = None) -> Identification:
@@ -151,7 +165,67 @@ def identify(device: Device, evidence: Evidence, *, at: datetime | None = None) 
     if not result.matches:
         return Identification(False, kind, result.receipt_id, reasons=result.reasons)
     id_number = presented_id_number(evidence, on=timezone.localdate(result.verified_at))
-    return Identification(True, kind, result.receipt_id, user_id=eid.user_of_id_number(id_number))
+    proved = POSSESSION_CHIP if kind == "chip" else ""  # the chip passed passive authentication
+    return Identification(
+        True, kind, result.receipt_id, user_id=eid.user_of_id_number(id_number), possession=proved
+    )
+
+
+class PossessionNotProved(Exception):
+    """A QR identification without the code: no personal data, no submission (ADR 0013, 3)."""
+
+
+def require_possession(identification: Identification) -> int:
+    """The account id, once the person proved they hold it; else ``PossessionNotProved``."""
+    if identification.user_id is None:
+        raise NotFound("no active eID account", field="account")
+    if identification.possession not in (POSSESSION_CHIP, POSSESSION_SMS):
+        raise PossessionNotProved("a QR code needs the one-time code sent to the account's phone")
+    return identification.user_id
+
+
+def _where(device: Device) -> str:
+    return f"kiosk:{device.prefix}"
+
+
+def has_verified_phone(identification: Identification) -> bool:
+    return identification.user_id is not None and possession.has_verified_phone(identification.user_id)
+
+
+def send_code(device: Device, identification: Identification, *, bind: str) -> possession.CodeSent:
+    """Send the one-time code for this kiosk session (``bind``: its challenge, which names the
+    device) to the holder's verified phone (``eid.possession.send``: throttled, audited)."""
+    if identification.user_id is None:
+        raise NotFound("no active eID account", field="account")
+    return possession.send(
+        identification.user_id, bind=bind, where=_where(device), verification=identification.receipt_id
+    )
+
+
+def check_code(device: Device, identification: Identification, code: str, *, bind: str) -> Identification:
+    """The identification with ``possession="sms"`` when ``code`` is the live code of this session;
+    else ``DomainValidationError`` on the field ``code`` (wrong, expired, or of another session)."""
+    if identification.user_id is None:
+        raise NotFound("no active eID account", field="account")
+    digits = code.strip()
+    if not (len(digits) == 6 and digits.isdigit()):
+        raise DomainValidationError.single("code", "format", "the code has 6 digits")
+    ok = possession.check(
+        identification.user_id,
+        digits,
+        bind=bind,
+        where=_where(device),
+        verification=identification.receipt_id,
+    )
+    if not ok:
+        raise DomainValidationError.single("code", "mismatch", "the code is wrong or has expired")
+    return dataclasses.replace(identification, possession=POSSESSION_SMS)
+
+
+def lock(device: Device, identification: Identification) -> None:
+    """Too many wrong codes: the live code ends (the caller wipes the session)."""
+    if identification.user_id is not None:
+        possession.void(identification.user_id, where=_where(device), verification=identification.receipt_id)
 
 
 # --------------------------------------------------------------------------- services
@@ -190,12 +264,11 @@ def submit(
 ) -> Any:
     """Submit a dossier at the kiosk: the portal's submission (every rule, once-only, idempotent),
     recorded as made at this kiosk of this office."""
-    if identification.user_id is None:
-        raise NotFound("no active eID account", field="account")
+    user_id = require_possession(identification)
     service = offered(code, identification.evidence_kind)
     with transaction.atomic():
         dossier, _created = dossiers.submit(
-            identification.user_id,
+            user_id,
             service.code,
             supplied,
             idempotency_key=idempotency_key,
@@ -210,6 +283,7 @@ def submit(
                 "organisation_id": device.organisation_id,
                 "service_code": dossier.service_code,
                 "evidence_kind": identification.evidence_kind,
+                "possession": identification.possession,
             },
         )
     return dossier
@@ -218,9 +292,16 @@ def submit(
 def submitted_here(device: Device, identification: Identification, tracking_code: str) -> Any:
     """A dossier this citizen submitted at this kiosk (for its receipt), read through the public
     services' own function; else ``NotFound``."""
-    if (
-        identification.user_id is None
-        or not KioskSubmission.objects.filter(kiosk_id=device.device_id, tracking_code=tracking_code).exists()
-    ):
+    user_id = require_possession(identification)
+    if not KioskSubmission.objects.filter(kiosk_id=device.device_id, tracking_code=tracking_code).exists():
         raise NotFound("no such dossier", field="tracking_code")
-    return dossiers.my_dossier(identification.user_id, tracking_code)
+    return dossiers.my_dossier(user_id, tracking_code)
+
+
+def prefill(identification: Identification, service: Service) -> list[Any]:
+    """The service's data items prefilled from the registries (the portal's ``prefill``, through
+    the data-exchange gateway, audited as the holder's own read) — only once the person proved
+    they hold the account (``PossessionNotProved`` after a QR alone)."""
+    user_id = require_possession(identification)
+    prefilled, _view = dossiers.prefill(user_id, service)
+    return list(prefilled)

@@ -49,6 +49,60 @@ T: dict[str, tuple[str, str]] = {
         "Đăng ký tài khoản trên ứng dụng VNeID hoặc tại quầy công an, sau đó quay lại ki-ốt.",
         "Register an account in the VNeID app or at the police desk, then come back to the kiosk.",
     ),
+    "code_title": ("Xác nhận bạn là chủ tài khoản", "Confirm that you hold the account"),
+    "code_why": (
+        "Mã QR chỉ cho biết thông tin in trên thẻ khớp với Cơ sở dữ liệu quốc gia về dân cư, "
+        "không chứng minh bạn là người giữ thẻ. Chúng tôi đã gửi mã xác thực gồm 6 chữ số "
+        "bằng tin nhắn tới số điện thoại đã xác minh của tài khoản định danh điện tử:",
+        "A QR code only shows that the card's printed data match the national population database, not "
+        "that you hold the card. We sent a 6-digit code by SMS to the verified phone of the eID account:",
+    ),
+    "code_label": ("Mã xác thực", "Code"),
+    "code_help": (
+        "Mã xác thực không phải thông tin cá nhân: hãy chạm các số trên bàn phím. Mã có hiệu lực 5 phút.",
+        "The code is not personal data: tap the digits on the keypad. It is valid for 5 minutes.",
+    ),
+    "code_submit": ("Xác nhận mã", "Confirm the code"),
+    "code_delete": ("Xoá số cuối", "Delete the last digit"),
+    "code_clear": ("Xoá hết", "Clear"),
+    "code_resend": ("Gửi lại mã", "Send the code again"),
+    "code_resent": (
+        "Đã gửi mã mới. Mã cũ không còn dùng được.",
+        "A new code was sent. The old one no longer works.",
+    ),
+    "code_throttled": (
+        "Chưa thể gửi mã mới. Vui lòng chờ rồi thử lại (giây):",
+        "A new code cannot be sent yet. Please wait and try again (seconds):",
+    ),
+    "code_wrong": ("mã không đúng hoặc đã hết hạn", "the code is wrong or has expired"),
+    "code_format": ("Mã xác thực: gồm đúng 6 chữ số", "Code: exactly 6 digits"),
+    "code_left": ("Số lần thử còn lại", "Tries left"),
+    "code_first": (
+        "Cần nhập mã xác thực trước khi xem thông tin hoặc nộp hồ sơ.",
+        "Enter the code first: no data are shown and no dossier is submitted before.",
+    ),
+    "code_other_way": (
+        "Không nhận được mã? Hãy kết thúc, đặt thẻ lên đầu đọc chip, hoặc đến quầy tiếp nhận.",
+        "No code? Finish, then place your card on the chip reader, or go to the reception desk.",
+    ),
+    "no_phone": (
+        "Tài khoản định danh điện tử của bạn chưa có số điện thoại đã xác minh.",
+        "Your eID account has no verified phone number.",
+    ),
+    "no_phone_hint": (
+        "Mã QR không chứng minh bạn là người giữ thẻ. Hãy đặt thẻ lên đầu đọc chip, "
+        "hoặc đến quầy tiếp nhận để được hỗ trợ.",
+        "A QR code does not prove that you hold the card. Place your card on the chip reader, "
+        "or go to the reception desk for help.",
+    ),
+    "locked": (
+        "Nhập sai mã quá số lần cho phép. Phiên làm việc đã kết thúc và được xoá.",
+        "Too many wrong codes. The session has ended and was wiped.",
+    ),
+    "locked_hint": (
+        "Hãy đặt thẻ lên đầu đọc chip, hoặc đến quầy tiếp nhận để được hỗ trợ.",
+        "Place your card on the chip reader, or go to the reception desk for help.",
+    ),
     "choose": ("Chọn dịch vụ", "Choose a service"),
     "needs_chip": (
         "Cần đặt thẻ lên đầu đọc chip (định danh mức 2)",

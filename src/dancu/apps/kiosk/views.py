@@ -1,14 +1,17 @@
 """The kiosk pages (``/kiosk/``): full screen, touch first, large type, Vietnamese first with an
 English switch. No staff log-in: the device key (an HttpOnly cookie set by the enrolment link).
 
-The citizen's session holds only their eID account id, how the card was read, and the dossiers
-submitted in it; it is wiped when they press "Finish", after ``DANCU_KIOSK_IDLE_SECONDS`` without
+The citizen's session holds only their eID account id, how the card was read, how they proved they
+hold the account (chip, or the one-time code after a QR: ADR 0013 decision 3), the code's session
+challenge and wrong tries, the masked phone (``******789``), and the dossiers submitted in it; it
+is wiped when they press "Finish", after ``DANCU_KIOSK_IDLE_SECONDS`` without
 a touch (the page's timer posts to ``/kiosk/ket-thuc/``), and on the server at the next request
 after that time whatever the browser did.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -26,9 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dancu.apps.desks.services import KioskRejected
 from dancu.apps.desks.views import READER_BRIDGE
 from dancu.apps.kiosk import services
-from dancu.apps.kiosk.forms import CardForm, KioskDossierForm
+from dancu.apps.kiosk.forms import CardForm, CodeForm, KioskDossierForm
 from dancu.apps.kiosk.texts import SOURCES, T, text
-from dancu.apps.public_services import services as dossiers
 from dancu.apps.public_services.registry_link import RegistryUnavailable
 from dancu.blocks.organisations import tokens
 from dancu.errors import DomainValidationError, NotFound
@@ -73,7 +75,35 @@ def _state(request: HttpRequest, device: services.Device) -> dict[str, Any] | No
 
 
 def _identification(state: dict[str, Any]) -> services.Identification:
-    return services.Identification(True, state["kind"], state["receipt"], user_id=state.get("user"))
+    return services.Identification(
+        True, state["kind"], state["receipt"], user_id=state.get("user"), possession=state.get("proved", "")
+    )
+
+
+def _bind(state: dict[str, Any]) -> str:
+    """The one-time code's binding: this kiosk and this session's random challenge (a code sent
+    for another session or kiosk never matches)."""
+    return f"{state['device']}:{state['challenge']}"
+
+
+def _holder(
+    request: HttpRequest, device: services.Device
+) -> tuple[dict[str, Any] | None, HttpResponse | None]:
+    """The state of a citizen who proved they hold the account (chip, or the code after a QR);
+    else where to go: the card (no session) or the code (a QR alone)."""
+    state = _state(request, device)
+    if state is None:
+        return None, HttpResponseRedirect(reverse("kiosk:start"))
+    if not state.get("proved"):
+        return None, HttpResponseRedirect(reverse("kiosk:code"))
+    return state, None
+
+
+def _code_first(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
+    """A POST of a QR-only session (a dossier, anything that would act for the holder): refused."""
+    state = request.session.get(STATE) or {}
+    context = {"device": device, "phone": state.get("phone", ""), "problems": [text("code_first", lang)]}
+    return _render(request, "kiosk/code.html", {**context, "form": CodeForm()}, lang=lang, status=403)
 
 
 def _render(
@@ -178,25 +208,96 @@ def start(request: HttpRequest, device: services.Device, lang: str) -> HttpRespo
             return _render(request, "kiosk/start.html", context, lang=lang, status=422)
         if found.user_id is None:
             return _render(request, "kiosk/no_account.html", context, lang=lang, status=403)
+        if not found.possession and not services.has_verified_phone(found):
+            # A QR alone proves nothing about who holds the card, and no code can reach the holder.
+            return _render(request, "kiosk/no_phone.html", context, lang=lang, status=403)
         request.session.cycle_key()  # a new session id for the identified citizen
-        request.session[STATE] = {
+        state = {
             "device": device.device_id,
             "user": found.user_id,
             "kind": found.evidence_kind,
             "receipt": found.receipt_id,
+            "proved": found.possession,  # "chip" after passive authentication, else "" until the code
+            "challenge": "" if found.possession else secrets.token_urlsafe(16),
+            "attempts": 0,
+            "phone": "",
             "last": time.time(),
             "dossiers": [],
         }
-        return HttpResponseRedirect(reverse("kiosk:services"))
+        request.session[STATE] = state
+        if found.possession:
+            return HttpResponseRedirect(reverse("kiosk:services"))
+        sent = services.send_code(device, found, bind=_bind(state))
+        state.update(phone=sent.phone_masked, notice="" if sent.sent else "throttled", wait=sent.retry_after)
+        request.session.modified = True
+        return HttpResponseRedirect(reverse("kiosk:code"))
     return _render(request, "kiosk/start.html", context, lang=lang)
+
+
+@require_http_methods(["GET", "POST"])
+@kiosk_view
+def code(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
+    """After a QR: the one-time code sent to the verified phone of the holder's eID account, typed
+    on the on-screen keypad (a code, not personal data). Right: the services open. Wrong: counted;
+    at ``services.CODE_ATTEMPTS`` the code ends and the session is wiped (locked). "Send again":
+    a new code (the old one stops), throttled by the eID block."""
+    state = _state(request, device)
+    if state is None:
+        return HttpResponseRedirect(reverse("kiosk:start"))
+    if state.get("proved"):
+        return HttpResponseRedirect(reverse("kiosk:services"))
+    stored = request.session[STATE]
+    identification = _identification(state)
+    form = CodeForm()
+    context: dict[str, Any] = {"device": device, "problems": [], "form": form}
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        sent = services.send_code(device, identification, bind=_bind(state))
+        stored.update(notice="resent" if sent.sent else "throttled", wait=sent.retry_after)
+        status = 200 if sent.sent else 429
+    elif request.method == "POST":
+        form = CodeForm(request.POST)
+        context["form"] = form
+        if not form.is_valid():
+            context["problems"] = [text("code_format", lang)]
+            status = 422
+        else:
+            try:
+                proved = services.check_code(
+                    device, identification, form.cleaned_data["code"], bind=_bind(state)
+                )
+            except DomainValidationError:
+                stored["attempts"] = int(stored.get("attempts", 0)) + 1
+                if stored["attempts"] >= services.CODE_ATTEMPTS:
+                    services.lock(device, identification)
+                    request.session.flush()
+                    return _render(request, "kiosk/locked.html", {"device": device}, lang=lang, status=403)
+                left = services.CODE_ATTEMPTS - stored["attempts"]
+                context["problems"] = [f"{text('code_label', lang)}: {text('code_wrong', lang)}"]
+                context["left"] = left
+                context["form"] = CodeForm()  # an empty field for the next try
+                status = 422
+            else:
+                request.session.cycle_key()
+                stored.update(proved=proved.possession, challenge="", attempts=0, notice="")
+                request.session[STATE] = stored
+                return HttpResponseRedirect(reverse("kiosk:services"))
+    request.session.modified = True
+    context.update(
+        phone=stored.get("phone", ""),
+        notice=stored.pop("notice", ""),
+        wait=stored.get("wait", 0),
+        left=context.get("left", services.CODE_ATTEMPTS - int(stored.get("attempts", 0))),
+    )
+    return _render(request, "kiosk/code.html", context, lang=lang, status=status)
 
 
 @require_GET
 @kiosk_view
 def services_page(request: HttpRequest, device: services.Device, lang: str) -> HttpResponse:
-    state = _state(request, device)
+    state, elsewhere = _holder(request, device)
     if state is None:
-        return HttpResponseRedirect(reverse("kiosk:start"))
+        return elsewhere or HttpResponseRedirect(reverse("kiosk:start"))
     rows = [
         {"o": o, "name": o.service.name_en if lang == "en" else o.service.name_vi}
         for o in services.available_services(state["kind"])
@@ -209,9 +310,13 @@ def services_page(request: HttpRequest, device: services.Device, lang: str) -> H
 @require_http_methods(["GET", "POST"])
 @kiosk_view
 def service_form(request: HttpRequest, device: services.Device, lang: str, code: str) -> HttpResponse:
-    state = _state(request, device)
+    """A kiosk service's form, prefilled — only for a citizen who proved they hold the account
+    (a QR-only session: GET goes to the code, POST is refused with 403)."""
+    state, elsewhere = _holder(request, device)
     if state is None:
-        return HttpResponseRedirect(reverse("kiosk:start"))
+        if request.method == "POST" and request.session.get(STATE):
+            return _code_first(request, device, lang)
+        return elsewhere or HttpResponseRedirect(reverse("kiosk:start"))
     identification = _identification(state)
     try:
         service = services.offered(code, identification.evidence_kind)
@@ -221,7 +326,7 @@ def service_form(request: HttpRequest, device: services.Device, lang: str, code:
     context: dict[str, Any] = {"device": device, "service": service, "name": name, "problems": []}
     try:
         with translation.override(lang):
-            prefilled, _view = dossiers.prefill(identification.user_id or 0, service)
+            prefilled = services.prefill(identification, service)
     except (DatabaseError, NotFound, RegistryUnavailable):
         return _render(request, "kiosk/unavailable.html", context, lang=lang, status=503)
     with translation.override(lang):
@@ -272,9 +377,9 @@ def receipt(request: HttpRequest, device: services.Device, lang: str, tracking_c
     """The receipt of a dossier submitted in this session: printable, with the tracking code as a
     QR code (the dossier's page on the portal). No name or ID number on it — a receipt left in the
     tray tells nothing about its owner."""
-    state = _state(request, device)
+    state, elsewhere = _holder(request, device)
     if state is None:
-        return HttpResponseRedirect(reverse("kiosk:start"))
+        return elsewhere or HttpResponseRedirect(reverse("kiosk:start"))
     if tracking_code not in state.get("dossiers", []):
         raise Http404
     try:

@@ -9,9 +9,10 @@ made by the collecting authority through the State Treasury (Circular 328/2016/T
 State budget revenue through the Treasury, its provisions on refunds — cited without an article
 number until checked) or through the gateway's own refund console, outside the platform; the
 official records here the reference of that transfer. Each record is written to the dossier's
-history (which the citizen sees), the citizen is notified, and it is audited under the official (purpose ``public_service.processing``,
-the tracking code as case reference). A payment is refunded once; an official of another authority
-or ward, and anyone who is not a public-service official, is refused (``AccessDenied``).
+history (which the citizen sees), the citizen is notified, and it is audited under the official
+(purpose ``public_service.processing``, the tracking code as case reference). A payment is refunded
+once; an official of another authority or ward, and anyone who is not a public-service official,
+is refused (``AccessDenied``).
 """
 
 from __future__ import annotations

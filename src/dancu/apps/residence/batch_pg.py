@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Field, Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from dancu.apps.residence import services as s
@@ -70,18 +70,33 @@ def _fast_guests(data: s.CheckIn) -> bool:
     )
 
 
-def _fits(est: Establishment, rows: Sequence[s.CheckIn]) -> bool:
-    """Whether every row fits at once (so none can fail ``services._capacity_problems``)."""
-    live = Stay.objects.filter(establishment=est, departed_at__isnull=True)
-    guests = live.aggregate(n=Count("id"))["n"] + sum(len(r.guests) for r in rows)
-    if guests > est.beds:
+def _state(est: Establishment, keys: Sequence[str]) -> tuple[bool, int, set[str]]:
+    """In one statement: whether a row key of the batch is already used, the guests staying now
+    and (when the establishment counts rooms) the rooms they occupy."""
+    stay = connection.ops.quote_name(Stay._meta.db_table)
+    sub = connection.ops.quote_name(Submission._meta.db_table)
+    sql = (
+        f"SELECT EXISTS (SELECT 1 FROM {sub} WHERE establishment_id = %s AND key = ANY(%s)), "  # noqa: S608
+        f"(SELECT count(*) FROM {stay} WHERE establishment_id = %s AND departed_at IS NULL), "
+        f"CASE WHEN %s THEN ARRAY(SELECT DISTINCT room FROM {stay} "
+        "WHERE establishment_id = %s AND departed_at IS NULL) END"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [est.pk, list(keys), est.pk, bool(est.rooms), est.pk])
+        used, live, rooms = cur.fetchone()
+    return bool(used), int(live), set(rooms or ())
+
+
+def _fits(est: Establishment, rows: Sequence[s.CheckIn], live: int, taken: set[str]) -> bool:
+    """Whether every row fits at once (so none can fail ``services._capacity_problems``), given
+    the guests staying now and the rooms they occupy."""
+    if live + sum(len(r.guests) for r in rows) > est.beds:
         return False
     if not est.rooms:
         return True
     new = {r.room.strip() for r in rows}
     if len(new) > est.rooms:
         return False
-    taken = set(live.values_list("room", flat=True).distinct())
     return len(taken | new) <= est.rooms
 
 
@@ -100,7 +115,8 @@ def check_in_rows(
     if not enabled() or est.kind in (Establishment.Kind.HOSPITAL, Establishment.Kind.COACH_OPERATOR):
         return None
     keys = [s._row_key(batch_key, i) for i in range(len(rows))]
-    if Submission.objects.filter(establishment=est, key__in=keys).exists():
+    used, live, taken = _state(est, keys)
+    if used:
         return None
     moment = now or timezone.now()
     # 1. Validation, in Python (nothing is written before the capacity decision).
@@ -119,7 +135,7 @@ def check_in_rows(
         else:
             good[i] = row
     # 2. Capacity, once.
-    if not _fits(est, list(good.values())):
+    if not _fits(est, list(good.values()), live, taken):
         return None
     # 3. The card QRs of the good rows, in one statement.
     vctx = s._verify_context(ctx, est, keys[0] if keys else "")

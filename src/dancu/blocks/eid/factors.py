@@ -27,7 +27,7 @@ from dancu.errors import DomainValidationError
 
 CODE_TTL = timedelta(minutes=5)
 CODE_MAX_ATTEMPTS = 5
-CODE_PURPOSES = ("phone", "login", "recovery", "step_up")
+CODE_PURPOSES = ("phone", "login", "recovery", "step_up", "kiosk")
 ISSUER = "dancu"
 
 _KINDS_VI = {
@@ -35,18 +35,21 @@ _KINDS_VI = {
     "login": "đăng nhập",
     "recovery": "khôi phục tài khoản",
     "step_up": "xác thực bổ sung",
+    "kiosk": "xác thực tại ki-ốt",
 }
 
 
-def _code_hash(code_id: int, code: str) -> str:
+def _code_hash(code_id: int, code: str, bind: str = "") -> str:
     key = hashlib.sha256(b"dancu.eid.otp:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, f"{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    message = f"{code_id}:{code}" if not bind else f"{code_id}:{bind}:{code}"
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
-def issue_code(user_id: int, purpose: str, *, channels: tuple[str, ...] = ("sms",)) -> bool:
+def issue_code(user_id: int, purpose: str, *, channels: tuple[str, ...] = ("sms",), bind: str = "") -> bool:
     """Send a new code for ``purpose`` to the account's phone (``sms``) and/or e-mail (the same
     code on each); False when the account has none of these addresses. Earlier live codes of the
-    purpose stop working."""
+    purpose stop working. ``bind``: the code works only when checked with the same value (the
+    one-stop office kiosk binds it to one kiosk session, ``eid.possession``)."""
     account = Account.objects.filter(user_id=user_id).first()
     if account is None:
         return False
@@ -65,7 +68,7 @@ def issue_code(user_id: int, purpose: str, *, channels: tuple[str, ...] = ("sms"
             code_hash="-",
             expires_at=now + CODE_TTL,
         )
-        row.code_hash = _code_hash(row.pk, code)
+        row.code_hash = _code_hash(row.pk, code, bind)
         row.save(update_fields=["code_hash"])
     body = (
         f"dancu: ma {_KINDS_VI.get(purpose, purpose)} cua ban la {code}, hieu luc 5 phut. "
@@ -109,9 +112,10 @@ def check_decoy_code(token: str, code: str) -> bool:
     return hmac.compare_digest(digest, _decoy_hash(nonce, expires, code.strip()))
 
 
-def check_code(user_id: int, purpose: str, code: str) -> bool:
+def check_code(user_id: int, purpose: str, code: str, *, bind: str = "") -> bool:
     """Whether ``code`` is the live code of ``purpose`` (then it is used up). Every call counts as
-    an attempt; after :data:`CODE_MAX_ATTEMPTS` the code is dead."""
+    an attempt; after :data:`CODE_MAX_ATTEMPTS` the code is dead. ``bind``: the value the code
+    was issued with (another value never matches)."""
     now = timezone.now()
     with transaction.atomic():
         row = (
@@ -124,12 +128,19 @@ def check_code(user_id: int, purpose: str, code: str) -> bool:
             return False
         row.attempts += 1
         ok = row.attempts <= CODE_MAX_ATTEMPTS and hmac.compare_digest(
-            row.code_hash, _code_hash(row.pk, code.strip())
+            row.code_hash, _code_hash(row.pk, code.strip(), bind)
         )
         if ok or row.attempts >= CODE_MAX_ATTEMPTS:
             row.used_at = now
         row.save(update_fields=["attempts", "used_at"])
         return ok
+
+
+def void_codes(user_id: int, purpose: str) -> int:
+    """End every live code of ``purpose`` (e.g. a kiosk session locked after wrong codes)."""
+    return OneTimeCode.objects.filter(user_id=user_id, purpose=purpose, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
 
 
 # --------------------------------------------------------------------------- TOTP (RFC 6238)

@@ -25,7 +25,7 @@ same bytes and headers (``tests/blocks/identity/test_fasthttp.py`` compares them
    ``apikey:<id>``) — 429 with ``Retry-After``.
 5. Verify: the QR is parsed and cross-checked (``qr.parse_card_qr``), then ``pg_verify``'s
    statement decides and records an exact match — the statement it shares with the concurrent
-   verifications of the process (``pg_verify.submit``, ADR 0019), or, inside a transaction or
+   verifications of the process (``pg_verify.submit``, ADR 0020), or, inside a transaction or
    with ``DANCU_VERIFY_LANES = 0``, one of its own on this thread's connection. Any other case (a
    mismatch, an invalid QR, an earlier receipt for the request id, a policy refusal) is decided
    by the reference service ``services.verify`` in this process, and its errors are answered as
@@ -221,7 +221,7 @@ def _verify(client: ApiClient, body: VerifyIn, token: str) -> tuple[int, dict[st
             outcome = pg_verify.verify_batch(
                 connection.connection, [item], async_commit=not connection.in_atomic_block
             )[0]
-        else:  # with the concurrent verifications of this process, one statement (ADR 0019)
+        else:  # with the concurrent verifications of this process, one statement (ADR 0020)
             outcome = pg_verify.submit(item)
         if not outcome.key_ok:  # revoked since it was remembered: the database says why
             keycache.forget(client.prefix)

@@ -13,13 +13,23 @@
   9 digits of the 12-digit ID number, the optional data of line 1 starts with the full number.
   :attr:`MrzTD1.id_number` extracts it and checks it against the ID-number structure
   (Circular 07/2016/TT-BCA Art. 7) and the MRZ's birth date and sex.
-* **No date of expiry** (documented choice; Doc 9303 has no rule for a document that never
-  expires): cards issued from age 60 are valid for life (*Không thời hạn*). Such a TD1 has
-  ``date_of_expiry=None``, written as six fillers ``<<<<<<`` — the way Doc 9303 writes a date it
-  does not know (an unknown date of birth, part 3) — with the ordinary check digit of part 3
-  §4.9, where ``<`` weighs 0: ``<<<<<<0``. A ``<`` *as the check digit* is allowed only for an
-  empty TD3 personal number (part 4 §4.2.2), so ``<<<<<<<`` is a check-digit error, and only a
-  wholly absent date is no date. The BAC keys use the field as printed. Passports always expire.
+* **No date of expiry — an ASSUMPTION, no source found** (ADR 0021): cards issued from age 60
+  are valid for life (*Không thời hạn*). No public source was found for what such a card's TD1
+  carries in its date-of-expiry field: the Doc 9303 text available to this project gives the
+  field as ``YYMMDD`` with a check digit and no rule for a document that never expires, and no
+  public scan, specimen or reader documentation of a lifetime Vietnamese card was found
+  (searches of public documentation, code and pages, 2026-12-01). Other issuers differ: Spain
+  prints the date 01-01-9999 on its "permanent" DNI (press reports, e.g. elcomercio.es,
+  2025-10-26), which would be ``990101`` in an MRZ. This module's choice: ``date_of_expiry=None``
+  is written as six fillers ``<<<<<<`` (``NO_DATE``) — as Doc 9303 part 3 lets an issuer fill the
+  unknown parts of a date of birth with ``<`` (as the ``mrz`` crate's documentation of its
+  ``MrzDate`` type reads part 3) — with the ordinary check digit of part 3 §4.9, where ``<``
+  weighs 0: ``<<<<<<0``. A ``<`` *as the check digit* is allowed only for an empty TD3 personal
+  number (part 4 §4.2.2), so ``<<<<<<<`` is a check-digit error, and only a wholly absent date
+  is no date. Should real lifetime cards carry a date instead, this reader would take it as a
+  date — ``990101`` falls outside the century window below and would read as 1999-01-01, an
+  expired card — so this choice must be checked against a real card before production. The BAC
+  keys use the field as printed. Passports always expire.
 * **Chip access keys**: BAC (ICAO 9303 part 11 §9.7.1, worked example in Appendix D.1) from the
   MRZ information, and the PACE card access number (CAN) of Vietnamese cards.
 
@@ -51,7 +61,9 @@ from dancu.errors import DomainValidationError, FieldProblem
 Sex = Literal["M", "F", "X"]  # X = unspecified, written "<" in the MRZ (ICAO 9303 part 4 §4.2.2)
 
 FILLER = "<"
-NO_DATE = FILLER * 6  # a date field without a date: the date of expiry of a card valid for life
+# A date field without a date: the date of expiry of a card valid for life. ASSUMPTION, no source
+# found (module docstring, ADR 0021).
+NO_DATE = FILLER * 6
 TD1_WIDTH = 30
 TD3_WIDTH = 44
 MAX_INPUT_LENGTH = 400  # generous for 3 × 30 or 2 × 44 plus line breaks and stray whitespace

@@ -1,5 +1,13 @@
 """The verification hot path on PostgreSQL: one prepared statement reads the registry, writes the
-receipt and the audit event and screens the alert list (ADR 0014, after ADR 0006).
+receipt and the audit event and screens the alert list (ADR 0014, after ADR 0006) — for one
+verification or for a batch of concurrent ones (ADR 0020).
+
+Batches: the statement takes its verifications as one JSON parameter (``json_to_recordset``, as
+ADR 0006's look-up) and decides and records each one exactly as it would alone; ``submit`` joins
+the process's coalescer (``registry.pg_read.Coalescer``: leader/follower batching on connections
+of its own, ``DANCU_VERIFY_LANES``), so the verifications that arrive while a statement runs
+share the next one — one round trip, one plan execution and one commit for all of them. Each
+caller returns only after the statement holding its receipt and audit event has committed.
 
 ``verify_qr`` serves the common case of ``services.verify``: a card QR in ``yes_no`` mode, read
 from a genuine, current card of a living person — the answer is ``match`` with no reasons and the
@@ -321,7 +329,7 @@ def verify_qr(
 # --------------------------------------------------------------------------- coalescing
 class _Lane(pg_read._Connection):
     """A lane: the registry coalescer's kind of connection (own, autocommit, reopened after a
-    failure or in a forked child), running batches of verifications (ADR 0006, ADR 0019)."""
+    failure or in a forked child), running batches of verifications (ADR 0006, ADR 0020)."""
 
     def __call__(self, items: list[Item]) -> list[Outcome]:  # type: ignore[override]
         return cast(list[Outcome], self.run(lambda conn: verify_batch(conn, items, async_commit=True)))
@@ -339,7 +347,7 @@ def lanes() -> int:
 
 
 def submit(item: Item) -> Outcome:
-    """Verify ``item`` in the next statement of the process's coalescer (ADR 0019): concurrent
+    """Verify ``item`` in the next statement of the process's coalescer (ADR 0020): concurrent
     verifications of the process's threads share one statement and one commit. Returns after
     that statement has committed (or raises its error). Only for a verification that is its own
     transaction: inside a caller's transaction use ``verify_qr`` on the caller's connection."""

@@ -21,7 +21,8 @@ Arbitrary input — too long, control characters, invalid UTF-8, lone surrogates
 error, never another exception.
 
 Images: :func:`qr_png`, :func:`qr_image`, :func:`qr_array` render a card QR with segno at error
-correction level M; :func:`decode_qr` reads QR codes from camera frames with zxing-cpp.
+correction level M — an assumption, no public source states the cards' level (``ERROR_CORRECTION``,
+ADR 0021); :func:`decode_qr` reads QR codes from camera frames with zxing-cpp, at any level.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from dancu.errors import DomainValidationError, FieldProblem
 
 Kind = Literal["cccd_2021", "cancuoc_2024"]
 QrSex = Literal["M", "F"]
+ErrorLevel = Literal["l", "m", "q", "h"]  # QR error correction levels, ISO/IEC 18004 (segno's names)
 
 SEPARATOR = "|"
 BASE_FIELDS = 7
@@ -431,26 +433,36 @@ def parse_card_qr(text: object, *, reference: date | None = None) -> CardQr:
 
 
 # --------------------------------------------------------------------------- rendering
-# Error correction level M (≈15 % of codewords recoverable): the level assumed for the cards
-# (verify on more scans); fixed, not boosted, so the symbol is the same as a card's.
-ERROR_CORRECTION = "m"
+# ASSUMPTION (no public source found, ADR 0021): the error correction level of the QR printed on
+# chip CCCD and căn cước cards. Circular 06/2021/TT-BCA and Circular 16/2024/TT-BCA as quoted in
+# public pages give the QR's place, size and content, not its error correction level; searches of
+# public documentation, code and pages (2026-12-01) found no statement of it. Level M (≈15 % of
+# codewords recoverable) is this project's choice for the synthetic cards it renders, fixed and
+# not boosted. Reading does not depend on it: a QR symbol carries its own level in its format
+# information, which decoders read first (ISO/IEC 18004, as ZXing's ``FormatInformation`` and
+# ``ErrorCorrectionLevel`` document it), so a card printed at any level decodes the same. Pass
+# ``error=`` to :func:`qr_code` to render at another level.
+ERROR_CORRECTION: ErrorLevel = "m"
 QrContent = str | CardQr
 
 
-def qr_code(content: QrContent) -> segno.QRCode:
-    """The QR symbol for a card QR text (UTF-8, byte mode, error correction level M)."""
+def qr_code(content: QrContent, *, error: ErrorLevel = ERROR_CORRECTION) -> segno.QRCode:
+    """The QR symbol for a card QR text (UTF-8, byte mode), at error correction level ``error``
+    (``ERROR_CORRECTION``, M, by default — an assumption, see there)."""
+    if error not in ("l", "m", "q", "h"):
+        raise DomainValidationError.single("qr.error", "level", f"{error!r} is not one of l, m, q, h")
     text = content.text if isinstance(content, CardQr) else content
     if not isinstance(text, str) or not text:
         raise DomainValidationError.single("qr", "required", "the QR text must be a non-empty string")
     if len(text) > MAX_TEXT_LENGTH:
         raise DomainValidationError.single("qr", "length", f"must be at most {MAX_TEXT_LENGTH} characters")
     try:
-        return segno.make_qr(text, error=ERROR_CORRECTION, boost_error=False, encoding="utf-8")
+        return segno.make_qr(text, error=error, boost_error=False, encoding="utf-8")
     except UnicodeEncodeError:
         raise DomainValidationError.single("qr", "unicode", "contains invalid Unicode") from None
     except segno.DataOverflowError:
         raise DomainValidationError.single(
-            "qr", "length", "too long for one QR code at error correction level M"
+            "qr", "length", f"too long for one QR code at error correction level {error.upper()}"
         ) from None
 
 

@@ -15,7 +15,8 @@ Comparisons (each level is one Fellegi–Sunter agreement pattern with its own m
   stripped house number / lane / street, exact or Jaro–Winkler ≥ 0.9.
 
 Blocking never uses the surname alone (14 surnames cover 90 % of people): given name + birth
-year; full date of birth; surname key + given name + current ward.
+year (+ birth month for a very frequent pair, :func:`add_block_keys`); full date of birth; surname
+key + given name + current ward.
 """
 
 from __future__ import annotations
@@ -55,12 +56,36 @@ MIN_TRAIN_REFERENCE = 1000
 BASE_MODEL = Path(__file__).with_name("data") / "vn-person-base.json"
 
 
-# The in-memory path's blocking (never the surname alone: ``scale.check_blocking``)
-BLOCKING: tuple[tuple[str, ...], ...] = (
-    ("given", "dob_year"),
-    ("dob",),
-    ("family_key", "given", "ward_code"),
-)
+# The in-memory path's blocking (never the surname alone: ``scale.check_blocking``). The first rule
+# is "given name + birth year", split by birth month where that block is very frequent
+# (:func:`add_block_keys`): Anh, Linh, Hùng … born the same year are thousands in a city.
+BLOCK_KEY = "block_given_year"
+FREQUENT_BLOCK = 2000  # registry citizens sharing a (given name, birth year) beyond which it is split
+BLOCKING: tuple[tuple[str, ...], ...] = ((BLOCK_KEY,), ("dob",), ("family_key", "given", "ward_code"))
+
+
+def add_block_keys(
+    sector: list[dict[str, Any]], reference: list[dict[str, Any]], *, cap: int = FREQUENT_BLOCK
+) -> int:
+    """Set ``BLOCK_KEY`` on every row (in place): "given name|birth year", or — when more than
+    ``cap`` registry citizens share that pair — "given name|birth year|birth month", on both sides
+    alike, so that the comparisons of a frequent name stay bounded (a row of such a block whose
+    month is unknown or swapped is still reached by the full date of birth or by surname + given
+    name + ward). Returns the number of blocks split."""
+    counts: dict[tuple[Any, Any], int] = {}
+    for r in reference:
+        k = (r["given"], r["dob_year"])
+        counts[k] = counts.get(k, 0) + 1
+    frequent = {k for k, n in counts.items() if n > cap}
+    for r in (*sector, *reference):
+        given, year = r["given"], r["dob_year"]
+        if given is None or year is None:
+            r[BLOCK_KEY] = None
+        elif (given, year) in frequent:
+            r[BLOCK_KEY] = f"{given}|{year}|{(r['dob_ym'] or '')[5:]}"
+        else:
+            r[BLOCK_KEY] = f"{given}|{year}"
+    return len(frequent)
 
 
 def base_model() -> dict[str, Any]:
@@ -264,7 +289,7 @@ class TrainedModel:
 def _frames(sector: list[dict[str, Any]], reference: list[dict[str, Any]]) -> tuple[Any, Any]:
     import pandas as pd
 
-    cols = ["unique_id", *FEATURES]
+    cols = ["unique_id", *FEATURES, BLOCK_KEY]
     return pd.DataFrame(sector, columns=cols), pd.DataFrame(reference, columns=cols)
 
 
@@ -286,6 +311,7 @@ def train_and_predict(
     if not sector or not reference:
         return [], TrainedModel("", {})
     db = db_api or duckdb_api()
+    add_block_keys(sector, reference)
     left, right = inputs(db, *_frames(sector, reference))
     expected_matches = max(1, len(sector))
     prior = min(0.5, expected_matches / (len(sector) * len(reference)))
@@ -295,6 +321,7 @@ def train_and_predict(
         model = {
             **for_dialect(model, db.sql_dialect.sql_dialect_str),
             "probability_two_random_records_match": prior,
+            "blocking_rules_to_generate_predictions": [block_on(*rule) for rule in BLOCKING],
         }
         linker = Linker([left, right], model, db_api=db, input_table_aliases=["sector", "registry"])
     else:

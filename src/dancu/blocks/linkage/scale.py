@@ -316,7 +316,7 @@ def blocked_pairs(
         for rule in rules
     ]
     query = f"SELECT count(*) FROM ({' UNION '.join(parts)})"
-    return int(con.execute(query).fetchone()[0])
+    return int(con.execute(query).fetchall()[0][0])
 
 
 def blocking_at_scale() -> list[Any]:

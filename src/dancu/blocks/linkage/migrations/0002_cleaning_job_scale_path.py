@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('linkage', '0001_initial'),
+        ("linkage", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cleaningjob',
-            name='row_count',
+            model_name="cleaningjob",
+            name="row_count",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='cleaningjob',
-            name='scale',
+            model_name="cleaningjob",
+            name="scale",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='cleaningjob',
-            name='staged_file',
+            model_name="cleaningjob",
+            name="staged_file",
             field=models.CharField(blank=True, max_length=255),
         ),
     ]

@@ -1,0 +1,259 @@
+"""Benchmark: the registry's "citizen by ID number" service called directly and through the
+data-exchange gateway, both over the same HTTP stack, in the same run (issue 5).
+
+The issue's ratio target (≥ 50 % of the throughput of calling the same service directly; "a
+published X-Road deployment reached about 11 %") compares, as X-Road's measurements do, a client
+calling the provider's service over HTTP with the same client calling it through the gateway.
+``exchange_bench.py`` compares two *in-process* calls instead (``gateway.handle`` against the
+registry's ``get_by_id_number``, no HTTP on either side) — a stricter measure, kept. This script
+measures the HTTP form, with one server for both:
+
+* **direct**: ``GET /api/v1/registry/citizens/{id}?purpose=public_service.processing`` — the
+  registry's own API, as an official of BHXH Hà Nội (session log-in, the organisation's purposes
+  and jurisdiction; the registry's audit event, committed asynchronously as every registry read,
+  ADR 0005);
+* **through the gateway**: ``GET /exchange/VN-HN/GOV/CA-HN/DANCU-REGISTRY/citizen/{id}`` — BHXH's
+  subsystem with its credential, purpose and official (the headers of ADR 0010), the grant of
+  ``exchange_bench.py`` (five fields): authenticated, checked, signed twice, logged with its
+  tracker row and committed durably (by default) before the answer.
+
+The server: the production settings under gunicorn (``gthread``), DEBUG off, the per-client
+rate limit off (it would refuse a benchmark); clients: Python threads with keep-alive
+``requests`` sessions on the same machine (they take CPU from the server on both sides alike).
+The 1-minute load average is recorded at the start and end of each row.
+
+    .venv/bin/python bench/exchange_bench.py --database dancu_exchange --calls 200 --threads 1  # seeds
+    .venv/bin/python bench/exchange_http_bench.py --database dancu_exchange --calls 3000 --threads 4,16,32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from _machine import machine
+from _setup import start_django
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+SECRET = "benchmark-only-secret-key-0123456789abcdef"  # noqa: S105 — exchange_bench's, loopback only
+PURPOSE = "public_service.processing"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "DJANGO_SETTINGS_MODULE": "dancu.settings",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "DANCU_EXCHANGE_RATE_PER_MINUTE": "0",
+    }
+    cmd = [
+        str(VENV_BIN / "gunicorn"), "dancu.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--backlog", "2048", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start within 120 s")
+
+
+def _session(user: Any) -> str:
+    """A logged-in session of ``user`` in the session store; its key (the cookie's value)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def _actors() -> tuple[str, str, dict[str, str], list[str]]:
+    """(service id, the official's session, the gateway headers, ID numbers) from the database
+    ``exchange_bench.py`` seeded."""
+    from django.contrib.auth import get_user_model
+
+    from dancu.blocks.audit.context import Actor
+    from dancu.blocks.exchange import services as ex
+    from dancu.blocks.exchange.models import Grant, Service, Subsystem
+    from dancu.blocks.organisations.models import Organisation
+    from dancu.blocks.organisations.services import add_member
+    from dancu.blocks.registry.models import Citizen
+
+    client = Subsystem.objects.filter(member__member_code="BHXH-HN", code="TIEPNHAN").first()
+    service = Service.objects.filter(subsystem__member__member_code="CA-HN", code="citizen").first()
+    if client is None or service is None or not Grant.objects.filter(client=client, service=service).exists():
+        raise SystemExit("run bench/exchange_bench.py on this database first (members, grant, citizens)")
+    token = ex.issue_credential(Actor.system("bench"), client).token
+    user, _ = get_user_model().objects.get_or_create(username="bench-bhxh-officer")
+    add_member(user, Organisation.objects.get(code="BHXH-HN"), "officer")
+    headers = {
+        "Information-Mediator-Client": client.identifier,
+        "Authorization": f"Bearer {token}",
+        "X-Purpose": PURPOSE,
+        "X-End-User": "bench.official",
+    }
+    ids = list(Citizen.objects.values_list("id_number", flat=True)[:20_000])
+    return service.identifier, _session(user), headers, ids
+
+
+def _run(threads: int, work: list[str], make: Callable[[], Any], call: Callable[[Any, str], None]) -> Any:
+    """``work`` over ``threads`` threads, each with its own keep-alive session: (s, latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker(items: list[str]) -> None:
+        http = make()
+        mine = []
+        try:
+            for item in items:
+                t = time.perf_counter()
+                call(http, item)
+                mine.append(time.perf_counter() - t)
+        except BaseException as exc:  # reported after the join
+            errors.append(exc)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(work[i::threads],)) for i in range(threads)]
+    t0 = time.perf_counter()
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    if errors:
+        raise SystemExit(f"a call failed ({getattr(call, '__name__', 'call')}): {errors[0]}")
+    return time.perf_counter() - t0, latencies
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    ap.add_argument("--database", default="dancu_exchange")
+    ap.add_argument("--calls", type=int, default=3000)
+    ap.add_argument("--threads", type=lambda v: [int(x) for x in v.split(",")], default=[4, 16, 32])
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    ap.add_argument("--server-threads", type=int, default=8, help="gunicorn threads per worker")
+    args = ap.parse_args()
+
+    import requests
+
+    url = f"{args.server}/{args.database}"
+    start_django(url, SECRET)
+    from django.conf import settings
+
+    service_id, session_key, headers, ids = _actors()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkdtemp(prefix="exchange-http-")) / "gunicorn.log"
+    proc = _start_server(url, port, args.workers, args.server_threads, log)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def direct_session() -> Any:
+        s = requests.Session()
+        s.cookies.set("sessionid", session_key, domain="127.0.0.1", path="/")
+        return s
+
+    def direct(http: Any, number: str) -> None:
+        r = http.get(f"{base}/api/v1/registry/citizens/{number}", params={"purpose": PURPOSE}, timeout=120)
+        if r.status_code != 200:
+            raise RuntimeError(f"direct {r.status_code}: {r.text[:300]}")
+
+    def exchange(http: Any, number: str) -> None:
+        with lock:
+            n = next(counter)
+        r = http.get(
+            f"{base}/exchange/{service_id}/{number}",
+            headers={**headers, "X-Request-Id": f"h{stamp}-{n}"},
+            timeout=120,
+        )
+        if r.status_code != 200 or "X-Exchange-Signature" not in r.headers:
+            raise RuntimeError(f"exchange {r.status_code}: {r.text[:300]}")
+
+    rng = random.Random(5)
+    runs = []
+    try:
+        warm = [rng.choice(ids) for _ in range(200)]
+        _run(4, warm, direct_session, direct)
+        _run(4, warm, requests.Session, exchange)
+        for threads in args.threads:
+            load_start = os.getloadavg()[0]
+            work = [rng.choice(ids) for _ in range(args.calls)]
+            direct_s, direct_lat = _run(threads, work, direct_session, direct)
+            gw_s, gw_lat = _run(threads, work, requests.Session, exchange)
+            row = {
+                "threads": threads,
+                "direct_per_s": round(args.calls / direct_s),
+                "exchange_per_s": round(args.calls / gw_s),
+                "ratio": round(direct_s / gw_s, 3),
+                "direct_p50_ms": round(statistics.median(direct_lat) * 1e3, 3),
+                "exchange_p50_ms": round(statistics.median(gw_lat) * 1e3, 3),
+                "added_p50_ms": round((statistics.median(gw_lat) - statistics.median(direct_lat)) * 1e3, 3),
+                "load_1min_start": round(load_start, 2),
+                "load_1min_end": round(os.getloadavg()[0], 2),
+            }
+            runs.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    m = machine()
+    out = {
+        "benchmark": "exchange-http",
+        "at": stamp,
+        "calls": args.calls,
+        "database": args.database,
+        "server": {"workers": args.workers, "threads": args.server_threads},
+        "durable_commit": bool(settings.DANCU_EXCHANGE_DURABLE_COMMIT),
+        "exchange_lanes": int(settings.DANCU_EXCHANGE_LANES),
+        "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},
+        "runs": runs,
+    }
+    path = ROOT / "bench" / "results" / f"exchange-http-{stamp}.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"written {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
