@@ -18,7 +18,13 @@ What runs (``dancu.blocks.linkage.scale``, the pipeline inside DuckDB):
    training on a sample, scoring every blocked pair, decisions and duplicates;
 4. the baselines on the same data: exact ID (the ID cell equals a registry number as typed) and
    Splink with its library comparisons at their default arguments in place of the designed ones
-   (the same passes, features, blocking and training).
+   (the same passes, features, blocking and training);
+5. the pipeline's errors broken down (``errors`` in the JSON, :func:`breakdown`): each missed
+   link by what happened to the row (review, unmatched, linked to someone else; whether blocking
+   reached the true citizen) and by the corruptions the generator applied to it (with each
+   corruption's miss rate); each wrong link by the kind of row (a stranger, a duplicate) and by how
+   the citizen it went to resembles the true one (same name and date of birth, a sibling born the
+   same day, a namesake born the same year, …).
 
 Peak memory is the process's peak RSS (DuckDB runs in-process; its memory limit is set).
 
@@ -116,6 +122,7 @@ def main() -> None:
     add_truth(con, sector)
     out["pipeline"] = {**scores(con, "outcomes"), "seconds": round(total, 1), "counts": counts}
     out["pipeline_stages_s"] = {k: round(v, 1) for k, v in times.items()}
+    out["errors"] = breakdown(con, "outcomes")
 
     t = time.perf_counter()
     con.execute(
@@ -175,10 +182,14 @@ def add_truth(con: Any, sector: Any) -> None:
             "key": list(sector.truth),
             "citizen_id": pd.array(list(sector.truth.values()), dtype="Int64"),
             "raw_id": [raw[k] for k in sector.truth],
+            "corruptions": [",".join(sector.corruptions.get(k, ())) for k in sector.truth],
         }
     )
     con.register("truth_frame", frame)
-    con.execute("CREATE TABLE truth AS SELECT * FROM truth_frame")
+    con.execute(
+        "CREATE TABLE truth AS SELECT key, citizen_id, raw_id, "
+        "list_filter(string_split(corruptions, ','), lambda x: x <> '') AS corruptions FROM truth_frame"
+    )
     con.unregister("truth_frame")
 
 
@@ -297,6 +308,107 @@ def scores(con: Any, table: str) -> dict[str, Any]:
         "true_positives": tp,
         "predicted": predicted,
         "actual": actual,
+    }
+
+
+def _blocked_sql() -> str:
+    """Whether the scale blocking rules reach the pair (``s`` sector, ``r`` registry), as SQL."""
+    from dancu.blocks.linkage.scale import BLOCKING_AT_SCALE, SWAPPED_DOB_RULES
+
+    rules = ["(" + " AND ".join(f"s.{f} = r.{f}" for f in rule) + ")" for rule in BLOCKING_AT_SCALE]
+    rules += ["(" + rule.replace("l.", "s.") + ")" for rule in SWAPPED_DOB_RULES]
+    return "coalesce(" + " OR ".join(rules) + ", false)"
+
+
+def breakdown(con: Any, table: str) -> dict[str, Any]:
+    """The errors of ``table`` (key, citizen_id, decision, method) against ``truth``.
+
+    Missed links (false negatives): by outcome (``review``, ``unmatched``, ``linked_elsewhere``),
+    by whether the scale blocking reached the true citizen (rows left to the model), and per
+    corruption: how many missed rows carry it, out of how many rows carry it. Wrong links (false
+    positives): strangers (not in the registry) vs. rows of another citizen; by method and decision;
+    and by how the citizen linked resembles the true one (folded names and dates of the registry)."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE err AS
+        SELECT t.key, t.citizen_id AS truth_id, t.corruptions, o.citizen_id AS linked_id, o.decision,
+               o.method, o.decision IN ('matched', 'duplicate') AND o.citizen_id IS NOT NULL AS linked
+        FROM truth t JOIN {table} o ON o.key = t.key
+        """
+    )
+    fn_where = "truth_id IS NOT NULL AND NOT (linked AND linked_id = truth_id)"
+    fp_where = "linked AND (truth_id IS NULL OR linked_id <> truth_id)"
+
+    def grouped(sql: str) -> dict[str, int]:
+        return {str(k): int(v) for k, v in con.execute(sql).fetchall()}
+
+    fn_outcome = grouped(
+        f"SELECT CASE WHEN linked THEN 'linked_elsewhere' ELSE decision END, count(*) FROM err "
+        f"WHERE {fn_where} GROUP BY 1 ORDER BY 2 DESC"
+    )
+    fn_blocked = grouped(
+        f"""
+        SELECT CASE WHEN {_blocked_sql()} THEN 'reached' ELSE 'not_reached' END, count(*)
+        FROM err e JOIN sector s ON s.unique_id = e.key JOIN registry r ON r.unique_id = e.truth_id
+        WHERE {fn_where} AND e.key NOT IN (SELECT key FROM id_hits) GROUP BY 1 ORDER BY 2 DESC
+        """
+    )
+    per_tag = con.execute(
+        f"""
+        SELECT tag, count(*) FILTER (WHERE {fn_where}) AS missed, count(*) AS rows
+        FROM (SELECT *, unnest(CASE WHEN len(corruptions) = 0 THEN ['none'] ELSE corruptions END) AS tag
+              FROM err WHERE truth_id IS NOT NULL)
+        GROUP BY 1 ORDER BY 2 DESC
+        """
+    ).fetchall()
+    fp_kind = grouped(
+        f"""
+        SELECT CASE WHEN truth_id IS NULL THEN 'stranger'
+                    WHEN list_contains(corruptions, 'second_copy') THEN 'duplicate_second_copy'
+                    WHEN list_contains(corruptions, 'duplicate') THEN 'duplicate_first_copy'
+                    ELSE 'other_citizen' END || ' via ' || method || ' (' || decision || ')', count(*)
+        FROM err WHERE {fp_where} GROUP BY 1 ORDER BY 2 DESC
+        """
+    )
+    fp_lookalike = grouped(
+        f"""
+        SELECT CASE
+            WHEN e.truth_id IS NULL THEN 'stranger'
+            WHEN p.given = t.given AND p.family = t.family AND p.middle IS NOT DISTINCT FROM t.middle
+                 AND p.dob = t.dob THEN 'same_name_and_dob'
+            WHEN p.family_key = t.family_key AND p.dob = t.dob AND p.ward_code = t.ward_code
+                 THEN 'sibling_same_dob_same_ward'
+            WHEN p.given = t.given AND p.family_key = t.family_key AND p.dob_year = t.dob_year
+                 THEN 'same_given_and_surname_same_year'
+            WHEN p.given = t.given AND p.dob = t.dob THEN 'same_given_same_dob'
+            WHEN p.family_key = t.family_key AND p.dob = t.dob THEN 'same_surname_same_dob'
+            WHEN p.given = t.given AND p.family_key = t.family_key THEN 'same_given_and_surname'
+            WHEN p.ward_code = t.ward_code AND p.street = t.street THEN 'same_household_address'
+            ELSE 'other' END, count(*)
+        FROM err e JOIN registry p ON p.unique_id = e.linked_id
+        LEFT JOIN registry t ON t.unique_id = e.truth_id
+        WHERE {fp_where} GROUP BY 1 ORDER BY 2 DESC
+        """
+    )
+    fp_tags = grouped(
+        f"""
+        SELECT tag, count(*) FROM (SELECT unnest(CASE WHEN len(corruptions) = 0 THEN ['none']
+                                                      ELSE corruptions END) AS tag FROM err WHERE {fp_where})
+        GROUP BY 1 ORDER BY 2 DESC
+        """
+    )
+    return {
+        "false_negatives": sum(fn_outcome.values()),
+        "false_negatives_by_outcome": fn_outcome,
+        "false_negatives_blocking_of_model_rows": fn_blocked,
+        "false_negatives_by_corruption": {
+            str(tag): {"missed": int(missed), "rows": int(rows), "miss_rate": round(missed / rows, 4)}
+            for tag, missed, rows in per_tag
+        },
+        "false_positives": sum(fp_kind.values()),
+        "false_positives_by_row": fp_kind,
+        "false_positives_by_lookalike": fp_lookalike,
+        "false_positives_by_corruption": fp_tags,
     }
 
 

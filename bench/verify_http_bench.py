@@ -307,7 +307,7 @@ def _call(port: int, path: str, token: str, body: dict[str, Any] | None) -> tupl
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 — workers may still be booting on a loaded machine
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")

@@ -17,7 +17,10 @@ import pytest
 
 from dancu.apps.kiosk import services as kiosks
 from dancu.apps.public_services.models import Dossier
-from tests.apps.public_services.conftest import receipt_key  # noqa: F401 — autouse fixture
+
+# Autouse fixtures: the platform's signing key, and the portal reading the registry through the
+# data-exchange gateway (as in production, and as in tests/apps/kiosk).
+from tests.apps.public_services.conftest import portal_on_gateway, receipt_key  # noqa: F401
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     AN_PHONE,
     Outbox,

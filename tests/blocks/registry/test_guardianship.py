@@ -85,7 +85,7 @@ def test_the_guardian_is_an_adult_other_than_the_ward_and_the_ward_a_minor(
     ward_police: Person,
 ) -> None:
     ctx = ward_police.ctx("registry.administration")
-    common = {
+    common: dict[str, Any] = {
         "kind": "appointed",
         "started_on": APPOINTED,
         "record_number": "GH-1",

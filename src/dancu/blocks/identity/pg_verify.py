@@ -75,7 +75,10 @@ def _statement() -> str:
     One row of ``i`` per verification (``json_to_recordset`` of one JSON parameter, as ADR 0006);
     every CTE keeps the row's position ``n``, and the final ``SELECT`` gives one row per position.
     No SQL comments below: the text is collapsed to one line. ``earlier`` repeats the predicate of
-    the partial unique index on (organisation_id, request_id) so that the plan can use that index."""
+    the partial unique index on (organisation_id, request_id) so that the plan can use that index;
+    it and the alert-list screening are ``LATERAL`` look-ups, one index probe per row of ``i``:
+    joined as sets, the planner (estimating 100 rows for ``json_to_recordset``) hashed the whole
+    receipt table on every call."""
     receipt, event = VerificationRecord._meta.db_table, AuditEvent._meta.db_table
     citizen, card, old = Citizen._meta.db_table, IdentityCard._meta.db_table, OldIdNumber._meta.db_table
     key, org = ApiKey._meta.db_table, Organisation._meta.db_table
@@ -89,8 +92,10 @@ WITH i AS MATERIALIZED (
         old text, issued date)
 ), earlier AS MATERIALIZED (
     SELECT i.n, v.receipt_id, v.created_at, v.request_sha256, v.response
-    FROM i JOIN {receipt} v ON v.organisation_id = i.org_id AND v.request_id = i.request_id
-    WHERE NOT (v.request_id = '')
+    FROM i CROSS JOIN LATERAL (
+        SELECT v.receipt_id, v.created_at, v.request_sha256, v.response FROM {receipt} v
+        WHERE v.organisation_id = i.org_id AND v.request_id = i.request_id
+          AND NOT (v.request_id = '') LIMIT 1) v
 ), key_ok AS MATERIALIZED (
     SELECT i.n FROM i JOIN {key} k ON k.id = i.key_id JOIN {org} o ON o.id = k.organisation_id
     WHERE k.revoked_at IS NULL AND o.active
@@ -140,8 +145,9 @@ WITH i AS MATERIALIZED (
                        receipt_id, occurred_at, seen_by, seen_at)
     SELECT e.id, w.subject_citizen_id, w.org_id, w.org_name, w.org_kind, w.ward, w.province,
            '{ACTION}', w.receipt::text, w.at, '', NULL
-    FROM w JOIN {entry} e ON e.subject_citizen_id = w.subject_citizen_id
-    WHERE e.active AND e.valid_from <= w.at AND (e.valid_until IS NULL OR e.valid_until > w.at)
+    FROM w CROSS JOIN LATERAL (
+        SELECT e.id FROM {entry} e WHERE e.subject_citizen_id = w.subject_citizen_id AND e.active
+          AND e.valid_from <= w.at AND (e.valid_until IS NULL OR e.valid_until > w.at)) e
     ORDER BY w.n, e.id
     RETURNING id, entry_id, subject_citizen_id, receipt_id, where_organisation_id, occurred_at
 ), hit_events AS (

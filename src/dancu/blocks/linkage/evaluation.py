@@ -12,6 +12,11 @@ Võ↔Vũ swapped, with a letter typo, without its middle name; the date of birt
 swapped, only its year, or a wrong day; the sex left empty; the address without diacritics or of a
 previous residence (a "moved" person); plus rows repeated (duplicates) and rows of people who are
 not in the registry.
+
+Each row's corruptions are recorded by name (``SyntheticFile.corruptions``, the keys of ``RATES``
+plus ``dob_partial`` for a registry date known only to the month or year), so that the errors of a
+run can be broken down by what was done to the row (``bench/linkage_bench.py``); recording them
+draws nothing, so a seed gives the same file as before.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import random
 import string
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dancu.blocks.linkage.normalise import stripped
@@ -109,13 +114,20 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:i] + rng.choice(string.ascii_lowercase) + word[i + 1 :]
 
 
-def _corrupt(rng: random.Random, r: ReferenceRecord, other_address: str) -> dict[str, str]:
+def _corrupt(
+    rng: random.Random, r: ReferenceRecord, other_address: str, tags: list[str] | None = None
+) -> dict[str, str]:
+    """The row's fields as a sector file might have them; the corruptions applied are appended to
+    ``tags`` (nothing is drawn for that: the same seed gives the same rows)."""
     p = RATES
+    done = tags if tags is not None else []
     # the ID
     if rng.random() < p["id_missing"]:
         number = ""
+        done.append("id_missing")
     elif r.old_id_numbers and rng.random() < p["id_cmnd"] / 0.6:
         number = r.old_id_numbers[0]
+        done.append("id_cmnd")
     else:
         number = r.id_number
         if not number:
@@ -123,39 +135,58 @@ def _corrupt(rng: random.Random, r: ReferenceRecord, other_address: str) -> dict
         elif rng.random() < p["id_typo"]:
             i = rng.randrange(6, 11)
             number = number[:i] + number[i + 1] + number[i] + number[i + 2 :]
+            done.append("id_typo")
         elif rng.random() < p["id_lookalike"]:
             number = f"{number[:3]} {number[3:6]} {number[6:]}".replace("0", "O", 1).replace("1", "l", 1)
+            done.append("id_lookalike")
     # the name
     words = r.full_name.split()
     if words[0] in SWAPS and rng.random() < p["surname_variant"]:
         words[0] = SWAPS[words[0]]
+        done.append("surname_variant")
     if len(words) > 2 and rng.random() < p["middle_missing"]:
         words = [words[0], words[-1]]
+        done.append("middle_missing")
     if rng.random() < p["name_typo"]:
         j = rng.randrange(len(words))
-        words[j] = _typo(rng, words[j])
+        typed = _typo(rng, words[j])
+        if typed != words[j]:
+            done.append("name_typo")
+        words[j] = typed
     name = " ".join(words)
     if rng.random() < p["name_new_tone_style"]:
         for old, new in NEW_STYLE.items():
             name = name.replace(old, new)
+        done.append("name_new_tone_style")
     if rng.random() < p["name_folded"]:
         name = stripped(name).title() if rng.random() < 0.7 else stripped(name).upper()
+        done.append("name_folded")
     # the date of birth
     d = r.date_of_birth
     if r.dob_precision == "year" or rng.random() < p["dob_year_only"]:
         dob = f"{d.year}"
+        done.append("dob_partial" if r.dob_precision == "year" else "dob_year_only")
     elif r.dob_precision == "month":
         dob = f"{d.month:02d}/{d.year}"
+        done.append("dob_partial")
     elif rng.random() < p["dob_swapped"] and d.day <= 12:
         dob = f"{d.month:02d}/{d.day:02d}/{d.year}"
+        done.append("dob_swapped")
     elif rng.random() < p["dob_wrong_day"]:
         dob = f"{min(28, max(1, d.day + rng.choice((-1, 1, 10)))):02d}/{d.month:02d}/{d.year}"
+        done.append("dob_wrong_day")
     else:
         dob = d.strftime("%d/%m/%Y")
     sex = "" if rng.random() < p["sex_missing"] else ("Nam" if r.sex == "M" else "Nữ")
-    address = other_address if rng.random() < p["moved"] else r.permanent_address_text
+    if not sex:
+        done.append("sex_missing")
+    moved = rng.random() < p["moved"]
+    address = other_address if moved else r.permanent_address_text
+    if moved:
+        done.append("moved")
     if rng.random() < p["address_folded"]:
         address = stripped(address)
+        done.append("address_folded")
     return {"full_name": name, "date_of_birth": dob, "sex": sex, "id_number": number, "address": address}
 
 
@@ -163,6 +194,7 @@ def _corrupt(rng: random.Random, r: ReferenceRecord, other_address: str) -> dict
 class SyntheticFile:
     rows: list[SectorRow]
     truth: dict[int, int | None]  # row key → citizen id (None: not in the registry)
+    corruptions: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row key → what was done
 
 
 def synthetic_sector_file(reference: list[ReferenceRecord], records: int, *, seed: int = 0) -> SyntheticFile:
@@ -171,6 +203,7 @@ def synthetic_sector_file(reference: list[ReferenceRecord], records: int, *, see
     rng = random.Random(seed)
     rows: list[SectorRow] = []
     truth: dict[int, int | None] = {}
+    done: dict[int, tuple[str, ...]] = {}
     people = rng.sample(reference, min(records, len(reference)))
     key = 0
     for r in people:
@@ -193,16 +226,22 @@ def synthetic_sector_file(reference: list[ReferenceRecord], records: int, *, see
                 life_status="alive",
                 date_of_death=None,
             )
-            rows.append(SectorRow(key, **_corrupt(rng, fake, home.permanent_address_text)))
-            truth[key] = None
+            tags = ["stranger"]
+            rows.append(SectorRow(key, **_corrupt(rng, fake, home.permanent_address_text, tags)))
+            truth[key], done[key] = None, tuple(tags)
             key += 1
             continue
         copies = 2 if rng.random() < RATES["duplicate"] else 1
-        for _ in range(copies):
-            rows.append(SectorRow(key, **_corrupt(rng, r, rng.choice(reference).permanent_address_text)))
-            truth[key] = r.citizen_id
+        for copy in range(copies):
+            tags = ["duplicate"] if copies > 1 else []
+            if copy:
+                tags.append("second_copy")
+            other = rng.choice(reference).permanent_address_text
+            rows.append(SectorRow(key, **_corrupt(rng, r, other, tags)))
+            truth[key], done[key] = r.citizen_id, tuple(tags)
             key += 1
-    return SyntheticFile(rows[:records], {k: truth[k] for k in range(min(records, len(rows)))})
+    kept = range(min(records, len(rows)))
+    return SyntheticFile(rows[:records], {k: truth[k] for k in kept}, {k: done[k] for k in kept})
 
 
 @dataclass

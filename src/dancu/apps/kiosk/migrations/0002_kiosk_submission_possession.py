@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kiosk', '0001_office_kiosks'),
+        ("kiosk", "0001_office_kiosks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='kiosksubmission',
-            name='possession',
+            model_name="kiosksubmission",
+            name="possession",
             field=models.CharField(blank=True, max_length=8),
         ),
     ]
