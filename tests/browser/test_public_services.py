@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from dancu.apps.desks import services as desks
 from dancu.blocks.registry.models import Citizen
+from tests.apps.public_services.conftest import portal_on_gateway  # noqa: F401 — autouse: prefill via the gateway
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     AN_ID,
     PASSWORD,

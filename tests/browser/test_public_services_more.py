@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from dancu.apps.public_services.models import Dossier, TrafficFine
+from tests.apps.public_services.conftest import portal_on_gateway  # noqa: F401 — autouse: prefill via the gateway
 from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     AN_ID,
     PASSWORD,

@@ -12,7 +12,8 @@ Comparisons (each level is one Fellegi–Sunter agreement pattern with its own m
 * ``dob`` — the same day; day and month swapped; the same month (partial precision or a wrong
   day); the same year; else.
 * ``sex`` — exact. ``ward`` — the same current ward after the 2025 crosswalk. ``street`` — the
-  stripped house number / lane / street, exact or Jaro–Winkler ≥ 0.9.
+  stripped house number / lane / street, exact or Jaro–Winkler ≥ 0.9, compared only within the
+  same ward (a moved person's old street is not a second disagreement: ``STREET_NOT_COMPARED``).
 
 Blocking never uses the surname alone (14 surnames cover 90 % of people): given name + birth
 year (+ birth month for a very frequent pair, :func:`add_block_keys`); full date of birth; surname
@@ -126,6 +127,14 @@ def reference_features(r: ReferenceRecord) -> dict[str, Any]:
     return row
 
 
+# A sector file's address is one fact — where the person lived when the file was made — so a row of
+# someone who has moved since disagrees on the ward *and* the street. Counting both as evidence
+# against counts one move twice (the comparisons are assumed independent); the street of another
+# ward says nothing the ward has not said, so it is compared only within the same ward (or when a
+# ward is unknown) and is otherwise "no information", like a missing street. ADR 0012 decision 12.
+STREET_NOT_COMPARED = '"street_l" IS NULL OR "street_r" IS NULL OR "ward_code_l" <> "ward_code_r"'
+
+
 def _settings(prior: float) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -193,7 +202,10 @@ def _settings(prior: float) -> Any:
             cl.CustomComparison(
                 output_column_name="street",
                 comparison_levels=[
-                    null("street"),
+                    # the street is compared within the same ward only (``STREET_NOT_COMPARED``)
+                    cll.CustomLevel(STREET_NOT_COMPARED, "street is NULL, or in another ward").configure(
+                        is_null_level=True
+                    ),
                     cll.ExactMatchLevel("street"),
                     cll.JaroWinklerLevel("street", 0.9),
                     cll.ElseLevel(),

@@ -10,7 +10,8 @@ Decisions per sector row:
 
 * ``matched`` — the ID pass or the CMND pass found the citizen and the name or the date of birth
   agrees (a typo can land on another person's number: the number alone is not trusted); or the model
-  scored the best citizen at ≥ ``ACCEPT_WEIGHT`` and clearly above the runner-up;
+  scored the best citizen at ≥ ``ACCEPT_WEIGHT`` and clearly above the runner-up (the weights carry
+  the file's prior, :func:`file_prior_shift`);
 * ``review`` — the best citizen scored between ``REVIEW_WEIGHT`` and ``ACCEPT_WEIGHT``, or two
   citizens are too close to call: an official decides (``apps/cleaning`` review queue);
 * ``unmatched`` — nothing scored ≥ ``REVIEW_WEIGHT``;
@@ -38,6 +39,11 @@ from dancu.errors import DomainValidationError
 ACCEPT_WEIGHT = 6.0
 REVIEW_WEIGHT = 0.0
 AMBIGUITY_MARGIN = 3.0
+# The file's prior (``file_prior_shift``, ADR 0012 decision 12): the share of true pairs the blocking
+# rules miss (measured 0.26 % on the skewed registry of ``test_blocking``; 1 % to be safe), and the
+# most the prior may add to a weight (8×: a file can make a row at most 8 times likelier registered).
+BLOCKING_MISS = 0.01
+MAX_PRIOR_SHIFT = 3.0
 
 MATCHED, REVIEW, UNMATCHED, DUPLICATE = "matched", "review", "unmatched", "duplicate"
 SEX_WORDS = {
@@ -147,6 +153,38 @@ def _agrees(feats: dict[str, Any], ref: dict[str, Any]) -> bool:
     )
 
 
+def file_prior_shift(left: int, confident: int) -> float:
+    """Bits added to the model's match weights of one file, from the file itself.
+
+    The model's prior (one match per row among the registry's N citizens) weighs "someone else"
+    as N citizens each with an average Bayes factor of one, as if every citizen were a candidate.
+    For one row the alternatives to its best citizen are: the other candidates blocking found (the
+    runner-up margin deals with those); the citizens blocking did not reach — their Bayes factors
+    sum to about N × ``BLOCKING_MISS``; and the person not being in the registry, N × out / in. So
+    the best citizen's odds are the model's odds times 1 / (``BLOCKING_MISS`` + out / in). The share
+    ``out`` of the file's people who are not registered is bounded from above by the file: of the
+    ``left`` rows that reached the model, ``confident`` were linked at ≥ ``ACCEPT_WEIGHT`` and
+    clear of the runner-up under the model's own prior — the rest may all be strangers. The shift
+    is never negative (never stricter than the model's prior) and at most ``MAX_PRIOR_SHIFT``; a
+    file mostly of unregistered people gets none. (Fellegi–Sunter with a prior per file, as Splink
+    estimates λ from rules it trusts; a cleaning official's "most of this file's people are ours".)
+    """
+    import math
+
+    if left <= 0 or confident <= 0:
+        return 0.0
+    out = min(1.0, max(1 - confident / left, 1 / left))
+    if out >= 0.5:
+        return 0.0
+    shift = -math.log2(BLOCKING_MISS + out / (1 - out))
+    return round(min(MAX_PRIOR_SHIFT, max(0.0, shift)), 3)
+
+
+def probability(weight: float) -> float:
+    """Splink's match probability for a match weight (log2 of the posterior odds)."""
+    return float(2.0**weight / (1 + 2.0**weight))
+
+
 def link(
     rows: list[SectorRow],
     reference: list[ReferenceRecord],
@@ -205,18 +243,25 @@ def link(
         best: dict[int, list[m.Prediction]] = {}
         for p in preds:
             best.setdefault(p.record_key, []).append(p)
-        for key, cands in best.items():
+        for cands in best.values():
             cands.sort(key=lambda p: (-p.match_weight, p.citizen_id))
+
+        def clear(cands: list[m.Prediction]) -> bool:
+            return len(cands) < 2 or cands[1].match_weight <= cands[0].match_weight - AMBIGUITY_MARGIN
+
+        confident = sum(1 for c in best.values() if c[0].match_weight >= ACCEPT_WEIGHT and clear(c))
+        shift = file_prior_shift(len(remaining), confident)
+        for key, cands in best.items():
             o = outcomes[key]
             top = cands[0]
-            o.candidates = [(p.citizen_id, round(p.match_weight, 2)) for p in cands[:3]]
-            if top.match_weight < REVIEW_WEIGHT:
+            weight = top.match_weight + shift
+            o.candidates = [(p.citizen_id, round(p.match_weight + shift, 2)) for p in cands[:3]]
+            if weight < REVIEW_WEIGHT:
                 continue
-            close = len(cands) > 1 and cands[1].match_weight > top.match_weight - AMBIGUITY_MARGIN
             o.citizen_id, o.method = top.citizen_id, "model"
-            o.match_weight, o.probability = round(top.match_weight, 2), round(top.probability, 6)
+            o.match_weight, o.probability = round(weight, 2), round(probability(weight), 6)
             o.explanation = top.explanation
-            o.decision = MATCHED if top.match_weight >= ACCEPT_WEIGHT and not close else REVIEW
+            o.decision = MATCHED if weight >= ACCEPT_WEIGHT and clear(cands) else REVIEW
 
     say(90, "duplicates and corrections")
     seen: set[int] = set()

@@ -31,6 +31,7 @@ from dancu.blocks.linkage.pipeline import (
     AMBIGUITY_MARGIN,
     REVIEW_WEIGHT,
     SectorRow,
+    file_prior_shift,
     sector_features,
 )
 from dancu.blocks.registry.names import NAME_VARIANTS
@@ -369,8 +370,9 @@ def score(
 ) -> None:
     """Score every blocked pair of ``rest`` × ``registry`` with ``trained`` and decide: table ``out``
     (key, decision, citizen_id, match_weight, match_probability) with the pipeline's thresholds and
-    margin. ``explain=True`` keeps each comparison's Bayes factors (``bf_<field>``,
-    ``bf_tf_adj_<field>``) of the best pair, for the per-field explanation of the review queue."""
+    margin, the weights carrying the file's prior (``pipeline.file_prior_shift``). ``explain=True``
+    keeps each comparison's Bayes factors (``bf_<field>``, ``bf_tf_adj_<field>``) of the best pair,
+    for the per-field explanation of the review queue."""
     from splink import DuckDBAPI, Linker
 
     rows = con.execute(f"SELECT count(*) FROM {rest}").fetchone()[0]
@@ -398,26 +400,39 @@ def score(
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE {out} AS
+        CREATE OR REPLACE TEMP TABLE {out}_best AS
         WITH p AS (
             SELECT CASE WHEN source_dataset_l = 'sector' THEN unique_id_l ELSE unique_id_r END AS key,
                    CASE WHEN source_dataset_l = 'sector' THEN unique_id_r ELSE unique_id_l END AS citizen_id,
-                   match_weight, match_probability{factors}
+                   match_weight{factors}
             FROM {table}
         ), ranked AS (
             SELECT *, row_number() OVER best AS rk, lead(match_weight) OVER best AS runner_up
             FROM p
             WINDOW best AS (PARTITION BY key ORDER BY match_weight DESC, citizen_id)
         )
-        SELECT key, citizen_id, match_weight, match_probability{factors},
-               CASE WHEN match_weight < {REVIEW_WEIGHT} THEN 'unmatched'
-                    WHEN match_weight >= {ACCEPT_WEIGHT}
-                         AND (runner_up IS NULL OR runner_up <= match_weight - {AMBIGUITY_MARGIN})
-                    THEN 'matched'
-                    ELSE 'review' END AS decision
+        SELECT * EXCLUDE (rk), runner_up IS NULL OR runner_up <= match_weight - {AMBIGUITY_MARGIN} AS clear
         FROM ranked WHERE rk = 1
         """
     )
+    # the file's prior, as the in-memory pipeline: rows linked with confidence under the model's own
+    confident = con.execute(
+        f"SELECT count(*) FROM {out}_best WHERE match_weight >= {ACCEPT_WEIGHT} AND clear"
+    ).fetchone()[0]
+    shift = file_prior_shift(rows, confident)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH b AS (SELECT * EXCLUDE (match_weight), match_weight + {shift} AS match_weight FROM {out}_best)
+        SELECT key, citizen_id, match_weight,
+               pow(2, match_weight) / (1 + pow(2, match_weight)) AS match_probability{factors},
+               CASE WHEN match_weight < {REVIEW_WEIGHT} THEN 'unmatched'
+                    WHEN match_weight >= {ACCEPT_WEIGHT} AND clear THEN 'matched'
+                    ELSE 'review' END AS decision
+        FROM b
+        """
+    )
+    con.execute(f"DROP TABLE {out}_best")
 
 
 def decide(con: Any, model_table: str, *, sector: str = "sector", out: str = "outcomes") -> dict[str, int]:
