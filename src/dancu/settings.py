@@ -293,6 +293,13 @@ OAUTH2_PROVIDER = {
 # The exchange's instance code: the first part of every member, subsystem and service identifier
 # (X-Road instance identifier; GovStack IM ``instanceId``).
 DANCU_EXCHANGE_INSTANCE = env_str("DANCU_EXCHANGE_INSTANCE", "VN-HN")
+# Client subsystems allowed to hold grants on self-service services (the registry's ``applicant``:
+# a citizen's own record, read for the citizen the client acts for): the citizen portals only —
+# by default the public-service portal's ``CONG-DVC`` of ``DANCU_PUBLIC_SERVICES_PORTAL_ORG``.
+DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = env_list(
+    "DANCU_EXCHANGE_SELF_SERVICE_CLIENTS",
+    [f"{DANCU_EXCHANGE_INSTANCE}/GOV/{env_str('DANCU_PUBLIC_SERVICES_PORTAL_ORG', 'TTPVHCC-HN')}/CONG-DVC"],
+)
 # The largest request body the gateway accepts (bytes); larger ones are refused with 413.
 DANCU_EXCHANGE_MAX_BODY = env_int(
     "DANCU_EXCHANGE_MAX_BODY", 64 * 1024, minimum=1024, maximum=10 * 1024 * 1024

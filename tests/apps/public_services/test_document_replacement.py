@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
@@ -206,6 +209,23 @@ def test_the_daily_sweep_removes_only_files_no_dossier_refers_to(
     out = io.StringIO()
     call_command("services", "sweep-uploads", stdout=out)  # default grace: a day
     assert "removed 0" in out.getvalue() and orphan.exists()
-    call_command("services", "sweep-uploads", "--older-than-hours", "0", stdout=out)
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(orphan, (two_hours_ago, two_hours_ago))  # the killed submission was two hours ago
+    call_command("services", "sweep-uploads", "--older-than-hours", "1", stdout=out)
     assert "removed 1" in out.getvalue() and not orphan.exists() and foreign.exists()
     assert sorted(p.name for p in upload_dir.iterdir() if p != foreign) == kept
+
+
+@pytest.mark.parametrize("hours", ["0", "0.5", "-5"])
+def test_the_sweep_refuses_a_grace_period_under_an_hour_so_submissions_in_flight_keep_their_files(
+    an: int, upload_dir: Path, hours: str
+) -> None:
+    """An operator typing ``--older-than-hours 0`` (or a negative number) would delete the
+    documents of submissions still being written: the command refuses, naming the flag."""
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    in_flight = upload_dir / ("cd" * 16 + ".pdf")  # a submission writing its document right now
+    in_flight.write_bytes(NEW_LEASE)
+    with pytest.raises(CommandError) as refused:
+        call_command("services", "sweep-uploads", "--older-than-hours", hours, stdout=io.StringIO())
+    assert "--older-than-hours" in str(refused.value) and "1" in str(refused.value)
+    assert in_flight.exists()

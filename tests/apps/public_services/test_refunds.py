@@ -115,12 +115,21 @@ def test_officials_of_another_authority_or_ward_neither_see_nor_refund_a_payment
     assert list(refunds.refunds(city_police.actor)) == [fine]
     assert list(refunds.refunds(other_ward_police.actor)) == [fee]  # Hoàn Kiếm's own
     assert list(refunds.refunds(ward_police.actor)) == []  # Tây Hồ: neither is theirs
+    # Another authority's payment is answered like an unknown one (404, not 403): an official
+    # cannot learn which payment references exist elsewhere; the attempt is still audited.
     for official, payment in ((ward_police, fee), (ward_police, fine), (other_ward_police, fine)):
-        with pytest.raises(AccessDenied) as denied:
+        with pytest.raises(NotFound) as hidden:
             refunds.mark_refunded(official.actor, payment.reference, "KBNN-9")
-        assert denied.value.rule == "jurisdiction"
+        assert hidden.value.field == "reference"
+        with pytest.raises(NotFound) as unknown:
+            refunds.mark_refunded(official.actor, "DVC-0000-NOTHING-9", "KBNN-9")
+        assert str(hidden.value) == str(unknown.value)
+    denials = AuditEvent.objects.filter(action=refunds.ACTION_REFUNDED, result=AuditEvent.Result.DENIED)
+    assert denials.count() == 3
     assert not Payment.objects.filter(refunded_at__isnull=False).exists()
-    assert not AuditEvent.objects.filter(action=refunds.ACTION_REFUNDED).exists()
+    assert not AuditEvent.objects.filter(
+        action=refunds.ACTION_REFUNDED, result=AuditEvent.Result.OK
+    ).exists()
     refunds.mark_refunded(other_ward_police.actor, fee.reference, "KBNN-HK-7")  # the competent ward may
 
 
@@ -149,7 +158,8 @@ def test_pages_list_export_and_record_a_refund_for_the_competent_officials_only(
     denied = staff_client(ward_police)
     page = denied.get(PAGE)
     assert page.status_code == 200 and payment.reference not in page.content.decode()
-    assert denied.post(f"{PAGE}{payment.reference}/", {"refund_reference": "KBNN-1"}).status_code == 403
+    # another ward's official: the payment is answered as unknown (404), like a made-up reference
+    assert denied.post(f"{PAGE}{payment.reference}/", {"refund_reference": "KBNN-1"}).status_code == 404
     denied.logout()
 
     client = staff_client(city_police)

@@ -16,11 +16,18 @@ import pytest
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.exchange.models import Message
 from dancu.blocks.exchange.providers import APPLICANT_FIELDS
-from tests.blocks.exchange.conftest import Call
+from tests.blocks.exchange.conftest import Call, World
 
 pytestmark = pytest.mark.usefixtures("adminunits")
 
 PREFILL = {"public_service.processing": list(APPLICANT_FIELDS)}
+
+
+@pytest.fixture(autouse=True)
+def bhxh_is_a_citizen_portal(world: World, settings: Any) -> None:
+    """Here BHXH's intake system plays a citizen portal: the only kind of client the applicant
+    service serves (``DANCU_EXCHANGE_SELF_SERVICE_CLIENTS``)."""
+    settings.DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = [world.bhxh.identifier]
 
 
 def test_the_citizen_the_system_acts_for_gets_their_own_record_wherever_they_live(
@@ -72,3 +79,20 @@ def test_an_unknown_number_is_a_404(grant: Callable[..., Any], call: Callable[..
     grant(service="applicant", purposes=PREFILL)
     res = call("applicant", "001085999999", end_user="citizen:001085999999")
     assert (res.status, res.rule) == (404, "not_found")
+
+
+def test_a_system_that_is_not_a_citizen_portal_may_neither_hold_nor_use_a_grant_on_it(
+    grant: Callable[..., Any], call: Callable[..., Call], an_tay_ho: Any, settings: Any
+) -> None:
+    from dancu.errors import DomainValidationError
+
+    grant(service="applicant", purposes=PREFILL)  # while BHXH was listed
+    settings.DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = ["VN-HN/GOV/TTPVHCC-HN/CONG-DVC"]
+    res = call("applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}")
+    assert (res.status, res.rule) == (403, "self_service_client")
+    assert not AuditEvent.objects.filter(
+        subject_citizen_id=an_tay_ho.citizen_id, action="registry.read"
+    ).exists()
+    with pytest.raises(DomainValidationError) as refused:
+        grant(service="applicant", purposes=PREFILL)
+    assert refused.value.problems[0].rule == "self_service_client"

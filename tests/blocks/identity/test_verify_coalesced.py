@@ -131,9 +131,12 @@ def all_at_once(calls: Sequence[Callable[[], Answer]]) -> list[Answer]:
 @pytest.fixture
 def statements(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """The coalescer on, with one lane whose first statement waits 0.3 s: the requests released
-    meanwhile pile up and share the following statements. Yields the size of every statement;
-    the lane's connection is closed afterwards so that the test database can be dropped."""
+    meanwhile pile up and share the following statements; the rate limit raised. Yields the size
+    of every statement; the lane's connection is closed afterwards so that the test database can
+    be dropped."""
     settings.DANCU_VERIFY_LANES = 1
+    # Each test sends ~100 requests a key within seconds: the rate limit is not what is tested here.
+    settings.DANCU_API_RATE_PER_MINUTE, settings.DANCU_API_BURST = 100_000, 100_000
     sizes: list[int] = []
     real = pg_verify.verify_batch
 

@@ -84,7 +84,10 @@ def read_own_record(id_number: str, case_reference: str) -> CitizenView:
         ) from None
     if reply.status == 200:
         try:
-            return view_from_data(reply.body["data"])
+            view = view_from_data(reply.body["data"])
+            if view.id_number != id_number:  # an answer about someone else is no answer
+                raise ValueError("the answer names another person")
+            return view
         except (KeyError, TypeError, ValueError, AttributeError):
             logger.warning("registry answer through the gateway is malformed (message %s)", reply.message_id)
             raise RegistryUnavailable(

@@ -19,7 +19,12 @@ test_batch_fast.py`` compares the two — with a handful of statements for the w
    any other evidence (chip, MRZ, typed) and a close relative (notified once, Circular 55/2021
    Art. 15 cl. 2) go through ``identity.services.verify`` or ``check_in`` as before.
 4. The stays, the rows' submissions (their idempotency keys), the ``stored`` webhook events and the
-   ``residence.check_in`` events are inserted in bulk.
+   ``residence.check_in`` events — the objects the reference path builds — are written by one
+   insert statement (after one that allocates the stay ids and reads the webhooks).
+
+:func:`check_in_one` does steps 3 and 4 for a single notification (``services.check_in``), in one
+transaction (ADR 0018, second step); ``tests/apps/residence/test_single_fast.py`` compares it
+with the reference path.
 
 Not taken (None, the reference path runs): the setting ``DANCU_FAST_RESIDENCE_BATCH`` is False, the
 database is not PostgreSQL, the establishment is a hospital or a coach operator (patients, carers,
@@ -204,11 +209,7 @@ def check_in_rows(
 
 # --------------------------------------------------------------------------- one insert statement
 def _columns(model: type[Model], with_pk: bool) -> list[Field[Any, Any]]:
-    return [
-        f
-        for f in model._meta.concrete_fields
-        if with_pk or not f.primary_key  # type: ignore[attr-defined]
-    ]
+    return [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
 
 
 def _aware(value: datetime) -> str:
@@ -340,9 +341,9 @@ def _store(
     ids, hooks = _allocate(est, sum(len(v) for v in stays.values()))
     new = iter(ids)
     ordered: list[Stay] = []
-    for i in ready:
-        order = sorted(range(len(ready[i])), key=lambda j, i=i: ready[i][j].guardian is not None)
-        for j in order:
+    for i, resolved in ready.items():
+        adults_first = sorted(range(len(resolved)), key=lambda j: resolved[j].guardian is not None)
+        for j in adults_first:
             st, r = stays[i][j], ready[i][j]
             st.pk = next(new)
             if r.guardian is not None:

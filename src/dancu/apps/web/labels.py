@@ -89,6 +89,19 @@ AUDIT_ACTION: dict[str, Promise] = {
     "residence.check_in": _("Notified your stay"),
     "residence.search": _("Searched residence notifications"),
     "citizen.access_log": _("You viewed your access history"),
+    "eid.possession.sent": _("Sent a kiosk confirmation code to your phone"),
+    "eid.possession": _("Checked a kiosk confirmation code"),
+    "eid.possession.locked": _("Kiosk session locked after wrong codes"),
+    "registry.parental_authority": _("Checked who may act for the child"),
+    "registry.guardianship.record": _("Recorded a guardianship"),
+    "registry.guardianship.end": _("Ended a guardianship"),
+    "registry.parental_restriction.record": _("Recorded a restriction of parental rights"),
+    "eid.registration.guardian": _("A parent or guardian registered the child's account"),
+    "eid.child.claim": _("Applied to take over the account at 14"),
+    "eid.child.verify": _("Presented the child's account"),
+    "eid.registration.foreigner": _("Applied for a foreigner's e-identification account"),
+    "eid.activate.foreigner": _("Activated level 2 (foreigner)"),
+    "social_loans.eligibility_answer": _("Answered a lender's eligibility question"),
 }
 
 AUDIT_RESULT: dict[str, Promise] = {

@@ -415,6 +415,15 @@ def _decide(
     if req.method not in [m.strip() for m in service.methods.split(",")]:
         raise Refusal(405, "method", "method_not_allowed", f"{service.code} accepts {service.methods}")
     grant = call.grant = find_grant(client, service, h.purpose, grants if grants else None)
+    if service.handler in providers.SELF_SERVICE_HANDLERS and client.identifier not in (
+        settings.DANCU_EXCHANGE_SELF_SERVICE_CLIENTS
+    ):
+        raise Refusal(
+            403,
+            "Information-Mediator-Client",
+            "self_service_client",
+            f"{service.code} is served only to the citizen portals (DANCU_EXCHANGE_SELF_SERVICE_CLIENTS)",
+        )
     granted = list(grant.purposes[h.purpose])
     wanted = _wanted_fields(call.params)
     if wanted is not None:

@@ -112,6 +112,10 @@ APPLICANT_FIELDS = (
     "cards",
 )
 SELF_PREFIX = "citizen:"
+# Services answering only for the end user (a citizen's own record): a grant on them is given only
+# to the client subsystems of ``DANCU_EXCHANGE_SELF_SERVICE_CLIENTS`` (the citizen portals), checked
+# when the grant is requested, approved and used — the end-user header is the client's own word.
+SELF_SERVICE_HANDLERS = frozenset({"registry.applicant"})
 HOUSEHOLD_FIELDS = ("id_number", "full_name", "date_of_birth", "sex", "relationship_to_head", "life_status")
 VERIFY_FIELDS = ("match", "decision", "reasons")
 

@@ -397,6 +397,15 @@ def _check_purposes(
 ) -> dict[str, list[str]]:
     """Each purpose known, served by the service, allowed to the client member's organisation
     kind (``organisations.policy``, role ``exchange``), with fields the service gives it."""
+    if service.handler in providers.SELF_SERVICE_HANDLERS and client.identifier not in (
+        settings.DANCU_EXCHANGE_SELF_SERVICE_CLIENTS
+    ):
+        raise DomainValidationError.single(
+            "client",
+            "self_service_client",
+            f"{service.code} answers only for the citizen a portal acts for: only the subsystems listed "
+            "in DANCU_EXCHANGE_SELF_SERVICE_CLIENTS (the citizen portals) may hold a grant on it",
+        )
     if not purposes:
         raise DomainValidationError.single("purposes", "required", "name at least one purpose")
     org = client.member.organisation

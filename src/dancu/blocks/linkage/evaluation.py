@@ -236,8 +236,8 @@ def synthetic_sector_file(reference: list[ReferenceRecord], records: int, *, see
             tags = ["duplicate"] if copies > 1 else []
             if copy:
                 tags.append("second_copy")
-            other = rng.choice(reference).permanent_address_text
-            rows.append(SectorRow(key, **_corrupt(rng, r, other, tags)))
+            previous = rng.choice(reference).permanent_address_text
+            rows.append(SectorRow(key, **_corrupt(rng, r, previous, tags)))
             truth[key], done[key] = r.citizen_id, tuple(tags)
             key += 1
     kept = range(min(records, len(rows)))
