@@ -346,6 +346,13 @@ DANCU_CLEANING_MAX_UPLOAD_MB = env_int("DANCU_CLEANING_MAX_UPLOAD_MB", 1024, min
 # Rows a cleaning job uploaded through the web may hold: its rows are stored in one request and
 # linked in memory (ADR 0012); bigger files go through the scale pipeline.
 DANCU_CLEANING_WEB_MAX_ROWS = env_int("DANCU_CLEANING_WEB_MAX_ROWS", 500_000, minimum=1, maximum=10_000_000)
+# Retention of cleaning jobs' working data (``dancu linkage sweep``, hourly): the staged sector file
+# of a job failed or never run is deleted after this many hours idle; a queued or running job with
+# no progress for this many minutes has lost its worker and is marked failed (``linkage.retention``).
+DANCU_LINKAGE_STAGED_RETENTION_HOURS = env_int(
+    "DANCU_LINKAGE_STAGED_RETENTION_HOURS", 72, minimum=1, maximum=24 * 90
+)
+DANCU_LINKAGE_STALE_MINUTES = env_int("DANCU_LINKAGE_STALE_MINUTES", 60, minimum=1, maximum=24 * 60)
 
 # --- Public services (apps/public_services; issue 7) ---
 # The working-day calendar of statutory deadlines (public holidays by year, JSON) is read from

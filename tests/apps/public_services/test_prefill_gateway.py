@@ -105,7 +105,9 @@ def test_a_revoked_portal_credential_is_refused_by_the_gateway_and_logged_withou
 
 
 def test_a_revoked_grant_closes_the_prefill(an: int, citizen_client: Callable[..., Client]) -> None:
-    grant = Grant.objects.get(client=_portal_subsystem(), status=Grant.Status.APPROVED)
+    grant = Grant.objects.get(
+        client=_portal_subsystem(), service__code=registry_link.SERVICE, status=Grant.Status.APPROVED
+    )
     ex.revoke_grant(Actor.system("test: the platform operator"), grant.pk)
     with pytest.raises(registry_link.RegistryUnavailable) as err:
         registry_link.read_own_record(AN_ID, "DVC temporary-absence")
@@ -220,3 +222,71 @@ def test_the_connect_command_stores_a_connection_from_the_environment(
     assert os.environ["NOT_A_CREDENTIAL"] not in str(
         ExchangeConnection.objects.values_list("credential_wrapped")
     )
+
+
+# --------------------------------------------------------------------------- other agencies' registers
+def test_a_traffic_fine_is_read_from_the_police_register_through_the_gateway(an: int) -> None:
+    """The traffic-fine decision the citizen pays is read from the police's register through the
+    gateway (``sector_registers``), signed and logged with the dossier's tracking code."""
+    from tests.apps.public_services.test_more_services import fine, submit
+
+    fine()
+    dossier = submit(an, "traffic-fine", {"decision_number": "QD-123/2026"})
+
+    assert dossier.items["plate"] == {"value": "30A-123.45", "source": "sector"}
+    reads = Message.objects.filter(service_id__endswith="/GOV/CA-HN/XLVPHC/traffic-fines").order_by("pk")
+    assert reads.count() == 2  # the rule's check, the items it stores
+    assert all(m.status == 200 and m.end_user == f"citizen:{AN_ID}" for m in reads)
+    assert reads.last().response_signature  # type: ignore[union-attr]
+
+
+def test_another_persons_decision_is_not_found_in_the_register_like_a_missing_one(an: int) -> None:
+    from dancu.apps.public_services import sector_registers
+    from tests.apps.public_services.test_more_services import fine
+    from tests.blocks.eid.conftest import MAI_ID
+
+    fine(number="QD-999/2026", id_number=MAI_ID)
+    assert sector_registers.fetch("traffic-fines", "QD-999/2026", AN_ID, "DVC traffic-fine") is None
+    assert sector_registers.fetch("traffic-fines", "QD-000/2026", AN_ID, "DVC traffic-fine") is None
+    answers = Message.objects.filter(service_id__endswith="/traffic-fines").values_list("status", "rule")
+    assert list(answers) == [(404, "not_found"), (404, "not_found")]  # the same answer, nothing revealed
+    assert "30A" not in str(Message.objects.filter(service_id__endswith="/traffic-fines").values("response"))
+
+
+def test_a_register_that_refuses_the_portal_keeps_the_typed_data_as_a_draft(
+    an: int, citizen_client: Callable[..., Client]
+) -> None:
+    from tests.apps.public_services.test_more_services import fine
+
+    fine()
+    grant = Grant.objects.get(
+        client=_portal_subsystem(), service__code="traffic-fines", status=Grant.Status.APPROVED
+    )
+    ex.revoke_grant(Actor.system("test: the platform operator"), grant.pk)
+    client = citizen_client(an)
+    form = "/dich-vu-cong/nop/traffic-fine/"
+    page = client.get(form).content.decode()
+    key = page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+
+    response = client.post(form, {"idempotency_key": key, "decision_number": "QD-123/2026"})
+
+    assert response.status_code == 503 and b'data-testid="draft-saved"' in response.content
+    assert not Dossier.objects.exists()
+    assert (
+        Draft.objects.get(user_id=an, service_code="traffic-fine").values["decision_number"] == "QD-123/2026"
+    )
+
+
+def test_the_unemployment_months_come_from_bhxh_for_the_end_user_only(an: int) -> None:
+    from dancu.apps.public_services import sector_registers
+
+    assert sector_registers.fetch("unemployment-insurance", f"{AN_ID}/2026-11-30", AN_ID, "DVC x") == {
+        "id_number": AN_ID,
+        "until": "2026-11-30",
+        "months_paid": 0,
+    }
+    ctx = type("Ctx", (), {"actor": Actor(user_id=None, label="x", end_user="citizen:001190099001")})()
+    with pytest.raises(NotFound):
+        sector_registers.unemployment_insurance(ctx, {}, f"{AN_ID}/2026-11-30")
+    with pytest.raises(NotFound):
+        sector_registers.driving_licence(ctx, {}, "010190099001")

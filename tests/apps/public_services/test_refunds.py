@@ -127,9 +127,7 @@ def test_officials_of_another_authority_or_ward_neither_see_nor_refund_a_payment
     denials = AuditEvent.objects.filter(action=refunds.ACTION_REFUNDED, result=AuditEvent.Result.DENIED)
     assert denials.count() == 3
     assert not Payment.objects.filter(refunded_at__isnull=False).exists()
-    assert not AuditEvent.objects.filter(
-        action=refunds.ACTION_REFUNDED, result=AuditEvent.Result.OK
-    ).exists()
+    assert not AuditEvent.objects.filter(action=refunds.ACTION_REFUNDED, result=AuditEvent.Result.OK).exists()
     refunds.mark_refunded(other_ward_police.actor, fee.reference, "KBNN-HK-7")  # the competent ward may
 
 
@@ -163,8 +161,8 @@ def test_pages_list_export_and_record_a_refund_for_the_competent_officials_only(
     denied.logout()
 
     client = staff_client(city_police)
-    page = client.get(PAGE).content.decode()
-    assert f'data-reference="{payment.reference}"' in page and "Khoản thanh toán cần hoàn tiền" in page
+    listing = client.get(PAGE).content.decode()
+    assert f'data-reference="{payment.reference}"' in listing and "Khoản thanh toán cần hoàn tiền" in listing
     csv = client.get(f"{PAGE}?format=csv")
     assert csv["Content-Disposition"].endswith('.csv"')
     lines = csv.content.decode("utf-8-sig").splitlines()

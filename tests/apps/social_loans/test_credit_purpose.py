@@ -71,8 +71,9 @@ def test_the_old_purpose_is_refused_for_the_banks_query(
     )
     assert reply.status == 403
     assert Message.objects.get(pk=reply.message_id).purpose == "public_service.processing"
-    # and the bank's people may not act under it on the platform either
-    assert not bank_officer.actor.may("public_service.processing") and bank_officer.actor.may(CREDIT)
+    # and the bank's people may not act under it on the platform either; its officers hold no
+    # registry purpose at all (the credit purpose is the gateway member's, gateway-only)
+    assert not bank_officer.actor.may("public_service.processing") and not bank_officer.actor.may(CREDIT)
     with pytest.raises(AccessDenied):
         registry.get_by_id_number(
             AccessContext(bank_officer.actor, "public_service.processing"), households["an"].id_number

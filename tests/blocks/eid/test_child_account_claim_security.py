@@ -13,9 +13,8 @@ police investigator."""
 from __future__ import annotations
 
 import importlib
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps as django_apps
@@ -26,61 +25,41 @@ from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import family, login, possession, services
 from dancu.blocks.eid.models import Account, Registration
-from dancu.blocks.identity.chip import ChipData, issue_chip
 from dancu.blocks.registry import guardianship
 from dancu.errors import DomainValidationError
 from tests.blocks.eid.conftest import (
-    AN_PHONE,
     FAMILY_DAY,
-    HA_BORN,
     HA_ID,
-    HA_NAME,
     KHOI_BORN,
     KHOI_CARD,
     KHOI_ID,
     KHOI_NAME,
     MAI_PHONE,
-    PASSWORD,
     Outbox,
     face,
     portrait,
 )
 from tests.blocks.eid.test_guardians_and_hand_over import (
+    DESK_DAY,
     HA_14,
-    HA_NEW_CARD,
     HA_PHONE,
     RESTRICTED_FROM,
     claim,
     ha,
+    ha_chip,
     renew_has_card,
     restrict_an_over_khoi,
 )
-from tests.blocks.identity.conftest import AN_ID, Pki, an_holder
+from tests.blocks.identity.conftest import AN_ID, Pki
 from tests.conftest import Person
 
 pytestmark = pytest.mark.django_db
 AN_SECOND_SIM = "0939999999"
 AN_PASSWORD = "mat-khau-cua-bo-an-2030"
-DESK_DAY = datetime(2030, 3, 5, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 def rules(err: pytest.ExceptionInfo[Any]) -> dict[str, str]:
     return {p.field: p.rule for p in err.value.problems}
-
-
-def ha_chip(pki: Pki) -> ChipData:
-    """The chip of Hà's card renewed at 14."""
-    ds = pki.document_signer
-    holder = an_holder(
-        id_number=HA_ID,
-        full_name=HA_NAME,
-        date_of_birth=HA_BORN,
-        sex="F",
-        issue_date=HA_NEW_CARD,
-        expiry_date=date(2041, 2, 14),
-        old_id_number="",
-    )
-    return issue_chip(holder, ds.private_key, ds.certificate)
 
 
 # --------------------------------------------------------------------------- 1. claim in person
@@ -109,7 +88,10 @@ def test_the_fathers_claim_with_a_second_sim_never_gives_him_has_account(
     # Denied: at the desk the holder gives her own phone; without one the desk cannot finish.
     with pytest.raises(DomainValidationError) as no_phone:
         services.activate_level2(
-            ward_police.ctx("eid.activation"), chip_files=chip.to_dict(), live_photo=portrait(chip), at=DESK_DAY
+            ward_police.ctx("eid.activation"),
+            chip_files=chip.to_dict(),
+            live_photo=portrait(chip),
+            at=DESK_DAY,
         )
     assert rules(no_phone) == {"phone": "required"}
     services.activate_level2(
@@ -144,7 +126,9 @@ def test_the_mothers_phone_and_e_mail_are_refused_though_she_never_managed_the_a
     assert (by_phone.matched, by_phone.handle, by_mail.matched, by_mail.handle) == (False, 0, False, 0)
     assert not Account.objects.get(id_number=HA_ID).user.has_usable_password()
     assert (
-        AuditEvent.objects.filter(action="eid.child.claim", result="denied", detail__reason="family_contact").count()
+        AuditEvent.objects.filter(
+            action="eid.child.claim", result="denied", detail__reason="family_contact"
+        ).count()
         == 2
     )
     # Her own phone: accepted.

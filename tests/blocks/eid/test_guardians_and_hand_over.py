@@ -4,13 +4,14 @@ ADR 0017).
 
 Actors: Nguyễn Văn An (level 2), father of Khôi (4) and Hà (10); Huỳnh Thị Mai (level 2), Hà's
 mother and — after a court restricts An's rights over Khôi — Khôi's appointed guardian; the Tây
-Hồ ward officer (records the guardianship, decides Hà's claim at 14); a hotel clerk (checks the
+Hồ ward officer (records the guardianship, decides Hà's claim at 14 in person); a hotel clerk (checks the
 QR). Dates are fixed: registration on 01/12/2026; Hà is 14 on 14/02/2030."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -18,6 +19,7 @@ from django.core.management import call_command
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import factors, family, login, services
 from dancu.blocks.eid.models import Account, GuardianPeriod
+from dancu.blocks.identity.chip import ChipData, issue_chip
 from dancu.blocks.registry import guardianship
 from dancu.errors import Conflict, DomainValidationError, NotFound
 from tests.blocks.eid.conftest import (
@@ -34,8 +36,9 @@ from tests.blocks.eid.conftest import (
     PASSWORD,
     Outbox,
     face,
+    portrait,
 )
-from tests.blocks.identity.conftest import AN_ID, MAI_ID
+from tests.blocks.identity.conftest import AN_ID, MAI_ID, Pki, an_holder
 from tests.conftest import Person
 
 pytestmark = pytest.mark.django_db
@@ -260,9 +263,30 @@ def claim(**changes: Any) -> family.ClaimInput:
     return family.ClaimInput(**values)
 
 
-def test_ha_takes_her_account_at_14_and_the_ward_police_approve(
-    an_level2: int, an_children: dict[str, Any], outbox: Outbox, ward_police: Person
+def ha_chip(pki: Pki) -> ChipData:
+    """The chip of Hà's card renewed at 14."""
+    ds = pki.document_signer
+    holder = an_holder(
+        id_number=HA_ID,
+        full_name=HA_NAME,
+        date_of_birth=HA_BORN,
+        sex="F",
+        issue_date=HA_NEW_CARD,
+        expiry_date=date(2041, 2, 14),
+        old_id_number="",
+    )
+    return issue_chip(holder, ds.private_key, ds.certificate)
+
+
+DESK_DAY = datetime(2030, 3, 5, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def test_ha_takes_her_account_at_14_in_person_at_the_ward_desk(
+    an_level2: int, an_children: dict[str, Any], outbox: Outbox, ward_police: Person, pki: Pki, trusted: Any
 ) -> None:
+    """Her claim online waits; the ward police decide it in person, with her card, at level 2
+    (ADR 0017, amendment): the desk sets her phone and she sets her password with a code sent to
+    it."""
     child = family.register_child(an_level2, ha(), on=FAMILY_DAY)
     renew_has_card()
     receipt = family.claim_own_account(claim(), on=date(2030, 3, 1))  # the management ends on access
@@ -273,9 +297,20 @@ def test_ha_takes_her_account_at_14_and_the_ward_police_approve(
         login.check_password(HA_ID, PASSWORD, ip="127.0.0.1")
     assert refused.value.code == "pending"
     assert services.verify_phone(receipt.handle, outbox.last_code(HA_PHONE))
-    services.decide_registration(ward_police.ctx("eid.registration"), receipt.handle, approve=True)
+    with pytest.raises(DomainValidationError) as online:  # not from the online queue
+        services.decide_registration(ward_police.ctx("eid.registration"), receipt.handle, approve=True)
+    assert rules(online) == {"registration": "in_person"}
+    chip = ha_chip(pki)
+    services.activate_level2(
+        ward_police.ctx("eid.activation"),
+        chip_files=chip.to_dict(),
+        live_photo=portrait(chip),
+        phone=HA_PHONE,
+        at=DESK_DAY,
+    )
+    assert login.finish_recovery(HA_ID, outbox.last_code(HA_PHONE), PASSWORD, ip="127.0.0.1")
     account.refresh_from_db()
-    assert (account.status, account.level, account.max_level) == ("active", 1, 2)
+    assert (account.status, account.level, account.max_level) == ("active", 2, 2)
     assert login.check_password(HA_ID, PASSWORD, ip="127.0.0.1").user_id == account.user_id
     # Her page tells who managed her account, until when, and what they did with it.
     [record] = family.management_record(account.user_id)

@@ -50,9 +50,13 @@ SEARCH_LIMIT = 20
 
 
 def read_purposes(actor: Actor) -> list[tuple[str, str]]:
-    """The registry read purposes this actor may use, as (code, name in the page's language)."""
+    """The registry read purposes this actor may use, as (code, name in the page's language).
+    Gateway-only purposes (``registry.GATEWAY_READ_PURPOSES``, e.g. the social-policy bank's
+    yes/no eligibility check) are never offered: they open no record to a person."""
     return [
-        (code, purpose_name(code)) for code in PURPOSES if code in registry.READ_PURPOSES and actor.may(code)
+        (code, purpose_name(code))
+        for code in PURPOSES
+        if code in registry.READ_PURPOSES and code not in registry.GATEWAY_READ_PURPOSES and actor.may(code)
     ]
 
 

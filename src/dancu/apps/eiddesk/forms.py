@@ -18,7 +18,9 @@ class ActivationForm(forms.Form):
     )
     chip_file = forms.FileField(label=_("or the reader app's JSON file"), required=False)
     live_photo = forms.FileField(label=_("Live photo of the holder"))
-    phone = forms.CharField(label=_("Mobile phone (new account)"), max_length=15, required=False)
+    phone = forms.CharField(
+        label=_("Mobile phone (new account, or an account taken over at 14)"), max_length=15, required=False
+    )
     email = forms.EmailField(label=_("E-mail (new account, optional)"), required=False)
 
     def clean(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from dancu.apps.public_services import catalogue, registry_link, services
+from dancu.apps.public_services import catalogue, registry_link, sector_registers, services
 from dancu.apps.public_services.models import DrivingLicence, TrafficFine
 from dancu.blocks.organisations.models import Membership, Organisation
 from dancu.blocks.organisations.services import add_member
@@ -109,8 +109,9 @@ PORTAL_ADMIN = "quantri.dvc"
 
 def connect_portal() -> str:
     """Make the portal's organisation (``DANCU_PUBLIC_SERVICES_PORTAL_ORG``) a member of the
-    data-exchange gateway with subsystem ``CONG-DVC``, an approved grant on the registry's
-    ``applicant`` service for ``public_service.processing`` (the catalogue's field set), and the
+    data-exchange gateway with subsystem ``CONG-DVC``, approved grants on the registry's
+    ``applicant`` service and on the stand-in sector registers (``sector_registers.publish``) for
+    ``public_service.processing`` (each catalogue's field set), and the
     issued credential stored as the portal's connection (``registry_link.SYSTEM``). Needs the
     registry's services published (the exchange demo). Returns the client identifier."""
     from dancu.apps.gateway_client.demo import demo_user, seed_member
@@ -126,12 +127,15 @@ def connect_portal() -> str:
         },
     )
     admin = demo_user(PORTAL_ADMIN, org, Membership.Role.ADMIN)
+    grants = {registry_link.SERVICE: (registry_link.PURPOSE, list(APPLICANT_FIELDS))}
+    for code, identifier in sector_registers.publish().items():
+        grants[identifier] = (registry_link.PURPOSE, list(sector_registers.SERVICES[code].fields))
     return seed_member(
         org,
         actor_for(admin, org.pk),
         subsystem=PORTAL_SUBSYSTEM,
         system=registry_link.SYSTEM,
-        grants={registry_link.SERVICE: (registry_link.PURPOSE, list(APPLICANT_FIELDS))},
+        grants=grants,
         legal_basis="Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP; Quyết định 06/QĐ-TTg 2022",
     )
 

@@ -11,8 +11,9 @@ number until checked) or through the gateway's own refund console, outside the p
 official records here the reference of that transfer. Each record is written to the dossier's
 history (which the citizen sees), the citizen is notified, and it is audited under the official
 (purpose ``public_service.processing``, the tracking code as case reference). A payment is refunded
-once; an official of another authority or ward, and anyone who is not a public-service official,
-is refused (``AccessDenied``).
+once; anyone who is not a public-service official is refused (``AccessDenied``); an official of
+another authority or ward is answered as for an unknown reference (``NotFound``, audited as a
+denial), so that payment references of other authorities cannot be probed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dancu.apps.public_services.models import Payment
 from dancu.apps.public_services.services import PURPOSE, _event, _jurisdiction, is_official, notify
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.models import AuditEvent
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
 
 ACTION_REFUNDED = "public_service.refund_recorded"
@@ -89,6 +91,25 @@ def mark_refunded(actor: Actor, reference: str, refund_reference: str) -> Paymen
     """Record that the payment ``reference`` was refunded, with the transfer's reference."""
     _require_official(actor)
     text = _clean_reference(refund_reference)
+    try:
+        return _mark_refunded(actor, reference, text)
+    except _OtherAuthority:
+        # Answered like an unknown reference (404, not 403): an official learns nothing of the
+        # payments of other authorities (Law 91/2025/QH15 Art. 3); the attempt is audited.
+        audit.record(
+            AccessContext(actor, PURPOSE),
+            ACTION_REFUNDED,
+            result=AuditEvent.Result.DENIED,
+            detail={"reason": "jurisdiction"},
+        )
+        raise NotFound("no such payment", field="reference") from None
+
+
+class _OtherAuthority(Exception):
+    """The payment belongs to a dossier of another authority or ward (rolls the lock back)."""
+
+
+def _mark_refunded(actor: Actor, reference: str, text: str) -> Payment:
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update().select_related("dossier").filter(reference=reference).first()
@@ -99,9 +120,7 @@ def mark_refunded(actor: Actor, reference: str, refund_reference: str) -> Paymen
         if (dossier.authority_kind, dossier.authority_ward_code, dossier.authority_org_code) != _jurisdiction(
             actor
         ):
-            raise AccessDenied(
-                "this payment belongs to another authority or ward", field="reference", rule="jurisdiction"
-            )
+            raise _OtherAuthority
         if not payment.refund_due:
             raise DomainValidationError.single(
                 "reference",

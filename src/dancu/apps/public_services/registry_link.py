@@ -93,7 +93,7 @@ def read_own_record(id_number: str, case_reference: str) -> CitizenView:
             raise RegistryUnavailable(
                 "the registry's answer is malformed", status=502, rule="garbled"
             ) from None
-    rule = _rule(reply.body)
+    rule = answer_rule(reply.body)
     if reply.status == 404 and rule == "not_found":
         raise NotFound("no citizen with that number in the registry", field="id_number")
     logger.warning(
@@ -107,7 +107,8 @@ def read_own_record(id_number: str, case_reference: str) -> CitizenView:
     )
 
 
-def _rule(body: Any) -> str:
+def answer_rule(body: Any) -> str:
+    """The rule a refusal of the gateway or provider names (empty when none)."""
     try:
         return str(body["detail"][0]["rule"])[:64]
     except (KeyError, IndexError, TypeError):

@@ -4,31 +4,28 @@ problem names the field, in Vietnamese, with the rule's legal basis in the code'
 ``check`` receives the citizen's cleaned values, the applicant's registry record (read for the
 prefill, purpose ``public_service.processing``) and the submitting user. Rules that need another
 record read it here through the registry's functions with the citizen's own portal actor, so the
-read is audited to them; sector registers (licences, fines, insurance) are this application's
-tables (``models``: the agencies' records as the gateway would return them).
+read is audited to them. The traffic-fine, driving-licence and unemployment-insurance registers are
+read through the data-exchange gateway (``sector_registers``), as the agencies' systems answer;
+the household's health-insurance cards are still read from this application's stand-in table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from dancu.apps.public_services import workdays
-from dancu.apps.public_services.models import (
-    Dossier,
-    DrivingLicence,
-    HealthInsuranceCard,
-    InsurancePeriod,
-    TrafficFine,
-)
+from dancu.apps.public_services import sector_registers, workdays
+from dancu.apps.public_services.models import Dossier, HealthInsuranceCard, TrafficFine
 from dancu.apps.residence.rules import notification_deadline
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.eid import services as eid
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CitizenView
 from dancu.blocks.registry.names import fold
-from dancu.errors import DomainValidationError, FieldProblem
+from dancu.errors import DomainValidationError, FieldProblem, NotFound
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 Problems = list[FieldProblem]
@@ -39,7 +36,7 @@ CARD_AGE = 14
 ADULT = 18
 # Law on Employment 2013 Art. 46 cl. 1, Art. 49 cl. 2: apply within 3 months of the contract's
 # end, having paid unemployment insurance 12 months within the 24 months before it.
-UI_WINDOW_MONTHS = 24
+UI_WINDOW_MONTHS = sector_registers.UI_WINDOW_MONTHS
 UI_MIN_MONTHS = 12
 UI_APPLY_MONTHS = 3
 # Law on Road Traffic Order and Safety 2024 Art. 62: a licence expired more than 12 months is not
@@ -78,16 +75,16 @@ def _month_index(d: date) -> int:
     return d.year * 12 + d.month - 1
 
 
-def ui_months(id_number: str, end: date) -> int:
-    """Months of unemployment insurance paid in the 24 months up to the month of ``end``."""
-    last = _month_index(end)
-    first = last - UI_WINDOW_MONTHS + 1
-    months: set[int] = set()
-    for p in InsurancePeriod.objects.filter(id_number=id_number, unemployment=True):
-        months.update(
-            range(max(first, _month_index(p.start_month)), min(last, _month_index(p.end_month)) + 1)
-        )
-    return len(months)
+def ui_months(id_number: str, end: date, case_reference: str = "") -> int:
+    """Months of unemployment insurance paid in the 24 months up to the month of ``end``, as
+    BHXH's register answers through the data-exchange gateway (``sector_registers``)."""
+    data = sector_registers.fetch(
+        "unemployment-insurance",
+        f"{id_number}/{end.isoformat()}",
+        id_number,
+        case_reference or "DVC unemployment-benefit",
+    )
+    return int(data["months_paid"]) if data else 0
 
 
 # --------------------------------------------------------------------------- per procedure
@@ -270,12 +267,12 @@ def _temporary_extension(values: Values, view: CitizenView, user_id: int, today:
 def _traffic_fine(values: Values, view: CitizenView, user_id: int, today: date) -> Problems:
     """A decision addressed to the applicant and not yet paid. The same answer for a number that
     does not exist and one addressed to someone else (no enumeration)."""
-    fine = TrafficFine.objects.filter(
-        decision_number=values["decision_number"], id_number=view.id_number
-    ).first()
+    fine = sector_registers.fetch(
+        "traffic-fines", values["decision_number"], view.id_number, "DVC traffic-fine"
+    )
     if fine is None:
         return [FieldProblem("decision_number", "not_found", "Không có quyết định xử phạt này đối với bạn")]
-    if fine.status == TrafficFine.Status.PAID:
+    if fine["status"] == TrafficFine.Status.PAID:
         return [FieldProblem("decision_number", "already_paid", "Quyết định này đã được nộp phạt")]
     return []
 
@@ -283,11 +280,12 @@ def _traffic_fine(values: Values, view: CitizenView, user_id: int, today: date) 
 def _driving_licence(values: Values, view: CitizenView, user_id: int, today: date) -> Problems:
     """Circular 35/2024/TT-BGTVT: exchange or re-issue of the holder's own licence; a health
     certificate for classes other than A1, A, B1; over 12 months expired: re-take the test."""
-    lic = DrivingLicence.objects.filter(
-        licence_number=values["licence_number"], id_number=view.id_number, status=DrivingLicence.Status.VALID
-    ).first()
-    if lic is None:
+    found = sector_registers.fetch(
+        "driving-licences", values["licence_number"], view.id_number, "DVC driving-licence"
+    )
+    if found is None:
         return [FieldProblem("licence_number", "not_found", "Không tìm thấy giấy phép lái xe này của bạn")]
+    lic = _licence(found)
     out: Problems = []
     if lic.expires_on is not None and lic.expires_on < today - LICENCE_GRACE:
         out.append(
@@ -310,6 +308,17 @@ def _driving_licence(values: Values, view: CitizenView, user_id: int, today: dat
             FieldProblem("health_certificate", "required", f"Hạng {lic.licence_class} cần giấy khám sức khỏe")
         )
     return out
+
+
+@dataclass(frozen=True)
+class _Licence:
+    licence_class: str
+    expires_on: date | None
+
+
+def _licence(data: dict[str, Any]) -> _Licence:
+    expires = data.get("expires_on")
+    return _Licence(str(data["licence_class"]), date.fromisoformat(expires) if expires else None)
 
 
 def _unemployment(values: Values, view: CitizenView, user_id: int, today: date) -> Problems:
@@ -390,19 +399,24 @@ def sector_items(code: str, values: Values, view: CitizenView, user_id: int) -> 
     """What the procedure found in a sector's register for the applicant (stored with source
     ``sector``): the citizen never types these."""
     if code == "traffic-fine":
-        fine = TrafficFine.objects.get(decision_number=values["decision_number"], id_number=view.id_number)
+        fine = sector_registers.fetch(
+            "traffic-fines", values["decision_number"], view.id_number, "DVC traffic-fine"
+        )
+        if fine is None:
+            raise NotFound("the decision is no longer in the register", field="decision_number")
         return {
-            "plate": fine.plate,
-            "violation": f"{fine.violation} ({fine.legal_basis})",
-            "fine_vnd": str(fine.amount_vnd),
-            "decided_on": fine.decided_on.isoformat(),
+            "plate": str(fine["plate"]),
+            "violation": f"{fine['violation']} ({fine['legal_basis']})",
+            "fine_vnd": str(fine["amount_vnd"]),
+            "decided_on": str(fine["decided_on"]),
         }
     if code == "driving-licence":
-        lic = DrivingLicence.objects.get(
-            licence_number=values["licence_number"],
-            id_number=view.id_number,
-            status=DrivingLicence.Status.VALID,
+        found = sector_registers.fetch(
+            "driving-licences", values["licence_number"], view.id_number, "DVC driving-licence"
         )
+        if found is None:
+            raise NotFound("the licence is no longer valid in the register", field="licence_number")
+        lic = _licence(found)
         return {"licence_class": lic.licence_class, "licence_expires_on": str(lic.expires_on or "")}
     if code == "unemployment-benefit":
         return {"ui_months": str(ui_months(view.id_number, _d(values, "contract_end")))}

@@ -43,6 +43,7 @@ from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.linkage import files
 from dancu.blocks.linkage import services as linkage
+from dancu.blocks.organisations.models import Membership
 from dancu.blocks.organisations.policy import INTEGRATION
 from dancu.blocks.registry import subjects
 from dancu.blocks.registry.idnumber import parse_id_number
@@ -57,6 +58,8 @@ GATEWAY_PURPOSE = "social_policy.credit"
 # The purpose each participant acts under: cleaning for the list owner, the grant's purpose
 # (processing the loan application) for the lender.
 PURPOSE_OF: dict[str, str] = {LIST_OWNER: linkage.PURPOSE, LENDER: GATEWAY_PURPOSE}
+# The roles that ask for the lender (``_lender_staff``): its credit officers and its API key.
+LENDER_ROLES = frozenset({Membership.Role.OFFICER.value, INTEGRATION})
 # Reading a commune list (names, ID numbers, household status): audited per person named on it.
 LIST_READ = "social_loans.list_read"
 # An eligibility answer given to a lender about a person: on that person's access history.
@@ -101,12 +104,20 @@ def _require(actor: Actor, role: str, action: str, *, admin: bool = False) -> Ac
     # administrators' (whose role has no personal-data purpose).
     # The lender's own system (its organisation's API key, role ``integration``) asks like its
     # officers: the registry's facts it relies on are still limited by the bank's gateway grant.
-    system = role == LENDER and actor.role == INTEGRATION and not admin
-    if role in roles_of(actor) and (actor.role == "admin" if admin else actor.may(ctx.purpose) or system):
+    lender = role == LENDER and _lender_staff(actor) and not admin
+    if role in roles_of(actor) and (actor.role == "admin" if admin else actor.may(ctx.purpose) or lender):
         return ctx
     audit.record(ctx, action, result=AuditEvent.Result.DENIED, detail={"reason": role})
     need = "an administrator of the lender" if admin else f"an organisation taking part as {role}"
     raise AccessDenied(f"only {need} may do this", field="actor", rule=role)
+
+
+def _lender_staff(actor: Actor) -> bool:
+    """Whether ``actor`` asks for the lender: its credit officers and its own system (API key).
+    Neither holds a registry read — the officers' role has no purpose at all (the console stays
+    closed to them; ``organisations.policy``), and ``social_policy.credit`` is a gateway-only read
+    (``registry.GATEWAY_READ_PURPOSES``): the facts come through the bank's gateway member."""
+    return actor.role in LENDER_ROLES or actor.may(GATEWAY_PURPOSE)
 
 
 def _org_id(actor: Actor) -> int:
@@ -310,7 +321,7 @@ def _list_reader(actor: Actor) -> tuple[str, AccessContext]:
     ``data.cleaning``). Anyone else — the bank's administrators and statistics members, a
     department taking no part — is refused, audited (Law 91/2025/QH15 Art. 3: purpose limitation)."""
     roles = roles_of(actor)
-    if LENDER in roles and (actor.may(PURPOSE_OF[LENDER]) or actor.role == INTEGRATION):
+    if LENDER in roles and _lender_staff(actor):
         return LENDER, _require(actor, LENDER, LIST_READ)
     role = LIST_OWNER if LIST_OWNER in roles else LENDER
     return role, _require(actor, role, LIST_READ)
@@ -319,7 +330,7 @@ def _list_reader(actor: Actor) -> tuple[str, AccessContext]:
 def may_read_lists(actor: Actor) -> bool:
     """Whether the pages should show the lists to ``actor`` (no audit: nothing is read)."""
     roles = roles_of(actor)
-    return (LENDER in roles and (actor.may(PURPOSE_OF[LENDER]) or actor.role == INTEGRATION)) or (
+    return (LENDER in roles and _lender_staff(actor)) or (
         LIST_OWNER in roles and actor.may(PURPOSE_OF[LIST_OWNER])
     )
 

@@ -28,8 +28,11 @@ Rules:
   (:func:`hand_over_due`); the manager's period is closed with what they did (presentations,
   history reads) and the holder claims the account (:func:`claim_own_account`): their own card's
   data matched against the registry, their own phone, a password, a face photo — the same data
-  domain-vn §4 lists for level 1 — decided by the commune police of their ward as any level-1
-  application.
+  domain-vn §4 lists for level 1. Those data are known to a parent too, so the claim is approved
+  only in person, by the level-2 activation with the holder's card, where the desk sets the
+  holder's own phone and the claim's password is cleared (``services.activate_level2``); the
+  phones and e-mails of the child's parents and guardians are refused (ADR 0017, amendment). An
+  account whose management ended before 14 is handed over on the 14th birthday all the same.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dancu.blocks.audit import services as audit
@@ -239,16 +243,59 @@ def _due(child: Account, on: date) -> bool:
     return child.managed_until is not None and child.managed_until <= on
 
 
+def _fill_managed_until(today: date) -> None:
+    """Managed accounts registered before ``managed_until`` existed (eid/0006; the data migration
+    eid/0008 fills those whose holder the registry knows): the 14th birthday from the registry's
+    date of birth, read for the manager (purpose ``eid.registration``, audited to the child)."""
+    rows = Account.objects.filter(guardian__isnull=False, managed_until__isnull=True).select_related(
+        "guardian"
+    )
+    for child in rows.order_by("pk"):
+        assert child.guardian is not None
+        try:
+            born = guardianship.parental_authority(
+                AccessContext(Actor.system("eid-child-management"), REGISTRATION),
+                child.id_number,
+                child.guardian.id_number,
+                on=today,
+            ).child_date_of_birth
+        except NotFound:
+            continue
+        Account.objects.filter(pk=child.pk).update(managed_until=_birthday(born, OWN_ACCOUNT_AGE))
+
+
 def hand_over_due(*, on: date | None = None) -> int:
     """The daily hand-over (command ``eid_hand_over``): every managed account whose holder is 14
-    on ``on`` leaves its manager. Returns how many were handed over."""
+    on ``on`` leaves its manager; an account whose management ended before 14 (a restricted
+    parent, an ended guardianship) is marked handed over on the 14th birthday all the same, so
+    that its holder may claim it (ADR 0017, amendment). Returns how many were handed over."""
     today = on or timezone.localdate()
+    _fill_managed_until(today)
     due = Account.objects.filter(guardian__isnull=False, managed_until__lte=today).order_by("pk")
     count = 0
     for child in due:
         end_management(child, AGE_14)
         count += 1
+    unmanaged = Account.objects.filter(
+        guardian__isnull=True, managed_until__lte=today, handed_over_at__isnull=True
+    ).order_by("pk")
+    for child in unmanaged:
+        _mark_handed_over(child, timezone.now())
+        count += 1
     return count
+
+
+def _mark_handed_over(child: Account, moment: datetime) -> None:
+    """The account of a holder 14 or over, managed by nobody now: handed over (audited)."""
+    with transaction.atomic():
+        if Account.objects.filter(pk=child.pk, handed_over_at__isnull=True).update(handed_over_at=moment):
+            audit.record(
+                AccessContext(Actor.system("eid-child-management"), REGISTRATION),
+                "eid.child.hand_over",
+                subject_citizen_id=child.citizen_id,
+                detail={"reason": "age_14_unmanaged"},
+            )
+    child.refresh_from_db()
 
 
 def register_child(parent_user_id: int, data: ChildInput, *, on: date | None = None) -> ChildView:
@@ -296,9 +343,14 @@ def register_child(parent_user_id: int, data: ChildInput, *, on: date | None = N
         receipt_id=receipt,
         on=today,
     )
-    relationship = ""
-    if match.decision == MATCH and match.citizen_id is not None:
-        relationship = _authority(parent, data.id_number, today)
+    # The registry's authority is read whether or not the data matched, and its answer used only
+    # on a match: the same work on every path, no timing or audit-count oracle telling that the
+    # typed data are a child's true data (ADR 0017, amendment).
+    try:
+        authority = _authority(parent, data.id_number, today)
+    except NotFound:  # no citizen with this number: the same lookup was made
+        authority = ""
+    relationship = authority if match.decision == MATCH and match.citizen_id is not None else ""
     if not relationship:
         audit.record(
             ctx,
@@ -490,7 +542,25 @@ def child_access_history(
         subject_citizen_id=child.citizen_id,
         durable=False,
     )
-    return audit.events_for_citizen(child.citizen_id, limit=limit)
+    return [
+        e
+        for e in audit.events_for_citizen(child.citizen_id, limit=limit)
+        if not hidden_from_representative(e.purpose_code)
+    ]
+
+
+# Reads of the child's data the representative does not see (the holder sees them on their own
+# page from 14): police investigation and alert screening — the parent may be the one
+# investigated — and child protection (ADR 0017, amendment; Law 91/2025/QH15 on the limits of
+# the subject's right to know where it harms national security, public order or others' rights).
+HIDDEN_FROM_REPRESENTATIVE = frozenset({"security.investigation", "security.alert_screening"})
+HIDDEN_FROM_REPRESENTATIVE_PREFIXES = ("child_protection.", "security.child_protection")
+
+
+def hidden_from_representative(purpose_code: str) -> bool:
+    return purpose_code in HIDDEN_FROM_REPRESENTATIVE or purpose_code.startswith(
+        HIDDEN_FROM_REPRESENTATIVE_PREFIXES
+    )
 
 
 @dataclass(frozen=True)
@@ -538,9 +608,12 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
     ``services.register`` does: a code to the typed phone; no oracle on the registry or on who
     has an account). On a registry match with a valid card for an account that was managed and is
     not yet claimed, the management ends if it had not, the account waits (status pending, level
-    1: a level 2 given before 14 is asked for again in person) with the holder's password and
-    phone, and the ward's commune police decide (``services.decide_registration``). The former
-    manager's own phone is refused, with the answer of a mismatch: the holder uses their own."""
+    1: a level 2 given before 14 is asked for again in person) with the claim's password and
+    phone and is marked handed over. It is approved only in person, at level 2, where the desk
+    replaces that password and phone (``services.activate_level2``); online the ward may only
+    reject it (``services.decide_registration``). A phone or e-mail of the former manager or of
+    any parent or guardian the registry records for the child is refused, with the answer of a
+    mismatch: the holder uses their own (ADR 0017, amendment)."""
     today = on or timezone.localdate()
     problems = identity_problems(data.id_number, data.full_name)
     phone, face = applicant_checks(problems, data.phone, data.email, data.password, data.photo)
@@ -598,18 +671,16 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
         return RegistrationReceipt(matched=False, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     if account.guardian_id is not None:
         end_management(account, AGE_14)
-    former_phones = set(
-        GuardianPeriod.objects.filter(account=account).values_list("manager__phone", flat=True)
-    )
-    if phone in former_phones:
-        # The holder uses their own phone, not the former manager's; answered like a mismatch
-        # (a field error here would tell that the data matched a child's account).
+    reason = _family_contact(ctx, account, phone, data.email)
+    if reason:
+        # The holder uses their own phone and e-mail, not a parent's or guardian's; answered like
+        # a mismatch (a field error here would tell that the data matched a child's account).
         audit.record(
             ctx,
             "eid.child.claim",
             subject_citizen_id=account.citizen_id,
             result=AuditEvent.Result.DENIED,
-            detail={"reason": "former_manager_phone", "receipt": receipt},
+            detail={"reason": reason, "receipt": receipt},
         )
         return RegistrationReceipt(matched=False, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     with transaction.atomic():
@@ -620,8 +691,21 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
         account.level = 1
         account.max_level = 2
         account.phone, account.email, account.phone_verified_at = phone, data.email, None
-        account.save(update_fields=["status", "level", "max_level", "phone", "email", "phone_verified_at"])
+        # Whatever ended the management (14, a restriction, an ended guardianship): handed over.
+        account.handed_over_at = account.handed_over_at or timezone.now()
+        account.save(
+            update_fields=[
+                "status",
+                "level",
+                "max_level",
+                "phone",
+                "email",
+                "phone_verified_at",
+                "handed_over_at",
+            ]
+        )
         registration = Registration.objects.create(
+            is_claim=True,
             account=account,
             ward_code=account.ward_code,
             match_decision=match.decision,
@@ -638,6 +722,40 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
         )
     factors.issue_code(account.user_id, "phone")
     return RegistrationReceipt(matched=True, handle=int(registration.pk))
+
+
+# The eID system checking, for the holder's claim, whether a phone's or e-mail's holder is the
+# child's parent or guardian (the claimant is not identified yet: no user id, no jurisdiction).
+_CONTACT_CHECK = Actor(
+    user_id=None,
+    label=(
+        "Hệ thống định danh điện tử kiểm tra liên lạc của cha mẹ, người giám hộ / "
+        "the eID system checking a claim's contacts"
+    ),
+    allowed_purposes=frozenset({REGISTRATION}),
+    is_system=True,
+)
+
+
+def _family_contact(ctx: AccessContext, account: Account, phone: str, email: str) -> str:
+    """Why the claim's phone or e-mail is refused, or "": a former manager's, or that of any
+    account whose holder the registry records as the child's father or mother (restricted or
+    not) or as a guardian at any time (``guardianship.is_recorded_representative``)."""
+    mail = email.strip().lower()
+    for manager_phone, manager_email in GuardianPeriod.objects.filter(account=account).values_list(
+        "manager__phone", "manager__email"
+    ):
+        if manager_phone == phone or (mail and str(manager_email).lower() == mail):
+            return "former_manager_phone"
+    contact = Q(phone=phone) | Q(email__iexact=mail) if mail else Q(phone=phone)
+    holders = list(
+        Account.objects.filter(contact).exclude(pk=account.pk).values_list("id_number", flat=True)[:50]
+    )
+    if holders and guardianship.is_recorded_representative(
+        AccessContext(_CONTACT_CHECK, ctx.purpose), account.id_number, holders
+    ):
+        return "family_contact"
+    return ""
 
 
 @dataclass(frozen=True)

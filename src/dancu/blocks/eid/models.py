@@ -88,6 +88,9 @@ class Registration(models.Model):
     decided_by_user_id = models.BigIntegerField(null=True, blank=True)
     decided_by_label = models.CharField(max_length=150, blank=True)
     decision_reason = models.CharField(max_length=300, blank=True)
+    # A holder's claim at 14 of the account a parent or guardian managed (``family.claim_own_account``):
+    # approved only in person, at level 2 (ADR 0017, amendment); a rejection takes back its password.
+    is_claim = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"eID registration {self.pk} ({self.status})"

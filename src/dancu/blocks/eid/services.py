@@ -364,6 +364,7 @@ class PendingRegistration:
     exact_match: bool
     phone_verified: bool
     thumbnail: bytes | None
+    is_claim: bool = False  # a claim at 14: approved only in person (ADR 0017, amendment)
 
 
 def pending_registrations(ctx: AccessContext) -> list[PendingRegistration]:
@@ -386,6 +387,7 @@ def pending_registrations(ctx: AccessContext) -> list[PendingRegistration]:
             r.exact_match,
             r.account.phone_verified_at is not None,
             bytes(r.thumbnail) if r.thumbnail else None,
+            r.is_claim,
         )
         for r in rows
     ]
@@ -418,6 +420,22 @@ def decide_registration(ctx: AccessContext, registration_id: int, *, approve: bo
         )
     if not approve and not reason.strip():
         raise DomainValidationError.single("reason", "required", "a rejection states its reason")
+    if approve and registration.is_claim:
+        # A claim at 14 asks only for data the parent knows as well: it is approved in person,
+        # where the holder shows her card and sets her own phone and password (ADR 0017, amendment).
+        audit.record(
+            ctx,
+            "eid.registration.decide",
+            subject_citizen_id=registration.account.citizen_id,
+            result=AuditEvent.Result.DENIED,
+            detail={"reason": "claim_in_person"},
+        )
+        raise DomainValidationError.single(
+            "registration",
+            "in_person",
+            "a claim of an account managed before 14 is approved only in person, with the holder's "
+            "card, at level 2 (the desk sets the holder's own phone and password)",
+        )
     _decide(registration, ctx, approve=approve, reason=reason.strip()[:300], auto=False)
 
 
@@ -439,7 +457,7 @@ def _decide(
             account.level = max(account.level, 1)
         elif account.level == 0:
             account.status = Account.Status.REJECTED
-        elif account.handed_over_at is not None:
+        elif registration.is_claim:
             # A claim at 14 refused (``family.claim_own_account``): the password and phone it set
             # go, the account stays waiting for its holder's next claim (ADR 0017).
             account.user.set_unusable_password()
@@ -471,6 +489,7 @@ class Activation:
     created: bool
     face_distance: int
     receipt_id: str
+    claimed: bool = False  # an account managed before 14: phone set here, password by code
 
 
 def activate_level2(
@@ -520,11 +539,29 @@ def activate_level2(
     live = face_reference(live_photo) if live_photo else None
     if live is None:
         raise DomainValidationError.single("live_photo", "required", "take the holder's photo at the desk")
-    account = Account.objects.filter(id_number=dg13.id_number).first()
+    account = Account.objects.select_related("user").filter(id_number=dg13.id_number).first()
     if account is None and not create:
         raise NotFound("this card's holder has no eID account: create one at level 2", field="id_number")
     if account is not None and create:
         raise Conflict("this card's holder already has an eID account: activate it", field="id_number")
+    # An account managed before 14, claimed online or not yet claimed: the claim's password and
+    # phone may be a parent's (the claim asks only for data a parent knows), so they go, and the
+    # holder's own phone is set here, in person; she sets a password with a code sent to it
+    # (ADR 0017, amendment of 01/12/2026).
+    claimed = account is not None and (
+        account.registrations.filter(status=Registration.Status.PENDING, is_claim=True).exists()
+        or (account.handed_over_at is not None and not account.user.has_usable_password())
+    )
+    if claimed:
+        if not phone.strip():
+            raise DomainValidationError.single(
+                "phone",
+                "required",
+                "the holder's own phone, given at the desk: the account was managed before 14",
+            )
+        phone = validate_phone(phone)
+        if email and not _EMAIL.match(email):
+            raise DomainValidationError.single("email", "email", "an e-mail address like ten@example.vn")
     receipt = str(uuid.uuid4())
     match = registry.match_identity(
         ctx,
@@ -574,6 +611,10 @@ def activate_level2(
             account = Account.objects.create(
                 user=user, id_number=dg13.id_number, phone=phone, email=email, phone_verified_at=None
             )
+        if claimed:
+            account.user.set_unusable_password()
+            account.user.save(update_fields=["password"])
+            account.phone, account.email, account.phone_verified_at = phone, email, None
         account.citizen_id = match.citizen_id
         account.ward_code = str(match.released.get("permanent_ward_code") or account.ward_code)
         account.level = 2
@@ -593,19 +634,29 @@ def activate_level2(
             decided_at=moment,
             decided_by_user_id=ctx.actor.user_id,
             decided_by_label=ctx.actor.label,
-            decision_reason="activated at level 2 in person",
+            decision_reason=(
+                "activated at level 2 in person; the holder's phone and password set at the desk"
+                if claimed
+                else "activated at level 2 in person"
+            ),
             thumbnail=None,
         )
         audit.record(
             ctx,
             "eid.activate",
             subject_citizen_id=match.citizen_id,
-            detail={"level": 2, "created": created, "distance": distance, "receipt": receipt},
+            detail={
+                "level": 2,
+                "created": created,
+                "claimed": claimed,
+                "distance": distance,
+                "receipt": receipt,
+            },
         )
-    if created:
+    if created or claimed:
         factors.issue_code(account.user_id, "recovery")  # the holder sets a password with it
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
-    return Activation(account.pk, created, distance, receipt)
+    return Activation(account.pk, created, distance, receipt, claimed)
 
 
 # --------------------------------------------------------------------------- level-2 requests

@@ -45,6 +45,9 @@ class CleaningJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # the last sign of life of a queued or running job (queued, started, each progress step): a job
+    # without one for ``DANCU_LINKAGE_STALE_MINUTES`` has lost its worker (``services.sweep``)
+    progressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["reference"], name="cleaning_job_reference_unique")]

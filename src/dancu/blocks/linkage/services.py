@@ -46,6 +46,7 @@ from dancu.blocks.linkage.pipeline import (
     annotate,
     link,
 )
+from dancu.blocks.linkage.retention import JOB_FOLDER_PREFIX
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import ReferenceRecord
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
@@ -259,7 +260,9 @@ def start(ctx: AccessContext, job_id: int, *, background: bool = True) -> JobVie
         raise DomainValidationError.single("full_name", "required", "map the columns first")
     updated = CleaningJob.objects.filter(
         pk=job.pk, status__in=[CleaningJob.Status.UPLOADED, CleaningJob.Status.FAILED]
-    ).update(status=CleaningJob.Status.QUEUED, progress=0, stage="queued", error="")
+    ).update(
+        status=CleaningJob.Status.QUEUED, progress=0, stage="queued", error="", progressed_at=timezone.now()
+    )
     if not updated:
         raise Conflict("the job is already queued, running or done", field="job", rule="state")
     if background:
@@ -281,7 +284,9 @@ def _run_in_thread(ctx: AccessContext, job_id: int) -> None:
 
 def _progress(job_id: int) -> Any:
     def say(pct: int, stage: str) -> None:
-        CleaningJob.objects.filter(pk=job_id).update(progress=pct, stage=stage[:40])
+        CleaningJob.objects.filter(pk=job_id).update(
+            progress=pct, stage=stage[:40], progressed_at=timezone.now()
+        )
 
     return say
 
@@ -290,7 +295,10 @@ def run(ctx: AccessContext, job_id: int) -> None:
     """Match the job's rows: read the registry (one audit event), link, store outcomes, audit each
     matched citizen. A failure marks the job ``failed`` with the error (nothing half-stored)."""
     job = _job(ctx, job_id, "cleaning.run")
-    CleaningJob.objects.filter(pk=job.pk).update(status=CleaningJob.Status.RUNNING, started_at=timezone.now())
+    now = timezone.now()
+    CleaningJob.objects.filter(pk=job.pk).update(
+        status=CleaningJob.Status.RUNNING, started_at=now, progressed_at=now
+    )
     say = _progress(job.pk)
     try:
         if job.scale:
@@ -384,7 +392,8 @@ def _run_at_scale(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str]
     work = Path(settings.DANCU_LINKAGE_MODEL_DIR) / "jobs"
     work.mkdir(parents=True, exist_ok=True)
     total = max(job.row_count, 1)
-    with tempfile.TemporaryDirectory(dir=work) as tmp:
+    # named after the job, so that ``sweep`` knows whose folder a left-over one is
+    with tempfile.TemporaryDirectory(dir=work, prefix=f"{JOB_FOLDER_PREFIX}{job.pk}-") as tmp:
         con = duckdb.connect(str(Path(tmp) / "job.duckdb"))
         try:
             con.execute("SET enable_progress_bar = false")

@@ -67,10 +67,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.DRIVING_SCHOOL, INTEGRATION): frozenset({"identity.verification"}),
     (K.TRANSPORT, INTEGRATION): frozenset({"identity.verification", "residence.notification"}),
     (K.PLATFORM, R.ADMIN): frozenset({"registry.administration", "registry.lookup"}),
-    # The social-policy bank (model 20): its credit officers, its own system and its gateway member
-    # ask one thing — is this person eligible for a loan programme — under a purpose of its own
-    # (least data: household, residence and life status facts, answered yes/no with reason codes).
-    (K.SOCIAL_POLICY_BANK, R.OFFICER): frozenset({"social_policy.credit"}),
+    # The social-policy bank (model 20) asks one thing — is this person eligible for a loan
+    # programme — under a purpose of its own (least data: household, residence and life status
+    # facts, answered yes/no with reason codes). It is a gateway-only read
+    # (``registry.GATEWAY_READ_PURPOSES``): the facts come through its gateway member; its credit
+    # officers ask in the loans app (``apps/social_loans``, by their role) and hold no registry
+    # purpose, so the staff console stays closed to them.
+    (K.SOCIAL_POLICY_BANK, R.OFFICER): frozenset(),
     (K.SOCIAL_POLICY_BANK, INTEGRATION): frozenset({"social_policy.credit"}),
     # Systems of members of the data exchange gateway (blocks/exchange; Decree 47/2020/NĐ-CP).
     (K.POLICE_CITY, EXCHANGE): frozenset(_OFFICIAL | {"identity.verification"}),

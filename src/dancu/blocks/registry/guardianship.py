@@ -25,6 +25,7 @@ Every function checks the purpose and writes an audit event to the child's recor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -311,3 +312,28 @@ def parental_authority(
     return ParentalAuthority(
         child.id_number, child.pk, child.date_of_birth, person_id_number, relationship, basis
     )
+
+
+def is_recorded_representative(
+    ctx: AccessContext, child_id_number: str, person_id_numbers: Iterable[str]
+) -> bool:
+    """Whether any of the named persons is, or was, recorded as able to act for the child: the
+    registry's father or mother (whether or not a court restricted their rights, Marriage and
+    Family Law 2014 Art. 85–87) or a guardian at any time (Civil Code 2015 Art. 46–62). Used by
+    the eID block to refuse a parent's or guardian's phone or e-mail on the holder's own account
+    at 14 (ADR 0017). Answers about named persons only, never lists the child's family; audited
+    to the child."""
+    action = "registry.representative_check"
+    _authorise(ctx, AUTHORITY_PURPOSES, action)
+    names = {n for n in person_id_numbers if n}
+    child = _found_in_scope(
+        ctx, _find_by_id_number(child_id_number, "father", "mother"), action, "child_id_number"
+    )
+    found = bool(names) and (
+        (child.father is not None and child.father.id_number in names)
+        or (child.mother is not None and child.mother.id_number in names)
+        or Guardianship.objects.filter(ward=child, guardian__id_number__in=names).exists()
+    )
+    with transaction.atomic():
+        audit.record(ctx, action, subject_citizen_id=child.pk, detail={"holds": found}, durable=False)
+    return found

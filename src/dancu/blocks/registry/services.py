@@ -71,13 +71,20 @@ READ_PURPOSES = frozenset(
         "security.investigation",
         "public_service.processing",
         "data.cleaning",
-        # The social-policy bank's eligibility check (model 20), least data below.
-        "social_policy.credit",
         # A relying party of the OpenID Connect provider, for the citizen who signed in to it and
         # consented (``blocks/sso``); least data below.
         "sso.claims_release",
     }
 )
+
+# Gateway-only reads: purposes that answer a question asked by a member's information system
+# through the data exchange gateway (role ``exchange``; Decree 47/2020/NĐ-CP), never a person's
+# search or record page. The social-policy bank's eligibility check (model 20; ADR 0015) reads a
+# record and its household (the gateway's ``residence`` and ``household`` services) to answer
+# yes/no with reason codes — least data, Law 91/2025/QH15 Art. 3 — so it may not search by name,
+# look up an old CMND number or read a record's history, and no staff console offers it.
+GATEWAY_READ_PURPOSES = frozenset({"social_policy.credit"})
+GATEWAY_ROLE = "exchange"  # ``organisations.policy.EXCHANGE``
 
 _ALL_FIELDS = frozenset(f.name for f in fields(CitizenView)) - {
     "citizen_id",
@@ -179,6 +186,25 @@ def _authorise(
         msg = f"your organisation or role may not use purpose {ctx.purpose!r}"
     _audit_outside_tx(ctx, action, subject_id, AuditEvent.Result.DENIED, {"reason": "purpose"})
     raise AccessDenied(msg)
+
+
+def _authorise_gateway_read(ctx: AccessContext, action: str) -> None:
+    """``_authorise`` for the reads the gateway's services make (a record, a household): the
+    interactive read purposes, or a gateway-only purpose used by a gateway member (role
+    ``exchange``) — any other actor, even one whose role holds that purpose, is denied (audited)."""
+    if ctx.purpose not in GATEWAY_READ_PURPOSES:
+        _authorise(ctx, READ_PURPOSES, action)
+        return
+    if ctx.actor.role == GATEWAY_ROLE:
+        _authorise(ctx, GATEWAY_READ_PURPOSES, action)
+        return
+    get_purpose(ctx.purpose)
+    _audit_outside_tx(ctx, action, None, AuditEvent.Result.DENIED, {"reason": "gateway_only"})
+    raise AccessDenied(
+        f"purpose {ctx.purpose!r} is answered only through the data exchange gateway",
+        field="purpose",
+        rule="gateway_only",
+    )
 
 
 def _audit_outside_tx(
@@ -347,7 +373,7 @@ def _fetch(ctx: AccessContext, found: Citizen | None, action: str, looked_up_by:
 
 def get_by_id_number(ctx: AccessContext, id_number: str) -> CitizenView:
     """The citizen with this 12-digit number (or a previous number of theirs)."""
-    _authorise(ctx, READ_PURPOSES, "registry.read")
+    _authorise_gateway_read(ctx, "registry.read")
     parse_id_number(id_number)
     db = connections[DEFAULT_DB_ALIAS]  # the thread's connection, looked up once (hot path)
     if db.vendor == "postgresql":
@@ -367,7 +393,7 @@ def lookup_request(ctx: AccessContext, id_number: str) -> pg_read.Request:
     """``get_by_id_number``'s checks (purpose, number format; a denial is audited) and the
     look-up to run, for a caller that runs ``pg_read.run_batch`` itself in its own transaction
     (the exchange gateway's fast path, ADR 0010 §13). Its outcome goes to ``view_of_lookup``."""
-    _authorise(ctx, READ_PURPOSES, "registry.read")
+    _authorise_gateway_read(ctx, "registry.read")
     parse_id_number(id_number)
     allowed = FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset())
     return pg_read.Request(ctx, id_number, bool(allowed & _CHILD_FIELDS))
@@ -462,7 +488,7 @@ def history(ctx: AccessContext, id_number: str) -> list[RevisionView]:
 def household_members(ctx: AccessContext, id_number: str) -> list[HouseholdMember]:
     """The members of this citizen's household (sổ hộ khẩu data, Law on Residence 2020 Art. 24),
     head first; only for purposes that may see the household, each member shown is audited."""
-    _authorise(ctx, READ_PURPOSES, "registry.household")
+    _authorise_gateway_read(ctx, "registry.household")
     parse_id_number(id_number)
     if "household_number" not in FIELDS_BY_PURPOSE.get(ctx.purpose, frozenset()):
         _audit_outside_tx(ctx, "registry.household", None, AuditEvent.Result.DENIED, {"reason": "fields"})

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dancu.apps.public_services import catalogue
+
+# The shortest grace period of ``sweep-uploads``: a submission writes its documents before its
+# transaction commits, and lives seconds — an hour spares every one still in flight.
+MIN_GRACE_HOURS = 1
 
 
 class Command(BaseCommand):
@@ -19,7 +23,9 @@ class Command(BaseCommand):
         listing.add_argument("--paperless", action="store_true", help="only services run without paper")
         sub.add_parser("escalate", help="escalate open dossiers past their deadline (run daily)")
         sweep = sub.add_parser("sweep-uploads", help="remove stored documents no dossier refers to (daily)")
-        sweep.add_argument("--older-than-hours", type=float, default=24.0, help="grace period (default 24)")
+        sweep.add_argument(
+            "--older-than-hours", type=float, default=24.0, help="grace period, at least 1 (default 24)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "escalate":
@@ -32,7 +38,14 @@ class Command(BaseCommand):
 
             from dancu.apps.public_services.services import sweep_orphan_uploads
 
-            removed = sweep_orphan_uploads(timedelta(hours=options["older_than_hours"]))
+            hours = options["older_than_hours"]
+            if not hours >= MIN_GRACE_HOURS:  # also refuses NaN
+                # A shorter grace would delete the documents of submissions still in flight.
+                raise CommandError(
+                    f"--older-than-hours must be at least {MIN_GRACE_HOURS} (got {hours:g}): a shorter "
+                    "grace period would delete documents of submissions still in progress"
+                )
+            removed = sweep_orphan_uploads(timedelta(hours=hours))
             self.stdout.write(f"removed {len(removed)} orphan upload(s)")
             return
         for s in catalogue.SERVICES:

