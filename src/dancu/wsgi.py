@@ -2,8 +2,14 @@
 
 On PostgreSQL the identity verification's hot route (``POST /api/v1/identity/verify`` and
 ``/ping`` with an API key) is served ahead of the middleware stack by
-``identity.fasthttp.FastRoutes``, which hands every other request to Django (ADR 0014)."""
+``identity.fasthttp.FastRoutes``, which hands every other request to Django (ADR 0014).
 
+Once the application is loaded, the objects it made (modules, URL resolvers, settings, templates'
+loaders) are moved to the collector's permanent generation (``gc.freeze``, Python 3.7+): a full
+collection no longer walks them (one full collection of ~300,000 objects took 0.9 s during a
+500-row residence batch, profiled in a test process on 2026-12-01); they live as long as the process."""
+
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -14,3 +20,4 @@ django_application = get_wsgi_application()
 from dancu.blocks.identity.fasthttp import mount  # noqa: E402 — needs the configured Django
 
 application = mount(django_application)
+gc.freeze()

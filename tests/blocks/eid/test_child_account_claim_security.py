@@ -244,3 +244,25 @@ def test_the_father_does_not_see_police_reads_of_his_daughter_but_she_does_at_14
     family.hand_over_due(on=HA_14)
     own = {e.purpose_code for e in services.access_history(Account.objects.get(pk=child.account_id).user_id)}
     assert {"security.investigation", "security.alert_screening"} <= own
+
+
+def test_the_desk_refuses_the_fathers_phone_for_has_account_taken_over_at_14(
+    an_level2: int, an_children: dict[str, Any], outbox: Outbox, ward_police: Person, pki: Pki, trusted: Any
+) -> None:
+    """An comes to the desk with Hà and gives his own number: refused, naming the rule (in person,
+    a field error tells nothing new); with her own phone the activation goes through."""
+    family.register_child(an_level2, ha(), on=FAMILY_DAY)
+    renew_has_card()
+    family.claim_own_account(claim(), on=date(2030, 3, 1))
+    chip = ha_chip(pki)
+    desk = ward_police.ctx("eid.activation")
+    with pytest.raises(DomainValidationError) as fathers:
+        services.activate_level2(
+            desk, chip_files=chip.to_dict(), live_photo=portrait(chip), phone=AN_PHONE, at=DESK_DAY
+        )
+    assert rules(fathers) == {"phone": "family_contact"}
+    assert Account.objects.get(id_number=HA_ID).level == 1
+    services.activate_level2(
+        desk, chip_files=chip.to_dict(), live_photo=portrait(chip), phone=HA_PHONE, at=DESK_DAY
+    )
+    assert Account.objects.get(id_number=HA_ID).phone == HA_PHONE
