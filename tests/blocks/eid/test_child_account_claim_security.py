@@ -28,6 +28,7 @@ from dancu.blocks.eid.models import Account, Registration
 from dancu.blocks.registry import guardianship
 from dancu.errors import DomainValidationError
 from tests.blocks.eid.conftest import (
+    AN_PHONE,
     FAMILY_DAY,
     HA_ID,
     KHOI_BORN,

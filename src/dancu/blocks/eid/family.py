@@ -45,7 +45,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dancu.blocks.audit import services as audit
@@ -63,6 +62,7 @@ from dancu.blocks.eid.services import (
     RegistrationReceipt,
     _face,
     _notify,
+    _representatives_contact,
     _thumbnail,
     age_on,
     applicant_checks,
@@ -671,7 +671,7 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
         return RegistrationReceipt(matched=False, handle=0, decoy=factors.issue_decoy_code(phone, "phone"))
     if account.guardian_id is not None:
         end_management(account, AGE_14)
-    reason = _family_contact(ctx, account, phone, data.email)
+    reason = _family_contact(account, phone, data.email)
     if reason:
         # The holder uses their own phone and e-mail, not a parent's or guardian's; answered like
         # a mismatch (a field error here would tell that the data matched a child's account).
@@ -724,20 +724,7 @@ def claim_own_account(data: ClaimInput, *, on: date | None = None) -> Registrati
     return RegistrationReceipt(matched=True, handle=int(registration.pk))
 
 
-# The eID system checking, for the holder's claim, whether a phone's or e-mail's holder is the
-# child's parent or guardian (the claimant is not identified yet: no user id, no jurisdiction).
-_CONTACT_CHECK = Actor(
-    user_id=None,
-    label=(
-        "Hệ thống định danh điện tử kiểm tra liên lạc của cha mẹ, người giám hộ / "
-        "the eID system checking a claim's contacts"
-    ),
-    allowed_purposes=frozenset({REGISTRATION}),
-    is_system=True,
-)
-
-
-def _family_contact(ctx: AccessContext, account: Account, phone: str, email: str) -> str:
+def _family_contact(account: Account, phone: str, email: str) -> str:
     """Why the claim's phone or e-mail is refused, or "": a former manager's, or that of any
     account whose holder the registry records as the child's father or mother (restricted or
     not) or as a guardian at any time (``guardianship.is_recorded_representative``)."""
@@ -747,15 +734,7 @@ def _family_contact(ctx: AccessContext, account: Account, phone: str, email: str
     ):
         if manager_phone == phone or (mail and str(manager_email).lower() == mail):
             return "former_manager_phone"
-    contact = Q(phone=phone) | Q(email__iexact=mail) if mail else Q(phone=phone)
-    holders = list(
-        Account.objects.filter(contact).exclude(pk=account.pk).values_list("id_number", flat=True)[:50]
-    )
-    if holders and guardianship.is_recorded_representative(
-        AccessContext(_CONTACT_CHECK, ctx.purpose), account.id_number, holders
-    ):
-        return "family_contact"
-    return ""
+    return "family_contact" if _representatives_contact(account, phone, email) else ""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dancu.blocks.audit import services as audit
@@ -52,6 +53,7 @@ from dancu.blocks.identity.chip import ChipData, passive_authentication
 from dancu.blocks.identity.faces import face_reference, same_portrait
 from dancu.blocks.identity.trust import configured_trust_store
 from dancu.blocks.messaging import services as messaging
+from dancu.blocks.registry import guardianship
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.idnumber import parse_id_number
 from dancu.blocks.registry.matching import MATCH, CardClaim, IdentityClaim
@@ -592,6 +594,13 @@ def activate_level2(
             "eligibility_age",
             "a child under 6 may hold a level-1 account only (Decree 69/2024 Art. 7)",
         )
+    if claimed and account is not None and _representatives_contact(account, phone, email):
+        # The parent may come with the holder: the phone set here is the holder's own.
+        raise DomainValidationError.single(
+            "phone",
+            "family_contact",
+            "this phone or e-mail is a parent's or guardian's: the holder gives their own (ADR 0017)",
+        )
     same, distance = same_portrait(face_reference(portrait.image), live)
     if not same:
         audit.record(
@@ -657,6 +666,32 @@ def activate_level2(
         factors.issue_code(account.user_id, "recovery")  # the holder sets a password with it
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
     return Activation(account.pk, created, distance, receipt, claimed)
+
+
+# The eID system checking whether a phone's or e-mail's holder is the child's parent or guardian.
+_CONTACT_CHECK = Actor(
+    user_id=None,
+    label=(
+        "Hệ thống định danh điện tử kiểm tra liên lạc của cha mẹ, người giám hộ / "
+        "the eID system checking the contacts of a child's parents and guardians"
+    ),
+    allowed_purposes=frozenset({REGISTRATION}),
+    is_system=True,
+)
+
+
+def _representatives_contact(account: Account, phone: str, email: str) -> bool:
+    """Whether ``phone`` or ``email`` belongs to another account whose holder the registry records
+    as the child's father or mother (restricted or not) or as a guardian at any time
+    (``guardianship.is_recorded_representative``, audited to the child; ADR 0017, amendment)."""
+    mail = email.strip().lower()
+    contact = Q(phone=phone) | Q(email__iexact=mail) if mail else Q(phone=phone)
+    holders = list(
+        Account.objects.filter(contact).exclude(pk=account.pk).values_list("id_number", flat=True)[:50]
+    )
+    return bool(holders) and guardianship.is_recorded_representative(
+        AccessContext(_CONTACT_CHECK, REGISTRATION), account.id_number, holders
+    )
 
 
 # --------------------------------------------------------------------------- level-2 requests
