@@ -51,9 +51,10 @@ from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotF
 
 LIST_OWNER, LENDER = Participant.Role.LIST_OWNER, Participant.Role.LENDER
 SYSTEM = "social_loans"  # the bank's gateway client (``gateway_client``)
-# The purpose of the bank's grant and of its officers: checking eligibility for a social-policy
-# loan (its own purpose, allowed only to the social-policy bank's kind by ``organisations.policy``;
-# least data: the answer is yes/no with reason codes, ADR 0015).
+# The purpose of the bank's grant: checking eligibility for a social-policy loan (its own purpose,
+# allowed only to the social-policy bank's kind by ``organisations.policy``; least data: the answer
+# is yes/no with reason codes, ADR 0015). A gateway-only read (ADR 0022): the bank's officers do not
+# hold it — they ask here by their role (``LENDER_ROLES``), the facts come through the gateway.
 GATEWAY_PURPOSE = "social_policy.credit"
 # The purpose each participant acts under: cleaning for the list owner, the grant's purpose
 # (processing the loan application) for the lender.
