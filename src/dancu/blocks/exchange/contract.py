@@ -38,6 +38,11 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "grant_not_yet_valid": (403, "the grant is not yet in force"),
     "purpose_not_granted": (403, "the grant does not cover the purpose"),
     "field_not_granted": (403, "a field asked for is not granted to the purpose"),
+    "self_service_client": (
+        403,
+        "a self-service service (the registry's applicant) is served only to the citizen portals "
+        "(DANCU_EXCHANGE_SELF_SERVICE_CLIENTS)",
+    ),
     "unknown_service": (404, "no such active service in the catalogue"),
     "method_not_allowed": (405, "the service does not accept this method"),
     "request_id_reused": (409, "the request id was used for another request (idempotency)"),
