@@ -653,6 +653,12 @@ def test_the_household_health_cards_are_extended_after_payment(an: int, mai: int
     services.payment_callback(pay(payment.reference, payment.amount_vnd))
     result(dossier)
     assert all(c.valid_until > TODAY() + timedelta(days=360) for c in HealthInsuranceCard.objects.all())
+    # The cards were read from BHXH's register through the data-exchange gateway, for An only.
+    from dancu.blocks.exchange.models import Message
+
+    reads = Message.objects.filter(service_id__endswith="/BHXH-HN/BHYT/household-health-insurance")
+    assert reads.exists() and all(m.status == 200 and m.end_user == f"citizen:{AN_ID}" for m in reads)
+    assert dossier.items["hi_cards"]["value"] == "GD4010000000001, GD4010000000002"
 
 
 def test_a_household_without_household_cards_cannot_renew(an: int, mai: int) -> None:

@@ -5,8 +5,8 @@ problem names the field, in Vietnamese, with the rule's legal basis in the code'
 prefill, purpose ``public_service.processing``) and the submitting user. Rules that need another
 record read it here through the registry's functions with the citizen's own portal actor, so the
 read is audited to them. The traffic-fine, driving-licence and unemployment-insurance registers are
-read through the data-exchange gateway (``sector_registers``), as the agencies' systems answer;
-the household's health-insurance cards are still read from this application's stand-in table.
+read through the data-exchange gateway (``sector_registers``), as the agencies' systems answer,
+and so are the household's health-insurance cards.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dancu.apps.public_services import sector_registers, workdays
-from dancu.apps.public_services.models import Dossier, HealthInsuranceCard, TrafficFine
+from dancu.apps.public_services.models import Dossier, TrafficFine
 from dancu.apps.residence.rules import notification_deadline
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.eid import services as eid
@@ -361,14 +361,13 @@ def _health_insurance(values: Values, view: CitizenView, user_id: int, today: da
     return []
 
 
-def household_cards(user_id: int, view: CitizenView) -> list[HealthInsuranceCard]:
-    members = registry.household_members(portal_context(user_id), view.id_number)
-    alive = [m.id_number for m in members if m.life_status == "alive"]
-    return list(
-        HealthInsuranceCard.objects.filter(
-            id_number__in=alive, kind=HealthInsuranceCard.Kind.HOUSEHOLD
-        ).order_by("pk")
+def household_cards(user_id: int, view: CitizenView) -> list[str]:
+    """The household-kind card numbers of the applicant's household, as BHXH's register answers
+    through the data-exchange gateway (``sector_registers``)."""
+    data = sector_registers.fetch(
+        "household-health-insurance", view.id_number, view.id_number, "DVC health-insurance-renewal"
     )
+    return [str(c) for c in (data or {}).get("cards", [])]
 
 
 Rule = Callable[[Values, CitizenView, int, date], Problems]
@@ -421,5 +420,5 @@ def sector_items(code: str, values: Values, view: CitizenView, user_id: int) -> 
     if code == "unemployment-benefit":
         return {"ui_months": str(ui_months(view.id_number, _d(values, "contract_end")))}
     if code == "health-insurance-renewal":
-        return {"hi_cards": ", ".join(c.card_number for c in household_cards(user_id, view))}
+        return {"hi_cards": ", ".join(household_cards(user_id, view))}
     return {}

@@ -1,7 +1,7 @@
 """Other agencies' registers read through the data-exchange gateway (issue 7 item 2; ADR 0016,
 amendment of 2026-12-01): the traffic-fine decisions of the police, the driving-licence register of
 the Department of Construction and the unemployment-insurance contributions of Vietnam Social
-Security (BHXH).
+Security (BHXH) and the household health-insurance cards (BHXH).
 
 In production each is the agency's own system behind the gateway; here a table of this application
 stands in for it (``models``: ``TrafficFine``, ``DrivingLicence``, ``InsurancePeriod``), served as an
@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dancu.apps.public_services.models import DrivingLicence, InsurancePeriod, TrafficFine
+from dancu.apps.public_services.models import (
+    DrivingLicence,
+    HealthInsuranceCard,
+    InsurancePeriod,
+    TrafficFine,
+)
 from dancu.apps.public_services.registry_link import (
     PURPOSE,
     SELF_PREFIX,
@@ -136,6 +141,23 @@ def unemployment_insurance(ctx: AccessContext, params: Mapping[str, Any], path: 
     return Answer(data=data, subjects=[])
 
 
+def household_health_insurance(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
+    """The household-kind health-insurance cards of the living members of the household of the
+    citizen the client acts for (Law on Health Insurance 2008 Art. 12 cl. 5: renewed together):
+    path ``<ID number>``, the end user's own household only. The members are read from the
+    population registry with the caller's context (purpose and jurisdiction checked, each member's
+    read recorded on their history); the answer is card numbers, never the members' data."""
+    from dancu.blocks.registry import services as registry
+
+    id_number = path.strip("/")
+    if not _ID.match(id_number) or id_number != _end_user(ctx):
+        raise NotFound("cards are given only for the end user's household", field="id_number")
+    alive = [m.id_number for m in registry.household_members(ctx, id_number) if m.life_status == "alive"]
+    cards = HealthInsuranceCard.objects.filter(id_number__in=alive, kind=HealthInsuranceCard.Kind.HOUSEHOLD)
+    data = {"id_number": id_number, "cards": [c.card_number for c in cards.order_by("pk")]}
+    return Answer(data=data, subjects=[])
+
+
 SERVICES: dict[str, SectorService] = {
     s.code: s
     for s in (
@@ -184,12 +206,25 @@ SERVICES: dict[str, SectorService] = {
             "Luật Việc làm 2013 Điều 49",
             ("id_number", "until", "months_paid"),
         ),
+        SectorService(
+            "household-health-insurance",
+            "public_services.household_health_insurance",
+            "BHXH-HN",
+            "Bảo hiểm xã hội thành phố Hà Nội",
+            "department",
+            "BHYT",
+            "Thẻ BHYT hộ gia đình của hộ người nộp",
+            "The household health-insurance cards of the applicant's household",
+            "Luật Bảo hiểm y tế 2008 Điều 12 khoản 5",
+            ("id_number", "cards"),
+        ),
     )
 }
 HANDLERS = {
     "public_services.traffic_fines": traffic_fine,
     "public_services.driving_licences": driving_licence,
     "public_services.unemployment_insurance": unemployment_insurance,
+    "public_services.household_health_insurance": household_health_insurance,
 }
 
 
