@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -290,3 +291,29 @@ def test_the_unemployment_months_come_from_bhxh_for_the_end_user_only(an: int) -
         sector_registers.unemployment_insurance(ctx, {}, f"{AN_ID}/2026-11-30")
     with pytest.raises(NotFound):
         sector_registers.driving_licence(ctx, {}, "010190099001")
+
+
+def test_the_registers_are_refused_to_any_system_but_a_citizen_portal(an: int) -> None:
+    """The registers answer on the end-user header, which the client writes itself: another
+    member's system (here one of the police's own) may neither be granted them nor use a grant."""
+    from dancu.apps.public_services import sector_registers
+    from dancu.blocks.exchange.models import Member, Service
+    from dancu.errors import DomainValidationError
+
+    operator = Actor.system("test: the platform operator")
+    police = Member.objects.get(member_code="CA-HN")
+    other = ex.create_subsystem(operator, police, code="TRA-CUU", name="Hệ thống tra cứu")
+    identifiers = sector_registers.publish()
+    for code, identifier in identifiers.items():
+        service = Service.objects.get(subsystem__member__member_code=identifier.split("/")[2], code=code)
+        with pytest.raises(DomainValidationError) as refused:
+            ex.request_grant(
+                operator,
+                client=other,
+                service=service,
+                purposes={registry_link.PURPOSE: ["id_number"]},
+                legal_basis="thử",
+                valid_from=timezone.now(),
+                valid_until=timezone.now() + timedelta(days=1),
+            )
+        assert refused.value.problems[0].rule == "self_service_client"

@@ -267,3 +267,41 @@ def test_the_desk_refuses_the_fathers_phone_for_has_account_taken_over_at_14(
         desk, chip_files=chip.to_dict(), live_photo=portrait(chip), phone=HA_PHONE, at=DESK_DAY
     )
     assert Account.objects.get(id_number=HA_ID).phone == HA_PHONE
+
+
+def test_a_still_managed_account_raised_to_level_2_after_14_leaves_the_father_nothing(
+    an_level2: int,
+    an_children: dict[str, Any],
+    outbox: Outbox,
+    ward_police: Person,
+    pki: Pki,
+    trusted: Any,
+) -> None:
+    """Hà is 14 and goes to the desk before the daily hand-over ran: her father still manages the
+    account. Raising it to level 2 ends his management there and then, and the desk — not he —
+    sets her phone; the password he may have set is gone."""
+    child = family.register_child(an_level2, ha(), on=FAMILY_DAY)
+    renew_has_card()
+    chip = ha_chip(pki)
+    assert Account.objects.get(pk=child.account_id).guardian_id is not None  # not handed over yet
+    # Denied: without the holder's own phone the desk cannot finish.
+    with pytest.raises(DomainValidationError) as no_phone:
+        services.activate_level2(
+            ward_police.ctx("eid.activation"),
+            chip_files=chip.to_dict(),
+            live_photo=portrait(chip),
+            at=DESK_DAY,
+        )
+    assert rules(no_phone) == {"phone": "required"}
+    activation = services.activate_level2(
+        ward_police.ctx("eid.activation"),
+        chip_files=chip.to_dict(),
+        live_photo=portrait(chip),
+        phone=HA_PHONE,
+        at=DESK_DAY,
+    )
+    account = Account.objects.select_related("user").get(pk=child.account_id)
+    assert activation.claimed and account.guardian_id is None and account.handed_over_at is not None
+    assert (account.level, account.phone) == (2, HA_PHONE) and not account.user.has_usable_password()
+    assert outbox.last_code(HA_PHONE)  # her code to set a password
+    assert family.children_of(an_level2, on=DESK_DAY.date()) == []

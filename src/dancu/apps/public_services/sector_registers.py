@@ -152,10 +152,13 @@ def household_health_insurance(ctx: AccessContext, params: Mapping[str, Any], pa
     id_number = path.strip("/")
     if not _ID.match(id_number) or id_number != _end_user(ctx):
         raise NotFound("cards are given only for the end user's household", field="id_number")
-    alive = [m.id_number for m in registry.household_members(ctx, id_number) if m.life_status == "alive"]
-    cards = HealthInsuranceCard.objects.filter(id_number__in=alive, kind=HealthInsuranceCard.Kind.HOUSEHOLD)
+    alive = [m for m in registry.household_members(ctx, id_number) if m.life_status == "alive"]
+    cards = HealthInsuranceCard.objects.filter(
+        id_number__in=[m.id_number for m in alive], kind=HealthInsuranceCard.Kind.HOUSEHOLD
+    )
     data = {"id_number": id_number, "cards": [c.card_number for c in cards.order_by("pk")]}
-    return Answer(data=data, subjects=[])
+    # Every member whose card number the answer carries is a subject (their data tracker shows it).
+    return Answer(data=data, subjects=[m.citizen_id for m in alive])
 
 
 SERVICES: dict[str, SectorService] = {

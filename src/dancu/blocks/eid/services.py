@@ -79,6 +79,10 @@ SELF_SERVICE = Actor(
 
 
 # --------------------------------------------------------------------------- helpers
+# From 14 a holder manages their own account (domain-vn §4; ``family.OWN_ACCOUNT_AGE``).
+HAND_OVER_AGE = 14
+
+
 def age_on(born: date, on: date) -> int:
     """Whole years from ``born`` to ``on``."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
@@ -550,8 +554,16 @@ def activate_level2(
     # phone may be a parent's (the claim asks only for data a parent knows), so they go, and the
     # holder's own phone is set here, in person; she sets a password with a code sent to it
     # (ADR 0017, amendment of 01/12/2026).
+    # Still managed although the holder is 14 (the daily hand-over has not run yet, or could not
+    # date it): the management ends here and the account is taken over at the desk like a claim.
+    still_managed = (
+        account is not None
+        and account.guardian_id is not None
+        and age_on(dg13.date_of_birth, timezone.localdate(moment)) >= HAND_OVER_AGE
+    )
     claimed = account is not None and (
-        account.registrations.filter(status=Registration.Status.PENDING, is_claim=True).exists()
+        still_managed
+        or account.registrations.filter(status=Registration.Status.PENDING, is_claim=True).exists()
         or (account.handed_over_at is not None and not account.user.has_usable_password())
     )
     if claimed:
@@ -620,6 +632,11 @@ def activate_level2(
             account = Account.objects.create(
                 user=user, id_number=dg13.id_number, phone=phone, email=email, phone_verified_at=None
             )
+        if still_managed:
+            from dancu.blocks.eid import family  # the hand-over at 14 (ADR 0017)
+
+            family.end_management(account, family.AGE_14, at=moment)
+            account.refresh_from_db()
         if claimed:
             account.user.set_unusable_password()
             account.user.save(update_fields=["password"])

@@ -655,43 +655,10 @@ def _forward(
     return 200, body, Message.Outcome.OK, "", answer.subjects, shown
 
 
-def _message(
-    request_doc: dict[str, Any],
-    fingerprint: str,
-    *,
-    status: int,
-    body: dict[str, Any],
-    outcome: str,
-    rule: str,
-    client: Subsystem | None,
-    service: Service | None,
-    grant: Grant | None,
-    subjects: list[int],
-    fields: list[str],
-    request_key: Any,
-    request_key_id: str,
-    response_key: Any,
-    response_key_id: str,
-) -> Message:
+def _message(request_doc: dict[str, Any], fingerprint: str, **kwargs: Any) -> Message:
     """The log row: the request and the response (which carries the request's hash) signed;
-    not saved (``_write`` saves it on the ORM path)."""
-    columns, _, _ = _signed_columns(
-        request_doc,
-        fingerprint,
-        status=status,
-        body=body,
-        outcome=outcome,
-        rule=rule,
-        client=client,
-        service=service,
-        grant=grant,
-        subjects=subjects,
-        fields=fields,
-        request_key=request_key,
-        request_key_id=request_key_id,
-        response_key=response_key,
-        response_key_id=response_key_id,
-    )
+    not saved (``_write`` saves it on the ORM path). ``kwargs``: those of :func:`_signed_columns`."""
+    columns, _, _ = _signed_columns(request_doc, fingerprint, **kwargs)
     return Message(**columns)
 
 

@@ -115,7 +115,18 @@ SELF_PREFIX = "citizen:"
 # Services answering only for the end user (a citizen's own record): a grant on them is given only
 # to the client subsystems of ``DANCU_EXCHANGE_SELF_SERVICE_CLIENTS`` (the citizen portals), checked
 # when the grant is requested, approved and used — the end-user header is the client's own word.
-SELF_SERVICE_HANDLERS = frozenset({"registry.applicant"})
+SELF_SERVICE_HANDLERS = frozenset(
+    {
+        "registry.applicant",
+        # The public-service application's stand-ins for other agencies' registers
+        # (``apps/public_services/sector_registers``): named here because the gateway must refuse
+        # them to any client but a citizen portal; a block knows the names, not the code.
+        "public_services.traffic_fines",
+        "public_services.driving_licences",
+        "public_services.unemployment_insurance",
+        "public_services.household_health_insurance",
+    }
+)
 HOUSEHOLD_FIELDS = ("id_number", "full_name", "date_of_birth", "sex", "relationship_to_head", "life_status")
 VERIFY_FIELDS = ("match", "decision", "reasons")
 

@@ -92,7 +92,6 @@ def _staged_files(cutoff: datetime, older_than: timedelta) -> tuple[int, int]:
     ).exclude(staged_file="")
     removed = 0
     for job in expired.only("pk", "staged_file", "status"):
-        (root / job.staged_file).unlink(missing_ok=True)
         changes: dict[str, object] = {"staged_file": ""}
         if job.status == CleaningJob.Status.UPLOADED:
             changes |= {
@@ -100,8 +99,13 @@ def _staged_files(cutoff: datetime, older_than: timedelta) -> tuple[int, int]:
                 "stage": "expired",
                 "error": f"the uploaded rows were deleted after {hours} hours unused: upload the file again",
             }
-        # only if it is still idle (not started since the query): never pull a file from under a run
-        removed += CleaningJob.objects.filter(pk=job.pk, status=job.status).update(**changes)
+        # Only if it is still idle (not started since the query), and the file is deleted only once
+        # the row no longer names it: never pull a file from under a run.
+        if CleaningJob.objects.filter(pk=job.pk, status=job.status, staged_file=job.staged_file).update(
+            **changes
+        ):
+            (root / job.staged_file).unlink(missing_ok=True)
+            removed += 1
     referenced = set(CleaningJob.objects.exclude(staged_file="").values_list("staged_file", flat=True))
     orphans = 0
     uploads = root / "uploads"

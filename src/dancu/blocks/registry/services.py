@@ -1352,46 +1352,33 @@ def remove_permanent_residence(
 CLEANING_PURPOSES = frozenset({"data.cleaning"})
 
 
-def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[ReferenceRecord]:
-    """Every citizen of the actor's jurisdiction, in the fields ``data.cleaning`` allows, for
-    matching a sector file against the registry (``blocks/linkage``).
+_CLEANING_COLUMNS = (
+    "id",
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "dob_precision",
+    "sex",
+    "permanent_address_text",
+    "permanent_ward_code",
+    "permanent_legacy_ward_code",
+    "life_status",
+    "date_of_death",
+)
 
-    A bulk read is audited once, for the job (action ``registry.cleaning_extract``, with the count);
-    each citizen the job then *matches* gets an event of their own through
-    :func:`record_cleaning_matches` — the citizen sees which agency's file named them, not every
-    job that merely scanned the registry (ADR 0012).
-    """
-    _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_extract")
-    qs = _scope(ctx, Citizen.objects.all()).order_by("id")
-    cols = (
-        "id",
-        "id_number",
-        "full_name",
-        "date_of_birth",
-        "dob_precision",
-        "sex",
-        "permanent_address_text",
-        "permanent_ward_code",
-        "permanent_legacy_ward_code",
-        "life_status",
-        "date_of_death",
-    )
-    rows = list(qs.values_list(*cols))
+
+def _reference_page(rows: list[tuple[Any, ...]]) -> list[ReferenceRecord]:
+    """The records of one page of ``_CLEANING_COLUMNS`` rows, with their old CMND and previous ID
+    numbers (two queries for the page)."""
     ids = [r[0] for r in rows]
     olds: dict[int, list[str]] = {}
     previous: dict[int, list[str]] = {}
-    for start in range(0, len(ids), 5000):
-        part = ids[start : start + 5000]
-        old_rows = OldIdNumber.objects.filter(citizen_id__in=part).values_list("citizen_id", "number")
-        for cid, number in old_rows:
-            olds.setdefault(cid, []).append(number)
-        for cid, number in IdNumberChange.objects.filter(citizen_id__in=part).values_list(
-            "citizen_id", "old_number"
-        ):
-            previous.setdefault(cid, []).append(number)
-    audit.record(
-        ctx, "registry.cleaning_extract", detail={"job": job_reference, "records": len(rows)}, durable=False
-    )
+    for cid, number in OldIdNumber.objects.filter(citizen_id__in=ids).values_list("citizen_id", "number"):
+        olds.setdefault(cid, []).append(number)
+    for cid, number in IdNumberChange.objects.filter(citizen_id__in=ids).values_list(
+        "citizen_id", "old_number"
+    ):
+        previous.setdefault(cid, []).append(number)
     return [
         ReferenceRecord(
             citizen_id=r[0],
@@ -1412,10 +1399,23 @@ def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[Refere
     ]
 
 
+def cleaning_reference(ctx: AccessContext, *, job_reference: str) -> list[ReferenceRecord]:
+    """Every citizen of the actor's jurisdiction, in the fields ``data.cleaning`` allows, for
+    matching a sector file against the registry (``blocks/linkage``).
+
+    A bulk read is audited once, for the job (action ``registry.cleaning_extract``, with the count);
+    each citizen the job then *matches* gets an event of their own through
+    :func:`record_cleaning_matches` — the citizen sees which agency's file named them, not every
+    job that merely scanned the registry (ADR 0012).
+    """
+    return [r for page in cleaning_reference_batches(ctx, job_reference=job_reference) for r in page]
+
+
 def cleaning_reference_batches(
     ctx: AccessContext, *, job_reference: str, batch: int = 5000
 ) -> Iterator[list[ReferenceRecord]]:
-    """:func:`cleaning_reference` streamed, ``batch`` citizens at a time (keyset pages by id), for
+    """Every citizen of the actor's jurisdiction as :func:`cleaning_reference` gives them, ``batch`` at a
+    time (keyset pages by id), for
     a cleaning job too large to hold the jurisdiction's registry in memory (the scale path of
     ``linkage.services``, ADR 0012). The same fields and the same single audit event per job
     (``registry.cleaning_extract``, recorded before the first page with the count)."""
@@ -1424,49 +1424,10 @@ def cleaning_reference_batches(
     audit.record(
         ctx, "registry.cleaning_extract", detail={"job": job_reference, "records": qs.count()}, durable=False
     )
-    cols = (
-        "id",
-        "id_number",
-        "full_name",
-        "date_of_birth",
-        "dob_precision",
-        "sex",
-        "permanent_address_text",
-        "permanent_ward_code",
-        "permanent_legacy_ward_code",
-        "life_status",
-        "date_of_death",
-    )
     last = 0
-    while rows := list(qs.filter(id__gt=last).order_by("id").values_list(*cols)[:batch]):
+    while rows := list(qs.filter(id__gt=last).order_by("id").values_list(*_CLEANING_COLUMNS)[:batch]):
         last = rows[-1][0]
-        ids = [r[0] for r in rows]
-        olds: dict[int, list[str]] = {}
-        previous: dict[int, list[str]] = {}
-        for cid, number in OldIdNumber.objects.filter(citizen_id__in=ids).values_list("citizen_id", "number"):
-            olds.setdefault(cid, []).append(number)
-        for cid, number in IdNumberChange.objects.filter(citizen_id__in=ids).values_list(
-            "citizen_id", "old_number"
-        ):
-            previous.setdefault(cid, []).append(number)
-        yield [
-            ReferenceRecord(
-                citizen_id=r[0],
-                id_number=r[1],
-                full_name=r[2],
-                date_of_birth=_as_date(r[3]),
-                dob_precision=r[4],
-                sex=r[5],
-                permanent_address_text=r[6],
-                permanent_ward_code=r[7],
-                permanent_legacy_ward_code=r[8],
-                life_status=r[9],
-                date_of_death=r[10],
-                old_id_numbers=tuple(olds.get(r[0], ())),
-                previous_id_numbers=tuple(previous.get(r[0], ())),
-            )
-            for r in rows
-        ]
+        yield _reference_page(rows)
 
 
 def record_cleaning_matches(
