@@ -1,12 +1,16 @@
 """Set-up shared by the benchmarks that start the platform against a PostgreSQL database of their own
-(``oidc_bench.py``, ``public_services_bench.py``): create the database if missing, then configure
-Django for it, migrate it and load the administrative units. Imported as ``from _setup import …``
-(the scripts' folder is on ``sys.path`` when they run)."""
+(``oidc_bench.py``, ``public_services_bench.py``, ``exchange_http_bench.py``): create the database
+if missing, then configure Django for it, migrate it and load the administrative units; start the
+server under gunicorn (also for ``verify_http_bench.py`` and ``residence_bench.py``). Imported as
+``from _setup import …`` (the scripts' folder is on ``sys.path`` when they run)."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -43,3 +47,61 @@ def start_django(url: str, secret: str, **env: str) -> None:
 
     call_command("migrate", verbosity=0)
     call_command("load_adminunits", verbosity=0)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for the benchmark's server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(
+    url: str,
+    secret: str,
+    port: int,
+    workers: int,
+    threads: int,
+    log: Path,
+    *,
+    timeout: float = 60,
+    **env: str,
+) -> subprocess.Popen[bytes]:
+    """The project's WSGI application under gunicorn (``gthread``) on 127.0.0.1:``port`` with the
+    production settings on ``url``, DEBUG off, the per-process memory cache (``CACHE_URL`` unset)
+    and any further environment variables; returns once it accepts connections (or exits with the
+    log's tail, or after ``timeout`` seconds)."""
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": secret,
+        "DJANGO_SETTINGS_MODULE": "dancu.settings",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    full_env.pop("CACHE_URL", None)
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"), "dancu.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--backlog", "2048", "--log-level", "warning", "--timeout", "120",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=full_env, cwd=SRC.parent, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"gunicorn did not start within {timeout:.0f} s")

@@ -32,9 +32,7 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,50 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from _machine import machine
-from _setup import start_django
+from _setup import free_port, start_django, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SECRET = "benchmark-only-secret-key-0123456789abcdef"  # noqa: S105 — exchange_bench's, loopback only
 PURPOSE = "public_service.processing"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "DJANGO_SETTINGS_MODULE": "dancu.settings",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-        "DANCU_EXCHANGE_RATE_PER_MINUTE": "0",
-    }
-    cmd = [
-        str(VENV_BIN / "gunicorn"), "dancu.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start within 120 s")
 
 
 def _session(user: Any) -> str:
@@ -182,10 +142,19 @@ def main() -> None:
     from django.conf import settings
 
     service_id, session_key, headers, ids = _actors()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="exchange-http-")) / "gunicorn.log"
-    proc = _start_server(url, port, args.workers, args.server_threads, log)
+    proc = start_gunicorn(
+        url,
+        SECRET,
+        port,
+        args.workers,
+        args.server_threads,
+        log,
+        timeout=120,
+        DANCU_EXCHANGE_RATE_PER_MINUTE="0",
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     counter = iter(range(10**9))
     lock = threading.Lock()

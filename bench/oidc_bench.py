@@ -37,7 +37,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from _machine import cpu_seconds, machine, pids_of
-from _setup import create_database, start_django
+from _setup import create_database, free_port, start_django, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -203,47 +202,6 @@ def _relying_parties(issuer: str, numbers: list[str]) -> tuple[str, str, str, st
 
 
 # --------------------------------------------------------------------------- server
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(
-    url: str, issuer: str, port: int, workers: int, threads: int, log: Path
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "DJANGO_SETTINGS_MODULE": "dancu.settings",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DANCU_OIDC_ISSUER": issuer,
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("CACHE_URL", None)
-    cmd = [
-        str(VENV_BIN / "gunicorn"), "dancu.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start within 60 s")
-
-
 # --------------------------------------------------------------------------- Argon2 baseline
 def _hash_worker(encoded: str, seconds: float, out: Any) -> None:
     from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -449,7 +407,7 @@ def main() -> None:
 
     url = f"{args.server}/{args.database}"
     _PG_MATCH[0] = f" {args.database} ".encode()
-    port = _free_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     create_database(args.server, args.database)
     start_django(url, SECRET, DANCU_OIDC_ISSUER=issuer)
@@ -468,7 +426,9 @@ def main() -> None:
     load_start = os.getloadavg()
     print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="oidc-bench-"))
-    server = _start_server(url, issuer, port, args.workers, args.threads, tmp / "gunicorn.log")
+    server = start_gunicorn(
+        url, SECRET, port, args.workers, args.threads, tmp / "gunicorn.log", DANCU_OIDC_ISSUER=issuer
+    )
     result: dict[str, Any] = {}
     try:
         import requests

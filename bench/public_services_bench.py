@@ -32,9 +32,7 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import machine
-from _setup import create_database, start_django
+from _setup import create_database, free_port, start_django, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -200,45 +198,6 @@ def _queue_dossiers(n: int) -> tuple[int, float]:
 
 
 # --------------------------------------------------------------------------- the server
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "DJANGO_SETTINGS_MODULE": "dancu.settings",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("CACHE_URL", None)
-    cmd = [
-        str(VENV_BIN / "gunicorn"), "dancu.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "2048", "--log-level", "warning", "--timeout", "120",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start within 60 s")
-
-
-# --------------------------------------------------------------------------- measurements
 def _client(session_key: str) -> Any:
     import requests
 
@@ -409,8 +368,8 @@ def main() -> None:
     connection.close()
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        proc = _start_server(url, port, args.workers, args.threads, Path(tmp) / "gunicorn.log")
+        port = free_port()
+        proc = start_gunicorn(url, SECRET, port, args.workers, args.threads, Path(tmp) / "gunicorn.log")
         base = f"http://127.0.0.1:{port}"
         try:
             form_path = f"/dich-vu-cong/nop/{FORM_SERVICE}/"

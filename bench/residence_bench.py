@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from _machine import cpu_seconds, machine, pids_of
-from verify_http_bench import SECRET, _django, _free_port, _postgres_info, _sample_qr_texts, _start_server
+from _setup import free_port
+from verify_http_bench import SECRET, _django, _postgres_info, _sample_qr_texts, _start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "BENCH-RES-"
@@ -553,7 +554,7 @@ def main() -> None:
     connection.close()
 
     tmp = Path(tempfile.mkdtemp(prefix="residence-bench-"))
-    port = _free_port()
+    port = free_port()
     server = _start_server(url, port, args.workers, args.threads, tmp / "gunicorn.log")
     results: dict[str, Any] = {}
     _SERVER_PIDS[:] = [server.pid, *_children(server.pid)]

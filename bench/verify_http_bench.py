@@ -44,7 +44,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import cpu_seconds, machine, pids_of
+from _setup import free_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -255,47 +255,12 @@ def _postgres_info() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- server
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_server(url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "DJANGO_SETTINGS_MODULE": "dancu.settings",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DANCU_API_RATE_PER_MINUTE": "100000",
-        "DANCU_API_BURST": "100000",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("CACHE_URL", None)
-    cmd = [
-        str(VENV_BIN / "gunicorn"),
-        "dancu.wsgi",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", str(threads),
-        "--backlog", "2048",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start within 60 s")
+    """The server of the verification and residence benchmarks: the API's rate limit lifted (it
+    would refuse a benchmark)."""
+    return start_gunicorn(
+        url, SECRET, port, workers, threads, log, DANCU_API_RATE_PER_MINUTE="100000", DANCU_API_BURST="100000"
+    )
 
 
 def _call(port: int, path: str, token: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
@@ -399,7 +364,7 @@ def main() -> None:
     ping_lua, verify_lua = tmp / "ping.lua", tmp / "verify.lua"
     ping_lua.write_text(_LUA_PING)
     verify_lua.write_text(_LUA_VERIFY)
-    port = _free_port()
+    port = free_port()
     server = _start_server(url, port, args.workers, args.threads, tmp / "gunicorn.log")
     runs: list[dict[str, Any]] = []
     try:
