@@ -111,7 +111,7 @@ def main() -> None:
     trained = scale.train(con)
     times["training"] = time.perf_counter() - t
     t = time.perf_counter()
-    scale.score(con, trained, out="model_out")
+    scored = scale.score(con, trained, out="model_out")
     times["scoring"] = time.perf_counter() - t
     t = time.perf_counter()
     counts = scale.decide(con, "model_out", out="outcomes")
@@ -130,6 +130,12 @@ def main() -> None:
         "FROM truth t JOIN registry r ON t.raw_id = r.id_number"
     )
     out["exact_id_baseline"] = {**scores(con, "exact_out"), "seconds": round(time.perf_counter() - t, 1)}
+    out["prior_shift_bits"] = scored["prior_shift"]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["peak_rss_gib_after_pipeline"] = round(rss / 1024 / 1024, 2)
+    print(f"pipeline {out['pipeline']}  stages {out['pipeline_stages_s']}", flush=True)
+    if args.json:  # written now too: the Splink-default baseline below may take long at full scale
+        args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
 
     if not args.no_default_baseline:
         t = time.perf_counter()
@@ -313,10 +319,10 @@ def scores(con: Any, table: str) -> dict[str, Any]:
 
 def _blocked_sql() -> str:
     """Whether the scale blocking rules reach the pair (``s`` sector, ``r`` registry), as SQL."""
-    from dancu.blocks.linkage.scale import BLOCKING_AT_SCALE, SWAPPED_DOB_RULES
+    from dancu.blocks.linkage.scale import BLOCKING_AT_SCALE, PARTIAL_DOB_RULES, SWAPPED_DOB_RULES
 
     rules = ["(" + " AND ".join(f"s.{f} = r.{f}" for f in rule) + ")" for rule in BLOCKING_AT_SCALE]
-    rules += ["(" + rule.replace("l.", "s.") + ")" for rule in SWAPPED_DOB_RULES]
+    rules += ["(" + rule.replace("l.", "s.") + ")" for rule in (*SWAPPED_DOB_RULES, *PARTIAL_DOB_RULES)]
     return "coalesce(" + " OR ".join(rules) + ", false)"
 
 

@@ -276,6 +276,7 @@ def _flow_worker(
 
     n = errors = 0
     end = time.perf_counter() + seconds
+    cpu0 = time.process_time()
     i = 0
     while time.perf_counter() < end:
         s = requests.Session()
@@ -285,7 +286,7 @@ def _flow_worker(
         except Exception:
             errors += 1
         i += 1
-    out.put((n, errors))
+    out.put((n, errors, time.process_time() - cpu0))
 
 
 def _flows(
@@ -313,6 +314,9 @@ def _flows(
         "per_second": round(n / elapsed, 2),
         "server_cpu_ms_per_flow": round(_cpu_delta(s0) / max(n, 1) * 1000, 2),
         "postgres_cpu_ms_per_flow": round(_cpu_delta(p0) / max(n, 1) * 1000, 2),
+        # The load client's own CPU (Python ``requests`` on the same cores): not the provider's
+        # cost, but machine time the hash baseline does not have to share.
+        "client_cpu_ms_per_flow": round(sum(r[2] for r in results) / max(n, 1) * 1000, 2),
     }
 
 

@@ -23,6 +23,7 @@ from dancu.blocks.alerts.api import router as alerts_router
 from dancu.blocks.audit.api import router as audit_router
 from dancu.blocks.identity.api import router as identity_router
 from dancu.blocks.registry.api import router as registry_router
+from dancu.blocks.registry.guardianship_api import router as guardianship_router
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
 
 api = NinjaAPI(
@@ -114,6 +115,7 @@ def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 
 api.add_router("/adminunits", adminunits_router)
 api.add_router("/registry", registry_router)
+api.add_router("/registry", guardianship_router)
 api.add_router("/audit", audit_router)
 api.add_router("/identity", identity_router)
 api.add_router("/alerts", alerts_router)

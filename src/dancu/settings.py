@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dancu.apps.driving",
     "dancu.apps.citizen",
     "dancu.apps.eiddesk",
+    "dancu.apps.guardianship",
     "dancu.apps.sso_demo",
     "dancu.blocks.exchange",
     "dancu.apps.exchange_admin",

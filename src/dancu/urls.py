@@ -10,6 +10,10 @@ from dancu.apps.web.sso import protect_admin_site
 protect_admin_site(admin.site)
 
 urlpatterns = [
+    # The OpenID Connect provider first: /.well-known/openid-configuration and /oidc/… (issuer =
+    # site root). Its token and userinfo endpoints are called in loops by machines; matched here,
+    # they skip the ~20 includes below (ADR 0009 §10). Its paths overlap no other prefix.
+    path("", include("dancu.blocks.sso.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,6 +22,7 @@ urlpatterns = [
     path("driving/", include("dancu.apps.driving.urls")),
     path("eid/", include("dancu.apps.citizen.urls")),
     path("eid-desk/", include("dancu.apps.eiddesk.urls")),
+    path("giam-ho/", include("dancu.apps.guardianship.urls")),
     path("demo/", include("dancu.apps.sso_demo.urls")),
     path("exchange/", include("dancu.blocks.exchange.urls")),
     path("exchange-admin/", include("dancu.apps.exchange_admin.urls")),
@@ -29,7 +34,5 @@ urlpatterns = [
     path("vay-von/", include("dancu.apps.social_loans.urls")),
     path("dat-dai/", include("dancu.apps.land.urls")),
     path("so-hoa/", include("dancu.apps.sector.urls")),
-    # The OpenID Connect provider: /.well-known/openid-configuration and /oidc/… (issuer = site root).
-    path("", include("dancu.blocks.sso.urls")),
     path("", include("dancu.apps.web.urls")),
 ]

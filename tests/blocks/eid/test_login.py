@@ -184,3 +184,45 @@ def test_sms_codes_are_limited_per_account(an_registered: int, outbox: Outbox) -
     assert (
         sum(m["kind"].startswith("eid.code.") and m["kind"] != "eid.code.phone" for m in outbox.messages) == 3
     )
+
+
+def test_a_right_password_forgives_the_names_failures_but_not_the_addresss(an_registered: int) -> None:
+    """A right password clears the failures counted against the name (only a row that exists is
+    deleted); the client address keeps its count."""
+    for n in range(login.DELAY_AFTER - 1):
+        _refused(AN_ID, "wrong-password-123", ip=IP)
+    assert Throttle.objects.count() == 2  # the name and the address
+    assert login.check_password(AN_ID, PASSWORD, ip=IP).user_id == an_registered
+    assert Throttle.objects.count() == 1  # the address's count stays
+    # Forgiven: as many failures again do not yet slow the name down.
+    for n in range(login.DELAY_AFTER - 1):
+        assert _refused(AN_ID, "wrong-password-123", ip=f"198.51.102.{n}") == "invalid"
+    assert login.check_password(AN_ID, PASSWORD, ip="198.51.102.99").user_id == an_registered
+
+
+def test_a_login_recorded_with_its_password_check_is_audited_to_the_holder(an_registered: int) -> None:
+    """The web log-in hands the password check to ``record_login`` (level and citizen read once):
+    the same assurance, session row and audit event as a log-in recorded without it."""
+    ok = login.check_password(AN_ID, PASSWORD, ip=IP)
+    assert ok.user is not None and ok.user.pk == an_registered
+    citizen = Account.objects.get(user_id=an_registered).citizen_id
+    assert ok.citizen_id == citizen
+    store = SessionStore()
+    store.create()
+    a = login.record_login(store, an_registered, ("pwd",), "Firefox / Windows", checked=ok)
+    assert a.level == 1 and a.acr == assurance.ACR_L1
+    assert login.sessions_of(an_registered, store.session_key)[0].current
+    event = AuditEvent.objects.filter(action="eid.login", result="ok").latest("pk")
+    assert event.subject_citizen_id == citizen
+    # A check for another account is not taken for this one: its level and citizen are read.
+    other = login.PasswordOk(an_registered + 1000, 2, (), citizen_id=None)
+    b = login.record_login(store, an_registered, ("pwd",), "Firefox / Windows", checked=other)
+    assert b.level == 1
+    assert AuditEvent.objects.filter(action="eid.login", result="ok").latest("pk").subject_citizen_id == citizen
+
+
+def test_a_pending_account_earns_no_level_from_the_check(an_registered: int) -> None:
+    """Level 1 unless the account is active (``services.level_of``); a pending account is refused
+    before any level is given."""
+    Account.objects.filter(user_id=an_registered).update(status=Account.Status.PENDING)
+    assert _refused(AN_ID, PASSWORD) == "pending"

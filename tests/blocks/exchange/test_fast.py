@@ -312,14 +312,15 @@ def test_the_group_commits_in_the_configured_mode(
     crash of the database server too); ``DANCU_EXCHANGE_DURABLE_COMMIT = False`` relaxes it."""
     settings.DANCU_EXCHANGE_DURABLE_COMMIT = durable
     seen: list[str] = []
-    real = pg_read.run_batch
+    real = fast._send
 
-    def spy(conn: Any, requests: Any, *, async_commit: bool) -> Any:
-        outcomes = real(conn, requests, async_commit=async_commit)
-        seen.append(conn.execute("SELECT current_setting('synchronous_commit')").fetchone()[0])
-        return outcomes
+    def spy(conn: Any, query: bytes) -> Any:
+        found = real(conn, query)
+        if query.startswith(b"BEGIN"):  # the group's first round trip: its look-ups done
+            seen.append(conn.execute("SELECT current_setting('synchronous_commit')").fetchone()[0])
+        return found
 
-    monkeypatch.setattr(pg_read, "run_batch", spy)
+    monkeypatch.setattr(fast, "_send", spy)
     grant()
     assert exchange(an_tay_ho.id_number, f"mode-{mode}").status == 200
     assert seen == [mode]

@@ -24,6 +24,9 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -425,6 +428,85 @@ def test_requests_the_fast_route_does_not_own_reach_django_untouched(
     assert no_purpose.json["detail"][0]["field"] == "purpose"
     refusal = AuditEvent.objects.filter(action="identity.verify", result="invalid").last()
     assert refusal is not None and refusal.detail["reason"] == "no_purpose"  # recorded
+
+
+# --------------------------------------------------------------------------- the body, checked without pydantic
+_PLAIN = {
+    "request_id": "his-bachmai-2026-000123",
+    "purpose": PURPOSE,
+    "mode": "yes_no",
+    "case_reference": "HS-KB-2026-0042",
+    "evidence": {"kind": "qr", "text": AN_QR},
+}
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=5),
+    st.sampled_from(["", "x" * 65, "x" * 101, "a\n", "bad id", "data", "mrz", PURPOSE, "yes_no", "qr", "\x00"]),
+    st.just({}),
+    st.just([]),
+)
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> Any:
+    """The plain body of a hospital's yes/no QR request, with a few keys dropped, added or given
+    odd values (at the top level or in the evidence)."""
+    data = json.loads(json.dumps(_PLAIN))
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.sampled_from(["top", "evidence"]))
+        target = data if where == "top" or not isinstance(data.get("evidence"), dict) else data["evidence"]
+        key = draw(st.sampled_from([*_PLAIN, "kind", "text", "extra"]))
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(_ODD_VALUES)
+    return data
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(_bodies())
+def test_a_body_taken_on_the_quick_check_is_one_the_schema_accepts_with_the_same_values(data: Any) -> None:
+    """``fasthttp._plain_body`` checks the common body without pydantic: whatever it takes,
+    ``VerifyIn`` (django-ninja's schema) accepts with the same values; the rest goes to
+    ``VerifyIn`` as before."""
+    from pydantic import ValidationError
+
+    from dancu.blocks.identity.api import QrEvidenceIn, VerifyIn
+
+    plain = fasthttp._plain_body(data)
+    if plain is None:
+        return
+    try:
+        schema = VerifyIn.model_validate(data)
+    except ValidationError as exc:
+        raise AssertionError(f"taken by the quick check but refused by VerifyIn: {exc}") from None
+    assert isinstance(schema.evidence, QrEvidenceIn) and schema.mode == "yes_no"
+    assert plain == (schema.request_id, schema.purpose, schema.case_reference, schema.evidence.text)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"extra": 1},
+        {"request_id": "his-1\n"},
+        {"request_id": "x" * 65},
+        {"case_reference": "HS\x07"},
+        {"mode": "data"},
+        {"purpose": ""},
+        {"evidence": {"kind": "qr", "text": ""}},
+        {"evidence": {"kind": "qr", "text": AN_QR, "extra": 1}},
+        {"evidence": {"kind": "mrz", "text": "x"}},
+    ],
+)
+def test_a_body_off_the_plain_shape_is_left_to_the_schema(change: dict[str, Any]) -> None:
+    assert fasthttp._plain_body({**_PLAIN, **change}) is None
+
+
+def test_the_plain_body_without_its_optional_keys_is_taken() -> None:
+    minimal = {k: v for k, v in _PLAIN.items() if k not in ("mode", "case_reference")}
+    assert fasthttp._plain_body(minimal) == (_PLAIN["request_id"], PURPOSE, "", AN_QR)
 
 
 def test_the_statement_leaves_psycopg_no_placeholders_to_parse() -> None:

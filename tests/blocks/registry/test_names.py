@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dancu.blocks.registry.names import MAX_NAME_LENGTH, NameParts, fold, normalise_name, split_name
+from dancu.blocks.registry.names import (
+    MAX_NAME_LENGTH,
+    VIETNAMESE_NAME_CHARACTERS,
+    NameParts,
+    fold,
+    is_normal_output,
+    normalise_name,
+    split_name,
+)
 from dancu.errors import DomainValidationError
 
 
@@ -141,6 +149,38 @@ def test_normalising_twice_changes_nothing(value: str) -> None:
     except DomainValidationError:
         return
     assert normalise_name(once) == once
+
+
+def test_the_vietnamese_alphabet_is_precomposed_and_keeps_its_form_under_case_mapping() -> None:
+    for ch in VIETNAMESE_NAME_CHARACTERS:
+        assert unicodedata.normalize("NFC", ch) == ch
+        assert ch.upper().lower() == ch.lower() and ch.lower().upper() == ch.upper()
+        assert len(ch.upper()) == len(ch.lower()) == 1
+
+
+@given(
+    st.text(
+        alphabet=[*sorted(VIETNAMESE_NAME_CHARACTERS), "Ð", "ð", "\u0300", "\u0301", "\u0309", "\t"],
+        max_size=60,
+    )
+)
+def test_a_name_known_normal_is_a_fixed_point_of_normalisation(value: str) -> None:
+    """``is_normal_output`` lets the card-QR parser skip normalising its name a second time
+    (ADR 0014): whenever it says yes, normalising again must change nothing."""
+    try:
+        once = normalise_name(value)
+    except DomainValidationError:
+        return
+    if is_normal_output(once):
+        assert normalise_name(once) == once
+
+
+def test_common_names_are_known_normal_but_a_letter_that_case_mapping_splits_is_not() -> None:
+    assert is_normal_output(normalise_name("nguyễn thị hoà")) and is_normal_output("Đặng Văn Quý")
+    # "ŉ" capitalises to "ʼN", which normalises to "ʼn": not a fixed point, and not claimed to be.
+    once = normalise_name("ŉa")
+    assert normalise_name(once) != once
+    assert not is_normal_output(once)
 
 
 # --------------------------------------------------------------------------- folding (search)

@@ -115,10 +115,20 @@ def _qr_svg(data: str) -> str:
     return str(segno.make(data, error="m").svg_data_uri(scale=4, border=2))
 
 
-def _finish(request: HttpRequest, user_id: int, amr: tuple[str, ...], next_url: str) -> HttpResponse:
-    user = get_user_model().objects.get(pk=user_id)
+def _finish(
+    request: HttpRequest,
+    user_id: int,
+    amr: tuple[str, ...],
+    next_url: str,
+    checked: eid_login.PasswordOk | None = None,
+) -> HttpResponse:
+    """Log in (``checked``: this request's password check, whose user row, level and citizen are
+    reused rather than read again)."""
+    user = checked.user if checked is not None and checked.user is not None else None
+    if user is None or user.pk != user_id:
+        user = get_user_model().objects.get(pk=user_id)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    eid_login.record_login(request.session, user_id, amr, browser_label(request))
+    eid_login.record_login(request.session, user_id, amr, browser_label(request), checked=checked)
     # The session's row was just written with last_seen = now: no second write by the middleware.
     request.session[SEEN_KEY] = int(time.time())
     return HttpResponseRedirect(next_url)
@@ -282,7 +292,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
             error = REFUSALS[refused.code]()
         else:
             if not ok.second_factor:
-                return _finish(request, ok.user_id, ("pwd",), next_url)
+                return _finish(request, ok.user_id, ("pwd",), next_url, ok)
             request.session[PENDING] = {
                 "user_id": ok.user_id,
                 "next": next_url,

@@ -37,6 +37,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -178,14 +179,20 @@ def check_in_rows(
         if isinstance(row, list) or not _fast_guests(good[i]):
             out[i] = s._batch_row(ctx, est, i, row, batch_key, idempotency_key, now, trust_store)
             continue
+        # The row's own verification context (its case reference) serves only a card the
+        # statement did not decide; building it for every row cost a text check a row.
+        decided = verified.get(i, {})
+        undecided = any(
+            isinstance(g, s.CitizenGuest) and j not in decided for j, g in enumerate(good[i].guests)
+        )
         resolved, failures = s._resolve_guests(
             good[i],
-            s._verify_context(ctx, est, keys[i]),
+            s._verify_context(ctx, est, keys[i]) if undecided else vctx,
             moment,
             trust_store,
             keys[i],
             timezone.localdate(good[i].arrival),
-            verified.get(i, {}),
+            decided,
             resolve,
         )
         if failures:
@@ -262,12 +269,14 @@ _KINDS: tuple[tuple[str, type[Model], bool], ...] = (
 )
 
 
-def _insert_statement() -> str:
+def _insert_statement(returning: bool) -> str:
     """One statement that inserts the stays (with the ids allocated before), the rows'
     submissions, the webhook deliveries and the audit events, each kind from one JSON parameter
     turned into rows by ``json_to_recordset``; columns and types from the models (no user input is
     interpolated). A stay's guardian is a stay of the same statement: the foreign keys are
-    deferred to the commit (Django creates them ``DEFERRABLE INITIALLY DEFERRED``)."""
+    deferred to the commit (Django creates them ``DEFERRABLE INITIALLY DEFERRED``).
+    ``returning``: the statement answers the stays as stored (a single check-in's answer), instead
+    of reading them back with another statement."""
     parts = []
     for name, model, with_pk in _KINDS:
         fields = _columns(model, with_pk)
@@ -275,11 +284,17 @@ def _insert_statement() -> str:
         types = ", ".join(f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
         sql = f"{name} AS (INSERT INTO {table} ({names}) SELECT {names} "
-        parts.append(sql + f"FROM json_to_recordset(%({name})s::json) AS r({types}))")
-    return "WITH " + ", ".join(parts) + " SELECT 1"
+        sql += f"FROM json_to_recordset(%({name})s::json) AS r({types})"
+        parts.append(sql + (f" RETURNING {names})" if returning and model is Stay else ")"))
+    tail = f" SELECT {_stay_names()} FROM stays" if returning else " SELECT 1"  # noqa: S608
+    return "WITH " + ", ".join(parts) + tail
 
 
-_INSERT: str | None = None
+def _stay_names() -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in _columns(Stay, True))
+
+
+_INSERT: dict[bool, str] = {}
 
 
 def _allocate(est: Establishment, n: int) -> tuple[list[int], list[int]]:
@@ -296,11 +311,12 @@ def _allocate(est: Establishment, n: int) -> tuple[list[int], list[int]]:
     return list(ids), list(found)
 
 
-def _insert(objs: dict[str, Sequence[Model]], at: datetime) -> None:
-    """Insert the objects of each kind of ``_KINDS`` in one prepared statement."""
-    global _INSERT
-    if _INSERT is None:
-        _INSERT = _insert_statement()
+def _insert(objs: dict[str, Sequence[Model]], at: datetime, *, returning: bool = False) -> list[Stay]:
+    """Insert the objects of each kind of ``_KINDS`` in one prepared statement; ``returning``:
+    the stays as stored (model instances, as the ORM would read them), else none."""
+    sql = _INSERT.get(returning)
+    if sql is None:
+        sql = _INSERT[returning] = _insert_statement(returning)
     params = {
         name: json.dumps(_records(model, objs.get(name, ()), at, with_pk), ensure_ascii=False)
         for name, model, with_pk in _KINDS
@@ -311,7 +327,12 @@ def _insert(objs: dict[str, Sequence[Model]], at: datetime) -> None:
     # Server-side binding on Django's connection, in its transaction; a database error (a row key
     # taken by a concurrent request: ``IntegrityError``) reaches the caller as Django's.
     with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
-        cur.execute(_INSERT, params, prepare=True)
+        cur.execute(sql, params, prepare=True)
+        if not returning:
+            return []
+        rows = cur.fetchall()
+    names = [f.attname for f in _columns(Stay, True)]
+    return [Stay.from_db(connection.alias, names, row) for row in rows]
 
 
 def _store(
@@ -324,12 +345,15 @@ def _store(
     moment: datetime,
     groups: dict[int, str] | None = None,
     fingerprints: dict[int, str] | None = None,
+    allocated: tuple[list[int], list[int]] | None = None,
+    stored: list[Stay] | None = None,
 ) -> dict[int, s.BatchRow]:
     """Stays (each row's adults, then its children with their guardian), submissions, ``stored``
     webhook events and ``residence.check_in`` events of the good rows: the same objects as the
     reference path builds (``services._new_stay``, ``Submission``, ``webhooks.enqueue``'s
     deliveries, ``audit.record``'s event), written by two statements — the stay ids and the
-    establishment's webhooks, then one insert of everything (:func:`_insert`)."""
+    establishment's webhooks (or ``allocated``: read before by :func:`prelude_one`), then one
+    insert of everything (:func:`_insert`). ``stored``: a list that receives the stays as stored."""
     if not ready:
         return {}
     groups = groups or {i: uuid.uuid4().hex[:12] for i in ready}
@@ -338,7 +362,9 @@ def _store(
         data = rows[i]
         notified = data.captured_at or moment
         stays[i] = [s._new_stay(ctx, est, data, r, groups[i], notified, None, True) for r in resolved]
-    ids, hooks = _allocate(est, sum(len(v) for v in stays.values()))
+    wanted = sum(len(v) for v in stays.values())
+    ids, hooks = allocated if allocated is not None else _allocate(est, wanted)
+    assert len(ids) == wanted, (len(ids), wanted)
     new = iter(ids)
     ordered: list[Stay] = []
     for i, resolved in ready.items():
@@ -388,11 +414,81 @@ def _store(
         )
         out[i] = s.BatchRow(i, "stored", groups[i], tuple(ids_i))
     get_purpose(ctx.purpose)
-    _insert({"stays": ordered, "submissions": submissions, "deliveries": deliveries, "events": events}, at)
+    objs: dict[str, Sequence[Model]] = {
+        "stays": ordered,
+        "submissions": submissions,
+        "deliveries": deliveries,
+        "events": events,
+    }
+    written = _insert(objs, at, returning=stored is not None)
+    if stored is not None:
+        stored += written
     return out
 
 
 # --------------------------------------------------------------------------- a single check-in
+@dataclass(frozen=True)
+class Prelude:
+    """What a single check-in reads before it decides (:func:`prelude_one`): the submission under
+    its key (fingerprint and stored answer) if any, the guests staying now, the rooms they occupy
+    and the guests in the check-in's room (``services._capacity_problems``), the new stays' ids and
+    the establishment's active webhooks."""
+
+    submission: tuple[str, dict[str, object]] | None
+    live: dict[str, int]
+    ids: list[int]
+    hooks: list[int]
+
+
+def _takes_fast_path(est: Establishment, data: s.CheckIn, idempotency_key: str) -> bool:
+    return (
+        enabled()
+        and bool(idempotency_key)
+        and est.kind not in (Establishment.Kind.HOSPITAL, Establishment.Kind.COACH_OPERATOR)
+        and data.trip_id is None
+        and _fast_guests(data)
+    )
+
+
+def prelude_one(est: Establishment, data: s.CheckIn, idempotency_key: str) -> Prelude | None:
+    """In one statement, what ``services.check_in`` reads before it stores (instead of three, and
+    the stay ids and webhooks :func:`_store` would read after the verification): the key's
+    submission (``services._replay``), the capacity counts (``services._capacity_problems``), and —
+    when the key is new — one stay id per guest and the active webhooks. None when the check-in
+    will not take this path (:func:`check_in_one`), and the caller reads as the reference path
+    does. The ids of a check-in then refused are not used (a sequence has gaps anyway)."""
+    if not _takes_fast_path(est, data, idempotency_key):
+        return None
+    stay = connection.ops.quote_name(Stay._meta.db_table)
+    sub = connection.ops.quote_name(Submission._meta.db_table)
+    hooks = connection.ops.quote_name(Webhook._meta.db_table)
+    found = f"FROM {sub} WHERE establishment_id = %(e)s AND key = %(k)s AND NOT (key = '')"
+    sql = (
+        f"SELECT (SELECT request_sha256 {found}), (SELECT response::text {found}), "  # noqa: S608
+        "count(*), count(DISTINCT room), count(*) FILTER (WHERE room = %(room)s), "
+        "ARRAY(SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(n)s) "
+        f"WHERE NOT EXISTS (SELECT 1 {found})), "
+        f"ARRAY(SELECT id FROM {hooks} WHERE establishment_id = %(e)s AND active ORDER BY id) "
+        f"FROM {stay} WHERE establishment_id = %(e)s AND departed_at IS NULL"
+    )
+    params: dict[str, Any] = {
+        "e": est.pk,
+        "k": idempotency_key,
+        "room": data.room.strip(),
+        "table": Stay._meta.db_table,
+        "n": len(data.guests),
+    }
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        sha, response, guests, rooms, here, ids, found_hooks = cur.fetchone()
+    submission = None
+    if sha is not None:
+        answer = json.loads(response) if isinstance(response, str | bytes) else response
+        submission = (str(sha), dict(answer))
+    live = {"guests": int(guests), "rooms": int(rooms), "here": int(here)}
+    return Prelude(submission, live, list(ids), list(found_hooks))
+
+
 def check_in_one(
     ctx: AccessContext,
     est: Establishment,
@@ -403,6 +499,7 @@ def check_in_one(
     moment: datetime,
     on: date,
     trust_store: TrustStore | None,
+    prelude: Prelude | None = None,
 ) -> s.CheckInResult | None:
     """``services.check_in`` after its checks (validation, capacity), on PostgreSQL: the card QRs
     verified by one statement (``identity.pg_batch.verify_qr_many``; the cards it does not decide
@@ -415,14 +512,10 @@ def check_in_one(
     None (the reference path runs): the switch is off or not PostgreSQL, no idempotency key (the
     verification's request id derives from it), a hospital or coach operator, a guest other than
     a card QR (not a close relative), a foreigner's passport or a child, or a purpose or mode the
-    statement may not decide (``verify`` denies and records that, outside any transaction)."""
-    if (
-        not enabled()
-        or not idempotency_key
-        or est.kind in (Establishment.Kind.HOSPITAL, Establishment.Kind.COACH_OPERATOR)
-        or data.trip_id is not None
-        or not _fast_guests(data)
-    ):
+    statement may not decide (``verify`` denies and records that, outside any transaction).
+    ``prelude``: the stay ids and webhooks read before (:func:`prelude_one`); the stays come back
+    from the insert (its ``RETURNING``), not from another statement."""
+    if not _takes_fast_path(est, data, idempotency_key):
         return None
     vctx = s._verify_context(ctx, est, idempotency_key)
     mode = "data" if vctx.actor.organisation_kind in VERIFICATION_FIELDS else "yes_no"
@@ -439,6 +532,7 @@ def check_in_one(
             items.append(pg_batch.QrItem(g.evidence.text, vctx.case_reference, request_id))
     failures: list[FieldProblem] = []
     stored: dict[int, s.BatchRow] = {}
+    stays: list[Stay] = []
     try:
         with transaction.atomic():
             answers = pg_batch.verify_qr_many(vctx, items, mode=mode, at=moment)
@@ -468,6 +562,8 @@ def check_in_one(
                     moment,
                     groups={0: group},
                     fingerprints={0: fingerprint},
+                    allocated=(prelude.ids, prelude.hooks) if prelude is not None else None,
+                    stored=stays,
                 )
     except IntegrityError:
         # A concurrent request with the same key stored first; ours was rolled back whole.
@@ -477,5 +573,13 @@ def check_in_one(
         return s._result_from(replay, replayed=True)
     if failures:
         raise DomainValidationError(failures)
-    # Read back, so that the first answer and a replay are the same (times as stored).
-    return s._result_from({"group_reference": group, "stay_ids": list(stored[0].stay_ids)}, replayed=False)
+    # The stays as stored (the insert's ``RETURNING``), so that the first answer and a replay are
+    # the same (times as stored) — as ``services._result_from`` reads them for a replay.
+    by_id = {st.pk: st for st in stays}
+    for st in stays:
+        st.establishment = est
+    return s.CheckInResult(
+        group_reference=group,
+        stays=tuple(s._view(by_id[i]) for i in stored[0].stay_ids),
+        replayed=False,
+    )

@@ -93,18 +93,24 @@ class Stay(models.Model):
         FOREIGNER = "foreigner", "Người nước ngoài / Foreigner"
         CHILD = "child", "Trẻ em chưa có thẻ / Child without a card"
 
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="stays")
-    group_reference = models.CharField(max_length=40, db_index=True)
+    # Indexes (Meta.indexes): a stay is inserted by every notification, and each index is written
+    # by each insert (ADR 0018, third step) — the establishment is ``stay_live``'s first column, the
+    # group reference is never searched, the numbers are searched for equality only (no
+    # ``varchar_pattern_ops`` twin), and the rarely set references index only their set rows.
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, related_name="stays", db_index=False
+    )
+    group_reference = models.CharField(max_length=40)
     guest_kind = models.CharField(max_length=12, choices=GuestKind.choices)
-    id_number = models.CharField(max_length=12, blank=True, db_index=True)
-    passport_number = models.CharField(max_length=20, blank=True, db_index=True)
+    id_number = models.CharField(max_length=12, blank=True)
+    passport_number = models.CharField(max_length=20, blank=True)
     nationality = models.CharField(max_length=3, default="VNM")
     full_name = models.CharField(max_length=100)
     date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=1, blank=True)
     permanent_address = models.CharField(max_length=500, blank=True)
     guardian = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", db_index=False
     )
     evidence_kind = models.CharField(max_length=16)
     verification_receipt = models.CharField(max_length=64, blank=True)
@@ -119,9 +125,11 @@ class Stay(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.GUEST)
     patient = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carers"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carers", db_index=False
     )
-    trip = models.ForeignKey(Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="passengers")
+    trip = models.ForeignKey(
+        Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="passengers", db_index=False
+    )
     # Current province of the permanent address (statistics by province of origin); "" unknown.
     origin_province_code = models.CharField(max_length=2, blank=True)
     # Captured offline: ``notified_at`` is the capture time, ``created_at`` the upload.
@@ -145,6 +153,15 @@ class Stay(models.Model):
                 name="stay_present",
                 condition=Q(departed_at__isnull=True),
             ),
+            # Search by person (police) and the citizen's data tracker: equality only.
+            models.Index(fields=["id_number"], name="stay_id_number"),
+            models.Index(
+                fields=["passport_number"], name="stay_passport", condition=Q(passport_number__gt="")
+            ),
+            # A child's guardian, a carer's patient, a trip's passengers (and the PROTECT checks).
+            models.Index(fields=["guardian"], name="stay_guardian", condition=Q(guardian__isnull=False)),
+            models.Index(fields=["patient"], name="stay_patient", condition=Q(patient__isnull=False)),
+            models.Index(fields=["trip"], name="stay_trip", condition=Q(trip__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -494,21 +495,30 @@ def _check_key(key: str, field_name: str = "idempotency_key") -> None:
         )
 
 
-def _replay(est: Establishment, key: str, fingerprint: str) -> dict[str, object] | None:
+def _replay(
+    est: Establishment,
+    key: str,
+    fingerprint: str,
+    found: tuple[str, Mapping[str, object]] | Literal[False] | None = False,
+) -> dict[str, object] | None:
     """The stored answer to this key of the establishment, or None; ``Conflict`` (409) when the
-    key was used with another request."""
+    key was used with another request. ``found``: the submission's fingerprint and answer (or None)
+    when the caller has read them (``batch_pg.prelude_one``)."""
     if not key:
         return None
-    sub = Submission.objects.filter(establishment=est, key=key).first()
-    if sub is None:
+    if found is False:
+        sub = Submission.objects.filter(establishment=est, key=key).first()
+        found = (sub.request_sha256, sub.response) if sub is not None else None
+    if found is None:
         return None
-    if sub.request_sha256 != fingerprint:
+    sha, response = found
+    if sha != fingerprint:
         raise Conflict(
             f"idempotency key {key!r} was used for another request; send a new key",
             field="idempotency_key",
             rule="idempotency_conflict",
         )
-    return dict(sub.response)
+    return dict(response)
 
 
 def _result_from(response: dict[str, object], *, replayed: bool) -> CheckInResult:
@@ -618,9 +628,12 @@ def _context_problems(est: Establishment, data: CheckIn, moment: datetime) -> li
     return problems
 
 
-def _capacity_problems(est: Establishment, data: CheckIn) -> list[FieldProblem]:
+def _capacity_problems(
+    est: Establishment, data: CheckIn, counted: Mapping[str, int] | None = None
+) -> list[FieldProblem]:
     """Guests staying now (not checked out) plus the new ones must fit the beds (seats); a new
-    room must fit the number of rooms. A trip's passengers must fit its seats."""
+    room must fit the number of rooms. A trip's passengers must fit its seats. ``counted``: the
+    counts below when the caller has read them (``batch_pg.prelude_one``, the same statement)."""
     if data.trip_id is not None:
         trip = Trip.objects.filter(pk=data.trip_id).first()
         taken = Stay.objects.filter(trip_id=data.trip_id).count()
@@ -636,7 +649,7 @@ def _capacity_problems(est: Establishment, data: CheckIn) -> list[FieldProblem]:
         return []
     room = data.room.strip()
     # One statement: the guests staying now, the rooms they occupy, and whether this room is one.
-    live = Stay.objects.filter(establishment=est, departed_at__isnull=True).aggregate(
+    live = counted or Stay.objects.filter(establishment=est, departed_at__isnull=True).aggregate(
         guests=Count("id"), rooms=Count("room", distinct=True), here=Count("id", filter=Q(room=room))
     )
     capacity = est.seats if est.kind == K.COACH_OPERATOR else est.beds
@@ -907,7 +920,12 @@ def check_in(
     moment = now or timezone.now()
     _check_key(idempotency_key)
     fingerprint = _fingerprint(data) if idempotency_key else ""
-    stored = _replay(est, idempotency_key, fingerprint)
+    from dancu.apps.residence import batch_pg  # PostgreSQL: fewer statements, one commit (ADR 0018)
+
+    # On the set-based path one statement reads the key's submission, the capacity counts and the
+    # new stays' ids; the checks below are the same either way.
+    pre = batch_pg.prelude_one(est, data, idempotency_key)
+    stored = _replay(est, idempotency_key, fingerprint, pre.submission if pre is not None else False)
     if stored is not None:
         return _result_from(stored, replayed=True)
     problems = _stay_problems(data, moment)
@@ -917,11 +935,9 @@ def check_in(
     problems += _context_problems(est, data, moment)
     if problems:
         raise DomainValidationError(problems)
-    problems = _capacity_problems(est, data)
+    problems = _capacity_problems(est, data, pre.live if pre is not None else None)
     if problems:
         raise DomainValidationError(problems)
-    from dancu.apps.residence import batch_pg  # PostgreSQL: fewer statements, one commit (ADR 0018)
-
     fast = batch_pg.check_in_one(
         ctx,
         est,
@@ -931,6 +947,7 @@ def check_in(
         moment=moment,
         on=on,
         trust_store=trust_store,
+        prelude=pre,
     )
     if fast is not None:
         return fast

@@ -96,6 +96,8 @@ AUDIT_ACTION: dict[str, Promise] = {
     "registry.guardianship.record": _("Recorded a guardianship"),
     "registry.guardianship.end": _("Ended a guardianship"),
     "registry.parental_restriction.record": _("Recorded a restriction of parental rights"),
+    "registry.parental_restriction.lift": _("Recorded a court's lifting of a restriction of parental rights"),
+    "registry.guardianship.read": _("Viewed the child's guardianships and restrictions of parental rights"),
     "eid.registration.guardian": _("A parent or guardian registered the child's account"),
     "eid.child.claim": _("Applied to take over the account at 14"),
     "eid.child.verify": _("Presented the child's account"),

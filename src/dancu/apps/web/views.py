@@ -116,6 +116,16 @@ APPLICATIONS: tuple[Module, ...] = (
         ),
     ),
     Module(
+        "guardianship",
+        _("Guardianship and parental rights"),
+        _(
+            "The commune's civil-status officer registers guardianships of minors and records court "
+            "decisions restricting a parent's rights, and their lifting."
+        ),
+        available=True,
+        links=(Link(_("Guardianship desk"), "guardianship:child"), _API_DOCS),
+    ),
+    Module(
         "lgsp",
         _("LGSP data exchange"),
         _("The city's data-sharing gateway between agencies' systems."),

@@ -17,6 +17,7 @@ All functions here are pure (no Django, no I/O).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -50,8 +51,13 @@ def has_diacritics(text: str) -> bool:
     return fold(text) != " ".join(text.lower().split())
 
 
+@functools.lru_cache(maxsize=8192)
 def _restyle_word(word: str, style: ToneStyle) -> str:
-    """Move the tone mark of a word ending in an open *oa*/*oe*/*uy* syllable to the chosen vowel."""
+    """Move the tone mark of a word ending in an open *oa*/*oe*/*uy* syllable to the chosen vowel.
+
+    A pure function of its arguments, remembered for the 8,192 most recent words: names and
+    addresses repeat a few thousand distinct words (the verification's hot route restyles the
+    name of every card QR, ADR 0014)."""
     decomposed = unicodedata.normalize("NFD", word)
     # Group each base letter with its combining marks.
     letters: list[list[str]] = []

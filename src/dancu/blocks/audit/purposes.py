@@ -27,6 +27,14 @@ _ALL = [
         "Luật Cư trú 2020; Luật Căn cước 2023 Điều 10",
     ),
     Purpose(
+        "civil_status.guardianship",
+        "Đăng ký giám hộ, ghi nhận quyết định của Tòa án hạn chế quyền của cha, mẹ đối với con "
+        "chưa thành niên",
+        "Registering guardianships and recording court decisions restricting a parent's rights over a minor",
+        "Luật Hộ tịch 2014 Điều 20–23; Bộ luật Dân sự 2015 Điều 46–62; "
+        "Luật Hôn nhân và gia đình 2014 Điều 85",
+    ),
+    Purpose(
         "registry.lookup",
         "Tra cứu thông tin công dân phục vụ công tác",
         "Look up a citizen for official duties",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
@@ -34,12 +34,12 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import assurance, factors
-from dancu.blocks.eid.models import Account, LoginSession, OneTimeCode, QrChallenge, Throttle
+from dancu.blocks.eid.models import Account, LoginSession, OneTimeCode, QrChallenge, Throttle, TotpDevice
 from dancu.blocks.eid.services import level_of, record_account_event
 from dancu.blocks.messaging import services as messaging
 from dancu.errors import DomainValidationError, FieldProblem
@@ -79,6 +79,14 @@ def _blocked(key: str, now: datetime) -> bool:
     return row is not None and row.blocked_until is not None and row.blocked_until > now
 
 
+def _throttles(keys: tuple[str, ...], now: datetime) -> tuple[bool, set[str]]:
+    """Whether any of ``keys`` is blocked now, and which of them have a row at all — one query
+    for the log-in's name and address throttles (a key without a row has nothing to clear)."""
+    rows = list(Throttle.objects.filter(key__in=keys).values_list("key", "blocked_until"))
+    blocked = any(until is not None and until > now for _key, until in rows)
+    return blocked, {key for key, _until in rows}
+
+
 def _fail(key: str, threshold: int, now: datetime, window: timedelta | None = None) -> int:
     with transaction.atomic():
         row, _ = Throttle.objects.select_for_update().get_or_create(key=key)
@@ -98,11 +106,15 @@ def _clear(key: str) -> None:
 
 @dataclass(frozen=True)
 class PasswordOk:
-    """The password was right; ``second_factor``: the factors the account must still show."""
+    """The password was right; ``second_factor``: the factors the account must still show.
+    ``user`` and ``citizen_id`` are what the check already read (the user row, the account's
+    citizen), handed on so that finishing the log-in does not read them again."""
 
     user_id: int
     level: int
     second_factor: tuple[str, ...]
+    user: Any = field(default=None, compare=False, repr=False)
+    citizen_id: int | None = None
 
 
 def check_password(login: str, password: str, *, ip: str, request: Any = None) -> PasswordOk:
@@ -110,7 +122,8 @@ def check_password(login: str, password: str, *, ip: str, request: Any = None) -
     now = timezone.now()
     name = login.strip()
     name_key, ip_key = _digest("name", name.lower()), _digest("ip", ip)
-    if _blocked(name_key, now) or _blocked(ip_key, now):
+    blocked, throttled = _throttles((name_key, ip_key), now)
+    if blocked:
         make_password(password)  # the same hashing work as a real try
         raise LoginRefused("blocked")
     user = authenticate(request, username=name, password=password)
@@ -131,7 +144,12 @@ def check_password(login: str, password: str, *, ip: str, request: Any = None) -
                     record_account_event(target.pk, "eid.account.locked", detail={"failures": failures})
                     _tell_locked(target.pk)
         raise LoginRefused("invalid")
-    account = Account.objects.filter(user_id=user.pk).first()
+    # The account and whether it has a confirmed authenticator app, in one query.
+    account = (
+        Account.objects.filter(user_id=user.pk)
+        .annotate(totp=Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id"), confirmed_at__isnull=False)))
+        .first()
+    )
     if account is not None:
         if account.locked_at is not None:
             raise LoginRefused("blocked")
@@ -139,11 +157,16 @@ def check_password(login: str, password: str, *, ip: str, request: Any = None) -
             raise LoginRefused("pending")
         if account.status == Account.Status.REJECTED:
             raise LoginRefused("rejected")
-    _clear(name_key)
+    if name_key in throttled:  # earlier failures of this name are forgiven by a right password
+        _clear(name_key)
+    has_totp = bool(account.totp) if account is not None else factors.has_totp(user.pk)
     second: tuple[str, ...] = ()
-    if factors.has_totp(user.pk):
+    if has_totp:
         second = ("otp", "sms") if account is not None and account.phone else ("otp",)
-    return PasswordOk(user.pk, level_of(user.pk), second)
+    # The level a log-in earns (``services.level_of``: an active account's level, else 1).
+    level = int(account.level or 1) if account is not None and account.status == Account.Status.ACTIVE else 1
+    citizen_id = account.citizen_id if account is not None else None
+    return PasswordOk(user.pk, level, second, user=user, citizen_id=citizen_id)
 
 
 def _tell_locked(user_id: int) -> None:
@@ -224,18 +247,43 @@ def send_second_factor_code(user_id: int, purpose: str) -> bool:
     return factors.issue_code(user_id, purpose)
 
 
-def record_login(session: Any, user_id: int, amr: tuple[str, ...], browser: str) -> assurance.Assurance:
+def record_login(
+    session: Any, user_id: int, amr: tuple[str, ...], browser: str, *, checked: PasswordOk | None = None
+) -> assurance.Assurance:
     """After ``django.contrib.auth.login``: store the assurance (``blocks/eid/assurance``), record
-    the session for the holder's list, audit the log-in."""
-    a = assurance.Assurance(user_id=user_id, level=level_of(user_id), amr=amr, auth_time=assurance.now())
+    the session for the holder's list, audit the log-in. ``checked``: the password check of this
+    same request, whose level and citizen are then not read again."""
+    if checked is not None and checked.user_id != user_id:
+        checked = None
+    level = checked.level if checked is not None else level_of(user_id)
+    a = assurance.Assurance(user_id=user_id, level=level, amr=amr, auth_time=assurance.now())
     assurance.store(session, a)
     if session.session_key is None:
         session.save()
-    LoginSession.objects.update_or_create(
-        session_key=session.session_key,
-        defaults={"user_id": user_id, "browser": browser[:120], "acr": a.acr, "amr": " ".join(amr)},
+    # One INSERT … ON CONFLICT (session_key) DO UPDATE: the row of this session key, new or updated
+    # with the same fields as ``update_or_create`` would (PostgreSQL and SQLite).
+    now = timezone.now()
+    LoginSession.objects.bulk_create(
+        [
+            LoginSession(
+                session_key=session.session_key,
+                user_id=user_id,
+                browser=browser[:120],
+                acr=a.acr,
+                amr=" ".join(amr),
+                created_at=now,
+                last_seen=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["session_key"],
+        update_fields=["user", "browser", "acr", "amr"],
     )
-    record_account_event(user_id, "eid.login", detail={"acr": a.acr, "amr": list(amr)})
+    detail: dict[str, object] = {"acr": a.acr, "amr": list(amr)}
+    if checked is not None:
+        record_account_event(user_id, "eid.login", detail=detail, citizen_id=checked.citizen_id)
+    else:
+        record_account_event(user_id, "eid.login", detail=detail)
     return a
 
 

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -102,16 +103,28 @@ def account_actor(user_id: int) -> Actor:
     )
 
 
+_LOOK_UP: Any = object()
+
+
 def record_account_event(
-    user_id: int, action: str, *, result: str = AuditEvent.Result.OK, detail: dict[str, object] | None = None
+    user_id: int,
+    action: str,
+    *,
+    result: str = AuditEvent.Result.OK,
+    detail: dict[str, object] | None = None,
+    citizen_id: int | None = _LOOK_UP,
 ) -> None:
     """An account event (log-in, failure, lockout, factor change) in the audit log; with the
-    holder's citizen id, so that they see it on their page. No personal data in ``detail``."""
-    account = Account.objects.filter(user_id=user_id).only("citizen_id").first()
+    holder's citizen id, so that they see it on their page. No personal data in ``detail``.
+    ``citizen_id``: the account's citizen when the caller has just read the account (None for an
+    account without one); otherwise it is looked up."""
+    if citizen_id is _LOOK_UP:
+        account = Account.objects.filter(user_id=user_id).only("citizen_id").first()
+        citizen_id = account.citizen_id if account is not None else None
     audit.record(
         AccessContext(account_actor(user_id), ACCOUNT),
         action,
-        subject_citizen_id=account.citizen_id if account is not None else None,
+        subject_citizen_id=citizen_id,
         result=result,
         detail=detail or {},
     )

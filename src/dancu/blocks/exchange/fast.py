@@ -13,11 +13,14 @@ services (``providers.LOOKUPS``) take this path instead:
   re-decides and logs it with fresh data) and drops the pair's route, which the next call reloads.
 * **One transaction per group of exchanges.** Concurrent exchanges join the process's coalescer
   (``pg_read.Coalescer``, the registry's leader/follower batching); each group runs on a
-  connection of its own (``DANCU_EXCHANGE_LANES``) in one transaction of two pipelined round trips:
+  connection of its own (``DANCU_EXCHANGE_LANES``) in one transaction of two round trips, each
+  one simple-protocol message of ``EXECUTE``s of statements prepared once per connection
+  (``_prepare``, ``_send``; ADR 0010 §18 — psycopg's pipeline mode cost several times the client
+  CPU):
 
   1. ``BEGIN``; the commit mode, the configuration version and the request ids already answered;
-     the registry's own look-up statement for the whole group (``pg_read.run_batch``: read,
-     jurisdiction check and the registry's audit events, one prepared statement), inside this
+     the registry's own look-up statement for the whole group (``pg_read``'s statement: read,
+     jurisdiction check and the registry's audit events, ``pg_read.prepare_sql``), inside this
      transaction. An exchange decided under another version is handed back (``stale``): the
      cache is dropped and the ORM path decides it afresh — so a grant revoked, a credential
      withdrawn or a member deactivated stops working for every exchange whose group transaction
@@ -41,24 +44,32 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import psycopg
+import psycopg.errors
 from django.conf import settings
 from django.db import connection
+from psycopg import generators, pq
+from psycopg.adapt import Transformer
 
+from dancu.blocks.audit.context import Actor
 from dancu.blocks.exchange.models import ConfigVersion, Grant, Message, MessageSubject
 from dancu.blocks.registry import pg_read
 
 
 @dataclass
 class Route:
-    """The grants of one (client, service) pair as read under configuration ``version``."""
+    """The grants of one (client, service) pair as read under configuration ``version``, and the
+    actors built from them (``actors``: by grant and end user, ``gateway._actor``) — valid exactly
+    as long as the route, since an actor is made of the grant and the client read with it."""
 
     version: int
     grants: list[Grant]
+    actors: dict[tuple[int, str], Actor] = field(default_factory=dict)
 
 
 _ROUTES: dict[tuple[str, str], Route] = {}
@@ -204,7 +215,7 @@ def _insert_sql() -> str:
     answered = ", ".join(f"'{o}'" for o in (Message.Outcome.OK, Message.Outcome.PROVIDER_ERROR))
     return f"""
 WITH r AS MATERIALIZED (
-    SELECT * FROM json_to_recordset(%(rows)s::json) AS r(n int, {typed})
+    SELECT * FROM json_to_recordset($1::json) AS r(n int, {typed})
 ), ins AS (
     INSERT INTO {message} ({names}, prev_hash, hash)
     SELECT {picked}, '', '' FROM r ORDER BY r.n
@@ -225,9 +236,9 @@ def _answered_sql() -> str:
     return f"""
 SELECT ({_VERSION_SQL}),
        -- This transaction's commit mode (ADR 0010; DANCU_EXCHANGE_DURABLE_COMMIT).
-       set_config('synchronous_commit', %(durable)s, true),
+       set_config('synchronous_commit', $2, true),
        (SELECT coalesce(json_agg(json_build_array(k.c, k.r)), '[]')
-        FROM json_to_recordset(%(ids)s::json) AS k(c text, r text)
+        FROM json_to_recordset($1::json) AS k(c text, r text)
         -- One index probe per request id (the idempotency index), whatever the planner thinks.
         CROSS JOIN LATERAL (SELECT 1 FROM {message} m
                             WHERE m.client_id = k.c AND m.request_id = k.r AND m.outcome IN ({answered})
@@ -235,13 +246,46 @@ SELECT ({_VERSION_SQL}),
 """  # noqa: S608
 
 
-_SQL: dict[str, str] = {}
+# The group's statements, prepared once per lane connection under these names (ADR 0010 §17):
+# each round trip is then one simple-protocol message of ``EXECUTE``s, not a pipeline.
+_ANSWERED, _LOOKUP, _INSERT = "dancu_exchange_answered", "dancu_exchange_lookup", "dancu_exchange_insert"
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], bool] = weakref.WeakKeyDictionary()
 
 
-def _sql(name: str) -> str:
-    if name not in _SQL:
-        _SQL[name] = _insert_sql() if name == "insert" else _answered_sql()
-    return _SQL[name]
+def _prepare(conn: psycopg.Connection[Any]) -> None:
+    """Prepare the group's three statements on ``conn`` (once per connection)."""
+    if conn in _PREPARED:
+        return
+    conn.execute(
+        f"PREPARE {_ANSWERED} (json, text) AS {_answered_sql()}; "
+        f"PREPARE {_INSERT} (json) AS {_insert_sql()}; "
+        f"{pg_read.prepare_sql(_LOOKUP)}"
+    )
+    _PREPARED[conn] = True
+
+
+def _send(conn: psycopg.Connection[Any], query: bytes) -> list[list[tuple[Any, ...]]]:
+    """Send ``query`` (statements separated by ``;``, no parameters) as one simple-protocol message
+    and return the rows of each statement that returned rows, in order; the first error raises
+    (the server skipped the statements after it). psycopg's own cursor costs several times the
+    client CPU of these few calls (its prepare bookkeeping, one result at a time)."""
+    pgconn = conn.pgconn
+    pgconn.send_query(query)
+    results = conn.wait(generators.execute(pgconn))
+    out = []
+    for result in results:
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+        if result.status == pq.ExecStatus.TUPLES_OK:
+            loader = Transformer(conn)
+            loader.set_pgresult(result)
+            out.append(loader.load_rows(0, result.ntuples, tuple))
+    return out
+
+
+def _literal(conn: psycopg.Connection[Any], text: str) -> bytes:
+    """``text`` as an SQL string literal, escaped by libpq for this connection (``PQescapeLiteral``)."""
+    return pq.Escaping(conn.pgconn).escape_literal(text.encode("utf-8"))
 
 
 _SPLICED = ("request", "response")
@@ -266,55 +310,60 @@ def _rows_json(rows: list[Row]) -> str:
 
 def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
     """Run a group of exchanges in one transaction on ``conn`` (an autocommit connection; see the
-    module docstring). Every job comes back with its ``state``."""
-    durable = "on" if settings.DANCU_EXCHANGE_DURABLE_COMMIT else "off"
-    ids = json.dumps([{"c": j.client_id, "r": j.request_id} for j in jobs], ensure_ascii=False)
+    module docstring). Every job comes back with its ``state``.
+
+    Each round trip is one simple-protocol message executing statements prepared on the lane's
+    connection (``_prepare``), their parameters sent as literals escaped by libpq: psycopg's
+    pipeline mode cost several times the client CPU of one such message (ADR 0010 §17)."""
+    durable = _literal(conn, "on" if settings.DANCU_EXCHANGE_DURABLE_COMMIT else "off")
     live = list(jobs)
     try:
-        with psycopg.Cursor(conn) as cur:
-            while True:
-                # Round trip 1 (pipelined): open the transaction, read the configuration version and
-                # the request ids already answered, and run the registry's look-ups of the group.
-                with conn.pipeline():
-                    conn.execute("BEGIN")
-                    cur.execute(_sql("answered"), {"ids": ids, "durable": durable}, prepare=True)
-                    looked = [j for j in live if j.lookup is not None]
-                    outcomes = pg_read.run_batch(
-                        conn, [cast(pg_read.Request, j.lookup) for j in looked], async_commit=False
-                    )
-                row = cur.fetchone()
-                assert row is not None
-                version, answered = int(row[0]), {tuple(p) for p in _json(row[2])}
-                keep: list[Job] = []
-                seen: set[tuple[str, str]] = set()
-                for job in live:
-                    key = (job.client_id, job.request_id)
-                    if job.version != version:
-                        job.state = "stale"
-                    elif key in answered or key in seen:
-                        job.state = "replay"
-                    else:
-                        seen.add(key)
-                        keep.append(job)
-                if len(keep) == len(live):
-                    break
-                # Some job must not be served (decided under an older configuration, or its request
-                # id is answered): undo the group's look-ups and audit events, run the rest again.
-                conn.execute("ROLLBACK")
-                live = keep
-                ids = json.dumps([{"c": j.client_id, "r": j.request_id} for j in live], ensure_ascii=False)
-                if not live:
-                    return jobs
-            by_job = dict(zip(looked, outcomes, strict=True))
-            rows = []
+        _prepare(conn)
+        while True:
+            # Round trip 1: open the transaction, read the configuration version and the
+            # request ids already answered, and run the registry's look-ups of the group.
+            ids = json.dumps([{"c": j.client_id, "r": j.request_id} for j in live], ensure_ascii=False)
+            looked = [j for j in live if j.lookup is not None]
+            query = (
+                b"BEGIN; EXECUTE " + _ANSWERED.encode() + b"(" + _literal(conn, ids) + b", " + durable + b")"
+            )
+            if looked:
+                requests = pg_read.requests_json([cast(pg_read.Request, j.lookup) for j in looked])
+                query += b"; EXECUTE " + _LOOKUP.encode() + b"(" + _literal(conn, requests) + b", false)"
+            found = _send(conn, query)
+            row = found[0][0]
+            outcomes = pg_read.outcomes_of(found[1], len(looked)) if looked else []
+            version, answered = int(row[0]), {tuple(p) for p in _json(row[2])}
+            keep: list[Job] = []
+            seen: set[tuple[str, str]] = set()
             for job in live:
-                job.message = job.finish(by_job.get(job))
-                rows.append(job.message)
-            # Round trip 2 (pipelined): the log's rows and their tracker rows, and the commit.
-            with conn.pipeline():
-                cur.execute(_sql("insert"), {"rows": _rows_json(rows)}, prepare=True)
-                conn.execute("COMMIT")
-            inserted = {int(n): int(pk) for n, pk in cur.fetchall()}
+                key = (job.client_id, job.request_id)
+                if job.version != version:
+                    job.state = "stale"
+                elif key in answered or key in seen:
+                    job.state = "replay"
+                else:
+                    seen.add(key)
+                    keep.append(job)
+            if len(keep) == len(live):
+                break
+            # Some job must not be served (decided under an older configuration, or its request
+            # id is answered): undo the group's look-ups and audit events, run the rest again.
+            conn.execute("ROLLBACK")
+            live = keep
+            if not live:
+                return jobs
+        by_job = dict(zip(looked, outcomes, strict=True))
+        rows = []
+        for job in live:
+            job.message = job.finish(by_job.get(job))
+            rows.append(job.message)
+        # Round trip 2: the log's rows and their tracker rows, and the commit (which waits for
+        # the WAL flush when the commit is durable: the answer is acknowledged only after it).
+        found = _send(
+            conn, b"EXECUTE " + _INSERT.encode() + b"(" + _literal(conn, _rows_json(rows)) + b"); COMMIT"
+        )
+        inserted = {int(n): int(pk) for n, pk in found[0]}
     except BaseException:
         if not conn.closed:
             try:

@@ -55,6 +55,10 @@ class Membership(models.Model):
         AUDITOR = "auditor", "Kiểm tra / Auditor"
         # Anonymised statistics only (Tourism, Health, the industrial-zone authority): never personal data.
         STATISTICS = "statistics", "Thống kê / Statistics officer"
+        # The commune People's Committee's judicial and civil-status officer (công chức tư pháp –
+        # hộ tịch): registers guardianships (Law on Civil Status 2014 Art. 20–23) and records the
+        # court decisions restricting a parent's rights (registry/guardianship.py, ADR 0017 §2b).
+        CIVIL_STATUS = "civil_status", "Tư pháp – hộ tịch / Judicial and civil-status officer"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")

@@ -42,6 +42,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.POLICE_COMMUNE, R.OFFICER): frozenset(_POLICE | _EID_DESK),
     (K.PEOPLES_COMMITTEE, R.OFFICER): frozenset({"registry.lookup", "public_service.processing"}),
     (K.PEOPLES_COMMITTEE, R.ADMIN): frozenset({"registry.lookup", "public_service.processing"}),
+    # The commune's judicial and civil-status officer: guardianships and restrictions of parental
+    # rights of the ward's minors, nothing else of the registry (registry/guardianship.py, ADR 0017).
+    (K.PEOPLES_COMMITTEE, R.CIVIL_STATUS): frozenset({"civil_status.guardianship"}),
     (K.DEPARTMENT, R.OFFICER): frozenset({"public_service.processing", "data.cleaning"}),
     (K.HOTEL, R.CLERK): frozenset({"identity.verification", "residence.notification"}),
     (K.HOTEL, R.ADMIN): frozenset({"identity.verification", "residence.notification"}),

@@ -15,7 +15,15 @@ are not in domain-vn.md, see ADR 0017 §"Guardians"):
   (Art. 20–21: full age).
 * **Restriction of a parent's rights** (Marriage and Family Law 2014 Art. 85–87): a court decision
   takes from a parent, for a term, the right to act for the child; :func:`record_parental_restriction`
-  records it with the decision's number.
+  records it with the decision's number, date and court. A court may lift it before its term:
+  :func:`lift_parental_restriction` records the lifting decision (number, date, court) and the day
+  from which the parent acts again; the row stays.
+* **Who records them**: the commune People's Committee's judicial and civil-status officer (role
+  ``civil_status``, purpose ``civil_status.guardianship``: guardianship is registered at the
+  commune, Law on Civil Status 2014 Art. 20–23) or the registry's officers (``registry.
+  administration``) — only for a child whose permanent residence is in their ward or commune
+  (the registry's jurisdiction check). :func:`child_record` shows the child's current and past
+  guardianships and restrictions to the same officers.
 * **Who may act for the child** (:func:`parental_authority`): the registry's father or mother
   without a restriction in force on the day, or the guardian in office on the day — only while the
   child is a minor. The answer is about one named person, never a list of the child's family.
@@ -47,12 +55,18 @@ from dancu.blocks.registry.services import (
     _write_guard,
     age_on,
 )
-from dancu.errors import DomainValidationError, FieldProblem, NotFound
+from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 
 # Reading who may act for a child: the registry's own officers, a public service processing a
 # child's case, and the eID system checking a parent or guardian who registers or manages a
 # child's account (Decree 69/2024/NĐ-CP Art. 7; blocks/eid/family.py, ADR 0017).
 AUTHORITY_PURPOSES = frozenset({"registry.administration", "public_service.processing", "eid.registration"})
+# Recording guardianships and restrictions: the registry's own writers and the commune's
+# judicial and civil-status officer (organisations/policy.py; ADR 0017 §2b).
+CIVIL_STATUS = "civil_status.guardianship"
+RECORD_PURPOSES = WRITE_PURPOSES | {CIVIL_STATUS}
+# Reading a child's guardianships and restrictions (the officer's page, the API).
+CHILD_RECORD_PURPOSES = frozenset({"registry.administration", CIVIL_STATUS})
 FULL_AGE = 18  # Civil Code 2015 Art. 20 cl. 1: an adult is a person from full 18 years
 FATHER, MOTHER, GUARDIAN = "father", "mother", "guardian"
 
@@ -93,6 +107,22 @@ def _locked_citizen(id_number: str, field: str) -> Citizen:
     return citizen
 
 
+def _guard(ctx: AccessContext, citizen: Citizen, action: str, field: str) -> None:
+    """The registry's write guard (jurisdiction: the citizen's permanent ward or province; not
+    deceased), its refusals naming the request's field."""
+    try:
+        _write_guard(ctx, citizen, action)
+    except AccessDenied as exc:
+        raise AccessDenied(str(exc), field=field, rule=exc.rule, subject_id=exc.subject_id) from None
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [
+                FieldProblem(field if p.field == "id_number" else p.field, p.rule, p.message)
+                for p in exc.problems
+            ]
+        ) from None
+
+
 def _guardianship_view(g: Guardianship) -> GuardianshipView:
     return GuardianshipView(
         g.pk, g.ward.id_number, g.guardian.id_number, g.kind, g.record_number, g.started_on, g.ended_on
@@ -115,7 +145,7 @@ def record_guardianship(
     birth, the ward already 18 or deceased, a guardian who is the ward, deceased or under 18, a
     ward who already has a guardian in office. Outside the officer's jurisdiction: denied, audited."""
     action = "registry.guardianship.record"
-    _authorise(ctx, WRITE_PURPOSES, action)
+    _authorise(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
     problems: list[FieldProblem] = []
     if kind not in Guardianship.Kind.values:
@@ -135,7 +165,7 @@ def record_guardianship(
     with _write(ctx, action):
         ward = _locked_citizen(ward_id_number, "ward_id_number")
         guardian = _locked_citizen(guardian_id_number, "guardian_id_number")
-        _write_guard(ctx, ward, action)
+        _guard(ctx, ward, action, "ward_id_number")
         if started_on < ward.date_of_birth or age_on(ward.date_of_birth, started_on) >= FULL_AGE:
             problems.append(
                 FieldProblem("started_on", "minor", "the ward must be a minor (under 18) on the start date")
@@ -185,11 +215,11 @@ def end_guardianship(
     """End the ward's guardianship in office (Civil Code 2015 Art. 62: e.g. a parent able to act
     again, the guardian replaced under Art. 60). The row stays, with the end date and reason."""
     action = "registry.guardianship.end"
-    _authorise(ctx, WRITE_PURPOSES, action)
+    _authorise(ctx, RECORD_PURPOSES, action)
     _require_reason(end_reason, legal_basis)
     with _write(ctx, action):
         ward = _locked_citizen(ward_id_number, "ward_id_number")
-        _write_guard(ctx, ward, action)
+        _guard(ctx, ward, action, "ward_id_number")
         row = (
             Guardianship.objects.select_for_update()
             .select_related("ward", "guardian")
@@ -206,6 +236,9 @@ def end_guardianship(
         row.end_reason = f"{end_reason.strip()} ({legal_basis.strip()})"[:300]
         row.save(update_fields=["ended_on", "end_reason"])
         audit.record(ctx, action, subject_citizen_id=ward.pk, detail={"guardianship": row.pk})
+        audit.record(
+            ctx, action, subject_citizen_id=row.guardian_id, detail={"guardianship": row.pk, "as": GUARDIAN}
+        )
     return _guardianship_view(row)
 
 
@@ -219,23 +252,25 @@ def record_parental_restriction(
     restricted_until: date | None,
     reason: str,
     legal_basis: str,
+    decided_on: date | None = None,
+    court: str = "",
 ) -> int:
     """Record a court's decision restricting a parent's rights over their minor child (Marriage
-    and Family Law 2014 Art. 85–87). The parent must be the child's registered father or mother;
-    the term ends after it starts. Returns the row's id."""
+    and Family Law 2014 Art. 85–87), with the decision's number, date and court (the officer's
+    desk and the API require the date and the court; the block accepts rows without them, as
+    recorded before registry/0004). The parent must be the child's registered father or mother;
+    the term ends after it starts; the decision is not dated in the future. Returns the row's id."""
     action = "registry.parental_restriction.record"
-    _authorise(ctx, WRITE_PURPOSES, action)
+    _authorise(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
-    problems: list[FieldProblem] = []
-    if not decision.strip() or len(decision) > 80:
-        problems.append(FieldProblem("decision", "required", "the court decision's number (1–80 characters)"))
+    problems = _decision_problems(decision, decided_on, court)
     if restricted_until is not None and restricted_until <= restricted_from:
         problems.append(FieldProblem("restricted_until", "order", "the term ends after it starts"))
     if problems:
         raise DomainValidationError(problems)
     with _write(ctx, action):
         child = _locked_citizen(child_id_number, "child_id_number")
-        _write_guard(ctx, child, action)
+        _guard(ctx, child, action, "child_id_number")
         parent = Citizen.objects.filter(id_number=parent_id_number).only("pk").first()
         if parent is None or parent.pk not in (child.father_id, child.mother_id):
             raise DomainValidationError.single(
@@ -247,6 +282,8 @@ def record_parental_restriction(
             child=child,
             parent=parent,
             decision=decision.strip(),
+            decided_on=decided_on,
+            court=court.strip(),
             restricted_from=restricted_from,
             restricted_until=restricted_until,
             reason=reason.strip(),
@@ -258,6 +295,239 @@ def record_parental_restriction(
         audit.record(ctx, action, subject_citizen_id=child.pk, detail={"restriction": row.pk})
         audit.record(ctx, action, subject_citizen_id=parent.pk, detail={"restriction": row.pk})
     return int(row.pk)
+
+
+def _decision_problems(decision: str, decided_on: date | None, court: str) -> list[FieldProblem]:
+    """A court decision's number (required), date (not in the future) and court (at most 200)."""
+    problems: list[FieldProblem] = []
+    if not decision.strip() or len(decision) > 80:
+        problems.append(FieldProblem("decision", "required", "the court decision's number (1–80 characters)"))
+    if decided_on is not None and decided_on > timezone.localdate():
+        problems.append(FieldProblem("decided_on", "past", "the decision is not dated in the future"))
+    if len(court) > 200:
+        problems.append(FieldProblem("court", "max_length", "the court's name (at most 200 characters)"))
+    return problems
+
+
+def lift_parental_restriction(
+    ctx: AccessContext,
+    child_id_number: str,
+    restriction_id: int,
+    *,
+    lifted_on: date,
+    decision: str,
+    decided_on: date,
+    court: str,
+    reason: str,
+    legal_basis: str,
+) -> int:
+    """Record a court's decision lifting a restriction of a parent's rights before its term: from
+    ``lifted_on`` the parent acts for the child again (:func:`parental_authority`). Refused,
+    naming the field and the rule: no decision number, date or court, a decision dated in the
+    future, a restriction of another child (not found), one already lifted (``lifted``), a
+    ``lifted_on`` before the restriction started, on or after the end of its term, before the
+    lifting decision or in the future (``range``). The row stays with the lifting decision;
+    audited to the child and to the parent. Returns the row's id."""
+    action = "registry.parental_restriction.lift"
+    _authorise(ctx, RECORD_PURPOSES, action)
+    _require_reason(reason, legal_basis)
+    problems = _decision_problems(decision, decided_on, court)
+    if not court.strip():
+        problems.append(FieldProblem("court", "required", "the court that decided the lifting"))
+    if lifted_on > timezone.localdate():
+        problems.append(FieldProblem("lifted_on", "past", "a lifting is recorded once it takes effect"))
+    if problems:
+        raise DomainValidationError(problems)
+    with _write(ctx, action):
+        child = _locked_citizen(child_id_number, "child_id_number")
+        _guard(ctx, child, action, "child_id_number")
+        row = ParentalRestriction.objects.select_for_update().filter(pk=restriction_id, child=child).first()
+        if row is None:
+            raise NotFound("this child has no such restriction", field="restriction_id")
+        if row.lifted_on is not None:
+            raise DomainValidationError.single(
+                "restriction_id",
+                "lifted",
+                f"the restriction was already lifted on {row.lifted_on.isoformat()}",
+            )
+        if (
+            lifted_on < row.restricted_from
+            or lifted_on < decided_on
+            or (row.restricted_until is not None and lifted_on >= row.restricted_until)
+        ):
+            raise DomainValidationError.single(
+                "lifted_on",
+                "range",
+                "the lifting takes effect from the decision's date, within the restriction's term",
+            )
+        row.lifted_on = lifted_on
+        row.lift_decision = decision.strip()
+        row.lift_decided_on = decided_on
+        row.lift_court = court.strip()
+        row.lift_reason = f"{reason.strip()} ({legal_basis.strip()})"[:500]
+        row.lift_recorded_by_label = ctx.actor.label[:150]
+        row.save(
+            update_fields=[
+                "lifted_on",
+                "lift_decision",
+                "lift_decided_on",
+                "lift_court",
+                "lift_reason",
+                "lift_recorded_by_label",
+            ]
+        )
+        audit.record(ctx, action, subject_citizen_id=child.pk, detail={"restriction": row.pk})
+        audit.record(ctx, action, subject_citizen_id=row.parent_id, detail={"restriction": row.pk})
+    return int(row.pk)
+
+
+@dataclass(frozen=True)
+class RestrictionView:
+    restriction_id: int
+    parent_id_number: str
+    parent_name: str
+    relationship: str  # father / mother
+    decision: str
+    decided_on: date | None
+    court: str
+    restricted_from: date
+    restricted_until: date | None
+    lifted_on: date | None
+    lift_decision: str
+    lift_decided_on: date | None
+    lift_court: str
+    state: str  # in_force / upcoming / ended / lifted
+    recorded_by: str
+    organisation_name: str
+
+
+@dataclass(frozen=True)
+class GuardianshipRow:
+    guardianship_id: int
+    guardian_id_number: str
+    guardian_name: str
+    kind: str
+    record_number: str
+    started_on: date
+    ended_on: date | None
+    end_reason: str
+    reason: str
+    legal_basis: str
+    recorded_by: str
+    organisation_name: str
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    """What the civil-status officer sees of a child: who they are, who acts for them."""
+
+    child_id_number: str
+    full_name: str
+    date_of_birth: date
+    age: int
+    father_id_number: str
+    father_name: str
+    mother_id_number: str
+    mother_name: str
+    guardianships: list[GuardianshipRow]
+    restrictions: list[RestrictionView]
+
+    @property
+    def guardian_in_office(self) -> GuardianshipRow | None:
+        return next((g for g in self.guardianships if g.ended_on is None), None)
+
+
+def _state(r: ParentalRestriction, today: date) -> str:
+    if r.lifted_on is not None and r.lifted_on <= today:
+        return "lifted"
+    if r.restricted_from > today:
+        return "upcoming"
+    if r.restricted_until is not None and r.restricted_until <= today:
+        return "ended"
+    return "in_force"
+
+
+def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
+    """The child's current and past guardianships and restrictions of a parent's rights, for the
+    officer who records them (purposes ``civil_status.guardianship``, ``registry.administration``;
+    only a child of the officer's ward or commune). The reading is audited to the child and to
+    every guardian and parent the answer names (they see it on their access history); a denial or
+    a miss is audited too. The child's parents are named because the officer records restrictions
+    of their rights."""
+    action = "registry.guardianship.read"
+    _authorise(ctx, CHILD_RECORD_PURPOSES, action)
+    try:
+        parse_id_number(child_id_number)
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [FieldProblem("child_id_number", p.rule, p.message) for p in exc.problems]
+        ) from None
+    child = _found_in_scope(
+        ctx, _find_by_id_number(child_id_number, "father", "mother"), action, "child_id_number"
+    )
+    today = timezone.localdate()
+    guardianships = [
+        GuardianshipRow(
+            g.pk,
+            g.guardian.id_number,
+            g.guardian.full_name,
+            g.kind,
+            g.record_number,
+            g.started_on,
+            g.ended_on,
+            g.end_reason,
+            g.reason,
+            g.legal_basis,
+            g.recorded_by_label,
+            g.organisation_name,
+        )
+        for g in Guardianship.objects.filter(ward=child)
+        .select_related("guardian")
+        .order_by("-started_on", "-pk")
+    ]
+    restrictions = [
+        RestrictionView(
+            r.pk,
+            r.parent.id_number,
+            r.parent.full_name,
+            FATHER if r.parent_id == child.father_id else MOTHER,
+            r.decision,
+            r.decided_on,
+            r.court,
+            r.restricted_from,
+            r.restricted_until,
+            r.lifted_on,
+            r.lift_decision,
+            r.lift_decided_on,
+            r.lift_court,
+            _state(r, today),
+            r.recorded_by_label,
+            r.organisation_name,
+        )
+        for r in ParentalRestriction.objects.filter(child=child)
+        .select_related("parent")
+        .order_by("-restricted_from", "-pk")
+    ]
+    named = {g.guardian_id for g in Guardianship.objects.filter(ward=child).only("guardian_id")}
+    named |= {pk for pk in (child.father_id, child.mother_id) if pk is not None}
+    with transaction.atomic():
+        audit.record(ctx, action, subject_citizen_id=child.pk, durable=False)
+        for pk in sorted(named):
+            audit.record(
+                ctx, action, subject_citizen_id=pk, detail={"as": "named_on_child_record"}, durable=False
+            )
+    return ChildRecord(
+        child.id_number,
+        child.full_name,
+        child.date_of_birth,
+        age_on(child.date_of_birth, today),
+        child.father.id_number if child.father else "",
+        child.father.full_name if child.father else "",
+        child.mother.id_number if child.mother else "",
+        child.mother.full_name if child.mother else "",
+        guardianships,
+        restrictions,
+    )
 
 
 def _restricted(child: Citizen, parent_id: int, on: date) -> bool:

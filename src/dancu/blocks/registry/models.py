@@ -257,9 +257,20 @@ class ParentalRestriction(models.Model):
     child = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="parental_restrictions")
     parent = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=80)  # the court's decision number
+    # The decision's date and court (required by the officer's desk and the API; empty on rows
+    # recorded before registry/0004).
+    decided_on = models.DateField(null=True, blank=True)
+    court = models.CharField(max_length=200, blank=True)
     restricted_from = models.DateField()
     restricted_until = models.DateField(null=True, blank=True)
+    # Lifted early by a court decision (the article is to verify, ADR 0017 §2b): from that day, with the
+    # lifting decision's number, date and court and who recorded it.
     lifted_on = models.DateField(null=True, blank=True)
+    lift_decision = models.CharField(max_length=80, blank=True)
+    lift_decided_on = models.DateField(null=True, blank=True)
+    lift_court = models.CharField(max_length=200, blank=True)
+    lift_reason = models.CharField(max_length=500, blank=True)
+    lift_recorded_by_label = models.CharField(max_length=150, blank=True)
     reason = models.CharField(max_length=500)
     legal_basis = models.CharField(max_length=255)
     recorded_at = models.DateTimeField(default=timezone.now)

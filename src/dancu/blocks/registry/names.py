@@ -22,7 +22,8 @@ def normalise_name(value: object, *, field: str = "full_name") -> str:
     """NFC, Ð→Đ, one tone style, single spaces, each word capitalised; raises on invalid text."""
     if not isinstance(value, str):
         raise DomainValidationError.single(field, "type", "must be text")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    # Printable text holds no lone surrogate (category Cs): the scan is for the rest.
+    if not value.isprintable() and any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         raise DomainValidationError.single(field, "unicode", "contains invalid Unicode (a lone surrogate)")
     text = unicodedata.normalize("NFC", value).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
     text = " ".join(text.split())
@@ -31,7 +32,9 @@ def normalise_name(value: object, *, field: str = "full_name") -> str:
     if len(text) > MAX_NAME_LENGTH:
         raise DomainValidationError.single(field, "length", f"must be at most {MAX_NAME_LENGTH} characters")
     # \w also matches numerals that are not decimal digits (², ½, Ⅻ, ①): reject them too.
-    if not _ALLOWED.match(text) or any(ch.isnumeric() and not ch.isalpha() for ch in text):
+    if not _ALLOWED.match(text) or (
+        not _letters_only(text) and any(ch.isnumeric() and not ch.isalpha() for ch in text)
+    ):
         raise DomainValidationError.single(
             field, "characters", "may contain only letters, spaces, hyphens and apostrophes"
         )
@@ -40,6 +43,35 @@ def normalise_name(value: object, *, field: str = "full_name") -> str:
     if len(text) > MAX_NAME_LENGTH:  # case mapping can lengthen text ("ß" → "SS")
         raise DomainValidationError.single(field, "length", f"must be at most {MAX_NAME_LENGTH} characters")
     return text
+
+
+def _letters_only(text: str) -> bool:
+    """True when every character but the separators space, hyphen and apostrophe is a letter
+    (then none is a numeral): the usual case, decided without a loop in Python."""
+    return text.replace(" ", "").replace("-", "").replace("'", "").isalpha()
+
+
+def _vietnamese_alphabet() -> frozenset[str]:
+    """The letters of the Vietnamese alphabet with every tone mark, both cases, NFC, the Latin
+    letters f j w z of foreign-origin names, and the name separators space, hyphen, apostrophe."""
+    vowels = "aăâeêioôơuưy"
+    tones = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")  # none, huyền, sắc, ngã, hỏi, nặng
+    letters = {unicodedata.normalize("NFC", v + t) for v in vowels for t in tones}
+    letters |= set("bcdđghklmnpqrstvxfjwz")
+    return frozenset({*letters, *(ch.upper() for ch in letters), " ", "-", "'"})
+
+
+VIETNAMESE_NAME_CHARACTERS = _vietnamese_alphabet()
+
+
+def is_normal_output(name: str) -> bool:
+    """True when ``name``, an output of :func:`normalise_name`, is known to be a fixed point of it
+    (``normalise_name(name) == name``) without normalising it again: every character is in
+    :data:`VIETNAMESE_NAME_CHARACTERS`, whose letters keep their form under NFC and map one to one
+    under upper/lower case, so normalising again changes nothing (tests/blocks/registry/
+    test_names.py checks the property). False means "not known": normalise again to decide (some
+    letters outside it do change, e.g. ``ŉ`` capitalises to ``ʼN``, then lowercases to ``ʼn``)."""
+    return VIETNAMESE_NAME_CHARACTERS.issuperset(name)
 
 
 def fold(text: str) -> str:

@@ -174,38 +174,54 @@ def run_batch(
     transaction that may hold writes.
     """
     # One JSON parameter: psycopg dumps one string far faster than eleven arrays.
-    params = {
-        "requests": json.dumps(
-            [
-                {
-                    "n": i,
-                    "number": r.id_number,
-                    "is_system": r.ctx.actor.is_system,
-                    "ward": r.ctx.actor.jurisdiction_ward_code or "",
-                    "province": r.ctx.actor.jurisdiction_province_code or "",
-                    "children": r.with_children,
-                    "user_id": r.ctx.actor.user_id,
-                    "label": r.ctx.actor.label,
-                    "org_id": r.ctx.actor.organisation_id,
-                    "org_name": r.ctx.actor.organisation_name,
-                    "purpose": r.ctx.purpose,
-                    "case_ref": r.ctx.case_reference,
-                }
-                for i, r in enumerate(requests)
-            ],
-            ensure_ascii=False,
-        ),
-        "async_commit": async_commit,
-    }
+    params = {"requests": requests_json(requests), "async_commit": async_commit}
     # A server-binding cursor (Django's own cursors bind on the client and cannot prepare).
     with psycopg.Cursor(conn) as cur:
         cur.execute(_sql(), params, prepare=True, binary=True)
         rows = cur.fetchall()
-    outcomes: list[Outcome] = [("missing", None)] * len(requests)
+    return outcomes_of(rows, len(requests))
+
+
+def requests_json(requests: Sequence[Request]) -> str:
+    """The statement's ``requests`` parameter: the look-ups as one JSON array."""
+    return json.dumps(
+        [
+            {
+                "n": i,
+                "number": r.id_number,
+                "is_system": r.ctx.actor.is_system,
+                "ward": r.ctx.actor.jurisdiction_ward_code or "",
+                "province": r.ctx.actor.jurisdiction_province_code or "",
+                "children": r.with_children,
+                "user_id": r.ctx.actor.user_id,
+                "label": r.ctx.actor.label,
+                "org_id": r.ctx.actor.organisation_id,
+                "org_name": r.ctx.actor.organisation_name,
+                "purpose": r.ctx.purpose,
+                "case_ref": r.ctx.case_reference,
+            }
+            for i, r in enumerate(requests)
+        ],
+        ensure_ascii=False,
+    )
+
+
+def outcomes_of(rows: Sequence[Any], count: int) -> list[Outcome]:
+    """The outcomes of ``count`` look-ups from the statement's ``rows``, in request order."""
+    outcomes: list[Outcome] = [("missing", None)] * count
     for row in rows:
         i = row[_N + 3]  # the request's position
         outcomes[i] = ("ok", row) if row[_N + 1] else ("denied", row[0])
     return outcomes
+
+
+def prepare_sql(name: str) -> str:
+    """``PREPARE name (json, boolean) AS`` the statement, for a caller that runs it with
+    ``EXECUTE name('<requests>', <async_commit>)`` inside a simple-protocol batch of statements
+    (the exchange gateway's fast path, ADR 0010 §17). The name is the caller's constant."""
+    body = _sql().replace("%(requests)s", "$1").replace("%(async_commit)s", "$2")
+    assert "%(" not in body
+    return f"PREPARE {name} (json, boolean) AS {body}"
 
 
 def lookup(ctx: AccessContext, id_number: str, *, with_children: bool, db: BaseDatabaseWrapper) -> Outcome:

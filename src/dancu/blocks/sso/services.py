@@ -190,7 +190,7 @@ def release_claims(rp: RelyingParty, user: Any, claims: list[str]) -> dict[str, 
 
     allowed = [c for c in claims if c in rp.claims]
     out: dict[str, Any] = {}
-    contacts = account_contacts(user)
+    contacts = account_contacts(user) if "email" in allowed or "phone_number" in allowed else {}
     for c in ("email", "phone_number"):
         if c in allowed and contacts.get(c):
             out[c] = contacts[c]

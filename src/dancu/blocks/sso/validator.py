@@ -24,7 +24,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from jwcrypto import jws, jwt
 from oauth2_provider.models import (
@@ -80,6 +80,19 @@ def nonce_digest(nonce: str) -> str:
 
 def nonce_used(client_id: str, nonce: str) -> bool:
     return UsedNonce.objects.filter(client_id=client_id, digest=nonce_digest(nonce)).exists()
+
+
+def _take_nonce(client_id: str, nonce: str) -> bool:
+    """Record ``nonce`` as used by ``client_id``; False when it already was (the unique
+    constraint on (client, digest) refuses the second row, even under concurrency)."""
+    table = UsedNonce._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (client_id, digest, used_at) VALUES (%s, %s, %s)"  # noqa: S608
+            " ON CONFLICT DO NOTHING RETURNING id",
+            [client_id, nonce_digest(nonce), connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.fetchone() is not None
 
 
 def relying_party(client: Any) -> RelyingParty | None:
@@ -153,16 +166,12 @@ class Validator(OAuth2Validator):
             raise errors.InvalidRequestError(description="PKCE with S256 is required.", request=request)
         auth = getattr(request, AUTH_KEY, None)
         request.claims = {AUTH_KEY: auth} if auth else {}
-        with transaction.atomic():
-            if request.nonce:
-                try:
-                    with transaction.atomic():
-                        UsedNonce.objects.create(client_id=client_id, digest=nonce_digest(request.nonce))
-                except IntegrityError:
-                    raise errors.InvalidRequestError(
-                        description="nonce already used.", request=request
-                    ) from None
-            self._create_authorization_code(request, code)
+        # The nonce is taken first, by one ``INSERT … ON CONFLICT DO NOTHING`` (the unique
+        # constraint decides between concurrent requests; no transaction or savepoint needed):
+        # a grant that then fails to be stored leaves the nonce spent, which only refuses more.
+        if request.nonce and not _take_nonce(client_id, request.nonce):
+            raise errors.InvalidRequestError(description="nonce already used.", request=request)
+        self._create_authorization_code(request, code)
 
     # ---------------------------------------------------------------- the code at the token endpoint
     # DOT reads the grant row up to six times per token request (validate_code, confirm_redirect_uri,
@@ -195,6 +204,20 @@ class Validator(OAuth2Validator):
         if grant.claims:
             request.claims = json.loads(grant.claims)
         return True
+
+    def _check_and_set_request_resource(self, request: Any) -> None:
+        """DOT's RFC 8707 handling, without reading the grant again for the common code exchange
+        that names no ``resource`` (the grant read once by :meth:`_grant` gives the resources it
+        was issued for, validated as DOT does); every other case is DOT's."""
+        if request.grant_type == "authorization_code" and not getattr(request, "resource", None):
+            grant = self._grant(request.code, request, request.client)
+            inherited = (grant.resource or []) if grant is not None else []
+            request.resource = []
+            if inherited:
+                self._validate_resource_uris(request, inherited)
+                request.resource = inherited
+            return
+        super()._check_and_set_request_resource(request)
 
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
@@ -342,6 +365,16 @@ class Validator(OAuth2Validator):
         if not isinstance(header, dict) or header.get("alg") not in keys.ALGS:
             return None
         return keys.verification_key(header.get("kid"), header["alg"])
+
+    def _load_access_token(self, token: str) -> Any:
+        """DOT's look-up by checksum, with the relying-party profile joined (userinfo needs it)."""
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return (
+            get_access_token_model()
+            .objects.select_related("application", "application__relying_party", "user")
+            .filter(token_checksum=checksum)
+            .first()
+        )
 
     # ---------------------------------------------------------------- userinfo
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:

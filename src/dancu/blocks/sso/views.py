@@ -227,7 +227,7 @@ class AuthorizeView(OAuthLibMixin, View):
         claims = claims_for(scopes, rp.claims)
         auth = {"acr": have.acr, "amr": list(have.amr), "auth_time": have.auth_time}
         if rp.first_party or consent_covers(user_id, rp, scopes, claims):
-            return self._issue(request, scopes, credentials, auth)
+            return self._issue(request, scopes, credentials, auth, client=request_obj.client)
         if "none" in prompt:
             return fail("consent_required", "consent is required")
         pending_id = secrets.token_urlsafe(16)
@@ -284,10 +284,20 @@ class AuthorizeView(OAuthLibMixin, View):
         request.session[REAUTH_KEY] = marks
 
     def _issue(
-        self, request: HttpRequest, scopes: list[str], credentials: dict[str, Any], auth: dict[str, Any]
+        self,
+        request: HttpRequest,
+        scopes: list[str],
+        credentials: dict[str, Any],
+        auth: dict[str, Any],
+        client: Any = None,
     ) -> HttpResponse:
+        """The code (oauthlib validates the request once more). ``client``: the application this
+        same request loaded and validated, handed to the validator so that it is not read again
+        (``Validator._load_application`` takes it only for the same ``client_id``)."""
         creds = {k: v for k, v in credentials.items() if k != "request"}
         creds[AUTH_KEY] = auth
+        if client is not None:
+            creds["client"] = client
         key = _request_key(request)
         marks = request.session.get(REAUTH_KEY)
         if marks and (key in marks or "step:" + key in marks):

@@ -65,6 +65,17 @@ DEMO_ACCOUNTS = [
         "officer",
         ward="00103",
     ),
+    # The commune's judicial and civil-status officer (ADR 0017 §9): guardianships and court
+    # restrictions of parental rights of Tây Hồ's minors at /giam-ho/.
+    DemoAccount(
+        "hotich.tayho",
+        "Công chức tư pháp – hộ tịch UBND phường Tây Hồ (giám hộ /giam-ho/)",
+        "UBND-P-TAYHO",
+        "UBND phường Tây Hồ",
+        "committee",
+        "civil_status",
+        ward="00103",
+    ),
     # Data cleaning (issue 8): a department officer cleans sector lists at /cleaning/.
     DemoAccount(
         "canbo.sonoivu",

@@ -1,0 +1,250 @@
+"""Profile: the CPU the verification hot route (``identity.fasthttp``, ADR 0014) spends per request,
+in process, part by part — no HTTP server, no load generator.
+
+Each part is called ``--calls`` times per round in a loop timed with ``time.thread_time_ns`` (the
+CPU time of this thread: waits for PostgreSQL and time taken by other processes of a shared machine
+are not counted); the figure reported is the median over ``--rounds`` rounds of the mean per call,
+in µs. Parts:
+
+* ``request``  — ``fasthttp._request``: Django's ``WSGIRequest`` over the environ, host check;
+* ``body``     — ``fasthttp._verify_body``: the JSON body read and validated (``VerifyIn``);
+* ``key``      — ``keycache.authenticate``: the API key from the per-process cache;
+* ``rate``     — ``ratelimit.take``: the token bucket;
+* ``qr``       — ``qr.parse_card_qr``: the card QR parsed and cross-checked;
+* ``answer``   — ``fasthttp._respond`` of a match: the JSON answer and its headers;
+* ``ping``     — the whole empty endpoint through ``FastRoutes`` (signals included);
+* ``verify``   — the whole yes/no verification through ``FastRoutes``: every request a QR of a
+  different citizen with a new ``request_id``, so the statement writes its receipt and audit event
+  (client CPU of the statement included, PostgreSQL's not); ``verify_wall`` is its wall time.
+
+``--compare OLD_SRC`` runs this script on ``OLD_SRC`` (e.g. an export of the last commit's
+``src``) and on this tree alternately, ``--repeat`` times each, and prints both; the figures of
+the two trees are then from the same run, on the same database, under the same load.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dancu_x .venv/bin/python bench/verify_route_profile.py
+    git archive HEAD src | tar -x -C /tmp/before
+    DATABASE_URL=… .venv/bin/python bench/verify_route_profile.py --compare /tmp/before/src
+
+Writes receipts and audit events like the HTTP benchmark (request ids ``profile-<tag>-<n>``) and
+deletes its receipts afterwards; run it on a database of your own (it refuses ``dancu_lookup``
+unless ``--allow-lookup``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "profile-only-secret-key-0123456789abcdef-verify-route"  # noqa: S105 — in-process profile
+PARTS = ("request", "body", "key", "rate", "qr", "answer", "ping", "verify", "verify_wall")
+
+
+def _setup(src: Path) -> None:
+    os.environ.setdefault("SECRET_KEY", SECRET)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dancu.settings"
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ["DANCU_API_RATE_PER_MINUTE"] = "100000"
+    os.environ["DANCU_API_BURST"] = "100000"
+    os.environ.pop("CACHE_URL", None)
+    sys.path.insert(0, str(src))
+    sys.path.insert(1, str(ROOT / "bench"))
+    import django
+
+    django.setup()
+
+
+def _environ(path: str, token: str, body: bytes) -> dict[str, Any]:
+    """A request as gunicorn hands it over (wrk's headers)."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+    }
+
+
+def _time(fn: Callable[[int], object], calls: int) -> tuple[float, float]:
+    """Mean CPU µs and mean wall µs per call of ``fn(i)``, i = 0 … calls-1."""
+    c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
+    for i in range(calls):
+        fn(i)
+    c1, w1 = time.thread_time_ns(), time.perf_counter_ns()
+    return (c1 - c0) / calls / 1000, (w1 - w0) / calls / 1000
+
+
+def profile(calls: int, rounds: int, qr_count: int, verify_calls: int) -> dict[str, float]:
+    from django.db import connection
+    from django.utils import timezone
+    from verify_http_bench import _api_key, _sample_qr_texts
+
+    from dancu.blocks.identity import fasthttp
+    from dancu.blocks.identity.qr import parse_card_qr
+    from dancu.blocks.organisations import keycache
+    from dancu.ratelimit import Rate, take
+    from django.conf import settings
+
+    texts, _skipped = _sample_qr_texts(qr_count, seed=5)
+    token, key_id, org_id = _api_key()
+    tag = uuid.uuid4().hex[:10]
+    today = timezone.localdate()
+    app = fasthttp.FastRoutes(lambda environ, start_response: [b"passed on"])
+    statuses: dict[str, int] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        statuses[status] = statuses.get(status, 0) + 1
+
+    counter = iter(range(10**9))
+
+    def verify_body() -> bytes:
+        n = next(counter)
+        return json.dumps(
+            {
+                "request_id": f"profile-{tag}-{n}",
+                "purpose": "identity.verification",
+                "mode": "yes_no",
+                "evidence": {"kind": "qr", "text": texts[n % len(texts)]},
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    bodies = [verify_body() for _ in range(calls)]  # for the parts that do not write
+    rate = Rate(settings.DANCU_API_RATE_PER_MINUTE, settings.DANCU_API_BURST)
+    keycache.authenticate(token)
+    client = keycache.authenticate(token)
+    request = fasthttp._request(_environ(fasthttp.VERIFY, token, bodies[0]))
+    from dancu.blocks.identity import services
+
+    result = services.VerificationResult(
+        str(uuid.uuid4()), timezone.now(), "identity.verification", "yes_no", "qr", "match", (), 1.0, None
+    )
+
+    def p_request(i: int) -> object:
+        return fasthttp._request(_environ(fasthttp.VERIFY, token, bodies[i]))
+
+    envs: list[dict[str, Any]] = []
+    reqs: list[Any] = []
+
+    def prep_body() -> None:
+        envs[:] = [_environ(fasthttp.VERIFY, token, b) for b in bodies]
+        reqs[:] = [fasthttp._request(e) for e in envs]
+
+    def p_body(i: int) -> object:
+        return fasthttp._verify_body(envs[i], reqs[i])
+
+    def p_key(i: int) -> object:
+        return keycache.authenticate(token)
+
+    def p_rate(i: int) -> object:
+        return take(f"apikey:{client.key_id}", rate)
+
+    def p_qr(i: int) -> object:
+        return parse_card_qr(texts[i % len(texts)], reference=today)
+
+    def p_answer(i: int) -> object:
+        return fasthttp._respond(request, 200, fasthttp._out(result), [])
+
+    def p_ping(i: int) -> object:
+        return app(_environ(fasthttp.PING, token, b""), start_response)
+
+    venvs: list[dict[str, Any]] = []
+
+    def prep_verify() -> None:
+        venvs[:] = [_environ(fasthttp.VERIFY, token, verify_body()) for _ in range(verify_calls)]
+
+    def p_verify(i: int) -> object:
+        return app(venvs[i], start_response)
+
+    samples: dict[str, list[float]] = {p: [] for p in PARTS}
+    for _ in range(rounds + 1):  # the first round warms up and is discarded
+        keycache.clear()
+        keycache.authenticate(token)
+        got: dict[str, float] = {}
+        got["request"] = _time(p_request, calls)[0]
+        prep_body()
+        got["body"] = _time(p_body, calls)[0]
+        got["key"] = _time(p_key, calls)[0]
+        got["rate"] = _time(p_rate, calls)[0]
+        got["qr"] = _time(p_qr, calls)[0]
+        got["answer"] = _time(p_answer, calls)[0]
+        got["ping"] = _time(p_ping, calls)[0]
+        prep_verify()
+        got["verify"], got["verify_wall"] = _time(p_verify, verify_calls)
+        for part, value in got.items():
+            samples[part].append(value)
+    for part in PARTS:
+        samples[part] = samples[part][1:]
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM identity_verificationrecord WHERE organisation_id = %s AND request_id LIKE %s",
+            [org_id, f"profile-{tag}-%"],
+        )
+    out = {part: round(statistics.median(values), 1) for part, values in samples.items()}
+    out["statuses"] = statuses  # type: ignore[assignment]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--verify-calls", type=int, default=300, help="writing verifications per round")
+    ap.add_argument("--qr", type=int, default=2000, help="distinct citizens' QR texts")
+    ap.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree to profile")
+    ap.add_argument("--compare", type=Path, help="another source tree, profiled alternately with --src")
+    ap.add_argument("--repeat", type=int, default=2, help="with --compare: runs of each tree")
+    ap.add_argument("--allow-lookup", action="store_true", help="allow the shared dancu_lookup database")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if url.rstrip("/").endswith("/dancu_lookup") and not args.allow_lookup:
+        raise SystemExit("refusing to write profile receipts to dancu_lookup (use your own database)")
+    if args.compare is None:
+        _setup(args.src)
+        print(json.dumps(profile(args.calls, args.rounds, args.qr, args.verify_calls)))
+        return
+    runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    for _ in range(args.repeat):
+        for name, src in (("before", args.compare), ("after", args.src)):
+            cmd = [sys.executable, __file__, "--src", str(src), "--calls", str(args.calls)]
+            cmd += ["--rounds", str(args.rounds), "--qr", str(args.qr), "--verify-calls", str(args.verify_calls)]
+            if args.allow_lookup:
+                cmd.append("--allow-lookup")
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+            print(name, runs[name][-1], file=sys.stderr)
+    table = {
+        part: {name: round(statistics.median(r[part] for r in rs), 1) for name, rs in runs.items()}
+        for part in PARTS
+    }
+    print(f"{'part':<12}{'before µs':>12}{'after µs':>12}")
+    for part, row in table.items():
+        print(f"{part:<12}{row['before']:>12}{row['after']:>12}")
+    if args.json:
+        args.json.write_text(json.dumps({"parts": table, "runs": runs}, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
