@@ -15,8 +15,8 @@ so the log-in figure is the non-hash work; the hash's own cost is measured separ
 from __future__ import annotations
 
 import argparse
-import cProfile
 import base64
+import cProfile
 import hashlib
 import json
 import re
@@ -57,11 +57,12 @@ def main() -> None:
     create_database(args.server, args.database)
     start_django(f"{args.server}/{args.database}", "benchmark-only-secret-key-0123456789abcdef-oidc",
                  DANCU_OIDC_ISSUER=ISSUER)  # fmt: skip
-    import oidc_bench
     from django.contrib.auth.hashers import Argon2PasswordHasher
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    import oidc_bench
 
     numbers = oidc_bench._accounts(args.accounts)
     client_id, secret, machine_id, machine_secret = oidc_bench._relying_parties(ISSUER, numbers)
@@ -107,17 +108,31 @@ def main() -> None:
         page = step("2 log-in page", lambda: c.get(login_url))
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
         assert csrf
-        data = {"csrfmiddlewaretoken": csrf.group(1), "username": numbers[i % len(numbers)], "password": password}
+        data = {
+            "csrfmiddlewaretoken": csrf.group(1),
+            "username": numbers[i % len(numbers)],
+            "password": password,
+        }
         r = step("3 log-in POST", lambda: c.post(login_url, urlencode(data), content_type=FORM))
         assert r.status_code == 302 and "/oidc/authorize" in r["Location"], (r.status_code, r.content[-300:])
         nxt = r["Location"]
         r = step("4 authorize -> code", lambda: c.get(nxt))
         code = parse_qs(urlsplit(r["Location"]).query)["code"][0]
-        body = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier}
-        r = step("5 token (code)", lambda: c.post("/oidc/token", urlencode(body), content_type=FORM, HTTP_AUTHORIZATION=basic))
+        body = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+        }
+        r = step(
+            "5 token (code)",
+            lambda: c.post("/oidc/token", urlencode(body), content_type=FORM, HTTP_AUTHORIZATION=basic),
+        )
         tok = r.json()
         refresh_tokens.append(tok["refresh_token"])
-        r = step("6 userinfo", lambda: c.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {tok['access_token']}"))
+        r = step(
+            "6 userinfo", lambda: c.get("/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {tok['access_token']}")
+        )
         assert r.json()["name"].startswith("Nguyễn Văn Thử"), r.content
 
     real_verify = Argon2PasswordHasher.verify
@@ -142,12 +157,19 @@ def main() -> None:
     for _ in range(5):
         m.post("/oidc/token", "grant_type=client_credentials", content_type=FORM, HTTP_AUTHORIZATION=machine)
     for _ in range(args.flows):
-        r = step("7 client credentials", lambda: m.post("/oidc/token", "grant_type=client_credentials",
-                                                         content_type=FORM, HTTP_AUTHORIZATION=machine))  # fmt: skip
+        r = step(
+            "7 client credentials",
+            lambda: m.post(
+                "/oidc/token", "grant_type=client_credentials", content_type=FORM, HTTP_AUTHORIZATION=machine
+            ),
+        )
         assert r.status_code == 200, r.content
     for t in refresh_tokens:
-        r = step("8 refresh", lambda: m.post("/oidc/token", urlencode({"grant_type": "refresh_token", "refresh_token": t}),
-                                              content_type=FORM, HTTP_AUTHORIZATION=basic))  # fmt: skip
+        form = urlencode({"grant_type": "refresh_token", "refresh_token": t})
+        r = step(
+            "8 refresh",
+            lambda form=form: m.post("/oidc/token", form, content_type=FORM, HTTP_AUTHORIZATION=basic),
+        )
         assert r.status_code == 200, r.content
     r = step("9 discovery", lambda: m.get("/.well-known/openid-configuration"))
 

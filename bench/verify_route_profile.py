@@ -96,18 +96,18 @@ def _time(fn: Callable[[int], object], calls: int) -> tuple[float, float]:
 
 
 def profile(calls: int, rounds: int, qr_count: int, verify_calls: int) -> dict[str, float]:
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
-    from verify_http_bench import _api_key, _sample_qr_texts
 
     from dancu.blocks.identity import fasthttp
     from dancu.blocks.identity.qr import parse_card_qr
     from dancu.blocks.organisations import keycache
     from dancu.ratelimit import Rate, take
-    from django.conf import settings
+    from verify_http_bench import _api_key, _sample_qr_texts
 
     texts, _skipped = _sample_qr_texts(qr_count, seed=5)
-    token, key_id, org_id = _api_key()
+    token, _key_id, org_id = _api_key()
     tag = uuid.uuid4().hex[:10]
     today = timezone.localdate()
     app = fasthttp.FastRoutes(lambda environ, start_response: [b"passed on"])
@@ -229,7 +229,14 @@ def main() -> None:
     for _ in range(args.repeat):
         for name, src in (("before", args.compare), ("after", args.src)):
             cmd = [sys.executable, __file__, "--src", str(src), "--calls", str(args.calls)]
-            cmd += ["--rounds", str(args.rounds), "--qr", str(args.qr), "--verify-calls", str(args.verify_calls)]
+            cmd += [
+                "--rounds",
+                str(args.rounds),
+                "--qr",
+                str(args.qr),
+                "--verify-calls",
+                str(args.verify_calls),
+            ]
             if args.allow_lookup:
                 cmd.append("--allow-lookup")
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

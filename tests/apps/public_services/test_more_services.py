@@ -155,6 +155,23 @@ def test_the_card_expiry_follows_the_renewal_ages() -> None:
     assert registry.card_expiry(born, date(2058, 6, 1)) is None  # within 2 years of 60: for life
 
 
+def test_a_card_issued_to_a_child_is_renewed_at_14() -> None:
+    """Law on Identification 2023 Art. 21 cl. 1 names 14 among the renewal ages (a child under 14 may
+    hold a card, Art. 19); cl. 2: issued within the 2 years before 14, it is valid until 25."""
+    born = date(2016, 3, 10)
+    assert registry.card_expiry(born, date(2026, 5, 1)) == date(2030, 3, 10)  # issued at 10: renewed at 14
+    assert registry.card_expiry(born, date(2028, 5, 1)) == date(2041, 3, 10)  # issued at 12: valid to 25
+
+
+def test_the_registry_and_the_synthetic_population_agree_on_card_expiry() -> None:
+    from dancu.synthpop.generator import card_expiry as generated_expiry
+
+    for born in (date(2016, 3, 10), date(2000, 2, 29), date(1970, 12, 31)):
+        for years in range(0, 70, 1):
+            issued = date(born.year + years, 7, 1)
+            assert registry.card_expiry(born, issued) == generated_expiry(born, issued), (born, issued)
+
+
 # --------------------------------------------------------------------------- 6 residence notification
 def test_a_residence_notification_reaches_the_police_of_the_place_of_stay_at_once(
     an: int, other_ward_police: Person, ward_police: Person

@@ -189,7 +189,7 @@ def test_sms_codes_are_limited_per_account(an_registered: int, outbox: Outbox) -
 def test_a_right_password_forgives_the_names_failures_but_not_the_addresss(an_registered: int) -> None:
     """A right password clears the failures counted against the name (only a row that exists is
     deleted); the client address keeps its count."""
-    for n in range(login.DELAY_AFTER - 1):
+    for _ in range(login.DELAY_AFTER - 1):
         _refused(AN_ID, "wrong-password-123", ip=IP)
     assert Throttle.objects.count() == 2  # the name and the address
     assert login.check_password(AN_ID, PASSWORD, ip=IP).user_id == an_registered
@@ -218,7 +218,9 @@ def test_a_login_recorded_with_its_password_check_is_audited_to_the_holder(an_re
     other = login.PasswordOk(an_registered + 1000, 2, (), citizen_id=None)
     b = login.record_login(store, an_registered, ("pwd",), "Firefox / Windows", checked=other)
     assert b.level == 1
-    assert AuditEvent.objects.filter(action="eid.login", result="ok").latest("pk").subject_citizen_id == citizen
+    assert (
+        AuditEvent.objects.filter(action="eid.login", result="ok").latest("pk").subject_citizen_id == citizen
+    )
 
 
 def test_a_pending_account_earns_no_level_from_the_check(an_registered: int) -> None:

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dancu.blocks.alerts.models import AlertEntry, AlertHit
 from dancu.blocks.audit.models import AuditEvent
@@ -430,7 +430,7 @@ def test_requests_the_fast_route_does_not_own_reach_django_untouched(
     assert refusal is not None and refusal.detail["reason"] == "no_purpose"  # recorded
 
 
-# --------------------------------------------------------------------------- the body, checked without pydantic
+# ------------------------------------------------------------------ the body, checked without pydantic
 _PLAIN = {
     "request_id": "his-bachmai-2026-000123",
     "purpose": PURPOSE,
@@ -443,7 +443,9 @@ _ODD_VALUES = st.one_of(
     st.booleans(),
     st.integers(),
     st.text(max_size=5),
-    st.sampled_from(["", "x" * 65, "x" * 101, "a\n", "bad id", "data", "mrz", PURPOSE, "yes_no", "qr", "\x00"]),
+    st.sampled_from(
+        ["", "x" * 65, "x" * 101, "a\n", "bad id", "data", "mrz", PURPOSE, "yes_no", "qr", "\x00"]
+    ),
     st.just({}),
     st.just([]),
 )

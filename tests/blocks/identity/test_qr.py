@@ -5,7 +5,6 @@ segno, and decoding camera photos with zxing-cpp. Pure: no database."""
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import unicodedata
 from dataclasses import replace
@@ -349,7 +348,7 @@ def test_every_card_the_parser_returns_is_one_the_checked_constructor_accepts(
 
 @pytest.mark.parametrize("name", ["ŉa Văn An", "Nguyễn Văn ŉa"])
 def test_a_name_that_normalises_differently_a_second_time_is_still_refused(name: str) -> None:
-    """"ŉ" capitalises to "ʼN", which normalises to "ʼn": the parsed name would not be a fixed
+    """The letter "ŉ" capitalises to "ʼN", which normalises to "ʼn": the parsed name would not be a fixed
     point of ``normalise_name``, so the QR is refused naming the field and the rule."""
     with pytest.raises(DomainValidationError) as exc:
         parse_card_qr(f"001085012345||{name}|02031985|Nam|Hà Nội|01042021", reference=REFERENCE)

@@ -87,7 +87,13 @@ def _confirmed_links(con: duckdb.DuckDBPyConnection, full: int, year_only: int, 
     con.execute(f"CREATE TABLE registry (unique_id BIGINT, {cols})")
     con.execute(f"CREATE TABLE sector (unique_id BIGINT, {cols})")
     con.execute("CREATE TABLE id_hits (key BIGINT, citizen_id BIGINT, method VARCHAR)")
-    base = {"given": "dung", "given_toned": "dũng", "family": "tran", "family_key": "tran", "middle": "van"}
+    base: dict[str, str | None] = {
+        "given": "dung",
+        "given_toned": "dũng",
+        "family": "tran",
+        "family_key": "tran",
+        "middle": "van",
+    }
     base |= {"dob": "1985-06-21", "dob_swap": None, "dob_ym": "1985-06", "dob_year": "1985", "sex": "M"}
     base |= {"ward_code": "00235", "street": "so 5 ngo 12 pho chua lang"}
     reg, sec = [], []

@@ -147,7 +147,9 @@ def check_password(login: str, password: str, *, ip: str, request: Any = None) -
     # The account and whether it has a confirmed authenticator app, in one query.
     account = (
         Account.objects.filter(user_id=user.pk)
-        .annotate(totp=Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id"), confirmed_at__isnull=False)))
+        .annotate(
+            totp=Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id"), confirmed_at__isnull=False))
+        )
         .first()
     )
     if account is not None:

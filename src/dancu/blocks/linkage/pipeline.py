@@ -11,7 +11,7 @@ Decisions per sector row:
 * ``matched`` — the ID pass or the CMND pass found the citizen and the name or the date of birth
   agrees (a typo can land on another person's number: the number alone is not trusted); or the model
   scored the best citizen at ≥ ``ACCEPT_WEIGHT`` and clearly above the runner-up (the weights carry
-  the file's prior, :func:`file_prior_shift`);
+  the file's prior, :func:`estimate_prior_shift`);
 * ``review`` — the best citizen scored between ``REVIEW_WEIGHT`` and ``ACCEPT_WEIGHT``, or two
   citizens are too close to call: an official decides (``apps/cleaning`` review queue);
 * ``unmatched`` — nothing scored ≥ ``REVIEW_WEIGHT``;

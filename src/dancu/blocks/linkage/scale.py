@@ -422,7 +422,9 @@ def train(
     not run: in a date-of-birth block of 8.5 M citizens one pair in thirty is a match, and EM then
     settles on households (same ward and street) instead of people — measured F1 0.978 against
     0.9895 on 20,000 rows × 1,000,000 citizens. With ``settings`` (a baseline's), m is trained by EM
-    on a sample of ``TRAIN_SAMPLE`` rows as Splink's documentation does."""
+    on a sample of ``TRAIN_SAMPLE`` rows as Splink's documentation does. Without ``settings``, the
+    date comparison's m is then the file's own, from its links confirmed by an ID number
+    (:func:`m_from_confirmed_links`; ADR 0012 decision 13)."""
     from splink import DuckDBAPI, Linker, block_on
 
     con.execute(

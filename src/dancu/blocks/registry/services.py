@@ -1154,8 +1154,9 @@ def change_id_number(
 FAMILY_PURPOSES = frozenset({"registry.administration", "public_service.processing", "eid.registration"})
 # Marriage and Family Law 2014 Art. 8 cl. 1(a): a man from full 20 years, a woman from full 18.
 MARRIAGE_AGE = {"M": 20, "F": 18}
-# Law on Identification 2023 Art. 21: the card is renewed at 25, 40 and 60; a card issued or
-# renewed within 2 years before one of these ages stays valid until the next one; from 60: no expiry.
+# Law on Identification 2023 Art. 21: the card is renewed at 14, 25, 40 and 60 (cl. 1; a card can
+# be issued under 14 on request, Art. 19); a card issued or renewed within 2 years before one of these
+# ages stays valid until the next one (cl. 2); from 60: no expiry.
 CARD_RENEWAL_AGES = (14, 25, 40, 60)
 
 
@@ -1215,7 +1216,7 @@ def card_expiry(born: date, issued_on: date) -> date | None:
     """The expiry of a card issued on ``issued_on`` (Law on Identification 2023 Art. 21): the day
     the holder reaches the next renewal age, skipping one that is at most 2 years away; None from
     the last (no expiry)."""
-    for age in CARD_RENEWAL_AGES[1:]:
+    for age in CARD_RENEWAL_AGES:
         due = _birthday(born, age)
         if due <= issued_on:
             continue
