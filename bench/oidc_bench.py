@@ -16,7 +16,9 @@ What runs, all on 127.0.0.1 of the one machine:
   password with the production hasher in a loop; measured before and after the flows, averaged;
 * full flows: ``--flow-procs`` client processes, each a loop of complete flows with a fresh
   cookie jar (``requests``), each flow a new log-in of one of ``--accounts`` citizens whose
-  consent to the relying party is already recorded;
+  consent to the relying party is already recorded; the client processes' own CPU is reported
+  too (``client_cpu_ms_per_flow``: machine time the flows share and the hash baseline does not);
+  ``oidc_steps.py`` gives each request's server CPU and statements in one process;
 * refresh and client credentials: ``wrk`` (Debian package), one thread, closed loop; refresh
   draws each request's refresh token from a pool and puts back the rotated one from the answer
   (a token is never presented twice, which the provider would treat as reuse and revoke).

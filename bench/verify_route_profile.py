@@ -17,6 +17,10 @@ in µs. Parts:
   different citizen with a new ``request_id``, so the statement writes its receipt and audit event
   (client CPU of the statement included, PostgreSQL's not); ``verify_wall`` is its wall time.
 
+``--in-route`` times the route's functions *inside* whole verifications instead (each wrapped in
+a timer where the route looks it up): the caches are then as the request leaves them, and each
+part costs several times its figure in a loop of its own.
+
 ``--compare OLD_SRC`` runs this script on ``OLD_SRC`` (e.g. an export of the last commit's
 ``src``) and on this tree alternately, ``--repeat`` times each, and prints both; the figures of
 the two trees are then from the same run, on the same database, under the same load.
@@ -95,7 +99,9 @@ def _time(fn: Callable[[int], object], calls: int) -> tuple[float, float]:
     return (c1 - c0) / calls / 1000, (w1 - w0) / calls / 1000
 
 
-def profile(calls: int, rounds: int, qr_count: int, verify_calls: int) -> dict[str, float]:
+def profile(
+    calls: int, rounds: int, qr_count: int, verify_calls: int, in_route: bool = False
+) -> dict[str, float]:
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -177,6 +183,8 @@ def profile(calls: int, rounds: int, qr_count: int, verify_calls: int) -> dict[s
     def p_verify(i: int) -> object:
         return app(venvs[i], start_response)
 
+    if in_route:  # the parts timed inside the whole verification, as the route calls them
+        return _in_route(app, start_response, prep_verify, venvs, verify_calls, rounds, org_id, tag)
     samples: dict[str, list[float]] = {p: [] for p in PARTS}
     for _ in range(rounds + 1):  # the first round warms up and is discarded
         keycache.clear()
@@ -206,6 +214,70 @@ def profile(calls: int, rounds: int, qr_count: int, verify_calls: int) -> dict[s
     return out
 
 
+IN_ROUTE = (
+    ("fasthttp", "_request"),
+    ("fasthttp", "_verify_body"),
+    ("keycache", "authenticate"),
+    ("fasthttp", "take"),
+    ("fasthttp", "_exact_claim"),
+    ("services", "_fingerprint"),
+    ("pg_verify", "submit"),
+    ("fasthttp", "_verify"),
+    ("fasthttp", "_respond"),
+)
+
+
+def _in_route(
+    app: Any,
+    start_response: Callable[..., None],
+    prepare: Callable[[], None],
+    venvs: list[dict[str, Any]],
+    verify_calls: int,
+    rounds: int,
+    org_id: int,
+    tag: str,
+) -> dict[str, float]:
+    """CPU µs per verification of each function of ``IN_ROUTE`` (wrapped in a timer where the
+    route looks it up), measured while whole verifications run: with the route's own cache state
+    between its parts, unlike the loops of one part. ``_verify`` includes ``_exact_claim``,
+    ``_fingerprint`` and ``submit`` (the statement's client CPU); ``total`` is the whole request."""
+    from django.db import connection
+
+    from dancu.blocks.identity import fasthttp, pg_verify, services
+    from dancu.blocks.organisations import keycache
+
+    modules = {"fasthttp": fasthttp, "keycache": keycache, "services": services, "pg_verify": pg_verify}
+    spent: dict[str, int] = {}
+
+    def timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.thread_time_ns()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0) + time.thread_time_ns() - t0
+
+        return call
+
+    for module, name in IN_ROUTE:
+        setattr(modules[module], name, timed(name, getattr(modules[module], name)))
+    samples: dict[str, list[float]] = {}
+    for round_ in range(rounds + 1):
+        prepare()
+        spent.clear()
+        cpu = _time(lambda i: app(venvs[i], start_response), verify_calls)[0]
+        if round_:
+            samples.setdefault("total", []).append(cpu)
+            for label, ns in spent.items():
+                samples.setdefault(label, []).append(ns / verify_calls / 1000)
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM identity_verificationrecord WHERE organisation_id = %s AND request_id LIKE %s",
+            [org_id, f"profile-{tag}-%"],
+        )
+    return {label: round(statistics.median(values), 1) for label, values in samples.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=2000)
@@ -217,13 +289,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="with --compare: runs of each tree")
     ap.add_argument("--allow-lookup", action="store_true", help="allow the shared dancu_lookup database")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--in-route", action="store_true", help="time the parts inside whole verifications")
     args = ap.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if url.rstrip("/").endswith("/dancu_lookup") and not args.allow_lookup:
         raise SystemExit("refusing to write profile receipts to dancu_lookup (use your own database)")
     if args.compare is None:
         _setup(args.src)
-        print(json.dumps(profile(args.calls, args.rounds, args.qr, args.verify_calls)))
+        print(json.dumps(profile(args.calls, args.rounds, args.qr, args.verify_calls, args.in_route)))
         return
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     for _ in range(args.repeat):
@@ -237,14 +310,15 @@ def main() -> None:
                 "--verify-calls",
                 str(args.verify_calls),
             ]
-            if args.allow_lookup:
-                cmd.append("--allow-lookup")
+            cmd += ["--allow-lookup"] if args.allow_lookup else []
+            cmd += ["--in-route"] if args.in_route else []
             out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
             print(name, runs[name][-1], file=sys.stderr)
+    parts = [p for p in runs["after"][0] if p != "statuses"]
     table = {
-        part: {name: round(statistics.median(r[part] for r in rs), 1) for name, rs in runs.items()}
-        for part in PARTS
+        part: {name: round(statistics.median(r.get(part, 0.0) for r in rs), 1) for name, rs in runs.items()}
+        for part in parts
     }
     print(f"{'part':<12}{'before µs':>12}{'after µs':>12}")
     for part, row in table.items():

@@ -310,3 +310,22 @@ def test_on_sqlite_or_switched_off_a_single_check_in_takes_the_reference_path(
     # Either way the clerk's check-in is stored.
     result = services.check_in(hotel_clerk.ctx(NOTIFY), data, idempotency_key="sq-1", now=now)
     assert [s.full_name for s in result.stays] == [MAI_NAME]
+
+
+@postgres_only
+def test_a_room_postgresql_cannot_take_is_refused_as_the_reference_path_refuses_it(
+    setting: dict[str, Person], hotel: services.EstablishmentView
+) -> None:
+    """The set-based path reads the room's occupancy before the check-in is validated
+    (``batch_pg.prelude_one``): a room with a NUL or a lone surrogate goes to the reference path,
+    which refuses it field by field — never a database error, nothing stored."""
+    now = timezone.now()
+    ctx = setting["clerk"].ctx(NOTIFY)
+    before = Stay.objects.count()
+    for i, room in enumerate(["2\x0001", "2\ud80001"]):
+        with pytest.raises(DomainValidationError) as refused:
+            services.check_in(
+                ctx, _check_in(_qr(MAI_QR), room=room, now=now), idempotency_key=f"r-{i}", now=now
+            )
+        assert [p.field for p in refused.value.problems] == ["room"]
+    assert Stay.objects.count() == before

@@ -224,6 +224,26 @@ def test_a_withdrawn_credential_is_refused_at_once(
     assert (res.status, res.body["detail"][0]["rule"]) == (401, "credentials_revoked")
 
 
+def test_a_lane_that_lost_its_prepared_statements_prepares_them_again(
+    grant: Callable[..., Any],
+    exchange: Callable[..., gateway.ExchangeResponse],
+    an_tay_ho: Any,
+    groups: list[int],
+) -> None:
+    """The group's statements are prepared once per lane connection (ADR 0010 §18); a session
+    that lost them (``DISCARD ALL``, ``DEALLOCATE ALL``) prepares them again and the exchange is
+    answered and logged as usual."""
+    grant()
+    assert exchange(an_tay_ho.id_number, "prep-1").status == 200
+    for lane in fast._LANES:
+        if lane._conn is not None:
+            lane._conn.execute("DEALLOCATE ALL")
+    second = exchange(an_tay_ho.id_number, "prep-2")
+    assert second.status == 200 and second.body["data"]["id_number"] == an_tay_ho.id_number
+    assert groups == [1, 1]  # both served by the fast path
+    assert Message.objects.filter(request_id="prep-2", outcome="ok").count() == 1
+
+
 def test_a_replayed_request_id_gets_the_stored_answer_and_a_changed_one_is_a_conflict(
     grant: Callable[..., Any],
     exchange: Callable[..., gateway.ExchangeResponse],

@@ -64,3 +64,24 @@ class ForeignerActivationForm(forms.Form):
         label=_("I compared the holder's face with the passport's photo page and the residence card"),
         required=False,
     )
+    chip_json = forms.CharField(
+        label=_("Passport chip read (JSON from the reader app; empty if the chip cannot be read)"),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        required=False,
+        max_length=400_000,
+    )
+
+    def clean_chip_json(self) -> dict[str, Any] | None:
+        """``None`` when no chip was read, else the reader's object of base64 files (ADR 0017 §10)."""
+        raw = self.cleaned_data.get("chip_json") or ""
+        if not raw.strip():
+            return None
+        try:
+            files = json.loads(raw)
+        except ValueError:
+            files = None
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise ValidationError(
+                _("paste the reader app's JSON: an object of base64 chip files (sod, dg1, dg2…)")
+            )
+        return files

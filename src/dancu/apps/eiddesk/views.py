@@ -151,7 +151,8 @@ def present(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Raise a foreign resident's account to level 2 from the passport's MRZ and the residence
-    card (``foreigners.activate_level2_foreigner``, purpose ``eid.activation``)."""
+    card, and the passport chip when the reader could read it (``foreigners.activate_level2_foreigner``,
+    purpose ``eid.activation``; ADR 0017 §10)."""
     form = ForeignerActivationForm(request.POST or None)
     result = None
     problems: list[FieldProblem] = []
@@ -166,6 +167,7 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
                     passport_mrz=d["passport_mrz"],
                     card_number=d["card_number"],
                     face_confirmed=bool(d.get("face_confirmed")),
+                    chip_files=d.get("chip_json"),
                 )
                 status = 200
             except (DomainValidationError, AccessDenied, NotFound) as exc:

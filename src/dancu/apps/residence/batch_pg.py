@@ -440,9 +440,21 @@ class Prelude:
     hooks: list[int]
 
 
+def _sendable(text: str) -> bool:
+    """Whether PostgreSQL accepts ``text`` as a parameter (no NUL, no lone surrogate); the room of
+    a check-in is read by :func:`prelude_one` before it is validated."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _takes_fast_path(est: Establishment, data: s.CheckIn, idempotency_key: str) -> bool:
     return (
         enabled()
+        and isinstance(data.room, str)
+        and _sendable(data.room)
         and bool(idempotency_key)
         and est.kind not in (Establishment.Kind.HOSPITAL, Establishment.Kind.COACH_OPERATOR)
         and data.trip_id is None

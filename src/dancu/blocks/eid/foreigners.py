@@ -21,8 +21,12 @@ database. This block keeps a small source of foreign residents (:class:`ForeignR
   number, compares the holder's face with the passport's photo page and the card, and confirms
   it. The MRZ and the card must match the holder's record as at level 1, with the card valid and
   the passport unexpired on the day; the holder is 6 or over and has an active level-1 account.
-  The passport's chip is not read: passive authentication would need the issuing state's CSCA in
-  the trust store (ADR 0017), so the evidence recorded is "passport MRZ, optical".
+  When the NFC reader returned the passport chip's files, the chip is checked too
+  (``identity.passport.verify_passport_chip``: passive authentication against the issuing state's
+  CSCAs imported from an ICAO master list, DG1 equal to the MRZ read): a chip that passes gives
+  evidence ``passport_chip``; a chip that fails any step is refused naming the step; a chip of a
+  state with no CSCA here, and a passport whose chip is not read, go on with evidence
+  ``passport_mrz_optical`` (weaker), recorded on the account and in the audit (ADR 0017 §10).
 
 The account's log-in name (``Account.id_number``) is the MRZ nationality followed by the passport
 number (at most 3 + 9 characters): foreigners hold no 12-digit personal ID number here.
@@ -31,6 +35,7 @@ number (at most 3 + 9 characters): foreigners hold no 12-digit personal ID numbe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -57,6 +62,7 @@ from dancu.blocks.eid.services import (
     max_level_for_age,
 )
 from dancu.blocks.identity.mrz import MrzTD3, parse_td3
+from dancu.blocks.identity.passport import verify_passport_chip
 from dancu.errors import DomainValidationError, FieldProblem, NotFound
 
 # domain-vn §4 gives foreigners accounts from 6 only; it says nothing of a foreign child under 6
@@ -236,6 +242,8 @@ class ForeignerActivation:
     account_id: int
     login_name: str
     receipt_id: str
+    evidence: str = "passport_mrz_optical"  # or "passport_chip" (ADR 0017 §10)
+    chip: str = "not_read"  # "verified", "state_not_trusted" or "not_read"
 
 
 def activate_level2_foreigner(
@@ -244,11 +252,17 @@ def activate_level2_foreigner(
     passport_mrz: str,
     card_number: str,
     face_confirmed: bool,
+    chip_files: Mapping[str, object] | None = None,
     at: datetime | None = None,
 ) -> ForeignerActivation:
     """Raise a foreign resident's account to level 2 in person (module docstring; purpose
     ``eid.activation``, any commune police desk as for citizens, ADR 0008). Each refusal names the
-    field and the rule; a mismatch is audited (denied) without telling which datum differed."""
+    field and the rule; a mismatch is audited (denied) without telling which datum differed.
+
+    ``chip_files`` — the passport chip as the reader returned it (``reader.ChipRead.files``), or
+    ``None`` when no chip was read. A chip that fails is refused with field ``passport_chip`` and
+    the failed step as the rule (``dg1.hash``, ``ds.issuer``, ``ds.validity``, ``dg1.mrz_match``…),
+    audited ``denied``; see ADR 0017 §10 for what is accepted without a verified chip."""
     action = "eid.activate.foreigner"
     _authorise(ctx, ACTIVATION, action)
     moment = at or timezone.now()
@@ -295,6 +309,26 @@ def activate_level2_foreigner(
         raise NotFound(
             "this resident has no active level-1 account: they register online first", field="account"
         )
+    evidence, chip_status = "passport_mrz_optical", "not_read"
+    if chip_files is not None:
+        report = verify_passport_chip(chip_files, mrz, at=moment)
+        if report.outcome == "failed":
+            audit.record(
+                ctx,
+                action,
+                result=AuditEvent.Result.DENIED,
+                detail={"reason": "passport_chip", "step": report.failed_step, "state": mrz.issuing_state},
+            )
+            failed = next((s for s in report.failures if s.name == report.failed_step), None)
+            raise DomainValidationError.single(
+                "passport_chip",
+                report.failed_step,
+                failed.detail if failed is not None else "the passport chip did not pass its checks",
+            )
+        if report.outcome == "verified":
+            evidence, chip_status = "passport_chip", "verified"
+        else:
+            chip_status = "state_not_trusted"
     receipt = str(uuid.uuid4())
     with transaction.atomic():
         account.level = 2
@@ -304,6 +338,7 @@ def activate_level2_foreigner(
         account.level2_by_label = ctx.actor.label
         account.level2_organisation_name = ctx.actor.organisation_name
         account.level2_receipt = receipt
+        account.level2_evidence = evidence
         account.save()
         Level2Request.objects.filter(account=account, status=Level2Request.Status.PENDING).update(
             status=Level2Request.Status.ACTIVATED, activated_at=moment
@@ -313,10 +348,11 @@ def activate_level2_foreigner(
             action,
             detail={
                 "level": 2,
-                "evidence": "passport_mrz_optical",
+                "evidence": evidence,
+                "chip": chip_status,
                 "kind": record.card_kind,
                 "receipt": receipt,
             },
         )
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
-    return ForeignerActivation(account.pk, account.id_number, receipt)
+    return ForeignerActivation(account.pk, account.id_number, receipt, evidence, chip_status)

@@ -43,6 +43,10 @@ class Account(models.Model):
     level2_by_label = models.CharField(max_length=150, blank=True)
     level2_organisation_name = models.CharField(max_length=200, blank=True)
     level2_receipt = models.CharField(max_length=64, blank=True)
+    # What the level-2 activation rested on (ADR 0017 §10): "chip" (a citizen's card or a passport
+    # chip that passed passive authentication) or "passport_mrz_optical" (the passport's MRZ read
+    # optically and the officer's face check; weaker). Empty on activations before eid/0009.
+    level2_evidence = models.CharField(max_length=32, blank=True)
     # A child's account registered and managed by a parent with a level-2 account (Decree
     # 69/2024 Art. 7; ADR 0017): no password of its own until 14, the parent presents it.
     guardian = models.ForeignKey(

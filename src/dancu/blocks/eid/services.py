@@ -664,6 +664,7 @@ def activate_level2(
         account.level2_by_label = ctx.actor.label
         account.level2_organisation_name = ctx.actor.organisation_name
         account.level2_receipt = receipt
+        account.level2_evidence = "card_chip"  # passive authentication + live photo (ADR 0017 §10)
         account.save()
         Level2Request.objects.filter(account=account, status=Level2Request.Status.PENDING).update(
             status=Level2Request.Status.ACTIVATED, activated_at=moment

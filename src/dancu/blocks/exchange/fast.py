@@ -42,6 +42,7 @@ event stays (the registry was read).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import weakref
@@ -253,14 +254,17 @@ _PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], bool] = weakref.We
 
 
 def _prepare(conn: psycopg.Connection[Any]) -> None:
-    """Prepare the group's three statements on ``conn`` (once per connection)."""
+    """Prepare the group's three statements on ``conn`` (once per connection; a statement the
+    session already holds is kept)."""
     if conn in _PREPARED:
         return
-    conn.execute(
-        f"PREPARE {_ANSWERED} (json, text) AS {_answered_sql()}; "
-        f"PREPARE {_INSERT} (json) AS {_insert_sql()}; "
-        f"{pg_read.prepare_sql(_LOOKUP)}"
-    )
+    for sql in (
+        f"PREPARE {_ANSWERED} (json, text) AS {_answered_sql()}",
+        f"PREPARE {_INSERT} (json) AS {_insert_sql()}",
+        pg_read.prepare_sql(_LOOKUP),
+    ):
+        with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
+            conn.execute(sql)
     _PREPARED[conn] = True
 
 
@@ -330,7 +334,16 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
             if looked:
                 requests = pg_read.requests_json([cast(pg_read.Request, j.lookup) for j in looked])
                 query += b"; EXECUTE " + _LOOKUP.encode() + b"(" + _literal(conn, requests) + b", false)"
-            found = _send(conn, query)
+            try:
+                found = _send(conn, query)
+            except psycopg.errors.InvalidSqlStatementName:
+                # The session lost its prepared statements (``DISCARD ALL``, or a pooler that
+                # moved the connection — the lanes need session-level connections, see
+                # docs/configuration.md): prepare them again and run the round trip once more.
+                conn.execute("ROLLBACK")
+                _PREPARED.pop(conn, None)
+                _prepare(conn)
+                found = _send(conn, query)
             row = found[0][0]
             outcomes = pg_read.outcomes_of(found[1], len(looked)) if looked else []
             version, answered = int(row[0]), {tuple(p) for p in _json(row[2])}

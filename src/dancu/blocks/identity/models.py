@@ -65,3 +65,47 @@ class VerificationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.receipt_id} ({self.decision})"  # no personal data in str()
+
+
+class MasterListImport(models.Model):
+    """One CSCA master list imported (ICAO Doc 9303 part 12 §9): who signed it, when, its digest.
+
+    Written only after the list's signature verified against a configured master-list trust
+    anchor (``foreign_trust.import_master_list``); a refused list leaves no row."""
+
+    imported_at = models.DateTimeField(default=timezone.now)
+    sha256 = models.CharField(max_length=64)
+    source_name = models.CharField(max_length=255, blank=True)
+    signer_subject = models.CharField(max_length=500)
+    csca_count = models.PositiveIntegerField(default=0)
+    added_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"master list {self.sha256[:12]} ({self.csca_count} CSCAs)"
+
+
+class ForeignCsca(models.Model):
+    """A foreign state's CSCA certificate trusted for passport chips (passive authentication of
+    foreign passports; ADR 0017 §10). ``country`` is the certificate's countryName (alpha-2);
+    ``issuing_state`` the MRZ code it answers for (``chip.countries``), empty when unknown."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)  # SHA-256 of the DER, hex
+    country = models.CharField(max_length=2, db_index=True)
+    issuing_state = models.CharField(max_length=3, db_index=True, blank=True)
+    subject = models.CharField(max_length=500)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    der = models.BinaryField()
+    master_list = models.ForeignKey(MasterListImport, on_delete=models.PROTECT, related_name="cscas")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["country", "not_before", "id"]
+
+    def __str__(self) -> str:
+        return f"CSCA {self.country} {self.fingerprint[:12]}"

@@ -45,8 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
 
 from dancu.blocks.identity.chip import ChipData
-from dancu.blocks.identity.chip.lds import parse_dg1
-from dancu.blocks.identity.mrz import bac_keys, pace_can, parse_td1
+from dancu.blocks.identity.chip.lds import parse_dg1, parse_dg1_td3
+from dancu.blocks.identity.mrz import bac_keys, pace_can, parse_td1, parse_td3
 from dancu.errors import DomainValidationError
 
 RULES = ("access_denied", "no_card", "unavailable", "malformed")
@@ -147,10 +147,16 @@ class SimulatedReader:
         self._lock = threading.Lock()
 
     def place(self, chip: ChipData) -> None:
-        """Put a card on the reader (its DG1 gives the MRZ, hence the BAC key and the CAN)."""
-        td1 = parse_td1("\n".join(parse_dg1(chip.data_groups[1])), reference=date(2099, 1, 1))
+        """Put a card on the reader (its DG1 gives the MRZ, hence the BAC key and the CAN). A
+        passport (TD3 DG1) opens with BAC only: no CAN is simulated for it."""
+        try:
+            td1 = parse_td1("\n".join(parse_dg1(chip.data_groups[1])), reference=date(2099, 1, 1))
+            seed, can = td1.bac_keys().seed, pace_can(td1.id_number)
+        except DomainValidationError:
+            td3 = parse_td3("\n".join(parse_dg1_td3(chip.data_groups[1])), reference=date(2099, 1, 1))
+            seed, can = td3.bac_keys().seed, ""
         with self._lock:
-            self._chip, self._seed, self._can = chip, td1.bac_keys().seed, pace_can(td1.id_number)
+            self._chip, self._seed, self._can = chip, seed, can
 
     def remove(self) -> None:
         with self._lock:
@@ -163,7 +169,7 @@ class SimulatedReader:
         if chip is None:
             raise ReaderError("no_card", "no card on the reader")
         if key.can:
-            access, opened = "pace", hmac.compare_digest(key.can, can)
+            access, opened = "pace", bool(can) and hmac.compare_digest(key.can, can)
         else:
             assert key.date_of_birth is not None
             try:

@@ -124,6 +124,32 @@ def parse_dg1(data: bytes) -> tuple[str, str, str]:
     return mrz[0:30], mrz[30:60], mrz[60:90]
 
 
+def encode_dg1_td3(lines: tuple[str, str]) -> bytes:
+    """DG1 of a passport (part 10 §4.7.1): ``61 { 5F1F <the TD3 MRZ, 2 × 44 characters> }``."""
+    mrz = "".join(lines)
+    if len(lines) != 2 or any(len(line) != 44 for line in lines) or not set(mrz) <= _MRZ_CHARS:
+        raise DomainValidationError.single("dg1", "td3", "a TD3 MRZ is 2 lines of 44 characters A–Z, 0–9, <")
+    return encode_tlv(DG_TAGS[1], encode_tlv(0x5F1F, mrz.encode("ascii")))
+
+
+def parse_dg1_td3(data: bytes) -> tuple[str, str]:
+    """The two TD3 lines of a passport's DG1 (structure and character set; the ``mrz`` module
+    checks the check digits). A TD1 or TD2 MRZ is refused with rule ``td3_length``."""
+    outer = read_one(data, field="dg1", tag=DG_TAGS[1])
+    inner = read_one(outer.value, field="dg1", tag=0x5F1F)
+    try:
+        mrz = inner.value.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ must be ASCII") from exc
+    if len(mrz) != 88:
+        raise DomainValidationError.single(
+            "dg1", "td3_length", f"a TD3 MRZ has 88 characters (2 × 44), this one has {len(mrz)}"
+        )
+    if not set(mrz) <= _MRZ_CHARS:
+        raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ may contain only A–Z, 0–9 and <")
+    return mrz[0:44], mrz[44:88]
+
+
 # --------------------------------------------------------------------------- DG2
 _FORMAT_OWNER_ISO_SC37 = 0x0101
 _FORMAT_TYPE_FACE = 0x0008

@@ -275,6 +275,68 @@ def create_document_signer(
     )
 
 
+OID_ML_SIGNING_KEY = x509.ObjectIdentifier("2.23.136.1.1.3")  # id-icao-cscaMasterListSigningKey
+ML_SIGNER_VALIDITY = timedelta(days=3 * 365)
+
+
+def create_master_list_signer(
+    csca: CertifiedKey,
+    *,
+    common_name: str = "Master List Signer (synthetic)",
+    not_before: datetime | None = None,
+    validity: timedelta = ML_SIGNER_VALIDITY,
+) -> CertifiedKey:
+    """A Master List Signer certificate issued by ``csca`` (ICAO Doc 9303 part 12 §9 and §7.1:
+    keyUsage digitalSignature, extendedKeyUsage id-icao-cscaMasterListSigningKey 2.23.136.1.1.3).
+    Its validity must lie within the CSCA's (``validity / within_csca``)."""
+    start = _aware(not_before, "not_before") if not_before is not None else _now()
+    end = start + validity
+    ca_cert = csca.certificate
+    if start < ca_cert.not_valid_before_utc or end > ca_cert.not_valid_after_utc:
+        raise DomainValidationError.single(
+            "validity", "within_csca", "the master list signer's validity must lie within the CSCA's"
+        )
+    key = ec.generate_private_key(ec.SECP256R1())
+    country = ca_cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    subject = x509.Name(
+        [
+            *([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country[0].value))] if country else []),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([OID_ML_SIGNING_KEY]), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.private_key.public_key()), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    return CertifiedKey(
+        certificate=builder.sign(csca.private_key, _hash_for(csca.private_key)), private_key=key
+    )
+
+
 # --------------------------------------------------------------------------- trust store
 @dataclass(frozen=True)
 class ChainCheck:

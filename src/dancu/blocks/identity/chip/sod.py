@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from dancu.blocks.identity.chip.lds import ECDSA_PLAIN_OIDS, TAG_SOD
 from dancu.blocks.identity.chip.tlv import decode_oid, encode_tlv, read_one
-from dancu.errors import DomainValidationError
+from dancu.errors import DomainValidationError, FieldProblem
 
 OID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
 HASH_ALGORITHMS: dict[str, type[hashes.HashAlgorithm]] = {
@@ -105,17 +105,34 @@ def build_sod(
             ],
         }
     ).dump()
+    return encode_tlv(
+        TAG_SOD, build_signed_data(OID_LDS_SECURITY_OBJECT, lds_object, ds_key, ds_cert, hash_name=hash_name)
+    )
+
+
+def build_signed_data(
+    content_type: str,
+    econtent: bytes,
+    signer_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    signer_cert: x509.Certificate,
+    *,
+    hash_name: str = "sha256",
+) -> bytes:
+    """A CMS ContentInfo/SignedData (RFC 5652 §5) encapsulating ``econtent`` of ``content_type``,
+    one SignerInfo with content-type and message-digest signed attributes, the signer's
+    certificate embedded. Used for EF.SOD and for CSCA master lists (part 12 §9)."""
+    lds_object = econtent
     signed_attrs = cms.CMSAttributes(
         [
-            {"type": "content_type", "values": [OID_LDS_SECURITY_OBJECT]},
+            {"type": "content_type", "values": [content_type]},
             {"type": "message_digest", "values": [hashlib.new(hash_name, lds_object).digest()]},
         ]
     )
     chosen_hash = HASH_ALGORITHMS[hash_name]()
     # RFC 5652 §5.4: the signature covers the DER of the attributes with the EXPLICIT SET OF tag.
-    if isinstance(ds_key, rsa.RSAPrivateKey):
+    if isinstance(signer_key, rsa.RSAPrivateKey):
         salt = chosen_hash.digest_size
-        signature = ds_key.sign(
+        signature = signer_key.sign(
             signed_attrs.dump(), padding.PSS(mgf=padding.MGF1(chosen_hash), salt_length=salt), chosen_hash
         )
         signature_algorithm = {
@@ -127,9 +144,9 @@ def build_sod(
             },
         }
     else:
-        signature = ds_key.sign(signed_attrs.dump(), ec.ECDSA(chosen_hash))
+        signature = signer_key.sign(signed_attrs.dump(), ec.ECDSA(chosen_hash))
         signature_algorithm = {"algorithm": f"{hash_name}_ecdsa"}
-    cert = asn1_x509.Certificate.load(ds_cert.public_bytes(serialization.Encoding.DER))
+    cert = asn1_x509.Certificate.load(signer_cert.public_bytes(serialization.Encoding.DER))
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
@@ -148,7 +165,7 @@ def build_sod(
             "version": "v3",
             "digest_algorithms": [{"algorithm": hash_name, "parameters": None}],
             "encap_content_info": {
-                "content_type": OID_LDS_SECURITY_OBJECT,
+                "content_type": content_type,
                 "content": core.ParsableOctetString(lds_object),
             },
             "certificates": [cms.CertificateChoices(name="certificate", value=cert)],
@@ -156,7 +173,7 @@ def build_sod(
         }
     )
     content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
-    return encode_tlv(TAG_SOD, content_info.dump())
+    return bytes(content_info.dump())
 
 
 # --------------------------------------------------------------------------- parsing
@@ -214,6 +231,21 @@ def parse_sod(data: bytes) -> ParsedSod:
     except _ASN1_ERRORS as exc:
         raise DomainValidationError.single(
             "sod", "asn1", f"malformed CMS structure: {type(exc).__name__}"
+        ) from exc
+
+
+def parse_signed_data(der: bytes, *, field: str) -> ParsedSod:
+    """A bare CMS ContentInfo/SignedData with one SignerInfo (a CSCA master list, part 12 §9)
+    → plain values; anything malformed raises ``DomainValidationError`` naming ``field``."""
+    try:
+        return _parse_content_info(der)
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [FieldProblem(p.field.replace("sod", field, 1), p.rule, p.message) for p in exc.problems]
+        ) from exc
+    except _ASN1_ERRORS as exc:
+        raise DomainValidationError.single(
+            field, "asn1", f"malformed CMS structure: {type(exc).__name__}"
         ) from exc
 
 

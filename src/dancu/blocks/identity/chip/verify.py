@@ -49,6 +49,7 @@ from dancu.blocks.identity.chip.lds import (
     ECDSA_PLAIN_OIDS,
     FaceImage,
     parse_dg1,
+    parse_dg1_td3,
     parse_dg2,
     parse_dg13,
     parse_dg14_active_auth,
@@ -107,6 +108,7 @@ class PassiveAuthReport:
 
     steps: list[Step] = field(default_factory=list)
     read_mrz_lines: tuple[str, str, str] | None = None
+    read_td3_lines: tuple[str, str] | None = None  # a passport's DG1 (``dg1_format="td3"``)
     read_dg13: DG13 | None = None
     read_face: FaceImage | None = None
     hash_algorithm: str | None = None
@@ -134,6 +136,10 @@ class PassiveAuthReport:
     @property
     def mrz_lines(self) -> tuple[str, str, str] | None:
         return self.read_mrz_lines if self.ok else None
+
+    @property
+    def td3_lines(self) -> tuple[str, str] | None:
+        return self.read_td3_lines if self.ok else None
 
     @property
     def dg13(self) -> DG13 | None:
@@ -311,8 +317,12 @@ def passive_authentication(
     *,
     at: datetime,
     mandatory: Collection[int] = MANDATORY_DATA_GROUPS,
+    dg1_format: str = "td1",
 ) -> PassiveAuthReport:
-    """ICAO Doc 9303 part 11 §5.1 over the files read from a chip, at time ``at`` (aware)."""
+    """ICAO Doc 9303 part 11 §5.1 over the files read from a chip, at time ``at`` (aware).
+
+    ``dg1_format`` is ``"td1"`` (a card, the default) or ``"td3"`` (a passport: DG1 holds 2 × 44
+    characters, read into ``read_td3_lines``)."""
     at = _aware(at)
     mandatory = tuple(sorted(set(mandatory)))
     report = PassiveAuthReport(required_steps=_ALWAYS + tuple(f"dg{n}.hash" for n in mandatory))
@@ -370,7 +380,7 @@ def passive_authentication(
     _check_data_groups(report, chip, lds, mandatory)
 
     # 5. parse what was read
-    _parse_data_groups(report, chip)
+    _parse_data_groups(report, chip, dg1_format)
     return report
 
 
@@ -466,8 +476,14 @@ def _check_data_groups(
     report.verified_data_groups = tuple(verified)
 
 
-def _parse_data_groups(report: PassiveAuthReport, chip: ChipData) -> None:
-    if chip.dg1 is not None:
+def _parse_data_groups(report: PassiveAuthReport, chip: ChipData, dg1_format: str = "td1") -> None:
+    if chip.dg1 is not None and dg1_format == "td3":
+        try:
+            report.read_td3_lines = parse_dg1_td3(chip.dg1)
+            report.add("dg1.parse", True, "TD3 MRZ, 2 × 44 characters")
+        except DomainValidationError as exc:
+            report.add("dg1.parse", False, _problem_text(exc))
+    elif chip.dg1 is not None:
         try:
             report.read_mrz_lines = parse_dg1(chip.dg1)
             report.add("dg1.parse", True, "TD1 MRZ, 3 × 30 characters")

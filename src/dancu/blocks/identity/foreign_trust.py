@@ -1,0 +1,221 @@
+"""Foreign states' CSCAs for passport chips: import of ICAO CSCA master lists (ADR 0017 §10).
+
+Vietnam's own chip cards are checked against ``trust.configured_trust_store`` (one state's CSCA,
+from a file). A foreign resident's passport is signed by *their* state's Document Signer, so the
+desk needs the CSCAs of many states. States publish them bilaterally and through the ICAO PKD as
+**CSCA master lists** (ICAO Doc 9303 part 12 §9): a CMS SignedData of a SET OF CSCA certificates,
+signed by a Master List Signer of the state that compiled it. :func:`import_master_list` stores
+the CSCAs of a list, per country, **only** after the list verified against the configured
+master-list trust anchors (``DANCU_MASTER_LIST_ANCHORS``: a PEM bundle or a directory of the
+compiling states' CSCAs or Master List Signer certificates, obtained out of band). A list that
+fails any step is refused and nothing is written (one transaction, verification first).
+
+:func:`foreign_trust_store` gives the CSCAs of **one** issuing state (by its MRZ code), so a DS
+chain is accepted only up to the CSCA of the state that the passport names — state A's CSCA can
+never vouch for state B's passport.
+
+In demo mode (``DANCU_DEMO=1``) and in the tests a synthetic PKI is used
+(:func:`synthetic_foreign_pki`): CSCAs and DSs of synthetic Germany, France, Japan and Korea, and
+a synthetic master-list compiler — never the real states' keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dancu.blocks.identity.chip import CertifiedKey, TrustStore, create_csca, create_document_signer
+from dancu.blocks.identity.chip.countries import mrz_state
+from dancu.blocks.identity.chip.masterlist import (
+    MAX_MASTER_LIST_BYTES,
+    build_master_list,
+    country_of,
+    verify_master_list,
+)
+from dancu.blocks.identity.chip.pki import create_master_list_signer
+from dancu.blocks.identity.models import ForeignCsca, MasterListImport
+from dancu.errors import DomainValidationError
+
+MASTER_LIST_ANCHORS_ENV = "DANCU_MASTER_LIST_ANCHORS"
+DEMO_DIRECTORY = "chip-pki/foreign"
+__all__ = ["MAX_MASTER_LIST_BYTES"]
+SYNTHETIC_STATES = {"DE": "Germany", "FR": "France", "JP": "Japan", "KR": "Korea"}
+
+
+@dataclass(frozen=True)
+class MasterListImportResult:
+    import_id: int
+    signer_subject: str
+    csca_count: int
+    added_count: int
+    skipped_count: int
+    countries: tuple[str, ...]
+
+
+def configured_master_list_anchors() -> list[x509.Certificate]:
+    """The master-list trust anchors: ``DANCU_MASTER_LIST_ANCHORS`` (PEM bundle or directory);
+    in demo mode the synthetic compiler's CSCA; otherwise none (every list is then refused at
+    ``ml.signer_anchor``)."""
+    where = os.environ.get(MASTER_LIST_ANCHORS_ENV, "")
+    if where:
+        return list(TrustStore.from_path(Path(where)))
+    if getattr(settings, "DEMO", False):
+        return [synthetic_foreign_pki().compiler_csca.certificate]
+    return []
+
+
+def import_master_list(
+    data: bytes,
+    *,
+    anchors: Sequence[x509.Certificate] | None = None,
+    at: datetime | None = None,
+    source_name: str = "",
+    actor_label: str = "system",
+) -> MasterListImportResult:
+    """Verify a CSCA master list and store its CSCAs (ICAO Doc 9303 part 12 §9).
+
+    Refused with ``DomainValidationError`` (field ``master_list``, rule = the failed step, e.g.
+    ``ml.signature``, ``ml.signer_anchor``, ``ml.parse``) before anything is written. CSCAs
+    already stored (same SHA-256) are kept, not duplicated."""
+    moment = at or timezone.now()
+    trusted = list(anchors) if anchors is not None else configured_master_list_anchors()
+    report = verify_master_list(data, trusted, at=moment)
+    if not report.ok:
+        first = report.failures[0] if report.failures else None
+        raise DomainValidationError.single(
+            "master_list",
+            first.name if first else "ml.incomplete",
+            first.detail if first else "the master list could not be verified",
+        )
+    cscas = report.cscas
+    with transaction.atomic():
+        record = MasterListImport.objects.create(
+            imported_at=moment,
+            sha256=hashlib.sha256(data).hexdigest(),
+            source_name=source_name[:255],
+            signer_subject=(report.signer_subject or "")[:500],
+            csca_count=len(cscas),
+            skipped_count=len(report.skipped),
+            actor_label=actor_label[:150],
+        )
+        added = 0
+        for certificate in cscas:
+            fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+            country = country_of(certificate)
+            _, created = ForeignCsca.objects.get_or_create(
+                fingerprint=fingerprint,
+                defaults={
+                    "country": country,
+                    "issuing_state": mrz_state(country),
+                    "subject": certificate.subject.rfc4514_string()[:500],
+                    "not_before": certificate.not_valid_before_utc,
+                    "not_after": certificate.not_valid_after_utc,
+                    "der": certificate.public_bytes(serialization.Encoding.DER),
+                    "master_list": record,
+                    "added_at": moment,
+                },
+            )
+            added += int(created)
+        record.added_count = added
+        record.save(update_fields=["added_count"])
+    return MasterListImportResult(
+        import_id=record.pk,
+        signer_subject=record.signer_subject,
+        csca_count=len(cscas),
+        added_count=added,
+        skipped_count=len(report.skipped),
+        countries=tuple(sorted({country_of(c) for c in cscas})),
+    )
+
+
+def trusted_states() -> set[str]:
+    """MRZ codes of the issuing states that have at least one stored CSCA."""
+    return set(
+        ForeignCsca.objects.exclude(issuing_state="").values_list("issuing_state", flat=True).distinct()
+    )
+
+
+def foreign_trust_store(issuing_state: str) -> TrustStore:
+    """A trust store of the stored CSCAs of one issuing state (its MRZ code, e.g. ``D``, ``FRA``)."""
+    rows = (
+        ForeignCsca.objects.filter(issuing_state=issuing_state.upper()).only("der") if issuing_state else []
+    )
+    return TrustStore(x509.load_der_x509_certificate(bytes(row.der)) for row in rows)
+
+
+# --------------------------------------------------------------------------- synthetic PKI
+@dataclass(frozen=True)
+class SyntheticForeignPki:
+    """Synthetic foreign states (alpha-2 → CSCA, DS) and a synthetic master-list compiler."""
+
+    states: dict[str, tuple[CertifiedKey, CertifiedKey]]
+    compiler_csca: CertifiedKey
+    list_signer: CertifiedKey
+
+    def document_signer(self, alpha2: str) -> CertifiedKey:
+        return self.states[alpha2][1]
+
+    def master_list(self, countries: Sequence[str] | None = None) -> bytes:
+        chosen = countries if countries is not None else sorted(self.states)
+        return build_master_list([self.states[c][0].certificate for c in chosen], self.list_signer)
+
+
+def make_synthetic_foreign_pki(
+    countries: Sequence[str] = tuple(SYNTHETIC_STATES), *, not_before: datetime | None = None
+) -> SyntheticForeignPki:
+    """A fresh synthetic PKI in memory (tests); every certificate starts at ``not_before`` (default:
+    now). The states' DS certificates may sign passports ("P")."""
+    states = {}
+    for alpha2 in countries:
+        name = SYNTHETIC_STATES.get(alpha2, alpha2)
+        csca = create_csca(
+            country=alpha2,
+            common_name=f"CSCA {alpha2} (synthetic {name}, not the real CSCA)",
+            not_before=not_before,
+        )
+        ds = create_document_signer(
+            csca,
+            common_name=f"Document Signer {alpha2} 001 (synthetic)",
+            document_types=("P",),
+            not_before=not_before,
+        )
+        states[alpha2] = (csca, ds)
+    compiler = create_csca(
+        country="VN",
+        common_name="CSCA VN master list compiler (synthetic, not a real authority)",
+        not_before=not_before,
+    )
+    signer = create_master_list_signer(compiler, not_before=not_before)
+    return SyntheticForeignPki(states, compiler, signer)
+
+
+def synthetic_foreign_pki(directory: Path | None = None) -> SyntheticForeignPki:
+    """The synthetic foreign PKI kept under ``var/chip-pki/foreign`` (created on first use;
+    private keys mode 0600), for the demo and ``dancu synthetic_master_list``."""
+    where = directory or Path(settings.VAR_DIR) / DEMO_DIRECTORY
+    try:
+        states = {
+            c: (CertifiedKey.load(where, f"csca-{c}"), CertifiedKey.load(where, f"ds-{c}"))
+            for c in SYNTHETIC_STATES
+        }
+        return SyntheticForeignPki(
+            states, CertifiedKey.load(where, "compiler-csca"), CertifiedKey.load(where, "ml-signer")
+        )
+    except (FileNotFoundError, DomainValidationError):
+        pki = make_synthetic_foreign_pki()
+        for alpha2, (csca, ds) in pki.states.items():
+            csca.save(where, f"csca-{alpha2}")
+            ds.save(where, f"ds-{alpha2}")
+        pki.compiler_csca.save(where, "compiler-csca")
+        pki.list_signer.save(where, "ml-signer")
+        return pki

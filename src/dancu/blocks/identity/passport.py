@@ -1,0 +1,153 @@
+"""Foreign passports' chips: a synthetic issuer and the desk's check (ICAO Doc 9303 parts 10–12).
+
+:func:`issue_passport_chip` personalises a passport chip as a foreign state would: DG1 with the
+TD3 MRZ, DG2 with the face, EF.COM and EF.SOD signed by that state's Document Signer — the same
+encoders and SOD builder as the Vietnamese card (:mod:`.chip`).
+
+:func:`verify_passport_chip` is what the desk runs on the files the NFC reader returned
+(``reader.ChipRead.files``), given the MRZ the officer read optically:
+
+1. ``chip.files`` — the reader's files decode (``ChipData.from_dict``);
+2. ``state.trusted`` — the MRZ's issuing state has at least one CSCA imported from a master list
+   (``foreign_trust``); the trust store used next holds **only that state's** CSCAs;
+3. passive authentication (part 11 §5.1, :func:`.chip.passive_authentication`, DG1 and DG2
+   mandatory, DG1 read as TD3): every step by its name (``ds.issuer`` = no trusted CSCA issued
+   the DS — untrusted CSCA; ``ds.validity`` = expired DS; ``dg1.hash`` = DG1 altered; …);
+4. ``dg1.mrz_match`` — DG1's MRZ equals the MRZ read optically, character for character.
+
+The outcome (:attr:`PassportChipReport.outcome`): ``verified`` (every step passed);
+``state_not_trusted`` (the state has no CSCA here; the chip is otherwise consistent — its SOD
+verifies with its own DS certificate, the hashes match and DG1 equals the MRZ — so it adds nothing
+and takes nothing away: ADR 0017 §10 lets the desk go on with the optical MRZ and the officer's
+face check, recorded as weaker evidence); or ``failed`` with :attr:`failed_step` naming the first
+step that failed. Steps and details never carry personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from dancu.blocks.identity.chip import CertifiedKey, ChipData, Step, passive_authentication
+from dancu.blocks.identity.chip.face import synthetic_face_jpeg
+from dancu.blocks.identity.chip.lds import encode_com, encode_dg1_td3, encode_dg2
+from dancu.blocks.identity.chip.sod import build_sod
+from dancu.blocks.identity.chip.verify import PassiveAuthReport
+from dancu.blocks.identity.foreign_trust import foreign_trust_store, trusted_states
+from dancu.blocks.identity.mrz import MrzTD3
+from dancu.errors import DomainValidationError
+
+PASSPORT_DATA_GROUPS = (1, 2)  # part 10 §4.6: DG1 and DG2 are mandatory in every eMRTD
+# Steps that depend on the issuing state's CSCA being in the trust store: the only ones excused
+# when the state has none (ADR 0017 §10).
+CHAIN_STEPS = frozenset({"ds.issuer", "ds.chain_signature", "csca.validity"})
+
+
+@dataclass
+class PassportChipReport:
+    steps: list[Step] = field(default_factory=list)
+    issuing_state: str = ""
+    state_trusted: bool = False
+    passive: PassiveAuthReport | None = None
+
+    def add(self, name: str, ok: bool, detail: str) -> bool:
+        self.steps.append(Step(name, ok, detail))
+        return ok
+
+    @property
+    def failures(self) -> list[Step]:
+        return [s for s in self.steps if not s.ok]
+
+    @property
+    def outcome(self) -> str:
+        """``verified``, ``state_not_trusted`` or ``failed`` (module docstring)."""
+        names = {s.name for s in self.steps}
+        if not {"chip.files", "state.trusted", "dg1.mrz_match"} <= names or self.passive is None:
+            return "failed"
+        if not self.state_trusted:
+            blocking = [s for s in self.failures if s.name not in CHAIN_STEPS and s.name != "state.trusted"]
+            return "failed" if blocking else "state_not_trusted"
+        return "verified" if not self.failures and self.passive.ok else "failed"
+
+    @property
+    def failed_step(self) -> str:
+        """The name of the first failed step that makes the outcome ``failed`` (else ``""``)."""
+        if self.outcome != "failed":
+            return ""
+        for step in self.failures:
+            if self.state_trusted or (step.name not in CHAIN_STEPS and step.name != "state.trusted"):
+                return step.name
+        return "passive.incomplete"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "outcome": self.outcome,
+            "failed_step": self.failed_step,
+            "issuing_state": self.issuing_state,
+            "steps": [{"name": s.name, "ok": s.ok, "detail": s.detail} for s in self.steps],
+        }
+
+
+def issue_passport_chip(
+    mrz: MrzTD3,
+    document_signer: CertifiedKey,
+    *,
+    face_seed: int = 0,
+    face_jpeg: bytes | None = None,
+    hash_name: str = "sha256",
+) -> ChipData:
+    """A synthetic passport chip: DG1 (TD3), DG2 (face), EF.COM, EF.SOD signed by the state's DS."""
+    key = document_signer.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - the synthetic PKI is EC
+        raise DomainValidationError.single("document_signer", "key_type", "an EC key is expected")
+    sex = mrz.sex if mrz.sex in ("M", "F") else ""
+    groups = {
+        1: encode_dg1_td3(mrz.lines),
+        2: encode_dg2(face_jpeg if face_jpeg is not None else synthetic_face_jpeg(face_seed), sex=sex),
+    }
+    sod = build_sod(groups, key, document_signer.certificate, hash_name=hash_name)
+    return ChipData(sod=sod, data_groups=groups, com=encode_com(groups))
+
+
+def verify_passport_chip(files: Mapping[str, object], typed: MrzTD3, *, at: datetime) -> PassportChipReport:
+    """The desk's check of a passport chip read against the optically read MRZ (module docstring)."""
+    report = PassportChipReport(issuing_state=typed.issuing_state)
+    try:
+        chip = ChipData.from_dict(files)
+    except DomainValidationError as exc:
+        report.add("chip.files", False, "; ".join(f"{p.field} [{p.rule}]" for p in exc.problems))
+        return report
+    report.add("chip.files", True, ", ".join(sorted(files)))
+    report.state_trusted = typed.issuing_state in trusted_states()
+    report.add(
+        "state.trusted",
+        report.state_trusted,
+        f"a CSCA of issuing state {typed.issuing_state} was imported from a master list"
+        if report.state_trusted
+        else f"no CSCA of issuing state {typed.issuing_state} in the trust store "
+        "(in no master list imported)",
+    )
+    passive = passive_authentication(
+        chip,
+        foreign_trust_store(typed.issuing_state),
+        at=at,
+        mandatory=PASSPORT_DATA_GROUPS,
+        dg1_format="td3",
+    )
+    report.passive = passive
+    report.steps.extend(passive.steps)
+    read = passive.read_td3_lines
+    # Compared with what DG1 holds whatever PA said: a chip of another passport is named as such.
+    report.add(
+        "dg1.mrz_match",
+        read is not None and read == typed.lines,
+        "DG1's MRZ equals the MRZ read optically"
+        if read is not None and read == typed.lines
+        else "DG1's MRZ differs from the MRZ read optically (another passport's chip, or a misread MRZ)"
+        if read is not None
+        else "DG1 could not be read",
+    )
+    return report

@@ -1,0 +1,40 @@
+"""Shared actors for the foreign-passport chip tests: a synthetic PKI of four foreign states
+(synthetic Germany, France, Japan, Korea — never the real CSCAs) plus an uncatalogued synthetic
+United States, the synthetic master-list compiler, and Anna Schmidt's German passport."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dancu.blocks.identity.foreign_trust import SyntheticForeignPki, make_synthetic_foreign_pki
+from dancu.blocks.identity.mrz import MrzTD3
+
+PKI_START = datetime(2026, 1, 1, tzinfo=UTC)
+ON_THE_DAY = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
+_PKI: SyntheticForeignPki | None = None
+
+
+def foreign_pki() -> SyntheticForeignPki:
+    """One synthetic PKI per test session (keys are cheap, but the same CSCAs keep lists stable)."""
+    global _PKI
+    if _PKI is None:
+        _PKI = make_synthetic_foreign_pki(("DE", "FR", "JP", "KR", "US"), not_before=PKI_START)
+    return _PKI
+
+
+def anna_passport_mrz(**changes: Any) -> MrzTD3:
+    """Anna Schmidt's German passport (issuing state ``D``), as tests/blocks/eid/test_foreigners.py."""
+    values: dict[str, Any] = {
+        "document_code": "P",
+        "issuing_state": "D",
+        "document_number": "C01X00T47",
+        "date_of_birth": date(1990, 7, 15),
+        "sex": "F",
+        "date_of_expiry": date(2030, 5, 1),
+        "nationality": "DEU",
+        "primary_identifier": "SCHMIDT",
+        "secondary_identifier": "ANNA MARIA",
+    }
+    values.update(changes)
+    return MrzTD3(**values)
