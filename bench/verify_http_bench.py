@@ -31,6 +31,11 @@ refuses a request here. Every answer's decision is counted afterwards from the r
 (``identity_verificationrecord``) of the run: all must be ``match``; every non-2xx counts as an
 error.
 
+Clean-up: at the end of the run — also after a failure or Ctrl-C — ``cleanup_run`` deletes exactly
+the rows the run added: its receipts (request ids ``vb<start>-…``), their audit events and alert
+hits (audit events only while unsealed, ADR 0004; a sealed one is kept and counted), and the run's
+API key. ``--keep`` keeps them.
+
     .venv/bin/python bench/verify_http_bench.py                       # defaults below
     .venv/bin/python bench/verify_http_bench.py --connections 8,16,32 --workers 2 --threads 8
 """
@@ -242,6 +247,52 @@ def _decisions(org_id: int, tag: str) -> dict[str, int]:
         return dict(cur.fetchall())
 
 
+def _event_marker() -> int:
+    """The newest audit event id now: the run's events all come after it (ids only grow)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM audit_auditevent")
+        return int(cur.fetchone()[0])
+
+
+def cleanup_run(org_id: int, key_id: int | None, tag: str, marker: int) -> dict[str, int]:
+    """Delete exactly what a run added: its receipts (request ids ``<tag>-…``), the audit events
+    after ``marker`` that name one of them (the ``identity.verify`` event, and the ``alerts.hit``
+    event of a police alert, filed in the police unit's name), any other event of the bench's
+    organisation after ``marker`` that names no receipt (a refusal), the alert hits of those
+    receipts and the run's API key (``key_id``). Audit events are deleted only while unsealed
+    (``hash = ''``): the sealer (ADR 0004) has not yet linked them, so the chain and its
+    checkpoints do not know them; a sealed event is kept (deleting it would break
+    ``verify_chain``) and counted as ``audit events left (sealed)``. One transaction."""
+    from django.db import connection, transaction
+
+    p = {"org": org_id, "like": tag + "-%", "marker": marker, "key": key_id}
+    receipts = (
+        "SELECT receipt_id::text FROM identity_verificationrecord "
+        "WHERE organisation_id = %(org)s AND request_id LIKE %(like)s"
+    )
+    ours = (
+        f"id > %(marker)s AND (detail->>'receipt' IN ({receipts}) "
+        "OR (organisation_id = %(org)s AND NOT detail ? 'receipt'))"
+    )
+    statements = {
+        "audit events (unsealed)": f"DELETE FROM audit_auditevent WHERE hash = '' AND {ours}",  # noqa: S608
+        "alert hits": f"DELETE FROM alerts_alerthit WHERE receipt_id IN ({receipts})",  # noqa: S608
+        "verification receipts": "DELETE FROM identity_verificationrecord "
+        "WHERE organisation_id = %(org)s AND request_id LIKE %(like)s",
+        "api keys": "DELETE FROM organisations_apikey WHERE id = %(key)s AND organisation_id = %(org)s",
+    }
+    deleted: dict[str, int] = {}
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM audit_auditevent WHERE hash <> '' AND {ours}", p)  # noqa: S608
+        deleted["audit events left (sealed)"] = int(cur.fetchone()[0])
+        for name, sql in statements.items():
+            cur.execute(sql, p)
+            deleted[name] = cur.rowcount
+    return deleted
+
+
 def _postgres_info() -> dict[str, str]:
     from django.db import connection
 
@@ -337,6 +388,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     ap.add_argument("--warmup", type=int, default=5, help="seconds of discarded warm-up per endpoint")
     ap.add_argument("--json", type=Path, help="result file (default bench/results/verify-http-<date>.json)")
+    ap.add_argument("--keep", action="store_true", help="keep the run's receipts, events and key")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -352,12 +404,34 @@ def main() -> None:
     texts, skipped = _sample_qr_texts(args.qr, args.seed)
     print(f"{len(texts)} QR texts of random citizens ({skipped} sampled skipped) "
           f"in {time.perf_counter() - t0:.1f} s; {citizens:,} citizens", flush=True)  # fmt: skip
-    token, _key_id, org_id = _api_key()
-    pg = _postgres_info()
-    connection.close()
-
     started = datetime.now(UTC)
     run_tag = f"vb{started:%Y%m%dT%H%M%S}"
+    marker = _event_marker()  # before the key: everything the run writes comes after it
+    token, key_id, org_id = _api_key()
+    pg = _postgres_info()
+    connection.close()
+    try:
+        _measure(args, url, texts, skipped, citizens, pg, token, org_id, started, run_tag)
+    finally:  # also on Ctrl-C or a failed run: the rows the run added go
+        if args.keep:
+            print(f"kept the run's rows (request ids {run_tag}-…, audit events after id {marker})")
+        else:
+            cleaned = cleanup_run(org_id, key_id, run_tag, marker)
+            print(f"cleaned up: {cleaned}", flush=True)
+
+
+def _measure(
+    args: argparse.Namespace,
+    url: str,
+    texts: list[str],
+    skipped: int,
+    citizens: int,
+    pg: dict[str, str],
+    token: str,
+    org_id: int,
+    started: datetime,
+    run_tag: str,
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="verify-http-bench-"))
     qr_file = tmp / "qr.txt"
     qr_file.write_text("\n".join(json.dumps(t, ensure_ascii=False) for t in texts) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from dancu.blocks.identity.chip import create_document_signer
+from dancu.blocks.identity.chip import ChipData, create_document_signer
 from dancu.blocks.identity.chip.lds import encode_dg1_td3, parse_dg1, parse_dg1_td3
 from dancu.blocks.identity.foreign_trust import import_master_list
 from dancu.blocks.identity.passport import issue_passport_chip, verify_passport_chip
@@ -29,7 +29,7 @@ def master_list_imported() -> None:
     )
 
 
-def anna_chip():  # type: ignore[no-untyped-def]
+def anna_chip() -> ChipData:
     return issue_passport_chip(anna_passport_mrz(), foreign_pki().document_signer("DE"), face_seed=7)
 
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('eid', '0008_fill_managed_until'),
+        ("eid", "0008_fill_managed_until"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='level2_evidence',
+            model_name="account",
+            name="level2_evidence",
             field=models.CharField(blank=True, max_length=32),
         ),
     ]
