@@ -120,7 +120,7 @@ def _cache_config(url: str) -> dict[str, object]:
     process); ``redis://host:port/db`` or ``rediss://…`` — shared by every process (production:
     the API rate limits must hold across processes)."""
     if url in ("", "locmem://"):
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dancu"}
+        return {"BACKEND": "dancu.ratelimit.ProcessCache", "LOCATION": "dancu"}  # LocMemCache
     if url.startswith(("redis://", "rediss://")):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     raise ConfigError("CACHE_URL", "must be empty, locmem:// or redis://host:port/db")

@@ -120,3 +120,9 @@ def test_without_a_chip_read_the_page_says_the_evidence_is_weaker(
     body = response.content.decode()
     assert response.status_code == 200 and 'data-evidence="passport_mrz_optical" data-chip="not_read"' in body
     assert "chip không được đọc" in body
+
+
+def test_the_page_offers_the_desk_reader_in_vietnamese(ward_police: Person) -> None:
+    page = _as(ward_police).get(PAGE).content.decode()
+    assert 'data-bridge="http://127.0.0.1:47800"' in page
+    assert "Đọc chip hộ chiếu bằng đầu đọc tại bàn" in page

@@ -201,3 +201,16 @@ def test_the_demo_command_writes_a_synthetic_list_that_imports_against_its_ancho
     assert trusted_states() == {"D", "JPN"}
     with pytest.raises(CommandError):
         call_command("synthetic_master_list", str(out), "--countries", "XX")
+
+
+def test_the_master_list_signer_itself_may_be_the_configured_anchor(tmp_path: Path) -> None:
+    pki = foreign_pki()
+    signer_pem = tmp_path / "anchors"
+    signer_pem.mkdir()
+    (signer_pem / "ml-signer.pem").write_bytes(
+        pki.list_signer.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    list_file = tmp_path / "kr.ml"
+    list_file.write_bytes(pki.master_list(["KR"]))
+    call_command("import_master_list", str(list_file), "--anchors", str(signer_pem))
+    assert trusted_states() == {"KOR"}

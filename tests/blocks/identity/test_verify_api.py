@@ -321,3 +321,21 @@ def test_a_token_bucket_refills_at_its_rate() -> None:
         take("spec", rate, now=1000.5)
     assert exc.value.retry_after == 1
     assert take("spec", rate, now=1001.5) == 0.5  # a second later: 0.5 + 1 token, one taken
+
+
+def test_clearing_the_process_cache_refills_the_buckets_kept_beside_it() -> None:
+    """The per-process cache keeps the buckets unpickled (``ratelimit.ProcessCache``); clearing
+    it refills them, as when they were cache entries — and a refused client stays refused
+    until then."""
+    from django.core.cache import cache, caches
+
+    from dancu.ratelimit import ProcessCache, Rate, RateLimited, take
+
+    assert isinstance(caches["default"], ProcessCache)
+    rate = Rate(per_minute=60, burst=1)
+    assert take("apikey:clinic-a", rate, now=2000.0) == 0.0
+    with pytest.raises(RateLimited):
+        take("apikey:clinic-a", rate, now=2000.2)
+    assert take("apikey:clinic-b", rate, now=2000.2) == 0.0  # another client, its own bucket
+    cache.clear()
+    assert take("apikey:clinic-a", rate, now=2000.2) == 0.0

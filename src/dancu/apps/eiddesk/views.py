@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +17,8 @@ from dancu.apps.web.staff import problems_of, shown, staff_view
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.eid import family, foreigners, services
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
+
+READER_BRIDGE = "http://127.0.0.1:47800"  # identity.reader.serve_bridge, as on the kiosks
 
 
 def may_use(actor: Actor) -> bool:
@@ -172,5 +175,13 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
                 status = 200
             except (DomainValidationError, AccessDenied, NotFound) as exc:
                 problems, status = problems_of(exc)
-    context = {"form": form, "result": result, "problems": shown(problems), "actor": actor}
+    context = {
+        "form": form,
+        "result": result,
+        "problems": shown(problems),
+        "actor": actor,
+        # The desk's NFC reader bridge on the officer's own machine (identity.reader.serve_bridge):
+        # the page asks it to open the passport chip with the MRZ key (BAC) and submits the files.
+        "reader_bridge": getattr(settings, "DANCU_KIOSK_READER_BRIDGE", READER_BRIDGE),
+    }
     return render(request, "eiddesk/activate_foreigner.html", context, status=status)

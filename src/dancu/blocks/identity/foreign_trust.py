@@ -42,7 +42,7 @@ from dancu.blocks.identity.chip.masterlist import (
     country_of,
     verify_master_list,
 )
-from dancu.blocks.identity.chip.pki import create_master_list_signer
+from dancu.blocks.identity.chip.pki import _CERT_SUFFIXES, _load_certificate_file, create_master_list_signer
 from dancu.blocks.identity.models import ForeignCsca, MasterListImport
 from dancu.errors import DomainValidationError
 
@@ -68,10 +68,22 @@ def configured_master_list_anchors() -> list[x509.Certificate]:
     ``ml.signer_anchor``)."""
     where = os.environ.get(MASTER_LIST_ANCHORS_ENV, "")
     if where:
-        return list(TrustStore.from_path(Path(where)))
+        return load_anchors(Path(where))
     if getattr(settings, "DEMO", False):
         return [synthetic_foreign_pki().compiler_csca.certificate]
     return []
+
+
+def load_anchors(path: Path) -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle / DER file, or of the certificate files of a directory.
+    Unlike a CSCA trust store, an anchor may be a Master List Signer certificate (not a CA)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _CERT_SUFFIXES)
+    elif path.is_file():
+        files = [path]
+    else:
+        raise DomainValidationError.single("anchors", "missing", f"{path} is neither a file nor a directory")
+    return [certificate for file in files for certificate in _load_certificate_file(file)]
 
 
 def import_master_list(

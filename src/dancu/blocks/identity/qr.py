@@ -42,7 +42,7 @@ import segno
 import zxingcpp
 from PIL import Image, ImageFilter
 
-from dancu.blocks.registry.idnumber import check_consistency, parse_id_number, validate_cmnd
+from dancu.blocks.registry.idnumber import IdNumberParts, check_consistency, parse_id_number, validate_cmnd
 from dancu.blocks.registry.names import is_normal_output, normalise_name
 from dancu.errors import DomainValidationError, FieldProblem
 
@@ -244,11 +244,15 @@ class _Values(NamedTuple):
     extras: tuple[str, ...]
 
 
-def _standalone_problems(id_number: str, old_id_number: str, address: str) -> list[FieldProblem]:
-    """Rules of single fields that need no other field: ID structure, old number, address."""
+def _standalone_problems(
+    id_number: str, old_id_number: str, address: str
+) -> tuple[list[FieldProblem], IdNumberParts | None]:
+    """Rules of single fields that need no other field: ID structure, old number, address. Also
+    returns the parsed ID number (None when its structure is wrong), for the cross-field rules."""
     problems: list[FieldProblem] = []
+    parts: IdNumberParts | None = None
     try:
-        parse_id_number(id_number, field="qr.id_number")
+        parts = parse_id_number(id_number, field="qr.id_number")
     except DomainValidationError as exc:
         problems += exc.problems
     if old_id_number:
@@ -262,14 +266,13 @@ def _standalone_problems(id_number: str, old_id_number: str, address: str) -> li
         problems.append(
             FieldProblem("qr.address", "length", f"must be at most {MAX_ADDRESS_LENGTH} characters")
         )
-    return problems
+    return problems, parts
 
 
 def _card_problems(card: _Values, *, reference: date | None) -> list[FieldProblem]:
     """The rules of a card QR (documented on :func:`parse_card_qr`)."""
-    problems = _standalone_problems(card.id_number, card.old_id_number, card.address)
-    if not any(p.field == "qr.id_number" for p in problems):
-        parts = parse_id_number(card.id_number, field="qr.id_number")
+    problems, parts = _standalone_problems(card.id_number, card.old_id_number, card.address)
+    if parts is not None:  # the structure checks: parsed once, as the consistency rules need it
         problems += check_consistency(
             parts, date_of_birth=card.date_of_birth, sex=card.sex, field="qr.id_number"
         )
@@ -454,7 +457,7 @@ def parse_card_qr(text: object, *, reference: date | None = None) -> CardQr:
         problems.append(FieldProblem("qr.sex", "sex", f"{_show(raw_sex)} is not Nam or Nữ"))
     if problems or born is None or issued is None or sex is None:
         # The cross-checks need every field typed: report what can be checked field by field.
-        raise DomainValidationError(_standalone_problems(id_number, old_id, address) + problems)
+        raise DomainValidationError(_standalone_problems(id_number, old_id, address)[0] + problems)
     kind: Kind = "cancuoc_2024" if extras or issued >= CANCUOC_FIRST_ISSUE else "cccd_2021"
     values = _Values(kind, id_number, old_id, full_name, born, sex, address, issued, extras)
     problems = _card_problems(values, reference=ref)

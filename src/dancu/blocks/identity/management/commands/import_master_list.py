@@ -11,8 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dancu.blocks.identity.chip import TrustStore
-from dancu.blocks.identity.foreign_trust import MAX_MASTER_LIST_BYTES, import_master_list
+from dancu.blocks.identity.foreign_trust import MAX_MASTER_LIST_BYTES, import_master_list, load_anchors
 from dancu.errors import DomainValidationError
 
 
@@ -30,7 +29,7 @@ class Command(BaseCommand):
         if path.stat().st_size > MAX_MASTER_LIST_BYTES:
             raise CommandError(f"{path}: larger than {MAX_MASTER_LIST_BYTES} bytes")
         try:
-            anchors = list(TrustStore.from_path(options["anchors"])) if options["anchors"] else None
+            anchors = load_anchors(options["anchors"]) if options["anchors"] else None
             result = import_master_list(
                 path.read_bytes(),
                 anchors=anchors,
