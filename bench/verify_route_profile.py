@@ -30,7 +30,8 @@ the two trees are then from the same run, on the same database, under the same l
     DATABASE_URL=… .venv/bin/python bench/verify_route_profile.py --compare /tmp/before/src
 
 Writes receipts and audit events like the HTTP benchmark (request ids ``profile-<tag>-<n>``) and
-deletes its receipts afterwards; run it on a database of your own (it refuses ``dancu_lookup``
+deletes them and its API key afterwards, also after a failure (``verify_http_bench.cleanup_run``);
+run it on a database of your own (it refuses ``dancu_lookup``
 unless ``--allow-lookup``).
 """
 
@@ -102,19 +103,36 @@ def _time(fn: Callable[[int], object], calls: int) -> tuple[float, float]:
 def profile(
     calls: int, rounds: int, qr_count: int, verify_calls: int, in_route: bool = False
 ) -> dict[str, float]:
+    from verify_http_bench import _api_key, _event_marker, _sample_qr_texts, cleanup_run
+
+    texts, _skipped = _sample_qr_texts(qr_count, seed=5)
+    marker = _event_marker()
+    token, key_id, org_id = _api_key()
+    tag = uuid.uuid4().hex[:10]
+    try:
+        return _profile(calls, rounds, verify_calls, in_route, texts, token, org_id, tag)
+    finally:  # the receipts, audit events and key the run added (``verify_http_bench.cleanup_run``)
+        cleanup_run(org_id, key_id, f"profile-{tag}", marker)
+
+
+def _profile(
+    calls: int,
+    rounds: int,
+    verify_calls: int,
+    in_route: bool,
+    texts: list[str],
+    token: str,
+    org_id: int,
+    tag: str,
+) -> dict[str, float]:
     from django.conf import settings
-    from django.db import connection
     from django.utils import timezone
 
     from dancu.blocks.identity import fasthttp
     from dancu.blocks.identity.qr import parse_card_qr
     from dancu.blocks.organisations import keycache
     from dancu.ratelimit import Rate, take
-    from verify_http_bench import _api_key, _sample_qr_texts
 
-    texts, _skipped = _sample_qr_texts(qr_count, seed=5)
-    token, _key_id, org_id = _api_key()
-    tag = uuid.uuid4().hex[:10]
     today = timezone.localdate()
     app = fasthttp.FastRoutes(lambda environ, start_response: [b"passed on"])
     statuses: dict[str, int] = {}
@@ -204,11 +222,6 @@ def profile(
             samples[part].append(value)
     for part in PARTS:
         samples[part] = samples[part][1:]
-    with connection.cursor() as cur:
-        cur.execute(
-            "DELETE FROM identity_verificationrecord WHERE organisation_id = %s AND request_id LIKE %s",
-            [org_id, f"profile-{tag}-%"],
-        )
     out = {part: round(statistics.median(values), 1) for part, values in samples.items()}
     out["statuses"] = statuses  # type: ignore[assignment]
     return out
@@ -241,7 +254,6 @@ def _in_route(
     route looks it up), measured while whole verifications run: with the route's own cache state
     between its parts, unlike the loops of one part. ``_verify`` includes ``_exact_claim``,
     ``_fingerprint`` and ``submit`` (the statement's client CPU); ``total`` is the whole request."""
-    from django.db import connection
 
     from dancu.blocks.identity import fasthttp, pg_verify, services
     from dancu.blocks.organisations import keycache
@@ -270,11 +282,6 @@ def _in_route(
             samples.setdefault("total", []).append(cpu)
             for label, ns in spent.items():
                 samples.setdefault(label, []).append(ns / verify_calls / 1000)
-    with connection.cursor() as cur:
-        cur.execute(
-            "DELETE FROM identity_verificationrecord WHERE organisation_id = %s AND request_id LIKE %s",
-            [org_id, f"profile-{tag}-%"],
-        )
     return {label: round(statistics.median(values), 1) for label, values in samples.items()}
 
 

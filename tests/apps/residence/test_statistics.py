@@ -206,3 +206,48 @@ def test_the_report_is_aggregated_by_the_database(
             tourism_statistician.ctx(STATS), sector="tourism", start=today - timedelta(days=30), end=today
         )
     assert report.arrivals_total == 10 and report.rows[-1].guest_nights == 10
+
+
+# --------------------------------------------------------------------------- province of origin
+def _origin_of_an(hotel_clerk: Person) -> str:
+    services.check_in(hotel_clerk.ctx(NOTIFY), stay_of(an_by_qr()))
+    return Stay.objects.get(id_number=AN_ID).origin_province_code
+
+
+def test_the_province_of_origin_is_the_registrys_current_ward_not_the_address_text(
+    hotel: services.EstablishmentView, hotel_clerk: Person
+) -> None:
+    # Anh An's registry row has moved him to a ward of Hồ Chí Minh City while his address text
+    # still names Tây Hồ, Hà Nội (an old text): the verified ward decides (ADR 0018, fourth step).
+    from dancu.blocks.adminunits import services as adminunits
+    from dancu.blocks.registry.models import Citizen
+
+    saigon = adminunits.wards_of_province("79")[0].code
+    Citizen.objects.filter(id_number=AN_ID).update(permanent_ward_code=saigon)
+    assert _origin_of_an(hotel_clerk) == "79"
+    stay = Stay.objects.get(id_number=AN_ID)
+    assert "Hà Nội" in stay.permanent_address  # the address stored is the registry's text
+    # The ward code is a release the citizen sees in the verification's audit event.
+    event = AuditEvent.objects.filter(action="identity.verify", subject_citizen_id__isnull=False).latest("id")
+    assert "permanent_ward_code" in event.detail["fields"]
+    from dancu.apps.web.labels import FIELD, label
+
+    assert label(FIELD, "permanent_ward_code") != "permanent_ward_code"  # named on the citizen's page
+
+
+def test_without_a_registry_ward_the_address_text_gives_the_province(
+    hotel: services.EstablishmentView, hotel_clerk: Person
+) -> None:
+    from dancu.blocks.registry.models import Citizen
+
+    Citizen.objects.filter(id_number=AN_ID).update(permanent_ward_code="")
+    assert _origin_of_an(hotel_clerk) == "01"  # Tây Hồ, Hà Nội, resolved from the text
+
+
+def test_a_ward_code_the_catalogue_does_not_know_falls_back_to_the_text(
+    hotel: services.EstablishmentView, hotel_clerk: Person
+) -> None:
+    from dancu.blocks.registry.models import Citizen
+
+    Citizen.objects.filter(id_number=AN_ID).update(permanent_ward_code="99999")
+    assert _origin_of_an(hotel_clerk) == "01"

@@ -94,7 +94,7 @@ def test_the_guardian_is_an_adult_other_than_the_ward_and_the_ward_a_minor(
     }
     with pytest.raises(DomainValidationError) as child_guardian:  # Hà is 10
         guardianship.record_guardianship(ctx, KHOI_ID, HA_ID, **common)
-    assert rules(child_guardian) == {"guardian_id_number": "adult"}
+    assert rules(child_guardian) == {"guardian_id_number": "not_eligible"}
     with pytest.raises(DomainValidationError) as himself:
         guardianship.record_guardianship(ctx, KHOI_ID, KHOI_ID, **common)
     assert rules(himself) == {"guardian_id_number": "self"}

@@ -130,7 +130,9 @@ class Stay(models.Model):
     trip = models.ForeignKey(
         Trip, null=True, blank=True, on_delete=models.PROTECT, related_name="passengers", db_index=False
     )
-    # Current province of the permanent address (statistics by province of origin); "" unknown.
+    # Current province of the permanent residence (statistics by province of origin): the province
+    # of the registry's current ward, else of the address text resolved (ADR 0018, fourth step);
+    # "" unknown.
     origin_province_code = models.CharField(max_length=2, blank=True)
     # Captured offline: ``notified_at`` is the capture time, ``created_at`` the upload.
     captured_offline = models.BooleanField(default=False)

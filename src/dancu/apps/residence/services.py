@@ -828,7 +828,6 @@ def _from_verification(
     if not name and isinstance(guest.evidence, QrEvidence):
         name = parse_card_qr(guest.evidence.text, reference=on).full_name
     address = str(data.get("permanent_address") or "")[:500]
-    origin = resolve(address) if address else None
     return _Resolved(
         guest_kind=Stay.GuestKind.CITIZEN,
         full_name=name,
@@ -840,8 +839,26 @@ def _from_verification(
         evidence_kind=result.evidence_kind,
         receipt=result.receipt_id,
         close_relative=guest.close_relative,
-        origin_province_code=(origin.province_code or "")[:2] if origin is not None else "",
+        origin_province_code=_origin_province(str(data.get("permanent_ward_code") or ""), address, resolve),
     )
+
+
+def _origin_province(
+    ward_code: str, address: str, resolve: Callable[[str], adminunits.ResolvedAddress | None]
+) -> str:
+    """The current province of a verified guest's permanent residence, for the statistics by
+    province of origin (ADR 0018, fourth step): the province of the registry's current ward
+    (``adminunits.province_of_ward``, units since 01/07/2025, Resolution 202/2025/QH15) — the
+    verified permanent residence, where the address text may still name old units; the address
+    text resolved (``adminunits.resolve_address``) only when the registry gives no ward it knows
+    (an answer without the code: a replay stored before, another organisation's table). "" unknown."""
+    if ward_code:
+        try:
+            return adminunits.province_of_ward(ward_code)[:2]
+        except NotFound:
+            pass
+    origin = resolve(address) if address else None
+    return (origin.province_code or "")[:2] if origin is not None else ""
 
 
 @dataclass(frozen=True)

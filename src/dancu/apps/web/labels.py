@@ -141,6 +141,7 @@ FIELD: dict[str, Promise] = {
     "cards": _("Identity cards"),
     "origin_text": _("Place of origin"),
     "permanent_address_text": _("Permanent residence"),
+    "permanent_ward_code": _("Ward of permanent residence (code)"),
     "temporary_address_text": _("Temporary residence"),
     "household": _("Household number"),
     "purpose": _("Purpose"),

@@ -133,8 +133,13 @@ VERIFICATION_FIELDS: dict[str, frozenset[str]] = {
     "security_firm": frozenset({"full_name", "date_of_birth"}),
     "business": frozenset({"full_name", "date_of_birth"}),
     "clinic": frozenset({"full_name", "date_of_birth", "sex", "health_insurance_number"}),
-    # The residence notification needs the guest's permanent address (Circular 55/2021/TT-BCA Art. 15).
-    "hotel": frozenset({"full_name", "date_of_birth", "sex", "nationality", "permanent_address"}),
+    # The residence notification needs the guest's permanent address (Circular 55/2021/TT-BCA Art. 15);
+    # its ward as a current code (the same place, no further fact) gives the stay's province of
+    # origin for the anonymised statistics without parsing the text, which may name old units
+    # (ADR 0018, fourth step).
+    "hotel": frozenset(
+        {"full_name", "date_of_birth", "sex", "nationality", "permanent_address", "permanent_ward_code"}
+    ),
     "driving_school": frozenset({"full_name", "date_of_birth", "sex", "face_available"}),
     # A coach's passenger manifest (model 12) names each passenger (Circular 55/2021/TT-BCA Art. 15).
     "transport": frozenset({"full_name", "date_of_birth", "sex", "nationality"}),

@@ -43,10 +43,12 @@ from django.utils import timezone
 
 from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.registry.idnumber import parse_id_number
 from dancu.blocks.registry.models import Citizen, Guardianship, ParentalRestriction
 from dancu.blocks.registry.services import (
     WRITE_PURPOSES,
+    _audit_outside_tx,
     _authorise,
     _find_by_id_number,
     _found_in_scope,
@@ -69,6 +71,7 @@ RECORD_PURPOSES = WRITE_PURPOSES | {CIVIL_STATUS}
 CHILD_RECORD_PURPOSES = frozenset({"registry.administration", CIVIL_STATUS})
 FULL_AGE = 18  # Civil Code 2015 Art. 20 cl. 1: an adult is a person from full 18 years
 FATHER, MOTHER, GUARDIAN = "father", "mother", "guardian"
+GUARDIAN_NOT_ELIGIBLE = "not_eligible"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,20 @@ class ParentalAuthority:
     legal_basis: str
 
 
+def _authorise_officer(ctx: AccessContext, purposes: Iterable[str], action: str) -> None:
+    """The registry's purpose check, and for the civil-status purpose a ward jurisdiction: the
+    guardianship is registered at the commune (Law on Civil Status 2014 Art. 20–23), so a member
+    with role ``civil_status`` of a People's Committee with no ward code (a city's or a
+    province's) is denied, audited (security review of ADR 0017; organisations/policy.py)."""
+    _authorise(ctx, frozenset(purposes), action)
+    if ctx.purpose == CIVIL_STATUS and not ctx.actor.is_system and not ctx.actor.jurisdiction_ward_code:
+        _audit_outside_tx(ctx, action, None, AuditEvent.Result.DENIED, {"reason": "ward_jurisdiction"})
+        raise AccessDenied(
+            "the civil-status purpose is for a ward or commune's officer only",
+            rule="ward_jurisdiction",
+        )
+
+
 def _locked_citizen(id_number: str, field: str) -> Citizen:
     try:
         parse_id_number(id_number)
@@ -105,6 +122,43 @@ def _locked_citizen(id_number: str, field: str) -> Citizen:
     if citizen is None:
         raise NotFound("no citizen with that number", field=field)
     return citizen
+
+
+class _GuardianNotEligible(DomainValidationError):
+    """The one refusal of a guardian (:func:`_eligible_guardian`); ``subject_id`` is the citizen
+    the number names, if any, to whose record the refusal is audited."""
+
+    def __init__(self, subject_id: int | None) -> None:
+        super().__init__(
+            [
+                FieldProblem(
+                    "guardian_id_number",
+                    GUARDIAN_NOT_ELIGIBLE,
+                    "guardian not eligible: a guardian is a living adult in the registry "
+                    "(Civil Code 2015 Art. 49)",
+                )
+            ]
+        )
+        self.subject_id = subject_id
+
+
+def _eligible_guardian(id_number: str, on: date) -> Citizen:
+    """The guardian, if eligible on ``on``: a living adult in the registry (Civil Code 2015 Art. 49
+    cl. 1). Otherwise one generic refusal, ``guardian_id_number``/``not_eligible``, whether the
+    number is unknown, the person deceased or a minor: the refusal must not tell the officer a
+    citizen's age, death or existence (security review of ADR 0017). The caller audits it."""
+    try:
+        parse_id_number(id_number)
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [FieldProblem("guardian_id_number", p.rule, p.message) for p in exc.problems]
+        ) from None
+    guardian = Citizen.objects.select_for_update().filter(id_number=id_number).first()
+    if guardian is None:
+        raise _GuardianNotEligible(None)
+    if guardian.life_status == Citizen.LifeStatus.DECEASED or age_on(guardian.date_of_birth, on) < FULL_AGE:
+        raise _GuardianNotEligible(guardian.pk)
+    return guardian
 
 
 def _guard(ctx: AccessContext, citizen: Citizen, action: str, field: str) -> None:
@@ -142,10 +196,12 @@ def record_guardianship(
 ) -> GuardianshipView:
     """Record a registered guardianship of a minor (module docstring). Refused, naming the field
     and the rule: an unknown kind, no record number, a start in the future or before the ward's
-    birth, the ward already 18 or deceased, a guardian who is the ward, deceased or under 18, a
-    ward who already has a guardian in office. Outside the officer's jurisdiction: denied, audited."""
+    birth, the ward already 18 or deceased, a guardian who is the ward, a ward who already has a
+    guardian in office. The ward is checked first; only then the guardian, with one generic refusal
+    (``guardian_id_number``/``not_eligible``: unknown, deceased or under 18 alike), audited as
+    ``denied`` to the named citizen's record. Outside the officer's jurisdiction: denied, audited."""
     action = "registry.guardianship.record"
-    _authorise(ctx, RECORD_PURPOSES, action)
+    _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
     problems: list[FieldProblem] = []
     if kind not in Guardianship.Kind.values:
@@ -162,23 +218,46 @@ def record_guardianship(
         problems.append(FieldProblem("guardian_id_number", "self", "a person cannot be their own guardian"))
     if problems:
         raise DomainValidationError(problems)
+    try:
+        return _record_guardianship(
+            ctx,
+            action,
+            ward_id_number,
+            guardian_id_number,
+            kind,
+            started_on,
+            record_number,
+            reason,
+            legal_basis,
+        )
+    except _GuardianNotEligible as exc:
+        # Rolled back by the refusal; recorded on its own, on the named citizen's record.
+        _audit_outside_tx(
+            ctx, action, exc.subject_id, AuditEvent.Result.DENIED, {"reason": "guardian_not_eligible"}
+        )
+        raise
+
+
+def _record_guardianship(
+    ctx: AccessContext,
+    action: str,
+    ward_id_number: str,
+    guardian_id_number: str,
+    kind: str,
+    started_on: date,
+    record_number: str,
+    reason: str,
+    legal_basis: str,
+) -> GuardianshipView:
+    problems: list[FieldProblem] = []
     with _write(ctx, action):
+        # The ward first (jurisdiction, age, guardian in office): a request refused for the ward
+        # never looks at the guardian, so it tells nothing about them (security review, item 1).
         ward = _locked_citizen(ward_id_number, "ward_id_number")
-        guardian = _locked_citizen(guardian_id_number, "guardian_id_number")
         _guard(ctx, ward, action, "ward_id_number")
         if started_on < ward.date_of_birth or age_on(ward.date_of_birth, started_on) >= FULL_AGE:
             problems.append(
                 FieldProblem("started_on", "minor", "the ward must be a minor (under 18) on the start date")
-            )
-        if guardian.life_status == Citizen.LifeStatus.DECEASED:
-            problems.append(
-                FieldProblem("guardian_id_number", "deceased", "the guardian is recorded as deceased")
-            )
-        elif age_on(guardian.date_of_birth, started_on) < FULL_AGE:
-            problems.append(
-                FieldProblem(
-                    "guardian_id_number", "adult", "a guardian is an adult (Civil Code 2015 Art. 49)"
-                )
             )
         if Guardianship.objects.filter(ward=ward, ended_on__isnull=True).exists():
             problems.append(
@@ -190,6 +269,7 @@ def record_guardianship(
             )
         if problems:
             raise DomainValidationError(problems)
+        guardian = _eligible_guardian(guardian_id_number, started_on)
         row = Guardianship.objects.create(
             ward=ward,
             guardian=guardian,
@@ -215,7 +295,7 @@ def end_guardianship(
     """End the ward's guardianship in office (Civil Code 2015 Art. 62: e.g. a parent able to act
     again, the guardian replaced under Art. 60). The row stays, with the end date and reason."""
     action = "registry.guardianship.end"
-    _authorise(ctx, RECORD_PURPOSES, action)
+    _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(end_reason, legal_basis)
     with _write(ctx, action):
         ward = _locked_citizen(ward_id_number, "ward_id_number")
@@ -261,7 +341,7 @@ def record_parental_restriction(
     recorded before registry/0004). The parent must be the child's registered father or mother;
     the term ends after it starts; the decision is not dated in the future. Returns the row's id."""
     action = "registry.parental_restriction.record"
-    _authorise(ctx, RECORD_PURPOSES, action)
+    _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
     problems = _decision_problems(decision, decided_on, court)
     if restricted_until is not None and restricted_until <= restricted_from:
@@ -329,7 +409,7 @@ def lift_parental_restriction(
     lifting decision or in the future (``range``). The row stays with the lifting decision;
     audited to the child and to the parent. Returns the row's id."""
     action = "registry.parental_restriction.lift"
-    _authorise(ctx, RECORD_PURPOSES, action)
+    _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
     problems = _decision_problems(decision, decided_on, court)
     if not court.strip():
@@ -453,9 +533,10 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
     only a child of the officer's ward or commune). The reading is audited to the child and to
     every guardian and parent the answer names (they see it on their access history); a denial or
     a miss is audited too. The child's parents are named because the officer records restrictions
-    of their rights."""
+    of their rights. A citizen of 18 or over is refused (``adult``, audited) unless a guardianship
+    or restriction is on their record; then only those rows are shown, the parents' fields empty."""
     action = "registry.guardianship.read"
-    _authorise(ctx, CHILD_RECORD_PURPOSES, action)
+    _authorise_officer(ctx, CHILD_RECORD_PURPOSES, action)
     try:
         parse_id_number(child_id_number)
     except DomainValidationError as exc:
@@ -466,6 +547,21 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
         ctx, _find_by_id_number(child_id_number, "father", "mother"), action, "child_id_number"
     )
     today = timezone.localdate()
+    adult = age_on(child.date_of_birth, today) >= FULL_AGE
+    if adult and not (
+        Guardianship.objects.filter(ward=child).exists()
+        or ParentalRestriction.objects.filter(child=child).exists()
+    ):
+        # An adult's record is not a child's record: no parents, no family (security review of
+        # ADR 0017). Only an adult who was once a ward or whose parent's rights were restricted
+        # has one, and then only those rows (below).
+        _audit_outside_tx(ctx, action, child.pk, AuditEvent.Result.DENIED, {"reason": "adult"})
+        raise AccessDenied(
+            "this citizen is an adult and has no guardianship or restriction on record",
+            field="child_id_number",
+            rule="adult",
+            subject_id=child.pk,
+        )
     guardianships = [
         GuardianshipRow(
             g.pk,
@@ -509,7 +605,12 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
         .order_by("-restricted_from", "-pk")
     ]
     named = {g.guardian_id for g in Guardianship.objects.filter(ward=child).only("guardian_id")}
-    named |= {pk for pk in (child.father_id, child.mother_id) if pk is not None}
+    if adult:
+        named |= set(ParentalRestriction.objects.filter(child=child).values_list("parent_id", flat=True))
+    else:
+        named |= {pk for pk in (child.father_id, child.mother_id) if pk is not None}
+    father = None if adult else child.father
+    mother = None if adult else child.mother
     with transaction.atomic():
         audit.record(ctx, action, subject_citizen_id=child.pk, durable=False)
         for pk in sorted(named):
@@ -521,10 +622,10 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
         child.full_name,
         child.date_of_birth,
         age_on(child.date_of_birth, today),
-        child.father.id_number if child.father else "",
-        child.father.full_name if child.father else "",
-        child.mother.id_number if child.mother else "",
-        child.mother.full_name if child.mother else "",
+        father.id_number if father else "",
+        father.full_name if father else "",
+        mother.id_number if mother else "",
+        mother.full_name if mother else "",
         guardianships,
         restrictions,
     )

@@ -153,7 +153,8 @@ RELEASABLE_ON_VERIFICATION = frozenset(
         "card_issued_on",
         "card_expires_on",
         # The ward of permanent residence, as a code: routes an eID registration to the commune
-        # police who approve it (never released by ``identity.verify``'s tables).
+        # police who approve it; ``identity.verify`` releases it only to a residence establishment
+        # (``hotel``), with the permanent address it already receives (ADR 0018, fourth step).
         "permanent_ward_code",
     }
 )
