@@ -26,10 +26,10 @@ concurrency after one discarded warm-up of each; the ratio is verify ÷ empty of
 
 The rate limit is raised for the run (``DANCU_API_RATE_PER_MINUTE=100000``,
 ``DANCU_API_BURST=100000``, the maximum the settings accept) and kept per process in
-``LocMemCache`` (no ``CACHE_URL``): each gunicorn worker has its own bucket, so the limit never
-refuses a request here. Every answer's decision is counted afterwards from the receipts
-(``identity_verificationrecord``) of the run: all must be ``match``; every non-2xx counts as an
-error.
+``ratelimit.ProcessCache`` (``LocMemCache``, no ``CACHE_URL``): each gunicorn worker has its own
+bucket, so the limit never refuses a request here. Every answer's decision is counted afterwards
+from the receipts (``identity_verificationrecord``) of the run: all must be ``match``; every
+non-2xx counts as an error.
 
 Clean-up: at the end of the run — also after a failure or Ctrl-C — ``cleanup_run`` deletes exactly
 the rows the run added: its receipts (request ids ``vb<start>-…``), their audit events and alert
@@ -528,7 +528,7 @@ def _measure(
         "server": {
             "command": f"gunicorn dancu.wsgi --bind 127.0.0.1:<port> --workers {args.workers} "
             f"--worker-class gthread --threads {args.threads} --backlog 2048",
-            "settings": "dancu.settings, DEBUG=0, ALLOWED_HOSTS=127.0.0.1, CACHE_URL unset (LocMemCache), "
+            "settings": "dancu.settings, DEBUG=0, ALLOWED_HOSTS=127.0.0.1, CACHE_URL unset (per process), "
             "DANCU_API_RATE_PER_MINUTE=100000, DANCU_API_BURST=100000, CONN_MAX_AGE 60",
             "log_tail": server_log,
         },

@@ -86,6 +86,19 @@ def test_unreadable_chip_json_is_refused(client: Client, ward_police: Person) ->
     assert response.status_code == 400
 
 
+def test_a_chip_json_nested_past_its_shape_is_a_form_error_on_the_field(
+    client: Client, ward_police: Person
+) -> None:
+    """The Tây Hồ officer pastes ``[[[[…`` 100,000 deep (security review): the decoder's recursion
+    limit used to escape as a 500; the chip read is an object of strings, one level deep."""
+    for pasted in ("[" * 100_000, '{"sod": {"nested": "x"}}'):
+        response = _as(client, ward_police).post(
+            "/eid-desk/activate/", {"chip_json": pasted, "live_photo": _jpeg(face(0))}
+        )
+        assert response.status_code == 400
+        assert "chip_json" in response.context["form"].errors
+
+
 def test_a_level_2_account_created_at_the_desk(
     client: Client,
     residents: dict[str, Any],

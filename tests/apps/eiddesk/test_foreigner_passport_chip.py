@@ -110,6 +110,25 @@ def test_pasted_text_that_is_not_the_readers_json_is_refused(
     assert response.status_code == 400 and Account.objects.get(pk=anna_level1).level == 1
 
 
+def test_a_chip_read_nested_past_its_shape_is_a_form_error_on_the_field(
+    anna_level1: int,  # noqa: F811
+    ward_police: Person,
+) -> None:
+    """``"[" * 100000`` used to raise RecursionError (a 500; security review); now a form error
+    naming the chip field."""
+    response = _as(ward_police).post(
+        PAGE,
+        {
+            "passport_mrz": mrz(),
+            "card_number": "TT2025-00123",
+            "face_confirmed": "on",
+            "chip_json": "[" * 100_000,
+        },
+    )
+    assert response.status_code == 400 and "chip_json" in response.context["form"].errors
+    assert Account.objects.get(pk=anna_level1).level == 1
+
+
 def test_without_a_chip_read_the_page_says_the_evidence_is_weaker(
     anna_level1: int,  # noqa: F811
     ward_police: Person,
@@ -126,3 +145,23 @@ def test_the_page_offers_the_desk_reader_in_vietnamese(ward_police: Person) -> N
     page = _as(ward_police).get(PAGE).content.decode()
     assert 'data-bridge="http://127.0.0.1:47800"' in page
     assert "Đọc chip hộ chiếu bằng đầu đọc tại bàn" in page
+
+
+def test_for_a_trusted_state_the_page_needs_the_chip_or_the_recorded_reason(
+    anna_level1: int,  # noqa: F811
+    germany_trusted: None,
+    ward_police: Person,
+) -> None:
+    """The Tây Hồ officer leaves Anna's chip field empty: refused (Germany's CSCA is trusted);
+    ticking "the chip cannot be read" records that reason with the weaker evidence."""
+    officer = _as(ward_police)
+    assert "Không đọc được chip: ghi nhận đây là lý do" in officer.get(PAGE).content.decode()
+    form = {"passport_mrz": mrz(), "card_number": "TT2025-00123", "face_confirmed": "on"}
+    skipped = officer.post(PAGE, form)
+    assert skipped.status_code == 400 and "<code>chip_required</code>" in skipped.content.decode()
+    assert Account.objects.get(pk=anna_level1).level == 1
+    recorded = officer.post(PAGE, {**form, "chip_unreadable": "on"})
+    body = recorded.content.decode()
+    assert recorded.status_code == 200 and 'data-evidence="passport_mrz_optical" data-chip="not_read"' in body
+    assert "Lý do đã ghi nhận: không đọc được chip." in body
+    assert Account.objects.get(pk=anna_level1).level2_chip_reason == "chip_unreadable"

@@ -451,3 +451,32 @@ def test_a_batch_takes_the_same_few_statements_whatever_its_length(
         assert result.stored == n
         counts.append(len(sent))
     assert counts[0] == counts[1] <= 14, counts  # 6 of them savepoints; before: 17–18
+
+
+@postgres_only
+def test_a_short_allocation_of_stay_ids_stores_nothing(
+    hotel: services.EstablishmentView, hotel_clerk: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hotel clerk sends two rows; the sequence (here: a fault) gives one stay id too few.
+    The batch is refused whole — no stay stored under another's id — and not by an ``assert``
+    (``python -O`` strips those)."""
+    from dancu.blocks.identity.services import QrEvidence
+
+    real = batch_pg._allocate
+
+    def short(est: Any, n: int) -> tuple[list[int], list[int]]:
+        ids, hooks = real(est, n)
+        return ids[:-1], hooks
+
+    monkeypatch.setattr(batch_pg, "_allocate", short)
+    now = timezone.now()
+    rows: list[Any] = [
+        _row(services.CitizenGuest(QrEvidence(q)), room=r, now=now) for q, r in ((AN_QR, "1"), (MAI_QR, "2"))
+    ]
+    before = Stay.objects.count()
+    with pytest.raises(batch_pg.StayAllocationError):
+        services.check_in_batch(
+            hotel_clerk.ctx(NOTIFY), rows, idempotency_key="short", fingerprint="s", now=now
+        )
+    assert Stay.objects.count() == before
+    assert not Submission.objects.filter(key__contains="short").exists()

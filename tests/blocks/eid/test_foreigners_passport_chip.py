@@ -83,16 +83,47 @@ def test_a_chip_of_a_state_missing_from_the_master_lists_goes_on_with_weaker_evi
     )
 
 
-def test_a_passport_whose_chip_cannot_be_read_goes_on_with_weaker_evidence(
+def test_a_trusted_states_passport_without_its_chip_is_refused_unless_the_officer_records_why(
     anna_level1: int,  # noqa: F811
     ward_police: Person,
 ) -> None:
+    """Germany's CSCA is trusted, so the officer cannot skip Anna's chip by leaving the field empty
+    (security review); the chip the reader cannot read is the one exception, recorded as the
+    reason with the evidence and in the audit detail."""
     master_list("DE")
-    done = activate(ward_police)  # no chip files: the reader could not read it
-    assert (done.evidence, done.chip) == ("passport_mrz_optical", "not_read")
-    assert Account.objects.get(pk=anna_level1).level2_evidence == "passport_mrz_optical"
+    with pytest.raises(DomainValidationError) as skipped:
+        activate(ward_police)  # no chip files, no reason
+    assert [(p.field, p.rule) for p in skipped.value.problems] == [("passport_chip", "chip_required")]
+    assert Account.objects.get(pk=anna_level1).level == 1
+    denied = AuditEvent.objects.get(action="eid.activate.foreigner", result="denied")
+    assert denied.detail == {"reason": "chip_required", "state": "D"}
+    with pytest.raises(DomainValidationError) as other_reason:
+        activate(ward_police, chip_reason="forgot")
+    assert other_reason.value.problems[0].field == "chip_reason"
+    done = activate(ward_police, chip_reason="chip_unreadable")
+    assert (done.evidence, done.chip, done.chip_reason) == (
+        "passport_mrz_optical",
+        "not_read",
+        "chip_unreadable",
+    )
+    account = Account.objects.get(pk=anna_level1)
+    assert (account.level, account.level2_evidence, account.level2_chip_reason) == (
+        2,
+        "passport_mrz_optical",
+        "chip_unreadable",
+    )
     event = AuditEvent.objects.get(action="eid.activate.foreigner", result="ok")
-    assert event.detail["chip"] == "not_read"
+    assert (event.detail["chip"], event.detail["chip_reason"]) == ("not_read", "chip_unreadable")
+
+
+def test_without_a_trusted_csca_the_chip_is_not_required(
+    anna_level1: int,  # noqa: F811
+    ward_police: Person,
+) -> None:
+    master_list("FR")  # Germany's CSCA in no list: nothing to check the chip against
+    done = activate(ward_police)
+    assert (done.evidence, done.chip, done.chip_reason) == ("passport_mrz_optical", "not_read", "")
+    assert Account.objects.get(pk=anna_level1).level2_chip_reason == ""
 
 
 def test_a_chip_does_not_replace_the_officers_face_check_or_the_card(

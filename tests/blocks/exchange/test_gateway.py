@@ -254,6 +254,9 @@ def test_oversized_and_non_json_bodies_are_refused(
     assert (huge.status, huge.rule) == (413, "too_large")  # past Django's own limit: refused unread
     bad = call("citizen", an_tay_ho.id_number, method="POST", body="[1, 2", request_id="bad")
     assert (bad.status, bad.rule) == (400, "json")
+    # Nested past the decoder's recursion limit: a 400 naming the body and the rule, not a 500.
+    deep = call("citizen", an_tay_ho.id_number, method="POST", body="[" * 50_000, request_id="deep")
+    assert (deep.status, deep.rule) == (400, "depth")
 
 
 def test_a_provider_crash_leaves_nothing_half_written(

@@ -338,6 +338,21 @@ def test_a_bad_key_is_refused_like_django_refuses_it(
     assert not VerificationRecord.objects.exists()
 
 
+def test_a_body_nested_past_the_limit_is_a_400_naming_the_body_after_the_key_check(
+    fast_only: fasthttp.FastRoutes, django_app: WSGIHandler, token: str, residents: dict[str, Any]
+) -> None:
+    """The hospital's system sends ``[[[[…`` 50,000 deep (security review): the decoder's
+    recursion limit used to escape as a 500. The key is checked first (a forged key: 401)."""
+    deep = b"[" * 50_000  # under the fast route's 64 KiB, past the decoder's recursion limit
+    answer = call(fast_only, VERIFY, deep, token)
+    assert answer.status == 400
+    assert [(p["field"], p["rule"]) for p in answer.json["detail"]] == [("body", "depth")]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert call(fast_only, VERIFY, deep, forged).status == 401
+    assert call(django_app, VERIFY, deep, token).status == 400  # the reference path: ninja's 400
+    assert not VerificationRecord.objects.exists()
+
+
 @pg_only
 def test_a_revoked_key_is_refused_at_once_by_the_verification(
     fast_only: fasthttp.FastRoutes, token: str, residents: dict[str, Any]

@@ -214,3 +214,129 @@ def test_the_master_list_signer_itself_may_be_the_configured_anchor(tmp_path: Pa
     list_file.write_bytes(pki.master_list(["KR"]))
     call_command("import_master_list", str(list_file), "--anchors", str(signer_pem))
     assert trusted_states() == {"KOR"}
+
+
+# --------------------------------------------------------------------------- security review
+def _certificate(
+    key: Any,
+    subject: x509.Name,
+    *,
+    issuer: x509.Name | None = None,
+    issuer_key: Any = None,
+    ca: bool = True,
+    key_cert_sign: bool = True,
+    not_before: Any = PKI_START,
+    days: int = 3650,
+) -> x509.Certificate:
+    """A certificate for the review's cases (self-signed unless ``issuer`` is given)."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer or subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not key_cert_sign,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=key_cert_sign,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def _name(country: str, cn: str) -> x509.Name:
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name(
+        [x509.NameAttribute(NameOID.COUNTRY_NAME, country), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    )
+
+
+def test_an_anchor_that_issues_the_signer_must_be_a_valid_ca_at_the_time() -> None:
+    """The trust administrator configured the compiler's CSCA, but as a certificate that expired
+    before the import, or as one without basicConstraints cA: the signer it issued is not anchored
+    (the key alone is not trust)."""
+    pki = foreign_pki()
+    compiler = pki.compiler_csca
+    subject = compiler.certificate.subject
+    expired = _certificate(compiler.private_key, subject, not_before=PKI_START - timedelta(days=400), days=30)
+    not_a_ca = _certificate(compiler.private_key, subject, ca=False, key_cert_sign=False)
+    data = pki.master_list(["DE"])
+    for anchor, words in ((expired, "not valid at"), (not_a_ca, "not a CA")):
+        report = verify_master_list(data, [anchor], at=ON_THE_DAY)
+        failed = [s for s in report.failures if s.name == "ml.signer_anchor"]
+        assert failed and words in failed[0].detail and report.cscas == []
+    assert verify_master_list(data, [compiler.certificate], at=ON_THE_DAY).ok
+
+
+def test_only_self_signed_ca_certificates_with_key_cert_sign_are_taken_as_cscas() -> None:
+    """A list (properly signed) also carries a link certificate (a CA issued by another CSCA) and
+    a self-signed CA certificate without keyCertSign: both are skipped, naming the check; only
+    Germany's CSCA is stored."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pki = foreign_pki()
+    germany = pki.states["DE"][0]
+    link = _certificate(
+        ec.generate_private_key(ec.SECP256R1()),
+        _name("DE", "CSCA DE link (synthetic)"),
+        issuer=germany.certificate.subject,
+        issuer_key=germany.private_key,
+    )
+    no_cert_sign = _certificate(
+        ec.generate_private_key(ec.SECP256R1()), _name("FR", "CSCA FR no keyCertSign"), key_cert_sign=False
+    )
+    data = build_master_list([germany.certificate, link, no_cert_sign], pki.list_signer)
+    report = verify_master_list(data, anchors(), at=ON_THE_DAY)
+    assert report.ok and [c.subject for c in report.cscas] == [germany.certificate.subject]
+    assert sorted(r.split(":")[0] for r in report.skipped) == ["csca.key_usage", "csca.self_signed"]
+
+
+def test_an_import_and_a_refusal_are_in_the_audit_log() -> None:
+    from dancu.blocks.audit.models import AuditEvent
+
+    pki = foreign_pki()
+    result = import_master_list(
+        pki.master_list(["DE"]), anchors=anchors(), at=ON_THE_DAY, actor_label="trust admin"
+    )
+    done = AuditEvent.objects.get(action="identity.master_list.import", result="ok")
+    assert (done.actor_label, done.purpose, done.detail["master_list_import"]) == (
+        "trust admin",
+        "system.import",
+        result.import_id,
+    )
+    assert done.detail["countries"] == ["DE"] and done.subject_citizen_id is None
+    with pytest.raises(DomainValidationError):
+        import_master_list(pki.master_list(["FR"]), anchors=[], at=ON_THE_DAY)
+    refused = AuditEvent.objects.get(action="identity.master_list.import", result="denied")
+    assert refused.detail["step"] == "ml.signer_anchor"
+
+
+def test_the_command_verifies_the_list_at_the_time_of_the_import(tmp_path: Path) -> None:
+    """The command has no way to verify a list at another time: the import's record and its audit
+    event carry the time it ran."""
+    from django.utils import timezone
+
+    from dancu.blocks.audit.models import AuditEvent
+
+    pki = foreign_pki()
+    list_file = tmp_path / "fr.ml"
+    list_file.write_bytes(pki.master_list(["FR"]))
+    anchor_file = tmp_path / "anchor.pem"
+    anchor_file.write_bytes(pki.compiler_csca.certificate.public_bytes(serialization.Encoding.PEM))
+    before = timezone.now()
+    call_command("import_master_list", str(list_file), "--anchors", str(anchor_file))
+    assert MasterListImport.objects.get().imported_at >= before
+    assert AuditEvent.objects.filter(action="identity.master_list.import", result="ok").exists()

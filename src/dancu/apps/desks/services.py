@@ -76,7 +76,7 @@ from dancu.blocks.organisations.services import actor_for, machine_actor, member
 from dancu.blocks.organisations.tokens import TokenRejected
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
 from dancu.ratelimit import Rate, take
-from dancu.validation import check_text
+from dancu.validation import check_text, loads_json
 
 CLINIC_KINDS = frozenset({"clinic"})
 NOTARY_KINDS = frozenset({"notary"})
@@ -127,8 +127,8 @@ def evidence_from_chip_json(text: str) -> ChipEvidence:
     if len(text) > MAX_CHIP_JSON:
         raise DomainValidationError.single("chip", "too_large", "the chip read is too large")
     try:
-        files = json.loads(text)
-    except ValueError:
+        files = loads_json(text, max_depth=1)
+    except ValueError:  # not JSON, or nested deeper than an object of strings
         raise DomainValidationError.single("chip", "json", "must be a JSON object of base64 files") from None
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in files.items()

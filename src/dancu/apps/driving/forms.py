@@ -4,7 +4,6 @@ identity block's evidence; ``services`` decides the rest."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -16,6 +15,7 @@ from dancu.apps.driving.models import LICENCE_CLASSES, SessionCheck
 from dancu.blocks.identity.qr import read_qr
 from dancu.blocks.identity.services import ChipEvidence, Evidence, QrEvidence, TypedEvidence
 from dancu.errors import DomainValidationError
+from dancu.validation import loads_json
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -109,8 +109,8 @@ class EvidenceForm(forms.Form):
 
     def _from_chip(self, text: str) -> None:
         try:
-            files = json.loads(text)
-        except ValueError:
+            files = loads_json(text, max_depth=1)
+        except ValueError:  # not JSON, or nested deeper than an object of strings
             files = None
         if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()

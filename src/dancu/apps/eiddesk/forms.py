@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from dancu.validation import loads_json
 
 
 class ActivationForm(forms.Form):
@@ -30,8 +31,8 @@ class ActivationForm(forms.Form):
         if upload:
             raw = upload.read().decode("utf-8", errors="replace")
         try:
-            files = json.loads(raw) if raw.strip() else None
-        except ValueError:
+            files = loads_json(raw, max_depth=1) if raw.strip() else None
+        except ValueError:  # not JSON, or nested deeper than an object of strings
             files = None
         if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
             raise ValidationError(
@@ -70,6 +71,11 @@ class ForeignerActivationForm(forms.Form):
         required=False,
         max_length=400_000,
     )
+    # ADR 0017 §10: for a state with a trusted CSCA the chip is required unless this is recorded.
+    chip_unreadable = forms.BooleanField(
+        label=_("The chip cannot be read: record this as the reason for an activation without it"),
+        required=False,
+    )
 
     def clean_chip_json(self) -> dict[str, Any] | None:
         """``None`` when no chip was read, else the reader's object of base64 files (ADR 0017 §10)."""
@@ -77,8 +83,8 @@ class ForeignerActivationForm(forms.Form):
         if not raw.strip():
             return None
         try:
-            files = json.loads(raw)
-        except ValueError:
+            files = loads_json(raw, max_depth=1)
+        except ValueError:  # not JSON, or nested deeper than an object of strings
             files = None
         if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
             raise ValidationError(

@@ -171,6 +171,7 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
                     card_number=d["card_number"],
                     face_confirmed=bool(d.get("face_confirmed")),
                     chip_files=d.get("chip_json"),
+                    chip_reason=foreigners.CHIP_UNREADABLE if d.get("chip_unreadable") else "",
                 )
                 status = 200
             except (DomainValidationError, AccessDenied, NotFound) as exc:

@@ -335,6 +335,11 @@ def _insert(objs: dict[str, Sequence[Model]], at: datetime, *, returning: bool =
     return [Stay.from_db(connection.alias, names, row) for row in rows]
 
 
+class StayAllocationError(RuntimeError):
+    """The sequence gave another number of stay ids than stays to store: nothing is stored (the
+    error rolls back the batch's transaction; the caller answers 500, no row is acknowledged)."""
+
+
 def _store(
     ctx: AccessContext,
     est: Establishment,
@@ -364,7 +369,10 @@ def _store(
         stays[i] = [s._new_stay(ctx, est, data, r, groups[i], notified, None, True) for r in resolved]
     wanted = sum(len(v) for v in stays.values())
     ids, hooks = allocated if allocated is not None else _allocate(est, wanted)
-    assert len(ids) == wanted, (len(ids), wanted)
+    if len(ids) != wanted:
+        # Not an assert (stripped under ``python -O``): a stay without an id of its own would be
+        # stored under another's. Raised inside the batch's transaction, which it rolls back whole.
+        raise StayAllocationError(f"{len(ids)} stay ids allocated for {wanted} stays")
     new = iter(ids)
     ordered: list[Stay] = []
     for i, resolved in ready.items():

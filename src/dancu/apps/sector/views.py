@@ -5,7 +5,6 @@ sector fields the schema defines. Thin views over ``services``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -19,6 +18,7 @@ from dancu.apps.sector import services
 from dancu.apps.web.staff import form_problems, problems_of, shown, staff_view
 from dancu.blocks.audit.context import Actor
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
+from dancu.validation import loads_json
 
 _ERRORS = (DomainValidationError, AccessDenied, NotFound)
 
@@ -77,7 +77,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             d = form.cleaned_data
             try:
-                schema = json.loads(d["schema"])
+                schema = loads_json(d["schema"])
                 reg = services.define_registry(
                     actor,
                     code=d["code"],

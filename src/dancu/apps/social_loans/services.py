@@ -48,6 +48,7 @@ from dancu.blocks.organisations.policy import INTEGRATION
 from dancu.blocks.registry import subjects
 from dancu.blocks.registry.idnumber import parse_id_number
 from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotFound
+from dancu.validation import JsonInputError, loads_json
 
 LIST_OWNER, LENDER = Participant.Role.LIST_OWNER, Participant.Role.LENDER
 SYSTEM = "social_loans"  # the bank's gateway client (``gateway_client``)
@@ -169,9 +170,9 @@ def publish_rules(actor: Actor, code: str, text: str, *, note: str) -> RuleSet:
     _require(actor, LENDER, "social_loans.rules_publish", admin=True)  # a refusal stays audited
     current = rules_in_force(code)
     try:
-        parsed = json.loads(text)
-    except ValueError as exc:
-        raise DomainValidationError.single("rules", "json", f"not JSON: {exc}") from None
+        parsed = loads_json(text)
+    except JsonInputError as exc:
+        raise DomainValidationError.single("rules", exc.rule, str(exc)) from None
     with transaction.atomic():
         return _publish(actor, current, parsed, note)
 

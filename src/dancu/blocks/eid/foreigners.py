@@ -62,6 +62,7 @@ from dancu.blocks.eid.services import (
     max_level_for_age,
 )
 from dancu.blocks.identity.mrz import MrzTD3, parse_td3
+from dancu.blocks.identity.foreign_trust import trusted_states
 from dancu.blocks.identity.passport import verify_passport_chip
 from dancu.errors import DomainValidationError, FieldProblem, NotFound
 
@@ -237,6 +238,10 @@ def register_foreigner(data: ForeignerRegistrationInput, *, on: date | None = No
     return RegistrationReceipt(matched=True, handle=int(registration.pk))
 
 
+# The one reason a passport of a state with a trusted CSCA is accepted without its chip (ADR 0017 §10).
+CHIP_UNREADABLE = "chip_unreadable"
+
+
 @dataclass(frozen=True)
 class ForeignerActivation:
     account_id: int
@@ -244,6 +249,7 @@ class ForeignerActivation:
     receipt_id: str
     evidence: str = "passport_mrz_optical"  # or "passport_chip" (ADR 0017 §10)
     chip: str = "not_read"  # "verified", "state_not_trusted" or "not_read"
+    chip_reason: str = ""  # "chip_unreadable": recorded by the officer (ADR 0017 §10)
 
 
 def activate_level2_foreigner(
@@ -253,6 +259,7 @@ def activate_level2_foreigner(
     card_number: str,
     face_confirmed: bool,
     chip_files: Mapping[str, object] | None = None,
+    chip_reason: str = "",
     at: datetime | None = None,
 ) -> ForeignerActivation:
     """Raise a foreign resident's account to level 2 in person (module docstring; purpose
@@ -262,7 +269,12 @@ def activate_level2_foreigner(
     ``chip_files`` — the passport chip as the reader returned it (``reader.ChipRead.files``), or
     ``None`` when no chip was read. A chip that fails is refused with field ``passport_chip`` and
     the failed step as the rule (``dg1.hash``, ``ds.issuer``, ``ds.validity``, ``dg1.mrz_match``…),
-    audited ``denied``; see ADR 0017 §10 for what is accepted without a verified chip."""
+    audited ``denied``; see ADR 0017 §10 for what is accepted without a verified chip.
+
+    ``chip_reason`` — when the MRZ's issuing state has a trusted CSCA (``trusted_states``) the chip
+    read is required, unless the officer records ``chip_unreadable`` (the only reason); otherwise
+    refused ``passport_chip``/``chip_required``, audited ``denied``. The reason is stored with the
+    evidence (``Account.level2_chip_reason``) and in the audit detail."""
     action = "eid.activate.foreigner"
     _authorise(ctx, ACTIVATION, action)
     moment = at or timezone.now()
@@ -309,6 +321,26 @@ def activate_level2_foreigner(
         raise NotFound(
             "this resident has no active level-1 account: they register online first", field="account"
         )
+    if chip_reason not in ("", CHIP_UNREADABLE):
+        raise DomainValidationError.single("chip_reason", "choice", f"empty or {CHIP_UNREADABLE!r}")
+    reason = ""
+    if chip_files is None and mrz.issuing_state.upper() in trusted_states():
+        # ADR 0017 §10: a chip the platform can check is read, not skipped by leaving the field
+        # empty; only a chip the reader cannot read (recorded by the officer) is an exception.
+        if chip_reason != CHIP_UNREADABLE:
+            audit.record(
+                ctx,
+                action,
+                result=AuditEvent.Result.DENIED,
+                detail={"reason": "chip_required", "state": mrz.issuing_state},
+            )
+            raise DomainValidationError.single(
+                "passport_chip",
+                "chip_required",
+                "this passport's issuing state has a trusted CSCA: read the chip, or record that "
+                "the chip cannot be read",
+            )
+        reason = CHIP_UNREADABLE
     evidence, chip_status = "passport_mrz_optical", "not_read"
     if chip_files is not None:
         report = verify_passport_chip(chip_files, mrz, at=moment)
@@ -339,6 +371,7 @@ def activate_level2_foreigner(
         account.level2_organisation_name = ctx.actor.organisation_name
         account.level2_receipt = receipt
         account.level2_evidence = evidence
+        account.level2_chip_reason = reason
         account.save()
         Level2Request.objects.filter(account=account, status=Level2Request.Status.PENDING).update(
             status=Level2Request.Status.ACTIVATED, activated_at=moment
@@ -350,9 +383,10 @@ def activate_level2_foreigner(
                 "level": 2,
                 "evidence": evidence,
                 "chip": chip_status,
+                **({"chip_reason": reason} if reason else {}),
                 "kind": record.card_kind,
                 "receipt": receipt,
             },
         )
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
-    return ForeignerActivation(account.pk, account.id_number, receipt, evidence, chip_status)
+    return ForeignerActivation(account.pk, account.id_number, receipt, evidence, chip_status, reason)

@@ -47,6 +47,9 @@ class Account(models.Model):
     # chip that passed passive authentication) or "passport_mrz_optical" (the passport's MRZ read
     # optically and the officer's face check; weaker). Empty on activations before eid/0009.
     level2_evidence = models.CharField(max_length=32, blank=True)
+    # Why a passport of a state with a trusted CSCA was accepted without its chip: only
+    # "chip_unreadable", recorded by the officer (ADR 0017 §10); empty otherwise.
+    level2_chip_reason = models.CharField(max_length=32, blank=True)
     # A child's account registered and managed by a parent with a level-2 account (Decree
     # 69/2024 Art. 7; ADR 0017): no password of its own until 14, the parent presents it.
     guardian = models.ForeignKey(

@@ -26,6 +26,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "control_character": (400, "the service id, path or query holds a control character"),
     "service_id_format": (400, "the service id is not INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE"),
     "json": (400, "the body must be a JSON object (UTF-8)"),
+    "depth": (400, "the JSON body nests deeper than 32 arrays/objects (validation.MAX_JSON_DEPTH)"),
     "format": (400, "fields: a comma-separated list or a JSON list of names"),
     "bad_credentials": (401, "the bearer credential is not this client's"),
     "credentials_revoked": (401, "the client's credential has been revoked"),

@@ -44,7 +44,6 @@ integrators is served at ``/exchange/openapi.json`` (``contract``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +65,7 @@ from dancu.blocks.organisations.tokens import parse_token, secret_matches
 from dancu.blocks.registry import pg_read
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
 from dancu.ratelimit import Rate, RateLimited, take
+from dancu.validation import JsonInputError, loads_json
 
 # Header aliases: the first name is GovStack IM's, then its directory YAML's and X-Road's.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -292,8 +292,12 @@ def _params(req: ExchangeRequest) -> tuple[dict[str, Any], str | None]:
     if req.body:
         try:
             text = req.body.decode("utf-8")
-            body = json.loads(text)
-        except (UnicodeDecodeError, ValueError):
+            body = loads_json(text)
+        except UnicodeDecodeError:
+            raise Refusal(400, "body", "json", "the body must be a JSON object (UTF-8)") from None
+        except JsonInputError as exc:
+            if exc.rule == "depth":
+                raise Refusal(400, "body", "depth", f"the body must be a JSON object: {exc}") from None
             raise Refusal(400, "body", "json", "the body must be a JSON object (UTF-8)") from None
         if not isinstance(body, dict):
             raise Refusal(400, "body", "json", "the body must be a JSON object (UTF-8)")

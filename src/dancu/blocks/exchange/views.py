@@ -16,8 +16,6 @@ Paths (under ``/exchange/``):
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +24,7 @@ from django.views.decorators.http import require_GET
 from dancu.blocks.exchange import contract, gateway, notifications, services
 from dancu.blocks.exchange.identifiers import PART, parse_client_id
 from dancu.errors import DomainValidationError, NotFound
+from dancu.validation import loads_json
 
 
 def _problem(status: int, field: str, rule: str, message: str) -> JsonResponse:
@@ -167,7 +166,7 @@ def events(
         if request.method != "POST":
             return _problem(405, "method", "method_not_allowed", "acknowledge with POST")
         try:
-            ids = json.loads(request.body or b"{}").get("ids", [])
+            ids = loads_json(request.body or b"{}", max_depth=2).get("ids", [])
         except (ValueError, AttributeError):
             ids = None
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):

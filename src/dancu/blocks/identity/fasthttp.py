@@ -72,6 +72,7 @@ from dancu.blocks.registry.matching import MATCH
 from dancu.blocks.registry.names import SCORE_EXACT
 from dancu.errors import AccessDenied, Conflict, DomainValidationError
 from dancu.ratelimit import Rate, RateLimited, take
+from dancu.validation import JsonInputError, loads_json
 
 PING = "/api/v1/identity/ping"
 VERIFY = "/api/v1/identity/verify"
@@ -84,6 +85,15 @@ _request_log = logging.getLogger("django.request")
 
 class _PassOn(Exception):
     """Not for this layer: Django answers the request."""
+
+
+class _BadBody(Exception):
+    """A body this layer refuses itself (400) once the API key is checked: one Django would not
+    answer in the API's problem format (JSON nested past ``validation.MAX_JSON_DEPTH``)."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(problem["detail"][0]["rule"])
+        self.problem = problem
 
 
 class FastRoutes:
@@ -120,8 +130,12 @@ class FastRoutes:
 def _serve(environ: dict[str, Any], path: str, token: str) -> tuple[str, Headers, bytes]:
     request = _request(environ)
     body: _Body | None = None
+    refused: dict[str, Any] | None = None
     if path == VERIFY:
-        body = _verify_body(environ, request)
+        try:
+            body = _verify_body(environ, request)
+        except _BadBody as exc:
+            refused = exc.problem
     extra: Headers = []
     try:
         client = keycache.authenticate(token)
@@ -134,6 +148,8 @@ def _serve(environ: dict[str, Any], path: str, token: str) -> tuple[str, Headers
     except RateLimited as exc:
         data = _problem("request", "rate_limit", f"Too many requests. Retry after {exc.retry_after} s.")
         return _respond(request, 429, data, [("Retry-After", str(exc.retry_after))])
+    if refused is not None:
+        return _respond(request, 400, refused, [])
     if body is None:
         return _respond(request, 200, {"ok": True}, [])
     try:
@@ -218,7 +234,12 @@ def _verify_body(environ: dict[str, Any], request: WSGIRequest) -> _Body:
     raw = request.body
     environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the request is passed on
     try:
-        data = json.loads(raw)
+        data = loads_json(raw)
+    except JsonInputError as exc:
+        if exc.rule == "depth":  # answered here (after the key check, in ``_serve``), never a 500
+            raise _BadBody(_problem("body", "depth", f"the body must be a JSON object: {exc}")) from None
+        raise _PassOn from None  # not JSON: Django answers as it always has
+    try:
         plain = _plain_body(data)
         if plain is not None:
             return plain

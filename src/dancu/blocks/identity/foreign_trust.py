@@ -34,6 +34,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dancu.blocks.audit import services as audit
+from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.identity.chip import CertifiedKey, TrustStore, create_csca, create_document_signer
 from dancu.blocks.identity.chip.countries import mrz_state
 from dancu.blocks.identity.chip.masterlist import (
@@ -86,6 +89,18 @@ def load_anchors(path: Path) -> list[x509.Certificate]:
     return [certificate for file in files for certificate in _load_certificate_file(file)]
 
 
+IMPORT_ACTION = "identity.master_list.import"
+
+
+def _import_context(actor_label: str) -> AccessContext:
+    """The trust administrator's import, recorded like the platform's other bulk imports: a
+    system actor with purpose ``system.import``, labelled with who ran it (no personal data)."""
+    actor = Actor(
+        user_id=None, label=actor_label[:150], allowed_purposes=frozenset({"system.import"}), is_system=True
+    )
+    return AccessContext(actor=actor, purpose="system.import")
+
+
 def import_master_list(
     data: bytes,
     *,
@@ -98,12 +113,28 @@ def import_master_list(
 
     Refused with ``DomainValidationError`` (field ``master_list``, rule = the failed step, e.g.
     ``ml.signature``, ``ml.signer_anchor``, ``ml.parse``) before anything is written. CSCAs
-    already stored (same SHA-256) are kept, not duplicated."""
+    already stored (same SHA-256) are kept, not duplicated. Each import, and each refusal with its
+    step, is an audit event ``identity.master_list.import`` (purpose ``system.import``).
+
+    ``at`` is for tests (a synthetic PKI's fixed day); the management command never passes it: a
+    list is verified at the time of its import."""
     moment = at or timezone.now()
     trusted = list(anchors) if anchors is not None else configured_master_list_anchors()
     report = verify_master_list(data, trusted, at=moment)
+    ctx = _import_context(actor_label)
+    digest = hashlib.sha256(data).hexdigest()
     if not report.ok:
         first = report.failures[0] if report.failures else None
+        audit.record(
+            ctx,
+            IMPORT_ACTION,
+            result=AuditEvent.Result.DENIED,
+            detail={
+                "step": first.name if first else "ml.incomplete",
+                "sha256": digest,
+                "source": source_name[:255],
+            },
+        )
         raise DomainValidationError.single(
             "master_list",
             first.name if first else "ml.incomplete",
@@ -113,7 +144,7 @@ def import_master_list(
     with transaction.atomic():
         record = MasterListImport.objects.create(
             imported_at=moment,
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=digest,
             source_name=source_name[:255],
             signer_subject=(report.signer_subject or "")[:500],
             csca_count=len(cscas),
@@ -140,6 +171,18 @@ def import_master_list(
             added += int(created)
         record.added_count = added
         record.save(update_fields=["added_count"])
+        audit.record(
+            ctx,
+            IMPORT_ACTION,
+            detail={
+                "master_list_import": record.pk,
+                "sha256": digest,
+                "source": record.source_name,
+                "cscas": len(cscas),
+                "added": added,
+                "countries": sorted({country_of(c) for c in cscas}),
+            },
+        )
     return MasterListImportResult(
         import_id=record.pk,
         signer_subject=record.signer_subject,

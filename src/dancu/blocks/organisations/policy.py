@@ -44,6 +44,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     (K.PEOPLES_COMMITTEE, R.ADMIN): frozenset({"registry.lookup", "public_service.processing"}),
     # The commune's judicial and civil-status officer: guardianships and restrictions of parental
     # rights of the ward's minors, nothing else of the registry (registry/guardianship.py, ADR 0017).
+    # Keyed on the kind, not the level: a city's or province's committee (no ward code) holds the
+    # purpose but is refused by the block (``guardianship._authorise_officer``: ward jurisdiction).
     (K.PEOPLES_COMMITTEE, R.CIVIL_STATUS): frozenset({"civil_status.guardianship"}),
     (K.DEPARTMENT, R.OFFICER): frozenset({"public_service.processing", "data.cleaning"}),
     (K.HOTEL, R.CLERK): frozenset({"identity.verification", "residence.notification"}),

@@ -150,8 +150,10 @@ def country_of(certificate: x509.Certificate) -> str:
     return str(values[0].value).upper() if values else ""
 
 
-def _anchored(signer: x509.Certificate, anchors: Sequence[x509.Certificate]) -> str:
-    """'' if the signer is an anchor or directly issued by one, else the reason."""
+def _anchored(signer: x509.Certificate, anchors: Sequence[x509.Certificate], at: datetime) -> str:
+    """'' if the signer is an anchor or directly issued by one, else the reason. An anchor that
+    issues the signer must itself be valid at ``at`` and be a CA (basicConstraints cA, RFC 5280
+    §4.2.1.9): a configured Master List Signer certificate anchors only itself."""
     fingerprint = signer.fingerprint(hashes.SHA256())
     if any(a.fingerprint(hashes.SHA256()) == fingerprint for a in anchors):
         return ""
@@ -161,18 +163,39 @@ def _anchored(signer: x509.Certificate, anchors: Sequence[x509.Certificate]) -> 
             f"the master list signer's issuer {signer.issuer.rfc4514_string()} is not a configured "
             f"master-list trust anchor ({len(anchors)} configured)"
         )
+    reasons = []
     for anchor in candidates:
+        if not anchor.not_valid_before_utc <= at <= anchor.not_valid_after_utc:
+            reasons.append(
+                f"the anchor {anchor.subject.rfc4514_string()} is not valid at {at:%Y-%m-%d} "
+                f"({anchor.not_valid_before_utc:%Y-%m-%d} – {anchor.not_valid_after_utc:%Y-%m-%d})"
+            )
+            continue
+        if not _is_ca(anchor):
+            reasons.append(f"the anchor {anchor.subject.rfc4514_string()} is not a CA (basicConstraints cA)")
+            continue
         try:
             signer.verify_directly_issued_by(anchor)
             return ""
         except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
-            continue
-    return "the master list signer's certificate is not signed by the configured anchor"
+            reasons.append("the master list signer's certificate is not signed by the configured anchor")
+    return "; ".join(reasons)
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
 
 
 def _usable_csca(der: bytes) -> x509.Certificate | str:
-    """The certificate when it is a usable CSCA, else why not. ``cryptography`` parses names and
-    extensions lazily, so every part used later is read here, inside the ``try``."""
+    """The certificate when it is a usable CSCA, else why not, prefixed with the check's name
+    (``csca.read``, ``csca.ca``, ``csca.key_usage``, ``csca.self_signed``, ``csca.country``). A
+    CSCA is a self-signed CA certificate (issuer = subject, its own key verifies its signature)
+    with keyUsage keyCertSign (ICAO Doc 9303 part 12 §7.1.1); link certificates and anything else
+    are skipped. ``cryptography`` parses names and extensions lazily, so every part used later is
+    read here, inside the ``try``."""
     try:
         certificate = x509.load_der_x509_certificate(der)
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -182,13 +205,26 @@ def _usable_csca(der: bytes) -> x509.Certificate | str:
         certificate.public_key()
         _ = (certificate.not_valid_before_utc, certificate.not_valid_after_utc)
     except x509.ExtensionNotFound:
-        return "no basicConstraints (not a CA certificate)"
+        return "csca.ca: no basicConstraints (not a CA certificate)"
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
-        return f"unreadable certificate: {type(exc).__name__}"
+        return f"csca.read: unreadable certificate: {type(exc).__name__}"
     if not constraints.ca:
-        return "not a CA certificate"
+        return "csca.ca: not a CA certificate"
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        cert_sign = bool(usage.key_cert_sign)
+    except (x509.ExtensionNotFound, ValueError):
+        cert_sign = False
+    if not cert_sign:
+        return "csca.key_usage: no keyUsage keyCertSign"
+    if certificate.issuer != certificate.subject:
+        return "csca.self_signed: issuer differs from subject (not a self-signed CSCA)"
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return "csca.self_signed: its own key does not verify its signature"
     if len(country) != 2 or not country.isascii() or not country.isalpha():
-        return "no two-letter countryName in the subject"
+        return "csca.country: no two-letter countryName in the subject"
     return certificate
 
 
@@ -240,7 +276,7 @@ def _check_signer(
     report: MasterListReport, facts: _CertFacts, anchors: Sequence[x509.Certificate], at: datetime
 ) -> None:
     signer = facts.certificate
-    reason = _anchored(signer, anchors)
+    reason = _anchored(signer, anchors, at)
     report.add("ml.signer_anchor", not reason, reason or "the signer is anchored in the configured trust")
     start, end = signer.not_valid_before_utc, signer.not_valid_after_utc
     report.add(

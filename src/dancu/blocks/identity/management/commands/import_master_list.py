@@ -3,7 +3,9 @@
 
 The list must verify against the master-list trust anchors — ``--anchors`` (a PEM bundle or a
 directory) or ``DANCU_MASTER_LIST_ANCHORS`` (demo: the synthetic compiler). A list that fails any
-step is refused with the step's name and nothing is stored (exit status 1).
+step is refused with the step's name and nothing is stored (exit status 1). The list is verified
+at the time of the import (no option to verify it at another time), and the import or the refusal
+is recorded in the audit log (``identity.master_list.import``).
 """
 
 from pathlib import Path
