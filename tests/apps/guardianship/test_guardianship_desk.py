@@ -252,7 +252,8 @@ def test_the_api_names_the_field_and_rule_of_every_refusal_and_writes_nothing(
         appointment(guardian_id_number="001316004455"),
         content_type="application/json",
     )
-    assert problems(child_guardian) == {"guardian_id_number": "not_eligible"}  # one rule: minor, deceased or unknown
+    # One rule whether the guardian is a minor, deceased or unknown (security review).
+    assert problems(child_guardian) == {"guardian_id_number": "not_eligible"}
     nobody = api.post(
         f"{url}/guardianships/end",
         {"ended_on": "2026-11-30", "reason": "Thôi", "legal_basis": "BLDS 2015 Điều 62"},

@@ -61,8 +61,8 @@ from dancu.blocks.eid.services import (
     applicant_checks,
     max_level_for_age,
 )
-from dancu.blocks.identity.mrz import MrzTD3, parse_td3
 from dancu.blocks.identity.foreign_trust import trusted_states
+from dancu.blocks.identity.mrz import MrzTD3, parse_td3
 from dancu.blocks.identity.passport import verify_passport_chip
 from dancu.errors import DomainValidationError, FieldProblem, NotFound
 
