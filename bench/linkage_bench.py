@@ -60,6 +60,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--memory", default="6GB", help="DuckDB memory limit")
     ap.add_argument("--no-default-baseline", action="store_true")
+    ap.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for the sector features (1: none)"
+    )
     ap.add_argument("--json", type=Path, help="write the result here too")
     args = ap.parse_args()
 
@@ -102,7 +105,7 @@ def main() -> None:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     t = t0
-    scale.add_sector(con, sector.rows)
+    scale.add_sector(con, sector.rows, workers=args.workers)
     times["sector_features"] = time.perf_counter() - t
     t = time.perf_counter()
     scale.id_passes(con)

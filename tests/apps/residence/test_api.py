@@ -12,9 +12,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from dancu.apps.residence import services
-from dancu.apps.residence.models import Stay
-from dancu.blocks.organisations.models import Organisation
-from dancu.blocks.organisations.services import issue_api_key
+from dancu.apps.residence.models import Establishment, Stay
+from dancu.blocks.organisations.models import Membership, Organisation
+from dancu.blocks.organisations.services import issue_api_key, revoke_api_key
 from tests.apps.residence.conftest import AN_ID, AN_QR, CLAIRE_PASSPORT, MAI_QR
 from tests.conftest import Person
 
@@ -93,6 +93,62 @@ def test_without_a_key_or_with_a_police_session_the_call_is_refused(
     response = client.post(URL, data=json.dumps(notification()), content_type="application/json")
     assert response.status_code in (403,)  # CSRF or policy: never stored
     assert not Stay.objects.exists()
+
+
+def test_a_revoked_key_or_deactivated_organisation_is_refused_on_the_very_next_request(
+    client: Client, token: str, hotel: services.EstablishmentView
+) -> None:
+    """Khách sạn Hòa Bình's PMS key is read from the database on every request (no cache on this
+    API): revoked, the next single and batch are refused (401, rule ``revoked``)."""
+    assert post(client, URL, notification(), token).status_code == 200
+    assert revoke_api_key(token.split("_")[1])
+    for url, payload in (
+        (URL, notification(room="302")),
+        (URL + "/batch", {"notifications": [notification()]}),
+    ):
+        refused = post(client, url, payload, token)
+        assert refused.status_code == 401, refused.content
+    assert Stay.objects.count() == 1
+
+
+def test_a_key_of_a_deactivated_organisation_is_refused_at_once(
+    client: Client, token: str, hotel: services.EstablishmentView
+) -> None:
+    assert post(client, URL, notification(), token).status_code == 200
+    Organisation.objects.filter(pk=hotel.organisation_id).update(active=False)
+    assert post(client, URL, notification(room="302"), token).status_code == 401
+    assert Stay.objects.count() == 1
+
+
+def test_a_clerk_whose_membership_is_removed_is_refused_on_the_next_request(
+    client: Client, hotel: services.EstablishmentView, hotel_clerk: Person
+) -> None:
+    """The front-desk clerk of Khách sạn Hòa Bình notifies with the session; once the membership is
+    deactivated the next notification is refused and nothing is stored."""
+    client.force_login(hotel_clerk.user)
+    assert (
+        client.post(URL, data=json.dumps(notification()), content_type="application/json").status_code == 200
+    )
+    Membership.objects.filter(user=hotel_clerk.user).update(active=False)
+    refused = client.post(URL, data=json.dumps(notification(room="302")), content_type="application/json")
+    assert refused.status_code == 403, refused.content
+    assert Stay.objects.count() == 1
+
+
+def test_the_desk_establishment_read_answers_what_the_orm_answers(
+    hotel: services.EstablishmentView, guest_house: services.EstablishmentView
+) -> None:
+    """``_establishment_of`` (a statement compiled once) gives the row ``filter().first()`` gives,
+    every field with the same value and type; an organisation without one gets None."""
+    for view in (hotel, guest_house):
+        fast = services._establishment_of(view.organisation_id)
+        orm = Establishment.objects.filter(organisation_id=view.organisation_id).first()
+        assert fast is not None and orm is not None
+        for f in Establishment._meta.concrete_fields:
+            assert getattr(fast, f.attname) == getattr(orm, f.attname), f.name
+            assert type(getattr(fast, f.attname)) is type(getattr(orm, f.attname)), f.name
+        assert fast._state.adding is False and fast._state.db == orm._state.db
+    assert services._establishment_of(0) is None
 
 
 def test_a_batch_stores_the_good_rows_and_reports_each_bad_row(client: Client, token: str) -> None:

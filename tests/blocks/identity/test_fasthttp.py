@@ -536,7 +536,90 @@ def test_the_statement_leaves_psycopg_no_placeholders_to_parse() -> None:
 
     sql = pg_verify._sql()
     assert "%(" not in sql and "%s" not in sql
-    assert set(re.findall(r"\$[0-9]+", sql)) == {"$1", "$2", "$3"}
+    assert set(re.findall(r"\$[0-9]+", sql)) == {"$1", "$2"}  # the items, the commit mode
+
+
+# ------------------------------------------------------------------ the answer, from a template
+_ANSWER_STRINGS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "identity.verification", 'q"uote\\', "\u2028\x00\x1f", "Nguyễn Văn An", "\ud800"]),
+)
+
+
+@st.composite
+def _plain_results(draw: st.DrawFn) -> Any:
+    from datetime import UTC
+    from datetime import timezone as tz
+
+    from dancu.blocks.identity import services
+
+    zone = draw(st.sampled_from([UTC, tz(timedelta(hours=7)), tz(timedelta(hours=-3, minutes=-30)), None]))
+    moment = draw(st.datetimes(timezones=st.just(zone) if zone else st.none()))
+    score = draw(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(0, 1)))
+    return services.VerificationResult(
+        draw(_ANSWER_STRINGS),
+        moment,
+        draw(_ANSWER_STRINGS),
+        draw(_ANSWER_STRINGS),
+        draw(_ANSWER_STRINGS),
+        draw(_ANSWER_STRINGS),
+        (),
+        score,
+        draw(st.sampled_from([None, None, dict[str, object](full_name="x")])),
+        draw(st.booleans()),
+    )
+
+
+@hypothesis_settings(max_examples=1000, deadline=None)
+@given(_plain_results())
+def test_the_answer_template_writes_the_bytes_django_ninja_writes(result: Any) -> None:
+    """``fasthttp._plain_out`` writes an answer without reasons or data from a template: the bytes
+    are exactly ``json.dumps(_out(result), cls=NinjaJSONEncoder)`` (keys, order, escaping of any
+    string, the datetime and float forms); anything the template does not cover (data, a NaN, an
+    int score) is left to the encoder."""
+    from ninja.responses import NinjaJSONEncoder
+
+    plain = fasthttp._plain_out(result)
+    reference = json.dumps(
+        {
+            "receipt_id": result.receipt_id,
+            "verified_at": result.verified_at,
+            "purpose": result.purpose,
+            "mode": result.mode,
+            "evidence_kind": result.evidence_kind,
+            "decision": result.decision,
+            "reasons": [],
+            "name_score": result.name_score,
+            "data": result.data,
+            "replayed": result.replayed,
+        },
+        cls=NinjaJSONEncoder,
+    ).encode()
+    if result.data is not None or not (result.name_score is None or type(result.name_score) is float):
+        assert plain is None
+    elif plain is None:
+        score = result.name_score  # a NaN or an infinity: json's own spelling, left to it
+        assert score is not None and (score != score or abs(score) == float("inf"))
+    else:
+        assert plain == reference
+        _, _, content = fasthttp._respond(_a_request(), 200, plain, [])
+        assert content == reference
+
+
+def _a_request() -> Any:
+    from django.core.handlers.wsgi import WSGIRequest
+
+    return WSGIRequest({"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(), "SERVER_NAME": "127.0.0.1"})
+
+
+def test_the_security_headers_follow_a_change_of_settings(settings: Any) -> None:
+    """The settings' headers are built once, and again after a setting changes (tests, reloads)."""
+    before = dict(fasthttp._middleware_headers(_a_request(), 2))
+    settings.SECURE_REFERRER_POLICY = "no-referrer"
+    settings.X_FRAME_OPTIONS = "sameorigin"
+    after = dict(fasthttp._middleware_headers(_a_request(), 2))
+    assert after["Referrer-Policy"] == "no-referrer" and after["X-Frame-Options"] == "SAMEORIGIN"
+    assert before["X-Frame-Options"] == "DENY" and before["Content-Length"] == "2"
 
 
 def test_sqlite_or_a_disabled_switch_keeps_the_plain_django_application(settings: Any) -> None:

@@ -54,3 +54,26 @@ def test_the_model_pass_links_the_rest_and_flags_duplicates(data: Any) -> None:
     tp = len(predicted & actual)
     precision, recall = tp / len(predicted), tp / len(actual)
     assert precision >= 0.99 and recall >= 0.97
+
+
+def test_the_sector_features_in_worker_processes_equal_the_ones_read_here(data: Any) -> None:
+    """ADR 0012 decision 14: two processes run the normalisers; the table is the same, row for row
+    (in the same order), and a single worker is the plain loop."""
+    _, _, sector = data
+    here, pooled = duckdb.connect(), duckdb.connect()
+    counted = []
+    assert scale.add_sector(here, sector.rows, workers=1) == len(sector.rows)
+    assert (
+        scale.add_sector(pooled, sector.rows, workers=2, chunk=250, progress=counted.append)
+        == len(sector.rows)
+    )
+    assert counted == [250, 500, 600]
+    query = "SELECT * FROM sector"
+    assert pooled.execute(query).fetchall() == here.execute(query).fetchall()
+
+
+def test_scoring_gives_back_the_connections_insertion_order_setting(data: Any) -> None:
+    """Scoring lets DuckDB write the pairs in any order, and only while it scores."""
+    con, _, _ = data
+    scale.score(con, scale.train(con), out="order_out")
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is True

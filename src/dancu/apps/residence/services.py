@@ -33,9 +33,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -371,10 +372,46 @@ def _check_purpose(ctx: AccessContext, action: str, wanted: str) -> None:
         raise _deny(ctx, action, "policy", f"your organisation or role may not use purpose {wanted!r}")
 
 
+@cache
+def _establishment_statement(alias: str) -> tuple[str, list[str], list[tuple[int, tuple[Any, ...], Any]]]:
+    """``Establishment.objects.filter(organisation_id=…)[:1]`` compiled once per database alias:
+    the SQL (one ``%s``, the organisation), the attribute names of its columns and their
+    converters (SQLite's text times into ``datetime``…), as the ORM applies them."""
+    query = Establishment.objects.filter(organisation_id=0).order_by()[:1].query
+    compiler = query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    if list(params) != [0]:  # pragma: no cover - a change of Django's compilation
+        raise RuntimeError(f"unexpected parameters of the establishment statement: {params!r}")
+    columns = [expression for expression, _, _ in compiler.select]
+    converters = [(pos, tuple(convs), col) for pos, (convs, col) in compiler.get_converters(columns).items()]
+    return sql, [column.target.attname for column in columns], converters
+
+
+def _establishment_of(organisation_id: int) -> Establishment | None:
+    """The establishment of an organisation (at most one: ``Establishment.organisation`` is
+    one-to-one), read from the database on every call — what ``filter(…).first()`` answers,
+    without compiling the query each request (ADR 0018, fifth step)."""
+    alias = router.db_for_read(Establishment)
+    sql, names, converters = _establishment_statement(alias)
+    db = connections[alias]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [organisation_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for pos, convs, col in converters:
+        value = values[pos]
+        for convert in convs:
+            value = convert(value, col, db)
+        values[pos] = value
+    return Establishment.from_db(alias, names, values)
+
+
 def _desk_establishment(ctx: AccessContext, action: str) -> Establishment:
     """The actor's own establishment, for purpose ``residence.notification``; denial audited."""
     _check_purpose(ctx, action, PURPOSE)
-    est = Establishment.objects.filter(organisation_id=ctx.actor.organisation_id or 0).first()
+    est = _establishment_of(ctx.actor.organisation_id or 0)
     if est is None:
         raise _deny(
             ctx, action, "establishment", "your organisation has no registered establishment", "establishment"

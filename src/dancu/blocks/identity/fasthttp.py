@@ -41,22 +41,26 @@ which also serves every request this layer passes on.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import json
 import logging
+import math
 import re
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone, translation
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ValidationError
@@ -137,6 +141,7 @@ def _serve(environ: dict[str, Any], path: str, token: str) -> tuple[str, Headers
         except _BadBody as exc:
             refused = exc.problem
     extra: Headers = []
+    data: dict[str, Any] | bytes
     try:
         client = keycache.authenticate(token)
     except ApiKeyRejected as exc:
@@ -255,7 +260,7 @@ def _verify_body(environ: dict[str, Any], request: WSGIRequest) -> _Body:
     return _Body(body.request_id, body.purpose, body.case_reference, body.evidence.text)
 
 
-def _verify(client: ApiClient, body: _Body, token: str) -> tuple[int, dict[str, Any]]:
+def _verify(client: ApiClient, body: _Body, token: str) -> tuple[int, dict[str, Any] | bytes]:
     ctx = AccessContext(actor=client.actor, purpose=body.purpose, case_reference=body.case_reference)
     evidence = services.QrEvidence(body.text)
     moment = timezone.now()
@@ -289,11 +294,10 @@ def _verify(client: ApiClient, body: _Body, token: str) -> tuple[int, dict[str, 
             moment,
             today,
         )
-        if connection.in_atomic_block or not pg_verify.lanes():
-            connection.ensure_connection()  # alone, on this thread's connection (in its transaction)
-            outcome = pg_verify.verify_batch(
-                connection.connection, [item], async_commit=not connection.in_atomic_block
-            )[0]
+        db = connections[DEFAULT_DB_ALIAS]  # once: each access through the proxy is a lookup
+        if db.in_atomic_block or not pg_verify.lanes():
+            db.ensure_connection()  # alone, on this thread's connection (in its transaction)
+            outcome = pg_verify.verify_batch(db.connection, [item], async_commit=not db.in_atomic_block)[0]
         else:  # with the concurrent verifications of this process, one statement (ADR 0020)
             outcome = pg_verify.submit(item)
         if not outcome.key_ok:  # revoked since it was remembered: the database says why
@@ -342,8 +346,15 @@ def _exact_claim(text: str, today: Any) -> pg_verify.Claim | None:
 
 
 # --------------------------------------------------------------------------- the answer
-def _out(result: services.VerificationResult) -> dict[str, Any]:
-    """``api.VerifyOut`` as django-ninja dumps it (same keys, same order)."""
+_DATES = NinjaJSONEncoder()  # its ``default`` only: how django-ninja writes a datetime
+
+
+def _out(result: services.VerificationResult) -> dict[str, Any] | bytes:
+    """``api.VerifyOut`` as django-ninja dumps it (same keys, same order). An answer without
+    reasons or data — every match of the hot route — comes out already encoded (``_plain_out``)."""
+    plain = _plain_out(result)
+    if plain is not None:
+        return plain
     return {
         "receipt_id": result.receipt_id,
         "verified_at": result.verified_at,
@@ -365,6 +376,33 @@ def _out(result: services.VerificationResult) -> dict[str, Any]:
         "data": result.data,
         "replayed": result.replayed,
     }
+
+
+def _plain_out(result: services.VerificationResult) -> bytes | None:
+    """The bytes ``json.dumps(_out(result), cls=NinjaJSONEncoder)`` gives, from a template, for an
+    answer with no reasons and no data whose values are plain (str, a finite float or None, an
+    aware or naive datetime); None otherwise. The strings are escaped by ``json.dumps``'s own
+    function (``ensure_ascii``), the datetime written by the encoder's ``default``, the float by
+    ``float.__repr__`` as ``json`` writes it (``tests/blocks/identity/test_fasthttp.py`` compares
+    the two on generated values). Saves the encoder's set-up and its Python ``default`` call."""
+    score = result.name_score
+    strings = (result.receipt_id, result.purpose, result.mode, result.evidence_kind, result.decision)
+    if (
+        result.reasons
+        or result.data is not None
+        or type(result.verified_at) is not datetime.datetime
+        or not (score is None or (type(score) is float and math.isfinite(score)))
+        or type(result.replayed) is not bool
+        or any(type(v) is not str for v in strings)
+    ):
+        return None
+    receipt, purpose, mode, kind, decision = map(_json_str, strings)
+    return (
+        f'{{"receipt_id": {receipt}, "verified_at": {_json_str(_DATES.default(result.verified_at))}, '
+        f'"purpose": {purpose}, "mode": {mode}, "evidence_kind": {kind}, "decision": {decision}, '
+        f'"reasons": [], "name_score": {"null" if score is None else float.__repr__(score)}, '
+        f'"data": null, "replayed": {"true" if result.replayed else "false"}}}'
+    ).encode()
 
 
 def _internal_error(
@@ -399,9 +437,10 @@ def _problem(field: str, rule: str, message: str) -> dict[str, Any]:
 
 
 def _respond(
-    request: WSGIRequest, status: int, data: dict[str, Any], extra: Headers
+    request: WSGIRequest, status: int, data: dict[str, Any] | bytes, extra: Headers
 ) -> tuple[str, Headers, bytes]:
-    content = json.dumps(data, cls=NinjaJSONEncoder).encode()
+    """``data`` as django-ninja's JSON answer, or already encoded (``_plain_out``)."""
+    content = data if type(data) is bytes else json.dumps(data, cls=NinjaJSONEncoder).encode()
     headers: Headers = [("Content-Type", "application/json; charset=utf-8"), *extra]
     headers += _middleware_headers(request, len(content))
     return f"{status} {HTTPStatus(status).phrase}", headers, content
@@ -422,22 +461,53 @@ def _language(accept_language: str, cookie: str) -> str:
     return translation.get_language_from_request(shim, check_path=True)
 
 
+class _Fixed(NamedTuple):
+    """The headers of ``_middleware_headers`` that depend on the settings only."""
+
+    frame: tuple[str, str]
+    hsts: tuple[str, str] | None  # sent on HTTPS only
+    tail: Headers
+
+
+_FIXED: list[_Fixed] = []  # built on first use, emptied when a setting changes (tests)
+
+
+def _settings_changed(**kwargs: Any) -> None:
+    _FIXED.clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="dancu.identity.fasthttp")
+
+
 def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
     """What the middleware stack adds to an API answer, in the order it adds them (the stack
-    runs responses bottom-up: X-Frame-Options, Content-Length, Vary, Content-Language, security)."""
-    headers: Headers = [
-        ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()),
-        ("Content-Length", str(length)),
-    ]
+    runs responses bottom-up: X-Frame-Options, Content-Length, Vary, Content-Language, security).
+    The settings' part is built once (``_fixed_headers``)."""
+    fixed = _FIXED[0] if _FIXED else _fixed_headers()
     language = _language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""), request.META.get("HTTP_COOKIE", ""))
-    headers += [("Vary", "Accept-Language"), ("Content-Language", language)]
-    if settings.SECURE_HSTS_SECONDS and request.is_secure():
+    headers: Headers = [
+        fixed.frame,
+        ("Content-Length", str(length)),
+        ("Vary", "Accept-Language"),
+        ("Content-Language", language),
+    ]
+    if fixed.hsts is not None and request.is_secure():
+        headers.append(fixed.hsts)
+    headers += fixed.tail
+    return headers
+
+
+def _fixed_headers() -> _Fixed:
+    """``SecurityMiddleware``'s and ``XFrameOptionsMiddleware``'s headers as the settings make them."""
+    hsts = None
+    if settings.SECURE_HSTS_SECONDS:
         sts = f"max-age={settings.SECURE_HSTS_SECONDS}"
         if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
             sts += "; includeSubDomains"
         if settings.SECURE_HSTS_PRELOAD:
             sts += "; preload"
-        headers.append(("Strict-Transport-Security", sts))
+        hsts = ("Strict-Transport-Security", sts)
+    headers: Headers = []
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers.append(("X-Content-Type-Options", "nosniff"))
     policy = settings.SECURE_REFERRER_POLICY
@@ -448,12 +518,16 @@ def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
         headers.append(("Referrer-Policy", value))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    fixed = _Fixed(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()), hsts, headers)
+    _FIXED[:] = [fixed]
+    return fixed
 
 
 def mount(app: WsgiApp) -> WsgiApp:
     """``app`` behind :class:`FastRoutes` on PostgreSQL (the statement needs it); ``app`` itself
     on SQLite or with ``DANCU_FAST_VERIFY = False``."""
-    if connection.vendor != "postgresql" or not getattr(settings, "DANCU_FAST_VERIFY", True):
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql" or not getattr(
+        settings, "DANCU_FAST_VERIFY", True
+    ):
         return app
     return FastRoutes(app)
