@@ -61,12 +61,10 @@ def test_the_sector_features_in_worker_processes_equal_the_ones_read_here(data: 
     (in the same order), and a single worker is the plain loop."""
     _, _, sector = data
     here, pooled = duckdb.connect(), duckdb.connect()
-    counted = []
-    assert scale.add_sector(here, sector.rows, workers=1) == len(sector.rows)
-    assert (
-        scale.add_sector(pooled, sector.rows, workers=2, chunk=250, progress=counted.append)
-        == len(sector.rows)
-    )
+    counted: list[int] = []
+    n = len(sector.rows)
+    assert scale.add_sector(here, sector.rows, workers=1) == n
+    assert scale.add_sector(pooled, sector.rows, workers=2, chunk=250, progress=counted.append) == n
     assert counted == [250, 500, 600]
     query = "SELECT * FROM sector"
     assert pooled.execute(query).fetchall() == here.execute(query).fetchall()

@@ -243,6 +243,7 @@ def add_sector(
     and that holds no open database cursor (the benchmark, a national run): a fork copies the
     process as it is. Where ``fork`` is not available, the rows are read in this process."""
     import multiprocessing
+
     import pandas as pd
 
     con.execute(
@@ -501,7 +502,9 @@ def score(
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
 
 
-def _score(con: Any, trained: dict[str, Any], *, out: str, rest: str, registry: str, explain: bool) -> dict[str, Any]:
+def _score(
+    con: Any, trained: dict[str, Any], *, out: str, rest: str, registry: str, explain: bool
+) -> dict[str, Any]:
     from splink import DuckDBAPI, Linker
 
     rows = con.execute(f"SELECT count(*) FROM {rest}").fetchone()[0]
