@@ -201,6 +201,49 @@ def create_csca(
     return CertifiedKey(certificate=builder.sign(key, _hash_for(key)), private_key=key)
 
 
+def _signer_builder(
+    csca: CertifiedKey, key: ec.EllipticCurvePrivateKey, common_name: str, start: datetime, end: datetime
+) -> x509.CertificateBuilder:
+    """The part of a CSCA-issued signer certificate that a Document Signer and a Master List Signer
+    share (ICAO Doc 9303 part 12 §7.1): the CSCA's country and the signer's name as subject, the
+    CSCA as issuer, keyUsage digitalSignature only (critical), authority and subject key ids."""
+    ca_cert = csca.certificate
+    country = ca_cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    subject = x509.Name(
+        [
+            *([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country[0].value))] if country else []),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.private_key.public_key()), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+
+
 def create_document_signer(
     csca: CertifiedKey,
     *,
@@ -230,43 +273,9 @@ def create_document_signer(
             f"CSCA's {ca_cert.not_valid_before_utc:%Y-%m-%d}–{ca_cert.not_valid_after_utc:%Y-%m-%d}",
         )
     key = ec.generate_private_key(curve or ec.SECP256R1())
-    country = ca_cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    subject = x509.Name(
-        [
-            *([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country[0].value))] if country else []),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.private_key.public_key()), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.UnrecognizedExtension(OID_DOCUMENT_TYPE_LIST, _document_type_list(document_types)),
-            critical=False,
-        )
+    builder = _signer_builder(csca, key, common_name, start, end).add_extension(
+        x509.UnrecognizedExtension(OID_DOCUMENT_TYPE_LIST, _document_type_list(document_types)),
+        critical=False,
     )
     for extension in _private_key_usage(start, min(DS_PRIVATE_KEY_USAGE, validity)):
         builder = builder.add_extension(extension, critical=False)
@@ -297,40 +306,8 @@ def create_master_list_signer(
             "validity", "within_csca", "the master list signer's validity must lie within the CSCA's"
         )
     key = ec.generate_private_key(ec.SECP256R1())
-    country = ca_cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    subject = x509.Name(
-        [
-            *([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country[0].value))] if country else []),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([OID_ML_SIGNING_KEY]), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.private_key.public_key()), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    builder = _signer_builder(csca, key, common_name, start, end).add_extension(
+        x509.ExtendedKeyUsage([OID_ML_SIGNING_KEY]), critical=True
     )
     return CertifiedKey(
         certificate=builder.sign(csca.private_key, _hash_for(csca.private_key)), private_key=key
