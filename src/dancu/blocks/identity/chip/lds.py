@@ -109,19 +109,24 @@ def encode_dg1(lines: tuple[str, str, str]) -> bytes:
 def parse_dg1(data: bytes) -> tuple[str, str, str]:
     """The three TD1 lines of DG1 (structure and character set only; the ``mrz`` module checks
     the check digits). TD2/TD3 MRZs (passports, visas) are refused with rule ``td1_length``."""
+    mrz = _dg1_mrz(data, 90, "td1_length", "a TD1 MRZ has 90 characters (3 × 30)")
+    return mrz[0:30], mrz[30:60], mrz[60:90]
+
+
+def _dg1_mrz(data: bytes, length: int, rule: str, expected: str) -> str:
+    """The MRZ text of DG1 (``61 { 5F1F <MRZ> }``, part 10 §4.7.1): ASCII, ``length`` characters
+    (else ``rule``), only A–Z, 0–9 and ``<``."""
     outer = read_one(data, field="dg1", tag=DG_TAGS[1])
     inner = read_one(outer.value, field="dg1", tag=0x5F1F)
     try:
         mrz = inner.value.decode("ascii")
     except UnicodeDecodeError as exc:
         raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ must be ASCII") from exc
-    if len(mrz) != 90:
-        raise DomainValidationError.single(
-            "dg1", "td1_length", f"a TD1 MRZ has 90 characters (3 × 30), this one has {len(mrz)}"
-        )
+    if len(mrz) != length:
+        raise DomainValidationError.single("dg1", rule, f"{expected}, this one has {len(mrz)}")
     if not set(mrz) <= _MRZ_CHARS:
         raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ may contain only A–Z, 0–9 and <")
-    return mrz[0:30], mrz[30:60], mrz[60:90]
+    return mrz
 
 
 def encode_dg1_td3(lines: tuple[str, str]) -> bytes:
@@ -135,18 +140,7 @@ def encode_dg1_td3(lines: tuple[str, str]) -> bytes:
 def parse_dg1_td3(data: bytes) -> tuple[str, str]:
     """The two TD3 lines of a passport's DG1 (structure and character set; the ``mrz`` module
     checks the check digits). A TD1 or TD2 MRZ is refused with rule ``td3_length``."""
-    outer = read_one(data, field="dg1", tag=DG_TAGS[1])
-    inner = read_one(outer.value, field="dg1", tag=0x5F1F)
-    try:
-        mrz = inner.value.decode("ascii")
-    except UnicodeDecodeError as exc:
-        raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ must be ASCII") from exc
-    if len(mrz) != 88:
-        raise DomainValidationError.single(
-            "dg1", "td3_length", f"a TD3 MRZ has 88 characters (2 × 44), this one has {len(mrz)}"
-        )
-    if not set(mrz) <= _MRZ_CHARS:
-        raise DomainValidationError.single("dg1", "mrz_charset", "the MRZ may contain only A–Z, 0–9 and <")
+    mrz = _dg1_mrz(data, 88, "td3_length", "a TD3 MRZ has 88 characters (2 × 44)")
     return mrz[0:44], mrz[44:88]
 
 
