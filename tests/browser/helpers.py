@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from dancu.blocks.registry.services import NewCitizen, register_citizen
 from tests.conftest import Person
@@ -47,6 +48,12 @@ def headless_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+            # Inside this block Playwright's event loop counts as running in this thread, so
+            # Django keeps the test's ORM calls on connections of their own (its connection
+            # handler is an asgiref thread-critical ``Local``: per context while a loop runs).
+            # Nothing else closes them: they would stay open after the test and keep the test
+            # database from being dropped at the end of the run. Only those are closed here.
+            connections.close_all()
 
 
 def new_page(chromium: Any, *, height: int = 1000) -> Any:

@@ -168,5 +168,6 @@ def test_a_citizen_reads_the_cards_chip_and_asks_for_a_new_card(
             tracking = page.inner_text("[data-testid=tracking]").strip()
     finally:
         bridge.shutdown()
+        bridge.server_close()
     dossier = Dossier.objects.get(tracking_code=tracking)
     assert dossier.service_code == "card-reissue" and dossier.channel == Dossier.Channel.KIOSK

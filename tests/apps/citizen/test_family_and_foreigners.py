@@ -33,7 +33,9 @@ def _as(user_id: int, *, mfa: bool = True) -> Client:
     client.force_login(get_user_model().objects.get(pk=user_id))
     if mfa:
         session = client.session
-        assurance.store(session, assurance.Assurance(user_id, 2, ("pwd", "sms"), assurance.now()))
+        assurance.store(
+            session, assurance.Assurance(user_id, 2, ("pwd", "sms"), assurance.now(), assurance.EVIDENCE_CHIP)
+        )
         session.save()
     return client
 

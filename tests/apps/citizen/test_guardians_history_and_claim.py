@@ -45,7 +45,9 @@ def _as(user_id: int) -> Client:
     client = Client()
     client.force_login(get_user_model().objects.get(pk=user_id))
     session = client.session
-    assurance.store(session, assurance.Assurance(user_id, 2, ("pwd", "sms"), assurance.now()))
+    assurance.store(
+        session, assurance.Assurance(user_id, 2, ("pwd", "sms"), assurance.now(), assurance.EVIDENCE_CHIP)
+    )
     session.save()
     return client
 

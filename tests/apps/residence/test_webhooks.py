@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -96,9 +97,9 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(
     assert webhooks.deliver_due(now=later).failed == 1
     d.refresh_from_db()
     assert d.attempts == 2 and d.next_attempt_at > timezone.now() + timedelta(seconds=50)
-    call_command("residence_webhooks", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("residence_webhooks", "--once", stdout=io.StringIO())
     WebhookDelivery.objects.update(next_attempt_at=timezone.now())
-    call_command("residence_webhooks", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("residence_webhooks", "--once", stdout=io.StringIO())
     d.refresh_from_db()
     assert d.delivered_at is not None and d.attempts == 3 and len(state.requests) == 3
     assert len({h["x-dancu-delivery"] for h, _ in state.requests}) == 1

@@ -153,7 +153,8 @@ def test_the_command_verifies_the_chain_and_a_bundle_and_fails_loudly(
     call_command("exchange", "verify")
     assert "5 records verified" in capsys.readouterr().out
     path = tmp_path / "bundle.json"
-    call_command("exchange", "export", str(five[0].pk), stdout=path.open("w", encoding="utf-8"))
+    with path.open("w", encoding="utf-8") as out:
+        call_command("exchange", "export", str(five[0].pk), stdout=out)
     call_command("exchange", "verify", "--bundle", str(path))
     bundle = json.loads(path.read_text(encoding="utf-8"))
     bundle["record"]["purpose"] = "security.investigation"

@@ -7,49 +7,32 @@ and a hotel clerk (refused). Citizens: Nguyễn Văn An, father of Khôi (4); Hu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 
-from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.registry import guardianship
 from dancu.blocks.registry.models import Citizen, ParentalRestriction
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
-from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the tests
+from tests.conftest import Person
+from tests.guardianship_support import (  # noqa: F401 — fixtures used by the tests
+    AN_ID,
     KHOI_ID,
+    MAI_ID,
     an_children,
+    civil_status_tayho,
+    eid_reader,
     other_ward_police,
     residents,
+    rules,
 )
-from tests.blocks.identity.conftest import AN_ID, MAI_ID
-from tests.conftest import HANOI, TAY_HO_WARD, Person
 
 pytestmark = pytest.mark.django_db
 COURT = "Tòa án nhân dân khu vực 1 – Hà Nội"
 CS = guardianship.CIVIL_STATUS
-
-
-@pytest.fixture
-def civil_status_officer(make_person: Callable[..., Person]) -> Person:
-    return make_person(
-        "hotich.tayho",
-        org_code="UBND-P-TAYHO",
-        org_name="UBND phường Tây Hồ",
-        kind="committee",
-        role="civil_status",
-        province=HANOI,
-        ward=TAY_HO_WARD,
-    )
-
-
-def eid_reader() -> AccessContext:
-    return AccessContext(
-        Actor(user_id=None, label="eID", allowed_purposes=frozenset({"eid.registration"}), is_system=True),
-        "eid.registration",
-    )
 
 
 def restrict(ctx: AccessContext) -> int:
@@ -80,15 +63,11 @@ def lift(ctx: AccessContext, rid: int, **changes: Any) -> int:
     return guardianship.lift_parental_restriction(ctx, KHOI_ID, rid, **values)
 
 
-def rules(err: pytest.ExceptionInfo[DomainValidationError]) -> dict[str, str]:
-    return {p.field: p.rule for p in err.value.problems}
-
-
 def test_the_civil_status_officer_records_and_lifts_and_an_acts_again_from_the_lifting(
     an_children: dict[str, Any],  # noqa: F811
-    civil_status_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
-    ctx = civil_status_officer.ctx(CS)
+    ctx = civil_status_tayho.ctx(CS)
     rid = restrict(ctx)
     assert (
         guardianship.parental_authority(eid_reader(), KHOI_ID, AN_ID, on=date(2026, 11, 10)).relationship
@@ -114,9 +93,9 @@ def test_the_civil_status_officer_records_and_lifts_and_an_acts_again_from_the_l
 
 def test_a_lifting_is_within_the_term_from_its_decision_and_only_once(
     an_children: dict[str, Any],  # noqa: F811
-    civil_status_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
-    ctx = civil_status_officer.ctx(CS)
+    ctx = civil_status_tayho.ctx(CS)
     rid = restrict(ctx)
     with pytest.raises(DomainValidationError) as before:
         lift(ctx, rid, lifted_on=date(2026, 11, 1), decided_on=date(2026, 11, 1))
@@ -141,7 +120,7 @@ def test_a_lifting_is_within_the_term_from_its_decision_and_only_once(
 
 def test_another_ward_a_hotel_clerk_and_an_unrelated_purpose_are_refused_and_recorded(
     an_children: dict[str, Any],  # noqa: F811
-    civil_status_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
     other_ward_police: Person,  # noqa: F811
     hotel_clerk: Person,
     ward_police: Person,
@@ -153,7 +132,7 @@ def test_another_ward_a_hotel_clerk_and_an_unrelated_purpose_are_refused_and_rec
     with pytest.raises(AccessDenied):
         lift(hotel_clerk.ctx("identity.verification"), rid)
     with pytest.raises(AccessDenied):  # the civil-status officer's purpose reads no registry record
-        guardianship.child_record(civil_status_officer.ctx("registry.lookup"), KHOI_ID)
+        guardianship.child_record(civil_status_tayho.ctx("registry.lookup"), KHOI_ID)
     with pytest.raises(AccessDenied):
         guardianship.child_record(other_ward_police.ctx("registry.administration"), KHOI_ID)
     assert ParentalRestriction.objects.get(pk=rid).lifted_on is None
@@ -164,9 +143,9 @@ def test_another_ward_a_hotel_clerk_and_an_unrelated_purpose_are_refused_and_rec
 
 def test_the_childs_record_shows_current_and_past_and_is_audited_to_everyone_it_names(
     an_children: dict[str, Any],  # noqa: F811
-    civil_status_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
-    ctx = civil_status_officer.ctx(CS)
+    ctx = civil_status_tayho.ctx(CS)
     rid = restrict(ctx)
     common = {"kind": "appointed", "reason": "Cha bị hạn chế quyền", "legal_basis": "BLDS 2015 Điều 54"}
     guardianship.record_guardianship(
@@ -196,7 +175,7 @@ def test_the_childs_record_shows_current_and_past_and_is_audited_to_everyone_it_
     assert AuditEvent.objects.filter(action="registry.guardianship.end", subject_citizen_id=mai.pk).exists()
 
 
-def test_only_the_commune_civil_status_officer_holds_the_purpose_and_nothing_else_of_the_registry() -> None:
+def test_only_the_commune_civil_status_tayho_holds_the_purpose_and_nothing_else_of_the_registry() -> None:
     from dancu.blocks.organisations.policy import POLICY
 
     holders = {key for key, purposes in POLICY.items() if CS in purposes}

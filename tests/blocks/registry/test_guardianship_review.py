@@ -12,7 +12,6 @@ Huỳnh Thị Mai, Hà's mother, who lives in another ward in the first tests.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,46 +21,23 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.registry import guardianship
 from dancu.blocks.registry.models import Citizen, Guardianship
 from dancu.errors import AccessDenied, DomainValidationError
-from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the tests
+from tests.conftest import Person
+from tests.guardianship_support import (  # noqa: F401 — fixtures used by the tests
+    AN_ID,
     HA_ID,
     KHOI_ID,
+    MAI_ID,
     an_children,
-    other_ward_police,
+    civil_status_city,
+    civil_status_tayho,
     residents,
+    rules,
 )
-from tests.blocks.identity.conftest import AN_ID, MAI_ID
-from tests.conftest import HANOI, TAY_HO_WARD, Person
 
 pytestmark = pytest.mark.django_db
 CS = guardianship.CIVIL_STATUS
 ACTION = "registry.guardianship.record"
 UNKNOWN_ID = "001090000777"  # well formed, no such citizen
-
-
-@pytest.fixture
-def tay_ho_officer(make_person: Callable[..., Person]) -> Person:
-    return make_person(
-        "hotich.tayho",
-        org_code="UBND-P-TAYHO",
-        org_name="UBND phường Tây Hồ",
-        kind="committee",
-        role="civil_status",
-        province=HANOI,
-        ward=TAY_HO_WARD,
-    )
-
-
-@pytest.fixture
-def city_officer(make_person: Callable[..., Person]) -> Person:
-    return make_person(
-        "hotich.hanoi",
-        org_code="UBND-TP-HN",
-        org_name="UBND thành phố Hà Nội",
-        kind="committee",
-        role="civil_status",
-        province=HANOI,
-        ward="",
-    )
 
 
 def appoint(officer: Person, ward: str, guardian: str, started_on: date) -> guardianship.GuardianshipView:
@@ -77,23 +53,19 @@ def appoint(officer: Person, ward: str, guardian: str, started_on: date) -> guar
     )
 
 
-def rules(err: pytest.ExceptionInfo[DomainValidationError]) -> dict[str, str]:
-    return {p.field: p.rule for p in err.value.problems}
-
-
 def test_a_refusal_for_the_ward_says_nothing_about_the_guardian(
     an_children: dict[str, Any],  # noqa: F811
-    tay_ho_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
     mai = Citizen.objects.get(id_number=MAI_ID)
     Citizen.objects.filter(pk=mai.pk).update(permanent_ward_code="00070")  # not the officer's ward
-    appoint(tay_ho_officer, KHOI_ID, AN_ID, date(2026, 11, 1))
+    appoint(civil_status_tayho, KHOI_ID, AN_ID, date(2026, 11, 1))
     # The reviewer's probe: with Khôi's guardian in office every request is refused; the answers
     # used to differ with Mai's age on the start date, giving her date of birth by bisection.
     answers = set()
     for day in (date(1950, 1, 1), mai.date_of_birth + timedelta(days=18 * 365), date(2026, 11, 30)):
         with pytest.raises(DomainValidationError) as refused:
-            appoint(tay_ho_officer, KHOI_ID, MAI_ID, day)
+            appoint(civil_status_tayho, KHOI_ID, MAI_ID, day)
         answers.add(tuple(sorted(rules(refused).items())))
     assert all(("ward_id_number", "has_guardian") in a for a in answers)
     assert not any(field == "guardian_id_number" for a in answers for field, _ in a)
@@ -101,7 +73,7 @@ def test_a_refusal_for_the_ward_says_nothing_about_the_guardian(
 
 def test_the_guardian_is_refused_with_one_rule_and_the_refusal_is_audited_to_them(
     an_children: dict[str, Any],  # noqa: F811
-    tay_ho_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
     ha = Citizen.objects.get(id_number=HA_ID)
     mai = Citizen.objects.get(id_number=MAI_ID)
@@ -109,7 +81,7 @@ def test_the_guardian_is_refused_with_one_rule_and_the_refusal_is_audited_to_the
     started = date(2026, 6, 1)
     for guardian in (HA_ID, MAI_ID, UNKNOWN_ID):  # a minor, a deceased adult, no one
         with pytest.raises(DomainValidationError) as refused:
-            appoint(tay_ho_officer, KHOI_ID, guardian, started)
+            appoint(civil_status_tayho, KHOI_ID, guardian, started)
         assert rules(refused) == {"guardian_id_number": "not_eligible"}
         assert refused.value.problems[0].message.startswith("guardian not eligible")
     denied = AuditEvent.objects.filter(action=ACTION, result="denied")
@@ -118,34 +90,34 @@ def test_the_guardian_is_refused_with_one_rule_and_the_refusal_is_audited_to_the
     )
     assert not Guardianship.objects.exists()
     # An eligible guardian is recorded as before.
-    assert appoint(tay_ho_officer, KHOI_ID, AN_ID, started).guardian_id_number == AN_ID
+    assert appoint(civil_status_tayho, KHOI_ID, AN_ID, started).guardian_id_number == AN_ID
 
 
 def test_an_adult_without_a_guardianship_on_record_has_no_child_record(
     an_children: dict[str, Any],  # noqa: F811
-    tay_ho_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
     an = Citizen.objects.get(id_number=AN_ID)
     with pytest.raises(AccessDenied) as refused:
-        guardianship.child_record(tay_ho_officer.ctx(CS), AN_ID)
+        guardianship.child_record(civil_status_tayho.ctx(CS), AN_ID)
     assert (refused.value.rule, refused.value.field) == ("adult", "child_id_number")
     assert AuditEvent.objects.filter(
         action="registry.guardianship.read", result="denied", subject_citizen_id=an.pk
     ).exists()
     # A minor's record still names the parents.
-    assert guardianship.child_record(tay_ho_officer.ctx(CS), KHOI_ID).father_id_number == AN_ID
+    assert guardianship.child_record(civil_status_tayho.ctx(CS), KHOI_ID).father_id_number == AN_ID
 
 
 def test_an_adult_former_ward_sees_only_the_guardianship_rows_without_the_parents(
     an_children: dict[str, Any],  # noqa: F811
-    tay_ho_officer: Person,
+    civil_status_tayho: Person,  # noqa: F811
 ) -> None:
     mai = Citizen.objects.get(id_number=MAI_ID)
     an = Citizen.objects.get(id_number=AN_ID)
-    appoint(tay_ho_officer, KHOI_ID, MAI_ID, date(2026, 6, 1))
+    appoint(civil_status_tayho, KHOI_ID, MAI_ID, date(2026, 6, 1))
     Citizen.objects.filter(id_number=KHOI_ID).update(date_of_birth=date(2007, 1, 1))  # now 19
     before = AuditEvent.objects.filter(subject_citizen_id=an.pk).count()
-    record = guardianship.child_record(tay_ho_officer.ctx(CS), KHOI_ID)
+    record = guardianship.child_record(civil_status_tayho.ctx(CS), KHOI_ID)
     assert record.age >= 18 and [g.guardian_id_number for g in record.guardianships] == [MAI_ID]
     assert (record.father_id_number, record.father_name, record.mother_id_number) == ("", "", "")
     # The father is not named, so the reading is not on his record; it is on the guardian's.
@@ -155,12 +127,12 @@ def test_an_adult_former_ward_sees_only_the_guardianship_rows_without_the_parent
 
 def test_a_city_committee_civil_status_member_without_a_ward_is_refused(
     an_children: dict[str, Any],  # noqa: F811
-    city_officer: Person,
+    civil_status_city: Person,  # noqa: F811
 ) -> None:
     with pytest.raises(AccessDenied) as read:
-        guardianship.child_record(city_officer.ctx(CS), KHOI_ID)
+        guardianship.child_record(civil_status_city.ctx(CS), KHOI_ID)
     with pytest.raises(AccessDenied) as write:
-        appoint(city_officer, KHOI_ID, AN_ID, date(2026, 6, 1))
+        appoint(civil_status_city, KHOI_ID, AN_ID, date(2026, 6, 1))
     assert read.value.rule == write.value.rule == "ward_jurisdiction"
     denied = AuditEvent.objects.filter(result="denied", detail__reason="ward_jurisdiction")
     assert {e.action for e in denied} == {"registry.guardianship.read", ACTION}
