@@ -15,12 +15,11 @@ from django.utils import timezone
 
 from dancu.blocks.eid.models import Account
 from dancu.blocks.identity.chip.lds import encode_dg1_td3
-from dancu.blocks.identity.foreign_trust import import_master_list
 from dancu.blocks.identity.passport import issue_passport_chip
 from dancu.blocks.identity.reader import AccessKey, SimulatedReader
 from tests.apps.eiddesk.test_foreigner_level2 import anna_level1  # noqa: F401 — the fixture
 from tests.blocks.eid.test_foreigners import mrz
-from tests.blocks.identity.passport_helpers import anna_passport_mrz, foreign_pki
+from tests.blocks.identity.passport_helpers import anna_passport_mrz, foreign_pki, import_foreign_trust
 from tests.conftest import Person
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +28,8 @@ PAGE = "/eid-desk/activate/foreigner/"
 
 @pytest.fixture
 def germany_trusted() -> None:
-    pki = foreign_pki()
-    import_master_list(
-        pki.master_list(["DE", "FR"]),
-        anchors=[pki.compiler_csca.certificate],
-        at=timezone.now() - timedelta(days=1),
-    )
+    """Germany's and France's CSCAs from a master list, with a current CRL each (ADR 0017 §12)."""
+    import_foreign_trust(["DE", "FR"], at=timezone.now() - timedelta(days=1))
 
 
 def read_with_the_desk_reader(**dg1_override: bytes) -> str:

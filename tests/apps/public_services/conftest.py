@@ -127,7 +127,9 @@ def citizen_client(client: Client) -> Callable[..., Client]:
 
         client.force_login(get_user_model().objects.get(pk=user_id))
         session = client.session
-        assurance.store(session, assurance.Assurance(user_id, level, ("pwd",), assurance.now()))
+        assurance.store(
+            session, assurance.Assurance(user_id, level, ("pwd",), assurance.now(), assurance.EVIDENCE_CHIP)
+        )
         session.save()
         return client
 

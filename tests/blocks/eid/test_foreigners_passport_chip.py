@@ -13,22 +13,24 @@ import pytest
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid.models import Account
 from dancu.blocks.identity.chip.lds import encode_dg1_td3
-from dancu.blocks.identity.foreign_trust import import_master_list
 from dancu.blocks.identity.passport import issue_passport_chip
 from dancu.errors import DomainValidationError
 from tests.blocks.eid.test_foreigners import anna  # noqa: F401 — the fixture
 from tests.blocks.eid.test_foreigners_level2 import activate, anna_level1  # noqa: F401 — the fixture
-from tests.blocks.identity.passport_helpers import ON_THE_DAY, anna_passport_mrz, foreign_pki
+from tests.blocks.identity.passport_helpers import (
+    ON_THE_DAY,
+    anna_passport_mrz,
+    foreign_pki,
+    import_foreign_trust,
+)
 from tests.conftest import Person
 
 pytestmark = pytest.mark.django_db
 
 
 def master_list(*countries: str) -> None:
-    pki = foreign_pki()
-    import_master_list(
-        pki.master_list(list(countries)), anchors=[pki.compiler_csca.certificate], at=ON_THE_DAY
-    )
+    """The master list of ``countries`` and a current CRL of each CSCA (ADR 0017 §12)."""
+    import_foreign_trust(list(countries), at=ON_THE_DAY)
 
 
 def annas_chip_files() -> dict[str, str]:

@@ -38,3 +38,18 @@ def anna_passport_mrz(**changes: Any) -> MrzTD3:
     }
     values.update(changes)
     return MrzTD3(**values)
+
+
+def import_foreign_trust(countries: list[str], *, at: datetime, crls: bool = True) -> None:
+    """The trust administrator imports the synthetic compiler's master list of ``countries`` and,
+    with ``crls``, a current CRL of each of their CSCAs (issued ten days before ``at``, next update
+    90 days after issue — ADR 0017 §12) that revokes nothing."""
+    from datetime import timedelta
+
+    from dancu.blocks.identity.foreign_trust import import_crls, import_master_list
+
+    pki = foreign_pki()
+    import_master_list(pki.master_list(countries), anchors=[pki.compiler_csca.certificate], at=at)
+    if crls:
+        for country in countries:
+            import_crls(pki.crl(country, this_update=at - timedelta(days=10)), at=at)

@@ -12,21 +12,24 @@ import pytest
 
 from dancu.blocks.identity.chip import ChipData, create_document_signer
 from dancu.blocks.identity.chip.lds import encode_dg1_td3, parse_dg1, parse_dg1_td3
-from dancu.blocks.identity.foreign_trust import import_master_list
 from dancu.blocks.identity.passport import issue_passport_chip, verify_passport_chip
 from dancu.blocks.identity.reader import AccessKey, ReaderError, SimulatedReader
 from dancu.errors import DomainValidationError
-from tests.blocks.identity.passport_helpers import ON_THE_DAY, PKI_START, anna_passport_mrz, foreign_pki
+from tests.blocks.identity.passport_helpers import (
+    ON_THE_DAY,
+    PKI_START,
+    anna_passport_mrz,
+    foreign_pki,
+    import_foreign_trust,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def master_list_imported() -> None:
-    pki = foreign_pki()
-    import_master_list(
-        pki.master_list(["DE", "FR", "JP", "KR"]), anchors=[pki.compiler_csca.certificate], at=ON_THE_DAY
-    )
+    """The master list of DE, FR, JP and KR, and a current CRL of each CSCA (ADR 0017 §12)."""
+    import_foreign_trust(["DE", "FR", "JP", "KR"], at=ON_THE_DAY)
 
 
 def anna_chip() -> ChipData:

@@ -43,6 +43,8 @@ TOTP_PENDING = "dancu.eid.totp_pending"
 REGISTRATION = "dancu.eid.registration"
 ACR_LABELS = {
     assurance.ACR_L1: "1",
+    assurance.ACR_L2_MRZ: "2 (MRZ)",
+    assurance.ACR_L2_MRZ_MFA: "2 (MRZ) + MFA",
     assurance.ACR_L2: "2",
     assurance.ACR_L2_MFA: "2 + MFA",
 }
@@ -404,9 +406,13 @@ def step_up(request: HttpRequest) -> HttpResponse:
     fresh = params.get("fresh") == "1"
     if assurance.satisfies(have_acr, wanted) and (not fresh or assurance.fresh_second_factor(have)):
         return HttpResponseRedirect(next_url)
-    level = services.level_of(user_id)
-    needs_level2 = any(assurance.rank(w) >= assurance.rank(assurance.ACR_L2) for w in wanted) and level < 2
+    level, evidence = services.level_and_evidence(user_id)
     unknown = all(assurance.rank(w) < 0 for w in wanted)
+    # Not reachable by a second factor: level 2 for a level-1 account, or a chip-verified level 2
+    # for an account raised on the passport's MRZ (ADR 0017 §11) — both need a desk visit.
+    reachable = assurance.satisfies(assurance.best_for(level, evidence), wanted)
+    needs_level2 = not unknown and not reachable and level < 2
+    needs_chip = not unknown and not reachable and level >= 2
     account = services.account_of(user_id)
     methods = [
         m
@@ -415,7 +421,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     ]
     form = CodeForm(request.POST or None)
     sent = False
-    if request.method == "POST" and not needs_level2 and not unknown:
+    if request.method == "POST" and not needs_level2 and not needs_chip and not unknown:
         if request.POST.get("action") == "send_sms" and "sms" in methods:
             form = CodeForm()
             if eid_login.send_second_factor_code(user_id, "step_up"):
@@ -447,13 +453,15 @@ def step_up(request: HttpRequest) -> HttpResponse:
         "next": next_url,
         "acr": " ".join(wanted),
         "needs_level2": needs_level2,
+        "needs_chip": needs_chip,
         "unknown": unknown,
         "methods": methods,
         "sent": sent,
         "fresh": fresh,
         "have_level": ACR_LABELS.get(have_acr, "1"),
     }
-    return render(request, "citizen/step_up.html", context, status=403 if needs_level2 or unknown else 200)
+    blocked = needs_level2 or needs_chip or unknown
+    return render(request, "citizen/step_up.html", context, status=403 if blocked else 200)
 
 
 # --------------------------------------------------------------------------- recovery
@@ -616,7 +624,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
     if factors.has_totp(user_id) and not assurance.fresh_second_factor(
         assurance.load(request.session, user_id)
     ):
-        wanted = assurance.ACR_L2_MFA if services.level_of(user_id) >= 2 else assurance.ACR_L1
+        wanted = assurance.best_for(*services.level_and_evidence(user_id))
         query = urlencode({"next": reverse("citizen:totp"), "acr": wanted, "fresh": "1"})
         return HttpResponseRedirect(reverse("citizen:step_up") + "?" + query)
     form = CodeForm(request.POST or None)

@@ -248,7 +248,7 @@ class ForeignerActivation:
     login_name: str
     receipt_id: str
     evidence: str = "passport_mrz_optical"  # or "passport_chip" (ADR 0017 §10)
-    chip: str = "not_read"  # "verified", "state_not_trusted" or "not_read"
+    chip: str = "not_read"  # "verified", "state_not_trusted", "revocation_unknown" or "not_read"
     chip_reason: str = ""  # "chip_unreadable": recorded by the officer (ADR 0017 §10)
 
 
@@ -360,7 +360,9 @@ def activate_level2_foreigner(
         if report.outcome == "verified":
             evidence, chip_status = "passport_chip", "verified"
         else:
-            chip_status = "state_not_trusted"
+            # "state_not_trusted" (ADR 0017 §10) or "revocation_unknown" — no fresh CRL of the
+            # DS's CSCA (§12): the MRZ's weaker evidence, and the acr says so (§11).
+            chip_status = report.outcome
     receipt = str(uuid.uuid4())
     with transaction.atomic():
         account.level = 2

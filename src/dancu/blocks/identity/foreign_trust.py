@@ -25,7 +25,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -39,6 +39,7 @@ from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.identity.chip import CertifiedKey, TrustStore, create_csca, create_document_signer
 from dancu.blocks.identity.chip.countries import mrz_state
+from dancu.blocks.identity.chip.crl import create_crl, load_crls, verify_crl
 from dancu.blocks.identity.chip.masterlist import (
     MAX_MASTER_LIST_BYTES,
     build_master_list,
@@ -46,13 +47,14 @@ from dancu.blocks.identity.chip.masterlist import (
     verify_master_list,
 )
 from dancu.blocks.identity.chip.pki import _CERT_SUFFIXES, _load_certificate_file, create_master_list_signer
-from dancu.blocks.identity.models import ForeignCsca, MasterListImport
+from dancu.blocks.identity.models import ForeignCrl, ForeignCsca, MasterListImport
 from dancu.errors import DomainValidationError
 
 MASTER_LIST_ANCHORS_ENV = "DANCU_MASTER_LIST_ANCHORS"
 DEMO_DIRECTORY = "chip-pki/foreign"
 __all__ = ["MAX_MASTER_LIST_BYTES"]
 SYNTHETIC_STATES = {"DE": "Germany", "FR": "France", "JP": "Japan", "KR": "Korea"}
+CRL_INTERVAL = timedelta(days=90)  # ICAO: a CSCA issues a CRL at least every 90 days
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,167 @@ def foreign_trust_store(issuing_state: str) -> TrustStore:
     return TrustStore(x509.load_der_x509_certificate(bytes(row.der)) for row in rows)
 
 
+# --------------------------------------------------------------------------- CRLs
+CRL_ACTION = "identity.crl.import"
+
+
+@dataclass(frozen=True)
+class CrlImportResult:
+    """One CRL of an imported file: ``status`` is ``added`` (first CRL of this CSCA), ``replaced``
+    (a higher cRLNumber), ``unchanged`` (the same CRL again) or ``older_kept`` (a cRLNumber not
+    above the stored one: ignored, the stored CRL stays); ``stale`` — nextUpdate already passed."""
+
+    country: str
+    csca_fingerprint: str
+    crl_number: int
+    next_update: datetime
+    revoked_count: int
+    status: str
+    stale: bool
+
+
+def import_crls(
+    data: bytes,
+    *,
+    at: datetime | None = None,
+    source_name: str = "",
+    actor_label: str = "system",
+) -> list[CrlImportResult]:
+    """Verify and store the CRLs of a file (DER, or PEM with one or more CRLs) issued by stored
+    foreign CSCAs (ICAO Doc 9303 part 12 §7; ``chip/crl.verify_crl`` for the steps).
+
+    Every CRL of the file is verified first; one that fails refuses the whole file with
+    ``DomainValidationError`` (field ``crl``, rule = the step: ``crl.parse``, ``crl.version``,
+    ``crl.extensions``, ``crl.dates``, ``crl.issuer``, ``crl.signature``) and nothing is written.
+    A CRL whose nextUpdate has passed is still stored (its revocations stand) and reported
+    ``stale``: the check then treats a DS it does not list as of unknown status (ADR 0017 §12).
+    Each import and each refusal is an audit event ``identity.crl.import`` (purpose
+    ``system.import``, no subject)."""
+    moment = at or timezone.now()
+    ctx = _import_context(actor_label)
+    digest_of_file = hashlib.sha256(data).hexdigest()
+
+    def refuse(step: str, detail: str) -> DomainValidationError:
+        audit.record(
+            ctx,
+            CRL_ACTION,
+            result=AuditEvent.Result.DENIED,
+            detail={"step": step, "sha256": digest_of_file, "source": source_name[:255]},
+        )
+        return DomainValidationError.single("crl", step, detail)
+
+    try:
+        crls = load_crls(data)
+    except DomainValidationError as exc:
+        raise refuse("crl.parse", exc.problems[0].message) from None
+    rows = list(ForeignCsca.objects.all())
+    by_fingerprint = {row.fingerprint: row for row in rows}
+    certificates = [x509.load_der_x509_certificate(bytes(row.der)) for row in rows]
+    checked = []
+    for crl in crls:
+        check = verify_crl(crl, certificates)
+        if not check.ok or check.csca is None or check.number is None:
+            failure = check.first_failure
+            raise refuse(
+                failure.name if failure else "crl.incomplete",
+                failure.detail if failure else "the CRL could not be verified",
+            )
+        checked.append((crl, check.csca, check.number))
+    results: list[CrlImportResult] = []
+    with transaction.atomic():
+        for crl, csca, number in checked:
+            row = by_fingerprint[csca.fingerprint(hashes.SHA256()).hex()]
+            der = crl.public_bytes(serialization.Encoding.DER)
+            digest = hashlib.sha256(der).hexdigest()
+            next_update = crl.next_update_utc
+            assert next_update is not None  # crl.dates
+            stored = ForeignCrl.objects.select_for_update().filter(csca=row).first()
+            if stored is not None and stored.sha256 == digest:
+                status = "unchanged"
+            elif stored is not None and int(stored.crl_number) >= number:
+                status = "older_kept"
+            else:
+                status = "added" if stored is None else "replaced"
+                ForeignCrl.objects.update_or_create(
+                    csca=row,
+                    defaults={
+                        "crl_number": str(number),
+                        "this_update": crl.last_update_utc,
+                        "next_update": next_update,
+                        "revoked_count": len(list(crl)),
+                        "sha256": digest,
+                        "der": der,
+                        "source_name": source_name[:255],
+                        "imported_at": moment,
+                        "actor_label": actor_label[:150],
+                    },
+                )
+            results.append(
+                CrlImportResult(
+                    country=row.country,
+                    csca_fingerprint=row.fingerprint,
+                    crl_number=number,
+                    next_update=next_update,
+                    revoked_count=len(list(crl)),
+                    status=status,
+                    stale=next_update < moment,
+                )
+            )
+        audit.record(
+            ctx,
+            CRL_ACTION,
+            detail={
+                "sha256": digest_of_file,
+                "source": source_name[:255],
+                "crls": [
+                    {"country": r.country, "number": str(r.crl_number), "status": r.status, "stale": r.stale}
+                    for r in results
+                ],
+            },
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class RevocationStatus:
+    """``good`` (a fresh CRL of the CSCA does not list the DS), ``revoked`` (its CRL lists it,
+    fresh or not), or ``unknown`` (no CRL of this CSCA, or its nextUpdate has passed)."""
+
+    state: str
+    detail: str
+
+
+def ds_revocation_status(csca: x509.Certificate, serial_number: int, *, at: datetime) -> RevocationStatus:
+    """Whether the DS ``serial_number`` issued by ``csca`` is revoked at ``at`` by the stored CRL of
+    that CSCA (ICAO Doc 9303 part 12 §7; ADR 0017 §12). A revocation listed on a stale CRL still
+    stands (revocations are not undone; certificateHold is not used for DS certificates)."""
+    fingerprint = csca.fingerprint(hashes.SHA256()).hex()
+    stored = ForeignCrl.objects.filter(csca__fingerprint=fingerprint).first()
+    if stored is None:
+        return RevocationStatus("unknown", "no CRL of this CSCA has been imported")
+    crl = x509.load_der_x509_crl(bytes(stored.der))
+    entry = crl.get_revoked_certificate_by_serial_number(serial_number)
+    if entry is not None:
+        try:
+            reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+        except x509.ExtensionNotFound:
+            reason = "unspecified"
+        return RevocationStatus(
+            "revoked",
+            f"the Document Signer certificate (serial {serial_number:x}) was revoked on "
+            f"{entry.revocation_date_utc:%Y-%m-%d} ({reason}) by CRL {stored.crl_number} of its CSCA",
+        )
+    if stored.next_update < at:
+        return RevocationStatus(
+            "unknown",
+            f"the CSCA's CRL {stored.crl_number} is stale: its nextUpdate "
+            f"{stored.next_update:%Y-%m-%d} has passed (import a newer CRL)",
+        )
+    return RevocationStatus(
+        "good", f"not on CRL {stored.crl_number} of its CSCA (next update {stored.next_update:%Y-%m-%d})"
+    )
+
+
 # --------------------------------------------------------------------------- synthetic PKI
 @dataclass(frozen=True)
 class SyntheticForeignPki:
@@ -223,6 +386,25 @@ class SyntheticForeignPki:
     def master_list(self, countries: Sequence[str] | None = None) -> bytes:
         chosen = countries if countries is not None else sorted(self.states)
         return build_master_list([self.states[c][0].certificate for c in chosen], self.list_signer)
+
+    def crl(
+        self,
+        alpha2: str,
+        *,
+        this_update: datetime,
+        number: int = 1,
+        revoked: Sequence[int] = (),
+        next_update: datetime | None = None,
+    ) -> bytes:
+        """A CRL (DER) of the state's CSCA revoking the DS serials ``revoked`` on ``this_update``;
+        next update 90 days later unless given (ICAO's maximum interval)."""
+        return create_crl(
+            self.states[alpha2][0],
+            number=number,
+            this_update=this_update,
+            next_update=next_update or this_update + CRL_INTERVAL,
+            revoked=[(serial, this_update) for serial in revoked],
+        )
 
 
 def make_synthetic_foreign_pki(

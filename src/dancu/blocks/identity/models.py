@@ -109,3 +109,29 @@ class ForeignCsca(models.Model):
 
     def __str__(self) -> str:
         return f"CSCA {self.country} {self.fingerprint[:12]}"
+
+
+class ForeignCrl(models.Model):
+    """The newest CRL of one foreign CSCA (ICAO Doc 9303 part 12 §7; ADR 0017 §12).
+
+    Written by ``foreign_trust.import_crls`` only after the CRL's signature verified with this
+    CSCA's key; replaced only by a CRL with a higher cRLNumber (an older list, which could drop a
+    revocation, is never put back). ``crl_number`` is the decimal cRLNumber (up to 20 octets, wider
+    than a bigint). The revoked serials are read from ``der`` at each check."""
+
+    csca = models.OneToOneField(ForeignCsca, on_delete=models.PROTECT, related_name="crl")
+    crl_number = models.CharField(max_length=50)
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    revoked_count = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    der = models.BinaryField()
+    source_name = models.CharField(max_length=255, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["csca_id"]
+
+    def __str__(self) -> str:
+        return f"CRL {self.crl_number} of CSCA {self.csca_id}"

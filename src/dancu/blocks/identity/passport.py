@@ -13,9 +13,15 @@ encoders and SOD builder as the Vietnamese card (:mod:`.chip`).
 3. passive authentication (part 11 §5.1, :func:`.chip.passive_authentication`, DG1 and DG2
    mandatory, DG1 read as TD3): every step by its name (``ds.issuer`` = no trusted CSCA issued
    the DS — untrusted CSCA; ``ds.validity`` = expired DS; ``dg1.hash`` = DG1 altered; …);
-4. ``dg1.mrz_match`` — DG1's MRZ equals the MRZ read optically, character for character.
+4. ``dg1.mrz_match`` — DG1's MRZ equals the MRZ read optically, character for character;
+5. ``ds.revocation`` — when the DS chains to a trusted CSCA: the DS's serial is not on that
+   CSCA's CRL (``foreign_trust.ds_revocation_status``, ICAO Doc 9303 part 12 §7). Listed → the
+   step fails (revoked, whatever the CRL's age); no CRL, or one whose nextUpdate has passed → the
+   status is unknown (ADR 0017 §12).
 
-The outcome (:attr:`PassportChipReport.outcome`): ``verified`` (every step passed);
+The outcome (:attr:`PassportChipReport.outcome`): ``verified`` (every step passed, the DS not
+revoked on a fresh CRL); ``revocation_unknown`` (every step passed but the DS's revocation status
+is unknown: the chip is genuine as far as its signatures go, yet not counted as chip evidence);
 ``state_not_trusted`` (the state has no CSCA here; the chip is otherwise consistent — its SOD
 verifies with its own DS certificate, the hashes match and DG1 equals the MRZ — so it adds nothing
 and takes nothing away: ADR 0017 §10 lets the desk go on with the optical MRZ and the officer's
@@ -36,7 +42,7 @@ from dancu.blocks.identity.chip.face import synthetic_face_jpeg
 from dancu.blocks.identity.chip.lds import encode_com, encode_dg1_td3, encode_dg2
 from dancu.blocks.identity.chip.sod import build_sod
 from dancu.blocks.identity.chip.verify import PassiveAuthReport
-from dancu.blocks.identity.foreign_trust import foreign_trust_store, trusted_states
+from dancu.blocks.identity.foreign_trust import ds_revocation_status, foreign_trust_store, trusted_states
 from dancu.blocks.identity.mrz import MrzTD3
 from dancu.errors import DomainValidationError
 
@@ -44,6 +50,7 @@ PASSPORT_DATA_GROUPS = (1, 2)  # part 10 §4.6: DG1 and DG2 are mandatory in eve
 # Steps that depend on the issuing state's CSCA being in the trust store: the only ones excused
 # when the state has none (ADR 0017 §10).
 CHAIN_STEPS = frozenset({"ds.issuer", "ds.chain_signature", "csca.validity"})
+REVOCATION_STEP = "ds.revocation"
 
 
 @dataclass
@@ -52,6 +59,7 @@ class PassportChipReport:
     issuing_state: str = ""
     state_trusted: bool = False
     passive: PassiveAuthReport | None = None
+    revocation: str = ""  # "good", "revoked", "unknown"; "" when not checked (no verified chain)
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
         self.steps.append(Step(name, ok, detail))
@@ -61,26 +69,40 @@ class PassportChipReport:
     def failures(self) -> list[Step]:
         return [s for s in self.steps if not s.ok]
 
+    def _blocking(self) -> list[Step]:
+        """The failures that refuse the chip: for a state without a trusted CSCA, not the chain
+        steps; an unknown revocation status never (it only withholds the chip evidence)."""
+        out = []
+        for s in self.failures:
+            if not self.state_trusted and (s.name in CHAIN_STEPS or s.name == "state.trusted"):
+                continue
+            if s.name == REVOCATION_STEP and self.revocation == "unknown":
+                continue
+            out.append(s)
+        return out
+
     @property
     def outcome(self) -> str:
-        """``verified``, ``state_not_trusted`` or ``failed`` (module docstring)."""
+        """``verified``, ``revocation_unknown``, ``state_not_trusted`` or ``failed`` (module
+        docstring)."""
         names = {s.name for s in self.steps}
         if not {"chip.files", "state.trusted", "dg1.mrz_match"} <= names or self.passive is None:
             return "failed"
+        if self._blocking():
+            return "failed"
         if not self.state_trusted:
-            blocking = [s for s in self.failures if s.name not in CHAIN_STEPS and s.name != "state.trusted"]
-            return "failed" if blocking else "state_not_trusted"
-        return "verified" if not self.failures and self.passive.ok else "failed"
+            return "state_not_trusted"
+        if not self.passive.ok or REVOCATION_STEP not in names:
+            return "failed"
+        return "revocation_unknown" if self.revocation == "unknown" else "verified"
 
     @property
     def failed_step(self) -> str:
         """The name of the first failed step that makes the outcome ``failed`` (else ``""``)."""
         if self.outcome != "failed":
             return ""
-        for step in self.failures:
-            if self.state_trusted or (step.name not in CHAIN_STEPS and step.name != "state.trusted"):
-                return step.name
-        return "passive.incomplete"
+        blocking = self._blocking()
+        return blocking[0].name if blocking else "passive.incomplete"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -150,4 +172,8 @@ def verify_passport_chip(files: Mapping[str, object], typed: MrzTD3, *, at: date
         if read is not None
         else "DG1 could not be read",
     )
+    if passive.csca_certificate is not None and passive.ds_serial_number is not None:
+        status = ds_revocation_status(passive.csca_certificate, passive.ds_serial_number, at=at)
+        report.revocation = status.state
+        report.add(REVOCATION_STEP, status.state == "good", status.detail)
     return report

@@ -114,6 +114,10 @@ class PassiveAuthReport:
     hash_algorithm: str | None = None
     ds_subject: str | None = None
     csca_subject: str | None = None
+    # The DS's serial number and the CSCA that issued it (when the chain verified): what a CRL
+    # check needs (``identity/passport.py``, ICAO Doc 9303 part 12 §7).
+    ds_serial_number: int | None = None
+    csca_certificate: x509.Certificate | None = field(default=None, repr=False)
     verified_data_groups: tuple[int, ...] = ()
     required_steps: tuple[str, ...] = field(default=_ALWAYS, repr=False)
 
@@ -360,6 +364,7 @@ def passive_authentication(
         report.add("ds.certificate", False, facts)
     else:
         report.ds_subject = facts.subject
+        report.ds_serial_number = facts.serial_number
         report.add("ds.certificate", True, f"{facts.subject}, serial {facts.serial_number:x}")
         _check_chain(report, facts, trust_store, at)
 
@@ -394,6 +399,7 @@ def _check_chain(report: PassiveAuthReport, facts: _CertFacts, trust_store: Trus
     _validity(report, "ds.validity", facts.certificate, at, "DS")
     if chain.csca is not None:
         report.csca_subject = chain.csca.subject.rfc4514_string()
+        report.csca_certificate = chain.csca
         _validity(report, "csca.validity", chain.csca, at, "CSCA")
     usage = facts.key_usage
     if usage is None:
