@@ -58,9 +58,15 @@ def citizen_user(adminunits_ready: None, django_user_model: Any, system_ctx: Cal
 
 
 def session_cookie(
-    user: Any, *, level: int = 2, amr: tuple[str, ...] = ("pwd",), auth_time: int | None = None
+    user: Any,
+    *,
+    level: int = 2,
+    amr: tuple[str, ...] = ("pwd",),
+    auth_time: int | None = None,
+    evidence: str = assurance.EVIDENCE_CHIP,
 ) -> str:
-    """A logged-in session for ``user`` with the assurance the account block would store."""
+    """A logged-in session for ``user`` with the assurance the account block would store
+    (``evidence``: the account's evidence class, ADR 0017 §11 — a citizen's chip card by default)."""
     from importlib import import_module
 
     from django.conf import settings
@@ -72,21 +78,29 @@ def session_cookie(
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     assurance.store(
         store,
-        assurance.Assurance(user.pk, level, amr, auth_time if auth_time is not None else assurance.now()),
+        assurance.Assurance(
+            user.pk, level, amr, auth_time if auth_time is not None else assurance.now(), evidence
+        ),
     )
     store.save()
     return str(store.session_key)
 
 
 def set_assurance(
-    session_key: str, user: Any, *, level: int, amr: tuple[str, ...], auth_time: int | None = None
+    session_key: str,
+    user: Any,
+    *,
+    level: int,
+    amr: tuple[str, ...],
+    auth_time: int | None = None,
+    evidence: str = assurance.EVIDENCE_CHIP,
 ) -> None:
     from importlib import import_module
 
     from django.conf import settings
 
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
-    assurance.store(store, assurance.Assurance(user.pk, level, amr, auth_time or assurance.now()))
+    assurance.store(store, assurance.Assurance(user.pk, level, amr, auth_time or assurance.now(), evidence))
     store.save()
 
 

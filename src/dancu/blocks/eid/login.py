@@ -33,14 +33,14 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.eid import assurance, factors
 from dancu.blocks.eid.models import Account, LoginSession, OneTimeCode, QrChallenge, Throttle, TotpDevice
-from dancu.blocks.eid.services import level_of, record_account_event
+from dancu.blocks.eid.services import level_and_evidence, record_account_event
 from dancu.blocks.messaging import services as messaging
 from dancu.errors import DomainValidationError, FieldProblem
 
@@ -115,6 +115,7 @@ class PasswordOk:
     second_factor: tuple[str, ...]
     user: Any = field(default=None, compare=False, repr=False)
     citizen_id: int | None = None
+    evidence: str = ""  # ``assurance.evidence_class`` of the account (ADR 0017 §11)
 
 
 def check_password(login: str, password: str, *, ip: str, request: Any = None) -> PasswordOk:
@@ -168,7 +169,14 @@ def check_password(login: str, password: str, *, ip: str, request: Any = None) -
     # The level a log-in earns (``services.level_of``: an active account's level, else 1).
     level = int(account.level or 1) if account is not None and account.status == Account.Status.ACTIVE else 1
     citizen_id = account.citizen_id if account is not None else None
-    return PasswordOk(user.pk, level, second, user=user, citizen_id=citizen_id)
+    evidence = (
+        assurance.evidence_class(
+            level, account.level2_evidence, foreign=account.foreign_resident_id is not None
+        )
+        if account is not None
+        else ""
+    )
+    return PasswordOk(user.pk, level, second, user=user, citizen_id=citizen_id, evidence=evidence)
 
 
 def _tell_locked(user_id: int) -> None:
@@ -257,30 +265,16 @@ def record_login(
     same request, whose level and citizen are then not read again."""
     if checked is not None and checked.user_id != user_id:
         checked = None
-    level = checked.level if checked is not None else level_of(user_id)
-    a = assurance.Assurance(user_id=user_id, level=level, amr=amr, auth_time=assurance.now())
+    level, evidence = (
+        (checked.level, checked.evidence) if checked is not None else level_and_evidence(user_id)
+    )
+    a = assurance.Assurance(
+        user_id=user_id, level=level, amr=amr, auth_time=assurance.now(), evidence=evidence
+    )
     assurance.store(session, a)
     if session.session_key is None:
         session.save()
-    # One INSERT … ON CONFLICT (session_key) DO UPDATE: the row of this session key, new or updated
-    # with the same fields as ``update_or_create`` would (PostgreSQL and SQLite).
-    now = timezone.now()
-    LoginSession.objects.bulk_create(
-        [
-            LoginSession(
-                session_key=session.session_key,
-                user_id=user_id,
-                browser=browser[:120],
-                acr=a.acr,
-                amr=" ".join(amr),
-                created_at=now,
-                last_seen=now,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["session_key"],
-        update_fields=["user", "browser", "acr", "amr"],
-    )
+    _record_session_row(session.session_key, user_id, browser[:120], a.acr, " ".join(amr))
     detail: dict[str, object] = {"acr": a.acr, "amr": list(amr)}
     if checked is not None:
         record_account_event(user_id, "eid.login", detail=detail, citizen_id=checked.citizen_id)
@@ -289,11 +283,31 @@ def record_login(
     return a
 
 
+def _record_session_row(session_key: str, user_id: int, browser: str, acr: str, amr: str) -> None:
+    """The holder's list entry of this session: one ``INSERT … ON CONFLICT (session_key) DO
+    UPDATE`` (PostgreSQL, SQLite ≥ 3.24) with the fields ``update_or_create`` would write — a new
+    row, or the same key's row taken over with this log-in's user, browser, acr and amr. A single
+    statement, atomic by itself: no ``BEGIN``/``COMMIT`` around it (``bulk_create`` opened one)."""
+    table = LoginSession._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (session_key, user_id, browser, acr, amr, created_at, last_seen)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (session_key) DO UPDATE SET"
+            " user_id = excluded.user_id, browser = excluded.browser, acr = excluded.acr,"
+            " amr = excluded.amr",
+            [session_key, user_id, browser, acr, amr, now, now],
+        )
+
+
 def step_up(session: Any, user_id: int, method: str) -> assurance.Assurance:
     """Add ``method`` to the session's assurance (a new ``auth_time``); audited."""
     have = assurance.load(session, user_id)
     amr = tuple(dict.fromkeys([*(have.amr if have else ()), method]))
-    a = assurance.Assurance(user_id=user_id, level=level_of(user_id), amr=amr, auth_time=assurance.now())
+    level, evidence = level_and_evidence(user_id)  # read again: the desk may have changed it
+    a = assurance.Assurance(
+        user_id=user_id, level=level, amr=amr, auth_time=assurance.now(), evidence=evidence
+    )
     assurance.store(session, a)
     LoginSession.objects.filter(session_key=session.session_key).update(acr=a.acr, amr=" ".join(amr))
     record_account_event(user_id, "eid.step_up", detail={"acr": a.acr, "amr": list(amr)})

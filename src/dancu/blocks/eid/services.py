@@ -48,7 +48,7 @@ from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.audit.services import AccessRecord
-from dancu.blocks.eid import factors
+from dancu.blocks.eid import assurance, factors
 from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, Level2Request, Registration
 from dancu.blocks.identity.chip import ChipData, passive_authentication
 from dancu.blocks.identity.faces import face_reference, same_portrait
@@ -906,6 +906,21 @@ def level_of(user_id: int) -> int:
         .first()
     )
     return int(level) if level else 1
+
+
+def level_and_evidence(user_id: int) -> tuple[int, str]:
+    """:func:`level_of` and the account's evidence class (``assurance.evidence_class``: ``chip``,
+    ``mrz``, or ``""`` below level 2), in one query: what a log-in or a step-up records, so that
+    the acr tells a chip-verified level 2 from one on the passport's MRZ (ADR 0017 §11)."""
+    row = (
+        Account.objects.filter(user_id=user_id, status=Account.Status.ACTIVE)
+        .values_list("level", "level2_evidence", "foreign_resident_id")
+        .first()
+    )
+    if row is None or not row[0]:
+        return 1, ""
+    level = int(row[0])
+    return level, assurance.evidence_class(level, row[1], foreign=row[2] is not None)
 
 
 def access_history(user_id: int, *, limit: int = 200) -> list[AccessRecord]:

@@ -224,8 +224,17 @@ class Validator(OAuth2Validator):
     ) -> None:
         """Delete the grant as DOT does, and remember the code's digest with the tokens just issued
         for it, so that a replay revokes them (RFC 6749 §4.1.2). oauthlib calls this after
-        ``save_bearer_token``, in the token request's transaction."""
-        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        ``save_bearer_token``, in the token request's transaction (``views.Token``).
+
+        The grant's ``DELETE`` decides between concurrent requests presenting the same code (RFC
+        6749 §4.1.2: a code is used once): the one that deletes no row gets ``invalid_grant``, and
+        its transaction is rolled back, so the ID token and the token pair it had stored are not
+        kept either."""
+        deleted, _ = Grant.objects.filter(code=code, application=request.client).delete()
+        if not deleted:
+            if connection.in_atomic_block:
+                transaction.set_rollback(True)
+            raise errors.InvalidGrantError(request=request)
         access = getattr(request, "_dancu_issued_access", None)
         refresh = getattr(request, "_dancu_issued_refresh", None)
         RedeemedCode.objects.create(
@@ -234,6 +243,15 @@ class Validator(OAuth2Validator):
             access_token_id=access.pk if access is not None else None,
             token_family=getattr(refresh, "token_family", None),
         )
+
+    def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """DOT's, without its own transaction inside the code exchange's (``views.Token``): a
+        savepoint would cost two statements and add nothing — the pair is
+        two inserts, and the outer transaction commits or rolls it back with the rest. Every
+        other grant (refresh on DOT's path: a row lock, reuse detection) keeps DOT's."""
+        if request.grant_type == "authorization_code" and connection.in_atomic_block:
+            return self._save_bearer_token(token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _create_access_token(
         self, expires: Any, request: Any, token: Any, source_refresh_token: Any = None

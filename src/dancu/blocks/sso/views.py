@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, reverse
@@ -47,8 +48,6 @@ from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party
 
 PENDING_KEY = "dancu.sso.pending"
 REAUTH_KEY = "dancu.sso.reauth"
-# The most acr an account of each level can ever reach (assurance.acr_for).
-_MAX_ACR = {1: assurance.ACR_L1, 2: assurance.ACR_L2_MFA}
 
 
 def issuer() -> str:
@@ -123,14 +122,16 @@ def _error_page(request: HttpRequest, error: str, description: str, status: int 
 
 def _required_acr(requested: list[str], rp: RelyingParty) -> tuple[list[str], bool]:
     """The acr values to satisfy (any one of them) and whether the request is satisfiable at all
-    (OpenID Connect Core 1.0 §3.1.2.1 ``acr_values``; the RP's registered minimum always applies)."""
-    floor = assurance.rank(rp.min_acr) if rp.min_acr else -1
+    (OpenID Connect Core 1.0 §3.1.2.1 ``acr_values``; the RP's registered minimum always applies:
+    each requested value is raised to the lowest value satisfying both it and the minimum —
+    ``assurance.join``, the order being partial since ADR 0017 §11)."""
+    floor = rp.min_acr if assurance.rank(rp.min_acr) >= 0 else ""
     known = [v for v in requested if assurance.rank(v) >= 0]
     if requested and not known:
         return [], False
-    wanted = [v for v in known if assurance.rank(v) >= floor]
-    if not wanted and floor >= 0:
-        wanted = [rp.min_acr]
+    wanted = list(dict.fromkeys(assurance.join(v, floor) if floor else v for v in known))
+    if not wanted and floor:
+        wanted = [floor]
     return wanted, True
 
 
@@ -203,7 +204,10 @@ class AuthorizeView(OAuthLibMixin, View):
 
         # Step-up (RFC 9470 §3, OpenID Connect Core 1.0 §3.1.2.1 acr_values).
         if wanted and not assurance.satisfies(have.acr, wanted):
-            best = _MAX_ACR.get(have.level, assurance.ACR_L1)
+            # What a second factor can give this account; an acr it cannot reach online (level 2
+            # for a level-1 account, a chip-verified level 2 for one raised on the passport's MRZ,
+            # ADR 0017 §11) is refused, never stepped up.
+            best = have.best
             if not assurance.satisfies(best, wanted):
                 return fail(
                     "unmet_authentication_requirements", "this account cannot reach the requested acr"
@@ -214,7 +218,7 @@ class AuthorizeView(OAuthLibMixin, View):
             if request.session.get(REAUTH_KEY, {}).get("step:" + key):
                 return fail("unmet_authentication_requirements", "step-up was not completed")
             self._mark_reauth(request, "step:" + key)
-            target = min(wanted, key=assurance.rank)
+            target = min((w for w in wanted if assurance.satisfies(best, [w])), key=assurance.rank)
             try:
                 step_up = reverse("citizen:step_up")
             except NoReverseMatch:
@@ -348,7 +352,16 @@ class Token(TokenView):
         ``app_authorized`` signal (nobody does in this project)."""
         if app_authorized.has_listeners():
             return super().authorization_flow_token_response(request, *args, **kwargs)
-        _url, headers, body, status = self.create_token_response(request)
+        if request.POST.get("grant_type") == "authorization_code":
+            # The code exchange in one transaction (ADR 0009 §11): the ID token, the token pair,
+            # the grant's deletion and the redeemed-code row commit together or not at all — a
+            # request that loses the race for a code leaves no token behind
+            # (``Validator.invalidate_authorization_code``) — and DOT's own transactions inside
+            # it cost no statement.
+            with transaction.atomic():
+                _url, headers, body, status = self.create_token_response(request)
+        else:
+            _url, headers, body, status = self.create_token_response(request)
         response = HttpResponse(content=body, status=status)
         for k, v in headers.items():
             response[k] = v

@@ -1,0 +1,90 @@
+"""The session engine (``SESSION_ENGINE``): Django's database sessions, written with fewer
+statements (ADR 0009 §11).
+
+Sessions stay in the database — a revoked session (``login.revoke_session``, recovery, log-out)
+ends in every process at once, which a per-process cache or a signed cookie could not promise.
+What changes is only how many statements a log-in spends on its session row:
+
+* **A new key is not checked with a ``SELECT`` first.** The row is written with a plain
+  ``INSERT`` and the primary key decides: a key already taken makes the insert fail and a new key
+  is drawn, as Django's loop does after its check (32 characters of ``[a-z0-9]``, about 165 bits).
+  An ``INSERT`` never overwrites another session's row.
+* **The key cycled at log-in is written once, at the end of the request.** Django's
+  ``cycle_key`` (called by ``django.contrib.auth.login`` against session fixation, OWASP ASVS
+  V3.2.1) inserts the new row at once with the old data, and the end of the request then updates
+  it with the log-in's data: a check, an insert and an update, each in a transaction. Here the
+  new random key is drawn at once (the log-in's session list needs it), the old key's row is
+  deleted at once as before, and the row is *inserted* by the end-of-request save with the final
+  data. Until then no row has that key, and nobody knows it: the cookie carrying it leaves with
+  the response. A request that fails (5xx, no session save) leaves no row, so its key is worth
+  nothing. If ever the key were taken meanwhile, the insert fails and the request fails with it
+  (``CreateError``): never an overwrite.
+* **One statement needs no transaction.** A save outside any transaction is one ``INSERT`` or
+  one ``UPDATE`` in autocommit, atomic by itself: Django's ``BEGIN``/``COMMIT`` around it is left
+  out (inside a caller's transaction Django's savepoint is kept). An update that meets no row —
+  the session was revoked meanwhile — still raises ``UpdateError`` (the middleware answers
+  ``SessionInterrupted``): a revoked session is never written back.
+
+Synchronous (WSGI) use only, like the rest of the platform.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.utils.crypto import get_random_string
+
+
+class SessionStore(db.SessionStore):
+    # A key drawn by :meth:`cycle_key` whose row is not written yet (the next save inserts it).
+    _unsaved = False
+
+    def _get_new_session_key(self) -> str:
+        """A random key, not looked up: Django's ``create`` inserts it with ``must_create`` and
+        draws again if the ``INSERT`` meets a row with that key (``CreateError``)."""
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def cycle_key(self) -> None:
+        """A new key for the same data (at log-in); its row is inserted by the next save."""
+        data = self._session  # type: ignore[attr-defined]  # SessionBase's property, not in the stubs
+        key = self.session_key
+        self._session_key = self._get_new_session_key()
+        self._unsaved = True
+        self._session_cache = data
+        self.modified = True
+        if key:
+            self.delete(key)
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        must_create = must_create or self._unsaved
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        try:
+            if connections[using].in_atomic_block:
+                with transaction.atomic(using=using):
+                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
+            else:
+                obj.save(force_insert=must_create, force_update=not must_create, using=using)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
+        self._unsaved = False
+        return None
+
+    def delete(self, session_key: str | None = None) -> None:
+        if session_key is None:
+            if self.session_key is None:
+                return
+            if self._unsaved:  # no row was written under this key
+                self._unsaved = False
+                return
+        super().delete(session_key)
