@@ -141,14 +141,25 @@ def main() -> None:
         args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
 
     if not args.no_default_baseline:
-        t = time.perf_counter()
+        # the same connection and memory limit; what the pipeline left in DuckDB is listed, so that
+        # the baseline is seen to start from the same state (ADR 0012 decision 15)
+        out["tables_before_baseline"] = splink_tables(con)
+        stages: dict[str, float] = {}
+        t0 = t = time.perf_counter()
         default = scale.train(con, default_settings())
+        stages["training"] = time.perf_counter() - t
+        t = time.perf_counter()
         scale.score(con, default, out="default_model_out")
+        stages["scoring"] = time.perf_counter() - t
+        t = time.perf_counter()
         default_counts = scale.decide(con, "default_model_out", out="default_outcomes")
+        stages["decisions"] = time.perf_counter() - t
         out["splink_default_baseline"] = {
             **scores(con, "default_outcomes"),
-            "seconds": round(time.perf_counter() - t, 1),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "stages_s": {k: round(v, 1) for k, v in stages.items()},
             "counts": default_counts,
+            "blocked_pairs": scale.blocked_pairs(con, scale.BLOCKING_AT_SCALE),
         }
 
     out.update(
@@ -180,6 +191,15 @@ def main() -> None:
         + (" and Splink with default comparisons" if default_f1 is not None else " (Splink default: not run)")
     )
     print(("PASS" if out["peak_rss_gib"] <= 8 else "FAIL") + f"  peak RSS {out['peak_rss_gib']} GiB ≤ 8")
+
+
+def splink_tables(con: Any) -> dict[str, int]:
+    """Splink's tables left in the connection (name prefix → rows, estimated)."""
+    rows = con.execute(
+        "SELECT regexp_replace(table_name, '_[0-9a-f]{9}$', ''), sum(estimated_size) FROM duckdb_tables() "
+        "WHERE starts_with(table_name, '__splink') GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return {str(k): int(v) for k, v in rows}
 
 
 def add_truth(con: Any, sector: Any) -> None:

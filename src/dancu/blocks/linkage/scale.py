@@ -82,6 +82,10 @@ PARTIAL_DOB_RULES = tuple(
     for fields in (("family_key", "given", "dob_year"), ("given", "middle", "dob_year"))
 )
 TRAIN_SAMPLE = 20_000
+# u by random sampling (ADR 0012 decision 15): this many sector rows against as many citizens —
+# 1,000,000 random pairs, the budget Splink was given before; both samples drawn here, by a hash
+# of the row's id and the seed, so that Splink has nothing left to sample
+U_SAMPLE_ROWS = 1_000
 
 
 def _sql_fold(expr: str) -> str:
@@ -435,6 +439,35 @@ def m_from_confirmed_links(
     return used
 
 
+def _splink_tables(con: Any) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink')"
+        ).fetchall()
+    }
+
+
+def _drop_splink_tables(con: Any, keep: set[str]) -> None:
+    """Drop the tables Splink made since ``keep`` was listed: its copy of both inputs with their
+    term frequencies, the blocked pairs, the predictions — at 8.5 M citizens gigabytes that the
+    next training or scoring on the connection would otherwise find in its memory (ADR 0012
+    decision 15)."""
+    for name in sorted(_splink_tables(con) - keep):
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def hash_sample(con: Any, source: str, target: str, rows: int, seed: int) -> None:
+    """Table ``target``: the ``rows`` rows of ``source`` whose ``hash(unique_id, seed)`` is least
+    (ties by ``unique_id``) — a sample that depends on the rows' ids and the seed only, not on the
+    order in which the rows were stored or read, nor on how many threads DuckDB runs (ADR 0012
+    decision 15). DuckDB's seeded ``USING SAMPLE`` is repeatable only for one physical order."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source} "
+        f"ORDER BY hash(unique_id, {int(seed)}), unique_id LIMIT {int(rows)}"
+    )
+
+
 def train(
     con: Any,
     settings: Any = None,
@@ -453,18 +486,35 @@ def train(
     0.9895 on 20,000 rows × 1,000,000 citizens. With ``settings`` (a baseline's), m is trained by EM
     on a sample of ``TRAIN_SAMPLE`` rows as Splink's documentation does. Without ``settings``, the
     date comparison's m is then the file's own, from its links confirmed by an ID number
-    (:func:`m_from_confirmed_links`; ADR 0012 decision 13)."""
+    (:func:`m_from_confirmed_links`; ADR 0012 decision 13).
+
+    The same ``seed`` and the same rows give the same parameters, whatever the rows' order and
+    DuckDB's threads (ADR 0012 decision 15): the samples are drawn by :func:`hash_sample`, and u
+    is counted over every pair of ``U_SAMPLE_ROWS`` sector rows × ``U_SAMPLE_ROWS`` citizens, so
+    Splink samples nothing itself (its seeded Bernoulli sample follows an ``ORDER BY unique_id``
+    in which a sector row and a citizen may share an id: a parallel sort breaks those ties
+    differently from run to run, and different rows were drawn)."""
+    keep = _splink_tables(con)
+    try:
+        return _train(con, settings, rest=rest, registry=registry, sector=sector, seed=seed)
+    finally:
+        _drop_splink_tables(con, keep)
+
+
+def _train(con: Any, settings: Any, *, rest: str, registry: str, sector: str, seed: int) -> dict[str, Any]:
     from splink import DuckDBAPI, Linker, block_on
 
-    con.execute(
-        f"CREATE OR REPLACE TABLE train_rows AS SELECT * FROM {rest} "
-        f"USING SAMPLE reservoir({TRAIN_SAMPLE} ROWS) REPEATABLE ({int(seed)})"
-    )
+    hash_sample(con, rest, "train_rows", TRAIN_SAMPLE, seed)
+    hash_sample(con, "train_rows", "u_rows", U_SAMPLE_ROWS, seed)
+    hash_sample(con, registry, "u_citizens", U_SAMPLE_ROWS, seed)
     start = (
         settings if settings is not None else {**m.base_model(), "probability_two_random_records_match": 1e-6}
     )
-    linker = Linker(_inputs(con, "train_rows", registry), start, db_api=DuckDBAPI(connection=con))
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=m.EM_SEED)
+    db_api = DuckDBAPI(connection=con)
+    u_linker = Linker(_inputs(con, "u_rows", "u_citizens"), start, db_api=db_api)
+    u_linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_ROWS**2, seed=m.EM_SEED)
+    with_u = u_linker.misc.save_model_to_json()
+    linker = Linker(_inputs(con, "train_rows", registry), with_u, db_api=db_api)
     if settings is not None:
         for rule in (block_on("dob"), block_on("given", "family_key", "dob_year")):
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -493,13 +543,17 @@ def score(
 
     The order in which DuckDB writes the pairs means nothing here (the decisions are window
     queries ordered by weight and citizen), so it is told not to keep it while scoring
-    (``preserve_insertion_order``; ADR 0012 decision 14)."""
+    (``preserve_insertion_order``; ADR 0012 decision 14). Splink's own tables (the inputs with
+    their term frequencies, the predictions) are dropped once ``out`` is written, as after
+    :func:`train` (decision 15)."""
     keep = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    tables = _splink_tables(con)
     con.execute("SET preserve_insertion_order = false")
     try:
         return _score(con, trained, out=out, rest=rest, registry=registry, explain=explain)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
+        _drop_splink_tables(con, tables)
 
 
 def _score(
@@ -540,16 +594,20 @@ def _score(
             FROM {table}
         ), ranked AS (
             SELECT *, row_number() OVER best AS rk, lead(match_weight) OVER best AS runner_up,
-                   log2(sum(pow(2.0, match_weight)) OVER (PARTITION BY key)) AS row_log2_odds
+                   log2(sum(pow(2.0, match_weight)) OVER whole) AS row_log2_odds
             FROM p
-            WINDOW best AS (PARTITION BY key ORDER BY match_weight DESC, citizen_id)
+            WINDOW best AS (PARTITION BY key ORDER BY match_weight DESC, citizen_id),
+                   whole AS (PARTITION BY key ORDER BY match_weight DESC, citizen_id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         )
         SELECT * EXCLUDE (rk), runner_up IS NULL OR runner_up <= match_weight - {AMBIGUITY_MARGIN} AS clear
         FROM ranked WHERE rk = 1
         """
     )
     # the file's prior, as the in-memory pipeline: EM on the share of the file's people registered
-    odds = con.execute(f"SELECT row_log2_odds FROM {out}_best").fetchnumpy()["row_log2_odds"]
+    # (the sums in a fixed order, each row's over its candidates by weight and the file's by key:
+    # a floating-point sum in another order may differ in its last bit; ADR 0012 decision 15)
+    odds = con.execute(f"SELECT row_log2_odds FROM {out}_best ORDER BY key").fetchnumpy()["row_log2_odds"]
     shift = estimate_prior_shift(rows, odds)
     con.execute(
         f"""
