@@ -316,6 +316,26 @@ def _batch_phase(
     }
 
 
+def _placement(port: int) -> dict[str, int]:
+    """How many of the server's established connections each gunicorn process holds (``ss -tnp``,
+    the server side of each connection on ``port``). gthread keeps a keep-alive connection in the
+    process that accepted it; two clients whose connections one process accepted share its GIL
+    while the other process idles (ADR 0018, sixth step) — the figure tells the runs apart."""
+    try:
+        out = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout  # fmt: skip
+    except OSError:
+        return {}
+    counts: dict[str, int] = {}
+    for line in out.splitlines():
+        for pid in line.split("pid=")[1:]:
+            key = pid.split(",", 1)[0]
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def _single_phase(
     port: int, setup: dict[str, Any], texts: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -324,6 +344,7 @@ def _single_phase(
     latencies: list[float] = []
     bad = 0
     per = len(texts) // args.single_clients
+    placement: dict[str, int] = {}
 
     def worker(c: int) -> None:
         nonlocal bad
@@ -337,10 +358,13 @@ def _single_phase(
                 if j >= args.single_warmup:
                     latencies.append(took)
                 bad += status != 200
+            if c == 0 and j == args.single_warmup:  # every client has connected by now
+                placement.update(_placement(port))
 
     wall = _in_threads(worker, args.single_clients)
     return {
         "clients": args.single_clients,
+        "connections_per_server_process": placement,
         "requests_measured": len(latencies),
         "warmup_per_client": args.single_warmup,
         "non_200": bad,

@@ -154,6 +154,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
+# Database sessions (a revoked session ends in every process at once), written with fewer
+# statements: no look-up before a new key, the log-in's new key inserted once (ADR 0009 §11).
+SESSION_ENGINE = "dancu.blocks.eid.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not (DEMO or DEBUG))
@@ -301,6 +304,12 @@ DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = env_list(
     "DANCU_EXCHANGE_SELF_SERVICE_CLIENTS",
     [f"{DANCU_EXCHANGE_INSTANCE}/GOV/{env_str('DANCU_PUBLIC_SERVICES_PORTAL_ORG', 'TTPVHCC-HN')}/CONG-DVC"],
 )
+# A client acting for a citizen about the citizen's own data (``X-End-User: citizen:<ID number>``)
+# proves it with an access token of this platform's OpenID provider (``X-End-User-Token``, ADR 0010
+# §22). The lowest assurance such a token's relying party must be registered for (its ``min_acr``:
+# every token of it was issued at least at that level), e.g. ``urn:dancu:acr:level2``; empty: any
+# citizen log-in.
+DANCU_EXCHANGE_END_USER_MIN_ACR = env_str("DANCU_EXCHANGE_END_USER_MIN_ACR", "")
 # The largest request body the gateway accepts (bytes); larger ones are refused with 413.
 DANCU_EXCHANGE_MAX_BODY = env_int(
     "DANCU_EXCHANGE_MAX_BODY", 64 * 1024, minimum=1024, maximum=10 * 1024 * 1024

@@ -16,7 +16,7 @@ from dancu.blocks.exchange import crypto
 from dancu.blocks.exchange.evidence import seal, verify_bundle
 from dancu.blocks.exchange.models import Grant, Member, Message
 from tests.blocks.exchange.conftest import Call, World
-from tests.conftest import Person
+from tests.conftest import HANOI, Person
 
 
 def _client(person: Person) -> Client:
@@ -172,17 +172,96 @@ def test_the_demo_hook_is_idempotent(registrar: Person) -> None:
     assert Member.objects.count() == 3
 
 
-def test_an_officer_may_search_the_log_but_not_export_evidence(
-    world: World, grant: Callable[..., Any], call: Callable[..., Call], city_police: Person, an: Any
+@pytest.fixture
+def bhxh_clerk(make_person: Callable[..., Person], bhxh_admin: Person) -> Person:
+    """A clerk of BHXH Hà Nội (a member of the exchange), not its administrator."""
+    return make_person("nhanvien.bhxh", org_code="BHXH-HN", kind="department", role="clerk", province=HANOI)
+
+
+_PAGES = (
+    "/exchange-admin/",
+    "/exchange-admin/members/",
+    "/exchange-admin/catalogue/",
+    "/exchange-admin/grants/",
+    "/exchange-admin/subscriptions/",
+    "/exchange-admin/log/",
+    "/exchange-admin/flags/",
+    "/exchange-admin/try/",
+)
+
+
+@pytest.mark.parametrize("who", ["city_police", "bhxh_clerk"])
+def test_staff_of_a_member_who_are_not_its_administrators_are_refused_every_exchange_page(
+    who: str,
+    request: pytest.FixtureRequest,
+    world: World,
+    grant: Callable[..., Any],
+    call: Callable[..., Call],
+    an: Any,
 ) -> None:
+    """An officer of Công an thành phố Hà Nội (the registry's member, the provider) and a clerk of
+    BHXH Hà Nội (the client) belong to member organisations but hold no administrator or
+    data-protection role: every page refuses them, the log and the evidence export included, and
+    the block shows them nothing (ADR 0010 §20). Before, any membership opened the pages."""
+    from dancu.blocks.exchange import services as ex
+
+    person: Person = request.getfixturevalue(who)
     grant()
     call("citizen", an.id_number)
     msg = Message.objects.get()
-    c = _client(city_police)  # an officer of Công an thành phố Hà Nội, the provider
-    assert f"message-{msg.pk}" in c.get("/exchange-admin/log/").content.decode()
-    res = c.get(f"/exchange-admin/log/{msg.pk}/evidence.json")
-    assert res.status_code == 403
+    c = _client(person)
+    for url in (*_PAGES, f"/exchange-admin/log/{msg.pk}/evidence.json"):
+        res = c.get(url)
+        assert res.status_code == 403, url
+        assert f"message-{msg.pk}" not in res.content.decode()
+    assert ex.members_of(person.actor) == []
+    assert ex.search_log(person.actor) == []
+    assert not ex.grants_visible_to(person.actor).exists()
     assert not AuditEvent.objects.filter(action="exchange.evidence_export").exists()
+
+
+def test_the_members_administrator_and_its_data_protection_officer_see_its_exchanges(
+    world: World,
+    grant: Callable[..., Any],
+    call: Callable[..., Call],
+    bhxh_admin: Person,
+    bhxh_dpo: Person,
+    labour_admin: Person,
+    an: Any,
+) -> None:
+    """BHXH's administrator and its data-protection officer (role auditor) find BHXH's exchange in
+    the log; Sở Lao động's administrator, of another member, does not."""
+    grant()
+    call("citizen", an.id_number)
+    msg = Message.objects.get()
+    for person in (bhxh_admin, bhxh_dpo):
+        res = _client(person).get("/exchange-admin/log/")
+        assert res.status_code == 200 and f"message-{msg.pk}" in res.content.decode()
+    other = _client(labour_admin).get("/exchange-admin/log/")
+    assert other.status_code == 200 and f"message-{msg.pk}" not in other.content.decode()
+
+
+def test_the_demo_administrators_hold_the_administrator_role_of_their_member(registrar: Person) -> None:
+    """The demo's exchange accounts still open the pages after §20: each client's demo account is
+    its organisation's administrator and administers its member; the registry's demo account
+    (``quantri.dancu``, made by ``dancu demo``) is the police's administrator."""
+    from django.contrib.auth import get_user_model
+
+    from dancu.apps.exchange_admin.demo import CLIENTS, seed_demo
+    from dancu.apps.web.management.commands.demo import DEMO_ACCOUNTS
+    from dancu.blocks.exchange import services as ex
+    from dancu.blocks.organisations.services import actor_for
+
+    seed_demo()
+    for code, _name, username, *_ in CLIENTS:
+        actor = actor_for(get_user_model().objects.get(username=username))
+        member = Member.objects.get(member_code=code)
+        assert actor.role == "admin" and ex.administers(actor, member) and ex.members_of(actor) == [member]
+        c = Client()
+        c.force_login(get_user_model().objects.get(username=username))
+        assert c.get("/exchange-admin/grants/").status_code == 200
+    provider = next(a for a in DEMO_ACCOUNTS if a.username == "quantri.dancu")
+    assert (provider.role, provider.org_code) == ("admin", "CA-HN")
 
 
 def test_the_overview_shows_refusal_tallies_to_the_operator_and_a_members_own_to_its_admin(

@@ -291,6 +291,11 @@ def test_the_unemployment_months_come_from_bhxh_for_the_end_user_only(an: int) -
         sector_registers.unemployment_insurance(ctx, {}, f"{AN_ID}/2026-11-30")
     with pytest.raises(NotFound):
         sector_registers.driving_licence(ctx, {}, "010190099001")
+    # An's own number in the end-user header is the client's word alone (no ``VerifiedEndUser``,
+    # ADR 0010 §22): it opens nothing either.
+    bare = type("Ctx", (), {"actor": Actor(user_id=None, label="x", end_user=f"citizen:{AN_ID}")})()
+    with pytest.raises(NotFound):
+        sector_registers.unemployment_insurance(bare, {}, f"{AN_ID}/2026-11-30")
 
 
 def test_the_registers_are_refused_to_any_system_but_a_citizen_portal(an: int) -> None:

@@ -236,3 +236,58 @@ def call(world: World) -> Callable[..., Call]:
         return Call(http.get(url, headers=headers))
 
     return make
+
+
+# The account → citizen links of the exchange tests (the eID account block links them in production).
+ACCOUNT_LINKS: dict[int, str] = {}
+
+
+def resolve_account(user_id: int) -> str | None:
+    return ACCOUNT_LINKS.get(user_id)
+
+
+@pytest.fixture
+def citizen_token(settings: Any, django_user_model: Any) -> Callable[..., str]:
+    """``citizen_token(citizen_or_id_number, org_code="BHXH-HN", minutes=10)``: an access token of
+    the platform's OpenID provider issued to the citizen's account for a relying party registered
+    for organisation ``org_code`` — what that organisation's portal holds after the citizen signed
+    in there, and presents as ``X-End-User-Token`` (ADR 0010 §22). Stored as the provider stores
+    it (only its SHA-256, RFC 9700 token storage)."""
+    import secrets
+
+    from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
+
+    from dancu.blocks.organisations.models import Organisation
+    from dancu.blocks.sso.services import register_client
+
+    settings.DANCU_OIDC_CITIZEN_RESOLVER = "tests.blocks.exchange.conftest.resolve_account"
+    ACCOUNT_LINKS.clear()  # account ids are reused between tests
+    apps: dict[str, Any] = {}
+    users: dict[str, Any] = {}
+
+    def make(citizen: Any, org_code: str = "BHXH-HN", *, minutes: int = 10) -> str:
+        number = citizen if isinstance(citizen, str) else citizen.id_number
+        if org_code not in apps:
+            org = Organisation.objects.get(code=org_code)
+            rp = register_client(
+                name_vi=f"Cổng của {org.name}",
+                redirect_uris=[f"https://{org_code.lower()}.example/oidc/callback"],
+                scopes=["openid", "profile"],
+                organisation_id=org.pk,
+            )
+            apps[org_code] = get_application_model().objects.get(client_id=rp.client_id)
+        if number not in users:
+            users[number] = django_user_model.objects.create_user(username=f"cd.{number}")
+            ACCOUNT_LINKS[users[number].pk] = number
+        raw = secrets.token_urlsafe(30)
+        token = get_access_token_model()(
+            user=users[number],
+            application=apps[org_code],
+            expires=timezone.now() + timedelta(minutes=minutes),
+            scope="openid profile",
+        )
+        set_token_value(token, raw)
+        token.save()
+        return raw
+
+    return make

@@ -4,7 +4,9 @@ cards held — wherever the citizen lives, and nobody else's.
 
 Actors: BHXH Hà Nội's intake system (a department with Hà Nội's jurisdiction; its administrator
 ``bhxh_admin`` requested the grant, the registry's owner ``police_admin`` approved it), acting for
-Lê Văn Cường, a citizen registered in Hồ Chí Minh City, or for Nguyễn Văn An of Tây Hồ."""
+Lê Văn Cường, a citizen registered in Hồ Chí Minh City, or for Nguyễn Văn An of Tây Hồ — each
+signed in to BHXH's portal, whose access token the system presents (``X-End-User-Token``; the
+token's own rules: ``test_end_user_token.py``)."""
 
 from __future__ import annotations
 
@@ -31,10 +33,15 @@ def bhxh_is_a_citizen_portal(world: World, settings: Any) -> None:
 
 
 def test_the_citizen_the_system_acts_for_gets_their_own_record_wherever_they_live(
-    grant: Callable[..., Any], call: Callable[..., Call], cuong_hcm: Any
+    grant: Callable[..., Any], call: Callable[..., Call], cuong_hcm: Any, citizen_token: Callable[..., str]
 ) -> None:
     grant(service="applicant", purposes=PREFILL)
-    res = call("applicant", cuong_hcm.id_number, end_user=f"citizen:{cuong_hcm.id_number}")
+    res = call(
+        "applicant",
+        cuong_hcm.id_number,
+        end_user=f"citizen:{cuong_hcm.id_number}",
+        extra={"X-End-User-Token": citizen_token(cuong_hcm)},
+    )
 
     assert res.status == 200, res.json
     data = res.json["data"]
@@ -50,11 +57,23 @@ def test_the_citizen_the_system_acts_for_gets_their_own_record_wherever_they_liv
 
 
 def test_another_persons_record_is_refused_and_not_read(
-    grant: Callable[..., Any], call: Callable[..., Call], cuong_hcm: Any, an_tay_ho: Any
+    grant: Callable[..., Any],
+    call: Callable[..., Call],
+    cuong_hcm: Any,
+    an_tay_ho: Any,
+    citizen_token: Callable[..., str],
 ) -> None:
+    """An, verified by his own token, asks for Cường's record; an official; a bare number."""
     grant(service="applicant", purposes=PREFILL)
+    ans = {"X-End-User-Token": citizen_token(an_tay_ho)}
     for end_user in (f"citizen:{an_tay_ho.id_number}", "canbo.nguyenthimai", cuong_hcm.id_number):
-        res = call("applicant", cuong_hcm.id_number, end_user=end_user, request_id=f"r-{end_user[-6:]}")
+        res = call(
+            "applicant",
+            cuong_hcm.id_number,
+            end_user=end_user,
+            request_id=f"r-{end_user[-6:]}",
+            extra=ans if end_user.startswith("citizen:") else None,
+        )
         assert (res.status, res.rule) == (403, "not_the_end_user")
         assert res.json["detail"][0]["field"] == "X-End-User"
         assert "data" not in res.json
@@ -75,9 +94,17 @@ def test_a_grant_for_the_citizen_service_does_not_open_the_applicant_service(
     ).exists()
 
 
-def test_an_unknown_number_is_a_404(grant: Callable[..., Any], call: Callable[..., Call]) -> None:
+def test_an_unknown_number_is_a_404(
+    grant: Callable[..., Any], call: Callable[..., Call], citizen_token: Callable[..., str]
+) -> None:
+    """An account still linked to a number the registry does not hold (verified, then not found)."""
     grant(service="applicant", purposes=PREFILL)
-    res = call("applicant", "001085999999", end_user="citizen:001085999999")
+    res = call(
+        "applicant",
+        "001085999999",
+        end_user="citizen:001085999999",
+        extra={"X-End-User-Token": citizen_token("001085999999")},
+    )
     assert (res.status, res.rule) == (404, "not_found")
 
 

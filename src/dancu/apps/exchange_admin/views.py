@@ -3,8 +3,9 @@ one service function of ``blocks/exchange``, render the result; errors name the 
 
 Who sees what: the platform operator's administrators manage members, subsystems and the
 catalogue and see the whole log; a member's administrators issue their subsystems' credentials,
-request grants (client) and decide on them (provider); a member's staff see the log of exchanges
-their organisation sent or served; data-protection officers (role auditor) review citizens' flags.
+request grants (client) and decide on them (provider), and see the log of exchanges their
+organisation sent or served, as its data-protection officers (role auditor) do, who also review
+citizens' flags. Staff of a member in any other role are refused every page (ADR 0010 §20).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from dancu.errors import AccessDenied, DomainValidationError, FieldProblem, NotF
 
 
 def _may_use(actor: Actor) -> bool:
+    """The operator, or an administrator or data-protection officer of a member (``members_of``)."""
     return ex.is_operator(actor) or bool(ex.members_of(actor))
 
 

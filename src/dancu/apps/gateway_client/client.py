@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 
 from dancu.apps.gateway_client.models import ExchangeConnection
+from dancu.blocks.audit.context import VerifiedEndUser
 from dancu.blocks.exchange import gateway
 from dancu.errors import DomainValidationError, NotFound
 
@@ -143,10 +144,15 @@ def call(
     case_reference: str,
     body: dict[str, Any] | None = None,
     provider: str | None = None,
+    verified_end_user: VerifiedEndUser | None = None,
 ) -> Reply:
     """One call of ``{provider}/{service_code}/{path}`` through ``gateway.handle`` (the same path
     as any member's system): GET, or POST with ``body`` as JSON; for ``end_user`` and the case.
-    ``provider`` overrides the connection's provider subsystem (another provider's service)."""
+    ``provider`` overrides the connection's provider subsystem (another provider's service).
+    ``verified_end_user``: the citizen signed in to the calling application, for a service of a
+    citizen's own data (``end_user`` must then be ``verified_end_user.end_user``; ADR 0010 §22) —
+    the platform vouches for its own session; a system outside the platform sends the citizen's
+    access token instead."""
     conn = ExchangeConnection.objects.filter(organisation_id=organisation_id, system=system).first()
     if conn is None:
         raise NotFound(f"no data-exchange connection configured for {system}", field="exchange")
@@ -157,6 +163,7 @@ def call(
             method="GET" if body is None else "POST",
             query="",
             body=b"" if body is None else json.dumps(body, ensure_ascii=False).encode(),
+            verified_end_user=verified_end_user,
             headers={
                 "information-mediator-client": conn.client_identifier,
                 "authorization": f"Bearer {unwrap(conn)}",

@@ -10,7 +10,11 @@ by ``gateway_client.connect`` under the system name :data:`SYSTEM`, and a grant 
 grant, signed, written to the gateway's message log with the form or dossier as case reference
 (``DVC <service>`` before submission, the tracking code after), and recorded by the registry on the
 citizen's own access history. The end user is the citizen (``citizen:<ID number>``), and the
-registry's service returns only that person's record.
+registry's service returns only that person's record. The portal is the platform's own code and
+acts for the citizen signed in to it (the ID number comes from the session's eID account, never
+from a form): it vouches for the citizen with a ``VerifiedEndUser`` of evidence
+``platform_session``, passed in-process — what a system outside the platform proves with the
+citizen's access token (``X-End-User-Token``, ADR 0010 §22).
 
 Faults are the citizen's "registry unavailable" page with a draft (issue 7, "Bad input and
 faults"): no connection configured, the gateway refusing the portal (credential revoked, grant
@@ -28,6 +32,7 @@ from typing import Any
 from django.conf import settings
 
 from dancu.apps.gateway_client import client as gateway_client
+from dancu.blocks.audit.context import CITIZEN_PREFIX, VerifiedEndUser
 from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.registry.dto import Address, CardView, CitizenView
 from dancu.errors import NotFound
@@ -37,7 +42,7 @@ logger = logging.getLogger(__name__)
 SYSTEM = "public_services"  # the portal's gateway connection (``ExchangeConnection.system``)
 SERVICE = "applicant"  # the registry's service (``exchange.providers.applicant``)
 PURPOSE = "public_service.processing"
-SELF_PREFIX = "citizen:"
+SELF_PREFIX = CITIZEN_PREFIX
 
 
 class RegistryUnavailable(Exception):
@@ -59,9 +64,17 @@ def portal_organisation_id() -> int | None:
     )
 
 
+def signed_in(id_number: str) -> VerifiedEndUser:
+    """The citizen signed in to the portal, as the platform vouches for them to the gateway. Only
+    for the ID number of the session's own eID account (``services._applicant_id``, or the record
+    read for it): the trust is the platform's, so nothing a user typed may reach here."""
+    return VerifiedEndUser(id_number, "platform_session")
+
+
 def read_own_record(id_number: str, case_reference: str) -> CitizenView:
     """The citizen's own record, read through the gateway for ``case_reference`` (a form being
-    filled, ``DVC <service>``, or a dossier's tracking code). ``NotFound`` when the registry has no
+    filled, ``DVC <service>``, or a dossier's tracking code). ``id_number``: the signed-in
+    citizen's (see :func:`signed_in`). ``NotFound`` when the registry has no
     such person; :class:`RegistryUnavailable` for every other failure."""
     org_id = portal_organisation_id()
     if org_id is None:
@@ -77,6 +90,7 @@ def read_own_record(id_number: str, case_reference: str) -> CitizenView:
             purpose=PURPOSE,
             end_user=f"{SELF_PREFIX}{id_number}",
             case_reference=case_reference[:100],
+            verified_end_user=signed_in(id_number),
         )
     except NotFound:
         raise RegistryUnavailable(

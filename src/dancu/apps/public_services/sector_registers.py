@@ -37,6 +37,7 @@ from dancu.apps.public_services.registry_link import (
     SYSTEM,
     RegistryUnavailable,
     answer_rule,
+    signed_in,
 )
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.exchange.providers import Answer
@@ -78,7 +79,14 @@ def ui_months(id_number: str, end: date) -> int:
 
 
 def _end_user(ctx: AccessContext) -> str:
-    return ctx.actor.end_user[len(SELF_PREFIX) :] if ctx.actor.end_user.startswith(SELF_PREFIX) else ""
+    """The ID number of the citizen the client acts for, only when the platform verified them
+    (``Actor.verified_end_user``: the gateway checked the citizen's access token, or the portal
+    vouched for its signed-in citizen; ADR 0010 §22); empty otherwise — a bare ``X-End-User:
+    citizen:…`` is the client's word and opens no one's records."""
+    verified = ctx.actor.verified_end_user
+    if verified is None or ctx.actor.end_user != f"{SELF_PREFIX}{verified.id_number}":
+        return ""
+    return verified.id_number
 
 
 def _key(path: str, field: str) -> str:
@@ -306,6 +314,7 @@ def fetch(code: str, key: str, id_number: str, case_reference: str) -> dict[str,
             end_user=f"{SELF_PREFIX}{id_number}",
             case_reference=case_reference[:100],
             provider=provider_identifier(service),
+            verified_end_user=signed_in(id_number),
         )
     except NotFound:
         raise RegistryUnavailable(

@@ -23,11 +23,18 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "unknown_purpose": (400, "X-Purpose is not a purpose code of the platform"),
     "end_user_format": (400, "X-End-User: 1–150 letters, digits or . @ : + - _"),
     "case_reference_format": (400, "X-Case-Reference: at most 100 printable characters"),
+    "end_user_token_format": (
+        400,
+        "X-End-User-Token: an access token (RFC 6750 b64token, at most 512 characters)",
+    ),
     "control_character": (400, "the service id, path or query holds a control character"),
     "service_id_format": (400, "the service id is not INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE"),
     "json": (400, "the body must be a JSON object (UTF-8)"),
     "depth": (400, "the JSON body nests deeper than 32 arrays/objects (validation.MAX_JSON_DEPTH)"),
-    "format": (400, "fields: a comma-separated list or a JSON list of names"),
+    "format": (
+        400,
+        "fields: a comma-separated list or a JSON list of names, each at most 64 printable characters",
+    ),
     "bad_credentials": (401, "the bearer credential is not this client's"),
     "credentials_revoked": (401, "the client's credential has been revoked"),
     "unknown_client": (401, "no such client subsystem is a member"),
@@ -43,6 +50,29 @@ REFUSALS: dict[str, tuple[int, str]] = {
         403,
         "a self-service service (the registry's applicant) is served only to the citizen portals "
         "(DANCU_EXCHANGE_SELF_SERVICE_CLIENTS)",
+    ),
+    "end_user_token_missing": (
+        403,
+        "X-End-User: citizen:<ID number> without X-End-User-Token — a citizen end user is proven by the "
+        "citizen's access token from this platform's OpenID provider (ADR 0010 §22)",
+    ),
+    "end_user_token_invalid": (
+        403,
+        "X-End-User-Token is not an access token of this platform's OpenID provider issued to a person, "
+        "or it has been revoked",
+    ),
+    "end_user_token_expired": (
+        403,
+        "X-End-User-Token has expired: refresh it, or have the citizen sign in again",
+    ),
+    "end_user_token_foreign": (
+        403,
+        "X-End-User-Token was issued to a relying party not registered for the client's member",
+    ),
+    "end_user_token_mismatch": (403, "X-End-User-Token was issued to another person than X-End-User names"),
+    "end_user_token_acr": (
+        403,
+        "X-End-User-Token's relying party is registered below DANCU_EXCHANGE_END_USER_MIN_ACR",
     ),
     "unknown_service": (404, "no such active service in the catalogue"),
     "method_not_allowed": (405, "the service does not accept this method"),
@@ -153,8 +183,20 @@ def gateway_openapi(server_url: str = "/") -> dict[str, Any]:
         ),
         _header(
             "X-End-User",
-            "The official acting (also X-Road-UserId); recorded on the citizen's history.",
+            "The official acting (also X-Road-UserId); recorded on the citizen's history. For a "
+            "citizen's own data (the registry's `applicant`): `citizen:<ID number>`, which the gateway "
+            "accepts only with X-End-User-Token.",
             "canbo.nguyenthimai",
+        ),
+        _header(
+            "X-End-User-Token",
+            "Required with `X-End-User: citizen:<ID number>`: the citizen's OAuth 2.0 access token from "
+            "this platform's OpenID provider, issued to a relying party registered for the client's "
+            "member (the token the portal received when the citizen signed in). Verified at every call: "
+            "not revoked, not expired, that citizen's, that member's relying party (and at least "
+            "DANCU_EXCHANGE_END_USER_MIN_ACR when set). Never logged nor forwarded to the provider.",
+            "4dWq0u8V1mR7yGkP2sX9bN3cT6hJ5aLz",
+            required=False,
         ),
         _header(
             "X-Case-Reference",

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -57,20 +58,23 @@ from django.db import connection
 from psycopg import generators, pq
 from psycopg.adapt import Transformer
 
-from dancu.blocks.audit.context import Actor
+from dancu.blocks.audit.context import Actor, VerifiedEndUser
 from dancu.blocks.exchange.models import ConfigVersion, Grant, Message, MessageSubject
 from dancu.blocks.registry import pg_read
 
 
 @dataclass
 class Route:
-    """The grants of one (client, service) pair as read under configuration ``version``, and the
-    actors built from them (``actors``: by grant and end user, ``gateway._actor``) — valid exactly
-    as long as the route, since an actor is made of the grant and the client read with it."""
+    """The grants of one (client, service) pair as read under configuration ``version``, and what
+    is built from them (``actors``: by grant and end user, ``gateway._actor``; ``signing``) — valid
+    exactly as long as the route, since each is made of the rows read with it."""
 
     version: int
     grants: list[Grant]
-    actors: dict[tuple[int, str], Actor] = field(default_factory=dict)
+    # By (grant, end user, the verified citizen or None: ADR 0010 §22).
+    actors: dict[tuple[int, str, VerifiedEndUser | None], Actor] = field(default_factory=dict)
+    # The client's and provider's log columns and signing keys (``gateway._signing``), built once.
+    signing: dict[str, Any] | None = None
 
 
 _ROUTES: dict[tuple[str, str], Route] = {}
@@ -126,7 +130,7 @@ class Row:
     """One exchange's message-log row before its group inserts it: the columns of
     ``_MESSAGE_COLUMNS`` (``request`` and ``response`` as documents) and the canonical JSON text of
     those two documents — exactly what was hashed and signed, sent to the database as it is
-    (``_rows_json``) instead of being encoded a second time. ``pk`` once inserted (0 before)."""
+    (``_row_json``) instead of being encoded a second time. ``pk`` once inserted (0 before)."""
 
     columns: dict[str, Any]
     request_json: str
@@ -163,8 +167,9 @@ class Row:
 class Job:
     """One exchange for a lane: its look-up (None when the registry's checks already refused),
     the route version it was decided under, and ``finish``, which turns the look-up's outcome into
-    the signed, unsaved log row. The lane fills ``state`` (``done``, ``stale``, ``replay``),
-    ``message`` and ``error``."""
+    the signed, unsaved log row. The lane fills ``state`` (``done``, ``stale``, ``replay``, or
+    ``alone``: to be served by itself, outside any group — its row could not be built or stored,
+    ``error`` says why when known), ``message`` and ``error``."""
 
     client_id: str
     request_id: str
@@ -296,20 +301,43 @@ _SPLICED = ("request", "response")
 _PLAIN = tuple(name for name, _ in _MESSAGE_COLUMNS if name not in _SPLICED)
 
 
+def _row_json(n: int, row: Row) -> str:
+    """Row ``n`` of the group as a JSON object for ``json_to_recordset``: its plain columns encoded
+    here, its request and response documents spliced in as the canonical JSON text that was signed
+    (valid JSON: ``crypto.canonical``), so they are not encoded again. A :class:`Unstorable` if
+    PostgreSQL would refuse the row: a NUL character (no ``text``/``jsonb`` value may hold one)
+    or a lone surrogate (not UTF-8) — checked per row, so that one such row cannot fail its group's
+    insert (ADR 0010 §19)."""
+    cols = row.columns
+    plain: dict[str, Any] = {"n": n}
+    for name in _PLAIN:
+        plain[name] = cols[name]
+    plain["occurred_at"] = cols["occurred_at"].isoformat()
+    try:
+        head = json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise Unstorable("a column is not a finite JSON value") from None
+    text = f'{head[:-1]},"request":{row.request_json},"response":{row.response_json}}}'
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):  # the substring test first: C speed
+        raise Unstorable("a NUL character (PostgreSQL text and jsonb cannot hold one)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unstorable("a lone surrogate (not UTF-8)") from None
+    return text
+
+
+# ``\u0000`` as a JSON escape (preceded by an even number of backslashes), not the text "\u0000".
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class Unstorable(ValueError):
+    """A job's log row that PostgreSQL would refuse (``_row_json``)."""
+
+
 def _rows_json(rows: list[Row]) -> str:
-    """The group's rows as one JSON array for ``json_to_recordset``: each row's plain columns
-    encoded here, its request and response documents spliced in as the canonical JSON text that
-    was signed (valid JSON: ``crypto.canonical``), so they are not encoded again."""
-    parts = []
-    for n, row in enumerate(rows):
-        cols = row.columns
-        plain: dict[str, Any] = {"n": n}
-        for name in _PLAIN:
-            plain[name] = cols[name]
-        plain["occurred_at"] = cols["occurred_at"].isoformat()
-        head = json.dumps(plain, ensure_ascii=False)
-        parts.append(f'{head[:-1]},"request":{row.request_json},"response":{row.response_json}}}')
-    return "[" + ",".join(parts) + "]"
+    """The group's rows as one JSON array for ``json_to_recordset`` (``_row_json`` each)."""
+    return "[" + ",".join(_row_json(n, row) for n, row in enumerate(rows)) + "]"
 
 
 def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
@@ -335,15 +363,21 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
                 requests = pg_read.requests_json([cast(pg_read.Request, j.lookup) for j in looked])
                 query += b"; EXECUTE " + _LOOKUP.encode() + b"(" + _literal(conn, requests) + b", false)"
             try:
-                found = _send(conn, query)
-            except psycopg.errors.InvalidSqlStatementName:
-                # The session lost its prepared statements (``DISCARD ALL``, or a pooler that
-                # moved the connection — the lanes need session-level connections, see
-                # docs/configuration.md): prepare them again and run the round trip once more.
+                try:
+                    found = _send(conn, query)
+                except psycopg.errors.InvalidSqlStatementName:
+                    # The session lost its prepared statements (``DISCARD ALL``, or a pooler that
+                    # moved the connection — the lanes need session-level connections, see
+                    # docs/configuration.md): prepare them again and run the round trip once more.
+                    conn.execute("ROLLBACK")
+                    _PREPARED.pop(conn, None)
+                    _prepare(conn)
+                    found = _send(conn, query)
+            except _DATA_ERRORS:
+                # The database refused some job's data, and the message does not say whose:
+                # nothing of the group stays; each job is served alone (ADR 0010 §19).
                 conn.execute("ROLLBACK")
-                _PREPARED.pop(conn, None)
-                _prepare(conn)
-                found = _send(conn, query)
+                return _alone(jobs, live)
             row = found[0][0]
             outcomes = pg_read.outcomes_of(found[1], len(looked)) if looked else []
             version, answered = int(row[0]), {tuple(p) for p in _json(row[2])}
@@ -359,23 +393,35 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
                     seen.add(key)
                     keep.append(job)
             if len(keep) == len(live):
-                break
-            # Some job must not be served (decided under an older configuration, or its request
-            # id is answered): undo the group's look-ups and audit events, run the rest again.
+                # The answers: each job's signed log row, and its JSON for the insert. A job whose
+                # row cannot be built (its answer, a signature, a value PostgreSQL would refuse)
+                # is taken out of the group alone — the others' answers do not depend on it.
+                by_job = dict(zip(looked, outcomes, strict=True))
+                parts: list[str] = []
+                for job in live:
+                    try:
+                        job.message = job.finish(by_job.get(job))
+                        parts.append(_row_json(len(parts), job.message))
+                    except Exception as exc:  # this job's failure, not the group's
+                        job.state, job.error, job.message = "alone", exc, None
+                        keep.remove(job)
+                if len(keep) == len(live):
+                    break
+            # Some job must not be served here (decided under an older configuration, its request
+            # id answered, or its row could not be built): undo the group's look-ups and audit
+            # events — that job's included — and run the rest again.
             conn.execute("ROLLBACK")
             live = keep
             if not live:
                 return jobs
-        by_job = dict(zip(looked, outcomes, strict=True))
-        rows = []
-        for job in live:
-            job.message = job.finish(by_job.get(job))
-            rows.append(job.message)
         # Round trip 2: the log's rows and their tracker rows, and the commit (which waits for
         # the WAL flush when the commit is durable: the answer is acknowledged only after it).
-        found = _send(
-            conn, b"EXECUTE " + _INSERT.encode() + b"(" + _literal(conn, _rows_json(rows)) + b"); COMMIT"
-        )
+        rows = _literal(conn, "[" + ",".join(parts) + "]")
+        try:
+            found = _send(conn, b"EXECUTE " + _INSERT.encode() + b"(" + rows + b"); COMMIT")
+        except _DATA_ERRORS:
+            conn.execute("ROLLBACK")
+            return _alone(jobs, live)
         inserted = {int(n): int(pk) for n, pk in found[0]}
     except BaseException:
         if not conn.closed:
@@ -391,6 +437,20 @@ def run_group(conn: psycopg.Connection[Any], jobs: list[Job]) -> list[Job]:
             job.state = "done"
         else:  # another group answered the same request id first
             job.state = "replay"
+    return jobs
+
+
+# What the database raises for a value it refuses (SQLSTATE classes 22 and 23): a property of some
+# job's data, never of the group as such.
+_DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+
+
+def _alone(jobs: list[Job], live: list[Job]) -> list[Job]:
+    """Hand ``live`` back to be served one by one (state ``alone``): the group's transaction was
+    rolled back because the database refused a value without saying whose; the ORM path serves each
+    in its own transaction, so a bad one fails alone and the others are answered."""
+    for job in live:
+        job.state, job.message = "alone", None
     return jobs
 
 

@@ -8,8 +8,10 @@ agencies):
    ``Information-Mediator-Client: INSTANCE/CLASS/MEMBER/SUBSYSTEM`` (or ``X-Road-Client``),
    ``Authorization: Bearer xk_<prefix>_<secret>`` (the subsystem's client credential),
    ``X-Request-Id`` (or ``X-Road-Id``), ``X-Purpose`` (a purpose code), ``X-End-User`` (or
-   ``X-Road-UserId``: the official acting) and optionally ``X-Case-Reference`` (or
-   ``X-Road-Issue``).
+   ``X-Road-UserId``: the official acting, or ``citizen:<ID number>`` for a citizen's own data,
+   which needs ``X-End-User-Token``: the citizen's access token from this platform's OpenID
+   provider, verified after authentication — ADR 0010 §22) and optionally ``X-Case-Reference``
+   (or ``X-Road-Issue``).
 2. **Authenticate** the client subsystem (401 ``unknown_client``, ``bad_credentials``,
    ``credentials_revoked``; 403 ``client_inactive``).
 3. **Grant** (deny by default): an approved grant of this client for this service, in force, naming
@@ -44,17 +46,18 @@ integrators is served at ``/exchange/openapi.json`` (``contract``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from dancu.blocks.audit.context import AccessContext, Actor
+from dancu.blocks.audit.context import CITIZEN_PREFIX, AccessContext, Actor, VerifiedEndUser
 from dancu.blocks.audit.purposes import PURPOSES
 from dancu.blocks.exchange import crypto, fast, providers, remote
 from dancu.blocks.exchange.identifiers import END_USER, REQUEST_ID, parse_client_id, parse_service_id
@@ -82,6 +85,10 @@ HEADER_NAMES = {
     "end_user": "X-End-User",
     "case_reference": "X-Case-Reference",
 }
+# The proof that the citizen named by ``X-End-User: citizen:<ID number>`` is present: an access
+# token of this platform's OpenID provider (ADR 0010 §22). Never logged, never forwarded.
+END_USER_TOKEN = "X-End-User-Token"  # noqa: S105 (a header name)
+_B64TOKEN = re.compile(r"^[A-Za-z0-9._~+/-]{1,512}=*\Z")  # RFC 6750 §2.1 ``b64token``
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,9 @@ class ExchangeRequest:
     headers: Mapping[str, str]
     # The Content-Length the client declared: a body over the limit is refused unread.
     declared_length: int = 0
+    # The citizen the platform's own code acts for (an application calling in-process for the
+    # citizen signed in to it, e.g. the public-service portal): the HTTP view never sets it.
+    verified_end_user: VerifiedEndUser | None = None
 
 
 @dataclass(frozen=True)
@@ -310,16 +320,107 @@ def _wanted_fields(params: Mapping[str, Any]) -> list[str] | None:
     if raw is None:
         return None
     if isinstance(raw, str):
-        return [f.strip() for f in raw.split(",") if f.strip()]
-    if isinstance(raw, list) and all(isinstance(f, str) for f in raw):
-        return list(raw)
-    raise Refusal(400, "fields", "format", "fields: a comma-separated list or a JSON list of names")
+        names = [f.strip() for f in raw.split(",") if f.strip()]
+    elif isinstance(raw, list) and all(isinstance(f, str) for f in raw):
+        names = list(raw)
+    else:
+        raise Refusal(400, "fields", "format", "fields: a comma-separated list or a JSON list of names")
+    if not all(name.isprintable() and len(name) <= 64 for name in names):
+        # A NUL or a lone surrogate could not even be logged (PostgreSQL stores neither): refused
+        # here with the rule, never echoed (ADR 0010 §19).
+        raise Refusal(400, "fields", "format", "fields: names of at most 64 printable characters")
+    return names
 
 
-def _actor(client: Subsystem, grant: Grant, end_user: str) -> Actor:
-    """The client member acting for the named official: purposes are the grant's, within what
-    the policy allows the member's organisation (role ``exchange``); jurisdiction is the
-    organisation's."""
+def _verified_end_user(req: ExchangeRequest, end_user: str, client: Subsystem) -> VerifiedEndUser | None:
+    """The citizen the client acts for, verified (ADR 0010 §22), or None for an official's name
+    (free text: the client's word, recorded as before). ``X-End-User: citizen:<ID number>`` (in any
+    letter case) is accepted only with proof: the platform's own in-process caller's
+    ``verified_end_user`` for the same person, or ``X-End-User-Token``, an access token of this
+    platform's OpenID provider that exists (not revoked), has not expired, was issued to a relying
+    party registered for the client's member's organisation, to the account of that citizen, and
+    (``DANCU_EXCHANGE_END_USER_MIN_ACR``) for a relying party registered at that assurance or
+    above. Checked after the client authenticated, so a caller without a credential learns nothing
+    about tokens; the token is read from the database at each call (one indexed query), so a
+    revocation counts at once, in every process."""
+    if end_user[: len(CITIZEN_PREFIX)].lower() != CITIZEN_PREFIX:
+        return None
+    id_number = end_user[len(CITIZEN_PREFIX) :]
+    if req.verified_end_user is not None:
+        if req.verified_end_user.end_user != end_user:
+            raise Refusal(
+                403,
+                "X-End-User",
+                "end_user_token_mismatch",
+                "the citizen the platform verified is not the one X-End-User names",
+            )
+        return req.verified_end_user
+    token = (req.headers.get("x-end-user-token") or "").strip()
+    if not token:
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_missing",
+            "X-End-User: citizen:<ID number> needs X-End-User-Token: the citizen's access token from this "
+            "platform's OpenID provider, issued to a relying party of the client's member",
+        )
+    if not _B64TOKEN.match(token):
+        raise Refusal(
+            400,
+            END_USER_TOKEN,
+            "end_user_token_format",
+            "X-End-User-Token: an access token (RFC 6750 b64token, at most 512 characters)",
+        )
+    from dancu.blocks.eid import assurance
+    from dancu.blocks.sso.services import token_holder
+
+    holder = token_holder(token)
+    if holder is None or holder.user_id is None:
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_invalid",
+            "X-End-User-Token is not an access token this platform's OpenID provider issued to a person, "
+            "or it has been revoked",
+        )
+    if holder.expires <= timezone.now():
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_expired",
+            "the end user's access token has expired: the relying party refreshes it, "
+            "or the citizen signs in again",
+        )
+    org_id = client.member.organisation_id
+    if org_id is None or holder.organisation_id != org_id:
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_foreign",
+            "the access token was issued to a relying party that is not registered for the client's member",
+        )
+    if holder.id_number is None or holder.id_number != id_number:
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_mismatch",
+            "the access token was issued to another person than the one X-End-User names",
+        )
+    required = str(settings.DANCU_EXCHANGE_END_USER_MIN_ACR)
+    if required and not assurance.satisfies(holder.min_acr, [required]):
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_acr",
+            f"the access token's relying party is not registered for assurance {required} or above",
+        )
+    return VerifiedEndUser(id_number, "oidc_access_token")
+
+
+def _actor(client: Subsystem, grant: Grant, end_user: str, verified: VerifiedEndUser | None = None) -> Actor:
+    """The client member acting for the named official, or for the verified citizen
+    (``verified``): purposes are the grant's, within what the policy allows the member's
+    organisation (role ``exchange``); jurisdiction is the organisation's."""
     m = client.member
     org = m.organisation
     allowed = frozenset(grant.purposes) & (
@@ -336,6 +437,7 @@ def _actor(client: Subsystem, grant: Grant, end_user: str) -> Actor:
         jurisdiction_province_code=(org.jurisdiction_province_code or None) if org is not None else None,
         jurisdiction_ward_code=(org.jurisdiction_ward_code or None) if org is not None else None,
         end_user=end_user,
+        verified_end_user=verified,
     )
 
 
@@ -355,6 +457,7 @@ class _Call:
     params: dict[str, Any] = field(default_factory=dict)
     handler: providers.Handler | None = None
     took_token: bool = False
+    verified: VerifiedEndUser | None = None
 
 
 def _request_doc(req: ExchangeRequest) -> dict[str, Any]:
@@ -428,13 +531,17 @@ def _decide(
             "self_service_client",
             f"{service.code} is served only to the citizen portals (DANCU_EXCHANGE_SELF_SERVICE_CLIENTS)",
         )
+    call.verified = _verified_end_user(req, h.end_user, client)
     granted = list(grant.purposes[h.purpose])
     wanted = _wanted_fields(call.params)
     if wanted is not None:
         extra = sorted(set(wanted) - set(granted))
         if extra:
             raise Refusal(
-                403, "fields", "field_not_granted", f"purpose {h.purpose} is not granted {', '.join(extra)}"
+                403,
+                "fields",
+                "field_not_granted",
+                f"purpose {h.purpose} is not granted {_printable(', '.join(extra), 300)}",
             )
         granted = [f for f in granted if f in set(wanted)]
     call.granted = granted
@@ -488,12 +595,14 @@ def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeRes
     if entry is None:
         return None, call.took_token
     h, client, service, grant = call.h, call.client, call.service, call.grant
-    fingerprint = _fingerprint(request_doc)
+    request_bytes = crypto.canonical(request_doc)  # hashed for the fingerprint and signed below
+    fingerprint = _fingerprint_of(request_bytes, request_doc)
     assert route is not None
-    actors, actor_key = route.actors, (grant.pk, h.end_user)
+    cached = route
+    actors, actor_key = route.actors, (grant.pk, h.end_user, call.verified)
     actor = actors.get(actor_key)
     if actor is None:  # built once per grant and official while the route is cached
-        actor = _actor(client, grant, h.end_user)
+        actor = _actor(client, grant, h.end_user, call.verified)
         if len(actors) < 10_000:  # bounded: a route serves a system's officials
             actors[actor_key] = actor
     ctx = AccessContext(actor=actor, purpose=h.purpose, case_reference=h.case_reference)
@@ -513,8 +622,27 @@ def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeRes
             assert outcome is not None
             return entry.answer(c, outcome, only)  # only the granted fields are converted
 
-        answer = _forward(provide, ctx, call.params, req.path, call.granted)
-        return cast(fast.Row, _logged(_fast_row, request_doc, fingerprint, answer, client, service, grant))
+        signing = cached.signing
+        if signing is None:  # the parties' columns and keys, read once per cached route
+            signing = cached.signing = _signing(client, service)
+        status, body, logged, rule, subjects, fields = _forward(
+            provide, ctx, call.params, req.path, call.granted
+        )
+        return _fast_row(
+            request_doc,
+            fingerprint,
+            status=status,
+            body=body,
+            outcome=logged,
+            rule=rule,
+            client=client,
+            service=service,
+            grant=grant,
+            subjects=subjects,
+            fields=fields,
+            request_bytes=request_bytes,
+            **signing,
+        )
 
     job = fast.submit(fast.Job(h.client, h.request_id, version, lookup, finish))
     if job.state == "done" and job.message is not None:
@@ -540,11 +668,13 @@ def _handle_orm(req: ExchangeRequest, *, rate_limit: bool) -> ExchangeResponse:
     if stored is not None:
         return stored
     ctx = AccessContext(
-        actor=_actor(client, grant, h.end_user), purpose=h.purpose, case_reference=h.case_reference
+        actor=_actor(client, grant, h.end_user, call.verified),
+        purpose=h.purpose,
+        case_reference=h.case_reference,
     )
     external = None
     if handler is None:  # an external provider: called before the log's transaction opens
-        external = _call_remote(service, client, req, request_doc, h, call.granted)
+        external = _call_remote(service, client, req, request_doc, h, call.granted, call.verified)
     try:
         with transaction.atomic():
             if external is not None:
@@ -576,9 +706,11 @@ def _call_remote(
     request_doc: dict[str, Any],
     h: ParsedHeaders,
     granted: list[str],
+    verified: VerifiedEndUser | None = None,
 ) -> tuple[int, dict[str, Any], str, str, list[int], list[str]]:
     """Forward to an external provider (``remote.forward``) with the signed request's hash and
-    signature, and filter a 2xx answer's ``data`` to the granted fields."""
+    signature, and filter a 2xx answer's ``data`` to the granted fields. A verified citizen end
+    user is said so (``X-End-User-Verified``: the evidence); the end user's token is not passed on."""
     request_bytes = crypto.canonical(request_doc)
     signature = crypto.sign(crypto.unwrap(client.private_key_wrapped, client.identifier), request_bytes)
     result = remote.forward(
@@ -592,6 +724,7 @@ def _call_remote(
             "X-Request-Id": h.request_id,
             "X-Purpose": h.purpose,
             "X-End-User": h.end_user,
+            **({"X-End-User-Verified": verified.evidence} if verified is not None else {}),
             "X-Case-Reference": h.case_reference,
             "X-Exchange-Service": service.identifier,
             "X-Exchange-Request-Hash": crypto.sha256_hex(request_bytes),
@@ -613,6 +746,32 @@ def _call_remote(
 def _fingerprint(request_doc: Mapping[str, Any]) -> str:
     """What makes two requests "the same" for idempotency: everything but the arrival time."""
     return crypto.sha256_hex(crypto.canonical({k: v for k, v in request_doc.items() if k != "received_at"}))
+
+
+def _fingerprint_of(request_bytes: bytes, request_doc: Mapping[str, Any]) -> str:
+    """:func:`_fingerprint` from the request's canonical bytes (``crypto.canonical(request_doc)``),
+    without encoding the document a second time: the same bytes with the member
+    ``"received_at":"…",`` cut out. The cut is exact: inside a JSON string every quote is escaped,
+    so ``"received_at":"`` occurs only as the member itself; with keys sorted it is followed by
+    ``request_id``, hence the comma. Anything else falls back to :func:`_fingerprint`."""
+    member = b'"received_at":' + crypto.canonical(request_doc.get("received_at")) + b","
+    if "request_id" in request_doc and request_bytes.count(member) == 1:
+        return crypto.sha256_hex(request_bytes.replace(member, b"", 1))
+    return _fingerprint(request_doc)
+
+
+def _signing(client: Subsystem, service: Service) -> dict[str, Any]:
+    """The columns and keys of an answered exchange's log row that depend only on the client and
+    the service (``_signed_columns``): read once per cached route on the fast path, instead of
+    through the models' relations at every exchange."""
+    provider = service.subsystem
+    return {
+        "parties": (client.member.name, client.member_id, provider.member.name, provider.member_id),
+        "request_key": crypto.unwrap(client.private_key_wrapped, client.identifier),
+        "request_key_id": client.key_id,
+        "response_key": crypto.unwrap(provider.private_key_wrapped, provider.identifier),
+        "response_key_id": provider.key_id,
+    }
 
 
 def _forward(
@@ -697,12 +856,24 @@ def _signed_columns(
     request_key_id: str,
     response_key: Any,
     response_key_id: str,
+    request_bytes: bytes | None = None,
+    parties: tuple[str, int | None, str, int | None] | None = None,
 ) -> tuple[dict[str, Any], bytes, bytes]:
     """The message-log columns of one exchange — the request document signed with
     ``request_key``, the response document (status, body, the request's hash: the binding)
     signed with ``response_key`` — and the canonical bytes of the two documents (what the
-    hashes and signatures are over)."""
-    request_bytes = crypto.canonical(request_doc)
+    hashes and signatures are over). ``request_bytes``: ``crypto.canonical(request_doc)`` when
+    the caller has it already; ``parties``: the client's and the provider's member names and ids
+    (``_signing``), otherwise read from ``client`` and ``service``."""
+    if request_bytes is None:
+        request_bytes = crypto.canonical(request_doc)
+    if parties is None:
+        parties = (
+            client.member.name if client is not None else "",
+            client.member_id if client is not None else None,
+            service.subsystem.member.name if service is not None else "",
+            service.subsystem.member_id if service is not None else None,
+        )
     request_hash = crypto.sha256_hex(request_bytes)
     response_doc = {
         "request_hash": request_hash,
@@ -714,11 +885,11 @@ def _signed_columns(
     columns = {
         "occurred_at": timezone.now(),
         "client_id": str(request_doc.get("client", ""))[:300],
-        "client_name": client.member.name if client is not None else "",
-        "client_member_pk": client.member_id if client is not None else None,
+        "client_name": parties[0],
+        "client_member_pk": parties[1],
         "service_id": str(request_doc.get("service", ""))[:400],
-        "provider_name": service.subsystem.member.name if service is not None else "",
-        "provider_member_pk": service.subsystem.member_id if service is not None else None,
+        "provider_name": parties[2],
+        "provider_member_pk": parties[3],
         "grant_pk": grant.pk if grant is not None else None,
         "request_id": str(request_doc.get("request_id", ""))[:100],
         "purpose": str(request_doc.get("purpose", ""))[:64],

@@ -29,7 +29,7 @@ from dancu.blocks.audit.context import Actor
 from dancu.blocks.exchange import crypto
 from dancu.blocks.exchange.identifiers import check_part
 from dancu.blocks.exchange.models import Delivery, Event, Grant, Service, Subscription, Subsystem
-from dancu.blocks.exchange.services import administers, grant_in_force, is_operator
+from dancu.blocks.exchange.services import administers, grant_in_force, is_operator, oversees
 from dancu.blocks.registry.events import Change, ChangeKind, concerns
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
 
@@ -206,7 +206,7 @@ def subscriptions_visible_to(actor: Actor) -> list[SubscriptionRow]:
     )
     if not is_operator(actor):
         org = actor.organisation_id
-        if org is None:
+        if org is None or not oversees(actor):  # administrators and DPOs only (ADR 0010 §20)
             return []
         qs = qs.filter(
             Q(client__member__organisation_id=org) | Q(service__subsystem__member__organisation_id=org)

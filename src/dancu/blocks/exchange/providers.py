@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from dancu.blocks.audit.context import AccessContext
+from dancu.blocks.audit.context import CITIZEN_PREFIX, AccessContext
 from dancu.blocks.registry import pg_read
 from dancu.blocks.registry import services as registry
 from dancu.blocks.registry.dto import CitizenView
@@ -111,10 +111,10 @@ APPLICANT_FIELDS = (
     "old_id_numbers",
     "cards",
 )
-SELF_PREFIX = "citizen:"
+SELF_PREFIX = CITIZEN_PREFIX
 # Services answering only for the end user (a citizen's own record): a grant on them is given only
 # to the client subsystems of ``DANCU_EXCHANGE_SELF_SERVICE_CLIENTS`` (the citizen portals), checked
-# when the grant is requested, approved and used — the end-user header is the client's own word.
+# when the grant is requested, approved and used — and the end user must be verified (ADR 0010 §22).
 SELF_SERVICE_HANDLERS = frozenset(
     {
         "registry.applicant",
@@ -138,17 +138,20 @@ def citizen(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
 
 def applicant(ctx: AccessContext, params: Mapping[str, Any], path: str) -> Answer:
     """The record of the citizen the client system acts for — and of no one else: the end user
-    (``X-End-User: citizen:<ID number>``) must be the person asked for, or the call is refused
+    (``X-End-User: citizen:<ID number>``) must be the person asked for *and verified by the
+    platform* (``Actor.verified_end_user``: the gateway checked the citizen's access token, ADR
+    0010 §22, or the platform's own portal acts for the citizen signed in), or the call is refused
     (403, rule ``not_the_end_user``). For a portal prefilling a citizen's own form (Decree
     45/2020/NĐ-CP and Decree 107/2021/NĐ-CP: data the registry holds is not asked again;
     Law 91/2025/QH15: the data subject's own data). The organisation's territorial jurisdiction
     does not apply to a person's own record (a Hà Nội portal serves a citizen registered
     elsewhere who files in Hà Nội); the purpose and the grant's field set still do."""
     id_number = _id_number(params, path)
-    if ctx.actor.end_user != f"{SELF_PREFIX}{id_number}":
+    verified = ctx.actor.verified_end_user
+    if verified is None or verified.id_number != id_number or ctx.actor.end_user != verified.end_user:
         raise AccessDenied(
-            "this service returns only the record of the citizen the client acts for "
-            f"(X-End-User: {SELF_PREFIX}<the same ID number>)",
+            "this service returns only the record of the verified citizen the client acts for "
+            f"(X-End-User: {SELF_PREFIX}<the same ID number>, with X-End-User-Token)",
             field="X-End-User",
             rule="not_the_end_user",
         )

@@ -65,13 +65,28 @@ def administers(actor: Actor, member: Member) -> bool:
     )
 
 
+# The roles that oversee a member's exchanges: its administrators (who also act for it) and its
+# data-protection officers (role auditor: log, evidence, citizens' flags). A membership in another
+# role — officer, clerk, statistics… — gives nothing here (ADR 0010 §20).
+OVERSIGHT_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.AUDITOR})
+
+
+def oversees(actor: Actor) -> bool:
+    """The actor acts for its organisation in an oversight role (``OVERSIGHT_ROLES``)."""
+    return actor.organisation_id is not None and actor.role in OVERSIGHT_ROLES
+
+
 def members_of(actor: Actor) -> list[Member]:
-    """The members whose organisation the actor belongs to (all of them for the operator)."""
+    """The members the actor oversees: those of its organisation when it acts as their
+    administrator or data-protection officer (``OVERSIGHT_ROLES``); all of them for the operator;
+    none for staff in any other role (Law 91/2025/QH15 Art. 3: the exchange log is personal-data
+    processing metadata, shown only to whom it is needed)."""
     if is_operator(actor):
         return list(Member.objects.all())
-    if actor.organisation_id is None:
+    org = actor.organisation_id
+    if org is None or not oversees(actor):
         return []
-    return list(Member.objects.filter(organisation_id=actor.organisation_id))
+    return list(Member.objects.filter(organisation_id=org))
 
 
 # --------------------------------------------------------------------------- members, subsystems
@@ -536,12 +551,13 @@ def revoke_grant(actor: Actor, grant_id: int) -> Grant:
 
 
 def grants_visible_to(actor: Actor) -> QuerySet[Grant]:
-    """Grants where the actor's organisation is the client or the provider (all: the operator)."""
+    """Grants where the actor's organisation is the client or the provider, for its administrators
+    and data-protection officers (all: the operator)."""
     qs = Grant.objects.select_related("client__member", "service__subsystem__member")
     if is_operator(actor):
         return qs
     org = actor.organisation_id
-    if org is None:
+    if org is None or not oversees(actor):
         return qs.none()
     return qs.filter(
         Q(client__member__organisation_id=org) | Q(service__subsystem__member__organisation_id=org)
@@ -661,7 +677,8 @@ class MessageSummary:
 
 
 def _messages_visible_to(actor: Actor) -> QuerySet[Message]:
-    """The operator sees the whole log; a member's staff the messages it sent or served."""
+    """The operator sees the whole log; a member's administrators and data-protection officers
+    (``members_of``) the messages it sent or served; anyone else nothing."""
     qs = Message.objects.all()
     if is_operator(actor):
         return qs

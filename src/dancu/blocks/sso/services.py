@@ -8,6 +8,7 @@ Law on Personal Data Protection 2025 (Law 91/2025/QH15) Art. 9 (consent of the d
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -129,6 +130,59 @@ def grant_consent(user_id: int, rp: RelyingParty, scopes: list[str], claims: lis
             claims=" ".join(n for n in CLAIMS if n in all_claims),
             granted_at=now,
         )
+
+
+# --------------------------------------------------------------------------- access tokens
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whom an access token this provider issued speaks for (``token_holder``): the account and its
+    citizen, and the relying party it was issued to (its organisation and its registered minimum
+    assurance — every token of that relying party was issued to a log-in at least at that level,
+    ``views._required_acr``)."""
+
+    user_id: int | None  # None: a machine's token (client credentials, RFC 6749 §4.4)
+    id_number: str | None  # the account's citizen; None for staff and unlinked accounts
+    organisation_id: int | None  # the relying party's organisation (``RelyingParty.organisation_id``)
+    client_id: str
+    min_acr: str
+    expires: datetime
+    scopes: frozenset[str]
+
+
+def token_holder(token: str) -> TokenHolder | None:
+    """The access token ``token`` as this provider stores it, found by its SHA-256 (RFC 9700 token
+    storage: the token itself is not stored); None when there is no such token — never issued, or
+    revoked: revocation deletes the access token (RFC 7009, log-out, consent withdrawal, refresh
+    rotation, a replayed code). Expiry is the caller's to check (``expires``). One query for the
+    token and its relying party, and the account's link to its citizen when there is an account."""
+    if not token or len(token) > 512:
+        return None
+    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    row = (
+        get_access_token_model()
+        .objects.filter(token_checksum=checksum)
+        .values_list(
+            "user_id",
+            "expires",
+            "scope",
+            "application__client_id",
+            "application__relying_party__organisation_id",
+            "application__relying_party__min_acr",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    user_id, expires, scope, client_id, organisation_id, min_acr = row
+    return TokenHolder(
+        user_id=user_id,
+        id_number=id_number_of(user_id) if user_id is not None else None,
+        organisation_id=organisation_id,
+        client_id=client_id,
+        min_acr=min_acr or "",
+        expires=expires,
+        scopes=frozenset((scope or "").split()),
+    )
 
 
 # --------------------------------------------------------------------------- claims

@@ -1,0 +1,490 @@
+"""A citizen end user is proven, not claimed (ADR 0010 §22): a member system that names
+``X-End-User: citizen:<ID number>`` must present ``X-End-User-Token``, an access token this
+platform's OpenID provider issued to that citizen for a relying party of the system's own member.
+The gateway checks it at every call (exists — revoked tokens are deleted —, not expired, that
+citizen's, that member's relying party, assurance) before the call reaches any service; a bare
+header is refused with a rule naming the field.
+
+Actors: the city's public-service portal (Trung tâm Phục vụ hành chính công Hà Nội, client
+subsystem ``CONG-DVC``, administrator ``quantri.congdvc``; its relying party "Cổng dịch vụ công Hà
+Nội" at the OpenID provider); Nguyễn Văn An (Tây Hồ) and Trần Thị Bình (Hoàn Kiếm), each with an
+account linked to their record; BHXH Hà Nội, another member with a relying party of its own; the
+registry's owner ``police_admin`` approves the grants.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from dancu.blocks.audit.models import AuditEvent
+from dancu.blocks.exchange import fast, gateway
+from dancu.blocks.exchange import services as ex
+from dancu.blocks.exchange.models import Message
+from dancu.blocks.exchange.providers import APPLICANT_FIELDS
+from dancu.blocks.registry import pg_read
+from tests.blocks.exchange.conftest import Call, World
+from tests.conftest import HANOI, Person
+
+pytestmark = pytest.mark.usefixtures("adminunits")
+
+PREFILL = {"public_service.processing": list(APPLICANT_FIELDS)}
+LOOKUP = {"public_service.processing": ["id_number", "full_name", "date_of_birth", "life_status"]}
+
+# The account → citizen links of these tests (the eID account block links them in production).
+LINKS: dict[int, str] = {}
+
+
+def resolve(user_id: int) -> str | None:
+    return LINKS.get(user_id)
+
+
+@dataclass
+class Portal:
+    subsystem: Any
+    credential: str
+    organisation_id: int
+    application: Any  # the portal's relying party at the OpenID provider (``oauth2_provider.Application``)
+
+
+@pytest.fixture(autouse=True)
+def _accounts_resolve_to_citizens(settings: Any) -> None:
+    settings.DANCU_OIDC_CITIZEN_RESOLVER = "tests.blocks.exchange.test_end_user_token.resolve"
+    LINKS.clear()  # account ids are reused between tests
+
+
+@pytest.fixture
+def portal_admin(make_person: Callable[..., Person]) -> Person:
+    return make_person(
+        "quantri.congdvc",
+        org_code="TTPVHCC-HN",
+        org_name="Trung tâm Phục vụ hành chính công Hà Nội",
+        kind="department",
+        role="admin",
+        province=HANOI,
+    )
+
+
+def _relying_party(name: str, host: str, organisation_id: int | None, min_acr: str = "") -> Any:
+    from oauth2_provider.models import get_application_model
+
+    from dancu.blocks.sso.services import register_client
+
+    registered = register_client(
+        name_vi=name,
+        redirect_uris=[f"https://{host}/oidc/callback"],
+        scopes=["openid", "profile"],
+        organisation_id=organisation_id,
+        min_acr=min_acr,
+    )
+    return get_application_model().objects.get(client_id=registered.client_id)
+
+
+@pytest.fixture
+def portal(
+    world: World, operator: Person, portal_admin: Person, police_admin: Person, settings: Any
+) -> Portal:
+    """The city portal as a member system with grants on ``applicant`` and ``citizen``, and its
+    relying party registered for its organisation."""
+    from dancu.blocks.organisations.models import Organisation
+
+    org = Organisation.objects.get(code="TTPVHCC-HN")
+    member = ex.create_member(
+        operator.actor,
+        member_class="GOV",
+        member_code="TTPVHCC-HN",
+        name="Trung tâm Phục vụ hành chính công Hà Nội",
+        organisation=org,
+    )
+    sub = ex.create_subsystem(operator.actor, member, code="CONG-DVC", name="Cổng dịch vụ công")
+    settings.DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = [sub.identifier]
+    for code, purposes in (("applicant", PREFILL), ("citizen", LOOKUP)):
+        g = ex.request_grant(
+            portal_admin.actor,
+            client=sub,
+            service=world.services[code],
+            purposes=purposes,
+            legal_basis="Nghị định 45/2020/NĐ-CP; Nghị định 107/2021/NĐ-CP",
+            valid_from=timezone.now() - timedelta(minutes=1),
+            valid_until=timezone.now() + timedelta(days=365),
+        )
+        ex.approve_grant(police_admin.actor, g.pk)
+    return Portal(
+        subsystem=sub,
+        credential=ex.issue_credential(portal_admin.actor, sub).token,
+        organisation_id=org.pk,
+        application=_relying_party("Cổng dịch vụ công Hà Nội", "dichvucong.hanoi.example", org.pk),
+    )
+
+
+@pytest.fixture
+def account(django_user_model: Any) -> Callable[[Any], Any]:
+    """``account(citizen)``: the citizen's account, linked to their record."""
+
+    def make(citizen: Any) -> Any:
+        user = django_user_model.objects.create_user(username=f"cd.{citizen.id_number}")
+        LINKS[user.pk] = citizen.id_number
+        return user
+
+    return make
+
+
+def issue(user: Any, application: Any, *, minutes: int = 10) -> str:
+    """An access token as the provider stores it after the citizen signed in to ``application``
+    (only its SHA-256 is kept, RFC 9700 token storage)."""
+    from oauth2_provider.models import get_access_token_model, set_token_value
+
+    raw = secrets.token_urlsafe(30)
+    token = get_access_token_model()(
+        user=user,
+        application=application,
+        expires=timezone.now() + timedelta(minutes=minutes),
+        scope="openid profile",
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
+@pytest.fixture
+def as_portal(portal: Portal, call: Callable[..., Call]) -> Callable[..., Call]:
+    """``as_portal(service, path, end_user=…, end_user_token=…)``: the portal calls the gateway."""
+
+    def make(
+        service: str,
+        path: str,
+        *,
+        end_user: str,
+        end_user_token: str | None = None,
+        request_id: str = "dvc-0001",
+    ) -> Call:
+        extra = {"X-End-User-Token": end_user_token} if end_user_token is not None else {}
+        return call(
+            service,
+            path,
+            client=portal.subsystem.identifier,
+            token=portal.credential,
+            end_user=end_user,
+            request_id=request_id,
+            case_reference="DVC card-reissue",
+            extra=extra,
+        )
+
+    return make
+
+
+def _reads_of(citizen: Any) -> int:
+    return AuditEvent.objects.filter(subject_citizen_id=citizen.citizen_id, action="registry.read").count()
+
+
+def test_the_portal_acting_for_an_with_ans_token_gets_ans_record(
+    as_portal: Callable[..., Call], portal: Portal, account: Callable[[Any], Any], an_tay_ho: Any
+) -> None:
+    token = issue(account(an_tay_ho), portal.application)
+
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token=token
+    )
+
+    assert res.status == 200, res.json
+    assert res.json["data"]["id_number"] == an_tay_ho.id_number
+    msg = Message.objects.get()
+    assert (msg.status, msg.end_user) == (200, f"citizen:{an_tay_ho.id_number}")
+    assert token not in str(msg.request) and token not in str(msg.response)  # the token is never logged
+    event = AuditEvent.objects.get(subject_citizen_id=an_tay_ho.citizen_id, action="registry.read")
+    assert event.result == "ok" and event.actor_label.startswith(f"citizen:{an_tay_ho.id_number} · ")
+
+
+def test_the_portal_claiming_binh_with_ans_token_is_refused(
+    as_portal: Callable[..., Call],
+    portal: Portal,
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+    binh_hoan_kiem: Any,
+) -> None:
+    token = issue(account(an_tay_ho), portal.application)
+    account(binh_hoan_kiem)
+
+    res = as_portal(
+        "applicant",
+        binh_hoan_kiem.id_number,
+        end_user=f"citizen:{binh_hoan_kiem.id_number}",
+        end_user_token=token,
+    )
+
+    assert (res.status, res.rule) == (403, "end_user_token_mismatch")
+    assert res.json["detail"][0]["field"] == "X-End-User-Token"
+    assert _reads_of(binh_hoan_kiem) == 0 and _reads_of(an_tay_ho) == 0
+    refused = Message.objects.get()
+    assert (refused.outcome, refused.rule, refused.end_user) == (
+        Message.Outcome.REFUSED,
+        "end_user_token_mismatch",
+        f"citizen:{binh_hoan_kiem.id_number}",
+    )
+
+
+def test_ans_token_does_not_open_binhs_record_even_when_the_header_names_an(
+    as_portal: Callable[..., Call],
+    portal: Portal,
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+    binh_hoan_kiem: Any,
+) -> None:
+    """The token proves An; the service still answers only about the end user."""
+    token = issue(account(an_tay_ho), portal.application)
+    res = as_portal(
+        "applicant", binh_hoan_kiem.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token=token
+    )
+    assert (res.status, res.rule) == (403, "not_the_end_user")
+    assert _reads_of(binh_hoan_kiem) == 0
+
+
+@pytest.mark.parametrize("whose", ["bhxh", "nobody"])
+def test_a_token_of_another_members_relying_party_is_refused(
+    whose: str,
+    as_portal: Callable[..., Call],
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+) -> None:
+    """An signed in to BHXH's own portal (another member's relying party), or to a relying party
+    registered for no organisation: the city portal cannot use that token."""
+    from dancu.blocks.organisations.models import Organisation
+
+    org_id = Organisation.objects.get(code="BHXH-HN").pk if whose == "bhxh" else None
+    other = _relying_party("Cổng BHXH", "baohiem.example", org_id)
+    token = issue(account(an_tay_ho), other)
+
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token=token
+    )
+
+    assert (res.status, res.rule) == (403, "end_user_token_foreign")
+    assert _reads_of(an_tay_ho) == 0
+
+
+def test_an_expired_token_is_refused(
+    as_portal: Callable[..., Call], portal: Portal, account: Callable[[Any], Any], an_tay_ho: Any
+) -> None:
+    token = issue(account(an_tay_ho), portal.application, minutes=-1)
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token=token
+    )
+    assert (res.status, res.rule) == (403, "end_user_token_expired")
+    assert _reads_of(an_tay_ho) == 0
+
+
+def test_a_revoked_token_is_refused_at_the_very_next_call(
+    as_portal: Callable[..., Call], portal: Portal, account: Callable[[Any], Any], an_tay_ho: Any
+) -> None:
+    """An withdraws his consent to the portal (``sso.services.revoke_tokens``): the token that
+    worked a moment ago is refused at once."""
+    from dancu.blocks.sso.services import revoke_tokens
+
+    user = account(an_tay_ho)
+    token = issue(user, portal.application)
+    end_user = f"citizen:{an_tay_ho.id_number}"
+    assert as_portal("applicant", an_tay_ho.id_number, end_user=end_user, end_user_token=token).status == 200
+
+    revoke_tokens(user.pk, portal.application.pk)
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=end_user, end_user_token=token, request_id="dvc-2"
+    )
+
+    assert (res.status, res.rule) == (403, "end_user_token_invalid")
+    assert _reads_of(an_tay_ho) == 1  # the first call only
+
+
+@pytest.mark.parametrize("kind", ["made_up", "machine", "staff"])
+def test_a_token_that_speaks_for_no_citizen_is_refused(
+    kind: str,
+    as_portal: Callable[..., Call],
+    portal: Portal,
+    django_user_model: Any,
+    an_tay_ho: Any,
+) -> None:
+    """A made-up token, the portal's own machine token (client credentials: no person), a token
+    of a staff account linked to no citizen."""
+    if kind == "made_up":
+        token, rule = secrets.token_urlsafe(30), "end_user_token_invalid"
+    elif kind == "machine":
+        token, rule = issue(None, portal.application), "end_user_token_invalid"
+    else:
+        token, rule = (
+            issue(django_user_model.objects.create_user("canbo.mai"), portal.application),
+            "end_user_token_mismatch",
+        )
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token=token
+    )
+    assert (res.status, res.rule) == (403, rule)
+    assert _reads_of(an_tay_ho) == 0
+
+
+@pytest.mark.parametrize("end_user", ["citizen:{id}", "Citizen:{id}", "CITIZEN:{id}"])
+def test_a_citizen_end_user_without_a_token_is_refused_naming_the_header(
+    end_user: str, as_portal: Callable[..., Call], an_tay_ho: Any
+) -> None:
+    res = as_portal("applicant", an_tay_ho.id_number, end_user=end_user.format(id=an_tay_ho.id_number))
+    assert (res.status, res.rule) == (403, "end_user_token_missing")
+    detail = res.json["detail"][0]
+    assert detail["field"] == "X-End-User-Token" and "X-End-User-Token" in detail["message"]
+    assert _reads_of(an_tay_ho) == 0
+    assert Message.objects.get().rule == "end_user_token_missing"  # an authenticated member: logged
+
+
+def test_a_malformed_token_is_a_400(as_portal: Callable[..., Call], an_tay_ho: Any) -> None:
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}", end_user_token='a b"c'
+    )
+    assert (res.status, res.rule) == (400, "end_user_token_format")
+
+
+def test_the_token_is_checked_only_after_the_client_authenticated(
+    as_portal: Callable[..., Call],
+    portal: Portal,
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+    call: Callable[..., Call],
+) -> None:
+    """A caller without the portal's credential learns nothing about An's token."""
+    token = issue(account(an_tay_ho), portal.application)
+    res = call(
+        "applicant",
+        an_tay_ho.id_number,
+        client=portal.subsystem.identifier,
+        token="xk_nope_nope",
+        end_user=f"citizen:{an_tay_ho.id_number}",
+        extra={"X-End-User-Token": token},
+    )
+    assert (res.status, res.rule) == (401, "bad_credentials")
+
+
+def test_a_portal_registered_below_the_required_assurance_is_refused(
+    as_portal: Callable[..., Call],
+    portal: Portal,
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+    settings: Any,
+) -> None:
+    """With ``DANCU_EXCHANGE_END_USER_MIN_ACR`` at level 2, a token of a relying party registered
+    for any log-in is refused; one registered for level 2 is accepted."""
+    from dancu.blocks.eid.assurance import ACR_L2
+    from dancu.blocks.sso.models import RelyingParty
+
+    settings.DANCU_EXCHANGE_END_USER_MIN_ACR = ACR_L2
+    user = account(an_tay_ho)
+    end_user = f"citizen:{an_tay_ho.id_number}"
+    res = as_portal(
+        "applicant", an_tay_ho.id_number, end_user=end_user, end_user_token=issue(user, portal.application)
+    )
+    assert (res.status, res.rule) == (403, "end_user_token_acr")
+
+    RelyingParty.objects.filter(application=portal.application).update(min_acr=ACR_L2)
+    res = as_portal(
+        "applicant",
+        an_tay_ho.id_number,
+        end_user=end_user,
+        end_user_token=issue(user, portal.application),
+        request_id="dvc-2",
+    )
+    assert res.status == 200, res.json
+
+
+def test_officials_named_in_free_text_are_served_as_before(
+    as_portal: Callable[..., Call], an_tay_ho: Any
+) -> None:
+    """An official's name needs no token — and opens no citizen's own-data service."""
+    res = as_portal("citizen", an_tay_ho.id_number, end_user="canbo.nguyenthimai")
+    assert res.status == 200
+    res = as_portal("applicant", an_tay_ho.id_number, end_user="canbo.nguyenthimai", request_id="dvc-2")
+    assert (res.status, res.rule) == (403, "not_the_end_user")
+
+
+def test_over_http_the_end_user_is_never_taken_as_verified(
+    as_portal: Callable[..., Call], an_tay_ho: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the platform's own code passes a ``VerifiedEndUser`` (in-process); the HTTP view builds
+    every request without one, whatever headers are sent."""
+    seen: list[gateway.ExchangeRequest] = []
+    real = gateway.handle
+
+    def spy(req: gateway.ExchangeRequest, **kw: Any) -> gateway.ExchangeResponse:
+        seen.append(req)
+        return real(req, **kw)
+
+    monkeypatch.setattr(gateway, "handle", spy)
+    res = as_portal("applicant", an_tay_ho.id_number, end_user=f"citizen:{an_tay_ho.id_number}")
+    assert (res.status, res.rule) == (403, "end_user_token_missing")
+    assert len(seen) == 1 and seen[0].verified_end_user is None
+
+
+# --------------------------------------------------------------------------- both paths
+@pytest.mark.django_db(transaction=True)
+def test_the_fast_path_and_the_orm_path_verify_the_token_alike(
+    portal: Portal,
+    account: Callable[[Any], Any],
+    an_tay_ho: Any,
+    binh_hoan_kiem: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    world: World,
+) -> None:
+    """The registry's ``citizen`` look-up (served by the fast path on PostgreSQL) for An with An's
+    token is answered, with Bình's number in X-End-User refused, without a token refused — through
+    either path, with the same statuses, rules and records."""
+    sizes: list[int] = []
+    real = fast.run_group
+
+    def counted(conn: Any, jobs: list[fast.Job]) -> list[fast.Job]:
+        sizes.append(len(jobs))
+        return real(conn, jobs)
+
+    monkeypatch.setattr(fast, "run_group", counted)
+    token = issue(account(an_tay_ho), portal.application)
+    cases = [
+        (an_tay_ho.id_number, f"citizen:{an_tay_ho.id_number}", token, 200, ""),
+        (
+            binh_hoan_kiem.id_number,
+            f"citizen:{binh_hoan_kiem.id_number}",
+            token,
+            403,
+            "end_user_token_mismatch",
+        ),
+        (an_tay_ho.id_number, f"citizen:{an_tay_ho.id_number}", None, 403, "end_user_token_missing"),
+    ]
+    outcomes: dict[int, list[tuple[Any, ...]]] = {}
+    try:
+        for lanes in (0, 2):
+            settings.DANCU_EXCHANGE_LANES = lanes
+            fast.close()
+            for n, (number, end_user, tok, status, rule) in enumerate(cases):
+                headers = {
+                    "information-mediator-client": portal.subsystem.identifier,
+                    "authorization": f"Bearer {portal.credential}",
+                    "x-request-id": f"p{lanes}-{n}",
+                    "x-purpose": "public_service.processing",
+                    "x-end-user": end_user,
+                    "x-case-reference": "DVC card-reissue",
+                }
+                if tok is not None:
+                    headers["x-end-user-token"] = tok
+                res = gateway.handle(
+                    gateway.ExchangeRequest(world.service_id("citizen"), number, "GET", "", b"", headers)
+                )
+                msg = Message.objects.get(request_id=f"p{lanes}-{n}")
+                assert (res.status, msg.rule) == (status, rule), res.body
+                outcomes.setdefault(lanes, []).append(
+                    (res.status, msg.rule, msg.end_user, msg.outcome, res.body)
+                )
+    finally:
+        fast.close()
+        pg_read.close()
+    assert outcomes[0] == outcomes[2]
+    assert sizes == ([1] if connection.vendor == "postgresql" else [])  # An's answer took a lane on PG
