@@ -232,15 +232,32 @@ def _hash_rate(procs: int, seconds: float) -> float:
 
 
 # --------------------------------------------------------------------------- full flows
-def _one_flow(s: Any, base: str, client_id: str, secret: str, number: str) -> None:
+def _authorization(base: str, client_id: str) -> tuple[dict[str, str], str]:
+    """The authorization request's parameters of one flow (PKCE S256, a fresh state and nonce) and
+    its code verifier."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirect = f"{base}/bench/callback"
     params = {
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect, "scope": "openid profile",
-        "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(16),
+        "response_type": "code", "client_id": client_id, "redirect_uri": f"{base}/bench/callback",
+        "scope": "openid profile", "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(16),
         "code_challenge": challenge, "code_challenge_method": "S256",
     }  # fmt: skip
+    return params, verifier
+
+
+def _code_exchange(params: dict[str, str], verifier: str, code: str) -> dict[str, str]:
+    """The token request's form that exchanges ``code``, answered to the authorization request
+    ``params``."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": params["redirect_uri"],
+        "code_verifier": verifier,
+    }
+
+
+def _one_flow(s: Any, base: str, client_id: str, secret: str, number: str) -> None:
+    params, verifier = _authorization(base, client_id)
     r = s.get(f"{base}/oidc/authorize?{urlencode(params)}", allow_redirects=False)
     assert r.status_code == 302 and "/eid/login/" in r.headers["Location"], (r.status_code, r.text[:200])
     login_url = base + r.headers["Location"]
@@ -258,14 +275,7 @@ def _one_flow(s: Any, base: str, client_id: str, secret: str, number: str) -> No
     r = s.get(base + nxt if nxt.startswith("/") else nxt, allow_redirects=False)
     code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
     tok = s.post(
-        f"{base}/oidc/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect,
-            "code_verifier": verifier,
-        },
-        auth=(client_id, secret),
+        f"{base}/oidc/token", data=_code_exchange(params, verifier, code), auth=(client_id, secret)
     ).json()
     info = s.get(f"{base}/oidc/userinfo", headers={"Authorization": f"Bearer {tok['access_token']}"}).json()
     assert info.get("name", "").startswith("Nguyễn Văn Thử"), info
@@ -314,14 +324,7 @@ class _Browser:
 
 def _one_flow_lean(b: _Browser, base: str, client_id: str, secret: str, number: str) -> None:
     """:func:`_one_flow` on :class:`_Browser`: the same requests, the same checks."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirect = f"{base}/bench/callback"
-    params = {
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect, "scope": "openid profile",
-        "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(16),
-        "code_challenge": challenge, "code_challenge_method": "S256",
-    }  # fmt: skip
+    params, verifier = _authorization(base, client_id)
     status, h, body = b.request("GET", f"/oidc/authorize?{urlencode(params)}")
     assert status == 302 and "/eid/login/" in h["Location"], (status, body[:200])
     login_url = h["Location"]
@@ -336,14 +339,7 @@ def _one_flow_lean(b: _Browser, base: str, client_id: str, secret: str, number: 
     status, h, body = b.request("GET", h["Location"])
     code = parse_qs(urlsplit(h["Location"]).query)["code"][0]
     auth = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    form = urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect,
-            "code_verifier": verifier,
-        }
-    )
+    form = urlencode(_code_exchange(params, verifier, code))
     status, h, body = b.request("POST", "/oidc/token", form, {"Authorization": auth})
     tok = json.loads(body)
     status, h, body = b.request(
@@ -425,14 +421,7 @@ def _refresh_tokens(base: str, client_id: str, secret: str, numbers: list[str], 
     out = []
     for i in range(count):
         s = requests.Session()
-        verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        redirect = f"{base}/bench/callback"
-        params = {
-            "response_type": "code", "client_id": client_id, "redirect_uri": redirect,
-            "scope": "openid profile", "state": "s", "nonce": secrets.token_urlsafe(16),
-            "code_challenge": challenge, "code_challenge_method": "S256",
-        }  # fmt: skip
+        params, verifier = _authorization(base, client_id)
         login = s.get(f"{base}/oidc/authorize?{urlencode(params)}")
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
         assert csrf
@@ -448,16 +437,8 @@ def _refresh_tokens(base: str, client_id: str, secret: str, numbers: list[str], 
         )
         r = s.get(base + r.headers["Location"], allow_redirects=False)
         code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
-        tok = s.post(
-            f"{base}/oidc/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect,
-                "code_verifier": verifier,
-            },
-            auth=(client_id, secret),
-        ).json()
+        exchange = _code_exchange(params, verifier, code)
+        tok = s.post(f"{base}/oidc/token", data=exchange, auth=(client_id, secret)).json()
         out.append(tok["refresh_token"])
     return out
 
@@ -555,10 +536,11 @@ def main() -> None:
         hash_after = _hash_rate(args.hash_procs, args.duration / 2)
         print(f"argon2 verify (after): {hash_after:.1f}/s", flush=True)
         hash_rate = (hash_before + hash_after) / 2
-        if args.flows_only:
-            ratio = flows["per_second"] / hash_rate if hash_rate else 0.0
-            result = {
-                "benchmark": "oidc-flows",
+        ratio = flows["per_second"] / hash_rate if hash_rate else 0.0
+
+        def measured() -> dict[str, Any]:
+            """What both kinds of run record (the machine, with its load average, at the end)."""
+            return {
                 "started": started.isoformat(timespec="seconds"),
                 "machine": machine().__dict__,
                 "load_average_at_start": [round(x, 2) for x in load_start],
@@ -570,6 +552,12 @@ def main() -> None:
                 },
                 "full_flows": flows,
                 "flow_to_hash_ratio": round(ratio, 3),
+            }
+
+        if args.flows_only:
+            result = {
+                "benchmark": "oidc-flows",
+                **measured(),
                 "target": TARGET,
                 "met": {"flow_ratio": ratio >= TARGET["flow_ratio"]},
             }
@@ -607,20 +595,9 @@ def main() -> None:
                 {"BENCH_REFRESH_FILE": str(refresh_file), "BENCH_RP_AUTH": rp_auth},
             )  # fmt: skip
             print(f"refresh: {json.dumps(rf)}", flush=True)
-            ratio = flows["per_second"] / hash_rate if hash_rate else 0.0
             result = {
                 "benchmark": "oidc",
-                "started": started.isoformat(timespec="seconds"),
-                "machine": machine().__dict__,
-                "load_average_at_start": [round(x, 2) for x in load_start],
-                "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
-                "argon2_verify_per_second": {
-                    "before": round(hash_before, 2),
-                    "after": round(hash_after, 2),
-                    "mean": round(hash_rate, 2),
-                },
-                "full_flows": flows,
-                "flow_to_hash_ratio": round(ratio, 3),
+                **measured(),
                 "client_credentials": cc,
                 "refresh": rf,
                 "discovery_reference": disc,

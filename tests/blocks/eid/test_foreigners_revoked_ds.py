@@ -17,23 +17,17 @@ from dancu.errors import DomainValidationError
 from tests.blocks.eid.test_foreigners import anna  # noqa: F401 — the fixture
 from tests.blocks.eid.test_foreigners_level2 import activate, anna_level1  # noqa: F401 — the fixture
 from tests.blocks.identity.passport_helpers import (
+    ISSUED,
     ON_THE_DAY,
     anna_passport_mrz,
     foreign_pki,
+    german_ds_serial,
     import_foreign_trust,
+    rule_of,
 )
 from tests.conftest import Person
 
 pytestmark = pytest.mark.django_db
-ISSUED = ON_THE_DAY - timedelta(days=10)
-
-
-def german_ds_serial() -> int:
-    return int(foreign_pki().document_signer("DE").certificate.serial_number)
-
-
-def rule_of(err: pytest.ExceptionInfo[DomainValidationError]) -> str:
-    return err.value.problems[0].rule
 
 
 def test_the_officer_cannot_raise_anna_with_a_revoked_ds_and_the_refusal_is_audited(

@@ -8,11 +8,14 @@ grants, and residents registered through the registry's service.
 * ``labour_admin`` — an administrator of Sở Lao động (requests grants for its systems)
 * ``bhxh_admin`` — an administrator of BHXH Hà Nội
 * ``bhxh_dpo`` — BHXH's data-protection officer (role auditor)
+* ``groups`` — the size of each group the fast path's lanes ran
+* ``account_links``, ``citizen_token`` — citizens' accounts and their access tokens (ADR 0010 §22)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +24,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from dancu.blocks.exchange import fast
+from dancu.blocks.registry import pg_read
 from tests.blocks.registry.conftest import (  # noqa: F401 — fixtures used by the exchange tests
     adminunits,
     an_tay_ho,
@@ -238,6 +243,33 @@ def call(world: World) -> Callable[..., Call]:
     return make
 
 
+@contextmanager
+def fast_lanes(settings: Any, count: int) -> Iterator[None]:
+    """The gateway with ``count`` lanes (``DANCU_EXCHANGE_LANES``; 0: the ORM path), started
+    afresh; the lanes and the registry's read connections closed after."""
+    settings.DANCU_EXCHANGE_LANES = count
+    fast.close()
+    try:
+        yield
+    finally:
+        fast.close()
+        pg_read.close()
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each group the lanes ran (proof that the fast path served the calls)."""
+    sizes: list[int] = []
+    real = fast.run_group
+
+    def counted(conn: Any, jobs: list[fast.Job]) -> list[fast.Job]:
+        sizes.append(len(jobs))
+        return real(conn, jobs)
+
+    monkeypatch.setattr(fast, "run_group", counted)
+    return sizes
+
+
 # The account → citizen links of the exchange tests (the eID account block links them in production).
 ACCOUNT_LINKS: dict[int, str] = {}
 
@@ -247,21 +279,59 @@ def resolve_account(user_id: int) -> str | None:
 
 
 @pytest.fixture
-def citizen_token(settings: Any, django_user_model: Any) -> Callable[..., str]:
+def account_links(settings: Any) -> dict[int, str]:
+    """The account → citizen links the OpenID provider resolves (``resolve_account``), empty at
+    the start of each test (account ids are reused between tests)."""
+    settings.DANCU_OIDC_CITIZEN_RESOLVER = "tests.blocks.exchange.conftest.resolve_account"
+    ACCOUNT_LINKS.clear()
+    return ACCOUNT_LINKS
+
+
+def relying_party(name: str, host: str, organisation_id: int | None, min_acr: str = "") -> Any:
+    """A relying party registered at the platform's OpenID provider for ``organisation_id``
+    (its ``oauth2_provider`` application)."""
+    from oauth2_provider.models import get_application_model
+
+    from dancu.blocks.sso.services import register_client
+
+    registered = register_client(
+        name_vi=name,
+        redirect_uris=[f"https://{host}/oidc/callback"],
+        scopes=["openid", "profile"],
+        organisation_id=organisation_id,
+        min_acr=min_acr,
+    )
+    return get_application_model().objects.get(client_id=registered.client_id)
+
+
+def issue_token(user: Any, application: Any, *, minutes: int = 10) -> str:
+    """An access token as the provider stores it after ``user`` signed in to ``application``
+    (only its SHA-256 is kept, RFC 9700 token storage)."""
+    import secrets
+
+    from oauth2_provider.models import get_access_token_model, set_token_value
+
+    raw = secrets.token_urlsafe(30)
+    token = get_access_token_model()(
+        user=user,
+        application=application,
+        expires=timezone.now() + timedelta(minutes=minutes),
+        scope="openid profile",
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
+@pytest.fixture
+def citizen_token(account_links: dict[int, str], django_user_model: Any) -> Callable[..., str]:
     """``citizen_token(citizen_or_id_number, org_code="BHXH-HN", minutes=10)``: an access token of
     the platform's OpenID provider issued to the citizen's account for a relying party registered
     for organisation ``org_code`` — what that organisation's portal holds after the citizen signed
     in there, and presents as ``X-End-User-Token`` (ADR 0010 §22). Stored as the provider stores
     it (only its SHA-256, RFC 9700 token storage)."""
-    import secrets
-
-    from oauth2_provider.models import get_access_token_model, get_application_model, set_token_value
-
     from dancu.blocks.organisations.models import Organisation
-    from dancu.blocks.sso.services import register_client
 
-    settings.DANCU_OIDC_CITIZEN_RESOLVER = "tests.blocks.exchange.conftest.resolve_account"
-    ACCOUNT_LINKS.clear()  # account ids are reused between tests
     apps: dict[str, Any] = {}
     users: dict[str, Any] = {}
 
@@ -269,25 +339,10 @@ def citizen_token(settings: Any, django_user_model: Any) -> Callable[..., str]:
         number = citizen if isinstance(citizen, str) else citizen.id_number
         if org_code not in apps:
             org = Organisation.objects.get(code=org_code)
-            rp = register_client(
-                name_vi=f"Cổng của {org.name}",
-                redirect_uris=[f"https://{org_code.lower()}.example/oidc/callback"],
-                scopes=["openid", "profile"],
-                organisation_id=org.pk,
-            )
-            apps[org_code] = get_application_model().objects.get(client_id=rp.client_id)
+            apps[org_code] = relying_party(f"Cổng của {org.name}", f"{org_code.lower()}.example", org.pk)
         if number not in users:
             users[number] = django_user_model.objects.create_user(username=f"cd.{number}")
-            ACCOUNT_LINKS[users[number].pk] = number
-        raw = secrets.token_urlsafe(30)
-        token = get_access_token_model()(
-            user=users[number],
-            application=apps[org_code],
-            expires=timezone.now() + timedelta(minutes=minutes),
-            scope="openid profile",
-        )
-        set_token_value(token, raw)
-        token.save()
-        return raw
+            account_links[users[number].pk] = number
+        return issue_token(users[number], apps[org_code], minutes=minutes)
 
     return make

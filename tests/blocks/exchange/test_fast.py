@@ -23,8 +23,7 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.exchange import crypto, evidence, fast, gateway
 from dancu.blocks.exchange import services as ex
 from dancu.blocks.exchange.models import Message, MessageSubject
-from dancu.blocks.registry import pg_read
-from tests.blocks.exchange.conftest import World
+from tests.blocks.exchange.conftest import World, fast_lanes
 from tests.conftest import Person
 
 pytestmark = [
@@ -36,25 +35,8 @@ pytestmark = [
 
 @pytest.fixture(autouse=True)
 def _lanes(settings: Any) -> Iterator[None]:
-    settings.DANCU_EXCHANGE_LANES = 2
-    fast.close()
-    yield
-    fast.close()
-    pg_read.close()
-
-
-@pytest.fixture
-def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of each group the lanes ran (proof that the fast path served the calls)."""
-    sizes: list[int] = []
-    real = fast.run_group
-
-    def counted(conn: Any, jobs: list[fast.Job]) -> list[fast.Job]:
-        sizes.append(len(jobs))
-        return real(conn, jobs)
-
-    monkeypatch.setattr(fast, "run_group", counted)
-    return sizes
+    with fast_lanes(settings, 2):
+        yield
 
 
 @pytest.fixture

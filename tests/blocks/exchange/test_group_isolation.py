@@ -31,8 +31,7 @@ from django.utils import timezone
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.exchange import crypto, evidence, fast, gateway
 from dancu.blocks.exchange.models import Message, MessageSubject, Subsystem
-from dancu.blocks.registry import pg_read
-from tests.blocks.exchange.conftest import World
+from tests.blocks.exchange.conftest import World, fast_lanes
 from tests.conftest import Person
 
 _ON_POSTGRESQL = pytest.mark.skipif(
@@ -84,11 +83,8 @@ def test_a_field_name_that_could_not_be_logged_is_refused_naming_the_field_and_r
 
 @pytest.fixture
 def _one_lane(settings: Any) -> Iterator[None]:
-    settings.DANCU_EXCHANGE_LANES = 1
-    fast.close()
-    yield
-    fast.close()
-    pg_read.close()
+    with fast_lanes(settings, 1):
+        yield
 
 
 @_ON_POSTGRESQL

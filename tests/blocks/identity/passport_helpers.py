@@ -4,14 +4,18 @@ United States, the synthetic master-list compiler, and Anna Schmidt's German pas
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from dancu.blocks.identity.foreign_trust import SyntheticForeignPki, make_synthetic_foreign_pki
 from dancu.blocks.identity.mrz import MrzTD3
+from dancu.errors import DomainValidationError
 
 PKI_START = datetime(2026, 1, 1, tzinfo=UTC)
 ON_THE_DAY = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
+ISSUED = ON_THE_DAY - timedelta(days=10)  # a CRL current on the day (as ``import_foreign_trust``'s)
 _PKI: SyntheticForeignPki | None = None
 
 
@@ -21,6 +25,16 @@ def foreign_pki() -> SyntheticForeignPki:
     if _PKI is None:
         _PKI = make_synthetic_foreign_pki(("DE", "FR", "JP", "KR", "US"), not_before=PKI_START)
     return _PKI
+
+
+def german_ds_serial() -> int:
+    """The serial number of the Document Signer of synthetic Germany that signed Anna's passport."""
+    return int(foreign_pki().document_signer("DE").certificate.serial_number)
+
+
+def rule_of(err: pytest.ExceptionInfo[DomainValidationError]) -> str:
+    """The rule of the first problem of a refusal."""
+    return err.value.problems[0].rule
 
 
 def anna_passport_mrz(**changes: Any) -> MrzTD3:
@@ -44,8 +58,6 @@ def import_foreign_trust(countries: list[str], *, at: datetime, crls: bool = Tru
     """The trust administrator imports the synthetic compiler's master list of ``countries`` and,
     with ``crls``, a current CRL of each of their CSCAs (issued ten days before ``at``, next update
     90 days after issue — ADR 0017 §12) that revokes nothing."""
-    from datetime import timedelta
-
     from dancu.blocks.identity.foreign_trust import import_crls, import_master_list
 
     pki = foreign_pki()

@@ -25,14 +25,16 @@ from dancu.blocks.identity.models import ForeignCrl
 from dancu.blocks.identity.passport import PassportChipReport, issue_passport_chip, verify_passport_chip
 from dancu.errors import DomainValidationError
 from tests.blocks.identity.passport_helpers import (
+    ISSUED,
     ON_THE_DAY,
     anna_passport_mrz,
     foreign_pki,
+    german_ds_serial,
     import_foreign_trust,
+    rule_of,
 )
 
 pytestmark = pytest.mark.django_db
-ISSUED = ON_THE_DAY - timedelta(days=10)
 
 
 @pytest.fixture
@@ -40,17 +42,9 @@ def trusted_without_crls() -> None:
     import_foreign_trust(["DE", "FR"], at=ON_THE_DAY, crls=False)
 
 
-def german_ds_serial() -> int:
-    return int(foreign_pki().document_signer("DE").certificate.serial_number)
-
-
 def annas_report() -> PassportChipReport:
     chip = issue_passport_chip(anna_passport_mrz(), foreign_pki().document_signer("DE"))
     return verify_passport_chip(chip.to_dict(), anna_passport_mrz(), at=ON_THE_DAY)
-
-
-def rule_of(err: pytest.ExceptionInfo[DomainValidationError]) -> str:
-    return err.value.problems[0].rule
 
 
 # ----------------------------------------------------------------------------- import

@@ -625,23 +625,17 @@ def _handle_fast(req: ExchangeRequest, *, rate_limit: bool) -> tuple[ExchangeRes
         signing = cached.signing
         if signing is None:  # the parties' columns and keys, read once per cached route
             signing = cached.signing = _signing(client, service)
-        status, body, logged, rule, subjects, fields = _forward(
-            provide, ctx, call.params, req.path, call.granted
-        )
-        return _fast_row(
+        answer = _forward(provide, ctx, call.params, req.path, call.granted)
+        return _logged(
+            _fast_row,
             request_doc,
             fingerprint,
-            status=status,
-            body=body,
-            outcome=logged,
-            rule=rule,
-            client=client,
-            service=service,
-            grant=grant,
-            subjects=subjects,
-            fields=fields,
+            answer,
+            client,
+            service,
+            grant,
+            signing=signing,
             request_bytes=request_bytes,
-            **signing,
         )
 
     job = fast.submit(fast.Job(h.client, h.request_id, version, lookup, finish))
@@ -921,9 +915,15 @@ def _logged(
     client: Subsystem,
     service: Service,
     grant: Grant,
+    *,
+    signing: Mapping[str, Any] | None = None,
+    request_bytes: bytes | None = None,
 ) -> Any:
     """The log row of an answered exchange (``build``: ``_fast_row`` or ``_write``), the request
-    signed with the client subsystem's key, the response with the provider's."""
+    signed with the client subsystem's key, the response with the provider's. ``signing``: those
+    keys and the parties' columns (:func:`_signing`) when the caller has them (the fast path's
+    cached route), otherwise read from ``client`` and ``service``; ``request_bytes``: as in
+    :func:`_signed_columns`."""
     status, body, outcome, rule, subjects, fields = answer
     return build(
         request_doc,
@@ -937,10 +937,8 @@ def _logged(
         grant=grant,
         subjects=subjects,
         fields=fields,
-        request_key=crypto.unwrap(client.private_key_wrapped, client.identifier),
-        request_key_id=client.key_id,
-        response_key=crypto.unwrap(service.subsystem.private_key_wrapped, service.subsystem.identifier),
-        response_key_id=service.subsystem.key_id,
+        request_bytes=request_bytes,
+        **(signing if signing is not None else _signing(client, service)),
     )
 
 
