@@ -79,7 +79,10 @@ def seed_member(
                 valid_from=now - timedelta(minutes=1),
                 valid_until=now + timedelta(days=365),
             )
-            ex.approve_grant(approver, g.pk)
+            # The registry's administrator approves the registry's services; a service another
+            # member provides (a sector register) is approved by the platform operator.
+            provider = service.subsystem.member
+            ex.approve_grant(approver if ex.administers(approver, provider) else operator, g.pk)
     token = ex.issue_credential(admin, sub).token
     client.connect(
         org.pk, system, client_identifier=client_id, provider_identifier=registry_provider(), credential=token
