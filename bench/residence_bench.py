@@ -320,7 +320,7 @@ def _placement(port: int) -> dict[str, int]:
     """How many of the server's established connections each gunicorn process holds (``ss -tnp``,
     the server side of each connection on ``port``). gthread keeps a keep-alive connection in the
     process that accepted it; two clients whose connections one process accepted share its GIL
-    while the other process idles (ADR 0018, sixth step) — the figure tells the runs apart."""
+    while the other process idles (docs/benchmarks.md, 2026-12-02) — the figure tells the runs apart."""
     try:
         out = subprocess.run(
             ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],

@@ -1,4 +1,4 @@
-"""The occupancy counters on PostgreSQL (migration ``0007``; ADR 0018, seventh step): the guests
+"""The occupancy counters on PostgreSQL (migration ``0007``; ADR 0018, sixth step): the guests
 staying at an establishment, the rooms they occupy and the guests in each room are kept by the
 database for every writer, so that a check-in's capacity check reads three numbers instead of
 counting the live stays. Actors: the clerk of Nhà nghỉ Hàng Bạc (2 rooms, 3 beds) and the clerk

@@ -519,7 +519,7 @@ def prelude_one(est: Establishment, data: s.CheckIn, idempotency_key: str) -> Pr
     counters = f"FROM {OCCUPANCY} WHERE establishment_id = %(e)s"
     in_room = f"FROM {ROOM_OCCUPANCY} WHERE establishment_id = %(e)s AND room = %(room)s"
     # The capacity counts from the occupancy counters (migration 0007): O(1) whatever the number
-    # of guests staying, where counting the live stays cost 25.6 ms at 20,000 (ADR 0018, step 7).
+    # of guests staying, where counting the live stays cost 25.6 ms at 20,000 (ADR 0018, sixth step).
     sql = (
         f"SELECT (SELECT request_sha256 {found}), (SELECT response::text {found}), "  # noqa: S608
         f"coalesce((SELECT guests {counters}), 0), coalesce((SELECT rooms {counters}), 0), "

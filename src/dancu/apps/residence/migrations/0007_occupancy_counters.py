@@ -1,4 +1,4 @@
-"""Occupancy counters kept by PostgreSQL (ADR 0018, seventh step).
+"""Occupancy counters kept by PostgreSQL (ADR 0018, sixth step).
 
 The capacity check of a check-in (``services._capacity_problems``: guests staying now plus the new
 ones within the beds; a new room within the rooms) counted the establishment's live stays on every
