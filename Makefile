@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install browser java lint typecheck migrations-check ci bench clean
+.PHONY: run test install browser java wrk lint typecheck migrations-check ci bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 not found (set PYTHON=...)"; exit 1; }
@@ -64,7 +64,19 @@ migrations-check: install
 
 ci: lint typecheck migrations-check test
 
-bench: install
+# The HTTP benchmarks verify_http_bench.py and oidc_bench.py drive the server with
+# Debian's wrk.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for the HTTP benchmarks"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	  else \
+	    echo "make: wrk is missing: install Debian's 'wrk' package"; exit 1; \
+	  fi; \
+	fi
+
+bench: install wrk
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/lookup_bench.py
 
