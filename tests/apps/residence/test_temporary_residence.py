@@ -147,3 +147,21 @@ def test_the_police_page_lists_the_stay_and_the_api_returns_the_flag(
     )
     assert answer.status_code == 200, answer.content
     assert answer.json()["stays"][0]["temporary_residence"] == "planned"
+
+
+def test_the_lists_hold_reached_and_planned_stays_once_each_in_order_of_arrival(
+    guest_house: services.EstablishmentView, other_clerk: Person, other_ward_police: Person
+) -> None:
+    """The list is read as two queries — 30 days reached, 30 days or more planned — merged by
+    arrival (``services._temporary_residence_stays``): a stay that is both appears once."""
+    both = _check_in(other_clerk, days_ago=40, nights=45)
+    planned = _check_in(other_clerk, days_ago=0.05, nights=31)
+    reached = _check_in(other_clerk, days_ago=31, nights=2)
+    assert (both.temporary_residence, planned.temporary_residence, reached.temporary_residence) == (
+        "due",
+        "planned",
+        "due",
+    )
+    order = [both.stay_id, reached.stay_id, planned.stay_id]
+    assert [s.stay_id for s in services.establishment_temporary_residence(other_clerk.ctx(NOTIFY))] == order
+    assert [s.stay_id for s in services.police_temporary_residence(other_ward_police.ctx(POLICE))] == order

@@ -44,6 +44,15 @@ def vn_datetime(value: datetime | None) -> str:
     return f"{local:%d/%m/%Y %H:%M}"
 
 
+@register.filter
+def vn_day_time(value: datetime | None) -> str:
+    """An instant as dd/mm HH:MM (no year: a deadline within days) in the platform's time zone."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local:%d/%m %H:%M}"
+
+
 _TABLES = {
     "sex": labels.SEX,
     "life_status": labels.LIFE_STATUS,
