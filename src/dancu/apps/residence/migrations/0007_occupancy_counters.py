@@ -26,6 +26,8 @@ the stays so that no write slips between the count and the triggers."""
 
 from django.db import migrations
 
+from dancu.migration_ops import sql_on
+
 FORWARD = """
 LOCK TABLE residence_stay IN SHARE MODE;
 
@@ -149,19 +151,9 @@ DROP TABLE residence_occupancy;
 """
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("residence", "0006_stay_lean_indexes"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_on("postgresql", FORWARD, BACKWARD)]

@@ -12,6 +12,8 @@ index."""
 
 from django.db import migrations
 
+from dancu.migration_ops import sql_on
+
 FORWARD = """
 CREATE INDEX stay_long_planned ON residence_stay (arrival, id)
 WHERE departed_at IS NULL AND (expected_departure - arrival) >= '30 days'::interval;
@@ -19,19 +21,9 @@ WHERE departed_at IS NULL AND (expected_departure - arrival) >= '30 days'::inter
 BACKWARD = "DROP INDEX stay_long_planned;"
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("residence", "0007_occupancy_counters"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [sql_on("postgresql", FORWARD, BACKWARD)]

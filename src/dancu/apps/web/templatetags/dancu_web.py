@@ -35,22 +35,21 @@ def vn_date(value: date | None, precision: str | None = "day") -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
+def _local(value: datetime, pattern: str) -> str:
+    """``value`` in the platform's time zone (Asia/Ho_Chi_Minh) when aware, as ``pattern``."""
+    return format(timezone.localtime(value) if timezone.is_aware(value) else value, pattern)
+
+
 @register.filter
 def vn_datetime(value: datetime | None) -> str:
     """An instant as dd/mm/yyyy HH:MM in the platform's time zone (Asia/Ho_Chi_Minh)."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{local:%d/%m/%Y %H:%M}"
+    return "" if value is None else _local(value, "%d/%m/%Y %H:%M")
 
 
 @register.filter
 def vn_day_time(value: datetime | None) -> str:
     """An instant as dd/mm HH:MM (no year: a deadline within days) in the platform's time zone."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{local:%d/%m %H:%M}"
+    return "" if value is None else _local(value, "%d/%m %H:%M")
 
 
 _TABLES = {
