@@ -104,6 +104,20 @@ def registrar(make_person: Callable[..., Person]) -> Person:
 
 
 @pytest.fixture
+def hang(make_person: Callable[..., Person]) -> Person:
+    """Chị Hằng, officer of the city's Department of Labour (Sở Nội vụ Hà Nội): cleans sector files
+    against the registry (``data.cleaning``, all of Hà Nội)."""
+    return make_person(
+        "hang.labour",
+        org_code="SO-LD",
+        org_name="Sở Nội vụ",
+        kind="department",
+        role="officer",
+        province=HANOI,
+    )
+
+
+@pytest.fixture
 def hotel_clerk(make_person: Callable[..., Person]) -> Person:
     return make_person(
         "clerk.hotel",

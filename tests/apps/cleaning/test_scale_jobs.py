@@ -35,19 +35,6 @@ HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD/CMND"
 
 
 @pytest.fixture
-def labour(make_person: Callable[..., Person]) -> Person:
-    """Chị Hằng, officer of the city's Department of Labour (``data.cleaning``)."""
-    return make_person(
-        "hang.labour",
-        org_code="SO-LD",
-        org_name="Sở Nội vụ",
-        kind="department",
-        role="officer",
-        province=HANOI,
-    )
-
-
-@pytest.fixture
 def health(make_person: Callable[..., Person]) -> Person:
     """Anh Tuấn, officer of the Department of Health: another organisation of the same city."""
     return make_person(
@@ -124,7 +111,7 @@ def _outcomes(job_id: int) -> dict[int, tuple[Any, ...]]:
 
 
 def test_a_list_over_the_web_limit_runs_streamed_and_gives_what_the_in_memory_path_gives(
-    labour: Person, health: Person, commune_list: bytes, settings: Any
+    hang: Person, health: Person, commune_list: bytes, settings: Any
 ) -> None:
     # the list, run in memory by Anh Tuấn's department (under the web limit there)
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 10_000
@@ -136,7 +123,7 @@ def test_a_list_over_the_web_limit_runs_streamed_and_gives_what_the_in_memory_pa
 
     # Chị Hằng's copy is over the (lowered) web limit: staged at upload, not stored
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 100
-    ctx = labour.ctx("data.cleaning")
+    ctx = hang.ctx("data.cleaning")
     with pytest.MonkeyPatch.context() as mp:
         bounded = _watch(mp)
         big = services.upload(ctx, "ho-ngheo.csv", io.BytesIO(commune_list))
@@ -177,11 +164,11 @@ def test_a_list_over_the_web_limit_runs_streamed_and_gives_what_the_in_memory_pa
 
 
 def test_a_failure_while_storing_leaves_nothing_half_imported_and_the_job_runs_again(
-    labour: Person, commune_list: bytes, monkeypatch: pytest.MonkeyPatch, settings: Any
+    hang: Person, commune_list: bytes, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 100
     monkeypatch.setattr(services, "SCALE_BATCH", BATCH)
-    ctx = labour.ctx("data.cleaning")
+    ctx = hang.ctx("data.cleaning")
     job = services.upload(ctx, "ho-ngheo.csv", commune_list)
     real = registry.record_cleaning_matches
 
@@ -202,28 +189,28 @@ def test_a_failure_while_storing_leaves_nothing_half_imported_and_the_job_runs_a
 
 
 def test_another_department_cannot_run_or_read_a_scale_job(
-    labour: Person, health: Person, commune_list: bytes, settings: Any
+    hang: Person, health: Person, commune_list: bytes, settings: Any
 ) -> None:
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 100
-    job = services.upload(labour.ctx("data.cleaning"), "ho-ngheo.csv", commune_list)
+    job = services.upload(hang.ctx("data.cleaning"), "ho-ngheo.csv", commune_list)
     with pytest.raises(NotFound):
         services.start(health.ctx("data.cleaning"), job.job_id, background=False)
     assert CleaningJob.objects.get(pk=job.job_id).status == "uploaded"
 
 
 def test_the_pages_take_a_list_over_the_limit_and_show_its_progress(
-    labour: Person, commune_list: bytes, logged_in: Callable[[Person], Client], settings: Any
+    hang: Person, commune_list: bytes, logged_in: Callable[[Person], Client], settings: Any
 ) -> None:
     settings.DANCU_CLEANING_WEB_MAX_ROWS = 100
     settings.DANCU_CLEANING_RUN_INLINE = True
-    browser = logged_in(labour)
+    browser = logged_in(hang)
     page = browser.post("/cleaning/", {"file": SimpleUploadedFile("ho-ngheo.csv", commune_list)})
     assert page.status_code == 302, page.content.decode()[:500]
     job_url = page["Location"]
     shown = browser.get(job_url).content.decode()
     assert "260" in shown and "quy mô lớn" in shown  # the page says it runs at scale
     job_id = int(job_url.rstrip("/").split("/")[-1])
-    mapping = services.get_job(labour.ctx("data.cleaning"), job_id).mapping
+    mapping = services.get_job(hang.ctx("data.cleaning"), job_id).mapping
     ran = browser.post(job_url, mapping)
     assert ran.status_code == 302
     progress = browser.get(f"{job_url}progress/").json()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,9 @@ from django.utils import timezone
 
 from dancu.blocks.linkage import retention, services
 from dancu.blocks.linkage.models import CleaningJob
-from tests.conftest import HANOI, Person
+from tests.conftest import Person
 
 Status = CleaningJob.Status
-
-
-@pytest.fixture
-def hang(make_person: Callable[..., Person]) -> Person:
-    """Chị Hằng, officer of the city's Department of Labour (``data.cleaning``)."""
-    return make_person(
-        "hang.labour",
-        org_code="SO-LD",
-        org_name="Sở Nội vụ",
-        kind="department",
-        role="officer",
-        province=HANOI,
-    )
 
 
 @pytest.fixture

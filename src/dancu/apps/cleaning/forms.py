@@ -18,6 +18,19 @@ FIELD_LABELS = {
     "address": _("Address"),
 }
 
+# The quality report's rows (``linkage.services.REPORT_ROWS``), as an official reads them.
+REPORT_LABELS = {
+    "matched": _("Matched to a citizen"),
+    "corrected": _("Matched, with corrections proposed"),
+    "review": _("Uncertain: to review"),
+    "unmatched": _("Not found in the population database"),
+    "duplicate": _("Duplicate rows of a person"),
+    "deceased": _("Deceased"),
+    "moved": _("Moved: the file gives a previous permanent residence"),
+    "temporary_residence": _("Listed at their registered temporary residence"),
+    "address_differs": _("Address the residence database does not know for the person"),
+}
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Sector file (CSV or XLSX)"))

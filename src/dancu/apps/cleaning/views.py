@@ -11,7 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dancu.apps.cleaning.forms import FIELD_LABELS, DecisionForm, MappingForm, UploadForm
+from dancu.apps.cleaning.forms import FIELD_LABELS, REPORT_LABELS, DecisionForm, MappingForm, UploadForm
+from dancu.apps.web import labels
 from dancu.apps.web.staff import form_problems, problems_of, shown, staff_view
 from dancu.blocks.audit.context import AccessContext, Actor
 from dancu.blocks.linkage import services
@@ -84,11 +85,13 @@ def job(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse:
             problems, status = form_problems(form, non_field="mapping"), 400
         view = services.get_job(ctx, job_id)
     report = services.quality_report(ctx, job_id) if view.status == "done" else {}
+    report_rows = [(key, REPORT_LABELS.get(key, key), value) for key, value in report.items()]
     context = {
         "job": view,
         "form": form,
         "problems": shown(problems),
         "report": report,
+        "report_rows": report_rows,
         "labels": FIELD_LABELS,
     }
     return render(request, "cleaning/job.html", context, status=status)
@@ -103,7 +106,13 @@ def progress(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse:
         problems, status = problems_of(exc)
         return JsonResponse({"problems": shown(problems)}, status=status)
     return JsonResponse(
-        {"status": view.status, "progress": view.progress, "stage": view.stage, "error": view.error}
+        {
+            "status": view.status,
+            "progress": view.progress,
+            "stage": view.stage,
+            "stage_label": labels.label(labels.CLEANING_STAGE, view.stage),
+            "error": view.error,
+        }
     )
 
 

@@ -28,7 +28,7 @@ from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
 PURPOSE = linkage.PURPOSE
 # "field: from → to (rule)", as ``linkage.services.export`` writes a proposed correction.
 _FIX = re.compile(r"^(?P<field>[a-z_]+): (?P<from>.*) → (?P<to>.*) \((?P<rule>[^()]*)\)$")
-QUEUED_FLAGS = {"deceased", "moved"}
+QUEUED_FLAGS = {"deceased", "moved", "address_differs"}  # temporary_residence is no mismatch
 
 
 def _ctx(actor: Actor, action: str) -> AccessContext:

@@ -8,7 +8,7 @@ are shown as they are, never hidden.
 from __future__ import annotations
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dancu.blocks.audit.purposes import PURPOSES
@@ -69,6 +69,7 @@ AUDIT_ACTION: dict[str, Promise] = {
     "registry.cleaning_extract": _("Read for data cleaning"),
     "registry.cleaning_match": _("Matched a sector record to you"),
     "registry.cleaning_candidate": _("Shown as a possible match in data cleaning"),
+    "registry.cleaning_address_check": _("Checked whether you lived at an address in a sector file"),
     "eid.registration.submit": _("Applied for an e-identification account"),
     "eid.registration.duplicate": _("Applied again for an existing account"),
     "eid.registration.list": _("Shown in the list of applications"),
@@ -166,6 +167,44 @@ DERIVED_FIELDS = frozenset(
         "origin_legacy_ward_code",
     }
 )
+
+
+# Data cleaning (``blocks/linkage``): a job's status and stage, an official's review, the fields
+# of the model's per-field explanation.
+CLEANING_STATUS: dict[str, Promise] = {
+    "uploaded": pgettext_lazy("data cleaning", "Uploaded"),
+    "queued": pgettext_lazy("data cleaning", "Waiting to run"),
+    "running": pgettext_lazy("data cleaning", "Running"),
+    "done": pgettext_lazy("data cleaning", "Done"),
+    "failed": pgettext_lazy("data cleaning", "Failed"),
+}
+CLEANING_STAGE: dict[str, Promise] = {
+    "queued": pgettext_lazy("data cleaning", "Waiting to run"),
+    "reading the registry": pgettext_lazy("data cleaning", "Reading the population database"),
+    "normalising": pgettext_lazy("data cleaning", "Normalising names, dates and addresses"),
+    "id pass": pgettext_lazy("data cleaning", "Matching by ID and old CMND numbers"),
+    "model": pgettext_lazy("data cleaning", "Training the matching model"),
+    "scoring": pgettext_lazy("data cleaning", "Scoring candidate pairs"),
+    "decisions": pgettext_lazy("data cleaning", "Deciding"),
+    "duplicates and corrections": pgettext_lazy("data cleaning", "Finding duplicates and corrections"),
+    "previous addresses": pgettext_lazy("data cleaning", "Checking previous and temporary residences"),
+    "storing the outcomes": pgettext_lazy("data cleaning", "Storing the results"),
+    "done": pgettext_lazy("data cleaning", "Done"),
+    "failed": pgettext_lazy("data cleaning", "Failed"),
+}
+CLEANING_REVIEW: dict[str, Promise] = {
+    "accepted": pgettext_lazy("data cleaning", "accepted"),
+    "rejected": pgettext_lazy("data cleaning", "rejected"),
+}
+LINKAGE_FIELD: dict[str, Promise] = {
+    "given": _("Given name"),
+    "family": _("Surname"),
+    "middle": _("Middle name"),
+    "dob": _("Date of birth"),
+    "sex": _("Sex"),
+    "ward": _("Ward"),
+    "street": _("Street address"),
+}
 
 
 def changed_fields(changes: dict[str, object]) -> list[str]:

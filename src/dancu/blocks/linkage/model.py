@@ -62,7 +62,29 @@ BASE_MODEL = Path(__file__).with_name("data") / "vn-person-base.json"
 # (:func:`add_block_keys`): Anh, Linh, Hùng … born the same year are thousands in a city.
 BLOCK_KEY = "block_given_year"
 FREQUENT_BLOCK = 2000  # registry citizens sharing a (given name, birth year) beyond which it is split
-BLOCKING: tuple[tuple[str, ...], ...] = ((BLOCK_KEY,), ("dob",), ("family_key", "given", "ward_code"))
+# The place is a key with the middle name, or for a row without a date: surname + given name in one
+# ward alone put namesakes of other ages in front of the model (a stranger of a commune list was
+# linked to the only Nguyễn … Hương of the address) and, at scale, 90 of 133 million pairs
+# (ADR 0012 decision 18). The same rules as the scale path's (``scale.BLOCKING_AT_SCALE``).
+BLOCKING: tuple[tuple[str, ...], ...] = (
+    (BLOCK_KEY,),
+    ("dob",),
+    ("family_key", "given", "middle", "ward_code"),
+)
+# no date on one side (missing, or unreadable in the file): surname + given name in the same ward
+NO_DOB_RULES = (
+    "(l.dob_year IS NULL OR r.dob_year IS NULL) AND l.family_key = r.family_key AND l.given = r.given "
+    "AND l.ward_code = r.ward_code",
+)
+
+
+def prediction_blocking() -> list[Any]:
+    """Splink's blocking rules for the in-memory path's predictions: ``BLOCKING`` and
+    ``NO_DOB_RULES``."""
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    return [block_on(*rule) for rule in BLOCKING] + [CustomRule(r) for r in NO_DOB_RULES]
 
 
 def add_block_keys(
@@ -148,7 +170,7 @@ DOB_YEAR_ONLY = '("dob_ym_l" IS NULL OR "dob_ym_r" IS NULL) AND "dob_year_l" = "
 def _settings(prior: float) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
 
     def null(col: str) -> Any:
         return cll.NullLevel(col)
@@ -224,7 +246,7 @@ def _settings(prior: float) -> Any:
                 ],
             ),
         ],
-        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in BLOCKING],
+        blocking_rules_to_generate_predictions=prediction_blocking(),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         em_convergence=0.001,
@@ -345,7 +367,7 @@ def train_and_predict(
         model = {
             **for_dialect(model, db.sql_dialect.sql_dialect_str),
             "probability_two_random_records_match": prior,
-            "blocking_rules_to_generate_predictions": [block_on(*rule) for rule in BLOCKING],
+            "blocking_rules_to_generate_predictions": prediction_blocking(),
         }
         linker = Linker([left, right], model, db_api=db, input_table_aliases=["sector", "registry"])
     else:

@@ -32,7 +32,7 @@ from dancu.blocks.linkage.normalise import (
     normalise_name,
     parse_partial_date,
 )
-from dancu.blocks.registry.dto import ReferenceRecord
+from dancu.blocks.registry.dto import AddressEvidence, ReferenceRecord
 from dancu.errors import DomainValidationError
 
 # Thresholds in match weight (log2 of the Bayes factor); measured on the synthetic set (ADR 0012).
@@ -101,6 +101,8 @@ class LinkResult:
             "corrected": 0,
             "deceased": 0,
             "moved": 0,
+            "temporary_residence": 0,
+            "address_differs": 0,
         }
         for o in self.outcomes:
             c[o.decision] += 1
@@ -226,10 +228,13 @@ def link(
     model: dict[str, Any] | None = None,
     progress: Callable[[int, str], None] | None = None,
     db_api: Any = None,
+    address_evidence: Callable[[set[tuple[int, str]]], dict[tuple[int, str], AddressEvidence]] | None = None,
 ) -> LinkResult:
     """Match ``rows`` against ``reference``; ``use_model=False`` stops after the ID and CMND passes
     (and is what the exact-ID baseline of the evaluation uses, with ``id_only``). ``db_api`` is
-    Splink's backend for the model (embedded DuckDB by default; Spark through ``linkage.spark``)."""
+    Splink's backend for the model (embedded DuckDB by default; Spark through ``linkage.spark``).
+    ``address_evidence`` asks the registry about the rows linked to a citizen of another ward
+    (``registry.services.cleaning_address_evidence``; :func:`apply_address_evidence`)."""
     say = progress or (lambda pct, stage: None)
     say(5, "normalising")
     feats: dict[int, dict[str, Any]] = {}
@@ -310,13 +315,19 @@ def link(
             seen.add(o.citizen_id)
         if o.citizen_id is not None:
             annotate(o, r, feats[r.key], refs[o.citizen_id])
+    if address_evidence is not None:
+        say(95, "previous addresses")
+        claims = address_claims(outcomes.values(), feats)
+        apply_address_evidence(outcomes.values(), feats, address_evidence(claims) if claims else {})
     say(100, "done")
     return LinkResult([outcomes[r.key] for r in rows], version, saved)
 
 
 def annotate(o: Outcome, row: SectorRow, feats: dict[str, Any], ref: ReferenceRecord) -> None:
     """Proposed corrections (never applied to the file silently: the export adds columns next to
-    the originals) and flags: ``deceased``, ``moved`` (the file's ward is not the registry's)."""
+    the originals) and flags: ``deceased``; ``address_differs`` (the file's ward is not the
+    registry's permanent one), which :func:`apply_address_evidence` turns into ``moved`` or
+    ``temporary_residence`` when the registry knows the citizen in the file's ward."""
     o.corrections = []
     o.flags = []
     nid = normalise_id(row.id_number)
@@ -346,7 +357,7 @@ def annotate(o: Outcome, row: SectorRow, feats: dict[str, Any], ref: ReferenceRe
     if ref.life_status == "deceased":
         o.flags.append("deceased")
     if feats["ward_code"] and ref.permanent_ward_code and feats["ward_code"] != ref.permanent_ward_code:
-        o.flags.append("moved")
+        o.flags.append(ADDRESS_DIFFERS)
         o.corrections.append(
             {
                 "field": "address",
@@ -355,3 +366,49 @@ def annotate(o: Outcome, row: SectorRow, feats: dict[str, Any], ref: ReferenceRe
                 "rule": "registry_residence",
             }
         )
+
+
+ADDRESS_DIFFERS = "address_differs"
+
+
+def address_claims(outcomes: Iterable[Outcome], feats: dict[int, dict[str, Any]]) -> set[tuple[int, str]]:
+    """The wards to ask the registry about: (citizen id, the file's ward) for each linked row whose
+    ward is not the citizen's permanent one (flag ``address_differs``)."""
+    return {
+        (o.citizen_id, feats[o.key]["ward_code"])
+        for o in outcomes
+        if o.citizen_id is not None and ADDRESS_DIFFERS in o.flags
+    }
+
+
+def apply_address_evidence(
+    outcomes: Iterable[Outcome],
+    feats: dict[int, dict[str, Any]],
+    evidence: dict[tuple[int, str], AddressEvidence],
+) -> None:
+    """Turn a row's ``address_differs`` into what the registry knows of the citizen in the row's
+    ward (in place):
+
+    * ``moved`` — a permanent residence the citizen left (Law on Residence 2020 Art. 22): the file
+      is out of date; the address correction stays proposed and says since when (``moved_on``,
+      rule ``registry_moved``);
+    * ``temporary_residence`` — the citizen has a temporary residence registered there (Art.
+      27–28): the file gives where they live, which is not an error; no address correction;
+    * otherwise ``address_differs`` stays: the registry has no record of the citizen there (the
+      file may be wrong, or the person lives there unregistered) — for an official to look at.
+    """
+    for o in outcomes:
+        if o.citizen_id is None or ADDRESS_DIFFERS not in o.flags:
+            continue
+        ev = evidence.get((o.citizen_id, feats[o.key]["ward_code"]))
+        if ev is None:
+            continue
+        if ev.kind == "temporary":
+            o.flags = [("temporary_residence" if f == ADDRESS_DIFFERS else f) for f in o.flags]
+            o.corrections = [c for c in o.corrections if c["field"] != "address"]
+        else:
+            o.flags = [("moved" if f == ADDRESS_DIFFERS else f) for f in o.flags]
+            for c in o.corrections:
+                if c["field"] == "address":
+                    c["rule"] = "registry_moved"
+                    c["moved_on"] = ev.moved_on.isoformat() if ev.moved_on else ""

@@ -43,12 +43,14 @@ from dancu.blocks.linkage.pipeline import (
     LinkResult,
     Outcome,
     SectorRow,
+    address_claims,
     annotate,
+    apply_address_evidence,
     link,
 )
 from dancu.blocks.linkage.retention import JOB_FOLDER_PREFIX
 from dancu.blocks.registry import services as registry
-from dancu.blocks.registry.dto import ReferenceRecord
+from dancu.blocks.registry.dto import AddressEvidence, ReferenceRecord
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, NotFound
 
 PURPOSE = "data.cleaning"
@@ -327,7 +329,12 @@ def _run_in_memory(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str
         )
         for r in records
     ]
-    result = link(rows, reference, progress=lambda pct, stage: say(5 + pct * 9 // 10, stage))
+    result = link(
+        rows,
+        reference,
+        progress=lambda pct, stage: say(5 + pct * 9 // 10, stage),
+        address_evidence=_address_evidence(ctx, job),
+    )
     refs = {r.citizen_id: r for r in reference}
     outcomes = {o.key: o for o in result.outcomes}
     for rec in records:
@@ -370,6 +377,18 @@ def _run_in_memory(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str
         )
     if result.model_version:
         save_model(result.model_version, result.model_settings)
+
+
+def _address_evidence(
+    ctx: AccessContext, job: CleaningJob
+) -> Callable[[set[tuple[int, str]]], dict[tuple[int, str], AddressEvidence]]:
+    """The registry's answer on the rows linked to a citizen of another ward (previous permanent
+    residence → ``moved``, temporary residence there → ``temporary_residence``), for this job."""
+
+    def ask(claims: set[tuple[int, str]]) -> dict[tuple[int, str], AddressEvidence]:
+        return registry.cleaning_address_evidence(ctx, claims, job_reference=job.reference)
+
+    return ask
 
 
 def _run_at_scale(ctx: AccessContext, job: CleaningJob, say: Callable[[int, str], None]) -> None:
@@ -462,6 +481,7 @@ def _store_at_scale(
     """Write a scale job's rows with their outcomes (one transaction, ``SCALE_BATCH`` rows in
     memory at a time) and audit the citizens it matched or put up for review (one event each, as
     the in-memory path); the job is done only when all of it is committed."""
+    ask = _address_evidence(ctx, job)
     factors = [c for c in (r[0] for r in con.execute("DESCRIBE model_out").fetchall()) if c.startswith("bf_")]
     cit = ", ".join(f"c.{f} AS c_{f}" for f in _CITIZEN_FIELDS)
     bf = "".join(f", mo.{c}" for c in factors)
@@ -487,7 +507,7 @@ def _store_at_scale(
     with transaction.atomic():
         for batch in files.staged_rows(staged, batch=SCALE_BATCH):
             found = [dict(zip(names, r, strict=True)) for r in cur.fetchmany(len(batch))]
-            records, outcomes = [], []
+            records, outcomes, refs, feats = [], [], [], {}
             for (row_no, cells), out in zip(batch, found, strict=True):
                 if out["key"] != row_no:
                     raise RuntimeError("the outcomes are not in the file's order")
@@ -495,8 +515,14 @@ def _store_at_scale(
                 ref = _reference(out) if o.citizen_id is not None else None
                 if ref is not None:
                     row = _sector_row(job.mapping, col, row_no, cells)
-                    annotate(o, row, {"dob": out["dob"], "ward_code": out["ward_code"]}, ref)
+                    feats[row_no] = {"dob": out["dob"], "ward_code": out["ward_code"]}
+                    annotate(o, row, feats[row_no], ref)
                 outcomes.append(o)
+                refs.append(ref)
+            claims = address_claims(outcomes, feats)
+            if claims:  # the batch's rows of another ward, asked of the registry at once
+                apply_address_evidence(outcomes, feats, ask(claims))
+            for (row_no, cells), o, ref in zip(batch, outcomes, refs, strict=True):
                 records.append(
                     SectorRecord(
                         job=job,
@@ -659,26 +685,46 @@ def review_queue(ctx: AccessContext, job_id: int) -> list[ReviewItem]:
 
 def decide(ctx: AccessContext, job_id: int, record_id: int, *, accept: bool) -> ReviewItem:
     """Accept (the row is this citizen) or reject (it is not) an uncertain pair. An acceptance is
-    recorded in the citizen's audit log like an automatic match."""
+    recorded in the citizen's audit log like an automatic match. The quality report follows: the
+    decisions are counted again, and the row's part in "corrected" and in the flags moves with it
+    (an accepted row with proposed corrections is corrected; a rejected row's flags no longer
+    count, as an unmatched row has none)."""
     job = _job(ctx, job_id, "cleaning.review")
     with transaction.atomic():
+        CleaningJob.objects.select_for_update().filter(pk=job.pk).first()  # one decision at a time
+        job.refresh_from_db(fields=["counts"])
         rec = SectorRecord.objects.select_for_update().filter(pk=record_id, job=job).first()
         if rec is None or rec.method != "model" or (rec.decision != REVIEW and not rec.review):
             raise NotFound("no pair to review with that number", field="record")
+        before = _report_part(rec)
         rec.review = "accepted" if accept else "rejected"
         rec.decision = MATCHED if accept else UNMATCHED
         rec.reviewed_by_label, rec.reviewed_at = ctx.actor.label[:150], timezone.now()
         rec.save(update_fields=["review", "decision", "reviewed_by_label", "reviewed_at"])
         if accept and rec.citizen_id:
             registry.record_cleaning_matches(ctx, [rec.citizen_id], job_reference=job.reference)
-        _recount(job)
+        _recount(job, before, _report_part(rec))
     return _item(job, rec)
 
 
-def _recount(job: CleaningJob) -> None:
+def _report_part(rec: SectorRecord) -> dict[str, int]:
+    """What one row adds to the quality report's "corrected" and flag rows (as
+    ``LinkResult.counts`` counts them)."""
+    part: dict[str, int] = {}
+    if rec.decision == MATCHED and rec.corrections:
+        part["corrected"] = 1
+    if rec.decision != UNMATCHED:
+        for flag in rec.flags:
+            part[flag] = part.get(flag, 0) + 1
+    return part
+
+
+def _recount(job: CleaningJob, before: dict[str, int], after: dict[str, int]) -> None:
     counts = dict(job.counts)
     for d in (MATCHED, REVIEW, UNMATCHED, DUPLICATE):
         counts[d] = job.records.filter(decision=d).count()
+    for key in set(before) | set(after):
+        counts[key] = int(counts.get(key, 0)) - before.get(key, 0) + after.get(key, 0)
     job.counts = counts
     job.save(update_fields=["counts"])
 
@@ -692,7 +738,17 @@ EXPORT_COLUMNS = [
     "đề xuất sửa / proposed corrections",
     "ghi chú / flags",
 ]
-REPORT_ROWS = ("matched", "corrected", "review", "unmatched", "duplicate", "deceased", "moved")
+REPORT_ROWS = (
+    "matched",
+    "corrected",
+    "review",
+    "unmatched",
+    "duplicate",
+    "deceased",
+    "moved",
+    "temporary_residence",
+    "address_differs",
+)
 
 
 def export(ctx: AccessContext, job_id: int, *, fmt: str) -> tuple[str, bytes]:

@@ -115,3 +115,17 @@ class ReferenceRecord:
     date_of_death: date | None
     old_id_numbers: tuple[str, ...] = ()
     previous_id_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddressEvidence:
+    """What the registry says of a ward a sector file gives for a citizen whose permanent residence
+    is elsewhere (``data.cleaning``; :func:`registry.services.cleaning_address_evidence`): the
+    citizen lived there permanently until ``moved_on`` (``kind="previous"``, the latest such move),
+    or has a temporary residence registered there (``kind="temporary"``, Law on Residence 2020
+    Art. 27). Nothing else of the citizen's residence history is disclosed."""
+
+    citizen_id: int
+    ward_code: str
+    kind: str  # "previous" | "temporary"
+    moved_on: date | None = None

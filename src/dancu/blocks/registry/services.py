@@ -11,7 +11,7 @@ Art. 9–10: data are updated, never silently overwritten).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -29,6 +29,7 @@ from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.registry import events, pg_read
 from dancu.blocks.registry.dto import (
+    AddressEvidence,
     CardView,
     CitizenSummary,
     CitizenView,
@@ -1446,3 +1447,58 @@ def record_cleaning_matches(
         if candidates:
             n += audit.record_many(ctx, "registry.cleaning_candidate", sorted(set(candidates)), detail=detail)
         return n
+
+
+def cleaning_address_evidence(
+    ctx: AccessContext, claims: Iterable[tuple[int, str]], *, job_reference: str, batch: int = 5000
+) -> dict[tuple[int, str], AddressEvidence]:
+    """For citizens a cleaning job linked to a row whose ward is not their permanent one
+    (``claims``: pairs of citizen id and the row's current ward code), whether the registry knows
+    them in that ward: a permanent residence they left (a ``move`` revision whose old ward is the
+    row's, Law on Residence 2020 Art. 22 — the file's address is a *previous* one: ``previous``,
+    with the date of the latest such move), or a temporary residence registered there (Art. 27–28:
+    the file gives where the citizen lives: ``temporary``, which wins over ``previous``). The
+    answer is per claim and says nothing else of the citizen's history (least data, Decree
+    13/2023 Art. 3); a claim with no such record is absent.
+
+    Only citizens of the actor's jurisdiction are looked at (as :func:`cleaning_reference` reads
+    them) and only for a ward other than their permanent one; each citizen looked at gets one
+    audit event (``registry.cleaning_address_check`` with the job), whatever the answer — their
+    residence history was read for that job."""
+    _authorise(ctx, CLEANING_PURPOSES, "registry.cleaning_address_check")
+    wanted: dict[int, set[str]] = {}
+    for cid, ward in claims:
+        if ward:
+            wanted.setdefault(int(cid), set()).add(ward)
+    found: dict[tuple[int, str], AddressEvidence] = {}
+    looked: list[int] = []
+    ids = sorted(wanted)
+    for start in range(0, len(ids), batch):
+        page = ids[start : start + batch]
+        rows = _scope(ctx, Citizen.objects.filter(id__in=page)).values_list(
+            "id", "permanent_ward_code", "temporary_ward_code"
+        )
+        asked: dict[int, set[str]] = {}
+        for cid, permanent, temporary in rows:
+            wards = wanted[cid] - {permanent}  # the citizen's own ward is no claim of another
+            if not wards:
+                continue
+            asked[cid] = wards
+            if temporary in wards:
+                found[(cid, temporary)] = AddressEvidence(cid, temporary, "temporary")
+        moves = (
+            CitizenRevision.objects.filter(citizen_id__in=asked, action=CitizenRevision.Action.MOVE)
+            .order_by("citizen_id", "version")
+            .values_list("citizen_id", "changed_at", "changes")
+        )
+        for cid, changed_at, changes in moves:  # versions ascend: the latest move away wins
+            old = (changes or {}).get("permanent_ward_code")
+            left = str(old[0]) if isinstance(old, list) and old and old[0] else ""
+            if left in asked[cid] and getattr(found.get((cid, left)), "kind", "previous") == "previous":
+                found[(cid, left)] = AddressEvidence(cid, left, "previous", timezone.localdate(changed_at))
+        looked.extend(sorted(asked))
+    if looked:
+        audit.record_many(
+            ctx, "registry.cleaning_address_check", looked, detail={"job": job_reference}, durable=False
+        )
+    return found

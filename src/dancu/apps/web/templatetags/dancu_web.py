@@ -62,6 +62,10 @@ _TABLES = {
     "audit_action": labels.AUDIT_ACTION,
     "audit_result": labels.AUDIT_RESULT,
     "field": labels.FIELD,
+    "cleaning_status": labels.CLEANING_STATUS,
+    "cleaning_stage": labels.CLEANING_STAGE,
+    "cleaning_review": labels.CLEANING_REVIEW,
+    "linkage_field": labels.LINKAGE_FIELD,
 }
 
 
