@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from dancu.blocks.linkage.febrl import bcubed
 from dancu.blocks.linkage.normalise import stripped
 from dancu.blocks.linkage.pipeline import DUPLICATE, MATCHED, REVIEW, LinkResult, SectorRow, link
 from dancu.blocks.registry.dto import ReferenceRecord
@@ -253,6 +254,12 @@ class Scores:
     predicted: int
     actual: int
     review: int
+    # clusters of the file's rows and their citizens (:func:`_scores`): B-cubed precision / recall
+    # / F1 and the share of true clusters found exactly
+    bcubed_precision: float = 0.0
+    bcubed_recall: float = 0.0
+    bcubed_f1: float = 0.0
+    exact_clusters: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -282,7 +289,18 @@ def _scores(predicted: set[tuple[int, int | None]], truth: dict[int, int | None]
     precision = tp / len(predicted) if predicted else 1.0
     recall = tp / len(actual) if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(precision, recall, f1, tp, len(predicted), len(actual), review)
+    # the records clustered are the file's rows and the citizens any of them is (or was said to
+    # be) linked to: a citizen's cluster is the citizen with their rows, a row linked to nobody is
+    # alone — so a missed link costs both the row and the citizen, a wrong one both clusters
+    linked = dict(predicted)
+    citizens = {c for c in linked.values() if c is not None} | {c for c in truth.values() if c is not None}
+    clusters: dict[Any, Any] = {("citizen", c): c for c in citizens}
+    real: dict[Any, Any] = dict(clusters)
+    for k, c in truth.items():
+        clusters[("row", k)] = linked[k] if linked.get(k) is not None else ("row", k)
+        real[("row", k)] = c if c is not None else ("row", k)
+    bp, br, bf, exact, _ = bcubed(clusters, real)
+    return Scores(precision, recall, f1, tp, len(predicted), len(actual), review, bp, br, bf, exact)
 
 
 @dataclass

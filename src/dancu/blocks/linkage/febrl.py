@@ -35,7 +35,8 @@ from typing import Any, Literal
 
 from dancu.errors import DomainValidationError
 
-DATASETS = ("febrl1", "febrl2", "febrl3", "febrl4")
+DATASETS = ("febrl1", "febrl2", "febrl3", "febrl4", "pseudopeople")
+PSEUDOPEOPLE_SEED = 0  # pseudopeople's noise is drawn from this seed: the same file every run
 FIELDS = (
     "given_name",
     "surname",
@@ -88,8 +89,11 @@ class Dataset:
 
 
 def load(name: str, *, limit: int | None = None) -> Dataset:
-    """A FEBRL set; ``limit`` keeps the records of the first ``limit`` entities (in file order) of
-    each table, so a subset keeps its duplicates together."""
+    """A FEBRL set (or ``pseudopeople``: :func:`pseudopeople_tables`); ``limit`` keeps the records
+    of the first ``limit`` entities (in file order) of each table, so a subset keeps its
+    duplicates together."""
+    if name == "pseudopeople":
+        return _limited(Dataset(name, "link_only", pseudopeople_tables()), limit)
     files = {
         "febrl1": ["dataset1.csv"],
         "febrl2": ["dataset2.csv"],
@@ -99,14 +103,77 @@ def load(name: str, *, limit: int | None = None) -> Dataset:
     if name not in files:
         raise DomainValidationError.single("dataset", "choice", f"one of {', '.join(DATASETS)}")
     tables = [_read(f) for f in files[name]]
-    if limit is not None:
-        keep: set[str] = set()
-        for r in tables[0]:
-            if len(keep) >= limit:
-                break
-            keep.add(entity(r["rec_id"]))
-        tables = [[r for r in t if entity(r["rec_id"]) in keep] for t in tables]
-    return Dataset(name, "link_only" if len(tables) == 2 else "dedupe_only", tables)
+    return _limited(Dataset(name, "link_only" if len(tables) == 2 else "dedupe_only", tables), limit)
+
+
+def _limited(ds: Dataset, limit: int | None) -> Dataset:
+    if limit is None:
+        return ds
+    keep: set[str] = set()
+    for r in ds.tables[0]:
+        if len(keep) >= limit:
+            break
+        keep.add(entity(r["rec_id"]))
+    return Dataset(ds.name, ds.link_type, [[r for r in t if entity(r["rec_id"]) in keep] for t in ds.tables])
+
+
+def pseudopeople_tables(seed: int = PSEUDOPEOPLE_SEED) -> list[list[dict[str, str]]]:
+    """pseudopeople's bundled sample population (a fictional US population, Institute for Health
+    Metrics and Evaluation; nothing downloaded) as two files to link, each noised by pseudopeople's
+    own default noise (typos, phonetic and OCR errors, nicknames, swapped and missing fields,
+    copied-from-household values, duplicated and omitted rows) from ``seed``: the 2020 decennial
+    census (names, date of birth, address; no SSN) against the Social Security Administration's
+    number-creation records (names, date of birth, SSN; no address). The truth is pseudopeople's
+    ``simulant_id``. The records are put in FEBRL's fields (``rec-<simulant>-<file>-<n>``), so the
+    same three linkers and metrics run on them. An exact-ID baseline links nothing here: the
+    census carries no SSN."""
+    import pseudopeople as psp
+
+    def text(value: Any) -> str:
+        return "" if value is None or value != value else str(value).strip()  # NaN != NaN
+
+    def iso(value: Any) -> str:
+        v = text(value)
+        if len(v) == 10 and v[2] == "/" and v[5] == "/":  # MM/DD/YYYY (the census)
+            return v[6:] + v[:2] + v[3:5]
+        return v.replace("/", "").replace("-", "")
+
+    census = psp.generate_decennial_census(seed=seed, year=2020)  # it draws progress bars on stderr
+    ssa = psp.generate_social_security(seed=seed, year=None)
+    ssa = ssa[ssa["event_type"] == "creation"]
+    first = [
+        {
+            "rec_id": f"rec-{text(r['simulant_id'])}-census-{i}",
+            "given_name": text(r["first_name"]).lower(),
+            "surname": text(r["last_name"]).lower(),
+            "street_number": text(r["street_number"]),
+            "address_1": text(r["street_name"]).lower(),
+            "address_2": text(r["unit_number"]).lower(),
+            "suburb": text(r["city"]).lower(),
+            "postcode": text(r["zipcode"]),
+            "state": text(r["state"]).lower(),
+            "date_of_birth": iso(r["date_of_birth"]),
+            "soc_sec_id": "",
+        }
+        for i, r in enumerate(census.to_dict("records"))
+    ]
+    second = [
+        {
+            "rec_id": f"rec-{text(r['simulant_id'])}-ssa-{i}",
+            "given_name": text(r["first_name"]).lower(),
+            "surname": text(r["last_name"]).lower(),
+            "street_number": "",
+            "address_1": "",
+            "address_2": "",
+            "suburb": "",
+            "postcode": "",
+            "state": "",
+            "date_of_birth": iso(r["date_of_birth"]),
+            "soc_sec_id": text(r["ssn"]).replace("-", ""),
+        }
+        for i, r in enumerate(ssa.to_dict("records"))
+    ]
+    return [first, second]
 
 
 # --------------------------------------------------------------------------- models
@@ -361,30 +428,32 @@ def score(ds: Dataset, predicted: dict[str, int]) -> ClusterScores:
     tp = len(t_pairs & p_pairs)
     precision = tp / len(p_pairs) if p_pairs else 1.0
     recall = tp / len(t_pairs) if t_pairs else 1.0
-    # B-cubed: per record, the overlap of its predicted and its true cluster
-    t_sets = {k: frozenset(v) for k, v in t_groups.items()}
-    p_sets = {k: frozenset(v) for k, v in p_groups.items()}
+    bp, br, bf, exact, clusters = bcubed(predicted, truth)
+    return ClusterScores(
+        precision, recall, _f1(precision, recall), len(t_pairs), len(p_pairs), bp, br, bf, exact, clusters
+    )
+
+
+def bcubed(predicted: dict[Any, Any], truth: dict[Any, Any]) -> tuple[float, float, float, float, int]:
+    """Cluster scores of ``predicted`` (record → cluster) against ``truth`` (record → entity), over
+    the same records: B-cubed precision, recall and F1 (Bagga and Baldwin 1998: per record, the
+    overlap of its predicted and its true cluster), the share of true entities found exactly (the
+    same records, nothing more) and the number of predicted clusters."""
+    t_groups: dict[Any, set[Any]] = defaultdict(set)
+    p_groups: dict[Any, set[Any]] = defaultdict(set)
+    for key, cluster in predicted.items():
+        p_groups[cluster].add(key)
+        t_groups[truth[key]].add(key)
     bp = br = 0.0
-    for key in predicted:
-        mine, real = p_sets[predicted[key]], t_sets[truth[key]]
+    for key, cluster in predicted.items():
+        mine, real = p_groups[cluster], t_groups[truth[key]]
         overlap = len(mine & real)
         bp += overlap / len(mine)
         br += overlap / len(real)
     n = len(predicted) or 1
-    found = set(p_sets.values())
-    exact = sum(1 for s in t_sets.values() if s in found) / (len(t_sets) or 1)
-    return ClusterScores(
-        precision,
-        recall,
-        _f1(precision, recall),
-        len(t_pairs),
-        len(p_pairs),
-        bp / n,
-        br / n,
-        _f1(bp / n, br / n),
-        exact,
-        len(p_sets),
-    )
+    found = {frozenset(v) for v in p_groups.values()}
+    exact = sum(1 for v in t_groups.values() if frozenset(v) in found) / (len(t_groups) or 1)
+    return bp / n, br / n, _f1(bp / n, br / n), exact, len(p_groups)
 
 
 LINKERS = ("pipeline", "splink_default", "exact_id")

