@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from dancu.apps.residence import services
+from dancu.apps.residence import rules, services
 from dancu.blocks.identity.mrz import MrzTD3
 from dancu.blocks.identity.services import QrEvidence
 from tests.blocks.identity.conftest import (  # noqa: F401  (fixtures)
@@ -214,11 +214,31 @@ def tourism_officer(make_person: Callable[..., Person]) -> Person:
     )
 
 
+def recent_arrival(hours: float = 1) -> datetime:
+    """``hours`` ago — except, for a fresh arrival (at most an hour ago), between 23:00 and
+    midnight, Vietnam time, when it fell earlier the same day: its deadline (23:00, Circular
+    55/2021 Art. 15) has then passed and a check-in notified now is late. 23:00 today is taken
+    instead (deadline 08:00 tomorrow), so that a test of an on-time notification holds whatever
+    the hour the suite runs (it failed from 16:00 to 17:00 UTC). Older arrivals are the tests of
+    late and missing notifications: left as asked."""
+    now = timezone.now()
+    arrival = now - timedelta(hours=hours)
+    local_now, local_arrival = now.astimezone(rules.VN), arrival.astimezone(rules.VN)
+    if (
+        0 <= hours <= 1
+        and local_now.time() >= rules.EVENING_CUTOFF
+        and local_arrival.date() == local_now.date()
+        and local_arrival.time() < rules.EVENING_CUTOFF
+    ):
+        return datetime.combine(local_now.date(), rules.EVENING_CUTOFF, tzinfo=rules.VN)
+    return arrival
+
+
 def stay_of(
     *guests: Any, room: str = "301", hours: int = 1, nights: int = 2, **extra: Any
 ) -> services.CheckIn:
-    """A check-in that started ``hours`` ago for ``nights`` nights."""
-    arrival = timezone.now() - timedelta(hours=hours)
+    """A check-in that started ``hours`` ago (:func:`recent_arrival`) for ``nights`` nights."""
+    arrival = recent_arrival(hours)
     return services.CheckIn(
         guests=tuple(guests),
         room=room,

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
-from django.utils import timezone
 
 from dancu.apps.residence import services
 from dancu.apps.residence.models import Establishment, Stay
 from dancu.blocks.organisations.models import Membership, Organisation
 from dancu.blocks.organisations.services import issue_api_key, revoke_api_key
-from tests.apps.residence.conftest import AN_ID, AN_QR, CLAIRE_PASSPORT, MAI_QR
+from tests.apps.residence.conftest import AN_ID, AN_QR, CLAIRE_PASSPORT, MAI_QR, recent_arrival
 from tests.conftest import Person
 
 pytestmark = pytest.mark.usefixtures("residents")
@@ -35,7 +34,7 @@ def other_token(guest_house: services.EstablishmentView) -> str:
 def notification(
     *guests: dict[str, Any], room: str = "301", hours: int = 1, **changes: Any
 ) -> dict[str, Any]:
-    arrival = timezone.now() - timedelta(hours=hours)
+    arrival = recent_arrival(hours)
     return {
         "room": room,
         "arrival": arrival.isoformat(),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dancu.apps.residence import hospitals, services
 from dancu.apps.residence.models import Stay
 from dancu.errors import AccessDenied, DomainValidationError, NotFound
-from tests.apps.residence.conftest import AN_ID, AN_QR, MAI_QR, an_by_qr
+from tests.apps.residence.conftest import AN_ID, AN_QR, MAI_QR, an_by_qr, recent_arrival
 from tests.conftest import Person
 
 pytestmark = pytest.mark.usefixtures("residents")
@@ -31,7 +31,7 @@ def admit(nurse: Person) -> services.StayView:
         nurse.ctx(NOTIFY),
         an_by_qr(),
         bed="K3-12",
-        admitted_at=now - timedelta(hours=1),
+        admitted_at=recent_arrival(1),
         expected_discharge=now + timedelta(days=3),
     )
 
