@@ -105,6 +105,7 @@ def test_the_registry_tells_a_move_and_a_temporary_residence_from_an_unknown_add
     _, content = services.export(hang.ctx("data.cleaning"), job.job_id, fmt="csv")
     text = content.decode("utf-8-sig")
     assert "moved" in text and "temporary_residence" in text and "address_differs" in text
+    assert f"(registry_moved {timezone.localdate().isoformat()})" in text  # since when An lives elsewhere
 
     # each of the three had their residence history read for this job, and can see it
     checks = AuditEvent.objects.filter(action="registry.cleaning_address_check")

@@ -767,7 +767,7 @@ def export(ctx: AccessContext, job_id: int, *, fmt: str) -> tuple[str, bytes]:
         for rec in job.records.order_by("row_no").iterator(chunk_size=2000):
             linked = rec.decision in (MATCHED, DUPLICATE)
             fixes = (
-                "; ".join(f"{c['field']}: {c['from']} → {c['to']} ({c['rule']})" for c in rec.corrections)
+                "; ".join(f"{c['field']}: {c['from']} → {c['to']} ({_rule_text(c)})" for c in rec.corrections)
                 if linked
                 else ""
             )
@@ -789,6 +789,13 @@ def export(ctx: AccessContext, job_id: int, *, fmt: str) -> tuple[str, bytes]:
     return f"{stem}.xlsx", files.write_xlsx(
         {"cleaned": (header, rows()), "report": (["measure", "rows"], report)}
     )
+
+
+def _rule_text(correction: dict[str, Any]) -> str:
+    """The correction's source as the export writes it: the rule, and for a move the date the
+    citizen left the file's address (``registry_moved 2025-03-14``)."""
+    moved_on = correction.get("moved_on")
+    return f"{correction['rule']} {moved_on}" if moved_on else str(correction["rule"])
 
 
 def quality_report(ctx: AccessContext, job_id: int) -> dict[str, int]:
