@@ -215,21 +215,26 @@ def tourism_officer(make_person: Callable[..., Person]) -> Person:
 
 
 def recent_arrival(hours: float = 1) -> datetime:
-    """``hours`` ago — except, for a fresh arrival (at most an hour ago), between 23:00 and
-    midnight, Vietnam time, when it fell earlier the same day: its deadline (23:00, Circular
-    55/2021 Art. 15) has then passed and a check-in notified now is late. 23:00 today is taken
-    instead (deadline 08:00 tomorrow), so that a test of an on-time notification holds whatever
-    the hour the suite runs (it failed from 16:00 to 17:00 UTC). Older arrivals are the tests of
-    late and missing notifications: left as asked."""
+    """``hours`` ago — except for a fresh arrival (at most an hour ago) near midnight, Vietnam
+    time, whose hour would change what the tests assert:
+
+    * between 23:00 and midnight, one that fell earlier the same evening is past its deadline
+      (23:00, Circular 55/2021 Art. 15) and a check-in notified now is late: 23:00 today is taken
+      (deadline 08:00 tomorrow);
+    * between midnight and 01:00, one that fell yesterday counts in yesterday's statistics:
+      midnight today is taken.
+
+    So an on-time, arrived-today stay stays so whatever the hour the suite runs (it failed from
+    16:00 to 18:00 UTC). Older arrivals are the tests of late and missing notifications: left as
+    asked."""
     now = timezone.now()
     arrival = now - timedelta(hours=hours)
+    if not 0 <= hours <= 1:
+        return arrival
     local_now, local_arrival = now.astimezone(rules.VN), arrival.astimezone(rules.VN)
-    if (
-        0 <= hours <= 1
-        and local_now.time() >= rules.EVENING_CUTOFF
-        and local_arrival.date() == local_now.date()
-        and local_arrival.time() < rules.EVENING_CUTOFF
-    ):
+    if local_arrival.date() < local_now.date():
+        return datetime.combine(local_now.date(), datetime.min.time(), tzinfo=rules.VN)
+    if local_now.time() >= rules.EVENING_CUTOFF and local_arrival.time() < rules.EVENING_CUTOFF:
         return datetime.combine(local_now.date(), rules.EVENING_CUTOFF, tzinfo=rules.VN)
     return arrival
 
