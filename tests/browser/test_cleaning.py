@@ -240,6 +240,7 @@ def test_the_labour_officer_cleans_a_commune_list_reviews_with_the_keyboard_and_
         page.goto(job_url)
         report = measures(page)
         assert (report["matched"], report["review"], report["unmatched"]) == (3, 0, 2), report
+        assert report["corrected"] == 2, report  # Hòa, accepted, carries her name's correction
         with page.expect_download() as download:
             page.click(f"a[href='/cleaning/jobs/{job_id}/export.csv']")
         assert download.value.suggested_filename.endswith("-cleaned.csv")
