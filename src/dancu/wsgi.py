@@ -2,7 +2,8 @@
 
 On PostgreSQL the identity verification's hot route (``POST /api/v1/identity/verify`` and
 ``/ping`` with an API key) is served ahead of the middleware stack by
-``identity.fasthttp.FastRoutes``, which hands every other request to Django (ADR 0014).
+``identity.fasthttp.FastRoutes`` (ADR 0014), and so are the OpenID provider's machine grants and
+userinfo by ``sso.fasthttp.TokenRoutes`` (ADR 0009 §12); each hands every other request on.
 
 Once the application is loaded, the objects it made (modules, URL resolvers, settings, templates'
 loaders) are moved to the collector's permanent generation (``gc.freeze``, Python 3.7+): a full
@@ -17,7 +18,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
 django_application = get_wsgi_application()
 
-from dancu.blocks.identity.fasthttp import mount  # noqa: E402 — needs the configured Django
+from dancu.blocks.identity import fasthttp as identity_fast  # noqa: E402 — needs the configured Django
+from dancu.blocks.sso import fasthttp as sso_fast  # noqa: E402
 
-application = mount(django_application)
+application = sso_fast.mount(identity_fast.mount(django_application))
 gc.freeze()

@@ -24,8 +24,7 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -39,6 +38,7 @@ from dancu.blocks.organisations import keycache
 from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.organisations.services import issue_api_key, revoke_api_key
 from dancu.blocks.registry.models import Citizen, IdentityCard
+from tests import wsgi_support
 from tests.blocks.identity.conftest import AN_ID, AN_QR, TAY_HO_ADDRESS
 
 PURPOSE = "identity.verification"
@@ -73,37 +73,12 @@ def call(app: Any, path: str, payload: Any = None, token: str | None = "", **ext
     data = (
         b"" if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
     )
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": io.StringIO(),
-        "CONTENT_LENGTH": str(len(data)),
-        "CONTENT_TYPE": "application/json",
-        **extra,
-    }
-    if token:
-        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        seen["status"], seen["headers"] = status, headers
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        content = b"".join(app(environ, start_response))
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    return Answer(int(seen["status"].split()[0]), dict(seen["headers"]), content)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    env = wsgi_support.environ("POST", path, data, "application/json", **{**headers, **extra})
+    env.setdefault("CONTENT_LENGTH", "0")
+    env.setdefault("CONTENT_TYPE", "application/json")
+    status, answer_headers, content = wsgi_support.run(app, env)
+    return Answer(status, dict(answer_headers), content)
 
 
 def _django_must_not_answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -22,7 +22,6 @@ transactional tests, because a lane sees only committed rows.
 from __future__ import annotations
 
 import functools
-import io
 import json
 import threading
 import time
@@ -45,6 +44,7 @@ from dancu.blocks.organisations.models import Organisation
 from dancu.blocks.organisations.services import issue_api_key, revoke_api_key
 from dancu.blocks.registry.models import Citizen, IdentityCard
 from dancu.blocks.registry.services import NewCitizen, register_citizen
+from tests import wsgi_support
 from tests.blocks.identity.conftest import AN_ID, AN_NAME, AN_QR, MAI_BORN, MAI_ID, MAI_NAME, TAY_HO_ADDRESS
 from tests.blocks.identity.helpers import id_number_of
 
@@ -69,30 +69,12 @@ class Answer:
 def call(app: Any, payload: dict[str, Any], token: str) -> Answer:
     """One WSGI request as gunicorn makes it (Django's request signals left connected: each
     thread's connection is closed at the end of its request, as in production)."""
-    data = json.dumps(payload).encode()
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": fasthttp.VERIFY,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": io.StringIO(),
-        "CONTENT_LENGTH": str(len(data)),
-        "CONTENT_TYPE": "application/json",
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-    }
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        seen["status"], seen["headers"] = status, headers
-
-    content = b"".join(app(environ, start_response))
-    return Answer(int(seen["status"].split()[0]), dict(seen["headers"]), content)
+    env = wsgi_support.environ(
+        "POST", fasthttp.VERIFY, json.dumps(payload).encode(), "application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )  # fmt: skip
+    status, headers, content = wsgi_support.run(app, env, keep_connection=False)
+    return Answer(status, dict(headers), content)
 
 
 def body(request_id: str, text: str, case_reference: str = "") -> dict[str, Any]:

@@ -42,13 +42,9 @@ which also serves every request this layer passes on.
 from __future__ import annotations
 
 import datetime
-import functools
-import io
 import json
-import logging
 import math
 import re
-import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -56,15 +52,13 @@ from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core import signals
-from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils import timezone, translation
+from django.utils import timezone
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ValidationError
 
+from dancu import fastwsgi
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.identity import pg_verify, services
 from dancu.blocks.identity.api import QrEvidenceIn, VerifyIn
@@ -82,13 +76,9 @@ PING = "/api/v1/identity/ping"
 VERIFY = "/api/v1/identity/verify"
 MAX_BODY = 64 * 1024  # a yes/no QR request is a few hundred bytes; larger ones go to Django
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Headers = list[tuple[str, str]]
-_request_log = logging.getLogger("django.request")
-
-
-class _PassOn(Exception):
-    """Not for this layer: Django answers the request."""
+WsgiApp = fastwsgi.WsgiApp
+Headers = fastwsgi.Headers
+_PassOn = fastwsgi.PassOn
 
 
 class _BadBody(Exception):
@@ -113,21 +103,14 @@ class FastRoutes:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         if not auth.startswith("Bearer dk_") or settings.DISALLOWED_USER_AGENTS:
             return self.app(environ, start_response)
-        signals.request_started.send(sender=self.__class__, environ=environ)
-        try:
-            try:
-                status, headers, content = _serve(environ, path, auth[len("Bearer ") :])
-            except _PassOn:
-                signals.request_finished.send(sender=self.__class__)
-                return self.app(environ, start_response)
-            except Exception as exc:  # answered as Django answers an unhandled error
-                status, headers, content = _internal_error(self.__class__, environ, path, exc)
-        except BaseException:
-            signals.request_finished.send(sender=self.__class__)
-            raise
-        signals.request_finished.send(sender=self.__class__)
-        start_response(status, headers)
-        return [content]
+        return fastwsgi.serve(
+            self.__class__,
+            self.app,
+            environ,
+            start_response,
+            lambda: _serve(environ, path, auth[len("Bearer ") :]),
+            _INTERNAL_ERROR,
+        )
 
 
 # --------------------------------------------------------------------------- one request
@@ -172,19 +155,7 @@ def _serve(environ: dict[str, Any], path: str, token: str) -> tuple[str, Headers
 
 
 def _request(environ: dict[str, Any]) -> WSGIRequest:
-    """Django's request object over the environ: the host is validated and the redirect to HTTPS
-    left to Django exactly as ``CommonMiddleware`` and ``SecurityMiddleware`` would."""
-    length = environ.get("CONTENT_LENGTH") or "0"  # none: an empty body, as Django reads it
-    if not length.isdigit() or int(length) > MAX_BODY:
-        raise _PassOn
-    request = WSGIRequest(environ)
-    try:
-        request.get_host()
-    except DisallowedHost:
-        raise _PassOn from None
-    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-        raise _PassOn
-    return request
+    return fastwsgi.django_request(environ, MAX_BODY)
 
 
 class _Body(NamedTuple):
@@ -236,8 +207,7 @@ def _plain_body(data: object) -> _Body | None:
 
 def _verify_body(environ: dict[str, Any], request: WSGIRequest) -> _Body:
     """The body as django-ninja reads it, or pass on (handing the body back to Django)."""
-    raw = request.body
-    environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the request is passed on
+    raw = fastwsgi.keep_body(environ, request)  # Django reads it again if the request is passed on
     try:
         data = loads_json(raw)
     except JsonInputError as exc:
@@ -405,35 +375,14 @@ def _plain_out(result: services.VerificationResult) -> bytes | None:
     ).encode()
 
 
-def _internal_error(
-    sender: type, environ: dict[str, Any], path: str, exc: Exception
-) -> tuple[str, Headers, bytes]:
-    """An unexpected error, handled as Django's handler handles one
-    (``django.core.handlers.exception.response_for_exception``): ``got_request_exception`` is
-    sent (error trackers listen to it), the error is logged on ``django.request`` and the client
-    gets a 500 in the API's problem format. The log names the path, the exception class and the
-    stack frames, never the exception's message, the request body or its headers: a database
-    error's message may quote personal data (Law 91/2025 on personal data protection)."""
-    request = WSGIRequest(environ)
-    signals.got_request_exception.send(sender=sender, request=request)
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    _request_log.error(
-        "Internal Server Error: %s (%s)\n%s", path, type(exc).__name__, frames, extra={"status_code": 500}
-    )
-    data = _problem(
-        "request", "internal_error", "The server could not complete the request; try again later."
-    )
-    content = json.dumps(data).encode()
-    headers: Headers = [("Content-Type", "application/json; charset=utf-8")]
-    try:
-        headers += _middleware_headers(request, len(content))
-    except Exception:  # e.g. a host Django would refuse: the bare headers
-        headers += [("Content-Length", str(len(content))), ("X-Content-Type-Options", "nosniff")]
-    return "500 Internal Server Error", headers, content
-
-
 def _problem(field: str, rule: str, message: str) -> dict[str, Any]:
     return {"detail": [{"field": field, "rule": rule, "message": message}]}
+
+
+_INTERNAL_ERROR = fastwsgi.json_error(
+    _problem("request", "internal_error", "The server could not complete the request; try again later.")
+)
+_middleware_headers = fastwsgi.middleware_headers  # what the middleware stack adds (tests read it)
 
 
 def _respond(
@@ -442,85 +391,8 @@ def _respond(
     """``data`` as django-ninja's JSON answer, or already encoded (``_plain_out``)."""
     content = data if type(data) is bytes else json.dumps(data, cls=NinjaJSONEncoder).encode()
     headers: Headers = [("Content-Type", "application/json; charset=utf-8"), *extra]
-    headers += _middleware_headers(request, len(content))
+    headers += fastwsgi.middleware_headers(request, len(content))
     return f"{status} {HTTPStatus(status).phrase}", headers, content
-
-
-@functools.lru_cache(maxsize=256)
-def _language(accept_language: str, cookie: str) -> str:
-    """``LocaleMiddleware``'s choice for these two headers (the API paths carry no language
-    prefix); remembered, as browsers and integrators send few distinct values."""
-    shim = WSGIRequest(
-        {
-            "REQUEST_METHOD": "GET",
-            "HTTP_ACCEPT_LANGUAGE": accept_language,
-            "HTTP_COOKIE": cookie,
-            "wsgi.input": io.BytesIO(),
-        }
-    )
-    return translation.get_language_from_request(shim, check_path=True)
-
-
-class _Fixed(NamedTuple):
-    """The headers of ``_middleware_headers`` that depend on the settings only."""
-
-    frame: tuple[str, str]
-    hsts: tuple[str, str] | None  # sent on HTTPS only
-    tail: Headers
-
-
-_FIXED: list[_Fixed] = []  # built on first use, emptied when a setting changes (tests)
-
-
-def _settings_changed(**kwargs: Any) -> None:
-    _FIXED.clear()
-
-
-setting_changed.connect(_settings_changed, dispatch_uid="dancu.identity.fasthttp")
-
-
-def _middleware_headers(request: WSGIRequest, length: int) -> Headers:
-    """What the middleware stack adds to an API answer, in the order it adds them (the stack
-    runs responses bottom-up: X-Frame-Options, Content-Length, Vary, Content-Language, security).
-    The settings' part is built once (``_fixed_headers``)."""
-    fixed = _FIXED[0] if _FIXED else _fixed_headers()
-    language = _language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""), request.META.get("HTTP_COOKIE", ""))
-    headers: Headers = [
-        fixed.frame,
-        ("Content-Length", str(length)),
-        ("Vary", "Accept-Language"),
-        ("Content-Language", language),
-    ]
-    if fixed.hsts is not None and request.is_secure():
-        headers.append(fixed.hsts)
-    headers += fixed.tail
-    return headers
-
-
-def _fixed_headers() -> _Fixed:
-    """``SecurityMiddleware``'s and ``XFrameOptionsMiddleware``'s headers as the settings make them."""
-    hsts = None
-    if settings.SECURE_HSTS_SECONDS:
-        sts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            sts += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            sts += "; preload"
-        hsts = ("Strict-Transport-Security", sts)
-    headers: Headers = []
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        value = (
-            ",".join(v.strip() for v in policy.split(",")) if isinstance(policy, str) else ",".join(policy)
-        )
-        headers.append(("Referrer-Policy", value))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    fixed = _Fixed(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()), hsts, headers)
-    _FIXED[:] = [fixed]
-    return fixed
 
 
 def mount(app: WsgiApp) -> WsgiApp:

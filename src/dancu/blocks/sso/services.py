@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -190,14 +191,16 @@ def relying_party_of(client_id: str) -> RelyingParty | None:
     return RelyingParty.objects.select_related("application").filter(application__client_id=client_id).first()
 
 
-def actor_for_relying_party(rp: RelyingParty) -> Actor:
+def actor_for_relying_party(rp: RelyingParty, organisation: tuple[str, str] | None = None) -> Actor:
     """The actor recorded when claims are released to ``rp``: its organisation with the
     relying-party role of the policy, or a system actor labelled with its name. No jurisdiction
-    rule applies: the citizen signed in and consented, wherever they live (``is_system``)."""
+    rule applies: the citizen signed in and consented, wherever they live (``is_system``).
+    ``organisation`` is the organisation's (name, kind) when the caller already read it (the
+    userinfo fast path reads it with the token); otherwise it is read here."""
     from dancu.blocks.organisations.policy import RELYING_PARTY, purposes_for
 
-    org_name, kind = "", ""
-    if rp.organisation_id:
+    org_name, kind = organisation or ("", "")
+    if rp.organisation_id and organisation is None:
         from dancu.blocks.organisations.models import Organisation
 
         org = Organisation.objects.filter(pk=rp.organisation_id).values("name", "kind").first()
@@ -240,24 +243,44 @@ def release_claims(rp: RelyingParty, user: Any, claims: list[str]) -> dict[str, 
     relying party's purpose (audited there) and the release itself is recorded as an event the
     citizen sees on their page, naming the claims released (not their values).
     """
+    return release_claims_of(
+        rp,
+        claims,
+        contacts=lambda: account_contacts(user),
+        id_number=lambda: id_number_of(user.pk),
+        actor=lambda: actor_for_relying_party(rp),
+    )
+
+
+def release_claims_of(
+    rp: RelyingParty,
+    claims: list[str],
+    *,
+    contacts: Callable[[], dict[str, str]],
+    id_number: Callable[[], str | None],
+    actor: Callable[[], Actor],
+) -> dict[str, Any]:
+    """:func:`release_claims` with the account's contacts, the citizen's ID number and the
+    recorded actor given as functions, called only when a claim needs them — the userinfo fast
+    path (``fasthttp.py``) hands over what it read with the token. Same reads, same events."""
     from dancu.blocks.registry import services as registry
 
     allowed = [c for c in claims if c in rp.claims]
     out: dict[str, Any] = {}
-    contacts = account_contacts(user) if "email" in allowed or "phone_number" in allowed else {}
+    known = contacts() if "email" in allowed or "phone_number" in allowed else {}
     for c in ("email", "phone_number"):
-        if c in allowed and contacts.get(c):
-            out[c] = contacts[c]
+        if c in allowed and known.get(c):
+            out[c] = known[c]
             if c == "email":
                 out["email_verified"] = False
     wanted = [c for c in allowed if c in REGISTRY_CLAIMS]
     if not wanted:
         return out
-    id_number = id_number_of(user.pk)
-    if not id_number:
+    number = id_number()
+    if not number:
         return out
-    ctx = AccessContext(actor=actor_for_relying_party(rp), purpose=rp.purpose or RELEASE_PURPOSE)
-    view = registry.get_by_id_number(ctx, id_number)
+    ctx = AccessContext(actor=actor(), purpose=rp.purpose or RELEASE_PURPOSE)
+    view = registry.get_by_id_number(ctx, number)
     values: dict[str, Any] = {
         "name": view.full_name,
         "family_name": view.family_name,
