@@ -233,3 +233,18 @@ def test_concurrent_refreshes_of_one_token_rotate_it_once(
     assert len(answers) == 4 and len(issued - {""}) <= 1
     if _expect_fast(path):
         assert answers.count(200) <= 1
+
+
+def test_tokens_have_oauthlibs_form_and_no_modulo_bias(monkeypatch: Any) -> None:
+    """30 characters of oauthlib's 62-character alphabet; a random byte ≥ 248 would favour the
+    first eight characters if reduced modulo 62, so it is drawn again instead."""
+    from oauthlib.common import UNICODE_ASCII_CHARACTER_SET
+
+    tokens = {fast.generate_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(len(t) == 30 and set(t) <= set(UNICODE_ASCII_CHARACTER_SET) for t in tokens)
+    assert set("".join(tokens)) == set(UNICODE_ASCII_CHARACTER_SET)
+    draws = iter([bytes([255, 248, 0, 61, 62] + [1] * 35), bytes([2] * 40)])
+    monkeypatch.setattr(fast.os, "urandom", lambda n: next(draws))
+    token = fast.generate_token()
+    assert token == "a" + "9" + "a" + "b" * 27  # 255 and 248 dropped; 62 is "a" again
