@@ -310,6 +310,14 @@ DANCU_EXCHANGE_SELF_SERVICE_CLIENTS = env_list(
 # every token of it was issued at least at that level), e.g. ``urn:dancu:acr:level2``; empty: any
 # citizen log-in.
 DANCU_EXCHANGE_END_USER_MIN_ACR = env_str("DANCU_EXCHANGE_END_USER_MIN_ACR", "")
+# The audience such a token must be bound to (RFC 8707 resource indicators, ADR 0010 §23): the
+# relying party asks for it with ``resource=`` at the authorisation or token request, and the token
+# counts only if one of its resources is a URL prefix of this base followed by the service's
+# identifier — the gateway itself, or one service of it. A token without a resource (valid at any
+# resource server of the provider) is refused. Default: the gateway's ``/exchange/`` under the issuer.
+DANCU_EXCHANGE_END_USER_RESOURCE = env_str(
+    "DANCU_EXCHANGE_END_USER_RESOURCE", f"{DANCU_OIDC_ISSUER}/exchange/"
+)
 # The largest request body the gateway accepts (bytes); larger ones are refused with 413.
 DANCU_EXCHANGE_MAX_BODY = env_int(
     "DANCU_EXCHANGE_MAX_BODY", 64 * 1024, minimum=1024, maximum=10 * 1024 * 1024

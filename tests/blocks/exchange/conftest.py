@@ -304,11 +304,14 @@ def relying_party(name: str, host: str, organisation_id: int | None, min_acr: st
     return get_application_model().objects.get(client_id=registered.client_id)
 
 
-def issue_token(user: Any, application: Any, *, minutes: int = 10) -> str:
+def issue_token(user: Any, application: Any, *, minutes: int = 10, resource: list[str] | None = None) -> str:
     """An access token as the provider stores it after ``user`` signed in to ``application``
-    (only its SHA-256 is kept, RFC 9700 token storage)."""
+    (only its SHA-256 is kept, RFC 9700 token storage), bound to ``resource`` (RFC 8707) — by
+    default to the gateway (``DANCU_EXCHANGE_END_USER_RESOURCE``), as a relying party that calls
+    the gateway for the citizen asks for it."""
     import secrets
 
+    from django.conf import settings
     from oauth2_provider.models import get_access_token_model, set_token_value
 
     raw = secrets.token_urlsafe(30)
@@ -317,6 +320,7 @@ def issue_token(user: Any, application: Any, *, minutes: int = 10) -> str:
         application=application,
         expires=timezone.now() + timedelta(minutes=minutes),
         scope="openid profile",
+        resource=[settings.DANCU_EXCHANGE_END_USER_RESOURCE] if resource is None else resource,
     )
     set_token_value(token, raw)
     token.save()

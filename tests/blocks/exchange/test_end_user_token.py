@@ -251,6 +251,61 @@ def test_a_token_that_does_not_prove_an_at_the_portal_is_refused(
     assert _reads_of(an_tay_ho) == 0
 
 
+@pytest.mark.parametrize(
+    ("resource", "status"),
+    [
+        pytest.param("{gateway}", 200, id="the gateway"),
+        pytest.param("{gateway}{applicant}", 200, id="the applicant service itself"),
+        pytest.param("{gateway_no_slash}", 200, id="the gateway without its trailing slash"),
+        pytest.param(None, 403, id="no resource: valid anywhere, so not here"),
+        pytest.param("{gateway}{other_service}", 403, id="another service of the gateway"),
+        pytest.param("https://api.portal.example/", 403, id="the portal's own API"),
+        pytest.param("{issuer}/oauth/userinfo/", 403, id="the provider's userinfo"),
+        pytest.param("{issuer}/exchange-evil/", 403, id="a path that only starts like the gateway's"),
+        pytest.param("{issuer_other_port}/exchange/", 403, id="the gateway's path on another port"),
+        pytest.param("https://evil.example/exchange/", 403, id="the gateway's path at another host"),
+    ],
+)
+def test_the_token_counts_only_when_it_is_bound_to_the_gateway(
+    resource: str | None,
+    status: int,
+    for_citizen: Callable[..., Call],
+    portal: Portal,
+    account: Callable[[Any], Any],
+    world: World,
+    an_tay_ho: Any,
+    settings: Any,
+) -> None:
+    """RFC 8707 audience binding (ADR 0010 §23): the portal asked the provider for An's token
+    with ``resource=<issuer>/exchange/`` (or the one service it calls). A token of An's to the
+    portal that is bound elsewhere — to the portal's own API, to userinfo, to another service of
+    the gateway — or to nothing (a bearer token valid at every resource server) is not one the
+    portal may replay at the gateway: refused, ``end_user_token_audience``, nothing read."""
+    settings.DANCU_OIDC_ISSUER = "https://id.hanoi.example"
+    settings.DANCU_EXCHANGE_END_USER_RESOURCE = "https://id.hanoi.example/exchange/"
+    values = {
+        "gateway": "https://id.hanoi.example/exchange/",
+        "gateway_no_slash": "https://id.hanoi.example/exchange",
+        "issuer": "https://id.hanoi.example",
+        "issuer_other_port": "https://id.hanoi.example:8443",
+        "applicant": world.service_id("applicant"),
+        "other_service": world.service_id("citizen"),
+    }
+    bound = [] if resource is None else [resource.format(**values)]
+
+    res = for_citizen(an_tay_ho, issue(account(an_tay_ho), portal.application, resource=bound))
+
+    if status == 200:
+        assert res.status == 200, res.json
+        assert _reads_of(an_tay_ho) == 1
+    else:
+        assert (res.status, res.rule) == (403, "end_user_token_audience")
+        detail = res.json["detail"][0]
+        assert detail["field"] == "X-End-User-Token" and "resource=" in detail["message"]
+        assert _reads_of(an_tay_ho) == 0
+        assert Message.objects.get().rule == "end_user_token_audience"
+
+
 def test_a_revoked_token_is_refused_at_the_very_next_call(
     for_citizen: Callable[..., Call], portal: Portal, account: Callable[[Any], Any], an_tay_ho: Any
 ) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+import pytest
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
@@ -11,7 +13,7 @@ from joserfc import jwt
 
 from dancu.blocks.eid import assurance
 
-from .conftest import browser, consent, id_token, query, session_cookie
+from .conftest import authorize_url, browser, consent, id_token, query, run_flow, session_cookie
 
 
 def _client(oidc: str, c: Any, scope: str = "openid profile id_number") -> OAuth2Session:
@@ -74,3 +76,53 @@ def test_full_flow_with_authlib(oidc: str, register_rp: Any, citizen_user: Any) 
     )
     again = b.get(url2, allow_redirects=False)
     assert again.status_code == 302 and "code=" in again.headers["Location"]
+
+
+def test_a_portal_asks_for_a_token_bound_to_the_exchange_gateway(
+    oidc: str, register_rp: Any, citizen_user: Any, settings: Any
+) -> None:
+    """RFC 8707: a portal that will call the data-exchange gateway for the citizen asks for
+    ``resource=<issuer>/exchange/`` with the authorisation request; the token it gets is bound to
+    that resource (``sso.services.token_holder``: what the gateway checks, ADR 0010 §23), and a
+    token asked for without one is bound to nothing — which the gateway refuses."""
+    from dancu.blocks.sso.services import token_holder
+
+    gateway = settings.DANCU_EXCHANGE_END_USER_RESOURCE = f"{oidc}/exchange/"
+    c = register_rp()
+    b = browser(oidc, session_cookie(citizen_user, level=2, amr=("pwd", "otp")))
+
+    bound = run_flow(oidc, c, b, resource=gateway)
+    unbound = run_flow(oidc, c, b)
+
+    holder = token_holder(bound.token["access_token"])
+    assert holder is not None and holder.resource == (gateway,)
+    other = token_holder(unbound.token["access_token"])
+    assert other is not None and other.resource == ()
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        pytest.param(["exchange"], id="a relative reference"),
+        pytest.param(["https://id.example/exchange/#frag"], id="with a fragment"),
+        pytest.param(["urn:dancu:exchange"], id="not a URL with a host"),
+        pytest.param([f"https://rs{i}.example/" for i in range(5)], id="five of them"),
+    ],
+)
+def test_a_malformed_resource_indicator_is_refused_with_invalid_target(
+    resources: list[str], oidc: str, register_rp: Any, citizen_user: Any
+) -> None:
+    """RFC 8707 §2: the provider answers ``invalid_target`` to the relying party's redirect URI
+    (with its state) and issues no code."""
+    c = register_rp()
+    b = browser(oidc, session_cookie(citizen_user, level=2, amr=("pwd", "otp")))
+
+    r = b.get(
+        authorize_url(oidc, c, state="s-8707") + "".join(f"&resource={quote(x, safe='')}" for x in resources),
+        allow_redirects=False,
+    )
+
+    assert r.status_code == 302
+    answer = query(r.headers["Location"])
+    assert r.headers["Location"].startswith(c.redirect_uri)
+    assert (answer["error"], answer["state"]) == ("invalid_target", "s-8707") and "code" not in answer

@@ -65,6 +65,10 @@ REFUSALS: dict[str, tuple[int, str]] = {
         403,
         "X-End-User-Token has expired: refresh it, or have the citizen sign in again",
     ),
+    "end_user_token_audience": (
+        403,
+        "X-End-User-Token is not bound to the gateway (RFC 8707 resource DANCU_EXCHANGE_END_USER_RESOURCE)",
+    ),
     "end_user_token_foreign": (
         403,
         "X-End-User-Token was issued to a relying party not registered for the client's member",
@@ -192,8 +196,10 @@ def gateway_openapi(server_url: str = "/") -> dict[str, Any]:
             "X-End-User-Token",
             "Required with `X-End-User: citizen:<ID number>`: the citizen's OAuth 2.0 access token from "
             "this platform's OpenID provider, issued to a relying party registered for the client's "
-            "member (the token the portal received when the citizen signed in). Verified at every call: "
-            "not revoked, not expired, that citizen's, that member's relying party (and at least "
+            "member (the token the portal received when the citizen signed in, asking for "
+            "`resource=<issuer>/exchange/` — RFC 8707). Verified at every call: "
+            "not revoked, not expired, bound to the gateway (or to the service called), that "
+            "citizen's, that member's relying party (and at least "
             "DANCU_EXCHANGE_END_USER_MIN_ACR when set). Never logged nor forwarded to the provider.",
             "4dWq0u8V1mR7yGkP2sX9bN3cT6hJ5aLz",
             required=False,

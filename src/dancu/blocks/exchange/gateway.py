@@ -332,13 +332,18 @@ def _wanted_fields(params: Mapping[str, Any]) -> list[str] | None:
     return names
 
 
-def _verified_end_user(req: ExchangeRequest, end_user: str, client: Subsystem) -> VerifiedEndUser | None:
+def _verified_end_user(
+    req: ExchangeRequest, end_user: str, client: Subsystem, service_identifier: str
+) -> VerifiedEndUser | None:
     """The citizen the client acts for, verified (ADR 0010 §22), or None for an official's name
     (free text: the client's word, recorded as before). ``X-End-User: citizen:<ID number>`` (in any
     letter case) is accepted only with proof: the platform's own in-process caller's
     ``verified_end_user`` for the same person, or ``X-End-User-Token``, an access token of this
-    platform's OpenID provider that exists (not revoked), has not expired, was issued to a relying
-    party registered for the client's member's organisation, to the account of that citizen, and
+    platform's OpenID provider that exists (not revoked), has not expired, is bound to the gateway
+    (RFC 8707 §2: one of its resource indicators is a URL prefix of
+    ``DANCU_EXCHANGE_END_USER_RESOURCE`` + the service's identifier, ADR 0010 §23 — a token the
+    citizen's portal holds for its own API or for userinfo is not one to replay here), was issued to
+    a relying party registered for the client's member's organisation, to the account of that citizen, and
     (``DANCU_EXCHANGE_END_USER_MIN_ACR``) for a relying party registered at that assurance or
     above. Checked after the client authenticated, so a caller without a credential learns nothing
     about tokens; the token is read from the database at each call (one indexed query), so a
@@ -371,6 +376,8 @@ def _verified_end_user(req: ExchangeRequest, end_user: str, client: Subsystem) -
             "end_user_token_format",
             "X-End-User-Token: an access token (RFC 6750 b64token, at most 512 characters)",
         )
+    from oauth2_provider.oauth2_validators import validate_resource_as_url_prefix
+
     from dancu.blocks.eid import assurance
     from dancu.blocks.sso.services import token_holder
 
@@ -390,6 +397,15 @@ def _verified_end_user(req: ExchangeRequest, end_user: str, client: Subsystem) -
             "end_user_token_expired",
             "the end user's access token has expired: the relying party refreshes it, "
             "or the citizen signs in again",
+        )
+    audience = f"{settings.DANCU_EXCHANGE_END_USER_RESOURCE}{service_identifier}"
+    if not holder.resource or not validate_resource_as_url_prefix(audience, list(holder.resource)):
+        raise Refusal(
+            403,
+            END_USER_TOKEN,
+            "end_user_token_audience",
+            "the access token is not bound to this gateway: the relying party asks for it with "
+            f"resource={settings.DANCU_EXCHANGE_END_USER_RESOURCE} (RFC 8707)",
         )
     org_id = client.member.organisation_id
     if org_id is None or holder.organisation_id != org_id:
@@ -531,7 +547,7 @@ def _decide(
             "self_service_client",
             f"{service.code} is served only to the citizen portals (DANCU_EXCHANGE_SELF_SERVICE_CLIENTS)",
         )
-    call.verified = _verified_end_user(req, h.end_user, client)
+    call.verified = _verified_end_user(req, h.end_user, client, service.identifier)
     granted = list(grant.purposes[h.purpose])
     wanted = _wanted_fields(call.params)
     if wanted is not None:

@@ -226,19 +226,21 @@ def _run(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
 _TOKEN_CHARS = UNICODE_ASCII_CHARACTER_SET  # oauthlib's alphabet: a-z, A-Z, 0-9 (62 characters)
 _TOKEN_LENGTH = 30
 _UNBIASED = 256 - 256 % len(_TOKEN_CHARS)  # 248: bytes at or above it are drawn again
+_TO_CHAR = bytes(ord(_TOKEN_CHARS[b % len(_TOKEN_CHARS)]) if b < _UNBIASED else 0 for b in range(256))
+_REJECTED = bytes(range(_UNBIASED, 256))
 
 
 def generate_token() -> str:
     """A token of oauthlib's form (``oauthlib.common.generate_token``: 30 characters of its
-    62-character alphabet, ~178 bits, from the operating system's CSPRNG) at a tenth of its cost:
-    oauthlib draws each character through ``SystemRandom.choice`` (one ``urandom`` call each, a
+    62-character alphabet, ~178 bits, from the operating system's CSPRNG) at a fraction of its
+    cost: oauthlib draws each character through ``SystemRandom.choice`` (one ``urandom`` call each, a
     third of a refresh's CPU in the profile); here the bytes of one ``os.urandom`` call are
     mapped by rejection sampling — a byte ≥ 248 is dropped, so every character is equally likely
-    (no modulo bias)."""
-    chars: list[str] = []
-    while len(chars) < _TOKEN_LENGTH:
-        chars.extend(_TOKEN_CHARS[b % len(_TOKEN_CHARS)] for b in os.urandom(40) if b < _UNBIASED)
-    return "".join(chars[:_TOKEN_LENGTH])
+    (no modulo bias) — in one ``bytes.translate`` (C, no Python loop per character)."""
+    drawn = b""
+    while len(drawn) < _TOKEN_LENGTH:
+        drawn += os.urandom(40).translate(_TO_CHAR, _REJECTED)
+    return drawn[:_TOKEN_LENGTH].decode("ascii")
 
 
 def enabled() -> bool:

@@ -148,6 +148,7 @@ class TokenHolder:
     min_acr: str
     expires: datetime
     scopes: frozenset[str]
+    resource: tuple[str, ...] = ()  # RFC 8707 resource indicators the token is bound to; () = unrestricted
 
 
 def token_holder(token: str) -> TokenHolder | None:
@@ -169,12 +170,13 @@ def token_holder(token: str) -> TokenHolder | None:
             "application__client_id",
             "application__relying_party__organisation_id",
             "application__relying_party__min_acr",
+            "resource",
         )
         .first()
     )
     if row is None:
         return None
-    user_id, expires, scope, client_id, organisation_id, min_acr = row
+    user_id, expires, scope, client_id, organisation_id, min_acr, resource = row
     return TokenHolder(
         user_id=user_id,
         id_number=id_number_of(user_id) if user_id is not None else None,
@@ -183,6 +185,7 @@ def token_holder(token: str) -> TokenHolder | None:
         min_acr=min_acr or "",
         expires=expires,
         scopes=frozenset((scope or "").split()),
+        resource=tuple(r for r in (resource or ()) if isinstance(r, str)),
     )
 
 

@@ -32,6 +32,7 @@ from oauth2_provider.exceptions import (
     OAuthToolkitError,
 )
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import RevokeTokenView, TokenView, UserInfoView
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -48,6 +49,7 @@ from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party
 
 PENDING_KEY = "dancu.sso.pending"
 REAUTH_KEY = "dancu.sso.reauth"
+MAX_RESOURCES = 4  # resource indicators per authorisation request (RFC 8707 §2)
 
 
 def issuer() -> str:
@@ -166,6 +168,21 @@ class AuthorizeView(OAuthLibMixin, View):
             return fail("invalid_request", "nonce is required")
         if nonce and nonce_used(credentials["client_id"], nonce):
             return fail("invalid_request", "nonce already used")
+        # RFC 8707 §2: resource indicators, each an absolute URI without a fragment, at most a few;
+        # oauthlib keeps only the last one and as a string, so the list is taken from the query
+        # (the grant, and every token of it, is bound to these: the gateway checks, ADR 0010 §23).
+        resources = request.GET.getlist("resource")
+        credentials.pop("resource", None)
+        if resources:
+            if len(resources) > MAX_RESOURCES or not all(
+                len(r) <= 255 and is_valid_resource_uri(r) for r in resources
+            ):
+                return fail(
+                    "invalid_target",
+                    f"resource: at most {MAX_RESOURCES} absolute URIs with a scheme and host, "
+                    "without a fragment (RFC 8707 §2)",
+                )
+            credentials["resource"] = resources
         wanted, satisfiable = _required_acr(request.GET.get("acr_values", "").split(), rp)
         if not satisfiable:
             return fail("unmet_authentication_requirements", "requested acr values are not supported")
