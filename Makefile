@@ -1,4 +1,5 @@
-# dancu — two commands do the whole set-up on a fresh machine with Python 3.11 and make:
+# dancu — two commands do the whole set-up on a fresh machine with Python 3.11, make and a C compiler
+# (uWSGI, the production server of ADR 0021, is built from source):
 #   make run    install, migrate, load administrative units, seed the demo, serve on 127.0.0.1:8000
 #   make test   the whole test suite (SQLite by default; PostgreSQL when DATABASE_URL points at one)
 
@@ -18,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
 	@touch $@
 
 install: $(STAMP)

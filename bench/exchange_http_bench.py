@@ -17,7 +17,7 @@ measures the HTTP form, with one server for both:
   ``exchange_bench.py`` (five fields): authenticated, checked, signed twice, logged with its
   tracker row and committed durably (by default) before the answer.
 
-The server: the production settings under gunicorn (``gthread``), DEBUG off, the per-client
+The server: the production settings under uWSGI (ADR 0023; or gunicorn), DEBUG off, the per-client
 rate limit off (it would refuse a benchmark); clients: Python threads with keep-alive
 ``requests`` sessions on the same machine (they take CPU from the server on both sides alike).
 The 1-minute load average is recorded at the start and end of each row.
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import machine
-from _setup import free_port, start_django, start_gunicorn
+from _setup import free_port, start_django, start_server, wsgi_server
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -131,8 +131,8 @@ def main() -> None:
     ap.add_argument("--database", default="dancu_exchange")
     ap.add_argument("--calls", type=int, default=3000)
     ap.add_argument("--threads", type=lambda v: [int(x) for x in v.split(",")], default=[4, 16, 32])
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    ap.add_argument("--server-threads", type=int, default=8, help="gunicorn threads per worker")
+    ap.add_argument("--workers", type=int, default=2, help="server worker processes")
+    ap.add_argument("--server-threads", type=int, default=8, help="server threads per worker")
     args = ap.parse_args()
 
     import requests
@@ -144,8 +144,8 @@ def main() -> None:
     service_id, session_key, headers, ids = _actors()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkdtemp(prefix="exchange-http-")) / "gunicorn.log"
-    proc = start_gunicorn(
+    log = Path(tempfile.mkdtemp(prefix="exchange-http-")) / "server.log"
+    proc = start_server(
         url,
         SECRET,
         port,
@@ -213,7 +213,7 @@ def main() -> None:
         "at": stamp,
         "calls": args.calls,
         "database": args.database,
-        "server": {"workers": args.workers, "threads": args.server_threads},
+        "server": {"wsgi_server": wsgi_server(), "workers": args.workers, "threads": args.server_threads},
         "durable_commit": bool(settings.DANCU_EXCHANGE_DURABLE_COMMIT),
         "exchange_lanes": int(settings.DANCU_EXCHANGE_LANES),
         "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},

@@ -10,7 +10,7 @@ Targets, on a 2-core machine:
 
 What runs, all on 127.0.0.1 of the one machine:
 
-* the project's WSGI application under gunicorn (``gthread`` workers), DEBUG off, the production
+* the project's WSGI application under uWSGI (ADR 0023; or gunicorn), DEBUG off, the production
   settings module, PostgreSQL database ``dancu_oidcbench`` (created and migrated if missing);
 * the Argon2 baseline: ``--hash-procs`` processes (default: one per usable core) verifying a
   password with the production hasher in a loop; measured before and after the flows, averaged;
@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from _machine import cpu_seconds, machine, pids_of
-from _setup import create_database, free_port, start_django, start_gunicorn
+from _setup import create_database, free_port, server_match, start_django, start_server, wsgi_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -392,7 +392,7 @@ def _flows(
         )
         for i in range(procs)
     ]
-    s0, p0 = _cpu_snapshot(b"gunicorn"), _cpu_snapshot(_PG_MATCH[0])
+    s0, p0 = _cpu_snapshot(server_match()), _cpu_snapshot(_PG_MATCH[0])
     t0 = time.perf_counter()
     for p in ps:
         p.start()
@@ -446,7 +446,7 @@ def _refresh_tokens(base: str, client_id: str, secret: str, numbers: list[str], 
 def _wrk(
     port: int, path: str, script: Path, connections: int, seconds: int, env: dict[str, str]
 ) -> dict[str, Any]:
-    s0, p0 = _cpu_snapshot(b"gunicorn"), _cpu_snapshot(_PG_MATCH[0])
+    s0, p0 = _cpu_snapshot(server_match()), _cpu_snapshot(_PG_MATCH[0])
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
         "-s", str(script), f"http://127.0.0.1:{port}{path}",
@@ -475,8 +475,8 @@ def main() -> None:
     ap.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
     ap.add_argument("--database", default="dancu_oidcbench")
     ap.add_argument("--accounts", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    ap.add_argument("--workers", type=int, default=2, help="server worker processes")
+    ap.add_argument("--threads", type=int, default=4, help="server threads per worker")
     ap.add_argument("--flow-procs", type=int, default=4, help="client processes running full flows")
     ap.add_argument("--hash-procs", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument(
@@ -520,8 +520,8 @@ def main() -> None:
     load_start = os.getloadavg()
     print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="oidc-bench-"))
-    server = start_gunicorn(
-        url, SECRET, port, args.workers, args.threads, tmp / "gunicorn.log", DANCU_OIDC_ISSUER=issuer
+    server = start_server(
+        url, SECRET, port, args.workers, args.threads, tmp / "server.log", DANCU_OIDC_ISSUER=issuer
     )
     result: dict[str, Any] = {}
     try:
@@ -545,6 +545,7 @@ def main() -> None:
                 "machine": machine().__dict__,
                 "load_average_at_start": [round(x, 2) for x in load_start],
                 "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
+                "wsgi_server": wsgi_server(),
                 "argon2_verify_per_second": {
                     "before": round(hash_before, 2),
                     "after": round(hash_after, 2),

@@ -12,7 +12,7 @@ Targets, on a 2-core machine:
 
 What runs, all on 127.0.0.1 of the one machine:
 
-* the project's WSGI application under gunicorn (``gthread`` workers), DEBUG off, the production
+* the project's WSGI application under uWSGI (ADR 0023; or gunicorn), DEBUG off, the production
   settings module, PostgreSQL database ``dancu_psbench`` (created, migrated and filled if missing:
   ``--citizens`` citizens of Phường Tây Hồ with active level-1 eID accounts, and 100,000 open
   dossiers of Công an phường Hoàn Kiếm, bulk-created with spread deadlines and statuses);
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import machine
-from _setup import create_database, free_port, start_django, start_gunicorn
+from _setup import create_database, free_port, start_django, start_server, wsgi_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -369,7 +369,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        proc = start_gunicorn(url, SECRET, port, args.workers, args.threads, Path(tmp) / "gunicorn.log")
+        proc = start_server(url, SECRET, port, args.workers, args.threads, Path(tmp) / "server.log")
         base = f"http://127.0.0.1:{port}"
         try:
             form_path = f"/dich-vu-cong/nop/{FORM_SERVICE}/"
@@ -385,7 +385,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-            log_tail = (Path(tmp) / "gunicorn.log").read_text()[-2000:]
+            log_tail = (Path(tmp) / "server.log").read_text()[-2000:]
     m = machine()
     passed = {
         "form_p95": form_1.get("p95_ms", 1e9) <= TARGET["form_p95_ms"] and form_1["errors"] == 0,
@@ -407,7 +407,7 @@ def main() -> None:
             "load_1min_start": round(load_start, 2),
             "load_1min_end": round(os.getloadavg()[0], 2),
         },
-        "server": {"gunicorn_workers": args.workers, "threads": args.threads,
+        "server": {"wsgi_server": wsgi_server(), "workers": args.workers, "threads": args.threads,
                    "database": "PostgreSQL " + args.database},
         "setup": {"citizens": args.citizens, "citizens_seconds": round(setup_citizens, 1),
                   "queue_open_dossiers": queue_count, "queue_bulk_seconds": round(queue_seconds, 1)},

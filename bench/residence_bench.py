@@ -14,8 +14,8 @@ Targets (issue 6), on 2 cores with 8.5 M citizens in PostgreSQL:
 * the police live view (``GET /residence/police/?ward=…``, the HTML page) of a ward with 50,000
   guests staying now renders in ≤ 500 ms (the time to the full response body).
 
-What runs, all on 127.0.0.1 of the one machine: the project's WSGI application under gunicorn
-(``gthread``; DEBUG off; ``dancu.settings``), PostgreSQL, and this script's client threads
+What runs, all on 127.0.0.1 of the one machine: the project's WSGI application under uWSGI
+(ADR 0023, or gunicorn; DEBUG off; ``dancu.settings``), PostgreSQL, and this script's client threads
 (``http.client``, keep-alive, one connection per thread). The guests are random citizens of the
 database (``verify_http_bench._sample_qr_texts``: the latest valid card's QR). The 50,000 guests
 of the live view are inserted directly (``bulk_create``), not through the API: they are the
@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import cpu_seconds, machine, pids_of
-from _setup import free_port
+from _setup import free_port, server_match, wsgi_server
 from verify_http_bench import SECRET, _django, _postgres_info, _sample_qr_texts, _start_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def _cpu() -> float:
 
 def _children(pid: int) -> list[int]:
     out = []
-    for p in pids_of(b"gunicorn"):
+    for p in pids_of(server_match()):
         try:
             with open(f"/proc/{p}/stat") as f:
                 if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
@@ -579,7 +579,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="residence-bench-"))
     port = free_port()
-    server = _start_server(url, port, args.workers, args.threads, tmp / "gunicorn.log")
+    server = _start_server(url, port, args.workers, args.threads, tmp / "server.log")
     results: dict[str, Any] = {}
     _SERVER_PIDS[:] = [server.pid, *_children(server.pid)]
     try:
@@ -610,7 +610,7 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        log_tail = (tmp / "gunicorn.log").read_text(errors="replace")[-2000:]
+        log_tail = (tmp / "server.log").read_text(errors="replace")[-2000:]
         cleaned = {} if args.keep else _cleanup()
     met = {
         "batch": results.get("batch", {}).get("per_second", 0) >= TARGET["batch_per_second"],
@@ -628,8 +628,8 @@ def main() -> None:
         "database": args.database,
         "citizens": citizens,
         "qr_sampled_skipped": skipped,
-        "server": f"gunicorn dancu.wsgi --workers {args.workers} --worker-class gthread --threads "
-        f"{args.threads}; dancu.settings, DEBUG=0, secret {SECRET[:9]}…",
+        "server": f"{wsgi_server()} (bench/_setup.py), {args.workers} processes × {args.threads} threads; "
+        f"dancu.settings, DEBUG=0, secret {SECRET[:9]}…",
         "batch_path": "reference (row by row)" if args.reference else "set-based (ADR 0018)",
         "server_log_tail": log_tail,
         "results": results,

@@ -6,7 +6,7 @@ Target (issue 3): on a 2-core machine with 8.5 M citizens in PostgreSQL, ``POST
 
 What runs, all on 127.0.0.1 of the one machine:
 
-* the project's WSGI application (``dancu.wsgi``) under gunicorn (``gthread`` workers), DEBUG
+* the project's WSGI application (``dancu.wsgi``) under uWSGI (ADR 0023; or gunicorn), DEBUG
   off, ``ALLOWED_HOSTS=127.0.0.1``, the production settings module ``dancu.settings``;
 * PostgreSQL with the citizens (database ``dancu_lookup``, loaded by ``seed_bench.py --full
   --keep-full dancu_lookup``; migrated here if needed, never dropped);
@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from _machine import cpu_seconds, machine, pids_of
-from _setup import free_port, start_gunicorn
+from _setup import free_port, server_match, start_server, wsgi_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -309,7 +309,7 @@ def _postgres_info() -> dict[str, str]:
 def _start_server(url: str, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
     """The server of the verification and residence benchmarks: the API's rate limit lifted (it
     would refuse a benchmark)."""
-    return start_gunicorn(
+    return start_server(
         url, SECRET, port, workers, threads, log, DANCU_API_RATE_PER_MINUTE="100000", DANCU_API_BURST="100000"
     )
 
@@ -334,7 +334,7 @@ def _wrk(
     port: int, endpoint: str, script: Path, connections: int, seconds: int, env: dict[str, str]
 ) -> dict[str, Any]:
     path = "/api/v1/identity/ping" if endpoint == "empty" else "/api/v1/identity/verify"
-    server_pids, pg_pids = pids_of(b"gunicorn"), pids_of(b"postgres")
+    server_pids, pg_pids = pids_of(server_match()), pids_of(b"postgres")
     server0, pg0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [
@@ -376,8 +376,8 @@ def main() -> None:
     ap.add_argument("--database", default="dancu_lookup")
     ap.add_argument("--qr", type=int, default=20_000, help="distinct citizens (QR texts) to cycle through")
     ap.add_argument("--seed", type=int, default=3)
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    ap.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
+    ap.add_argument("--workers", type=int, default=2, help="server worker processes")
+    ap.add_argument("--threads", type=int, default=8, help="server threads per worker")
     ap.add_argument(
         "--connections",
         type=lambda v: [int(x) for x in v.split(",")],
@@ -439,7 +439,7 @@ def _measure(
     ping_lua.write_text(_LUA_PING)
     verify_lua.write_text(_LUA_VERIFY)
     port = free_port()
-    server = _start_server(url, port, args.workers, args.threads, tmp / "gunicorn.log")
+    server = _start_server(url, port, args.workers, args.threads, tmp / "server.log")
     runs: list[dict[str, Any]] = []
     try:
         status, answer = _call(port, "/api/v1/identity/ping", token, None)
@@ -490,7 +490,7 @@ def _measure(
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        server_log = (tmp / "gunicorn.log").read_text(errors="replace")[-2000:]
+        server_log = (tmp / "server.log").read_text(errors="replace")[-2000:]
         shutil.rmtree(tmp, ignore_errors=True)
 
     decisions = _decisions(org_id, run_tag)
@@ -526,8 +526,14 @@ def _measure(
         "qr_texts": len(texts),
         "qr_sampled_skipped": skipped,
         "server": {
-            "command": f"gunicorn dancu.wsgi --bind 127.0.0.1:<port> --workers {args.workers} "
-            f"--worker-class gthread --threads {args.threads} --backlog 2048",
+            "wsgi_server": wsgi_server(),
+            "command": (
+                "uwsgi --ini docs/deploy/uwsgi.ini --http11-socket 127.0.0.1:<port> "
+                f"--processes {args.workers} --threads {args.threads}"
+                if wsgi_server() == "uwsgi"
+                else f"gunicorn dancu.wsgi --bind 127.0.0.1:<port> --workers {args.workers} "
+                f"--worker-class gthread --threads {args.threads} --backlog 2048"
+            ),
             "settings": "dancu.settings, DEBUG=0, ALLOWED_HOSTS=127.0.0.1, CACHE_URL unset (per process), "
             "DANCU_API_RATE_PER_MINUTE=100000, DANCU_API_BURST=100000, CONN_MAX_AGE 60",
             "log_tail": server_log,

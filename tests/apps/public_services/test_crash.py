@@ -43,7 +43,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -53,6 +52,7 @@ from django.utils import timezone
 from dancu.apps.public_services import faults, services, uploads
 from dancu.apps.public_services.models import Dossier, DossierEvent, InboxMessage, Payment
 from tests.apps.public_services.conftest import HOAN_KIEM_ADDRESS
+from tests.server_support import free_port, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,12 +61,6 @@ FORM = "/dich-vu-cong/nop/temporary-residence/"
 CSRF = "c" * 32  # the CSRF cookie and the form's token: the same secret
 KEY = "crash-test-idempotency-key-0001"  # the form An submits, and retries
 LEASE = b"%PDF-1.7\n1 0 obj<<>>endobj\n% hop dong thue nha\n%%EOF\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Database:
@@ -96,21 +90,14 @@ class Server:
     """A gunicorn process group serving the platform; ``arm`` arms a fault point (``faults``)."""
 
     def __init__(self, db: Database, uploads_dir: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.faults = log.with_name("faults.txt")
         self.arm("")
-        env = {
-            **os.environ,
-            "DATABASE_URL": db.url,
-            "DJANGO_SETTINGS_MODULE": "dancu.test_settings",
-            "SECRET_KEY": settings.SECRET_KEY,  # the sessions and the eID keys are under it
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "DANCU_PUBLIC_SERVICES_UPLOAD_DIR": str(uploads_dir),
-            "DANCU_TEST_FAULTS_FILE": str(self.faults),
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("CACHE_URL", None)
+        env = server_env(
+            DATABASE_URL=db.url,
+            DANCU_PUBLIC_SERVICES_UPLOAD_DIR=str(uploads_dir),
+            DANCU_TEST_FAULTS_FILE=str(self.faults),
+        )
         cmd = [
             str(GUNICORN), "tests.apps.public_services.crash_wsgi", "--bind", f"127.0.0.1:{self.port}",
             "--workers", "1", "--log-level", "warning", "--preload",

@@ -32,15 +32,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 
 from dancu.blocks.exchange.models import Message
 from tests.blocks.exchange.conftest import World
+from tests.server_support import free_port, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,35 +49,15 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 ANSWERED = ("ok", "provider_error")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _test_database_url() -> str:
-    """``DATABASE_URL`` with the test database's name (the one this test's data is committed to)."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
-
-
 class Server:
     """A gunicorn process group serving the gateway against the test database."""
 
     def __init__(self, log: Path) -> None:
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": _test_database_url(),
-            "DJANGO_SETTINGS_MODULE": "dancu.test_settings",
-            "SECRET_KEY": settings.SECRET_KEY,  # the subsystems' keys are wrapped under it
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "DANCU_EXCHANGE_RATE_PER_MINUTE": "0",  # the burst is not what is tested here
-            "DANCU_EXCHANGE_LANES": "4",  # the production path: group commits (ADR 0010 §13)
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("CACHE_URL", None)
+        self.port = free_port()
+        env = server_env(
+            DANCU_EXCHANGE_RATE_PER_MINUTE="0",  # the burst is not what is tested here
+            DANCU_EXCHANGE_LANES="4",  # the production path: group commits (ADR 0010 §13)
+        )
         cmd = [
             str(GUNICORN), "dancu.wsgi",
             "--bind", f"127.0.0.1:{self.port}",
