@@ -10,14 +10,25 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install browser java wrk lint typecheck migrations-check ci bench clean
+.PHONY: run test install compiler browser java wrk lint typecheck migrations-check ci bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: Python 3.11 not found (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# uWSGI (the server extra, ADR 0023) is compiled by pip: a C compiler and Python's headers.
+compiler: | $(BIN)/python
+	@if ! command -v cc >/dev/null || ! $(BIN)/python -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's gcc and Python headers to build uWSGI"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev "python$$($(BIN)/python -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-dev" >/dev/null; \
+	  else \
+	    echo "make: a C compiler and Python's headers are needed to build uWSGI (Debian: apt-get install gcc python3-dev)"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml | $(BIN)/python compiler
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
 	@touch $@
