@@ -98,6 +98,16 @@ def test_a_portal_asks_for_a_token_bound_to_the_exchange_gateway(
     assert holder is not None and holder.resource == (gateway,)
     other = token_holder(unbound.token["access_token"])
     assert other is not None and other.resource == ()
+    # Bound to the gateway, the token is not one for the provider's own userinfo (RFC 8707: a
+    # relying party that needs both asks for both resources).
+    userinfo = oidc + "/oidc/userinfo"
+    refused = requests.get(
+        userinfo, headers={"Authorization": f"Bearer {bound.token['access_token']}"}, timeout=10
+    )
+    answered = requests.get(
+        userinfo, headers={"Authorization": f"Bearer {unbound.token['access_token']}"}, timeout=10
+    )
+    assert refused.status_code in (401, 403) and answered.status_code == 200
 
 
 @pytest.mark.parametrize(
