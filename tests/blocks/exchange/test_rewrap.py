@@ -70,3 +70,39 @@ def test_the_old_secret_comes_from_a_named_environment_variable_that_must_be_set
     monkeypatch.delenv("DANCU_OLD_SECRET", raising=False)
     with pytest.raises(CommandError, match="DANCU_OLD_SECRET is not set"):
         call_command("exchange", "rewrap", "--old-secret-env", "DANCU_OLD_SECRET")
+
+
+def test_before_the_rewrap_an_exchange_is_refused_in_json_and_nothing_is_logged_half(
+    world: World,
+    grant: Any,
+    call: Any,
+    an_tay_ho: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator rotated ``SECRET_KEY`` and has not run the rewrap yet: BHXH's system gets the
+    contract's JSON error (500 ``gateway_key_unavailable``, not an HTML page), no message is
+    logged and the registry reads nothing; once the keys are re-sealed, the same request id is
+    answered."""
+    from dancu.blocks.audit.models import AuditEvent
+    from dancu.blocks.exchange.models import Message
+
+    settings.SECRET_KEY = OLD
+    grant()
+    settings.SECRET_KEY = NEW
+
+    res = call("citizen", an_tay_ho.id_number, request_id="rot-0001")
+
+    assert res.status == 500 and res.rule == "gateway_key_unavailable", res.json
+    assert "rewrap" in res.json["detail"][0]["message"]
+    assert not Message.objects.filter(request_id="rot-0001").exists()
+    assert not AuditEvent.objects.filter(
+        subject_citizen_id=an_tay_ho.citizen_id, action="registry.read"
+    ).exists()
+    assert "exchange.key_unavailable" in caplog.text  # the operator's line names the key, not the citizen
+
+    monkeypatch.setenv("DANCU_OLD_SECRET", OLD)
+    call_command("exchange", "rewrap", "--old-secret-env", "DANCU_OLD_SECRET")
+    again = call("citizen", an_tay_ho.id_number, request_id="rot-0001")
+    assert again.status == 200, again.json

@@ -84,6 +84,11 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "too_large": (413, "the body exceeds DANCU_EXCHANGE_MAX_BODY"),
     "rate_limited": (429, "the client's rate limit is used up; see Retry-After"),
     "no_provider": (501, "the service has no provider configured"),
+    "gateway_key_unavailable": (
+        500,
+        "the gateway cannot sign: a member's key does not open under the platform's secret "
+        "(the operator re-seals the keys: dancu exchange rewrap)",
+    ),
     "provider_failed": (502, "the provider failed (5xx); retry under the same request id"),
     "provider_garbage": (502, "the provider's answer is not a JSON object, or too large"),
     "provider_redirect": (502, "the provider answered a redirect, which is never followed"),

@@ -16,15 +16,19 @@ Paths (under ``/exchange/``):
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from dancu.blocks.exchange import contract, gateway, notifications, services
+from dancu.blocks.exchange import contract, crypto, gateway, notifications, services
 from dancu.blocks.exchange.identifiers import PART, parse_client_id
 from dancu.errors import DomainValidationError, NotFound
 from dancu.validation import loads_json
+
+logger = logging.getLogger(__name__)
 
 
 def _problem(status: int, field: str, rule: str, message: str) -> JsonResponse:
@@ -120,18 +124,32 @@ def exchange(
     except ValueError:
         declared = 0
     too_big = declared > settings.DANCU_EXCHANGE_MAX_BODY  # refused without reading it
-    result = gateway.handle(
-        gateway.ExchangeRequest(
-            service_id=f"{instance}/{member_class}/{member}/{subsystem}/{service}",
-            path=path,
-            method=request.method or "GET",
-            query=request.META.get("QUERY_STRING", ""),
-            body=b"" if too_big else request.body,
-            headers={k.lower(): v for k, v in request.headers.items()},
-            declared_length=declared,
-        ),
-        rate_limit=True,
-    )
+    try:
+        result = gateway.handle(
+            gateway.ExchangeRequest(
+                service_id=f"{instance}/{member_class}/{member}/{subsystem}/{service}",
+                path=path,
+                method=request.method or "GET",
+                query=request.META.get("QUERY_STRING", ""),
+                body=b"" if too_big else request.body,
+                headers={k.lower(): v for k, v in request.headers.items()},
+                declared_length=declared,
+            ),
+            rate_limit=True,
+        )
+    except crypto.KeyUnavailable as exc:
+        # The operator rotated SECRET_KEY without re-sealing the members' keys (ADR 0010 §15):
+        # nothing can be signed, so nothing was answered or logged. The integrator gets the JSON
+        # error of the contract; the operator's log names the key (a subsystem, not a person).
+        logger.error("exchange.key_unavailable %s", exc)
+        return _problem(
+            500,
+            "service_id",
+            "gateway_key_unavailable",
+            "the gateway cannot sign this exchange: a member's signing key does not open under the "
+            "platform's current secret (the operator runs `dancu exchange rewrap`); retry later "
+            "under the same request id",
+        )
     response = JsonResponse(result.body, status=result.status, json_dumps_params={"ensure_ascii": False})
     for name, value in result.headers.items():
         response[name] = value
