@@ -1,5 +1,5 @@
 # dancu — two commands do the whole set-up on a fresh machine with Python 3.11, make and a C compiler
-# (uWSGI, the production server of ADR 0021, is built from source):
+# (uWSGI, the production server of ADR 0023, is built from source):
 #   make run    install, migrate, load administrative units, seed the demo, serve on 127.0.0.1:8000
 #   make test   the whole test suite (SQLite by default; PostgreSQL when DATABASE_URL points at one)
 
@@ -19,7 +19,7 @@ $(BIN)/python:
 
 # uWSGI (the server extra, ADR 0023) is compiled by pip: a C compiler and Python's headers.
 compiler: | $(BIN)/python
-	@if ! command -v cc >/dev/null || ! $(BIN)/python -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+	@if [ ! -x $(BIN)/uwsgi ] && { ! command -v cc >/dev/null || ! $(BIN)/python -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian's gcc and Python headers to build uWSGI"; \
 	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev "python$$($(BIN)/python -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-dev" >/dev/null; \

@@ -65,7 +65,7 @@ UWSGI_INI = SRC.parent / "docs" / "deploy" / "uwsgi.ini"
 
 def wsgi_server() -> str:
     """The application server the benchmarks start: production's, uWSGI with
-    ``docs/deploy/uwsgi.ini`` (ADR 0021), unless ``BENCH_WSGI_SERVER=gunicorn`` asks for the one
+    ``docs/deploy/uwsgi.ini`` (ADR 0023), unless ``BENCH_WSGI_SERVER=gunicorn`` asks for the one
     the earlier figures in docs/benchmarks.md were measured under (``gthread`` workers)."""
     name = os.environ.get("BENCH_WSGI_SERVER", "uwsgi")
     if name not in WSGI_SERVERS:

@@ -56,6 +56,12 @@ def test_an_unauthenticated_call_naming_an_id_number_is_logged_without_it(log_ou
         ("rows=10000000 port 5432 year 2026 took 186.6 s", "rows=10000000 port 5432 year 2026 took 186.6 s"),
         ("sha256 " + "1234567890" * 4, "sha256 " + "1234567890" * 4),  # a 40-digit run is no identifier
         ("token a001085000001b", "token a001085000001b"),  # inside a longer word
+        (
+            "next=%2Fapi%2Fv1%2Fregistry%2Fcitizens%2F001085000001",
+            "next=%2Fapi%2Fv1%2Fregistry%2Fcitizens%2F001*********",
+        ),
+        ("?id=001085000001&x=1", "?id=001*********&x=1"),
+        ('{"id_number": "001085000001"}', '{"id_number": "001*********"}'),
     ],
 )
 def test_identifiers_are_masked_and_other_numbers_kept(text: str, expected: str) -> None:
@@ -77,3 +83,26 @@ def test_the_exception_text_of_an_error_is_masked_too() -> None:
     out = formatter.format(record)
     assert "001085000001" not in out and "0912345678" not in out
     assert "failed for 091*******" in out and "duplicate key 001*********" in out
+
+
+def test_every_handler_a_django_or_platform_line_reaches_masks_it() -> None:
+    """Django's defaults (an unformatted console under DEBUG, ``mail_admins``, runserver's request
+    lines) are replaced: whatever logger writes — ``django.request``, ``django.server``, the
+    platform's own, the root — each handler its records reach formats with the masking formatter."""
+    from dancu.logredact import RedactingFormatter
+
+    for name in (
+        "django.request",
+        "django.server",
+        "django.security.csrf",
+        "dancu.blocks.exchange.views",
+        "",
+    ):
+        logger: logging.Logger | None = logging.getLogger(name)
+        handlers: list[logging.Handler] = []
+        while logger is not None:
+            handlers += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+            logger = logger.parent if logger.propagate else None
+        assert handlers, name
+        for handler in handlers:
+            assert isinstance(handler.formatter, RedactingFormatter), (name, handler)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import logging
 import re
 
-_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{6,9}(?![0-9A-Za-z])")
+# Standalone: not inside a longer word or number — but right after a percent-escape (``%2F``,
+# ``%3D`` of an encoded path or ``next=`` parameter), whose hex digits are not a word.
+_IDENTIFIER = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9A-Za-z]))([0-9]{3})[0-9]{6,9}(?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:

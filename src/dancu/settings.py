@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit as _urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
@@ -182,7 +183,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own defaults (DEFAULT_LOGGING) print django.* to an unformatted console when DEBUG is
+    # on, mail them to ADMINS otherwise, and print runserver's request lines: all three would carry
+    # unmasked paths. Every Django logger goes to the one masked console instead.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Platform settings.
@@ -322,9 +330,17 @@ DANCU_EXCHANGE_END_USER_MIN_ACR = env_str("DANCU_EXCHANGE_END_USER_MIN_ACR", "")
 # counts only if one of its resources is a URL prefix of this base followed by the service's
 # identifier — the gateway itself, or one service of it. A token without a resource (valid at any
 # resource server of the provider) is refused. Default: the gateway's ``/exchange/`` under the issuer.
-DANCU_EXCHANGE_END_USER_RESOURCE = env_str(
-    "DANCU_EXCHANGE_END_USER_RESOURCE", f"{DANCU_OIDC_ISSUER}/exchange/"
+DANCU_EXCHANGE_END_USER_RESOURCE = (
+    env_str("DANCU_EXCHANGE_END_USER_RESOURCE", f"{DANCU_OIDC_ISSUER}/exchange/").rstrip("/") + "/"
 )
+if (
+    _urlsplit(DANCU_EXCHANGE_END_USER_RESOURCE).scheme not in ("http", "https")
+    or not _urlsplit(DANCU_EXCHANGE_END_USER_RESOURCE).hostname
+):
+    raise ConfigError(
+        "DANCU_EXCHANGE_END_USER_RESOURCE",
+        "must be an absolute http(s) URL, e.g. https://id.example/exchange/",
+    )
 # The largest request body the gateway accepts (bytes); larger ones are refused with 413.
 DANCU_EXCHANGE_MAX_BODY = env_int(
     "DANCU_EXCHANGE_MAX_BODY", 64 * 1024, minimum=1024, maximum=10 * 1024 * 1024

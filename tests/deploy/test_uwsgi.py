@@ -1,12 +1,12 @@
-"""The production application server keeps what ``docs/deploy/uwsgi.ini`` promises (ADR 0021).
+"""The production application server keeps what ``docs/deploy/uwsgi.ini`` promises (ADR 0023).
 
 A real uWSGI process group (master and two workers of four threads, the configuration file as
 shipped) serves the platform against the test database; the tests talk HTTP to it:
 
 * keep-alive: one connection carries a page of Django's stack and a token answered by the fast
   layer ahead of it (``sso.fasthttp``) — a machine client's requests do not pay a TCP handshake each;
-* request headers up to 32 KiB are taken (uWSGI's own default of 4 KiB drops a request with a
-  few large cookies);
+* request headers of 30 KiB are taken (the file allows 32 KiB; uWSGI's own default of 4 KiB
+  drops a request with a few large cookies);
 * a request body is streamed: the application answers a 50 MB upload it refuses before the client
   has sent more than its first 64 KiB (with buffering the server would wait for the whole body);
 * no request line reaches the server's output: a refused call naming an ID number leaves neither
@@ -124,9 +124,9 @@ def test_one_connection_carries_a_page_and_a_fast_token(server: Server) -> None:
     conn.close()
 
 
-def test_request_headers_of_16_kib_are_taken(server: Server) -> None:
+def test_request_headers_of_30_kib_are_taken(server: Server) -> None:
     conn = server.connect()
-    conn.request("GET", "/.well-known/openid-configuration", headers={"Cookie": "pref=" + "a" * 16 * 1024})
+    conn.request("GET", "/.well-known/openid-configuration", headers={"Cookie": "pref=" + "a" * 30 * 1024})
     res = conn.getresponse()
     res.read()
     assert res.status == 200

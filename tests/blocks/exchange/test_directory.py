@@ -79,7 +79,9 @@ def test_get_openapi_returns_the_service_description(world: World) -> None:
     assert _meta(world, "getOpenAPI", caller=world.bhxh.identifier).status_code == 400
 
 
-@pytest.mark.parametrize("caller", ["VN-HN/GOV/BHXH-HN", "a/b/c/d/e", "VN HN/GOV/X/Y", ""])
+@pytest.mark.parametrize(
+    "caller", ["VN-HN/GOV/BHXH-HN", "a/b/c/d/e", "VN HN/GOV/X/Y", "", "VN-HN/GOV/../Y", "VN-HN/GOV/X/."]
+)
 def test_a_malformed_caller_is_a_400(world: World, caller: str) -> None:
     res = _meta(world, "listMethods", caller=caller)
     assert res.status_code == 400
@@ -89,3 +91,17 @@ def test_a_malformed_caller_is_a_400(world: World, caller: str) -> None:
 def test_a_malformed_service_code_is_a_400(world: World) -> None:
     res = _meta(world, "getOpenAPI", caller=world.bhxh.identifier, query="?serviceCode=%00bad")
     assert (res.status_code, res.json()["detail"][0]["rule"]) == (400, "identifier_part")
+
+
+@pytest.mark.parametrize("code", ["..", ".", "..."])
+def test_an_identifier_part_made_only_of_dots_is_refused(code: str) -> None:
+    """A part of dots only would be a path segment URL normalisation removes: the service's URL
+    (the audience an end user's token is bound to, ADR 0010 §23) would name another member's."""
+    from dancu.blocks.exchange.identifiers import check_part, parse_service_id
+    from dancu.errors import DomainValidationError
+
+    with pytest.raises(DomainValidationError):
+        check_part("subsystem_code", code)
+    with pytest.raises(DomainValidationError):
+        parse_service_id(f"VN-HN/GOV/BHXH-HN/{code}/citizen")
+    assert check_part("subsystem_code", "v1.2") == "v1.2"  # dots among other characters are fine

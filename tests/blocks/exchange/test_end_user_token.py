@@ -264,6 +264,9 @@ def test_a_token_that_does_not_prove_an_at_the_portal_is_refused(
         pytest.param("{issuer}/exchange-evil/", 403, id="a path that only starts like the gateway's"),
         pytest.param("{issuer_other_port}/exchange/", 403, id="the gateway's path on another port"),
         pytest.param("https://evil.example/exchange/", 403, id="the gateway's path at another host"),
+        pytest.param("{issuer}", 403, id="the host's root: valid everywhere on it"),
+        pytest.param("{issuer}/", 403, id="the host's root with a slash"),
+        pytest.param("{issuer}/oauth/../", 403, id="the root reached through a dot segment"),
     ],
 )
 def test_the_token_counts_only_when_it_is_bound_to_the_gateway(

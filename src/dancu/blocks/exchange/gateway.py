@@ -398,8 +398,12 @@ def _verified_end_user(
             "the end user's access token has expired: the relying party refreshes it, "
             "or the citizen signs in again",
         )
-    audience = f"{settings.DANCU_EXCHANGE_END_USER_RESOURCE}{service_identifier}"
-    if not holder.resource or not validate_resource_as_url_prefix(audience, list(holder.resource)):
+    base = str(settings.DANCU_EXCHANGE_END_USER_RESOURCE)
+    audience = f"{base}{service_identifier}"
+    # Only indicators under the gateway count: one bound to the host's root (or to nothing) is as
+    # good as unrestricted — valid at userinfo and at every API of the host.
+    bound = [r for r in holder.resource if validate_resource_as_url_prefix(r, [base])]
+    if not bound or not validate_resource_as_url_prefix(audience, bound):
         raise Refusal(
             403,
             END_USER_TOKEN,

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from dancu.errors import DomainValidationError
 
-PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A part of an identifier; never only dots ("." or ".." would make a path segment that URL
+# normalisation removes, so that the service's URL named another member's service).
+PART = re.compile(r"^(?!\.+$)[A-Za-z0-9._-]{1,64}$")
 MEMBER_CLASSES = ("GOV", "COM", "NGO", "ORG", "EDU", "MUN")
 # A request id: what the client chose to name the request by (X-Road's ``X-Road-Id``).
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -49,7 +51,9 @@ class ServiceId:
 def check_part(field: str, value: str) -> str:
     if not PART.match(value or ""):
         raise DomainValidationError.single(
-            field, "identifier_part", f"must be 1–64 characters of A–Z a–z 0–9 . _ - (got {value[:70]!r})"
+            field,
+            "identifier_part",
+            f"must be 1–64 characters of A–Z a–z 0–9 . _ -, not only dots (got {value[:70]!r})",
         )
     return value
 
@@ -62,7 +66,8 @@ def parse_client_id(value: str, *, field: str = "Information-Mediator-Client") -
         raise DomainValidationError.single(
             field,
             "client_id_format",
-            "expected INSTANCE/CLASS/MEMBER/SUBSYSTEM, each part 1–64 characters of A–Z a–z 0–9 . _ -",
+            "expected INSTANCE/CLASS/MEMBER/SUBSYSTEM, each part 1–64 characters of A–Z a–z 0–9 . _ - "
+            "(not only dots)",
         )
     return ClientId(*parts)
 
@@ -74,6 +79,6 @@ def parse_service_id(value: str, *, field: str = "service_id") -> ServiceId:
             field,
             "service_id_format",
             "expected INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE, each part 1–64 characters of "
-            "A–Z a–z 0–9 . _ -",
+            "A–Z a–z 0–9 . _ - (not only dots)",
         )
     return ServiceId(ClientId(*parts[:4]), parts[4])
