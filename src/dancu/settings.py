@@ -187,8 +187,8 @@ LOGGING = {
     # on, mail them to ADMINS otherwise, and print runserver's request lines: all three would carry
     # unmasked paths. Every Django logger goes to the one masked console instead.
     "loggers": {
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.server": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
         "django.db.backends": {"level": "WARNING"},
     },
 }
