@@ -185,10 +185,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own defaults (DEFAULT_LOGGING) print django.* to an unformatted console when DEBUG is
     # on, mail them to ADMINS otherwise, and print runserver's request lines: all three would carry
-    # unmasked paths. Every Django logger goes to the one masked console instead.
+    # unmasked paths. Configured here without handlers, those loggers lose Django's (dictConfig
+    # removes a configured logger's handlers) and their lines reach the root's masked console.
     "loggers": {
-        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
-        "django.server": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
+        "django": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
+        "django.server": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
         "django.db.backends": {"level": "WARNING"},
     },
 }
