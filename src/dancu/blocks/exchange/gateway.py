@@ -340,10 +340,11 @@ def _verified_end_user(
     letter case) is accepted only with proof: the platform's own in-process caller's
     ``verified_end_user`` for the same person, or ``X-End-User-Token``, an access token of this
     platform's OpenID provider that exists (not revoked), has not expired, is bound to the gateway
-    (RFC 8707 §2: one of its resource indicators is a URL prefix of
-    ``DANCU_EXCHANGE_END_USER_RESOURCE`` + the service's identifier, ADR 0010 §23 — a token the
-    citizen's portal holds for its own API or for userinfo is not one to replay here), was issued to
-    a relying party registered for the client's member's organisation, to the account of that citizen, and
+    (RFC 8707 §2: one of its resource indicators lies under ``DANCU_EXCHANGE_END_USER_RESOURCE``
+    and is a URL prefix of it + the service's identifier, ADR 0010 §23 — a token the citizen's
+    portal holds for its own API, for userinfo or for the whole host is not one to replay here), was
+    issued to a relying party registered for the client's member's organisation, to the account of
+    that citizen, and
     (``DANCU_EXCHANGE_END_USER_MIN_ACR``) for a relying party registered at that assurance or
     above. Checked after the client authenticated, so a caller without a credential learns nothing
     about tokens; the token is read from the database at each call (one indexed query), so a
