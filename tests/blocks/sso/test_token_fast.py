@@ -1,6 +1,7 @@
-"""The token endpoint's fast path (``blocks/sso/fast.py``): client credentials and refresh give the
-same answers and the same errors with it (PostgreSQL) and without it (DOT's path), and a client
-copy cached in the process never outlives a secret rotation or a change of registration."""
+"""The token endpoint's fast path (``blocks/sso/fast.py``): client credentials, refresh and the
+authorisation-code exchange give the same answers and the same errors with it (PostgreSQL) and
+without it (DOT's path), and a client copy cached in the process never outlives a secret rotation
+or a change of registration."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def path(request: Any, settings: Any) -> str:
 def used(monkeypatch: Any) -> list[str]:
     """The grants the fast path answered (it answers only successes)."""
     seen: list[str] = []
-    for name in ("client_credentials", "refresh"):
+    for name in ("client_credentials", "refresh", "authorization_code"):
         original = getattr(fast, name)
 
         def spy(request: Any, _original: Any = original, _name: str = name) -> Any:
@@ -178,7 +179,7 @@ def test_refresh_rotates_and_detects_reuse(
     assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
     after = _refresh(oidc, portal, third.json()["refresh_token"])
     assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
-    assert used == (["refresh", "refresh"] if _expect_fast(path) else [])
+    assert used == (["authorization_code", "refresh", "refresh"] if _expect_fast(path) else [])
 
 
 def test_refresh_errors(oidc: str, register_rp: Any, citizen_user: Any, path: str) -> None:
@@ -233,6 +234,169 @@ def test_concurrent_refreshes_of_one_token_rotate_it_once(
     assert len(answers) == 4 and len(issued - {""}) <= 1
     if _expect_fast(path):
         assert answers.count(200) <= 1
+
+
+# --------------------------------------------------------------------------- the code exchange
+def _code(oidc: str, c: Any, b: requests.Session, scope: str = "openid profile") -> tuple[str, str, str]:
+    """(code, verifier, nonce) of an authorisation request the logged-in browser ``b`` makes."""
+    from authlib.common.security import generate_token
+
+    from .conftest import authorize_url, consent, pkce_pair, query
+
+    verifier, challenge = pkce_pair()
+    nonce = generate_token(16)
+    r = b.get(
+        authorize_url(oidc, c, scope=scope, nonce=nonce, code_challenge=challenge), allow_redirects=False
+    )
+    if r.status_code == 200:  # the consent screen, the first time
+        r = consent(b, r)
+    assert r.status_code == 302, r.text[:300]
+    return query(r.headers["Location"])["code"], verifier, nonce
+
+
+def _exchange(oidc: str, c: Any, code: str, verifier: str, secret: str | None = None, **extra: str) -> Any:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": c.redirect_uri}
+    data["code_verifier"] = verifier
+    data.update(extra)
+    return requests.post(
+        oidc + "/oidc/token", data=data, auth=(c.client_id, secret or c.client_secret), timeout=10
+    )
+
+
+def test_code_exchange_answer_is_dots(
+    oidc: str, register_rp: Any, citizen_user: Any, path: str, used: list[str]
+) -> None:
+    """The answer, the ID token's claims and the rows stored are those of DOT's path."""
+    from joserfc import jwt as jose_jwt
+    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+
+    from dancu.blocks.sso.models import RedeemedCode
+
+    from .conftest import jwks_of
+
+    portal = register_rp()
+    b = browser(oidc, session_cookie(citizen_user))
+    code, verifier, nonce = _code(oidc, portal, b)
+    r = _exchange(oidc, portal, code, verifier)
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store" and r.headers["Pragma"] == "no-cache"
+    body = r.json()
+    assert set(body) == {"access_token", "expires_in", "token_type", "scope", "refresh_token", "id_token"}
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 600 and body["scope"] == "openid profile"
+    claims = jose_jwt.decode(body["id_token"], jwks_of(oidc)).claims
+    assert set(claims) == {
+        "aud",
+        "iat",
+        "nonce",
+        "at_hash",
+        "sub",
+        "auth_time",
+        "acr",
+        "amr",
+        "iss",
+        "exp",
+        "jti",
+    }
+    assert claims["aud"] == portal.client_id and claims["nonce"] == nonce and claims["iss"] == oidc
+    digest = fast.hashlib.sha256(body["access_token"].encode()).digest()
+    assert claims["at_hash"] == fast.base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+    assert claims["acr"] == "urn:dancu:acr:level2" and claims["amr"] == ["pwd"]
+    assert 590 <= claims["exp"] - claims["iat"] <= 610
+    # The rows: the grant gone; ID token, access token (linked to it), refresh token, redeemed code.
+    assert not Grant.objects.exists()
+    idt = IDToken.objects.get()
+    assert str(idt.jti) == claims["jti"] and idt.user_id == citizen_user.pk and idt.scope == "openid profile"
+    at = AccessToken.objects.get()
+    assert at.token_checksum == fast.hashlib.sha256(body["access_token"].encode()).hexdigest()
+    assert at.id_token_id == idt.pk and at.user_id == citizen_user.pk and at.resource == []
+    rt = RefreshToken.objects.get()
+    assert rt.access_token_id == at.pk and rt.token_family is not None and rt.revoked is None
+    spent = RedeemedCode.objects.get()
+    assert spent.access_token_id == at.pk and spent.token_family == rt.token_family
+    assert spent.client_id == portal.client_id and spent.replayed_at is None
+    info = requests.get(
+        oidc + "/oidc/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10
+    )
+    assert info.status_code == 200 and info.json()["sub"] == claims["sub"]
+    # Without ``openid``: an OAuth token pair, no ID token and no ID-token row.
+    code, verifier, _nonce = _code(oidc, portal, b, scope="profile")
+    plain = _exchange(oidc, portal, code, verifier)
+    assert plain.status_code == 200 and "id_token" not in plain.json() and plain.json()["scope"] == "profile"
+    assert IDToken.objects.count() == 1
+    assert AccessToken.objects.filter(id_token__isnull=True).count() == 1
+    assert used == (["authorization_code"] * 2 if _expect_fast(path) else [])
+
+
+def test_code_exchange_refusals_are_dots(
+    oidc: str, register_rp: Any, citizen_user: Any, path: str, used: list[str]
+) -> None:
+    """Each refused exchange gets DOT's error; the ones that do not consume the code leave it
+    usable, and a replay revokes what the code gave (RFC 6749 §4.1.2)."""
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Grant
+
+    portal, other = register_rp(), register_rp("Ứng dụng công dân", host="app.example")
+    b = browser(oidc, session_cookie(citizen_user))
+    code, verifier, _nonce = _code(oidc, portal, b)
+    refusals = {
+        "wrong verifier": _exchange(oidc, portal, code, "x" * 43),
+        "short verifier": _exchange(oidc, portal, code, verifier[:20]),
+        "other client": _exchange(oidc, other, code, verifier),
+        "wrong secret": _exchange(oidc, portal, code, verifier, secret="wrong"),
+        "extra path": _exchange(oidc, portal, code, verifier, redirect_uri=portal.redirect_uri + "/x"),
+    }
+    errors = {k: (r.status_code, r.json().get("error")) for k, r in refusals.items()}
+    assert errors["wrong secret"] == (401, "invalid_client")
+    for name in ("wrong verifier", "short verifier", "other client"):
+        assert errors[name] == (400, "invalid_grant"), (name, errors)
+    assert errors["extra path"] == (400, "invalid_request"), errors  # redirect_uri mismatch
+    assert not used  # nothing above was answered by the fast path
+    assert Grant.objects.filter(code=code).exists()  # and none of them consumed the code
+    good = _exchange(oidc, portal, code, verifier)
+    assert good.status_code == 200, good.text
+    access = good.json()["access_token"]
+    replay = _exchange(oidc, portal, code, verifier)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    gone = requests.get(oidc + "/oidc/userinfo", headers={"Authorization": f"Bearer {access}"}, timeout=10)
+    assert gone.status_code == 401  # the replay revoked the tokens the code gave
+    # An expired code.
+    code, verifier, _nonce = _code(oidc, portal, b)
+    Grant.objects.filter(code=code).update(expires=timezone.now() - timezone.timedelta(seconds=1))
+    late = _exchange(oidc, portal, code, verifier)
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+    assert AccessToken.objects.count() == 0
+    # A ``resource`` on the token request (RFC 8707 §2.2) is DOT's: the pair is bound to it.
+    code, verifier, _nonce = _code(oidc, portal, b)
+    bound = _exchange(oidc, portal, code, verifier, resource="https://api.example/")
+    assert bound.status_code == 200, bound.text
+    assert AccessToken.objects.get().resource == ["https://api.example/"]
+    assert used == (["authorization_code"] if _expect_fast(path) else [])
+
+
+def test_concurrent_exchanges_of_one_code_issue_at_most_once(
+    oidc: str, register_rp: Any, citizen_user: Any, path: str
+) -> None:
+    from oauth2_provider.models import AccessToken
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs concurrent writers (SQLite serialises the live server's requests)")
+    portal = register_rp()
+    code, verifier, _nonce = _code(oidc, portal, browser(oidc, session_cookie(citizen_user)))
+    answers: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def go() -> None:
+        barrier.wait()
+        answers.append(_exchange(oidc, portal, code, verifier).status_code)
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) in ([200, 400, 400, 400], [400, 400, 400, 400]), answers
+    # The winner's tokens survive only if no loser's replay came after its commit; never two pairs.
+    assert AccessToken.objects.count() <= 1
 
 
 def test_tokens_have_oauthlibs_form_and_no_modulo_bias(monkeypatch: Any) -> None:

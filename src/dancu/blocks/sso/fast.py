@@ -42,6 +42,8 @@ import json
 import os
 import re
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -65,6 +67,7 @@ from oauthlib.common import UNICODE_ASCII_CHARACTER_SET
 
 from dancu.blocks.sso.hashers import ClientSecretHasher
 from dancu.blocks.sso.models import RelyingParty
+from dancu.blocks.sso.validator import AUTH_KEY
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -203,10 +206,10 @@ def _execute(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
         return cursor.fetchone()
 
 
-def _run(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+def _run(sql: str, params: dict[str, Any], commit_mode: str = "off") -> tuple[Any, ...] | None:
     """The statement's row, or None (no row, or refused by a constraint). On its own it is one
-    transaction committed asynchronously; inside a caller's transaction it runs in a savepoint
-    with that transaction's commit mode."""
+    transaction committed with ``commit_mode`` (asynchronously by default); inside a caller's
+    transaction it runs in a savepoint with that transaction's commit mode."""
     try:
         if connection.in_atomic_block:
             with connection.cursor() as cursor:
@@ -214,7 +217,7 @@ def _run(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
                 mode = cursor.fetchone()[0]
             with transaction.atomic():
                 return _execute(sql, {**params, "commit_mode": mode})
-        return _execute(sql, {**params, "commit_mode": "off"})
+        return _execute(sql, {**params, "commit_mode": commit_mode})
     except psycopg.Error as exc:
         if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
             connection.errors_occurred = True  # let Django drop a broken connection
@@ -387,6 +390,157 @@ def refresh(request: HttpRequest) -> HttpResponse | None:
             "refresh_token": new_refresh,
         }
     )
+
+
+# --------------------------------------------------------------------------- authorisation code
+_AC_FIELDS = frozenset({"grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret"})
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
+_CODE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _sql_authorization_code() -> str:
+    from oauth2_provider.models import get_grant_model, get_id_token_model
+
+    from dancu.blocks.sso.models import RedeemedCode
+
+    grant, idt = get_grant_model()._meta.db_table, get_id_token_model()._meta.db_table
+    at, rt, app = AccessToken._meta.db_table, RefreshToken._meta.db_table, Application._meta.db_table
+    rp, redeemed = RelyingParty._meta.db_table, RedeemedCode._meta.db_table
+    return f"""
+        WITH g AS (
+            DELETE FROM {grant} g
+            USING {app} p, {rp} r, (SELECT set_config('synchronous_commit', %(commit_mode)s, true)) AS cfg
+            WHERE g.code = %(code)s AND g.application_id = %(app_id)s::bigint
+              AND g.expires > %(now)s AND g.redirect_uri = %(redirect_uri)s
+              AND g.code_challenge_method = 'S256' AND g.code_challenge = %(challenge)s
+              AND (g.resource IS NULL OR g.resource = '[]'::jsonb)
+              AND p.id = g.application_id AND p.client_secret = %(secret_hash)s
+              AND p.client_type = %(client_type)s AND p.authorization_grant_type = %(grant_type)s
+              AND r.application_id = p.id
+            RETURNING g.user_id, g.scope, g.nonce, g.claims, r.sector_identifier, r.id_token_alg
+        ), new_id AS (
+            INSERT INTO {idt} (user_id, jti, application_id, expires, scope, created, updated)
+            SELECT g.user_id, %(jti)s::uuid, %(app_id)s::bigint, %(id_expires)s::timestamptz, g.scope,
+                   %(now)s::timestamptz, %(now)s::timestamptz
+            FROM g WHERE 'openid' = ANY(string_to_array(g.scope, ' '))
+            RETURNING id
+        ), new_at AS (
+            INSERT INTO {at} (token, expires, scope, application_id, user_id, created, updated,
+                              source_refresh_token_id, id_token_id, token_checksum, resource)
+            SELECT '', %(expires)s::timestamptz, g.scope, %(app_id)s::bigint, g.user_id,
+                   %(now)s::timestamptz, %(now)s::timestamptz, NULL, (SELECT id FROM new_id),
+                   %(at_checksum)s::varchar, '[]'::jsonb
+            FROM g
+            RETURNING id
+        ), new_rt AS (
+            INSERT INTO {rt} (token, access_token_id, application_id, user_id, created, updated, revoked,
+                              token_family, token_checksum, resource)
+            SELECT '', new_at.id, %(app_id)s::bigint, g.user_id, %(now)s::timestamptz,
+                   %(now)s::timestamptz, NULL::timestamptz, %(family)s::uuid, %(rt_checksum)s::varchar,
+                   '[]'::jsonb
+            FROM g, new_at
+            RETURNING id
+        ), spent AS (
+            INSERT INTO {redeemed} (digest, client_id, access_token_id, token_family, redeemed_at,
+                                    replayed_at)
+            SELECT %(digest)s::varchar, %(client_id)s::varchar, new_at.id, %(family)s::uuid,
+                   %(now)s::timestamptz, NULL::timestamptz
+            FROM new_at
+            RETURNING id
+        )
+        SELECT new_at.id, g.user_id, g.scope, g.nonce, g.claims, g.sector_identifier, g.id_token_alg
+        FROM g, new_at, new_rt, spent
+    """  # noqa: S608 (table names from the models; values are parameters)
+
+
+def authorization_code(request: HttpRequest) -> HttpResponse | None:
+    """The code exchange (RFC 6749 §4.1.3–4.1.4; OpenID Connect Core 1.0 §3.1.3) for an
+    authenticated confidential client presenting a live code it was issued, with the exact
+    ``redirect_uri`` of the authorisation request and the PKCE verifier of its S256 challenge
+    (RFC 7636 §4.5–4.6), for a grant bound to no resource (RFC 8707); None for everything else.
+
+    One statement deletes the grant — only when every condition above holds, so a request that
+    fails any of them changes nothing and meets DOT's validator, which gives its error (and, for a
+    code already exchanged, revokes the tokens issued for it: ``validator.validate_code``) — and
+    in the same transaction stores the ID token's row, the access and refresh tokens (a new token
+    family) and the redeemed code's digest, exactly the rows of DOT's path
+    (``validator.invalidate_authorization_code``). The ``DELETE`` locks the grant: of two requests
+    presenting one code, the second finds no row and goes to DOT, where it is a replay. The
+    transaction commits synchronously (a code cannot be asked for twice; ADR 0009 §14). The ID
+    token carries the claims of ``Validator.finalize_id_token`` (with oauthlib's ``aud``,
+    ``iat``, ``nonce`` and ``at_hash``), signed after the statement with the relying party's
+    algorithm."""
+    if not _plain_form(request, _AC_FIELDS):
+        return None
+    post = request.POST
+    code, redirect_uri, verifier = (
+        post.get("code", ""),
+        post.get("redirect_uri", ""),
+        post.get("code_verifier", ""),
+    )
+    if not _CODE.fullmatch(code) or not redirect_uri or not _VERIFIER.fullmatch(verifier):
+        return None
+    client = _authenticated(request, Application.GRANT_AUTHORIZATION_CODE)
+    if client is None:
+        return None
+    from dancu.blocks.sso import keys
+    from dancu.blocks.sso.subjects import pairwise_sub
+
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=")
+    access, new_refresh = generate_token(), generate_token()
+    now = timezone.now()
+    expires_in = int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+    id_expires = now + timedelta(seconds=int(oauth2_settings.ID_TOKEN_EXPIRE_SECONDS))
+    jti = str(uuid.uuid4())
+    params = {
+        "code": code,
+        "app_id": client.pk,
+        "now": now,
+        "redirect_uri": redirect_uri,
+        "challenge": challenge.decode("ascii"),
+        "secret_hash": client.secret_hash,
+        "client_type": client.client_type,
+        "grant_type": client.grant_type,
+        "jti": jti,
+        "id_expires": id_expires,
+        "expires": now + timedelta(seconds=expires_in),
+        "at_checksum": hashlib.sha256(access.encode()).hexdigest(),
+        "rt_checksum": hashlib.sha256(new_refresh.encode()).hexdigest(),
+        "family": str(uuid.uuid4()),
+        "digest": hashlib.sha256(code.encode()).hexdigest(),
+        "client_id": client.client_id,
+    }
+    row = _run(_sql_authorization_code(), params, commit_mode="on")
+    if row is None:
+        return None
+    at_id, user_id, scope, nonce, claims, sector, alg = row
+    body: dict[str, Any] = {
+        "access_token": access,
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+        "scope": scope,
+        "refresh_token": new_refresh,
+    }
+    if "openid" in scope.split(" "):
+        id_token: dict[str, Any] = {"aud": client.client_id, "iat": int(time.time())}
+        if nonce:
+            id_token["nonce"] = nonce
+        digest = hashlib.sha256(access.encode()).digest()
+        id_token["at_hash"] = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+        id_token["sub"] = pairwise_sub(sector, user_id)
+        if isinstance(claims, str):
+            claims = json.loads(claims) if claims else {}
+        auth = claims.get(AUTH_KEY) if isinstance(claims, dict) else None
+        if auth:
+            id_token["auth_time"] = int(auth["auth_time"])
+            id_token["acr"] = auth["acr"]
+            id_token["amr"] = list(auth["amr"])
+        id_token.update(
+            iss=str(settings.DANCU_OIDC_ISSUER).rstrip("/"), exp=int(id_expires.timestamp()), jti=jti
+        )
+        body["id_token"] = keys.sign(id_token, alg if alg in keys.ALGS else keys.ALG)
+    _signal(request, at_id)
+    return _response(body)
 
 
 def _signal(request: HttpRequest, access_token_id: int) -> None:

@@ -1,10 +1,12 @@
 """The provider's machine-called endpoints served ahead of Django's middleware stack (ADR 0009 §12).
 
-``dancu.wsgi`` wraps the application in :class:`TokenRoutes` on PostgreSQL. It answers three
+``dancu.wsgi`` wraps the application in :class:`TokenRoutes` on PostgreSQL. It answers four
 requests itself, and only when they succeed:
 
 * ``POST /oidc/token`` with ``grant_type=client_credentials`` — ``fast.client_credentials``;
 * ``POST /oidc/token`` with ``grant_type=refresh_token`` — ``fast.refresh`` (rotation);
+* ``POST /oidc/token`` with ``grant_type=authorization_code`` — ``fast.authorization_code`` (the
+  code exchange with PKCE, the ID token signed here);
 * ``GET /oidc/userinfo`` with ``Authorization: Bearer <token>`` — one prepared statement reads the
   token with its relying party, account e-mail, organisation and the citizen's ID number, and
   ``services.release_claims_of`` releases the claims exactly as the validator does (the registry
@@ -98,6 +100,8 @@ def _token(environ: dict[str, Any]) -> fastwsgi.Answer:
         answer = fast.client_credentials(request)
     elif grant == "refresh_token":
         answer = fast.refresh(request)
+    elif grant == "authorization_code":
+        answer = fast.authorization_code(request)
     else:
         answer = None
     if answer is None:

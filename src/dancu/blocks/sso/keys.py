@@ -168,6 +168,18 @@ def active_key(alg: str = ALG) -> tuple[str, jwk.JWK]:
     return kid, _load_private(kid)
 
 
+def sign(claims: dict[str, Any], alg: str = ALG) -> str:
+    """A compact JWS of ``claims`` (RFC 7515 §7.1) with the active key of ``alg``: header
+    ``{"typ": "JWT", "alg": alg, "kid": kid}`` (RFC 7519 §5; OpenID Connect Core 1.0 §2, §10.1)."""
+    from jwcrypto import jwt
+
+    kid, key = active_key(alg)
+    header = {"typ": "JWT", "alg": alg, "kid": kid}
+    signed = jwt.JWT(header=json.dumps(header), claims=json.dumps(claims, default=str))
+    signed.make_signed_token(key)
+    return str(signed.serialize())
+
+
 def published() -> list[dict[str, Any]]:
     """The public keys of the JWKS (RFC 7517 §5): the active key of each kind and those in their
     grace period."""

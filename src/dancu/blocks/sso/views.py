@@ -8,8 +8,10 @@ the block's service functions.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -31,13 +34,15 @@ from oauth2_provider.exceptions import (
     InvalidOIDCRedirectURIError,
     OAuthToolkitError,
 )
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import is_valid_resource_uri
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import RevokeTokenView, TokenView, UserInfoView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauth2_provider.views.oidc import RPInitiatedLogoutView
 from oauthlib.common import Request as OAuthRequest
+from oauthlib.common import add_params_to_uri
 
 from dancu.blocks.eid import assurance
 from dancu.blocks.sso import fast, keys
@@ -45,10 +50,11 @@ from dancu.blocks.sso.claims import CLAIMS, SCOPES, claims_for
 from dancu.blocks.sso.models import RelyingParty
 from dancu.blocks.sso.services import consent_covers, grant_consent
 from dancu.blocks.sso.subjects import pairwise_sub
-from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party
+from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party, take_nonce
 
 PENDING_KEY = "dancu.sso.pending"
 REAUTH_KEY = "dancu.sso.reauth"
+Grant = get_grant_model()
 MAX_RESOURCES = 4  # resource indicators per authorisation request (RFC 8707 §2)
 
 
@@ -325,6 +331,12 @@ class AuthorizeView(OAuthLibMixin, View):
             marks.pop(key, None)
             marks.pop("step:" + key, None)
             request.session[REAUTH_KEY] = marks
+        if (
+            client is not None
+            and credentials.get("response_type") == "code"
+            and not request.GET.get("response_mode")
+        ):
+            return _issue_code(request, scopes, credentials, auth, client)
         try:
             uri, _headers, _body, _status = self.create_authorization_response(
                 request=request, scopes=" ".join(scopes), credentials=creds, allow=True
@@ -344,6 +356,39 @@ class AuthorizeView(OAuthLibMixin, View):
         return _error_page(request, err.error, err.description or "", status=err.status_code)
 
 
+def _issue_code(
+    request: HttpRequest, scopes: list[str], credentials: dict[str, Any], auth: dict[str, Any], client: Any
+) -> HttpResponse:
+    """The authorisation response (RFC 6749 §4.1.2) for a request oauthlib validated earlier in
+    this same HTTP request (``AuthorizeView.get``: client, redirect URI, response type, scopes,
+    PKCE, OpenID Connect's prompt and max_age): what oauthlib's ``create_authorization_response``
+    would do after validating it all a second time — a code of 30 characters from the CSPRNG, the
+    nonce taken (OpenID Connect Core 1.0 §15.5.2), the grant stored as DOT stores it (with the
+    log-in context and the resource indicators), and ``code`` and ``state`` added to the query of
+    the redirect URI. The consent form's POST, whose request comes back from the session, keeps
+    oauthlib's path."""
+    redirect_uri, state = credentials["redirect_uri"], credentials.get("state")
+    nonce = credentials.get("nonce") or ""
+    if nonce and not take_nonce(client.client_id, nonce):
+        return _error_redirect(redirect_uri, "invalid_request", "nonce already used.", state)
+    code = fast.generate_token()
+    Grant.objects.create(
+        application=client,
+        user_id=request.user.pk,
+        code=code,
+        expires=timezone.now() + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+        redirect_uri=redirect_uri,
+        scope=" ".join(scopes),
+        code_challenge=credentials["code_challenge"],
+        code_challenge_method=credentials["code_challenge_method"],
+        nonce=nonce,
+        claims=json.dumps({AUTH_KEY: auth} if auth else {}),
+        resource=credentials.get("resource") or [],
+    )
+    params = [("code", code)] + ([("state", state)] if state else [])
+    return HttpResponseRedirect(add_params_to_uri(redirect_uri, params))
+
+
 # --------------------------------------------------------------------------- token endpoints
 class Token(TokenView):
     """The token endpoint (RFC 6749 §3.2): client credentials and refresh take the one-statement
@@ -357,6 +402,8 @@ class Token(TokenView):
                 answer = fast.client_credentials(request)
             elif grant == "refresh_token":
                 answer = fast.refresh(request)
+            elif grant == "authorization_code":
+                answer = fast.authorization_code(request)
             if answer is not None:
                 return answer
         return super().post(request, *args, **kwargs)
