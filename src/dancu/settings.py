@@ -130,6 +130,12 @@ def _cache_config(url: str) -> dict[str, object]:
 CACHES = {"default": _cache_config(env_str("CACHE_URL", ""))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's ModelBackend with its look-ups compiled once (blocks/eid/backends.py); ModelBackend
+# itself stays listed so that sessions it recorded remain valid.
+AUTHENTICATION_BACKENDS = [
+    "dancu.blocks.eid.backends.AccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -129,7 +130,7 @@ def _finish(
     user = checked.user if checked is not None and checked.user is not None else None
     if user is None or user.pk != user_id:
         user = get_user_model().objects.get(pk=user_id)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     eid_login.record_login(request.session, user_id, amr, browser_label(request), checked=checked)
     # The session's row was just written with last_seen = now: no second write by the middleware.
     request.session[SEEN_KEY] = int(time.time())

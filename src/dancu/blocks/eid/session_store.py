@@ -19,6 +19,8 @@ What changes is only how many statements a log-in spends on its session row:
   the response. A request that fails (5xx, no session save) leaves no row, so its key is worth
   nothing. If ever the key were taken meanwhile, the insert fails and the request fails with it
   (``CreateError``): never an overwrite.
+* **The row is read by a statement compiled once** (``dancu.precompiled``): every request with a
+  session cookie reads it, and the ORM would build the same ``SELECT`` each time.
 * **One statement needs no transaction.** A save outside any transaction is one ``INSERT`` or
   one ``UPDATE`` in autocommit, atomic by itself: Django's ``BEGIN``/``COMMIT`` around it is left
   out (inside a caller's transaction Django's savepoint is kept). An update that meets no row —
@@ -30,10 +32,25 @@ Synchronous (WSGI) use only, like the rest of the platform.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.contrib.sessions.models import Session
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from dancu.precompiled import Select, column_list, instance, model_columns, quote
+
+_COLUMNS = model_columns("s", Session)
+_LIVE = Select(
+    lambda: (
+        f"SELECT {column_list(_COLUMNS)} FROM {quote(Session._meta.db_table)} s"  # noqa: S608
+        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s"
+    ),
+    _COLUMNS,
+)
 
 
 class SessionStore(db.SessionStore):
@@ -44,6 +61,16 @@ class SessionStore(db.SessionStore):
         """A random key, not looked up: Django's ``create`` inserts it with ``must_create`` and
         draws again if the ``INSERT`` meets a row with that key (``CreateError``)."""
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def _get_session_from_db(self) -> Any:
+        """Django's read of the live row (unexpired), by the precompiled statement; no row (or a
+        key that is not a valid one) forgets the key, as Django does."""
+        key = self.session_key
+        row = _LIVE.first([key, timezone.now()]) if key else None
+        if row is None:
+            self._session_key = None
+            return None
+        return instance(Session, row)
 
     def cycle_key(self) -> None:
         """A new key for the same data (at log-in); its row is inserted by the next save."""

@@ -25,6 +25,7 @@ from dancu.blocks.sso.claims import CLAIMS, REGISTRY_CLAIMS, SCOPE_CLAIMS
 from dancu.blocks.sso.models import Consent, RelyingParty
 from dancu.blocks.sso.subjects import account_contacts, id_number_of
 from dancu.errors import DomainValidationError, NotFound
+from dancu.precompiled import Select, quote
 
 Application = get_application_model()
 RELEASE_PURPOSE = "sso.claims_release"
@@ -100,11 +101,21 @@ def revoke_tokens(user_id: int, application_id: int) -> None:
         at.revoke()
 
 
+_LIVE_CONSENTS = Select(
+    lambda: (
+        f"SELECT c.{quote('scopes')}, c.{quote('claims')} FROM {quote(Consent._meta.db_table)} c"  # noqa: S608
+        f" WHERE c.{quote('user_id')} = %s AND c.{quote('relying_party_id')} = %s"
+        f" AND c.{quote('revoked_at')} IS NULL"
+    ),
+    [("c", Consent._meta.get_field("scopes")), ("c", Consent._meta.get_field("claims"))],
+)
+
+
 def consent_covers(user_id: int, rp: RelyingParty, scopes: list[str], claims: list[str]) -> bool:
     """Whether a live consent of this account to ``rp`` covers these scopes and claims (a request
     for more is asked again)."""
-    for c in Consent.objects.filter(user_id=user_id, relying_party=rp, revoked_at__isnull=True):
-        if set(scopes) <= set(c.scopes.split()) and set(claims) <= set(c.claims.split()):
+    for granted_scopes, granted_claims in _LIVE_CONSENTS.rows([user_id, rp.pk]):
+        if set(scopes) <= set(granted_scopes.split()) and set(claims) <= set(granted_claims.split()):
             return True
     return False
 

@@ -42,6 +42,7 @@ from dancu.blocks.sso.claims import claims_for
 from dancu.blocks.sso.hashers import ClientSecretHasher
 from dancu.blocks.sso.models import RedeemedCode, RelyingParty, UsedNonce
 from dancu.blocks.sso.subjects import pairwise_sub
+from dancu.precompiled import Select, column_list, instance, model_columns, quote
 
 Application = get_application_model()
 Grant = get_grant_model()
@@ -101,62 +102,36 @@ def take_nonce(client_id: str, nonce: str) -> bool:
         return cursor.fetchone() is not None
 
 
-_APP_FIELDS = tuple(Application._meta.concrete_fields)
-_RP_FIELDS = tuple(RelyingParty._meta.concrete_fields)
-_APP_ATTNAMES = [f.attname for f in _APP_FIELDS]
-_RP_ATTNAMES = [f.attname for f in _RP_FIELDS]
-_app_queries: dict[str, tuple[str, list[tuple[Any, list[Any]]]]] = {}
-
-
-def _application_query() -> tuple[str, list[tuple[Any, list[Any]]]]:
-    """The SQL of ``Application.objects.select_related("relying_party").filter(client_id=…)``
-    and each column's converters, built once per database vendor: the ORM would compile the
-    same statement on every call (a millisecond and a half of the authorisation request's CPU)."""
-    vendor = connection.vendor
-    built = _app_queries.get(vendor)
-    if built is None:
-        from django.db.models.expressions import Col
-
-        qn = connection.ops.quote_name
-        link = RelyingParty._meta.get_field("application").column
-        columns = [f"a.{qn(f.column)}" for f in _APP_FIELDS] + [f"r.{qn(f.column)}" for f in _RP_FIELDS]
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {qn(Application._meta.db_table)} a"  # noqa: S608
-            f" LEFT JOIN {qn(RelyingParty._meta.db_table)} r ON r.{qn(link)} = a.{qn('id')}"
-            f" WHERE a.{qn('client_id')} = %s"
-        )
-        converters = []
-        for alias, field in [("a", f) for f in _APP_FIELDS] + [("r", f) for f in _RP_FIELDS]:
-            col = Col(alias, field)
-            converters.append(
-                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-            )
-        built = _app_queries[vendor] = (sql, converters)
-    return built
+_APP_COLUMNS = model_columns("a", Application)
+_RP_COLUMNS = model_columns("r", RelyingParty)
+_APPLICATION = Select(
+    lambda: (
+        f"SELECT {column_list(_APP_COLUMNS + _RP_COLUMNS)} FROM {quote(Application._meta.db_table)} a"  # noqa: S608
+        f" LEFT JOIN {quote(RelyingParty._meta.db_table)} r"
+        f" ON r.{quote(RelyingParty._meta.get_field('application').column)} = a.{quote('id')}"
+        f" WHERE a.{quote('client_id')} = %s"
+    ),
+    _APP_COLUMNS + _RP_COLUMNS,
+)
 
 
 def load_application(client_id: str) -> Any:
-    """The application ``client_id`` with its relying-party profile attached (None for an unknown
-    client, or one whose id the database cannot even compare, e.g. with a NUL byte)."""
+    """``Application.objects.select_related("relying_party").get(client_id=…)`` in a statement
+    compiled once (``dancu.precompiled``: the ORM's compilation was a millisecond and a half of the
+    authorisation request's CPU); None for an unknown client, or an id the database cannot even
+    compare (a NUL byte)."""
     if not client_id or "\x00" in client_id:
         return None
-    sql, converters = _application_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [client_id])
-        row = cursor.fetchone()
-    if row is None:
+    values = _APPLICATION.first([client_id])
+    if values is None:
         return None
-    values = list(row)
-    for i, (col, convs) in enumerate(converters):
-        for convert in convs:
-            values[i] = convert(values[i], col, connection)
-    n = len(_APP_FIELDS)
-    app = Application.from_db(connection.alias, _APP_ATTNAMES, values[:n])
+    n = len(_APP_COLUMNS)
+    app = instance(Application, values[:n])
     related = Application._meta.get_field("relying_party")
     if values[n] is None:
         related.set_cached_value(app, None)
     else:
-        rp = RelyingParty.from_db(connection.alias, _RP_ATTNAMES, values[n:])
+        rp = instance(RelyingParty, values[n:])
         related.set_cached_value(app, rp)
         RelyingParty._meta.get_field("application").set_cached_value(rp, app)
     return app
