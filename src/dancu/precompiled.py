@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
+M = TypeVar("M", bound=Model)
 Columns = Sequence[tuple[str, "Field[Any, Any]"]]
 
 
@@ -84,3 +85,47 @@ class Select:
 def instance(model: type[Model], values: Sequence[Any]) -> Any:
     """A ``model`` instance from the values of :func:`model_columns` (``Model.from_db``)."""
     return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], list(values))
+
+
+class Insert:
+    """``INSERT`` of one row of ``model`` with the columns of ``attnames`` (all but the primary key
+    when None), the statement built once per vendor, each value prepared as the ORM prepares it
+    for saving (``Field.get_db_prep_save``: JSON, datetimes, UUIDs). No ``pre_save`` and no
+    ``pre_save``/``post_save`` signals: ``auto_now`` fields and defaults must be on the values
+    given (an unsaved instance has its defaults)."""
+
+    def __init__(self, model: type[Model], attnames: Sequence[str] | None = None) -> None:
+        self.model = model
+        pk = model._meta.pk
+        concrete = [f for f in model._meta.concrete_fields if f is not pk]
+        by_attname = {f.attname: f for f in concrete}
+        self.fields = [by_attname[a] for a in attnames] if attnames is not None else concrete
+        self._built: dict[str, str] = {}
+
+    def _sql(self) -> str:
+        sql = self._built.get(connection.vendor)
+        if sql is None:
+            columns = ", ".join(quote(f.column) for f in self.fields)
+            marks = ", ".join(["%s"] * len(self.fields))
+            pk_column = quote(str(self.model._meta.pk.column))
+            sql = (
+                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+                f" RETURNING {pk_column}"
+            )
+            self._built[connection.vendor] = sql
+        return sql
+
+    def run(self, values: Sequence[Any]) -> Any:
+        """Insert the row; its primary key."""
+        params = [f.get_db_prep_save(v, connection) for f, v in zip(self.fields, values, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql(), params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def save_new(self, obj: M) -> M:
+        """Insert the unsaved ``obj`` (``Model.objects.create``'s row) and mark it saved."""
+        obj.pk = self.run([getattr(obj, f.attname) for f in self.fields])
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        return obj

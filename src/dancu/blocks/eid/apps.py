@@ -19,6 +19,23 @@ def _forget_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None
         forget(request.session.session_key)
 
 
+def _stamp_last_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Django's ``update_last_login`` as one ``UPDATE`` written here (``user.save(update_fields=…)``
+    compiled the statement at every log-in): ``last_login`` of the row and of the instance."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    table = connection.ops.quote_name(user._meta.db_table)
+    pk_column = connection.ops.quote_name(user._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {connection.ops.quote_name('last_login')} = %s WHERE {pk_column} = %s",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(now), user.pk],
+        )
+    user.last_login = now
+
+
 class Config(AppConfig):
     name = "dancu.blocks.eid"
     label = "eid"
@@ -26,6 +43,10 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.models import update_last_login
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         user_logged_out.connect(_forget_session, dispatch_uid="dancu.eid.forget_session")
+        # Django connects ``update_last_login`` when the user model has ``last_login`` (it does).
+        if user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login"):
+            user_logged_in.connect(_stamp_last_login, dispatch_uid="dancu.eid.last_login")

@@ -36,12 +36,13 @@ from typing import Any
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.contrib.sessions.models import Session
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from dancu.precompiled import Select, column_list, instance, model_columns, quote
+from dancu.tokens import random_string
 
 _COLUMNS = model_columns("s", Session)
 _LIVE = Select(
@@ -53,6 +54,31 @@ _LIVE = Select(
 )
 
 
+def _write(obj: AbstractBaseSession, insert: bool, using: str) -> None:
+    """The row's ``INSERT`` (a taken key raises ``IntegrityError``) or ``UPDATE`` (no row raises
+    ``UpdateError``): the statements of ``Model.save(force_insert=…/force_update=…)``, written
+    here rather than compiled by the ORM on every request that changes its session."""
+    conn = connections[using]
+    qn = conn.ops.quote_name
+    table, key, data, expires = (
+        qn(n) for n in (Session._meta.db_table, "session_key", "session_data", "expire_date")
+    )
+    expire_date = conn.ops.adapt_datetimefield_value(obj.expire_date)
+    with conn.cursor() as cursor:
+        if insert:
+            cursor.execute(
+                f"INSERT INTO {table} ({key}, {data}, {expires}) VALUES (%s, %s, %s)",  # noqa: S608
+                [obj.session_key, obj.session_data, expire_date],
+            )
+            return
+        cursor.execute(
+            f"UPDATE {table} SET {data} = %s, {expires} = %s WHERE {key} = %s",  # noqa: S608
+            [obj.session_data, expire_date, obj.session_key],
+        )
+        if cursor.rowcount != 1:
+            raise UpdateError
+
+
 class SessionStore(db.SessionStore):
     # A key drawn by :meth:`cycle_key` whose row is not written yet (the next save inserts it).
     _unsaved = False
@@ -60,7 +86,7 @@ class SessionStore(db.SessionStore):
     def _get_new_session_key(self) -> str:
         """A random key, not looked up: Django's ``create`` inserts it with ``must_create`` and
         draws again if the ``INSERT`` meets a row with that key (``CreateError``)."""
-        return get_random_string(32, VALID_KEY_CHARS)
+        return random_string(VALID_KEY_CHARS, 32)
 
     def _get_session_from_db(self) -> Any:
         """Django's read of the live row (unexpired), by the precompiled statement; no row (or a
@@ -93,12 +119,14 @@ class SessionStore(db.SessionStore):
         try:
             if connections[using].in_atomic_block:
                 with transaction.atomic(using=using):
-                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                    _write(obj, must_create, using)
             else:
-                obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                _write(obj, must_create, using)
         except IntegrityError:
             if must_create:
                 raise CreateError from None
+            raise
+        except UpdateError:
             raise
         except DatabaseError:
             if not must_create:

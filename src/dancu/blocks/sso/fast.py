@@ -39,7 +39,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -68,6 +67,7 @@ from oauthlib.common import UNICODE_ASCII_CHARACTER_SET
 from dancu.blocks.sso.hashers import ClientSecretHasher
 from dancu.blocks.sso.models import RelyingParty
 from dancu.blocks.sso.validator import AUTH_KEY
+from dancu.tokens import random_string
 
 Application = get_application_model()
 AccessToken = get_access_token_model()
@@ -228,22 +228,14 @@ def _run(sql: str, params: dict[str, Any], commit_mode: str = "off") -> tuple[An
 
 _TOKEN_CHARS = UNICODE_ASCII_CHARACTER_SET  # oauthlib's alphabet: a-z, A-Z, 0-9 (62 characters)
 _TOKEN_LENGTH = 30
-_UNBIASED = 256 - 256 % len(_TOKEN_CHARS)  # 248: bytes at or above it are drawn again
-_TO_CHAR = bytes(ord(_TOKEN_CHARS[b % len(_TOKEN_CHARS)]) if b < _UNBIASED else 0 for b in range(256))
-_REJECTED = bytes(range(_UNBIASED, 256))
 
 
 def generate_token() -> str:
     """A token of oauthlib's form (``oauthlib.common.generate_token``: 30 characters of its
     62-character alphabet, ~178 bits, from the operating system's CSPRNG) at a fraction of its
-    cost: oauthlib draws each character through ``SystemRandom.choice`` (one ``urandom`` call each, a
-    third of a refresh's CPU in the profile); here the bytes of one ``os.urandom`` call are
-    mapped by rejection sampling — a byte ≥ 248 is dropped, so every character is equally likely
-    (no modulo bias) — in one ``bytes.translate`` (C, no Python loop per character)."""
-    drawn = b""
-    while len(drawn) < _TOKEN_LENGTH:
-        drawn += os.urandom(40).translate(_TO_CHAR, _REJECTED)
-    return drawn[:_TOKEN_LENGTH].decode("ascii")
+    cost (``dancu.tokens.random_string``: one ``urandom`` call, rejection sampling, no modulo
+    bias)."""
+    return random_string(_TOKEN_CHARS, _TOKEN_LENGTH)
 
 
 def enabled() -> bool:
