@@ -35,6 +35,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import UNICODE_ASCII_CHARACTER_SET
 from oauthlib.oauth2.rfc6749 import errors
 
 from dancu.blocks.sso import keys
@@ -42,7 +43,7 @@ from dancu.blocks.sso.claims import claims_for
 from dancu.blocks.sso.hashers import ClientSecretHasher
 from dancu.blocks.sso.models import RedeemedCode, RelyingParty, UsedNonce
 from dancu.blocks.sso.subjects import pairwise_sub
-from dancu.precompiled import Select, column_list, instance, model_columns, quote
+from dancu.precompiled import Insert, Select, column_list, instance, model_columns, quote
 
 Application = get_application_model()
 Grant = get_grant_model()
@@ -135,6 +136,71 @@ def load_application(client_id: str) -> Any:
         related.set_cached_value(app, rp)
         RelyingParty._meta.get_field("application").set_cached_value(rp, app)
     return app
+
+
+# The grant's row as DOT's ``_create_authorization_code`` writes it (``dancu.precompiled``).
+_NEW_GRANT = Insert(
+    Grant,
+    [
+        "application_id",
+        "user_id",
+        "code",
+        "expires",
+        "redirect_uri",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+        "claims",
+        "resource",
+        "created",
+        "updated",
+    ],
+)
+
+
+def store_authorization_code(
+    *,
+    client_pk: int,
+    client_id: str,
+    user_id: int,
+    redirect_uri: str,
+    scopes: list[str],
+    code_challenge: str,
+    code_challenge_method: str,
+    nonce: str,
+    auth: dict[str, Any] | None,
+    resource: list[str],
+) -> str | None:
+    """A new authorisation code (RFC 6749 §4.1.2: 30 characters from the CSPRNG, valid
+    ``AUTHORIZATION_CODE_EXPIRE_SECONDS``) stored as DOT's ``_create_authorization_code`` stores
+    it, with the log-in context (``AUTH_KEY``) and the resource indicators; the nonce is taken
+    first, and None is returned when this client used it before (OpenID Connect Core 1.0
+    §15.5.2). The caller has validated the request (client, redirect URI, S256 PKCE, scopes)."""
+    from dancu.tokens import random_string
+
+    if nonce and not take_nonce(client_id, nonce):
+        return None
+    code = random_string(UNICODE_ASCII_CHARACTER_SET, 30)
+    now = timezone.now()
+    _NEW_GRANT.run(
+        [
+            client_pk,
+            user_id,
+            code,
+            now + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+            redirect_uri,
+            " ".join(scopes),
+            code_challenge,
+            code_challenge_method,
+            nonce,
+            json.dumps({AUTH_KEY: auth} if auth else {}),
+            resource,
+            now,
+            now,
+        ]
+    )
+    return code
 
 
 def relying_party(client: Any) -> RelyingParty | None:

@@ -8,11 +8,9 @@ the block's service functions.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
-from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,7 +20,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -34,9 +31,8 @@ from oauth2_provider.exceptions import (
     InvalidOIDCRedirectURIError,
     OAuthToolkitError,
 )
-from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import is_valid_resource_uri
-from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import RevokeTokenView, TokenView, UserInfoView
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -50,12 +46,10 @@ from dancu.blocks.sso.claims import CLAIMS, SCOPES, claims_for
 from dancu.blocks.sso.models import RelyingParty
 from dancu.blocks.sso.services import consent_covers, grant_consent
 from dancu.blocks.sso.subjects import pairwise_sub
-from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party, take_nonce
-from dancu.precompiled import Insert
+from dancu.blocks.sso.validator import AUTH_KEY, nonce_used, relying_party, store_authorization_code
 
 PENDING_KEY = "dancu.sso.pending"
 REAUTH_KEY = "dancu.sso.reauth"
-Grant = get_grant_model()
 MAX_RESOURCES = 4  # resource indicators per authorisation request (RFC 8707 §2)
 
 
@@ -357,69 +351,40 @@ class AuthorizeView(OAuthLibMixin, View):
         return _error_page(request, err.error, err.description or "", status=err.status_code)
 
 
-# The grant's row as DOT's ``_create_authorization_code`` writes it (``dancu.precompiled``).
-_NEW_GRANT = Insert(
-    Grant,
-    [
-        "application_id",
-        "user_id",
-        "code",
-        "expires",
-        "redirect_uri",
-        "scope",
-        "code_challenge",
-        "code_challenge_method",
-        "nonce",
-        "claims",
-        "resource",
-        "created",
-        "updated",
-    ],
-)
-
-
 def _issue_code(
     request: HttpRequest, scopes: list[str], credentials: dict[str, Any], auth: dict[str, Any], client: Any
 ) -> HttpResponse:
     """The authorisation response (RFC 6749 §4.1.2) for a request oauthlib validated earlier in
     this same HTTP request (``AuthorizeView.get``: client, redirect URI, response type, scopes,
     PKCE, OpenID Connect's prompt and max_age): what oauthlib's ``create_authorization_response``
-    would do after validating it all a second time — a code of 30 characters from the CSPRNG, the
-    nonce taken (OpenID Connect Core 1.0 §15.5.2), the grant stored as DOT stores it (with the
-    log-in context and the resource indicators), and ``code`` and ``state`` added to the query of
-    the redirect URI. The consent form's POST, whose request comes back from the session, keeps
+    would do after validating it all a second time — the grant stored
+    (``validator.store_authorization_code``) and ``code`` and ``state`` added to the query of the
+    redirect URI. The consent form's POST, whose request comes back from the session, keeps
     oauthlib's path."""
     redirect_uri, state = credentials["redirect_uri"], credentials.get("state")
-    nonce = credentials.get("nonce") or ""
-    if nonce and not take_nonce(client.client_id, nonce):
-        return _error_redirect(redirect_uri, "invalid_request", "nonce already used.", state)
-    code = fast.generate_token()
-    now = timezone.now()
-    _NEW_GRANT.run(
-        [
-            client.pk,
-            request.user.pk,
-            code,
-            now + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
-            redirect_uri,
-            " ".join(scopes),
-            credentials["code_challenge"],
-            credentials["code_challenge_method"],
-            nonce,
-            json.dumps({AUTH_KEY: auth} if auth else {}),
-            credentials.get("resource") or [],
-            now,
-            now,
-        ]
+    code = store_authorization_code(
+        client_pk=client.pk,
+        client_id=client.client_id,
+        user_id=cast(int, request.user.pk),  # logged in: AuthorizeView.get checked
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        code_challenge=credentials["code_challenge"],
+        code_challenge_method=credentials["code_challenge_method"],
+        nonce=credentials.get("nonce") or "",
+        auth=auth,
+        resource=credentials.get("resource") or [],
     )
+    if code is None:
+        return _error_redirect(redirect_uri, "invalid_request", "nonce already used.", state)
     params = [("code", code)] + ([("state", state)] if state else [])
     return HttpResponseRedirect(add_params_to_uri(redirect_uri, params))
 
 
 # --------------------------------------------------------------------------- token endpoints
 class Token(TokenView):
-    """The token endpoint (RFC 6749 §3.2): client credentials and refresh take the one-statement
-    path of ``fast.py`` when they succeed there; everything else, and every error, is DOT's."""
+    """The token endpoint (RFC 6749 §3.2): client credentials, refresh and the code exchange take
+    the one-statement path of ``fast.py`` when they succeed there; everything else, and every
+    error, is DOT's."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if fast.enabled():
