@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from dancu.blocks.eid.models import Account
+from dancu.blocks.identity.chip import ChipData, parse_dg2
 from dancu.blocks.identity.foreign_trust import import_crls
 from dancu.blocks.identity.passport import issue_passport_chip
 from dancu.blocks.identity.reader import SimulatedReader, serve_bridge
@@ -40,12 +41,15 @@ PAGE = "/eid-desk/activate/foreigner/"
 
 @contextmanager
 def _the_desk_with_annas_passport_on_the_reader(
-    live_server: Any, settings: Any, officer: Person
+    live_server: Any, settings: Any, officer: Person, passport: ChipData | None = None, can: str = ""
 ) -> Iterator[Any]:
     """The desk's page in Chromium, ``officer`` logged in; the development reader with Anna's
-    passport on it behind the bridge for the desk's origin, shut down after."""
+    passport (``passport``, or one without AA) on it behind the bridge for the desk's origin,
+    shut down after."""
     reader = SimulatedReader()
-    reader.place(issue_passport_chip(anna_passport_mrz(), foreign_pki().document_signer("DE")))
+    reader.place(
+        passport or issue_passport_chip(anna_passport_mrz(), foreign_pki().document_signer("DE")), can=can
+    )
     bridge = serve_bridge(reader, origin=live_server.url)
     threading.Thread(target=bridge.serve_forever, daemon=True).start()
     settings.DANCU_KIOSK_READER_BRIDGE = f"http://127.0.0.1:{bridge.server_address[1]}"
@@ -114,3 +118,44 @@ def test_a_passport_whose_document_signer_was_revoked_is_refused_on_the_page(
         assert "ds.revocation" in problems and "revoked on" in problems
         assert page.locator("[data-testid=foreigner-activated]").count() == 0
     assert Account.objects.get(pk=anna_level1).level == 1
+
+
+def test_the_officer_opens_a_pace_passport_with_its_can_and_the_chip_signs_the_pages_challenge(
+    live_server: Any,
+    transactional_db: None,
+    anna_level1: int,  # noqa: F811
+    ward_police: Person,
+    screenshots: Path,
+    settings: Any,
+) -> None:
+    """ADR 0017 §13: Anna's newer passport prints a card access number and has an Active
+    Authentication key. The officer types the CAN (PACE), the button reads the chip with the page's
+    challenge, the officer adds a live photo; the server verifies the chip's answer and compares
+    the photo with the chip's portrait."""
+    import_foreign_trust(["DE"], at=timezone.now() - timedelta(days=1))
+    passport = issue_passport_chip(
+        anna_passport_mrz(), foreign_pki().document_signer("DE"), face_seed=7, with_active_auth=True
+    )
+    assert passport.dg2 is not None
+    with _the_desk_with_annas_passport_on_the_reader(
+        live_server, settings, ward_police, passport, can="482916"
+    ) as page:
+        page.fill("#id_passport_mrz", mrz())
+        page.fill("#id_card_number", "TT2025-00123")
+        page.check("#id_face_confirmed")
+        page.fill("#passport-can", "482917")  # one digit wrong: the chip refuses it
+        page.click("[data-testid=read-passport-chip]")
+        page.wait_for_selector("#passport-chip-status:has-text('Chip từ chối khóa')")
+        page.fill("#passport-can", "482916")
+        page.click("[data-testid=read-passport-chip]")
+        page.wait_for_selector("#passport-chip-status:has-text('Đã đọc chip')")
+        assert page.input_value("#id_chip_aa")  # the chip's answer to the page's challenge
+        photo = parse_dg2(passport.dg2).image  # the holder, as the chip's portrait shows her
+        page.set_input_files(
+            "#id_live_photo", files=[{"name": "live.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+        )
+        page.click("#passport-chip-form button[type=submit]")
+        page.wait_for_selector("[data-testid=foreigner-checks][data-active-auth=verified][data-face=matched]")
+        page.screenshot(path=str(screenshots / "eid-foreigner-pace-aa.png"), full_page=True)
+    account = Account.objects.get(pk=anna_level1)
+    assert (account.level, account.level2_evidence) == (2, "passport_chip")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django import forms
@@ -11,6 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from dancu.validation import loads_json
 
 
+def _aa_answer(raw: str) -> bytes | None:
+    """The chip's Active Authentication answer as the reader returned it (standard base64)."""
+    if not raw.strip():
+        return None
+    try:
+        answer = base64.b64decode("".join(raw.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(_("the reader's Active Authentication answer is not base64")) from None
+    if not 16 <= len(answer) <= 132:  # r ‖ s of P-256 … P-521 (BSI TR-03111 §5.2.1)
+        raise ValidationError(_("the reader's Active Authentication answer has the wrong length"))
+    return answer
+
+
+AA_LABEL = _("Active Authentication answer (base64, from the reader, to the challenge shown)")
+
+
 class ActivationForm(forms.Form):
     chip_json = forms.CharField(
         label=_("Chip read (JSON from the reader app)"),
@@ -18,6 +36,7 @@ class ActivationForm(forms.Form):
         required=False,
     )
     chip_file = forms.FileField(label=_("or the reader app's JSON file"), required=False)
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False)
     live_photo = forms.FileField(label=_("Live photo of the holder"))
     phone = forms.CharField(
         label=_("Mobile phone (new account, or an account taken over at 14)"), max_length=15, required=False
@@ -45,6 +64,9 @@ class ActivationForm(forms.Form):
         data["chip_files"] = files
         return data
 
+    def clean_chip_aa(self) -> bytes | None:
+        return _aa_answer(self.cleaned_data.get("chip_aa") or "")
+
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
@@ -71,11 +93,18 @@ class ForeignerActivationForm(forms.Form):
         required=False,
         max_length=400_000,
     )
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False)
+    live_photo = forms.FileField(
+        label=_("Live photo of the holder (optional: compared with the chip's portrait)"), required=False
+    )
     # ADR 0017 §10: for a state with a trusted CSCA the chip is required unless this is recorded.
     chip_unreadable = forms.BooleanField(
         label=_("The chip cannot be read: record this as the reason for an activation without it"),
         required=False,
     )
+
+    def clean_chip_aa(self) -> bytes | None:
+        return _aa_answer(self.cleaned_data.get("chip_aa") or "")
 
     def clean_chip_json(self) -> dict[str, Any] | None:
         """``None`` when no chip was read, else the reader's object of base64 files (ADR 0017 §10)."""

@@ -5,6 +5,7 @@ created in person. Thin views over ``dancu.blocks.eid.services``."""
 from __future__ import annotations
 
 import base64
+import secrets
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +20,26 @@ from dancu.blocks.eid import family, foreigners, services
 from dancu.errors import AccessDenied, Conflict, DomainValidationError, FieldProblem, NotFound
 
 READER_BRIDGE = "http://127.0.0.1:47800"  # identity.reader.serve_bridge, as on the kiosks
+AA_SESSION_KEY = "eiddesk.aa_challenge"
+
+
+def _new_challenge(request: HttpRequest) -> str:
+    """A fresh 8-byte Active Authentication challenge for the next chip read at this desk (ICAO
+    9303 part 11 §6.1), kept in the officer's session until one activation uses it: the chip
+    signs what the server chose, so an answer recorded from a genuine chip cannot be replayed by
+    a cloned one (ADR 0017 §13). A new page replaces the previous challenge."""
+    challenge = secrets.token_bytes(8).hex()
+    request.session[AA_SESSION_KEY] = challenge
+    return challenge
+
+
+def _take_challenge(request: HttpRequest) -> bytes | None:
+    """The challenge issued with the page, removed from the session: each is used once."""
+    raw = request.session.pop(AA_SESSION_KEY, None)
+    try:
+        return bytes.fromhex(raw) if isinstance(raw, str) and len(raw) == 16 else None
+    except ValueError:
+        return None
 
 
 def may_use(actor: Actor) -> bool:
@@ -104,6 +125,7 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
             context = {"form": form, "create": create, "problems": shown(problems), "actor": actor}
             return render(request, "eiddesk/activate.html", context, status=status)
     if request.method == "POST":
+        challenge = _take_challenge(request)
         if form.is_valid():
             try:
                 result = services.activate_level2(
@@ -114,6 +136,8 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
                     phone=form.cleaned_data.get("phone") or "",
                     email=form.cleaned_data.get("email") or "",
                     request_reference=opened.reference if opened is not None else "",
+                    aa_challenge=challenge,
+                    aa_answer=form.cleaned_data.get("chip_aa"),
                 )
             except Conflict as exc:
                 problems, status = [FieldProblem("id_number", "exists", str(exc))], 409
@@ -128,6 +152,7 @@ def activate(request: HttpRequest, actor: Actor) -> HttpResponse:
         "problems": shown(problems),
         "actor": actor,
         "opened": opened,
+        "aa_challenge": _new_challenge(request),
     }
     return render(request, "eiddesk/activate.html", context, status=status)
 
@@ -156,12 +181,13 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Raise a foreign resident's account to level 2 from the passport's MRZ and the residence
     card, and the passport chip when the reader could read it (``foreigners.activate_level2_foreigner``,
     purpose ``eid.activation``; ADR 0017 §10)."""
-    form = ForeignerActivationForm(request.POST or None)
+    form = ForeignerActivationForm(request.POST or None, request.FILES or None)
     result = None
     problems: list[FieldProblem] = []
     status = 200
     if request.method == "POST":
         status = 400
+        challenge = _take_challenge(request)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -172,6 +198,9 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
                     face_confirmed=bool(d.get("face_confirmed")),
                     chip_files=d.get("chip_json"),
                     chip_reason=foreigners.CHIP_UNREADABLE if d.get("chip_unreadable") else "",
+                    aa_challenge=challenge,
+                    aa_answer=d.get("chip_aa"),
+                    live_photo=d["live_photo"].read() if d.get("live_photo") else b"",
                 )
                 status = 200
             except (DomainValidationError, AccessDenied, NotFound) as exc:
@@ -184,5 +213,6 @@ def activate_foreigner(request: HttpRequest, actor: Actor) -> HttpResponse:
         # The desk's NFC reader bridge on the officer's own machine (identity.reader.serve_bridge):
         # the page asks it to open the passport chip with the MRZ key (BAC) and submits the files.
         "reader_bridge": getattr(settings, "DANCU_KIOSK_READER_BRIDGE", READER_BRIDGE),
+        "aa_challenge": _new_challenge(request),
     }
     return render(request, "eiddesk/activate_foreigner.html", context, status=status)

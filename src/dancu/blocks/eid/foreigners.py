@@ -27,6 +27,11 @@ database. This block keeps a small source of foreign residents (:class:`ForeignR
   evidence ``passport_chip``; a chip that fails any step is refused naming the step; a chip of a
   state with no CSCA here, and a passport whose chip is not read, go on with evidence
   ``passport_mrz_optical`` (weaker), recorded on the account and in the audit (ADR 0017 §10).
+  A chip that offers Active Authentication (DG15 in its SOD) must sign the challenge the desk
+  issued for the read (ICAO 9303 part 11 §6.1): a cloned chip fails ``aa.*``. With a live photo
+  taken at the desk and the chip's portrait (DG2) read, the two are compared as for citizens
+  (``identity.faces``); a different portrait is refused ``live_photo``/``face_mismatch``, audited
+  (ADR 0017 §13).
 
 The account's log-in name (``Account.id_number``) is the MRZ nationality followed by the passport
 number (at most 3 + 9 characters): foreigners hold no 12-digit personal ID number here.
@@ -61,6 +66,7 @@ from dancu.blocks.eid.services import (
     applicant_checks,
     max_level_for_age,
 )
+from dancu.blocks.identity.faces import face_reference, same_portrait
 from dancu.blocks.identity.foreign_trust import trusted_states
 from dancu.blocks.identity.mrz import MrzTD3, parse_td3
 from dancu.blocks.identity.passport import verify_passport_chip
@@ -250,6 +256,8 @@ class ForeignerActivation:
     evidence: str = "passport_mrz_optical"  # or "passport_chip" (ADR 0017 §10)
     chip: str = "not_read"  # "verified", "state_not_trusted", "revocation_unknown" or "not_read"
     chip_reason: str = ""  # "chip_unreadable": recorded by the officer (ADR 0017 §10)
+    active_auth: str = "not_offered"  # "verified" when the chip signed the desk's challenge (§13)
+    face: str = "officer"  # "matched": the live photo is the chip's portrait (§13); else the officer's check
 
 
 def activate_level2_foreigner(
@@ -260,6 +268,9 @@ def activate_level2_foreigner(
     face_confirmed: bool,
     chip_files: Mapping[str, object] | None = None,
     chip_reason: str = "",
+    aa_challenge: bytes | None = None,
+    aa_answer: bytes | None = None,
+    live_photo: bytes = b"",
     at: datetime | None = None,
 ) -> ForeignerActivation:
     """Raise a foreign resident's account to level 2 in person (module docstring; purpose
@@ -274,7 +285,12 @@ def activate_level2_foreigner(
     ``chip_reason`` — when the MRZ's issuing state has a trusted CSCA (``trusted_states``) the chip
     read is required, unless the officer records ``chip_unreadable`` (the only reason); otherwise
     refused ``passport_chip``/``chip_required``, audited ``denied``. The reason is stored with the
-    evidence (``Account.level2_chip_reason``) and in the audit detail."""
+    evidence (``Account.level2_chip_reason``) and in the audit detail.
+
+    ``aa_challenge``/``aa_answer`` — the 8 bytes the desk issued for this read (used once) and the
+    chip's answer (``reader.ChipRead.active_auth``): required when the chip offers Active
+    Authentication, else refused ``passport_chip``/``aa.response`` (ICAO 9303 part 11 §6.1).
+    ``live_photo`` — optional; with a chip read it is compared with the chip's portrait (DG2)."""
     action = "eid.activate.foreigner"
     _authorise(ctx, ACTIVATION, action)
     moment = at or timezone.now()
@@ -342,8 +358,9 @@ def activate_level2_foreigner(
             )
         reason = CHIP_UNREADABLE
     evidence, chip_status = "passport_mrz_optical", "not_read"
+    face, active_auth = "officer", "not_offered"
     if chip_files is not None:
-        report = verify_passport_chip(chip_files, mrz, at=moment)
+        report = verify_passport_chip(chip_files, mrz, at=moment, challenge=aa_challenge, aa_answer=aa_answer)
         if report.outcome == "failed":
             audit.record(
                 ctx,
@@ -363,6 +380,27 @@ def activate_level2_foreigner(
             # "state_not_trusted" (ADR 0017 §10) or "revocation_unknown" — no fresh CRL of the
             # DS's CSCA (§12): the MRZ's weaker evidence, and the acr says so (§11).
             chip_status = report.outcome
+        portrait = report.passive.read_face if report.passive is not None else None
+        if live_photo and portrait is not None:
+            try:
+                seen = face_reference(live_photo)
+            except DomainValidationError:
+                raise DomainValidationError.single(
+                    "live_photo", "image", "the live photo is not an image (JPEG or PNG)"
+                ) from None
+            same, distance = same_portrait(face_reference(portrait.image), seen)
+            if not same:
+                audit.record(
+                    ctx,
+                    action,
+                    result=AuditEvent.Result.DENIED,
+                    detail={"reason": "face_mismatch", "distance": distance},
+                )
+                raise DomainValidationError.single(
+                    "live_photo", "face_mismatch", "the live photo is not the portrait on the passport chip"
+                )
+            face = "matched"
+        active_auth = report.active_auth
     receipt = str(uuid.uuid4())
     with transaction.atomic():
         account.level = 2
@@ -386,9 +424,13 @@ def activate_level2_foreigner(
                 "evidence": evidence,
                 "chip": chip_status,
                 **({"chip_reason": reason} if reason else {}),
+                "active_auth": active_auth,
+                "face": face,
                 "kind": record.card_kind,
                 "receipt": receipt,
             },
         )
     _notify(account, "eid.activated", "dancu: tai khoan dinh danh da duoc nang len muc 2. / Now level 2.")
-    return ForeignerActivation(account.pk, account.id_number, receipt, evidence, chip_status, reason)
+    return ForeignerActivation(
+        account.pk, account.id_number, receipt, evidence, chip_status, reason, active_auth, face
+    )

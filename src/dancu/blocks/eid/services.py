@@ -50,7 +50,7 @@ from dancu.blocks.audit.purposes import get_purpose
 from dancu.blocks.audit.services import AccessRecord
 from dancu.blocks.eid import assurance, factors
 from dancu.blocks.eid.models import Account, Enterprise, EnterpriseStaff, Level2Request, Registration
-from dancu.blocks.identity.chip import ChipData, passive_authentication
+from dancu.blocks.identity.chip import ChipData, chip_active_authentication, passive_authentication
 from dancu.blocks.identity.faces import face_reference, same_portrait
 from dancu.blocks.identity.trust import configured_trust_store
 from dancu.blocks.messaging import services as messaging
@@ -521,13 +521,18 @@ def activate_level2(
     email: str = "",
     at: datetime | None = None,
     request_reference: str = "",
+    aa_challenge: bytes | None = None,
+    aa_answer: bytes | None = None,
 ) -> Activation:
     """Level 2 in person (Decree 69/2024 Art. 13, 16): passive authentication of the chip, a
     registry match with the card (valid, holder alive), the live photo against DG2, then the
     account is upgraded — or, with ``create``, made at level 2 (the holder sets a password with a
     code sent to ``phone``). Any commune police unit may activate (the holder chooses the desk).
     Each refusal names the field and the rule; the match is audited to the citizen. With
-    ``request_reference`` (opened from the ward's queue) the card must be the requester's."""
+    ``request_reference`` (opened from the ward's queue) the card must be the requester's. A chip
+    that offers Active Authentication (DG15 in its SOD) must sign ``aa_challenge``, the 8 bytes
+    the desk issued for this read, with its DG15 key (``aa_answer``; ICAO 9303 part 11 §6.1):
+    else refused ``chip``/``active_authentication.<step>``, audited (ADR 0017 §13)."""
     _authorise(ctx, ACTIVATION, "eid.activate")
     moment = at or timezone.now()
     if create:
@@ -544,6 +549,21 @@ def activate_level2(
         failed = report.failures[0].name if report.failures else "incomplete"
         raise DomainValidationError.single(
             "chip", f"passive_authentication.{failed}", "the chip failed passive authentication"
+        )
+    active = chip_active_authentication(chip, report, aa_challenge, aa_answer)
+    if active is not None and not active.ok:
+        # A chip whose signed files were copied onto another chip: it cannot sign the challenge.
+        step = active.failures[0].name if active.failures else "aa.signature"
+        audit.record(
+            ctx,
+            "eid.activate",
+            result=AuditEvent.Result.DENIED,
+            detail={"reason": "active_authentication", "step": step},
+        )
+        raise DomainValidationError.single(
+            "chip",
+            f"active_authentication.{step}",
+            active.failures[0].detail if active.failures else "the chip failed Active Authentication",
         )
     if request_reference:
         requester = (

@@ -14,7 +14,12 @@ encoders and SOD builder as the Vietnamese card (:mod:`.chip`).
    mandatory, DG1 read as TD3): every step by its name (``ds.issuer`` = no trusted CSCA issued
    the DS — untrusted CSCA; ``ds.validity`` = expired DS; ``dg1.hash`` = DG1 altered; …);
 4. ``dg1.mrz_match`` — DG1's MRZ equals the MRZ read optically, character for character;
-5. ``ds.revocation`` — when the DS chains to a trusted CSCA: the DS's serial is not on that
+5. Active Authentication (part 11 §6.1) when the chip offers it (its SOD lists DG15):
+   ``dg15.read``, ``aa.response``, ``dg15.parse``, ``dg14.aa_info``, ``aa.signature``
+   (:func:`.chip.verify.chip_active_authentication`) over the challenge the desk issued for this
+   read. A chip whose signed files were copied onto another chip passes passive authentication
+   but cannot sign the challenge: it fails here. A failure refuses the chip whatever the state;
+6. ``ds.revocation`` — when the DS chains to a trusted CSCA: the DS's serial is not on that
    CSCA's CRL (``foreign_trust.ds_revocation_status``, ICAO Doc 9303 part 12 §7). Listed → the
    step fails (revoked, whatever the CRL's age); no CRL, or one whose nextUpdate has passed → the
    status is unknown (ADR 0017 §12).
@@ -39,9 +44,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from dancu.blocks.identity.chip import CertifiedKey, ChipData, Step, passive_authentication
 from dancu.blocks.identity.chip.face import synthetic_face_jpeg
-from dancu.blocks.identity.chip.lds import encode_com, encode_dg1_td3, encode_dg2
+from dancu.blocks.identity.chip.lds import (
+    encode_com,
+    encode_dg1_td3,
+    encode_dg2,
+    encode_dg14_active_auth,
+    encode_dg15,
+)
 from dancu.blocks.identity.chip.sod import build_sod
-from dancu.blocks.identity.chip.verify import PassiveAuthReport
+from dancu.blocks.identity.chip.verify import PassiveAuthReport, chip_active_authentication
 from dancu.blocks.identity.foreign_trust import ds_revocation_status, foreign_trust_store, trusted_states
 from dancu.blocks.identity.mrz import MrzTD3
 from dancu.errors import DomainValidationError
@@ -60,6 +71,7 @@ class PassportChipReport:
     state_trusted: bool = False
     passive: PassiveAuthReport | None = None
     revocation: str = ""  # "good", "revoked", "unknown"; "" when not checked (no verified chain)
+    active_auth: str = "not_offered"  # "verified", "failed" or "not_offered" (no DG15 in the SOD)
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
         self.steps.append(Step(name, ok, detail))
@@ -120,8 +132,11 @@ def issue_passport_chip(
     face_seed: int = 0,
     face_jpeg: bytes | None = None,
     hash_name: str = "sha256",
+    with_active_auth: bool = False,
 ) -> ChipData:
-    """A synthetic passport chip: DG1 (TD3), DG2 (face), EF.COM, EF.SOD signed by the state's DS."""
+    """A synthetic passport chip: DG1 (TD3), DG2 (face), EF.COM, EF.SOD signed by the state's DS;
+    with ``with_active_auth`` also DG14 (ecdsa-plain-SHA256) and DG15 with a fresh P-256 AA key
+    whose private half stays in the returned ``ChipData`` (``simulated_chip``), as for the card."""
     key = document_signer.private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - the synthetic PKI is EC
         raise DomainValidationError.single("document_signer", "key_type", "an EC key is expected")
@@ -130,12 +145,26 @@ def issue_passport_chip(
         1: encode_dg1_td3(mrz.lines),
         2: encode_dg2(face_jpeg if face_jpeg is not None else synthetic_face_jpeg(face_seed), sex=sex),
     }
+    aa_key = None
+    if with_active_auth:
+        aa_key = ec.generate_private_key(ec.SECP256R1())
+        groups[14] = encode_dg14_active_auth("sha256")
+        groups[15] = encode_dg15(aa_key.public_key())
     sod = build_sod(groups, key, document_signer.certificate, hash_name=hash_name)
-    return ChipData(sod=sod, data_groups=groups, com=encode_com(groups))
+    return ChipData(sod=sod, data_groups=groups, com=encode_com(groups), aa_private_key=aa_key)
 
 
-def verify_passport_chip(files: Mapping[str, object], typed: MrzTD3, *, at: datetime) -> PassportChipReport:
-    """The desk's check of a passport chip read against the optically read MRZ (module docstring)."""
+def verify_passport_chip(
+    files: Mapping[str, object],
+    typed: MrzTD3,
+    *,
+    at: datetime,
+    challenge: bytes | None = None,
+    aa_answer: bytes | None = None,
+) -> PassportChipReport:
+    """The desk's check of a passport chip read against the optically read MRZ (module docstring).
+    ``challenge`` is the 8 bytes the desk issued for this read, ``aa_answer`` the chip's answer
+    the reader returned (``reader.ChipRead.active_auth``, decoded)."""
     report = PassportChipReport(issuing_state=typed.issuing_state)
     try:
         chip = ChipData.from_dict(files)
@@ -172,6 +201,10 @@ def verify_passport_chip(files: Mapping[str, object], typed: MrzTD3, *, at: date
         if read is not None
         else "DG1 could not be read",
     )
+    active = chip_active_authentication(chip, passive, challenge, aa_answer)
+    if active is not None:
+        report.steps.extend(active.steps)
+        report.active_auth = "verified" if active.ok else "failed"
     if passive.csca_certificate is not None and passive.ds_serial_number is not None:
         status = ds_revocation_status(passive.csca_certificate, passive.ds_serial_number, at=at)
         report.revocation = status.state

@@ -14,6 +14,12 @@ The adapter contract (:class:`ChipReader`), tested for every driver in
 
 * ``read(key)`` with the card's MRZ key or CAN returns :class:`ChipRead`: the files as standard
   base64 (``ChipData.to_dict`` shape) and the access protocol used (``bac`` or ``pace``);
+* ``read(key, files, challenge=…)`` with the server's 8-byte challenge also performs Active
+  Authentication (ICAO 9303 part 11 §6.1, INTERNAL AUTHENTICATE) on a chip that has an AA key and
+  returns its answer in ``ChipRead.active_auth`` (base64; empty when the chip has no AA key — the
+  server then sees from the SOD whether DG15 exists, ``chip.verify.chip_active_authentication``).
+  The challenge comes from the server, never from the page, so a recorded answer cannot be
+  replayed; a challenge that is not 8 bytes raises ``ReaderError("malformed")``;
 * a wrong key — the chip refuses mutual authentication — raises ``ReaderError("access_denied")``;
   no card on the reader ``ReaderError("no_card")``; the reader or bridge not answering
   ``ReaderError("unavailable")``; a malformed key ``ReaderError("malformed")``. Nothing else.
@@ -33,6 +39,7 @@ guessing the 6-digit CAN to the terminal's own limits; a card's chip may also bl
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import threading
@@ -50,6 +57,7 @@ from dancu.blocks.identity.mrz import bac_keys, pace_can, parse_td1, parse_td3
 from dancu.errors import DomainValidationError
 
 RULES = ("access_denied", "no_card", "unavailable", "malformed")
+AA_CHALLENGE_BYTES = 8  # ICAO 9303 part 11 §6.1: RND.IFD, 8 bytes
 DEFAULT_FILES = ("com", "dg1", "dg2", "dg13", "sod")
 MAX_REQUEST_BYTES = 4096
 MAX_KEY_FAILURES = 3
@@ -128,17 +136,27 @@ class ChipRead:
 
     files: dict[str, str]
     access: str
+    active_auth: str = ""  # base64 of the chip's INTERNAL AUTHENTICATE answer to the challenge
 
 
 class ChipReader(Protocol):
-    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead: ...
+    def read(
+        self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES, challenge: bytes | None = None
+    ) -> ChipRead: ...
+
+
+def _check_challenge(challenge: bytes | None) -> None:
+    if challenge is not None and len(challenge) != AA_CHALLENGE_BYTES:
+        raise ReaderError("malformed", f"the Active Authentication challenge is {AA_CHALLENGE_BYTES} bytes")
 
 
 # --------------------------------------------------------------------------- development driver
 class SimulatedReader:
     """A reader with a synthetic card on it (or none). Opens the chip as the chip itself would:
     BAC succeeds only with the K_seed of the card's own MRZ (ICAO 9303 part 11 §9.7.1: the chip
-    and the terminal derive the same keys or mutual authentication fails), PACE only with its CAN."""
+    and the terminal derive the same keys or mutual authentication fails), PACE only with its CAN;
+    a chip with an Active Authentication key answers the challenge as the chip would (it signs
+    it with the key that never leaves it: ``ChipData.simulated_chip``)."""
 
     def __init__(self) -> None:
         self._chip: ChipData | None = None
@@ -146,15 +164,22 @@ class SimulatedReader:
         self._can = ""
         self._lock = threading.Lock()
 
-    def place(self, chip: ChipData) -> None:
+    def place(self, chip: ChipData, *, can: str = "") -> None:
         """Put a card on the reader (its DG1 gives the MRZ, hence the BAC key and the CAN). A
-        passport (TD3 DG1) opens with BAC only: no CAN is simulated for it."""
+        passport (TD3 DG1) opens with BAC, and with PACE when ``can`` is given: the 6-digit card
+        access number a PACE-capable passport prints on its data page (ICAO 9303 part 11 §9.7.3;
+        part 4 for where it is printed). A Vietnamese card's CAN is always the last six digits of
+        its ID number (``mrz.pace_can``); ``can`` is then not accepted."""
+        if can and not (len(can) == 6 and can.isdigit()):
+            raise ValueError("a CAN is 6 digits")
         try:
             td1 = parse_td1("\n".join(parse_dg1(chip.data_groups[1])), reference=date(2099, 1, 1))
+            if can:
+                raise ValueError("a Vietnamese card's CAN comes from its ID number")
             seed, can = td1.bac_keys().seed, pace_can(td1.id_number)
         except DomainValidationError:
             td3 = parse_td3("\n".join(parse_dg1_td3(chip.data_groups[1])), reference=date(2099, 1, 1))
-            seed, can = td3.bac_keys().seed, ""
+            seed = td3.bac_keys().seed
         with self._lock:
             self._chip, self._seed, self._can = chip, seed, can
 
@@ -162,8 +187,11 @@ class SimulatedReader:
         with self._lock:
             self._chip = None
 
-    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead:
+    def read(
+        self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES, challenge: bytes | None = None
+    ) -> ChipRead:
         key.check()
+        _check_challenge(challenge)
         with self._lock:
             chip, seed, can = self._chip, self._seed, self._can
         if chip is None:
@@ -180,7 +208,10 @@ class SimulatedReader:
         if not opened:
             raise ReaderError("access_denied", "the chip refused the access key")
         everything = chip.to_dict()
-        return ChipRead({name: everything[name] for name in files if name in everything}, access)
+        answer = ""
+        if challenge is not None and chip.aa_private_key is not None:
+            answer = base64.b64encode(chip.simulated_chip()(challenge)).decode("ascii")
+        return ChipRead({name: everything[name] for name in files if name in everything}, access, answer)
 
 
 # --------------------------------------------------------------------------- the HTTP bridge
@@ -192,8 +223,12 @@ class BridgeClient:
         self.origin = origin  # the kiosk page's origin, which the bridge requires
         self.timeout = timeout
 
-    def read(self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES) -> ChipRead:
-        body = json.dumps({**key.as_json(), "files": list(files)}).encode()
+    def read(
+        self, key: AccessKey, files: tuple[str, ...] = DEFAULT_FILES, challenge: bytes | None = None
+    ) -> ChipRead:
+        _check_challenge(challenge)
+        extra = {"challenge": challenge.hex()} if challenge is not None else {}
+        body = json.dumps({**key.as_json(), "files": list(files), **extra}).encode()
         headers = {"Content-Type": "application/json", **({"Origin": self.origin} if self.origin else {})}
         url = f"{self.url}/read"
         request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
@@ -211,7 +246,24 @@ class BridgeClient:
             raise ReaderError("unavailable", "the reader bridge does not answer") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("files"), dict):
             raise ReaderError("unavailable", "the reader bridge answered something else")
-        return ChipRead({str(k): str(v) for k, v in answer["files"].items()}, str(answer.get("access", "")))
+        return ChipRead(
+            {str(k): str(v) for k, v in answer["files"].items()},
+            str(answer.get("access", "")),
+            str(answer.get("active_auth") or ""),
+        )
+
+
+def _challenge_of(payload: dict[str, Any]) -> bytes | None:
+    """The request's ``challenge``: 16 hexadecimal digits (8 bytes), or absent."""
+    raw = payload.get("challenge")
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) != 2 * AA_CHALLENGE_BYTES:
+        raise ReaderError("malformed", "challenge: 16 hexadecimal digits")
+    try:
+        return bytes.fromhex(raw)
+    except ValueError:
+        raise ReaderError("malformed", "challenge: 16 hexadecimal digits") from None
 
 
 _STATUS = {"access_denied": 403, "no_card": 409, "unavailable": 503, "malformed": 400}
@@ -309,7 +361,7 @@ def serve_bridge(
                 key = AccessKey.from_json(payload)
                 wanted = payload.get("files") or list(DEFAULT_FILES)
                 files = tuple(str(f) for f in wanted)[:20]
-                result = reader.read(key, files)
+                result = reader.read(key, files, _challenge_of(payload))
             except ReaderError as exc:
                 if exc.rule == "access_denied":
                     count(opened=False)
@@ -319,7 +371,10 @@ def serve_bridge(
                 self._send(400, {"error": "malformed", "message": "the body is not JSON"})
                 return
             count(opened=True)
-            self._send(200, {"files": result.files, "access": result.access})
+            answer: dict[str, Any] = {"files": result.files, "access": result.access}
+            if result.active_auth:
+                answer["active_auth"] = result.active_auth
+            self._send(200, answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

@@ -43,6 +43,7 @@ from dancu.blocks.identity.chip.verify import (
     PassiveAuthReport,
     Step,
     active_authentication,
+    chip_active_authentication,
     passive_authentication,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "TrustStore",
     "active_authentication",
     "build_sod",
+    "chip_active_authentication",
     "create_csca",
     "create_document_signer",
     "encode_dg13",

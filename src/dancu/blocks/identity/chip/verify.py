@@ -119,6 +119,9 @@ class PassiveAuthReport:
     ds_serial_number: int | None = None
     csca_certificate: x509.Certificate | None = field(default=None, repr=False)
     verified_data_groups: tuple[int, ...] = ()
+    # The data groups the LDSSecurityObject lists (what the chip holds, read or not): a chip
+    # whose SOD lists DG15 offers Active Authentication (part 11 §6.1).
+    sod_data_groups: tuple[int, ...] = ()
     required_steps: tuple[str, ...] = field(default=_ALWAYS, repr=False)
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
@@ -351,6 +354,7 @@ def passive_authentication(
         report.add("sod.lds_object", False, _problem_text(exc))
         return report
     report.hash_algorithm = lds.hash_algorithm
+    report.sod_data_groups = tuple(sorted(lds.data_group_hashes))
     report.add(
         "sod.lds_object",
         True,
@@ -593,3 +597,37 @@ def active_authentication(
             "aa.signature", True, f"ECDSA/{hash_name} over the {AA_CHALLENGE_LENGTH}-byte challenge verifies"
         )
     return report
+
+
+AA_DATA_GROUP = 15
+
+
+def chip_active_authentication(
+    chip: ChipData, passive: PassiveAuthReport, challenge: bytes | None, answer: bytes | None
+) -> ActiveAuthReport | None:
+    """Active Authentication of a chip read at a desk (part 11 §6.1), after passive
+    authentication: ``None`` when the chip offers none (its SOD lists no DG15). Otherwise the
+    chip must have been read with DG15 and DG14 and must have signed ``challenge`` — the 8 bytes
+    the server issued for this read and keeps until it is used once — with the DG15 key:
+
+    * DG15 listed in the SOD but not read → ``dg15.read`` fails: leaving DG15 out of a read of a
+      cloned chip (whose signed files can be copied but whose AA key cannot) must not skip AA;
+    * no challenge issued, or no answer → ``aa.response`` fails;
+    * then :func:`active_authentication` (``dg15.parse``, ``dg14.aa_info``, ``aa.signature``).
+
+    The DG15 and DG14 read are trusted only because passive authentication verified their hashes
+    against the signed SOD (the caller refuses the chip before this when it did not)."""
+    if AA_DATA_GROUP not in passive.sod_data_groups:
+        return None
+    report = ActiveAuthReport()
+    if chip.dg15 is None:
+        report.add("dg15.read", False, "the SOD lists DG15 (Active Authentication) but DG15 was not read")
+        return report
+    if challenge is None or not answer:
+        report.add(
+            "aa.response",
+            False,
+            "the chip offers Active Authentication: read it with this desk's challenge",
+        )
+        return report
+    return active_authentication(chip.dg15, lambda _nonce: answer, dg14=chip.dg14, challenge=challenge)
