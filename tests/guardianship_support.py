@@ -12,6 +12,10 @@ Status 2014 Art. 20–23, through its judicial and civil-status officer):
 * ``civil_status_tayho`` — the judicial and civil-status officer of UBND phường Tây Hồ (the
   family's ward): records guardianships and restrictions
 * ``civil_status_hoankiem`` — the same officer of UBND phường Hoàn Kiếm (ward 00070): another ward
+  (and the guardian's commune when a test moves the guardian there: a guardianship is registered
+  at the ward's or the guardian's place of residence, Law on Civil Status 2014 Art. 20 cl. 1, 21)
+* ``civil_status_badinh`` — the same officer of UBND phường Ba Đình (ward 00004): a third commune,
+  neither the child's nor the guardian's
 * ``civil_status_city`` — the civil-status officer of UBND thành phố Hà Nội (no ward)
 * ``committee_officer`` — an ordinary officer of UBND phường Tây Hồ (no civil-status role)
 * ``other_ward_police`` — Công an phường Hoàn Kiếm (the eID fixtures); ``ward_police``,
@@ -33,14 +37,17 @@ from tests.blocks.identity.conftest import AN_ID, MAI_ID
 from tests.conftest import HANOI, TAY_HO_WARD, Person
 
 HOAN_KIEM_WARD = "00070"
+BA_DINH_WARD = "00004"
 
 __all__ = [
     "AN_ID",
+    "BA_DINH_WARD",
     "HA_ID",
     "HOAN_KIEM_WARD",
     "KHOI_ID",
     "MAI_ID",
     "an_children",
+    "civil_status_badinh",
     "civil_status_city",
     "civil_status_hoankiem",
     "civil_status_tayho",
@@ -77,6 +84,13 @@ def civil_status_hoankiem(make_person: Callable[..., Person]) -> Person:
         "UBND phường Hoàn Kiếm",
         "civil_status",
         HOAN_KIEM_WARD,
+    )
+
+
+@pytest.fixture
+def civil_status_badinh(make_person: Callable[..., Person]) -> Person:
+    return _committee(
+        make_person, "hotich.badinh", "UBND-P-BADINH", "UBND phường Ba Đình", "civil_status", BA_DINH_WARD
     )
 
 

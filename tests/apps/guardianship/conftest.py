@@ -4,7 +4,9 @@ the eID block's fixtures (level-2 accounts, chip PKI, outbox).
 
 * ``civil_status_tayho`` — the judicial and civil-status officer of UBND phường Tây Hồ (ward 00103,
   where An, Mai, Khôi and Hà live): records guardianships and restrictions
-* ``civil_status_hoankiem`` — the same officer of UBND phường Hoàn Kiếm (ward 00070): refused
+* ``civil_status_hoankiem`` — the same officer of UBND phường Hoàn Kiếm (ward 00070): refused,
+  unless the guardian lives there (registration at the guardian's commune)
+* ``civil_status_badinh`` — the same officer of UBND phường Ba Đình (ward 00004): a third commune
 * ``committee_officer`` — an ordinary officer of UBND phường Tây Hồ (no civil-status role): refused
 * ``ward_police`` — Công an phường Tây Hồ (keeps the registry: may record too), ``hotel_clerk``,
   ``outsider`` (root conftest)
@@ -25,6 +27,7 @@ from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures used by the t
 )
 from tests.guardianship_support import (  # noqa: F401 — fixtures used by the tests
     an_children,
+    civil_status_badinh,
     civil_status_hoankiem,
     civil_status_tayho,
     committee_officer,

@@ -6,6 +6,13 @@ decision restricting a parent's rights and its lifting before the term (Marriage
 2014 Art. 85–87). Thin views over ``dancu.blocks.registry.guardianship``, which checks the purpose
 and the ward (the child's permanent residence) and audits every read, write and refusal.
 
+A guardianship is registered at the commune of the ward's or of the guardian's residence (Law on
+Civil Status 2014 Art. 20 cl. 1, Art. 21). When the child's record is refused because the child
+lives elsewhere (``jurisdiction``), an officer with a ward is offered the registration at the
+guardian's commune (the block decides: the guardian must live in the officer's ward and be
+eligible, otherwise one refusal). Once registered there, the officer opens the child's record
+with only the guardianships registered at their commune, and may end them (Art. 22 cl. 1).
+
 The child's ID number never goes into a URL (shared office computers, access logs): it is posted,
 and kept in the session for the page shown after an action (post/redirect/get)."""
 
@@ -105,13 +112,18 @@ def _page(
     status: int = 200,
     forms_in: dict[str, forms.Form] | None = None,
 ) -> HttpResponse:
-    """The page for one child (or the look-up form alone); a refused read shows its problem."""
+    """The page for one child (or the look-up form alone); a refused read shows its problem. A
+    child who lives outside the officer's ward or commune (the read refused for ``jurisdiction``)
+    may still have a guardianship registered here, at the guardian's commune: the page offers
+    that form to an officer with a ward."""
     record = None
+    elsewhere = False
     problems = list(problems or [])
     if child_id_number:
         try:
             record = guardianship.child_record(AccessContext(actor, purpose_of(actor)), child_id_number)
         except (DomainValidationError, AccessDenied, NotFound) as exc:
+            elsewhere = isinstance(exc, AccessDenied) and exc.rule == "jurisdiction"
             read_problems, read_status = problems_of(exc)
             if status == 200:  # after a refused action, its own problems say it
                 problems, status = read_problems, read_status
@@ -120,6 +132,9 @@ def _page(
     context = {
         "actor": actor,
         "record": record,
+        "registered_here": guardianship.REGISTERED_HERE,
+        "child_id_number": child_id_number,
+        "at_guardians_commune": elsewhere and bool(actor.jurisdiction_ward_code) and not actor.is_system,
         "problems": _shown(problems),
         "done": DONE.get(request.GET.get("done", ""), ""),
         "lookup": given.get("lookup") or ChildForm(initial=initial),

@@ -21,9 +21,19 @@ are not in domain-vn.md, see ADR 0017 §"Guardians"):
 * **Who records them**: the commune People's Committee's judicial and civil-status officer (role
   ``civil_status``, purpose ``civil_status.guardianship``: guardianship is registered at the
   commune, Law on Civil Status 2014 Art. 20–23) or the registry's officers (``registry.
-  administration``) — only for a child whose permanent residence is in their ward or commune
-  (the registry's jurisdiction check). :func:`child_record` shows the child's current and past
-  guardianships and restrictions to the same officers.
+  administration``) — for a child whose permanent residence is in their ward or commune (the
+  registry's jurisdiction check; a province's registry officer: the province). A guardianship is
+  registered by the commune of the place of residence **of the ward or of the guardian** (Law on
+  Civil Status 2014 Art. 20 cl. 1, appointed guardianship; Art. 21, guardianship by law): an
+  officer with a ward jurisdiction may also record the guardianship of a child living elsewhere
+  when the guardian's permanent residence is in their ward or commune and the guardian is
+  eligible; where it was registered is kept (``Guardianship.registered_ward_code``). Its
+  termination is filed with the authority that registered it (Art. 22 cl. 1), so
+  :func:`end_guardianship` is open to the child's commune and to the registering commune.
+  Restrictions of a parent's rights are recorded by the child's commune only.
+  :func:`child_record` shows the child's current and past guardianships and restrictions to the
+  child's commune, and to a commune that registered one of the child's guardianships only the
+  guardianships registered there.
 * **Who may act for the child** (:func:`parental_authority`): the registry's father or mother
   without a restriction in force on the day, or the guardian in office on the day — only while the
   child is a minor. The answer is about one named person, never a list of the child's family.
@@ -52,6 +62,8 @@ from dancu.blocks.registry.services import (
     _authorise,
     _find_by_id_number,
     _found_in_scope,
+    _in_jurisdiction,
+    _living_guard,
     _require_reason,
     _write,
     _write_guard,
@@ -72,6 +84,14 @@ CHILD_RECORD_PURPOSES = frozenset({"registry.administration", CIVIL_STATUS})
 FULL_AGE = 18  # Civil Code 2015 Art. 20 cl. 1: an adult is a person from full 18 years
 FATHER, MOTHER, GUARDIAN = "father", "mother", "guardian"
 GUARDIAN_NOT_ELIGIBLE = "not_eligible"
+# What :func:`child_record` shows: the child's commune sees the whole record; a commune that
+# registered one of the child's guardianships (at the guardian's residence, Law on Civil Status
+# 2014 Art. 20 cl. 1, 21) only the guardianships registered there.
+WHOLE_RECORD, REGISTERED_HERE = "whole", "registered_here"
+NEITHER_RESIDES_HERE = (
+    "neither the ward's nor the guardian's permanent residence is in your ward or commune "
+    "(Law on Civil Status 2014 Art. 20 cl. 1, Art. 21)"
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,7 @@ class GuardianshipView:
     record_number: str
     started_on: date
     ended_on: date | None
+    registered_ward_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,16 @@ class _GuardianNotEligible(DomainValidationError):
         self.subject_id = subject_id
 
 
+class _RefusedForTheWard(DomainValidationError):
+    """A refusal about the ward (deceased, not a minor, a guardian in office) to an officer whose
+    jurisdiction comes from the guardian's residence only (:func:`_guardians_commune`): audited
+    ``denied`` to the ward's record, so that the child's family sees who asked."""
+
+    def __init__(self, problems: list[FieldProblem], subject_id: int) -> None:
+        super().__init__(problems)
+        self.subject_id = subject_id
+
+
 def _eligible_guardian(id_number: str, on: date) -> Citizen:
     """The guardian, if eligible on ``on``: a living adult in the registry (Civil Code 2015 Art. 49
     cl. 1). Otherwise one generic refusal, ``guardian_id_number``/``not_eligible``, whether the
@@ -179,8 +210,62 @@ def _guard(ctx: AccessContext, citizen: Citizen, action: str, field: str) -> Non
 
 def _guardianship_view(g: Guardianship) -> GuardianshipView:
     return GuardianshipView(
-        g.pk, g.ward.id_number, g.guardian.id_number, g.kind, g.record_number, g.started_on, g.ended_on
+        g.pk,
+        g.ward.id_number,
+        g.guardian.id_number,
+        g.kind,
+        g.record_number,
+        g.started_on,
+        g.ended_on,
+        g.registered_ward_code,
     )
+
+
+def _officers_ward(ctx: AccessContext) -> str:
+    """The officer's ward or commune (current code): where a guardianship they record is
+    registered. Empty for the system and for an officer without a ward (a province's)."""
+    return "" if ctx.actor.is_system else (ctx.actor.jurisdiction_ward_code or "")
+
+
+def _guardians_commune(
+    ctx: AccessContext, action: str, ward: Citizen, guardian_id_number: str, started_on: date
+) -> Citizen:
+    """The ward's permanent residence is outside the officer's jurisdiction: the guardianship may
+    still be registered here if the guardian's permanent residence is in the officer's ward or
+    commune (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21) and the guardian is eligible on
+    ``started_on`` (:func:`_eligible_guardian`). The jurisdiction test is the registry's
+    (``_in_jurisdiction``), for an officer with a ward only (the caller refuses a province's
+    registry officer as before). Otherwise — the number unknown, the person deceased, a minor or
+    living elsewhere alike — ONE refusal, ``ward_id_number``/``jurisdiction``, audited ``denied``
+    to the ward's record by ``_write`` as the ward's jurisdiction refusal is: it tells an officer
+    without jurisdiction nothing about the guardian (security review of ADR 0017). A deceased
+    ward is then refused as by the write guard (:class:`_RefusedForTheWard`)."""
+    try:
+        guardian = _eligible_guardian(guardian_id_number, started_on)
+    except _GuardianNotEligible:
+        guardian = None
+    if guardian is None or not _in_jurisdiction(ctx, guardian):
+        raise AccessDenied(
+            NEITHER_RESIDES_HERE, field="ward_id_number", rule="jurisdiction", subject_id=ward.pk
+        )
+    try:
+        _living(ward, action, "ward_id_number")
+    except DomainValidationError as exc:
+        raise _RefusedForTheWard(exc.problems, ward.pk) from None
+    return guardian
+
+
+def _living(citizen: Citizen, action: str, field: str) -> None:
+    """The rest of the write guard (not deceased), when the jurisdiction came another way."""
+    try:
+        _living_guard(citizen, action)
+    except DomainValidationError as exc:
+        raise DomainValidationError(
+            [
+                FieldProblem(field if p.field == "id_number" else p.field, p.rule, p.message)
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def record_guardianship(
@@ -199,7 +284,16 @@ def record_guardianship(
     birth, the ward already 18 or deceased, a guardian who is the ward, a ward who already has a
     guardian in office. The ward is checked first; only then the guardian, with one generic refusal
     (``guardian_id_number``/``not_eligible``: unknown, deceased or under 18 alike), audited as
-    ``denied`` to the named citizen's record. Outside the officer's jurisdiction: denied, audited."""
+    ``denied`` to the named citizen's record.
+
+    Jurisdiction (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21: the commune of the ward's or
+    the guardian's residence): the ward's permanent residence in the officer's ward or commune
+    (checked first, as before), or else the guardian's, the guardian being eligible
+    (:func:`_guardians_commune`). Neither: one refusal ``ward_id_number``/``jurisdiction``,
+    whatever the guardian's reason, audited ``denied`` to the ward. At the guardian's commune a
+    refusal about the ward (deceased, not a minor, a guardian in office — that one alone) is
+    audited ``denied`` to the ward too. The row keeps the officer's ward
+    (``registered_ward_code``)."""
     action = "registry.guardianship.record"
     _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(reason, legal_basis)
@@ -236,6 +330,15 @@ def record_guardianship(
             ctx, action, exc.subject_id, AuditEvent.Result.DENIED, {"reason": "guardian_not_eligible"}
         )
         raise
+    except _RefusedForTheWard as exc:
+        _audit_outside_tx(
+            ctx,
+            action,
+            exc.subject_id,
+            AuditEvent.Result.DENIED,
+            {"reason": "ward_refused_at_guardians_commune", "rules": sorted(p.rule for p in exc.problems)},
+        )
+        raise
 
 
 def _record_guardianship(
@@ -253,13 +356,25 @@ def _record_guardianship(
     with _write(ctx, action):
         # The ward first (jurisdiction, age, guardian in office): a request refused for the ward
         # never looks at the guardian, so it tells nothing about them (security review, item 1).
+        # Outside the ward's commune the guardian is looked at only to find a jurisdiction, and
+        # every way of not finding one is the same refusal (:func:`_guardians_commune`).
         ward = _locked_citizen(ward_id_number, "ward_id_number")
-        _guard(ctx, ward, action, "ward_id_number")
-        if started_on < ward.date_of_birth or age_on(ward.date_of_birth, started_on) >= FULL_AGE:
+        guardian: Citizen | None = None
+        if _in_jurisdiction(ctx, ward) or not _officers_ward(ctx):
+            _guard(ctx, ward, action, "ward_id_number")  # the ward's commune (or province), as before
+        else:  # the guardian's commune, or one refusal
+            guardian = _guardians_commune(ctx, action, ward, guardian_id_number, started_on)
+        has_guardian = Guardianship.objects.filter(ward=ward, ended_on__isnull=True).exists()
+        # At the guardian's commune a ward with a guardian in office is refused for that alone:
+        # the answer does not vary with the start date, so it gives no bisection of the date of
+        # birth of a child outside the officer's jurisdiction.
+        if not (guardian is not None and has_guardian) and (
+            started_on < ward.date_of_birth or age_on(ward.date_of_birth, started_on) >= FULL_AGE
+        ):
             problems.append(
                 FieldProblem("started_on", "minor", "the ward must be a minor (under 18) on the start date")
             )
-        if Guardianship.objects.filter(ward=ward, ended_on__isnull=True).exists():
+        if has_guardian:
             problems.append(
                 FieldProblem(
                     "ward_id_number",
@@ -268,8 +383,11 @@ def _record_guardianship(
                 )
             )
         if problems:
-            raise DomainValidationError(problems)
-        guardian = _eligible_guardian(guardian_id_number, started_on)
+            raise (
+                DomainValidationError(problems) if guardian is None else _RefusedForTheWard(problems, ward.pk)
+            )
+        if guardian is None:
+            guardian = _eligible_guardian(guardian_id_number, started_on)
         row = Guardianship.objects.create(
             ward=ward,
             guardian=guardian,
@@ -281,6 +399,7 @@ def _record_guardianship(
             recorded_by_user_id=ctx.actor.user_id,
             recorded_by_label=ctx.actor.label,
             organisation_name=ctx.actor.organisation_name,
+            registered_ward_code=_officers_ward(ctx),
         )
         audit.record(ctx, action, subject_citizen_id=ward.pk, detail={"guardianship": row.pk, "kind": kind})
         audit.record(
@@ -293,13 +412,27 @@ def end_guardianship(
     ctx: AccessContext, ward_id_number: str, *, ended_on: date, end_reason: str, legal_basis: str
 ) -> GuardianshipView:
     """End the ward's guardianship in office (Civil Code 2015 Art. 62: e.g. a parent able to act
-    again, the guardian replaced under Art. 60). The row stays, with the end date and reason."""
+    again, the guardian replaced under Art. 60). The row stays, with the end date and reason.
+
+    Jurisdiction: the ward's commune (as before), or the commune that registered the guardianship
+    in office (``registered_ward_code`` is the officer's ward: the termination is filed with the
+    authority that registered it, Law on Civil Status 2014 Art. 22 cl. 1). Anyone else is refused
+    ``ward_id_number``/``jurisdiction`` as before, audited — whether or not a guardian is in office."""
     action = "registry.guardianship.end"
     _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(end_reason, legal_basis)
     with _write(ctx, action):
         ward = _locked_citizen(ward_id_number, "ward_id_number")
-        _guard(ctx, ward, action, "ward_id_number")
+        here = _officers_ward(ctx)
+        if _in_jurisdiction(ctx, ward) or not (
+            here
+            and Guardianship.objects.filter(
+                ward=ward, ended_on__isnull=True, registered_ward_code=here
+            ).exists()
+        ):
+            _guard(ctx, ward, action, "ward_id_number")
+        else:  # registered here (Art. 22 cl. 1)
+            _living(ward, action, "ward_id_number")
         row = (
             Guardianship.objects.select_for_update()
             .select_related("ward", "guardian")
@@ -495,11 +628,14 @@ class GuardianshipRow:
     legal_basis: str
     recorded_by: str
     organisation_name: str
+    registered_ward_code: str = ""  # empty: recorded before registry/0006, or by a province's officer
 
 
 @dataclass(frozen=True)
 class ChildRecord:
-    """What the civil-status officer sees of a child: who they are, who acts for them."""
+    """What the civil-status officer sees of a child: who they are, who acts for them. ``scope``
+    is :data:`WHOLE_RECORD` (the child's commune) or :data:`REGISTERED_HERE` (a commune that
+    registered one of the child's guardianships: only those, no parents, no restrictions)."""
 
     child_id_number: str
     full_name: str
@@ -511,6 +647,7 @@ class ChildRecord:
     mother_name: str
     guardianships: list[GuardianshipRow]
     restrictions: list[RestrictionView]
+    scope: str = WHOLE_RECORD
 
     @property
     def guardian_in_office(self) -> GuardianshipRow | None:
@@ -527,14 +664,46 @@ def _state(r: ParentalRestriction, today: date) -> str:
     return "in_force"
 
 
+def _restriction_views(child: Citizen, today: date) -> list[RestrictionView]:
+    return [
+        RestrictionView(
+            r.pk,
+            r.parent.id_number,
+            r.parent.full_name,
+            FATHER if r.parent_id == child.father_id else MOTHER,
+            r.decision,
+            r.decided_on,
+            r.court,
+            r.restricted_from,
+            r.restricted_until,
+            r.lifted_on,
+            r.lift_decision,
+            r.lift_decided_on,
+            r.lift_court,
+            _state(r, today),
+            r.recorded_by_label,
+            r.organisation_name,
+        )
+        for r in ParentalRestriction.objects.filter(child=child)
+        .select_related("parent")
+        .order_by("-restricted_from", "-pk")
+    ]
+
+
 def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
     """The child's current and past guardianships and restrictions of a parent's rights, for the
     officer who records them (purposes ``civil_status.guardianship``, ``registry.administration``;
-    only a child of the officer's ward or commune). The reading is audited to the child and to
-    every guardian and parent the answer names (they see it on their access history); a denial or
-    a miss is audited too. The child's parents are named because the officer records restrictions
+    a child of the officer's ward or commune). The reading is audited to the child and to every
+    guardian and parent the answer names (they see it on their access history); a denial or a
+    miss is audited too. The child's parents are named because the officer records restrictions
     of their rights. A citizen of 18 or over is refused (``adult``, audited) unless a guardianship
-    or restriction is on their record; then only those rows are shown, the parents' fields empty."""
+    or restriction is on their record; then only those rows are shown, the parents' fields empty.
+
+    The officer of a commune that registered one of the child's guardianships (at the guardian's
+    residence, Law on Civil Status 2014 Art. 20 cl. 1, 21; it may end it, Art. 22 cl. 1) but is
+    not the child's opens the record too, scope :data:`REGISTERED_HERE`: only the guardianships
+    registered at that commune — no parents, no restrictions, no other guardianship — audited to
+    the child and to those guardians. Anyone else: refused ``jurisdiction`` as before."""
     action = "registry.guardianship.read"
     _authorise_officer(ctx, CHILD_RECORD_PURPOSES, action)
     try:
@@ -543,15 +712,24 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
         raise DomainValidationError(
             [FieldProblem("child_id_number", p.rule, p.message) for p in exc.problems]
         ) from None
-    child = _found_in_scope(
-        ctx, _find_by_id_number(child_id_number, "father", "mother"), action, "child_id_number"
-    )
+    found = _find_by_id_number(child_id_number, "father", "mother")
+    here = _officers_ward(ctx)
+    if (
+        found is not None
+        and here
+        and not _in_jurisdiction(ctx, found)
+        and Guardianship.objects.filter(ward=found, registered_ward_code=here).exists()
+    ):
+        child, scope = found, REGISTERED_HERE
+    else:
+        child, scope = _found_in_scope(ctx, found, action, "child_id_number"), WHOLE_RECORD
+    whole = scope == WHOLE_RECORD
+    shown = Guardianship.objects.filter(ward=child)
+    if not whole:
+        shown = shown.filter(registered_ward_code=here)
     today = timezone.localdate()
     adult = age_on(child.date_of_birth, today) >= FULL_AGE
-    if adult and not (
-        Guardianship.objects.filter(ward=child).exists()
-        or ParentalRestriction.objects.filter(child=child).exists()
-    ):
+    if adult and not (shown.exists() or (whole and ParentalRestriction.objects.filter(child=child).exists())):
         # An adult's record is not a child's record: no parents, no family (security review of
         # ADR 0017). Only an adult who was once a ward or whose parent's rights were restricted
         # has one, and then only those rows (below).
@@ -576,41 +754,18 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
             g.legal_basis,
             g.recorded_by_label,
             g.organisation_name,
+            g.registered_ward_code,
         )
-        for g in Guardianship.objects.filter(ward=child)
-        .select_related("guardian")
-        .order_by("-started_on", "-pk")
+        for g in shown.select_related("guardian").order_by("-started_on", "-pk")
     ]
-    restrictions = [
-        RestrictionView(
-            r.pk,
-            r.parent.id_number,
-            r.parent.full_name,
-            FATHER if r.parent_id == child.father_id else MOTHER,
-            r.decision,
-            r.decided_on,
-            r.court,
-            r.restricted_from,
-            r.restricted_until,
-            r.lifted_on,
-            r.lift_decision,
-            r.lift_decided_on,
-            r.lift_court,
-            _state(r, today),
-            r.recorded_by_label,
-            r.organisation_name,
-        )
-        for r in ParentalRestriction.objects.filter(child=child)
-        .select_related("parent")
-        .order_by("-restricted_from", "-pk")
-    ]
-    named = {g.guardian_id for g in Guardianship.objects.filter(ward=child).only("guardian_id")}
-    if adult:
+    restrictions = _restriction_views(child, today) if whole else []
+    named = {g.guardian_id for g in shown.only("guardian_id")}
+    if whole and adult:
         named |= set(ParentalRestriction.objects.filter(child=child).values_list("parent_id", flat=True))
-    else:
+    elif whole:
         named |= {pk for pk in (child.father_id, child.mother_id) if pk is not None}
-    father = None if adult else child.father
-    mother = None if adult else child.mother
+    father = child.father if whole and not adult else None
+    mother = child.mother if whole and not adult else None
     with transaction.atomic():
         audit.record(ctx, action, subject_citizen_id=child.pk, durable=False)
         for pk in sorted(named):
@@ -628,6 +783,7 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
         mother.full_name if mother else "",
         guardianships,
         restrictions,
+        scope,
     )
 
 

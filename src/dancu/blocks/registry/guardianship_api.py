@@ -2,7 +2,9 @@
 
 For the commune's judicial and civil-status officer (role ``civil_status``, purpose
 ``civil_status.guardianship``) and the registry's officers (``registry.administration``), for a
-child whose permanent residence is in their ward or commune. Thin over
+child whose permanent residence is in their ward or commune — or, for a guardianship, whose
+guardian's is (registered at the guardian's commune, Law on Civil Status 2014 Art. 20 cl. 1,
+Art. 21; that commune ends it, Art. 22 cl. 1, and reads only the guardianships it registered). Thin over
 ``registry.guardianship`` (purpose check, jurisdiction, audit). Errors share the API's shape
 ``{"detail": [{"field", "rule", "message"}]}``: 401 not logged in; 403 role, purpose or
 jurisdiction (``rule`` says which); 404 no such child, guardianship or restriction; 422 input
@@ -47,6 +49,12 @@ class GuardianshipOut(Schema):
     legal_basis: str
     recorded_by: str
     organisation_name: str
+    registered_ward_code: str = Field(
+        "",
+        description="The commune (current ward code) where it was registered: the ward's or the "
+        "guardian's (Law on Civil Status 2014 Art. 20 cl. 1, 21); empty if recorded before this was kept",
+        examples=["00103"],
+    )
 
 
 class RestrictionOut(Schema):
@@ -79,6 +87,11 @@ class ChildRecordOut(Schema):
     mother_name: str
     guardianships: list[GuardianshipOut]
     restrictions: list[RestrictionOut]
+    scope: Literal["whole", "registered_here"] = Field(
+        "whole",
+        description="whole: the child's commune; registered_here: a commune that registered one of the "
+        "child's guardianships sees only those (no parents, no restrictions)",
+    )
 
 
 class ReasonIn(Schema):
@@ -155,9 +168,11 @@ def child_record(request: HttpRequest, id_number: str, q: Query[RecordQuery]) ->
     response={201: RecordedOut, **CHANGE_ERRORS},
     summary="Register a guardianship of a minor",
     description=(
-        "Civil Code 2015 Art. 46–62; Law on Civil Status 2014 Art. 20–23. 422 rules: "
-        "`started_on/minor`, `started_on/past`, `guardian_id_number/adult|deceased|self`, "
-        "`ward_id_number/has_guardian`; 403 `ward_id_number/jurisdiction`."
+        "Civil Code 2015 Art. 46–62; Law on Civil Status 2014 Art. 20–23. At the commune of the "
+        "child's or of the guardian's permanent residence (Art. 20 cl. 1, 21). 422 rules: "
+        "`started_on/minor`, `started_on/past`, `guardian_id_number/not_eligible|self`, "
+        "`ward_id_number/has_guardian|deceased`; 403 `ward_id_number/jurisdiction` (neither the "
+        "child's nor an eligible guardian's residence is in the officer's commune: one refusal)."
     ),
 )
 def record_guardianship(request: HttpRequest, id_number: str, body: GuardianshipIn) -> Status[RecordedOut]:
@@ -179,8 +194,9 @@ def record_guardianship(request: HttpRequest, id_number: str, body: Guardianship
     response={200: RecordedOut, **CHANGE_ERRORS},
     summary="End the guardianship in office",
     description=(
-        "Civil Code 2015 Art. 62. 404 `ward_id_number/not_found`: no guardian in office; "
-        "422 `ended_on/range`."
+        "Civil Code 2015 Art. 62. By the child's commune or the commune that registered it (Law on "
+        "Civil Status 2014 Art. 22 cl. 1). 404 `ward_id_number/not_found`: no guardian in office; "
+        "422 `ended_on/range`; 403 `ward_id_number/jurisdiction`."
     ),
 )
 def end_guardianship(request: HttpRequest, id_number: str, body: EndGuardianshipIn) -> RecordedOut:

@@ -224,8 +224,8 @@ class CitizenRevision(models.Model):
 class Guardianship(models.Model):
     """A minor's guardian (giám hộ, Civil Code 2015 Art. 46–62) as registered with the civil-status
     authority (Civil Code Art. 46 cl. 3; Law on Civil Status 2014 Art. 20–23): who, for whom, of
-    which kind, since when and on what record. Never deleted: an ended guardianship keeps its row
-    with ``ended_on`` and the reason (Art. 62)."""
+    which kind, since when, on what record and at which commune. Never deleted: an ended
+    guardianship keeps its row with ``ended_on`` and the reason (Art. 62)."""
 
     class Kind(models.TextChoices):
         DE_JURE = "de_jure", "Giám hộ đương nhiên (BLDS 2015 Điều 52) / guardian by law"
@@ -244,6 +244,11 @@ class Guardianship(models.Model):
     recorded_by_user_id = models.BigIntegerField(null=True, blank=True)
     recorded_by_label = models.CharField(max_length=150)
     organisation_name = models.CharField(max_length=255, blank=True)
+    # The commune where it was registered (current ward code): the ward's or the guardian's place
+    # of residence (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21); its officer may end it
+    # (Art. 22 cl. 1) and read it. Empty for rows recorded before registry/0006 (then only the
+    # ward's commune recorded) and for the system or an officer without a ward (a province's).
+    registered_ward_code = models.CharField(max_length=5, blank=True, default="")
 
     def __str__(self) -> str:
         return f"guardianship {self.pk} of citizen {self.ward_id}"

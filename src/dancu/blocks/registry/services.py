@@ -904,6 +904,13 @@ def _write_guard(ctx: AccessContext, citizen: Citizen, action: str) -> None:
             rule="jurisdiction",
             subject_id=citizen.pk,
         )
+    _living_guard(citizen, action)
+
+
+def _living_guard(citizen: Citizen, action: str) -> None:
+    """The write guard's second check (a deceased citizen's record is only corrected), for a
+    caller that established its jurisdiction another way (a guardianship registered at the
+    guardian's commune, ``registry.guardianship``)."""
     if citizen.life_status == Citizen.LifeStatus.DECEASED and action != "registry.correct":
         raise DomainValidationError.single("id_number", "deceased", "the citizen is recorded as deceased")
 
