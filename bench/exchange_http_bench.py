@@ -24,6 +24,17 @@ The 1-minute load average is recorded at the start and end of each row.
 
     .venv/bin/python bench/exchange_bench.py --database dancu_exchange --calls 200 --threads 1  # seeds
     .venv/bin/python bench/exchange_http_bench.py --database dancu_exchange --calls 3000 --threads 4,16,32
+
+``--client wrk`` replaces the Python clients by ``wrk`` (Debian package; one thread, closed loop,
+``--threads`` connections, ``--duration`` seconds per side after ``--warmup`` seconds), so that the
+rows measure the server rather than clients competing with it for the two cores: each request
+names the next ID number of the list, and each exchange a request id unique to the run, the
+connection's thread and the request. wrk's own CPU per request is recorded, as are the server's
+and PostgreSQL's. The sides alternate per row (direct first in odd rows, the gateway first in
+even ones), so a drifting host does not favour one side. A gateway answer without its
+``X-Exchange-Signature`` header counts as an error.
+
+    .venv/bin/python bench/exchange_http_bench.py --database dancu_exchange --client wrk --threads 8,16,32
 """
 
 from __future__ import annotations
@@ -32,7 +43,10 @@ import argparse
 import json
 import os
 import random
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,8 +56,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _machine import machine
-from _setup import free_port, start_django, start_server, wsgi_server
+from _machine import cpu_seconds, machine, pids_of
+from _setup import free_port, server_match, start_django, start_server, wsgi_server
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -95,6 +109,150 @@ def _actors() -> tuple[str, str, dict[str, str], list[str]]:
     return service.identifier, _session(user), headers, ids
 
 
+# --------------------------------------------------------------------------- wrk
+_LUA = r"""
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local side = os.getenv("BENCH_SIDE")
+local prefix = os.getenv("BENCH_PREFIX")
+local suffix = os.getenv("BENCH_SUFFIX") or ""
+local tag = os.getenv("BENCH_TAG")
+local next_thread = 0
+local n, counter, unsigned = 0, 0, 0
+
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+end
+
+function init(args)
+  n = ((thread_id or 0) * 7919) % #ids
+  wrk.headers["Connection"] = "keep-alive"
+  for k, v in string.gmatch(os.getenv("BENCH_HEADERS"), "([^\n:]+): ([^\n]+)") do wrk.headers[k] = v end
+end
+
+function request()
+  n = n % #ids + 1
+  counter = counter + 1
+  if side == "exchange" then  -- wrk.format takes the table given instead of wrk.headers
+    wrk.headers["X-Request-Id"] = tag .. "-" .. thread_id .. "-" .. counter
+  end
+  return wrk.format("GET", prefix .. ids[n] .. suffix)
+end
+
+function response(status, headers, body)
+  if side == "exchange" and status == 200 and headers["X-Exchange-Signature"] == nil then
+    unsigned = unsigned + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,'
+    .. '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+def _wrk(base: str, connections: int, seconds: int, env: dict[str, str], script: Path) -> dict[str, Any]:
+    """One wrk run; rates, latencies and the CPU of the server, PostgreSQL and wrk per request."""
+    server_pids, pg_pids = pids_of(server_match()), pids_of(b"postgres")
+    server0, pg0 = cpu_seconds(server_pids), cpu_seconds(pg_pids)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        base,
+    ]
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu, pg_cpu = cpu_seconds(server_pids) - server0, cpu_seconds(pg_pids) - pg0
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON "))
+    raw = json.loads(line.removeprefix("WRKJSON "))
+    n = raw["requests"]
+    errors = raw["connect"] + raw["read"] + raw["write"] + raw["status"] + raw["timeout"]
+    wrk_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return {
+        "requests": n,
+        "per_second": round(n / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "errors": errors,
+        "server_cpu_us_per_request": round(server_cpu / max(n, 1) * 1e6, 1),
+        "postgres_cpu_us_per_request": round(pg_cpu / max(n, 1) * 1e6, 1) if pg_cpu >= 0 else None,
+        "wrk_cpu_us_per_request": round(wrk_cpu / max(n, 1) * 1e6, 1),
+    }
+
+
+def _wrk_rows(
+    base: str,
+    service_id: str,
+    session_key: str,
+    headers: dict[str, str],
+    ids: list[str],
+    connections: list[int],
+    seconds: int,
+    warmup: int,
+    stamp: str,
+) -> list[dict[str, Any]]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: make wrk (apt-get install -y wrk)")
+    tmp = Path(tempfile.mkdtemp(prefix="exchange-wrk-"))
+    script, id_file = tmp / "exchange.lua", tmp / "ids.txt"
+    script.write_text(_LUA)
+    id_file.write_text("\n".join(random.Random(5).sample(ids, len(ids))) + "\n")
+    sides = {
+        "direct": {
+            "BENCH_PREFIX": "/api/v1/registry/citizens/",
+            "BENCH_SUFFIX": f"?purpose={PURPOSE}",
+            "BENCH_HEADERS": f"Cookie: sessionid={session_key}\n",
+        },
+        "exchange": {
+            "BENCH_PREFIX": f"/exchange/{service_id}/",
+            "BENCH_SUFFIX": "",
+            "BENCH_HEADERS": "".join(f"{k}: {v}\n" for k, v in headers.items()),
+        },
+    }
+    rows = []
+    for i, conns in enumerate(connections):
+        order = ["direct", "exchange"] if i % 2 == 0 else ["exchange", "direct"]
+        result: dict[str, Any] = {}
+        load_start = os.getloadavg()[0]
+        for side in order:
+            env = {"BENCH_IDS": str(id_file), "BENCH_SIDE": side, **sides[side]}
+            if warmup:
+                _wrk(base, conns, warmup, {**env, "BENCH_TAG": f"w{stamp}-{conns}-{side}"}, script)
+            result[side] = _wrk(base, conns, seconds, {**env, "BENCH_TAG": f"r{stamp}-{conns}"}, script)
+        direct, gw = result["direct"], result["exchange"]
+        row = {
+            "connections": conns,
+            "order": order,
+            "direct": direct,
+            "exchange": gw,
+            "direct_per_s": direct["per_second"],
+            "exchange_per_s": gw["per_second"],
+            "ratio": round(gw["per_second"] / max(direct["per_second"], 1e-9), 3),
+            "added_p50_ms": round(gw["p50_ms"] - direct["p50_ms"], 3),
+            "load_1min_start": round(load_start, 2),
+            "load_1min_end": round(os.getloadavg()[0], 2),
+        }
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("direct", "exchange")}), flush=True)
+    return rows
+
+
 def _run(threads: int, work: list[str], make: Callable[[], Any], call: Callable[[Any, str], None]) -> Any:
     """``work`` over ``threads`` threads, each with its own keep-alive session: (s, latencies)."""
     latencies: list[float] = []
@@ -133,6 +291,9 @@ def main() -> None:
     ap.add_argument("--threads", type=lambda v: [int(x) for x in v.split(",")], default=[4, 16, 32])
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
     ap.add_argument("--server-threads", type=int, default=8, help="server threads per worker")
+    ap.add_argument("--client", choices=["python", "wrk"], default="python")
+    ap.add_argument("--duration", type=int, default=15, help="wrk: seconds per side and row")
+    ap.add_argument("--warmup", type=int, default=3, help="wrk: warm-up seconds per side and row")
     args = ap.parse_args()
 
     import requests
@@ -181,8 +342,9 @@ def main() -> None:
             raise RuntimeError(f"exchange {r.status_code}: {r.text[:300]}")
 
     rng = random.Random(5)
-    runs = []
-    try:
+
+    def python_rows() -> list[dict[str, Any]]:
+        rows = []
         warm = [rng.choice(ids) for _ in range(200)]
         _run(4, warm, direct_session, direct)
         _run(4, warm, requests.Session, exchange)
@@ -202,14 +364,24 @@ def main() -> None:
                 "load_1min_start": round(load_start, 2),
                 "load_1min_end": round(os.getloadavg()[0], 2),
             }
-            runs.append(row)
+            rows.append(row)
             print(json.dumps(row), flush=True)
+        return rows
+
+    try:
+        if args.client == "wrk":
+            runs = _wrk_rows(
+                base, service_id, session_key, headers, ids, args.threads, args.duration, args.warmup, stamp
+            )
+        else:
+            runs = python_rows()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     m = machine()
     out = {
         "benchmark": "exchange-http",
+        "client": args.client,
         "at": stamp,
         "calls": args.calls,
         "database": args.database,
@@ -219,7 +391,8 @@ def main() -> None:
         "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},
         "runs": runs,
     }
-    path = ROOT / "bench" / "results" / f"exchange-http-{stamp}.json"
+    suffix = "-wrk" if args.client == "wrk" else ""
+    path = ROOT / "bench" / "results" / f"exchange-http{suffix}-{stamp}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"written {path.relative_to(ROOT)}")
 
