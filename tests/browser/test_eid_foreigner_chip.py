@@ -128,7 +128,7 @@ def test_the_officer_opens_a_pace_passport_with_its_can_and_the_chip_signs_the_p
     screenshots: Path,
     settings: Any,
 ) -> None:
-    """ADR 0017 §13: Anna's newer passport prints a card access number and has an Active
+    """ADR 0017 §14: Anna's newer passport prints a card access number and has an Active
     Authentication key. The officer types the CAN (PACE), the button reads the chip with the page's
     challenge, the officer adds a live photo; the server verifies the chip's answer and compares
     the photo with the chip's portrait."""

@@ -1,5 +1,5 @@
 """The eID desk pages issue the Active Authentication challenge and use it once (ICAO Doc 9303
-part 11 §6.1; ADR 0017 §13): each page carries a fresh 8-byte challenge kept in the officer's
+part 11 §6.1; ADR 0017 §14): each page carries a fresh 8-byte challenge kept in the officer's
 session; the reader has the chip sign it; the activation that follows takes it out of the session.
 An answer to an older page's challenge, or a second submission of the same answer, is refused.
 
@@ -123,6 +123,25 @@ def test_the_same_answer_submitted_twice_is_refused_the_second_time(
     again = officer.post(FOREIGNER_PAGE, _foreigner_form(chip_json, answer))
     assert again.status_code == 400 and "aa.signature" in again.content.decode()
     assert Account.objects.get(pk=anna_level1).level == 1
+
+
+def test_a_refused_submission_does_not_put_the_used_answer_back_in_the_field(
+    anna_level1: int,  # noqa: F811
+    annas_passport: ChipData,
+    ward_police: Person,
+) -> None:
+    """Review of 03/12/2026: the answer belongs to the challenge the refused submission used; the
+    page shown again has a new challenge and an empty answer field, so the officer reads the chip
+    again instead of resubmitting an answer that would fail like a clone's."""
+    officer = _as(ward_police)
+    challenge = challenge_on(officer.get(FOREIGNER_PAGE).content.decode())
+    chip_json, answer = read(annas_passport, annas_key(), challenge)
+    refused = officer.post(FOREIGNER_PAGE, _foreigner_form(chip_json, answer, card_number="TT2025-99999"))
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "no_match" in page
+    field = re.search(r'<input[^>]*name="chip_aa"[^>]*>', page)
+    assert field is not None and "value=" not in field.group(0) and answer not in page
+    assert challenge_on(page) != challenge
 
 
 def test_an_answer_that_is_not_base64_is_a_form_error_on_its_field(

@@ -1,5 +1,5 @@
 """Level 2 at the desk with chips that offer Active Authentication, and the live photo of a foreign
-resident compared with her passport chip's portrait (ICAO Doc 9303 part 11 §6.1; ADR 0017 §13).
+resident compared with her passport chip's portrait (ICAO Doc 9303 part 11 §6.1; ADR 0017 §14).
 
 The desk issues an 8-byte challenge with the page; the reader has the chip sign it; the service
 verifies the answer with the DG15 key that passive authentication proved genuine. A clone — every
@@ -153,6 +153,31 @@ def test_without_a_chip_the_face_stays_the_officers_check(
 ) -> None:
     done = activate(ward_police, live_photo=face(42))  # no chip: nothing to compare the photo with
     assert (done.evidence, done.face, done.active_auth) == ("passport_mrz_optical", "officer", "not_offered")
+
+
+def test_a_forgers_chip_of_an_untrusted_state_is_neither_aa_verified_nor_a_face_match(
+    anna_level1: int,  # noqa: F811
+    ward_police: Person,
+) -> None:
+    """Review of 03/12/2026: Germany's CSCA is not imported. A forger's chip with Anna's MRZ, his
+    own Document Signer (the synthetic US one), his own AA key and his own portrait signs the
+    challenge and carries the portrait the live photo shows; neither proves anything without a
+    trusted CSCA, so the page and the audit do not say "verified"/"matched"."""
+    forged = issue_passport_chip(
+        anna_passport_mrz(), foreign_pki().document_signer("US"), face_seed=99, with_active_auth=True
+    )
+    files, answer = read(forged, annas_key())
+    done = activate(
+        ward_police, chip_files=files, aa_challenge=CHALLENGE, aa_answer=answer, live_photo=portrait(forged)
+    )
+    assert (done.evidence, done.chip, done.active_auth, done.face) == (
+        "passport_mrz_optical",
+        "state_not_trusted",
+        "key_untrusted",
+        "officer",
+    )
+    event = AuditEvent.objects.get(action="eid.activate.foreigner", result="ok")
+    assert (event.detail["active_auth"], event.detail["face"]) == ("key_untrusted", "officer")
 
 
 # --------------------------------------------------------------------------- citizens' cards

@@ -1,5 +1,5 @@
 """Active Authentication of a chip read at a desk, and PACE with a passport's CAN (ICAO Doc 9303
-part 11 §6.1 and §4.4; ADR 0017 §13).
+part 11 §6.1 and §4.4; ADR 0017 §14).
 
 The reader adapter passes the server's 8-byte challenge to the chip (INTERNAL AUTHENTICATE) and
 returns the chip's answer; the server checks it with the DG15 key that passive authentication
@@ -249,3 +249,50 @@ def test_the_simulated_chip_answers_in_the_plain_format() -> None:
     chip = annas_chip()
     assert chip.aa_private_key is not None
     assert len(SimulatedChip(chip.aa_private_key)(CHALLENGE)) == 64  # r ‖ s on P-256
+
+
+def test_a_bridge_answer_whose_active_auth_is_not_text_is_refused() -> None:
+    """Review of 03/12/2026: the client trusts the bridge for nothing — an ``active_auth`` that is
+    not base64 text (here a list) is not turned into its repr."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Liar(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"files": {}, "access": "bac", "active_auth": ["AAAA"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Liar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = BridgeClient(f"http://127.0.0.1:{server.server_address[1]}", origin=ORIGIN)
+        with pytest.raises(ReaderError) as refused:
+            client.read(annas_key(), FILES, CHALLENGE)
+        assert refused.value.rule == "unavailable"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_forgers_chip_of_a_state_without_a_trusted_csca_signs_but_is_not_verified() -> None:
+    """Review of 03/12/2026: Germany's CSCA is not imported; a forger personalises a chip with
+    Anna's MRZ, signs its SOD with a Document Signer of his own (here the synthetic US one) and
+    gives it an AA key of his own. It answers the challenge, but no trusted CSCA vouches for its
+    DG15 key: the signature is ``key_untrusted``, never ``verified``."""
+    forged = issue_passport_chip(
+        anna_passport_mrz(), foreign_pki().document_signer("US"), face_seed=99, with_active_auth=True
+    )
+    files, answer = _read(forged)
+    report = verify_passport_chip(
+        files, anna_passport_mrz(), at=ON_THE_DAY, challenge=CHALLENGE, aa_answer=answer
+    )
+    assert [s.ok for s in report.steps if s.name.startswith("aa.")] == [True, True]  # it signed
+    assert {s.name for s in report.failures} <= {"state.trusted", "ds.issuer"}
+    assert (report.outcome, report.active_auth) == ("state_not_trusted", "key_untrusted")

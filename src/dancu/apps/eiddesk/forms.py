@@ -29,6 +29,15 @@ def _aa_answer(raw: str) -> bytes | None:
 AA_LABEL = _("Active Authentication answer (base64, from the reader, to the challenge shown)")
 
 
+class AnswerInput(forms.TextInput):
+    """The answer belongs to the challenge of the page it was read for, used by the submission: a
+    page shown again after a refusal carries a new challenge, so the old answer is not put back
+    (resubmitted, it would fail ``aa.signature`` and be audited like a cloned chip)."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 class ActivationForm(forms.Form):
     chip_json = forms.CharField(
         label=_("Chip read (JSON from the reader app)"),
@@ -36,7 +45,7 @@ class ActivationForm(forms.Form):
         required=False,
     )
     chip_file = forms.FileField(label=_("or the reader app's JSON file"), required=False)
-    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False)
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False, widget=AnswerInput)
     live_photo = forms.FileField(label=_("Live photo of the holder"))
     phone = forms.CharField(
         label=_("Mobile phone (new account, or an account taken over at 14)"), max_length=15, required=False
@@ -93,7 +102,7 @@ class ForeignerActivationForm(forms.Form):
         required=False,
         max_length=400_000,
     )
-    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False)
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False, widget=AnswerInput)
     live_photo = forms.FileField(
         label=_("Live photo of the holder (optional: compared with the chip's portrait)"), required=False
     )

@@ -27,7 +27,7 @@ def _new_challenge(request: HttpRequest) -> str:
     """A fresh 8-byte Active Authentication challenge for the next chip read at this desk (ICAO
     9303 part 11 §6.1), kept in the officer's session until one activation uses it: the chip
     signs what the server chose, so an answer recorded from a genuine chip cannot be replayed by
-    a cloned one (ADR 0017 §13). A new page replaces the previous challenge."""
+    a cloned one (ADR 0017 §14). A new page replaces the previous challenge."""
     challenge = secrets.token_bytes(8).hex()
     request.session[AA_SESSION_KEY] = challenge
     return challenge

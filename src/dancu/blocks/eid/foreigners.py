@@ -31,7 +31,8 @@ database. This block keeps a small source of foreign residents (:class:`ForeignR
   issued for the read (ICAO 9303 part 11 §6.1): a cloned chip fails ``aa.*``. With a live photo
   taken at the desk and the chip's portrait (DG2) read, the two are compared as for citizens
   (``identity.faces``); a different portrait is refused ``live_photo``/``face_mismatch``, audited
-  (ADR 0017 §13).
+  (ADR 0017 §14). Both count only for a chip that passed passive authentication: for a state
+  without a trusted CSCA the signature and the match are recorded ``key_untrusted``/``officer``.
 
 The account's log-in name (``Account.id_number``) is the MRZ nationality followed by the passport
 number (at most 3 + 9 characters): foreigners hold no 12-digit personal ID number here.
@@ -256,8 +257,8 @@ class ForeignerActivation:
     evidence: str = "passport_mrz_optical"  # or "passport_chip" (ADR 0017 §10)
     chip: str = "not_read"  # "verified", "state_not_trusted", "revocation_unknown" or "not_read"
     chip_reason: str = ""  # "chip_unreadable": recorded by the officer (ADR 0017 §10)
-    active_auth: str = "not_offered"  # "verified" when the chip signed the desk's challenge (§13)
-    face: str = "officer"  # "matched": the live photo is the chip's portrait (§13); else the officer's check
+    active_auth: str = "not_offered"  # "verified", "key_untrusted" (PassportChipReport; §14)
+    face: str = "officer"  # "matched": the live photo is the verified chip's DG2 (§14); else the officer's
 
 
 def activate_level2_foreigner(
@@ -399,7 +400,9 @@ def activate_level2_foreigner(
                 raise DomainValidationError.single(
                     "live_photo", "face_mismatch", "the live photo is not the portrait on the passport chip"
                 )
-            face = "matched"
+            # A DG2 that passive authentication did not prove the issuer's (a state without a
+            # trusted CSCA) may be anyone's portrait: a match is then not reported as one.
+            face = "matched" if report.passive is not None and report.passive.ok else "officer"
         active_auth = report.active_auth
     receipt = str(uuid.uuid4())
     with transaction.atomic():

@@ -532,7 +532,7 @@ def activate_level2(
     ``request_reference`` (opened from the ward's queue) the card must be the requester's. A chip
     that offers Active Authentication (DG15 in its SOD) must sign ``aa_challenge``, the 8 bytes
     the desk issued for this read, with its DG15 key (``aa_answer``; ICAO 9303 part 11 §6.1):
-    else refused ``chip``/``active_authentication.<step>``, audited (ADR 0017 §13)."""
+    else refused ``chip``/``active_authentication.<step>``, audited (ADR 0017 §14)."""
     _authorise(ctx, ACTIVATION, "eid.activate")
     moment = at or timezone.now()
     if create:

@@ -19,6 +19,8 @@ encoders and SOD builder as the Vietnamese card (:mod:`.chip`).
    (:func:`.chip.verify.chip_active_authentication`) over the challenge the desk issued for this
    read. A chip whose signed files were copied onto another chip passes passive authentication
    but cannot sign the challenge: it fails here. A failure refuses the chip whatever the state;
+   a valid answer counts (``active_auth = "verified"``) only when passive authentication passed —
+   for a state without a trusted CSCA the DG15 key is nobody's word (``"key_untrusted"``);
 6. ``ds.revocation`` — when the DS chains to a trusted CSCA: the DS's serial is not on that
    CSCA's CRL (``foreign_trust.ds_revocation_status``, ICAO Doc 9303 part 12 §7). Listed → the
    step fails (revoked, whatever the CRL's age); no CRL, or one whose nextUpdate has passed → the
@@ -71,7 +73,10 @@ class PassportChipReport:
     state_trusted: bool = False
     passive: PassiveAuthReport | None = None
     revocation: str = ""  # "good", "revoked", "unknown"; "" when not checked (no verified chain)
-    active_auth: str = "not_offered"  # "verified", "failed" or "not_offered" (no DG15 in the SOD)
+    # "verified" (the chip signed the challenge with a DG15 key passive authentication proved the
+    # issuer's), "key_untrusted" (it signed, but passive authentication did not pass: the key is
+    # not vouched for), "failed" or "not_offered" (no DG15 in the SOD).
+    active_auth: str = "not_offered"
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
         self.steps.append(Step(name, ok, detail))
@@ -204,7 +209,9 @@ def verify_passport_chip(
     active = chip_active_authentication(chip, passive, challenge, aa_answer)
     if active is not None:
         report.steps.extend(active.steps)
-        report.active_auth = "verified" if active.ok else "failed"
+        # A signature with a DG15 key that no trusted CSCA vouches for (state not trusted, or any
+        # other failure of passive authentication) proves nothing: a forger signs with his own key.
+        report.active_auth = ("verified" if passive.ok else "key_untrusted") if active.ok else "failed"
     if passive.csca_certificate is not None and passive.ds_serial_number is not None:
         status = ds_revocation_status(passive.csca_certificate, passive.ds_serial_number, at=at)
         report.revocation = status.state

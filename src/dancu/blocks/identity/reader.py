@@ -18,8 +18,9 @@ The adapter contract (:class:`ChipReader`), tested for every driver in
   Authentication (ICAO 9303 part 11 §6.1, INTERNAL AUTHENTICATE) on a chip that has an AA key and
   returns its answer in ``ChipRead.active_auth`` (base64; empty when the chip has no AA key — the
   server then sees from the SOD whether DG15 exists, ``chip.verify.chip_active_authentication``).
-  The challenge comes from the server, never from the page, so a recorded answer cannot be
-  replayed; a challenge that is not 8 bytes raises ``ReaderError("malformed")``;
+  The challenge is the server's (the desk page only relays it to the bridge) and the server
+  checks the answer against its own copy, used once: a recorded answer cannot be replayed; a
+  challenge that is not 8 bytes raises ``ReaderError("malformed")``;
 * a wrong key — the chip refuses mutual authentication — raises ``ReaderError("access_denied")``;
   no card on the reader ``ReaderError("no_card")``; the reader or bridge not answering
   ``ReaderError("unavailable")``; a malformed key ``ReaderError("malformed")``. Nothing else.
@@ -246,10 +247,13 @@ class BridgeClient:
             raise ReaderError("unavailable", "the reader bridge does not answer") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("files"), dict):
             raise ReaderError("unavailable", "the reader bridge answered something else")
+        active_auth = answer.get("active_auth") or ""
+        if not isinstance(active_auth, str):  # base64 text, or absent: not a list's repr
+            raise ReaderError("unavailable", "the reader bridge answered something else")
         return ChipRead(
             {str(k): str(v) for k, v in answer["files"].items()},
             str(answer.get("access", "")),
-            str(answer.get("active_auth") or ""),
+            active_auth,
         )
 
 
