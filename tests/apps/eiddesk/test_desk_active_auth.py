@@ -54,11 +54,12 @@ def read(chip: ChipData, key: AccessKey, challenge: bytes) -> tuple[str, str]:
     return json.dumps(got.files), got.active_auth
 
 
-@pytest.fixture
-def annas_passport() -> ChipData:
+@pytest.fixture(params=["ecdsa", "rsa"])
+def annas_passport(request: pytest.FixtureRequest) -> ChipData:
+    """Anna's passport with an ECDSA or an RSA (ISO/IEC 9796-2, a 344-character answer) AA key."""
     import_foreign_trust(["DE"], at=timezone.now() - timedelta(days=1))
     return issue_passport_chip(
-        anna_passport_mrz(), foreign_pki().document_signer("DE"), face_seed=7, with_active_auth=True
+        anna_passport_mrz(), foreign_pki().document_signer("DE"), face_seed=7, with_active_auth=request.param
     )
 
 

@@ -296,3 +296,12 @@ def test_a_forgers_chip_of_a_state_without_a_trusted_csca_signs_but_is_not_verif
     assert [s.ok for s in report.steps if s.name.startswith("aa.")] == [True, True]  # it signed
     assert {s.name for s in report.failures} <= {"state.trusted", "ds.issuer"}
     assert (report.outcome, report.active_auth) == ("state_not_trusted", "key_untrusted")
+
+
+def test_a_read_with_a_challenge_brings_dg14_and_dg15_even_when_not_asked(
+    reader: ChipReader, device: SimulatedReader
+) -> None:
+    """What the answer is checked with comes with it: the default file list has no DG15."""
+    device.place(annas_chip())
+    read = reader.read(annas_key(), ("dg1", "sod"), CHALLENGE)
+    assert set(read.files) == {"dg1", "sod", "dg14", "dg15"} and read.active_auth

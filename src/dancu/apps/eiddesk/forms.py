@@ -21,7 +21,8 @@ def _aa_answer(raw: str) -> bytes | None:
         answer = base64.b64decode("".join(raw.split()), validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError(_("the reader's Active Authentication answer is not base64")) from None
-    if not 16 <= len(answer) <= 132:  # r ‖ s of P-256 … P-521 (BSI TR-03111 §5.2.1)
+    # r ‖ s of P-256 … P-521 (BSI TR-03111 §5.2.1), or an RSA answer of up to 4096 bits (ISO/IEC 9796-2)
+    if not 16 <= len(answer) <= 512:
         raise ValidationError(_("the reader's Active Authentication answer has the wrong length"))
     return answer
 
@@ -45,7 +46,7 @@ class ActivationForm(forms.Form):
         required=False,
     )
     chip_file = forms.FileField(label=_("or the reader app's JSON file"), required=False)
-    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False, widget=AnswerInput)
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=700, required=False, widget=AnswerInput)
     live_photo = forms.FileField(label=_("Live photo of the holder"))
     phone = forms.CharField(
         label=_("Mobile phone (new account, or an account taken over at 14)"), max_length=15, required=False
@@ -102,7 +103,7 @@ class ForeignerActivationForm(forms.Form):
         required=False,
         max_length=400_000,
     )
-    chip_aa = forms.CharField(label=AA_LABEL, max_length=200, required=False, widget=AnswerInput)
+    chip_aa = forms.CharField(label=AA_LABEL, max_length=700, required=False, widget=AnswerInput)
     live_photo = forms.FileField(
         label=_("Live photo of the holder (optional: compared with the chip's portrait)"), required=False
     )

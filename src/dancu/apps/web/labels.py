@@ -148,6 +148,11 @@ FIELD: dict[str, Promise] = {
     "purpose": _("Purpose"),
     "case_reference": _("Case reference"),
     "organisation": _("Organisation"),
+    # the eID desk's level-2 activation (ADR 0017 §10, §14)
+    "chip": _("Chip of the card"),
+    "passport_chip": _("Passport chip"),
+    "chip_aa": _("Active Authentication answer"),
+    "live_photo": _("Live photo"),
 }
 
 

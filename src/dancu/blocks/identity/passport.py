@@ -46,12 +46,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from dancu.blocks.identity.chip import CertifiedKey, ChipData, Step, passive_authentication
 from dancu.blocks.identity.chip.face import synthetic_face_jpeg
+from dancu.blocks.identity.chip.issuer import active_auth_key
 from dancu.blocks.identity.chip.lds import (
     encode_com,
     encode_dg1_td3,
     encode_dg2,
-    encode_dg14_active_auth,
-    encode_dg15,
 )
 from dancu.blocks.identity.chip.sod import build_sod
 from dancu.blocks.identity.chip.verify import PassiveAuthReport, chip_active_authentication
@@ -137,11 +136,12 @@ def issue_passport_chip(
     face_seed: int = 0,
     face_jpeg: bytes | None = None,
     hash_name: str = "sha256",
-    with_active_auth: bool = False,
+    with_active_auth: bool | str = False,
 ) -> ChipData:
     """A synthetic passport chip: DG1 (TD3), DG2 (face), EF.COM, EF.SOD signed by the state's DS;
-    with ``with_active_auth`` also DG14 (ecdsa-plain-SHA256) and DG15 with a fresh P-256 AA key
-    whose private half stays in the returned ``ChipData`` (``simulated_chip``), as for the card."""
+    with ``with_active_auth`` (``True``/``"ecdsa"``: DG14 ecdsa-plain-SHA256 and DG15 with a P-256
+    key; ``"rsa"``: DG15 with an RSA key, ISO/IEC 9796-2) an AA key whose private half stays in
+    the returned ``ChipData`` (``simulated_chip``), as for the card."""
     key = document_signer.private_key
     if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - the synthetic PKI is EC
         raise DomainValidationError.single("document_signer", "key_type", "an EC key is expected")
@@ -150,11 +150,7 @@ def issue_passport_chip(
         1: encode_dg1_td3(mrz.lines),
         2: encode_dg2(face_jpeg if face_jpeg is not None else synthetic_face_jpeg(face_seed), sex=sex),
     }
-    aa_key = None
-    if with_active_auth:
-        aa_key = ec.generate_private_key(ec.SECP256R1())
-        groups[14] = encode_dg14_active_auth("sha256")
-        groups[15] = encode_dg15(aa_key.public_key())
+    aa_key = active_auth_key(groups, with_active_auth)
     sod = build_sod(groups, key, document_signer.certificate, hash_name=hash_name)
     return ChipData(sod=sod, data_groups=groups, com=encode_com(groups), aa_private_key=aa_key)
 

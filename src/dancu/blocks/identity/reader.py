@@ -17,8 +17,9 @@ The adapter contract (:class:`ChipReader`), tested for every driver in
 * ``read(key, files, challenge=…)`` with the server's 8-byte challenge also performs Active
   Authentication (ICAO 9303 part 11 §6.1, INTERNAL AUTHENTICATE) on a chip that has an AA key and
   returns its answer in ``ChipRead.active_auth`` (base64; empty when the chip has no AA key — the
-  server then sees from the SOD whether DG15 exists, ``chip.verify.chip_active_authentication``).
-  The challenge is the server's (the desk page only relays it to the bridge) and the server
+  server then sees from the SOD whether DG15 exists, ``chip.verify.chip_active_authentication``),
+  and reads DG14 and DG15 (what the answer is checked with) whatever ``files`` says. The
+  challenge is the server's (the desk page only relays it to the bridge) and the server
   checks the answer against its own copy, used once: a recorded answer cannot be replayed; a
   challenge that is not 8 bytes raises ``ReaderError("malformed")``;
 * a wrong key — the chip refuses mutual authentication — raises ``ReaderError("access_denied")``;
@@ -193,6 +194,8 @@ class SimulatedReader:
     ) -> ChipRead:
         key.check()
         _check_challenge(challenge)
+        if challenge is not None:  # the answer is checked with DG15 (and DG14's algorithm)
+            files = tuple(dict.fromkeys((*files, "dg14", "dg15")))
         with self._lock:
             chip, seed, can = self._chip, self._seed, self._can
         if chip is None:

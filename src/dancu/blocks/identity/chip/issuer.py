@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from dancu.blocks.identity.chip import iso9796
 from dancu.blocks.identity.chip.face import synthetic_face_jpeg
 from dancu.blocks.identity.chip.lds import (
     DG13,
@@ -129,10 +130,12 @@ class SimulatedChip:
 
     The chip signs the terminal's 8-byte challenge with its AA private key. ECDSA is used, with
     the signature returned in the *plain* format r ‖ s (BSI TR-03111 §5.2.1) as real chips do;
-    DG14 names the algorithm (ecdsa-plain-SHA256). RSA chips (ISO/IEC 9796-2) are not simulated.
+    DG14 names the algorithm (ecdsa-plain-SHA256). An RSA chip answers with ISO/IEC 9796-2
+    Digital Signature scheme 1 (part 11 §6.1.2; :mod:`.iso9796`), SHA-1 unless ``hash_name`` says
+    otherwise; it needs no DG14.
     """
 
-    private_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = field(repr=False)
     hash_name: str = "sha256"
 
     def internal_authenticate(self, challenge: bytes) -> bytes:
@@ -142,6 +145,8 @@ class SimulatedChip:
                 "length",
                 f"the AA challenge has {AA_CHALLENGE_LENGTH} bytes, got {len(challenge)}",
             )
+        if isinstance(self.private_key, rsa.RSAPrivateKey):
+            return iso9796.sign(self.private_key, challenge, hash_name=self.hash_name)
         der = self.private_key.sign(challenge, ec.ECDSA(HASH_ALGORITHMS[self.hash_name]()))
         r, s = decode_dss_signature(der)
         size = (self.private_key.curve.key_size + 7) // 8
@@ -161,7 +166,9 @@ class ChipData:
     sod: bytes
     data_groups: dict[int, bytes] = field(hash=False)
     com: bytes | None = None
-    aa_private_key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False, compare=False)
+    aa_private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def dg(self, number: int) -> bytes | None:
         return self.data_groups.get(number)
@@ -191,6 +198,8 @@ class ChipData:
             raise DomainValidationError.single(
                 "dg15", "no_active_auth", "this chip has no Active Authentication key"
             )
+        if isinstance(self.aa_private_key, rsa.RSAPrivateKey):
+            return SimulatedChip(self.aa_private_key, "sha1")
         return SimulatedChip(self.aa_private_key)
 
     def replace(self, **files: bytes | None) -> ChipData:
@@ -264,19 +273,40 @@ def _dg_number(key: str) -> int:
     return int(key[2:])
 
 
+def active_auth_key(
+    groups: dict[int, bytes], kind: bool | str
+) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None:
+    """Personalise Active Authentication into ``groups``: ``True``/``"ecdsa"`` a P-256 key with
+    DG14 naming ecdsa-plain-SHA256 and DG15; ``"rsa"`` a 2048-bit RSA key in DG15 (ISO/IEC 9796-2,
+    no DG14); ``False`` none. The private key stays in the chip (``ChipData.aa_private_key``)."""
+    if not kind:
+        return None
+    if kind == "rsa":
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        groups[15] = encode_dg15(rsa_key.public_key())
+        return rsa_key
+    if kind not in (True, "ecdsa"):
+        raise ValueError("with_active_auth: False, True, 'ecdsa' or 'rsa'")
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    groups[14] = encode_dg14_active_auth("sha256")
+    groups[15] = encode_dg15(ec_key.public_key())
+    return ec_key
+
+
 def issue_chip(
     person: CardHolder,
     ds_key: ec.EllipticCurvePrivateKey,
     ds_cert: x509.Certificate,
     *,
-    with_active_auth: bool = False,
+    with_active_auth: bool | str = False,
     hash_name: str = "sha256",
     face_jpeg: bytes | None = None,
 ) -> ChipData:
     """Personalise a chip: DG1, DG2, DG13 (+ DG14, DG15 with Active Authentication), EF.COM, EF.SOD.
 
     ``ds_key``/``ds_cert`` are a Document Signer's (:func:`.pki.create_document_signer`). With
-    ``with_active_auth`` a fresh P-256 AA key pair is made; DG15 holds its public key, the
+    ``with_active_auth`` (``True`` or ``"ecdsa"``; ``"rsa"``: :func:`active_auth_key`) a fresh AA
+    key pair is made; DG15 holds its public key, the
     returned ``ChipData.aa_private_key`` the private key for :meth:`ChipData.simulated_chip`.
     ``face_jpeg`` overrides the synthetic portrait drawn from ``person.face_seed``.
     """
@@ -290,10 +320,6 @@ def issue_chip(
         ),
         13: encode_dg13(person.dg13()),
     }
-    aa_key = None
-    if with_active_auth:
-        aa_key = ec.generate_private_key(ec.SECP256R1())
-        groups[14] = encode_dg14_active_auth("sha256")
-        groups[15] = encode_dg15(aa_key.public_key())
+    aa_key = active_auth_key(groups, with_active_auth)
     sod = build_sod(groups, ds_key, ds_cert, hash_name=hash_name)
     return ChipData(sod=sod, data_groups=groups, com=encode_com(groups), aa_private_key=aa_key)

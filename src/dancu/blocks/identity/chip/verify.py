@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from dancu.blocks.identity.chip import iso9796
 from dancu.blocks.identity.chip.issuer import AA_CHALLENGE_LENGTH, ChipData
 from dancu.blocks.identity.chip.lds import (
     DG13,
@@ -559,8 +560,10 @@ def active_authentication(
     except DomainValidationError as exc:
         report.add("dg15.parse", False, _problem_text(exc))
         return report
+    if isinstance(key, rsa.RSAPublicKey):
+        return _rsa_active_authentication(report, key, respond, challenge)
     if not isinstance(key, ec.EllipticCurvePublicKey):
-        report.add("dg15.parse", False, f"{type(key).__name__} AA keys (ISO/IEC 9796-2) are not supported")
+        report.add("dg15.parse", False, f"{type(key).__name__} AA keys are neither ECDSA nor RSA")
         return report
     report.add("dg15.parse", True, f"ECDSA key on {key.curve.name}")
     if dg14 is None:
@@ -595,6 +598,35 @@ def active_authentication(
     else:
         report.add(
             "aa.signature", True, f"ECDSA/{hash_name} over the {AA_CHALLENGE_LENGTH}-byte challenge verifies"
+        )
+    return report
+
+
+def _rsa_active_authentication(
+    report: ActiveAuthReport,
+    key: rsa.RSAPublicKey,
+    respond: Callable[[bytes], bytes],
+    challenge: bytes | None,
+) -> ActiveAuthReport:
+    """RSA Active Authentication (part 11 §6.1.2): ISO/IEC 9796-2 Digital Signature scheme 1, the
+    challenge as the non-recoverable part; the hash from the trailer (no DG14 needed)."""
+    report.add("dg15.parse", True, f"RSA key of {key.key_size} bits (ISO/IEC 9796-2 scheme 1)")
+    nonce = challenge if challenge is not None else secrets.token_bytes(AA_CHALLENGE_LENGTH)
+    if len(nonce) != AA_CHALLENGE_LENGTH:
+        raise DomainValidationError.single("challenge", "length", f"must have {AA_CHALLENGE_LENGTH} bytes")
+    try:
+        answer = respond(nonce)
+    except DomainValidationError as exc:
+        report.add("aa.response", False, _problem_text(exc))
+        return report
+    report.add("aa.response", True, f"{len(answer)} bytes")
+    try:
+        hash_name = iso9796.verify(key, answer, nonce)
+    except DomainValidationError as exc:
+        report.add("aa.signature", False, f"{_problem_text(exc)} (cloned chip?)")
+    else:
+        report.add(
+            "aa.signature", True, f"ISO/IEC 9796-2 scheme 1 with {hash_name} over the challenge verifies"
         )
     return report
 
