@@ -13,7 +13,7 @@ Status 2014 Art. 20–23, through its judicial and civil-status officer):
   family's ward): records guardianships and restrictions
 * ``civil_status_hoankiem`` — the same officer of UBND phường Hoàn Kiếm (ward 00070): another ward
   (and the guardian's commune when a test moves the guardian there: a guardianship is registered
-  at the ward's or the guardian's place of residence, Law on Civil Status 2014 Art. 20 cl. 1, 21)
+  at the ward's or the guardian's place of residence, Law on Civil Status 2014 Art. 19)
 * ``civil_status_badinh`` — the same officer of UBND phường Ba Đình (ward 00004): a third commune,
   neither the child's nor the guardian's
 * ``civil_status_city`` — the civil-status officer of UBND thành phố Hà Nội (no ward)

@@ -1,7 +1,7 @@
 """A guardianship is registered at the commune of the ward's **or of the guardian's** place of
-residence (Law on Civil Status 2014 Art. 20 cl. 1, appointed guardianship; Art. 21, guardianship by
-law), and its termination is filed with the authority that registered it (Art. 22 cl. 1); ADR 0017
-§15.
+residence (Law on Civil Status 2014 Art. 19; procedures: Art. 20, appointed guardianship, Art. 21,
+guardianship by law), and its termination is filed with the authority that registered it
+(Art. 22 cl. 1); ADR 0017 §15.
 
 Rules: the ward's commune first, as before; else the guardian's commune, if the guardian lives
 there and is eligible (a living adult). An officer who is neither gets ONE refusal —
@@ -148,12 +148,18 @@ def test_a_third_commune_gets_one_refusal_whatever_is_wrong_with_the_guardian(
         answers.add(refusal(refused))
     assert answers == {("ward_id_number", "jurisdiction", guardianship.NEITHER_RESIDES_HERE)}
     assert "neither the ward's nor the guardian's permanent residence" in guardianship.NEITHER_RESIDES_HERE
-    # Audited as the ward's jurisdiction refusal: denied, to Khôi's record, and to nobody else's.
-    denied = AuditEvent.objects.filter(action=RECORD, result="denied")
-    assert [(e.subject_citizen_id, e.detail["reason"]) for e in denied] == [(pk(KHOI_ID), "jurisdiction")] * 4
-    assert not AuditEvent.objects.filter(
+    # Audited as the ward's jurisdiction refusal: denied, to Khôi's record. An and Hà live in Ba
+    # Đình: for them the refusal (against going on to Khôi's checks, as for an eligible resident)
+    # tells the officer that they were not eligible on the start date, so it is on their record
+    # as the "not eligible" refusal at the ward's commune is. Mai (of Hoàn Kiếm): nothing.
+    denied = AuditEvent.objects.filter(action=RECORD, result="denied", subject_citizen_id=pk(KHOI_ID))
+    assert [e.detail["reason"] for e in denied] == ["jurisdiction"] * 4
+    named = AuditEvent.objects.filter(
         action=RECORD, subject_citizen_id__in=[pk(AN_ID), pk(HA_ID), pk(MAI_ID)]
-    ).exists()
+    )
+    assert sorted((e.subject_citizen_id or 0, e.result, e.detail["reason"]) for e in named) == sorted(
+        [(pk(AN_ID), "denied", "guardian_not_eligible"), (pk(HA_ID), "denied", "guardian_not_eligible")]
+    )
     assert not Guardianship.objects.exists()
     # The same request succeeds once the eligible guardian lives in Ba Đình.
     move(MAI_ID, BA_DINH_WARD)
@@ -206,6 +212,14 @@ def test_the_wards_rules_apply_at_the_guardians_commune_too(
         ("deceased",),
         ("has_guardian",),
         ("has_guardian",),
+    ]
+    # And on the guardian's: the request found her an eligible resident of Hoàn Kiếm on each date.
+    as_guardian = AuditEvent.objects.filter(action=RECORD, result="denied", subject_citizen_id=pk(MAI_ID))
+    assert sorted((tuple(e.detail["rules"]), e.detail["as"]) for e in as_guardian) == [
+        (("deceased",), "guardian"),
+        (("has_guardian",), "guardian"),
+        (("has_guardian",), "guardian"),
+        (("minor",), "guardian"),  # the refusal of An as a ward
     ]
     assert Guardianship.objects.count() == 1
 
@@ -292,3 +306,59 @@ def test_the_registering_commune_sees_only_the_guardianships_it_registered(
         guardianship.child_record(civil_status_badinh.ctx(CS), KHOI_ID)
     assert (third.value.field, third.value.rule) == ("child_id_number", "jurisdiction")
     assert AuditEvent.objects.filter(action=READ, result="denied", subject_citizen_id=pk(KHOI_ID)).exists()
+
+
+def test_a_malformed_guardian_number_is_refused_before_the_ward_is_looked_up(
+    an_children: dict[str, Any],  # noqa: F811
+    civil_status_badinh: Person,  # noqa: F811
+) -> None:
+    # The guardian's number was parsed only on the guardian's route, after the ward was found:
+    # a third commune got 422 for a child who exists and 404 for one who does not, with nothing
+    # on the child's record (the jurisdiction refusal it replaced was audited to the child). The
+    # number's form is checked with the request's other input now, before any look-up.
+    malformed = "999000000001"  # twelve digits (the desk's form lets it through), no province 999
+    answers = set()
+    for ward in (KHOI_ID, UNKNOWN_ID):
+        with pytest.raises(DomainValidationError) as refused:
+            appoint(civil_status_badinh, malformed, ward=ward)
+        answers.add(tuple(sorted(rules(refused).items())))
+    assert answers == {(("guardian_id_number", "province_code"),)}
+    assert not AuditEvent.objects.filter(action=RECORD).exists()  # nobody was looked up
+
+
+def test_the_registering_commune_keeps_its_guardianship_when_the_guardian_moves_away(
+    an_children: dict[str, Any],  # noqa: F811
+    civil_status_hoankiem: Person,  # noqa: F811
+    civil_status_badinh: Person,  # noqa: F811
+) -> None:
+    move(MAI_ID, HOAN_KIEM_WARD)
+    appoint(civil_status_hoankiem)
+    move(MAI_ID, BA_DINH_WARD)  # the guardian's new commune did not register it
+    with pytest.raises(AccessDenied) as read:
+        guardianship.child_record(civil_status_badinh.ctx(CS), KHOI_ID)
+    with pytest.raises(AccessDenied) as ended:
+        end(civil_status_badinh)
+    assert (read.value.rule, ended.value.rule) == ("jurisdiction", "jurisdiction")
+    # Hoàn Kiếm, which registered it, still reads it and files its termination (Art. 22 cl. 1).
+    seen = guardianship.child_record(civil_status_hoankiem.ctx(CS), KHOI_ID)
+    assert seen.scope == guardianship.REGISTERED_HERE
+    assert end(civil_status_hoankiem).ended_on == date(2026, 11, 1)
+
+
+@pytest.mark.parametrize("where", ["registering", "childs"])
+def test_the_guardianship_of_a_ward_who_died_is_ended(
+    where: str,
+    an_children: dict[str, Any],  # noqa: F811
+    civil_status_hoankiem: Person,  # noqa: F811
+    civil_status_tayho: Person,  # noqa: F811
+) -> None:
+    # Civil Code 2015 Art. 62 cl. 1(b): the ward's death ends the guardianship, and its
+    # termination is registered (Law on Civil Status 2014 Art. 22); the write guard's "deceased"
+    # refused it, leaving the guardian in office for good (and, at the registering commune, told
+    # the death without a trace on the ward's record).
+    move(MAI_ID, HOAN_KIEM_WARD)
+    appoint(civil_status_hoankiem)
+    move(KHOI_ID, TAY_HO_WARD, life_status="deceased", date_of_death=date(2026, 10, 30))
+    officer = civil_status_hoankiem if where == "registering" else civil_status_tayho
+    assert end(officer).ended_on == date(2026, 11, 1)
+    assert Guardianship.objects.get().ended_on == date(2026, 11, 1)

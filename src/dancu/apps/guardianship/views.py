@@ -7,7 +7,7 @@ decision restricting a parent's rights and its lifting before the term (Marriage
 and the ward (the child's permanent residence) and audits every read, write and refusal.
 
 A guardianship is registered at the commune of the ward's or of the guardian's residence (Law on
-Civil Status 2014 Art. 20 cl. 1, Art. 21). When the child's record is refused because the child
+Civil Status 2014 Art. 19). When the child's record is refused because the child
 lives elsewhere (``jurisdiction``), an officer with a ward is offered the registration at the
 guardian's commune (the block decides: the guardian must live in the officer's ward and be
 eligible, otherwise one refusal). Once registered there, the officer opens the child's record

@@ -24,7 +24,7 @@ are not in domain-vn.md, see ADR 0017 §"Guardians"):
   administration``) — for a child whose permanent residence is in their ward or commune (the
   registry's jurisdiction check; a province's registry officer: the province). A guardianship is
   registered by the commune of the place of residence **of the ward or of the guardian** (Law on
-  Civil Status 2014 Art. 20 cl. 1, appointed guardianship; Art. 21, guardianship by law): an
+  Civil Status 2014 Art. 19; procedures: Art. 20, appointed guardianship, Art. 21, guardianship by law): an
   officer with a ward jurisdiction may also record the guardianship of a child living elsewhere
   when the guardian's permanent residence is in their ward or commune and the guardian is
   eligible; where it was registered is kept (``Guardianship.registered_ward_code``). Its
@@ -86,11 +86,11 @@ FATHER, MOTHER, GUARDIAN = "father", "mother", "guardian"
 GUARDIAN_NOT_ELIGIBLE = "not_eligible"
 # What :func:`child_record` shows: the child's commune sees the whole record; a commune that
 # registered one of the child's guardianships (at the guardian's residence, Law on Civil Status
-# 2014 Art. 20 cl. 1, 21) only the guardianships registered there.
+# 2014 Art. 19) only the guardianships registered there.
 WHOLE_RECORD, REGISTERED_HERE = "whole", "registered_here"
 NEITHER_RESIDES_HERE = (
     "neither the ward's nor the guardian's permanent residence is in your ward or commune "
-    "(Law on Civil Status 2014 Art. 20 cl. 1, Art. 21)"
+    "(Law on Civil Status 2014 Art. 19)"
 )
 
 
@@ -147,9 +147,9 @@ def _locked_citizen(id_number: str, field: str) -> Citizen:
 
 class _GuardianNotEligible(DomainValidationError):
     """The one refusal of a guardian (:func:`_eligible_guardian`); ``subject_id`` is the citizen
-    the number names, if any, to whose record the refusal is audited."""
+    the number names, if any, to whose record the refusal is audited (``citizen``: that one)."""
 
-    def __init__(self, subject_id: int | None) -> None:
+    def __init__(self, subject_id: int | None, citizen: Citizen | None = None) -> None:
         super().__init__(
             [
                 FieldProblem(
@@ -161,16 +161,33 @@ class _GuardianNotEligible(DomainValidationError):
             ]
         )
         self.subject_id = subject_id
+        self.citizen = citizen
 
 
 class _RefusedForTheWard(DomainValidationError):
     """A refusal about the ward (deceased, not a minor, a guardian in office) to an officer whose
     jurisdiction comes from the guardian's residence only (:func:`_guardians_commune`): audited
-    ``denied`` to the ward's record, so that the child's family sees who asked."""
+    ``denied`` to the ward's record, so that the child's family sees who asked, and to the
+    guardian's (``guardian_id``), whom the request found eligible in the officer's ward."""
 
-    def __init__(self, problems: list[FieldProblem], subject_id: int) -> None:
+    def __init__(self, problems: list[FieldProblem], subject_id: int, guardian_id: int) -> None:
         super().__init__(problems)
         self.subject_id = subject_id
+        self.guardian_id = guardian_id
+
+
+class _NeitherResidesHere(AccessDenied):
+    """The one refusal of the guardian's route (:func:`_guardians_commune`), audited ``denied`` to
+    the ward by ``_write``. ``guardian_id``: the named citizen when they live in the officer's
+    ward or commune but are not eligible — the refusal (against going on to the ward's checks
+    for an eligible one) tells the officer that, so it goes on their record too, as the
+    ``not_eligible`` refusal does at the ward's commune (security review of ADR 0017, (ii))."""
+
+    def __init__(self, ward_id: int, guardian_id: int | None) -> None:
+        super().__init__(
+            NEITHER_RESIDES_HERE, field="ward_id_number", rule="jurisdiction", subject_id=ward_id
+        )
+        self.guardian_id = guardian_id
 
 
 def _eligible_guardian(id_number: str, on: date) -> Citizen:
@@ -188,7 +205,7 @@ def _eligible_guardian(id_number: str, on: date) -> Citizen:
     if guardian is None:
         raise _GuardianNotEligible(None)
     if guardian.life_status == Citizen.LifeStatus.DECEASED or age_on(guardian.date_of_birth, on) < FULL_AGE:
-        raise _GuardianNotEligible(guardian.pk)
+        raise _GuardianNotEligible(guardian.pk, guardian)
     return guardian
 
 
@@ -232,26 +249,30 @@ def _guardians_commune(
 ) -> Citizen:
     """The ward's permanent residence is outside the officer's jurisdiction: the guardianship may
     still be registered here if the guardian's permanent residence is in the officer's ward or
-    commune (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21) and the guardian is eligible on
+    commune (Law on Civil Status 2014 Art. 19) and the guardian is eligible on
     ``started_on`` (:func:`_eligible_guardian`). The jurisdiction test is the registry's
     (``_in_jurisdiction``), for an officer with a ward only (the caller refuses a province's
     registry officer as before). Otherwise — the number unknown, the person deceased, a minor or
     living elsewhere alike — ONE refusal, ``ward_id_number``/``jurisdiction``, audited ``denied``
     to the ward's record by ``_write`` as the ward's jurisdiction refusal is: it tells an officer
-    without jurisdiction nothing about the guardian (security review of ADR 0017). A deceased
-    ward is then refused as by the write guard (:class:`_RefusedForTheWard`)."""
+    without jurisdiction nothing about the guardian (security review of ADR 0017). A citizen of
+    the officer's own ward named but not eligible is audited ``denied`` to their record too
+    (:class:`_NeitherResidesHere`): for them the refusal does tell (with the start date, their age
+    by bisection). A deceased ward is then refused as by the write guard
+    (:class:`_RefusedForTheWard`)."""
+    named: Citizen | None
     try:
-        guardian = _eligible_guardian(guardian_id_number, started_on)
-    except _GuardianNotEligible:
-        guardian = None
-    if guardian is None or not _in_jurisdiction(ctx, guardian):
-        raise AccessDenied(
-            NEITHER_RESIDES_HERE, field="ward_id_number", rule="jurisdiction", subject_id=ward.pk
-        )
+        guardian: Citizen | None = _eligible_guardian(guardian_id_number, started_on)
+        named = guardian
+    except _GuardianNotEligible as exc:
+        guardian, named = None, exc.citizen
+    here = named if named is not None and _in_jurisdiction(ctx, named) else None
+    if guardian is None or here is None:
+        raise _NeitherResidesHere(ward.pk, here.pk if here is not None else None)
     try:
         _living(ward, action, "ward_id_number")
     except DomainValidationError as exc:
-        raise _RefusedForTheWard(exc.problems, ward.pk) from None
+        raise _RefusedForTheWard(exc.problems, ward.pk, guardian.pk) from None
     return guardian
 
 
@@ -286,7 +307,7 @@ def record_guardianship(
     (``guardian_id_number``/``not_eligible``: unknown, deceased or under 18 alike), audited as
     ``denied`` to the named citizen's record.
 
-    Jurisdiction (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21: the commune of the ward's or
+    Jurisdiction (Law on Civil Status 2014 Art. 19: the commune of the ward's or
     the guardian's residence): the ward's permanent residence in the officer's ward or commune
     (checked first, as before), or else the guardian's, the guardian being eligible
     (:func:`_guardians_commune`). Neither: one refusal ``ward_id_number``/``jurisdiction``,
@@ -310,6 +331,13 @@ def record_guardianship(
         problems.append(FieldProblem("started_on", "past", "the guardianship cannot start in the future"))
     if ward_id_number == guardian_id_number:
         problems.append(FieldProblem("guardian_id_number", "self", "a person cannot be their own guardian"))
+    # The guardian's number is checked in form here, before anyone is looked up: on the
+    # guardian's route a malformed number would otherwise be refused only once the ward was
+    # found (422 for a citizen who exists, 404 for one who does not, unaudited).
+    try:
+        parse_id_number(guardian_id_number, field="guardian_id_number")
+    except DomainValidationError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise DomainValidationError(problems)
     try:
@@ -330,14 +358,19 @@ def record_guardianship(
             ctx, action, exc.subject_id, AuditEvent.Result.DENIED, {"reason": "guardian_not_eligible"}
         )
         raise
+    except _NeitherResidesHere as exc:  # audited to the ward by ``_write``
+        if exc.guardian_id is not None:
+            _audit_outside_tx(
+                ctx, action, exc.guardian_id, AuditEvent.Result.DENIED, {"reason": "guardian_not_eligible"}
+            )
+        raise
     except _RefusedForTheWard as exc:
-        _audit_outside_tx(
-            ctx,
-            action,
-            exc.subject_id,
-            AuditEvent.Result.DENIED,
-            {"reason": "ward_refused_at_guardians_commune", "rules": sorted(p.rule for p in exc.problems)},
-        )
+        detail: dict[str, object] = {
+            "reason": "ward_refused_at_guardians_commune",
+            "rules": sorted(p.rule for p in exc.problems),
+        }
+        _audit_outside_tx(ctx, action, exc.subject_id, AuditEvent.Result.DENIED, detail)
+        _audit_outside_tx(ctx, action, exc.guardian_id, AuditEvent.Result.DENIED, {**detail, "as": GUARDIAN})
         raise
 
 
@@ -384,7 +417,9 @@ def _record_guardianship(
             )
         if problems:
             raise (
-                DomainValidationError(problems) if guardian is None else _RefusedForTheWard(problems, ward.pk)
+                DomainValidationError(problems)
+                if guardian is None
+                else _RefusedForTheWard(problems, ward.pk, guardian.pk)
             )
         if guardian is None:
             guardian = _eligible_guardian(guardian_id_number, started_on)
@@ -417,22 +452,29 @@ def end_guardianship(
     Jurisdiction: the ward's commune (as before), or the commune that registered the guardianship
     in office (``registered_ward_code`` is the officer's ward: the termination is filed with the
     authority that registered it, Law on Civil Status 2014 Art. 22 cl. 1). Anyone else is refused
-    ``ward_id_number``/``jurisdiction`` as before, audited — whether or not a guardian is in office."""
+    ``ward_id_number``/``jurisdiction`` as before, audited — whether or not a guardian is in office.
+    A deceased ward is not refused: the ward's death ends the guardianship (Art. 62 cl. 1(b))."""
     action = "registry.guardianship.end"
     _authorise_officer(ctx, RECORD_PURPOSES, action)
     _require_reason(end_reason, legal_basis)
     with _write(ctx, action):
         ward = _locked_citizen(ward_id_number, "ward_id_number")
         here = _officers_ward(ctx)
-        if _in_jurisdiction(ctx, ward) or not (
+        # The jurisdiction only, not the write guard's "deceased": the ward's death ends the
+        # guardianship (Civil Code 2015 Art. 62 cl. 1(b)) and its termination is registered
+        # (Law on Civil Status 2014 Art. 22), so it is not refused.
+        if not _in_jurisdiction(ctx, ward) and not (
             here
             and Guardianship.objects.filter(
                 ward=ward, ended_on__isnull=True, registered_ward_code=here
             ).exists()
         ):
-            _guard(ctx, ward, action, "ward_id_number")
-        else:  # registered here (Art. 22 cl. 1)
-            _living(ward, action, "ward_id_number")
+            raise AccessDenied(
+                "this citizen is outside your organisation's jurisdiction",
+                field="ward_id_number",
+                rule="jurisdiction",
+                subject_id=ward.pk,
+            )
         row = (
             Guardianship.objects.select_for_update()
             .select_related("ward", "guardian")
@@ -700,7 +742,7 @@ def child_record(ctx: AccessContext, child_id_number: str) -> ChildRecord:
     or restriction is on their record; then only those rows are shown, the parents' fields empty.
 
     The officer of a commune that registered one of the child's guardianships (at the guardian's
-    residence, Law on Civil Status 2014 Art. 20 cl. 1, 21; it may end it, Art. 22 cl. 1) but is
+    residence, Law on Civil Status 2014 Art. 19; it may end it, Art. 22 cl. 1) but is
     not the child's opens the record too, scope :data:`REGISTERED_HERE`: only the guardianships
     registered at that commune — no parents, no restrictions, no other guardianship — audited to
     the child and to those guardians. Anyone else: refused ``jurisdiction`` as before."""

@@ -3,8 +3,8 @@
 For the commune's judicial and civil-status officer (role ``civil_status``, purpose
 ``civil_status.guardianship``) and the registry's officers (``registry.administration``), for a
 child whose permanent residence is in their ward or commune — or, for a guardianship, whose
-guardian's is (registered at the guardian's commune, Law on Civil Status 2014 Art. 20 cl. 1,
-Art. 21; that commune ends it, Art. 22 cl. 1, and reads only the guardianships it registered). Thin over
+guardian's is (registered at the guardian's commune, Law on Civil Status 2014 Art. 19;
+that commune ends it, Art. 22 cl. 1, and reads only the guardianships it registered). Thin over
 ``registry.guardianship`` (purpose check, jurisdiction, audit). Errors share the API's shape
 ``{"detail": [{"field", "rule", "message"}]}``: 401 not logged in; 403 role, purpose or
 jurisdiction (``rule`` says which); 404 no such child, guardianship or restriction; 422 input
@@ -52,7 +52,7 @@ class GuardianshipOut(Schema):
     registered_ward_code: str = Field(
         "",
         description="The commune (current ward code) where it was registered: the ward's or the "
-        "guardian's (Law on Civil Status 2014 Art. 20 cl. 1, 21); empty if recorded before this was kept",
+        "guardian's (Law on Civil Status 2014 Art. 19); empty if recorded before this was kept",
         examples=["00103"],
     )
 
@@ -169,7 +169,7 @@ def child_record(request: HttpRequest, id_number: str, q: Query[RecordQuery]) ->
     summary="Register a guardianship of a minor",
     description=(
         "Civil Code 2015 Art. 46–62; Law on Civil Status 2014 Art. 20–23. At the commune of the "
-        "child's or of the guardian's permanent residence (Art. 20 cl. 1, 21). 422 rules: "
+        "child's or of the guardian's permanent residence (Art. 19). 422 rules: "
         "`started_on/minor`, `started_on/past`, `guardian_id_number/not_eligible|self`, "
         "`ward_id_number/has_guardian|deceased`; 403 `ward_id_number/jurisdiction` (neither the "
         "child's nor an eligible guardian's residence is in the officer's commune: one refusal)."

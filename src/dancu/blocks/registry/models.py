@@ -245,7 +245,7 @@ class Guardianship(models.Model):
     recorded_by_label = models.CharField(max_length=150)
     organisation_name = models.CharField(max_length=255, blank=True)
     # The commune where it was registered (current ward code): the ward's or the guardian's place
-    # of residence (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21); its officer may end it
+    # of residence (Law on Civil Status 2014 Art. 19); its officer may end it
     # (Art. 22 cl. 1) and read it. Empty for rows recorded before registry/0006 (then only the
     # ward's commune recorded) and for the system or an officer without a ward (a province's).
     registered_ward_code = models.CharField(max_length=5, blank=True, default="")

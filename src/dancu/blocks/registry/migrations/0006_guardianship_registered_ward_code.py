@@ -1,5 +1,5 @@
 """Where a guardianship was registered: the commune of the ward's or of the guardian's place of
-residence (Law on Civil Status 2014 Art. 20 cl. 1, Art. 21; ADR 0017 §15). Rows from before are
+residence (Law on Civil Status 2014 Art. 19; ADR 0017 §15). Rows from before are
 left empty: only the ward's commune could record them, and which commune that was is not known
 once the ward has moved."""
 
