@@ -3,6 +3,9 @@
 ``POST /identity/ping`` — a connectivity check for integrators: authenticates (and is rate-limited)
 exactly like ``verify`` and answers ``{"ok": true}``, recording nothing.
 
+``POST /identity/chip-challenges`` — a one-time Active Authentication challenge (ICAO 9303 part 11
+§6.1) for the organisation's next chip read; the verification that names it uses it up.
+
 ``POST /identity/verify`` — an organisation's information system (a hospital's, a hotel's, a
 notary's) or a logged-in staff member checks a card QR, a chip read, an MRZ or typed card data
 against the population registry. Authentication: an organisation API key
@@ -20,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 from ninja.throttling import BaseThrottle
 
@@ -95,6 +98,20 @@ class ChipEvidenceIn(Schema):
         description="Files read by the NFC reader, standard base64: sod (required), com, dg1–dg16 "
         "(DG1 and DG13 required). Verified by passive authentication (ICAO 9303 part 11 §5.1).",
         examples=[CHIP_EXAMPLE],
+    )
+    challenge_id: str = Field(
+        "",
+        max_length=32,
+        description="For a chip that offers Active Authentication (its SOD lists DG15; then send DG14 "
+        "and DG15 too): the id of the challenge from POST /identity/chip-challenges, used once",
+        examples=["9f2c4e0a7b5d4c3e8a1f6b2d0c9e7a41"],
+    )
+    active_auth: str = Field(
+        "",
+        max_length=700,
+        description="The chip's answer to that challenge (INTERNAL AUTHENTICATE, ICAO 9303 part 11 "
+        "§6.1), standard base64: ECDSA r ‖ s, or RSA ISO/IEC 9796-2 scheme 1",
+        examples=["MEUCIQDv…"],
     )
 
 
@@ -258,6 +275,45 @@ def ping(request: HttpRequest) -> PingOut:
     return PingOut(ok=True)
 
 
+class ChipChallengeOut(Schema):
+    challenge_id: str = Field(..., examples=["9f2c4e0a7b5d4c3e8a1f6b2d0c9e7a41"])
+    challenge: str = Field(
+        ...,
+        description="8 bytes, 16 hexadecimal digits: give them to the reader",
+        examples=["0123456789abcdef"],
+    )
+    expires_at: datetime
+
+
+@router.post(
+    "/chip-challenges",
+    response={201: ChipChallengeOut, 401: ProblemOut, 403: ProblemOut, 422: ProblemOut, 429: ProblemOut},
+    summary="A one-time Active Authentication challenge for the next chip read",
+    description=(
+        "Issues 8 random bytes to the caller's organisation (ICAO 9303 part 11 §6.1). The reader "
+        "has the chip sign them (INTERNAL AUTHENTICATE); send the chip read to /identity/verify with "
+        "this challenge_id and the answer as active_auth. A chip whose SOD lists DG15 offers Active "
+        "Authentication and is refused without a valid answer (reason "
+        "chip_active_authentication_failed): a clone of a genuine chip's signed files fails there. "
+        "A challenge is used by one verification and expires after 5 minutes. Records no personal data. "
+        "Errors: 401 no or bad API key / session; 403 no organisation; 429 rate limit."
+    ),
+)
+def chip_challenge(request: HttpRequest) -> Status:
+    client = api_client(request)
+    if client is not None:
+        ctx = AccessContext(actor=client.actor, purpose=services.VERIFY_PURPOSE)
+    else:
+        ctx = context_from_request(request, services.VERIFY_PURPOSE)
+    issued = services.issue_chip_challenge(ctx)
+    return Status(
+        201,
+        ChipChallengeOut(
+            challenge_id=issued.challenge_id, challenge=issued.challenge, expires_at=issued.expires_at
+        ),
+    )
+
+
 def _context(request: HttpRequest, body: VerifyIn) -> tuple[AccessContext, ApiClient | None]:
     """An API key acts for its organisation; a staff member for theirs (``X-Organisation``)."""
     client = api_client(request)
@@ -272,7 +328,7 @@ def _evidence(body: EvidenceIn) -> services.Evidence:
     if isinstance(body, QrEvidenceIn):
         return services.QrEvidence(body.text)
     if isinstance(body, ChipEvidenceIn):
-        return services.ChipEvidence(dict(body.files))
+        return services.ChipEvidence(dict(body.files), body.challenge_id, body.active_auth)
     if isinstance(body, MrzEvidenceIn):
         return services.MrzEvidence(body.text)
     return services.TypedEvidence(

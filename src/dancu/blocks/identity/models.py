@@ -135,3 +135,19 @@ class ForeignCrl(models.Model):
 
     def __str__(self) -> str:
         return f"CRL {self.crl_number} of CSCA {self.csca_id}"
+
+
+class ChipChallenge(models.Model):
+    """A one-time Active Authentication challenge (ICAO Doc 9303 part 11 §6.1) issued to an
+    organisation for its next chip read (``services.issue_chip_challenge``): the chip signs the 8
+    bytes, and the verification that names the challenge takes the row away (ADR 0017 §14, its
+    amendment for the verification API). Rows older than ``services.CHIP_CHALLENGE_TTL`` are
+    refused and purged; no personal data."""
+
+    challenge_id = models.CharField(max_length=32, primary_key=True)
+    nonce = models.BinaryField(max_length=8)
+    organisation_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"chip challenge of organisation {self.organisation_id}"

@@ -30,9 +30,12 @@ authentication; Law on Identification 2023 Art. 9–10 and 21–28):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -47,8 +50,15 @@ from dancu.blocks.audit import services as audit
 from dancu.blocks.audit.context import AccessContext
 from dancu.blocks.audit.models import AuditEvent
 from dancu.blocks.audit.purposes import PURPOSES, get_purpose
-from dancu.blocks.identity.chip import ChipData, PassiveAuthReport, Step, TrustStore, passive_authentication
-from dancu.blocks.identity.models import VerificationRecord
+from dancu.blocks.identity.chip import (
+    ChipData,
+    PassiveAuthReport,
+    Step,
+    TrustStore,
+    chip_active_authentication,
+    passive_authentication,
+)
+from dancu.blocks.identity.models import ChipChallenge, VerificationRecord
 from dancu.blocks.identity.mrz import MrzTD1, parse_mrz, parse_td1
 from dancu.blocks.identity.qr import parse_card_qr
 from dancu.blocks.identity.trust import configured_trust_store
@@ -76,9 +86,13 @@ class QrEvidence:
 
 @dataclass(frozen=True)
 class ChipEvidence:
-    """The files an NFC reader read from the chip, base64: ``{"sod": …, "dg1": …, "dg13": …}``."""
+    """The files an NFC reader read from the chip, base64: ``{"sod": …, "dg1": …, "dg13": …}``;
+    for a chip that offers Active Authentication also the challenge the organisation was issued
+    (:func:`issue_chip_challenge`) and the chip's answer to it, base64 (ICAO 9303 part 11 §6.1)."""
 
     files: Mapping[str, str]
+    challenge_id: str = ""
+    active_auth: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Dữ liệu trong chip không thống nhất (DG1 và DG13)",
         "The chip's data groups disagree (DG1 and DG13)",
     ),
+    "chip_active_authentication_failed": (
+        "Xác thực chủ động chip không thành công (chip có thể là bản sao)",
+        "Active authentication of the chip failed (the chip may be a clone)",
+    ),
 }
 
 
@@ -264,7 +282,9 @@ def verify(
 
     receipt_id = str(uuid.uuid4())
     day = timezone.localdate(moment)
-    checked = _check_evidence(evidence, moment, day, trust_store or configured_trust_store())
+    checked = _check_evidence(
+        evidence, moment, day, trust_store or configured_trust_store(), ctx.actor.organisation_id
+    )
     try:
         with transaction.atomic():
             result, subject_id = _decide(ctx, kind, mode, checked, receipt_id, moment, day)
@@ -497,14 +517,69 @@ def _from_json(stored: Mapping[str, object], *, replayed: bool) -> VerificationR
     )
 
 
+# --------------------------------------------------------------------------- chip challenges
+CHIP_CHALLENGE_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ChipChallengeIssued:
+    """A one-time Active Authentication challenge: give ``challenge`` (16 hexadecimal digits) to
+    the reader, which has the chip sign it, and send ``challenge_id`` with the chip read."""
+
+    challenge_id: str
+    challenge: str
+    expires_at: datetime
+
+
+def issue_chip_challenge(ctx: AccessContext, *, at: datetime | None = None) -> ChipChallengeIssued:
+    """8 random bytes for the organisation's next chip read (ICAO 9303 part 11 §6.1: the terminal's
+    RND.IFD). Kept until one verification of the same organisation names it, at most
+    :data:`CHIP_CHALLENGE_TTL`; expired ones are purged here. Needs an organisation (the API key's,
+    or the staff member's); reads and records no personal data."""
+    if ctx.actor.organisation_id is None:
+        raise AccessDenied("a chip challenge is issued to an organisation", field="organisation")
+    moment = at or timezone.now()
+    ChipChallenge.objects.filter(created_at__lt=moment - CHIP_CHALLENGE_TTL).delete()
+    nonce = secrets.token_bytes(8)
+    row = ChipChallenge.objects.create(
+        challenge_id=secrets.token_hex(16),
+        nonce=nonce,
+        organisation_id=ctx.actor.organisation_id,
+        created_at=moment,
+    )
+    return ChipChallengeIssued(row.challenge_id, nonce.hex(), moment + CHIP_CHALLENGE_TTL)
+
+
+def _take_chip_challenge(challenge_id: str, organisation_id: int | None, moment: datetime) -> bytes | None:
+    """The challenge's 8 bytes, taken away (used once): ``None`` when it is unknown, another
+    organisation's, already used or expired. The row is locked and deleted in one transaction,
+    so two verifications naming it cannot both get it."""
+    if organisation_id is None or len(challenge_id) > 32:
+        return None
+    with transaction.atomic():
+        row = (
+            ChipChallenge.objects.select_for_update()
+            .filter(challenge_id=challenge_id, organisation_id=organisation_id)
+            .first()
+        )
+        if row is None:
+            return None
+        row.delete()
+    if row.created_at < moment - CHIP_CHALLENGE_TTL:
+        return None
+    return bytes(row.nonce)
+
+
 # --------------------------------------------------------------------------- evidence checks
-def _check_evidence(evidence: Evidence, moment: datetime, day: date, store: TrustStore) -> _Checked:
+def _check_evidence(
+    evidence: Evidence, moment: datetime, day: date, store: TrustStore, organisation_id: int | None = None
+) -> _Checked:
     if isinstance(evidence, QrEvidence):
         return _check_qr(evidence.text, day)
     if isinstance(evidence, MrzEvidence):
         return _check_mrz(evidence.text, day)
     if isinstance(evidence, ChipEvidence):
-        return _check_chip(evidence.files, moment, day, store)
+        return _check_chip(evidence.files, moment, day, store, evidence, organisation_id)
     return _check_typed(evidence, day)
 
 
@@ -597,18 +672,52 @@ def _chip_reason(step: Step) -> Reason:
     return _reason(code, field=step.name, detail=step.detail)
 
 
-def _check_chip(files: Mapping[str, str], moment: datetime, day: date, store: TrustStore) -> _Checked:
+def _check_chip(
+    files: Mapping[str, str],
+    moment: datetime,
+    day: date,
+    store: TrustStore,
+    evidence: ChipEvidence | None = None,
+    organisation_id: int | None = None,
+) -> _Checked:
     """Passive authentication (ICAO 9303 part 11 §5.1) against the trust store at ``moment``; each
-    failed step is a reason. Then DG1's MRZ must agree with DG13 (number, birth, sex, expiry)."""
+    failed step is a reason. Then, when the chip offers Active Authentication (its SOD lists
+    DG15, part 11 §6.1), its answer to the organisation's one-time challenge must verify
+    (``chip_active_authentication``; a chip whose signed files were copied onto another chip
+    fails here); a named challenge is used up whatever the outcome. Then DG1's MRZ must agree
+    with DG13 (number, birth, sex, expiry)."""
     if not isinstance(files, Mapping):
         return _malformed([FieldProblem("files", "type", "must be an object of base64 strings")], "chip.")
     try:
         chip = ChipData.from_dict(files)
     except DomainValidationError as exc:
         return _malformed(exc.problems, "chip.")
+    challenge_id = evidence.challenge_id if evidence is not None else ""
+    answer_text = evidence.active_auth if evidence is not None else ""
+    answer: bytes | None = None
+    if answer_text:
+        try:
+            answer = base64.b64decode("".join(answer_text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return _malformed([FieldProblem("active_auth", "base64", "is not valid base64")], "chip.")
+    challenge = _take_chip_challenge(challenge_id, organisation_id, moment) if challenge_id else None
     report = passive_authentication(chip, store, at=moment)
     if not report.ok:
         return _Checked(None, _failed_steps(report))
+    active = chip_active_authentication(chip, report, challenge, answer)
+    if active is not None and not active.ok:
+        if challenge_id and challenge is None:
+            detail = "the challenge is unknown, used, expired or another organisation's: ask for a new one"
+            return _Checked(
+                None, (_reason("chip_active_authentication_failed", field="challenge_id", detail=detail),)
+            )
+        return _Checked(
+            None,
+            tuple(
+                _reason("chip_active_authentication_failed", field=s.name, detail=s.detail)
+                for s in active.failures
+            ),
+        )
     dg13 = report.dg13
     if dg13 is None:  # cannot happen once DG13 is mandatory and verified; kept as a guard
         return _Checked(
