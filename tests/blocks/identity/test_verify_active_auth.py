@@ -115,7 +115,9 @@ def test_a_clone_of_ans_card_is_refused_as_a_failed_active_authentication(
     ]
 
 
-@pytest.mark.parametrize("how", ["no_challenge", "reused", "other_organisation", "expired", "dg15_left_out"])
+@pytest.mark.parametrize(
+    "how", ["answer_without_challenge", "reused", "other_organisation", "expired", "dg15_left_out"]
+)
 def test_a_chip_that_offers_aa_without_a_valid_answer_is_refused(
     call: Callable[..., Any],
     hospital_token: str,
@@ -126,7 +128,7 @@ def test_a_chip_that_offers_aa_without_a_valid_answer_is_refused(
 ) -> None:
     challenge = call("chip-challenges", hotel_token if how == "other_organisation" else hospital_token).json()
     files, answer = read(an_card, challenge["challenge"])
-    challenge_id = "" if how == "no_challenge" else challenge["challenge_id"]
+    challenge_id = "" if how == "answer_without_challenge" else challenge["challenge_id"]
     if how == "reused":
         first = call("verify", hospital_token, verify_body(files, challenge_id, answer, "his-aa-3a"))
         assert first.json()["decision"] == "match"
@@ -137,7 +139,7 @@ def test_a_chip_that_offers_aa_without_a_valid_answer_is_refused(
     result = call("verify", hospital_token, verify_body(files, challenge_id, answer, "his-aa-3")).json()
     assert result["decision"] != "match"
     expected_field = {
-        "no_challenge": "aa.response",
+        "answer_without_challenge": "aa.response",
         "reused": "challenge_id",
         "other_organisation": "challenge_id",
         "expired": "challenge_id",
@@ -146,6 +148,15 @@ def test_a_chip_that_offers_aa_without_a_valid_answer_is_refused(
     assert [(r["code"], r["field"]) for r in result["reasons"]] == [
         ("chip_active_authentication_failed", expected_field)
     ]
+
+
+def test_without_asking_for_aa_a_card_that_offers_it_gets_passive_authentication_only(
+    call: Callable[..., Any], hospital_token: str, an_card: ChipData, residents: dict[str, Any]
+) -> None:
+    """Optional, as issue 3 has it: a system whose reader cannot do INTERNAL AUTHENTICATE sends
+    the files alone (the desks and kiosks today, ADR 0017 §14)."""
+    body = verify_body(an_card.to_dict(), "", "", "his-aa-6")
+    assert call("verify", hospital_token, body).json()["decision"] == "match"
 
 
 def test_a_card_without_aa_is_verified_by_passive_authentication_alone(

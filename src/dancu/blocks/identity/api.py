@@ -102,8 +102,9 @@ class ChipEvidenceIn(Schema):
     challenge_id: str = Field(
         "",
         max_length=32,
-        description="For a chip that offers Active Authentication (its SOD lists DG15; then send DG14 "
-        "and DG15 too): the id of the challenge from POST /identity/chip-challenges, used once",
+        description="To have Active Authentication enforced for a chip that offers it (its SOD lists "
+        "DG15; send DG14 and DG15 too): the id of the challenge from POST /identity/chip-challenges, "
+        "used once",
         examples=["9f2c4e0a7b5d4c3e8a1f6b2d0c9e7a41"],
     )
     active_auth: str = Field(
@@ -292,9 +293,11 @@ class ChipChallengeOut(Schema):
     description=(
         "Issues 8 random bytes to the caller's organisation (ICAO 9303 part 11 §6.1). The reader "
         "has the chip sign them (INTERNAL AUTHENTICATE); send the chip read to /identity/verify with "
-        "this challenge_id and the answer as active_auth. A chip whose SOD lists DG15 offers Active "
-        "Authentication and is refused without a valid answer (reason "
-        "chip_active_authentication_failed): a clone of a genuine chip's signed files fails there. "
+        "this challenge_id and the answer as active_auth. Active Authentication is optional: a "
+        "verification that names a challenge or sends an answer has it enforced — a chip whose SOD "
+        "lists DG15 is then refused without a valid answer (reason chip_active_authentication_failed), "
+        "which a clone of a genuine chip's signed files cannot give; without them, passive "
+        "authentication only. "
         "A challenge is used by one verification and expires after 5 minutes. Records no personal data. "
         "Errors: 401 no or bad API key / session; 403 no organisation; 429 rate limit."
     ),

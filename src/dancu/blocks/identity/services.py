@@ -681,8 +681,9 @@ def _check_chip(
     organisation_id: int | None = None,
 ) -> _Checked:
     """Passive authentication (ICAO 9303 part 11 §5.1) against the trust store at ``moment``; each
-    failed step is a reason. Then, when the chip offers Active Authentication (its SOD lists
-    DG15, part 11 §6.1), its answer to the organisation's one-time challenge must verify
+    failed step is a reason. Then, when the caller asked for Active Authentication (named a
+    challenge or sent an answer) and the chip offers it (its SOD lists DG15, part 11 §6.1), the
+    chip's answer to the organisation's one-time challenge must verify
     (``chip_active_authentication``; a chip whose signed files were copied onto another chip
     fails here); a named challenge is used up whatever the outcome. Then DG1's MRZ must agree
     with DG13 (number, birth, sex, expiry)."""
@@ -704,7 +705,11 @@ def _check_chip(
     report = passive_authentication(chip, store, at=moment)
     if not report.ok:
         return _Checked(None, _failed_steps(report))
-    active = chip_active_authentication(chip, report, challenge, answer)
+    # Active Authentication is the caller's choice (issue 3: "optional … where present"): asked
+    # for by naming a challenge or sending an answer, and then enforced. The desks and kiosks do
+    # not ask yet (ADR 0017 §14): their chip reads get passive authentication only, as before.
+    asked = bool(challenge_id or answer_text)
+    active = chip_active_authentication(chip, report, challenge, answer) if asked else None
     if active is not None and not active.ok:
         if challenge_id and challenge is None:
             detail = "the challenge is unknown, used, expired or another organisation's: ask for a new one"
