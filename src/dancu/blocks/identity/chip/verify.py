@@ -578,15 +578,10 @@ def active_authentication(
         report.add("dg14.aa_info", False, "DG14 has no ActiveAuthenticationInfo")
         return report
     report.add("dg14.aa_info", True, f"ecdsa-plain-{hash_name}")
-    nonce = challenge if challenge is not None else secrets.token_bytes(AA_CHALLENGE_LENGTH)
-    if len(nonce) != AA_CHALLENGE_LENGTH:
-        raise DomainValidationError.single("challenge", "length", f"must have {AA_CHALLENGE_LENGTH} bytes")
-    try:
-        answer = respond(nonce)
-    except DomainValidationError as exc:
-        report.add("aa.response", False, _problem_text(exc))
+    exchanged = _internal_authenticate(report, respond, challenge)
+    if exchanged is None:
         return report
-    report.add("aa.response", True, f"{len(answer)} bytes")
+    nonce, answer = exchanged
     try:
         key.verify(_plain_to_der(answer, key), nonce, ec.ECDSA(HASH_ALGORITHMS[hash_name]()))
     except InvalidSignature:
@@ -602,6 +597,23 @@ def active_authentication(
     return report
 
 
+def _internal_authenticate(
+    report: ActiveAuthReport, respond: Callable[[bytes], bytes], challenge: bytes | None
+) -> tuple[bytes, bytes] | None:
+    """INTERNAL AUTHENTICATE with ``challenge`` (or 8 fresh random bytes): (challenge, answer),
+    or ``None`` with a failed ``aa.response`` step when the chip (``respond``) refused."""
+    nonce = challenge if challenge is not None else secrets.token_bytes(AA_CHALLENGE_LENGTH)
+    if len(nonce) != AA_CHALLENGE_LENGTH:
+        raise DomainValidationError.single("challenge", "length", f"must have {AA_CHALLENGE_LENGTH} bytes")
+    try:
+        answer = respond(nonce)
+    except DomainValidationError as exc:
+        report.add("aa.response", False, _problem_text(exc))
+        return None
+    report.add("aa.response", True, f"{len(answer)} bytes")
+    return nonce, answer
+
+
 def _rsa_active_authentication(
     report: ActiveAuthReport,
     key: rsa.RSAPublicKey,
@@ -611,15 +623,10 @@ def _rsa_active_authentication(
     """RSA Active Authentication (part 11 §6.1.2): ISO/IEC 9796-2 Digital Signature scheme 1, the
     challenge as the non-recoverable part; the hash from the trailer (no DG14 needed)."""
     report.add("dg15.parse", True, f"RSA key of {key.key_size} bits (ISO/IEC 9796-2 scheme 1)")
-    nonce = challenge if challenge is not None else secrets.token_bytes(AA_CHALLENGE_LENGTH)
-    if len(nonce) != AA_CHALLENGE_LENGTH:
-        raise DomainValidationError.single("challenge", "length", f"must have {AA_CHALLENGE_LENGTH} bytes")
-    try:
-        answer = respond(nonce)
-    except DomainValidationError as exc:
-        report.add("aa.response", False, _problem_text(exc))
+    exchanged = _internal_authenticate(report, respond, challenge)
+    if exchanged is None:
         return report
-    report.add("aa.response", True, f"{len(answer)} bytes")
+    nonce, answer = exchanged
     try:
         hash_name = iso9796.verify(key, answer, nonce)
     except DomainValidationError as exc:
