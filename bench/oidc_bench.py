@@ -13,7 +13,11 @@ What runs, all on 127.0.0.1 of the one machine:
 * the project's WSGI application under uWSGI (ADR 0023; or gunicorn), DEBUG off, the production
   settings module, PostgreSQL database ``dancu_oidcbench`` (created and migrated if missing);
 * the Argon2 baseline: ``--hash-procs`` processes (default: one per usable core) verifying a
-  password with the production hasher in a loop; measured before and after the flows, averaged;
+  password with the production hasher in a loop; interleaved with the flows (hash, flows, hash,
+  …; ``--rounds`` flow windows, each between two hash windows of half its length), the rate the
+  time-weighted mean of the hash windows;
+* each window counts only what completes inside it: its workers start ``RAMP`` seconds before and
+  stop ``RAMP`` seconds after, and CPU is read at the window's two ends (ADR 0009 §15);
 * full flows: ``--flow-procs`` client processes, each a loop of complete flows with a fresh
   cookie jar (``requests``), each flow a new log-in of one of ``--accounts`` citizens whose
   consent to the relying party is already recorded; the client processes' own CPU is reported
@@ -105,18 +109,22 @@ end
 _PG_MATCH = [b"dancu_oidcbench"]
 
 
-def _cpu_snapshot(match: bytes) -> dict[int, float]:
-    return {pid: cpu_seconds([pid]) for pid in pids_of(match)}
+def _cpu_snapshot(match: bytes) -> tuple[bytes, dict[int, float]]:
+    return match, {pid: cpu_seconds([pid]) for pid in pids_of(match)}
 
 
-def _cpu_delta(before: dict[int, float]) -> float:
-    """CPU seconds used since ``before`` by the processes of the snapshot still alive (one that
-    ended meanwhile is left out rather than counted negative)."""
+def _cpu_delta(before: tuple[bytes, dict[int, float]]) -> float:
+    """CPU seconds used since ``before`` by the processes of the snapshot still alive and by those
+    that started since (a PostgreSQL backend replaced when Django's connection reached its
+    ``CONN_MAX_AGE``). One that ended meanwhile is left out rather than counted negative: its
+    last seconds are not counted (an undercount, never an overcount)."""
+    match, start = before
     total = 0.0
-    for pid, start in before.items():
+    for pid in pids_of(match):
         now = cpu_seconds([pid])
-        if now >= start:
-            total += now - start
+        was = start.get(pid, 0.0)
+        if now >= was:
+            total += now - was
     return total
 
 
@@ -205,15 +213,50 @@ def _relying_parties(issuer: str, numbers: list[str]) -> tuple[str, str, str, st
 
 # --------------------------------------------------------------------------- server
 # --------------------------------------------------------------------------- Argon2 baseline
-def _hash_worker(encoded: str, seconds: float, out: Any) -> None:
+# Both sides are measured the same way: closed-loop workers started ``RAMP`` seconds before the
+# window and stopped ``RAMP`` seconds after it; only what completes inside the window counts, and
+# CPU is read at its two ends. Counting from the workers' start to the last one's end would count
+# their start-up and the tail where fewer of them are still running (a flow takes ~0.4 s, a hash
+# ~0.2 s, so the tail weighs differently on each side).
+RAMP = 1.5
+
+
+def _hash_worker(encoded: str, stop: float, out: Any) -> None:
     from django.contrib.auth.hashers import Argon2PasswordHasher
 
     hasher = Argon2PasswordHasher()
-    n, end = 0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    done: list[float] = []
+    while time.perf_counter() < stop:
         assert hasher.verify(PASSWORD, encoded)
-        n += 1
-    out.put(n)
+        done.append(time.perf_counter())
+    out.put((done, 0))
+
+
+def _window(procs: list[Any], out: Any, start: float, seconds: float) -> dict[str, Any]:
+    """Run ``procs`` (already built; each puts ``(completion times, errors)`` on ``out``); the
+    completions in ``[start, start + seconds]`` and the CPU of the server, PostgreSQL and the
+    workers themselves over that window (``time.perf_counter`` is CLOCK_MONOTONIC, one clock for
+    every process of the machine)."""
+    for p in procs:
+        p.start()
+    time.sleep(max(0.0, start - time.perf_counter()))
+    s0, p0 = _cpu_snapshot(server_match()), _cpu_snapshot(_PG_MATCH[0])
+    w0 = {p.pid: cpu_seconds([p.pid]) for p in procs}
+    time.sleep(max(0.0, start + seconds - time.perf_counter()))
+    server_cpu, pg_cpu = _cpu_delta(s0), _cpu_delta(p0)
+    worker_cpu = sum(cpu_seconds([p.pid]) - w0[p.pid] for p in procs)
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    n = sum(1 for times, _ in results for t in times if start <= t <= start + seconds)
+    return {
+        "count": n,
+        "errors": sum(e for _, e in results),
+        "seconds": seconds,
+        "server_cpu": server_cpu,
+        "postgres_cpu": pg_cpu,
+        "worker_cpu": worker_cpu,
+    }
 
 
 def _hash_rate(procs: int, seconds: float) -> float:
@@ -221,14 +264,10 @@ def _hash_rate(procs: int, seconds: float) -> float:
 
     encoded = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
     q: Any = multiprocessing.Queue()
-    ps = [multiprocessing.Process(target=_hash_worker, args=(encoded, seconds, q)) for _ in range(procs)]
-    t0 = time.perf_counter()
-    for p in ps:
-        p.start()
-    total = sum(q.get() for _ in ps)
-    for p in ps:
-        p.join()
-    return total / max(time.perf_counter() - t0, seconds)
+    start = time.perf_counter() + RAMP
+    stop = start + seconds + RAMP
+    ps = [multiprocessing.Process(target=_hash_worker, args=(encoded, stop, q)) for _ in range(procs)]
+    return float(_window(ps, q, start, seconds)["count"]) / seconds
 
 
 # --------------------------------------------------------------------------- full flows
@@ -350,15 +389,14 @@ def _one_flow_lean(b: _Browser, base: str, client_id: str, secret: str, number: 
 
 
 def _flow_worker(
-    base: str, client_id: str, secret: str, numbers: list[str], seconds: float, out: Any, client: str = "lean"
+    base: str, client_id: str, secret: str, numbers: list[str], stop: float, out: Any, client: str = "lean"
 ) -> None:
     import requests
 
-    n = errors = 0
-    end = time.perf_counter() + seconds
-    cpu0 = time.process_time()
+    done: list[float] = []
+    errors = 0
     i = 0
-    while time.perf_counter() < end:
+    while time.perf_counter() < stop:
         try:
             if client == "lean":
                 b = _Browser(base)
@@ -368,11 +406,11 @@ def _flow_worker(
                     b.close()
             else:
                 _one_flow(requests.Session(), base, client_id, secret, numbers[i % len(numbers)])
-            n += 1
+            done.append(time.perf_counter())
         except Exception:
             errors += 1
         i += 1
-    out.put((n, errors, time.process_time() - cpu0))
+    out.put((done, errors))
 
 
 def _flows(
@@ -386,31 +424,24 @@ def _flows(
 ) -> dict[str, Any]:
     q: Any = multiprocessing.Queue()
     per = [numbers[i::procs] for i in range(procs)]
+    start = time.perf_counter() + RAMP
+    stop = start + seconds + RAMP
     ps = [
-        multiprocessing.Process(
-            target=_flow_worker, args=(base, client_id, secret, per[i], seconds, q, client)
-        )
+        multiprocessing.Process(target=_flow_worker, args=(base, client_id, secret, per[i], stop, q, client))
         for i in range(procs)
     ]
-    s0, p0 = _cpu_snapshot(server_match()), _cpu_snapshot(_PG_MATCH[0])
-    t0 = time.perf_counter()
-    for p in ps:
-        p.start()
-    results = [q.get() for _ in ps]
-    for p in ps:
-        p.join()
-    elapsed = time.perf_counter() - t0
-    n = sum(r[0] for r in results)
+    w = _window(ps, q, start, seconds)
+    n = w["count"]
     return {
         "flows": n,
-        "errors": sum(r[1] for r in results),
-        "seconds": round(elapsed, 2),
-        "per_second": round(n / elapsed, 2),
-        "server_cpu_ms_per_flow": round(_cpu_delta(s0) / max(n, 1) * 1000, 2),
-        "postgres_cpu_ms_per_flow": round(_cpu_delta(p0) / max(n, 1) * 1000, 2),
-        # The load client's own CPU (Python ``requests`` on the same cores): not the provider's
-        # cost, but machine time the hash baseline does not have to share.
-        "client_cpu_ms_per_flow": round(sum(r[2] for r in results) / max(n, 1) * 1000, 2),
+        "errors": w["errors"],
+        "seconds": round(seconds, 2),
+        "per_second": round(n / seconds, 2),
+        "server_cpu_ms_per_flow": round(w["server_cpu"] / max(n, 1) * 1000, 2),
+        "postgres_cpu_ms_per_flow": round(w["postgres_cpu"] / max(n, 1) * 1000, 2),
+        # The load client's own CPU (on the same cores): not the provider's cost, but machine time
+        # the hash baseline does not have to share.
+        "client_cpu_ms_per_flow": round(w["worker_cpu"] / max(n, 1) * 1000, 2),
     }
 
 
@@ -484,6 +515,12 @@ def main() -> None:
     )
     ap.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="flow windows, each between two Argon2 windows of half the duration (interleaved)",
+    )
+    ap.add_argument(
         "--client",
         choices=("lean", "requests"),
         default="lean",
@@ -528,14 +565,42 @@ def main() -> None:
         import requests
 
         _one_flow(requests.Session(), issuer, client_id, secret, numbers[0])  # warm-up and a check
-        hash_before = _hash_rate(args.hash_procs, args.duration / 2)
-        print(f"argon2 verify (before): {hash_before:.1f}/s on {args.hash_procs} processes", flush=True)
+        # Both sides interleaved (ADR 0009 §15): hash, flows, hash, flows, …, hash. The host's speed
+        # drifts by 10–30 % within a minute on this machine kind; a flow window compared with the
+        # hash windows on either side of it, and the sums over all rounds, follow that drift where
+        # one hash window before and one after a long flow window did not (0.73–0.96 for the same
+        # code within ten minutes, 2026-12-03 16:43–16:57).
         _flows(args.flow_procs, issuer, client_id, secret, numbers, 3, args.client)  # warm-up
-        flows = _flows(args.flow_procs, issuer, client_id, secret, numbers, args.duration, args.client)
-        print(f"full flows: {json.dumps(flows)}", flush=True)
-        hash_after = _hash_rate(args.hash_procs, args.duration / 2)
-        print(f"argon2 verify (after): {hash_after:.1f}/s", flush=True)
-        hash_rate = (hash_before + hash_after) / 2
+        hash_windows: list[float] = [_hash_rate(args.hash_procs, args.duration / 2)]
+        print(f"argon2 verify: {hash_windows[0]:.1f}/s on {args.hash_procs} processes", flush=True)
+        rounds: list[dict[str, Any]] = []
+        for r in range(args.rounds):
+            f = _flows(args.flow_procs, issuer, client_id, secret, numbers, args.duration, args.client)
+            hash_windows.append(_hash_rate(args.hash_procs, args.duration / 2))
+            around = (hash_windows[r] + hash_windows[r + 1]) / 2
+            f["argon2_around_per_second"] = round(around, 2)
+            f["ratio"] = round(f["per_second"] / around, 3) if around else 0.0
+            rounds.append(f)
+            print(f"round {r + 1}: {json.dumps(f)}; argon2 after: {hash_windows[-1]:.1f}/s", flush=True)
+        n_flows = sum(f["flows"] for f in rounds)
+        flow_seconds = sum(f["seconds"] for f in rounds)
+        flows = {
+            "flows": n_flows,
+            "errors": sum(f["errors"] for f in rounds),
+            "seconds": round(flow_seconds, 2),
+            "per_second": round(n_flows / flow_seconds, 2),
+            **{
+                k: round(sum(f[k] * f["flows"] for f in rounds) / max(n_flows, 1), 2)
+                for k in ("server_cpu_ms_per_flow", "postgres_cpu_ms_per_flow", "client_cpu_ms_per_flow")
+            },
+            "rounds": rounds,
+        }
+        print(f"full flows: {json.dumps({k: v for k, v in flows.items() if k != 'rounds'})}", flush=True)
+        # The hash rate over all its windows: the first and last count half, as each borders one
+        # flow window and the others two.
+        weights = [0.5] + [1.0] * (len(hash_windows) - 2) + [0.5]
+        hash_rate = sum(w * h for w, h in zip(weights, hash_windows, strict=True)) / sum(weights)
+        hash_before, hash_after = hash_windows[0], hash_windows[-1]
         ratio = flows["per_second"] / hash_rate if hash_rate else 0.0
 
         def measured() -> dict[str, Any]:
@@ -549,6 +614,7 @@ def main() -> None:
                 "argon2_verify_per_second": {
                     "before": round(hash_before, 2),
                     "after": round(hash_after, 2),
+                    "windows": [round(h, 2) for h in hash_windows],
                     "mean": round(hash_rate, 2),
                 },
                 "full_flows": flows,

@@ -370,3 +370,125 @@ def test_sqlite_or_a_disabled_switch_keeps_the_plain_application(settings: Any) 
         assert isinstance(mounted, fasthttp.TokenRoutes)
     else:
         assert mounted is behind
+
+
+# --------------------------------------------------------------------------- authorize, anonymous
+# A visitor's browser with no session is sent to the log-in page (ADR 0009 §15). Actors: the
+# portal (above); a visitor who is not logged in; Nguyễn Văn An, logged in, whose browser carries
+# the session cookie.
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 appendix B
+
+
+def _authorize_query(portal: Portal, **changes: str | None) -> str:
+    params: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": portal.client_id,
+        "redirect_uri": "https://portal.example/callback",
+        "scope": "openid profile",
+        "state": "st-1",
+        "nonce": "nonce-anonymous-1",
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+    }
+    params.update(changes)
+    return urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _authorize(app: Any, query: str, **extra: str) -> Answer:
+    return call(app, "GET", "/oidc/authorize", QUERY_STRING=query, **extra)
+
+
+@pg_only
+@pytest.mark.usefixtures("fast_path")
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_visitor_not_logged_in_is_sent_to_log_in_ahead_of_django_as_django_sends_them(
+    portal: Portal, django_app: WSGIHandler, language: str
+) -> None:
+    from dancu.blocks.sso.models import UsedNonce
+
+    query = _authorize_query(portal)
+    fast_answer = _authorize(fasthttp.TokenRoutes(PassedOn()), query, HTTP_ACCEPT_LANGUAGE=language)
+    reference = _authorize(django_app, query, HTTP_ACCEPT_LANGUAGE=language)
+    assert fast_answer.status == reference.status == 302
+    assert _without(fast_answer.headers, "Expires") == _without(reference.headers, "Expires")
+    assert dict(fast_answer.headers)["Location"].startswith("/eid/login/?next=/oidc/authorize%3F")
+    assert ("Content-Language", language) in fast_answer.headers
+    assert (
+        dict(fast_answer.headers)["Expires"][-3:] == "GMT" and fast_answer.content == reference.content == b""
+    )
+    assert not UsedNonce.objects.exists()  # the nonce is taken when the code is issued, not here
+
+
+@pg_only
+@pytest.mark.usefixtures("fast_path")
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"redirect_uri": "https://portal.example/callback/extra"},  # not registered exactly
+        {"redirect_uri": "https://PORTAL.example/callback"},
+        {"redirect_uri": None},
+        {"code_challenge_method": "plain"},  # RFC 7636 plain: refused by the view
+        {"code_challenge": "short"},
+        {"code_challenge": None},
+        {"nonce": None},
+        {"scope": "openid profile phone"},  # beyond the registration
+        {"scope": "profile"},  # not OpenID Connect
+        {"response_type": "token"},
+        {"client_id": "unknown-client"},
+        {"prompt": "none"},  # login_required goes back to the portal
+        {"acr_values": "urn:dancu:acr:level2"},
+        {"max_age": "0"},
+        {"resource": "https://api.example/"},
+        {"state": ""},
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_any_other_authorisation_request_of_a_visitor_is_djangos(
+    portal: Portal, changes: dict[str, Any]
+) -> None:
+    behind = PassedOn()
+    r = _authorize(fasthttp.TokenRoutes(behind), _authorize_query(portal, **changes))
+    assert r.status == 299 and len(behind.bodies) == 1
+
+
+@pg_only
+@pytest.mark.usefixtures("fast_path")
+def test_a_duplicated_parameter_an_odd_encoding_or_a_used_nonce_is_djangos(portal: Portal) -> None:
+    from dancu.blocks.sso.validator import take_nonce
+
+    behind = PassedOn()
+    routes = fasthttp.TokenRoutes(behind)
+    plain = _authorize_query(portal)
+    for query in (
+        plain + "&state=st-2",  # oauthlib refuses duplicated parameters
+        plain + "&x=%zz",
+        plain.replace("st-1", "st%201!"),  # a character oauthlib's decoder does not take
+        plain + ";",
+    ):
+        assert _authorize(routes, query).status == 299, query
+    assert take_nonce(portal.client_id, "nonce-anonymous-1")
+    assert _authorize(routes, plain).status == 299  # Django sends "nonce already used" to the portal
+    assert len(behind.bodies) == 5
+
+
+@pg_only
+@pytest.mark.usefixtures("fast_path")
+def test_a_browser_with_a_session_cookie_is_djangos(portal: Portal, settings: Any) -> None:
+    behind = PassedOn()
+    routes = fasthttp.TokenRoutes(behind)
+    cookie = f"{settings.SESSION_COOKIE_NAME}=abc123"
+    assert _authorize(routes, _authorize_query(portal), HTTP_COOKIE=cookie).status == 299
+    settings.DANCU_OIDC_TOKEN_FAST_PATH = False
+    assert _authorize(routes, _authorize_query(portal)).status == 299
+    assert len(behind.bodies) == 2
+
+
+@pg_only
+@pytest.mark.usefixtures("fast_path")
+def test_the_refusals_of_django_reach_the_visitor_through_the_layer(portal: Portal) -> None:
+    whole = fasthttp.TokenRoutes(WSGIHandler())
+    r = _authorize(whole, _authorize_query(portal, redirect_uri="https://evil.example/callback"))
+    assert r.status == 400 and b"redirect" in r.content.lower()  # an error page, never a redirect off-site
+    r = _authorize(whole, _authorize_query(portal, code_challenge_method="plain"))
+    location = dict(r.headers)["Location"]
+    assert r.status == 302 and location.startswith("https://portal.example/callback?error=invalid_request")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dancu.apps.citizen import login_page as login_page_cache
 from dancu.apps.citizen.forms import (
     ChildForm,
     ClaimForm,
@@ -302,6 +303,10 @@ def login_page(request: HttpRequest) -> HttpResponse:
                 "methods": list(ok.second_factor),
             }
             return HttpResponseRedirect(reverse("citizen:login_second"))
+    if request.method == "GET" and request.GET.get("qr") != "1" and not request.user.is_authenticated:
+        page = login_page_cache.anonymous_page(request, next_url)  # ADR 0009 §15
+        if page is not None:
+            return HttpResponse(page)
     context: dict[str, Any] = {"form": form, "error": error, "next": next_url}
     if request.method == "GET" and request.GET.get("qr") == "1":
         # The QR log-in challenge (a database row and an SVG) is made only when the person asks

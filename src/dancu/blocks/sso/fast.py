@@ -86,6 +86,7 @@ class CachedClient:
     client_type: str
     grant_type: str
     scopes: str  # the relying party's registered scopes, as stored
+    redirect_uris: str = ""  # the application's registered redirect URIs, space-separated
 
 
 _clients: dict[str, CachedClient] = {}
@@ -124,13 +125,18 @@ def _client(client_id: str) -> CachedClient | None:
     row = (
         Application.objects.filter(client_id=client_id, relying_party__isnull=False)
         .values_list(
-            "pk", "client_secret", "client_type", "authorization_grant_type", "relying_party__allowed_scopes"
+            "pk",
+            "client_secret",
+            "client_type",
+            "authorization_grant_type",
+            "relying_party__allowed_scopes",
+            "redirect_uris",
         )
         .first()
     )
     if row is None:
         return None  # not remembered: it may be registered by another process a moment later
-    entry = CachedClient(row[0], client_id, row[1], row[2], row[3], row[4])
+    entry = CachedClient(row[0], client_id, row[1], row[2], row[3], row[4], row[5])
     with _lock:
         if len(_clients) >= _CACHE_MAX:
             _clients.clear()

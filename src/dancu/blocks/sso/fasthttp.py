@@ -12,6 +12,20 @@ requests itself, and only when they succeed:
   ``services.release_claims_of`` releases the claims exactly as the validator does (the registry
   read with the relying party's purpose, audited there, and the release event the citizen sees).
 
+and one request that people's browsers make on every sign-in (ADR 0009 §15):
+
+* ``GET /oidc/authorize`` from a browser without a session cookie (nobody is logged in), with
+  the ordinary parameters of a code flow only (``response_type=code``, ``client_id``,
+  ``redirect_uri``, ``scope``, ``state``, ``nonce``, ``code_challenge``,
+  ``code_challenge_method=S256``), each once — the redirect to the log-in page that
+  ``views.AuthorizeView`` gives an anonymous visitor, after the same checks: a registered relying
+  party of the code grant, the redirect URI registered exactly (RFC 6749 §3.1.2.3), scopes it is
+  registered for, PKCE S256 with a well-formed challenge (RFC 7636 §4.2), a nonce not used before
+  (OpenID Connect Core 1.0 §3.1.2.1). Any other request — a cookie, ``prompt``, ``max_age``,
+  ``acr_values``, ``resource``, any parameter outside that list, a query that is not plainly
+  URL-encoded, a check that fails — goes to Django, whose answer (an error page, an error
+  redirect, a log-in, step-up, consent) is the one the request gets.
+
 These are what relying parties and machines call in loops; Django's middleware, URL resolver and
 DOT/oauthlib's machinery cost more than the work itself (``bench/oidc_steps.py``). Everything
 else — another path, method or grant, a query string, a CORS request (``Origin``), a body that is
@@ -36,12 +50,16 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.shortcuts import resolve_url
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from oauth2_provider.models import get_access_token_model
 
 from dancu import fastwsgi
@@ -50,8 +68,10 @@ from dancu.blocks.sso.claims import claims_for
 from dancu.blocks.sso.models import RelyingParty
 from dancu.blocks.sso.services import actor_for_relying_party, release_claims_of
 from dancu.blocks.sso.subjects import account_contacts, pairwise_sub
+from dancu.blocks.sso.validator import nonce_used
 
 TOKEN_PATH = "/oidc/token"  # noqa: S105 (a path, not a secret)
+AUTHORIZE_PATH = "/oidc/authorize"
 USERINFO_PATH = "/oidc/userinfo"
 MAX_BODY = 8 * 1024  # a machine grant's form is under 300 bytes; larger ones go to Django
 _FORM = "application/x-www-form-urlencoded"
@@ -63,7 +83,7 @@ AccessToken = get_access_token_model()
 
 
 class TokenRoutes:
-    """WSGI middleware: the three answers above, anything else to ``app``."""
+    """WSGI middleware: the four answers above, anything else to ``app``."""
 
     def __init__(self, app: fastwsgi.WsgiApp) -> None:
         self.app = app
@@ -75,6 +95,16 @@ class TokenRoutes:
             route: Callable[[], fastwsgi.Answer] = lambda: _token(environ)  # noqa: E731
         elif path == USERINFO_PATH and method == "GET":
             route = lambda: _userinfo(environ)  # noqa: E731
+        elif path == AUTHORIZE_PATH and method == "GET":
+            if (
+                "HTTP_ORIGIN" in environ
+                or settings.DISALLOWED_USER_AGENTS
+                or not fast.enabled()
+                or settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", "")
+            ):
+                return self.app(environ, start_response)
+            route = lambda: _authorize_anonymous(environ)  # noqa: E731
+            return fastwsgi.serve(self.__class__, self.app, environ, start_response, route, _SERVER_ERROR)
         else:
             return self.app(environ, start_response)
         if (
@@ -168,6 +198,67 @@ def _userinfo(environ: dict[str, Any]) -> fastwsgi.Answer:
         )
     )
     return _answer(request, 200, [("Content-Type", "application/json")], json.dumps(out).encode())
+
+
+# --------------------------------------------------------------------------- authorisation, anonymous
+_PLAIN_QUERY = re.compile(r"(?:[A-Za-z0-9\-._~+=&]|%[0-9A-Fa-f]{2})*")  # a subset of what oauthlib decodes
+_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.2
+_AUTHORIZE_PARAMS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
+_MAX_VALUE = 512  # a longer state or nonce is Django's to judge
+
+
+def _authorize_anonymous(environ: dict[str, Any]) -> fastwsgi.Answer:
+    """``views.AuthorizeView``'s answer to a visitor who is not logged in and whose request is an
+    ordinary, valid code-flow request: the redirect to the log-in page with the request as
+    ``next`` (never-cache headers; no session is written). Anything else: :class:`PassOn`."""
+    query = environ.get("QUERY_STRING", "")
+    if not query or len(query) > 4096 or _PLAIN_QUERY.fullmatch(query) is None:
+        raise fastwsgi.PassOn
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name not in _AUTHORIZE_PARAMS or name in params or not value or len(value) > _MAX_VALUE:
+            raise fastwsgi.PassOn
+        params[name] = value
+    if (
+        len(params) != len(_AUTHORIZE_PARAMS)
+        or params["response_type"] != "code"
+        or params["code_challenge_method"] != "S256"
+        or _CODE_CHALLENGE.fullmatch(params["code_challenge"]) is None
+    ):
+        raise fastwsgi.PassOn
+    from oauth2_provider.models import get_application_model
+
+    client = fast._client(params["client_id"])
+    scopes = params["scope"].split(" ")
+    if (
+        client is None
+        or client.grant_type != get_application_model().GRANT_AUTHORIZATION_CODE
+        or params["redirect_uri"] not in client.redirect_uris.split()
+        or "openid" not in scopes
+        or not set(scopes) <= set(client.scopes.split())
+    ):
+        raise fastwsgi.PassOn
+    request = fastwsgi.django_request(environ, 0)
+    if nonce_used(params["client_id"], params["nonce"]):
+        raise fastwsgi.PassOn  # Django redirects the error to the relying party
+    response = redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+    add_never_cache_headers(response)
+    headers = [
+        (name, "Accept-Language, Cookie" if name == "Vary" else value)  # the view read request.user
+        for name, value in fastwsgi.middleware_headers(request, 0)
+    ]
+    return "302 Found", [*response.items(), *headers], b""
 
 
 def _answer(request: WSGIRequest, status: int, own: fastwsgi.Headers, content: bytes) -> fastwsgi.Answer:
