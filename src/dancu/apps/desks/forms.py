@@ -120,6 +120,8 @@ class EvidenceForm(forms.Form):
         max_length=services.MAX_CHIP_JSON,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
     )
+    # The page's Active Authentication challenge (``services.chip_challenge``), sent back with the read.
+    challenge_id = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
     mrz = mrz_field()
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
     full_name = forms.CharField(label=_("Full name"), required=False, max_length=100)
@@ -152,7 +154,9 @@ class EvidenceForm(forms.Form):
                 if not text.strip():
                     self.add_error("chip", ValidationError(_("paste the chip read"), code="required"))
                 else:
-                    self.evidence = services.evidence_from_chip_json(text)
+                    self.evidence = services.evidence_from_chip_json(
+                        text, challenge_id=str(data.get("challenge_id") or "")
+                    )
             elif method == "mrz":
                 evidence_from_mrz(self, "mrz", str(data.get("mrz") or ""))
             elif method == "typed":

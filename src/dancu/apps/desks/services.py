@@ -55,12 +55,14 @@ from dancu.blocks.identity.mrz import parse_td1
 from dancu.blocks.identity.qr import parse_card_qr, read_qr
 from dancu.blocks.identity.services import (
     VERIFY_PURPOSE,
+    ChipChallengeIssued,
     ChipEvidence,
     Evidence,
     MrzEvidence,
     QrEvidence,
     TypedEvidence,
     VerificationResult,
+    issue_chip_challenge,
     verify,
 )
 from dancu.blocks.organisations.devices import (
@@ -122,8 +124,12 @@ def evidence_from_photo(data: bytes) -> QrEvidence:
     return QrEvidence(texts[0])
 
 
-def evidence_from_chip_json(text: str) -> ChipEvidence:
-    """A reader app's chip read: a JSON object of base64 files ``{"sod": …, "dg1": …, "dg13": …}``."""
+def evidence_from_chip_json(text: str, *, challenge_id: str = "") -> ChipEvidence:
+    """A reader app's chip read: a JSON object of base64 files ``{"sod": …, "dg1": …, "dg13": …}``;
+    for a chip with Active Authentication also ``"active_auth"``, the chip's answer (base64) to
+    the challenge the desk page showed (``challenge_id``, issued with the page; ICAO 9303 part 11
+    §6.1). The reader may echo the challenge as ``"challenge"``: it is not a chip file and is
+    dropped (the server keeps its own copy)."""
     if len(text) > MAX_CHIP_JSON:
         raise DomainValidationError.single("chip", "too_large", "the chip read is too large")
     try:
@@ -134,7 +140,18 @@ def evidence_from_chip_json(text: str) -> ChipEvidence:
         isinstance(k, str) and isinstance(v, str) for k, v in files.items()
     ):
         raise DomainValidationError.single("chip", "json", "must be a JSON object of base64 files")
-    return ChipEvidence(files)
+    answer = files.pop("active_auth", "")
+    files.pop("challenge", None)
+    return ChipEvidence(files, challenge_id=challenge_id, active_auth=answer)
+
+
+def chip_challenge(ctx: AccessContext) -> ChipChallengeIssued | None:
+    """A one-time Active Authentication challenge for the next chip read at this desk (shown on
+    the page for the reader app; ``identity.services.issue_chip_challenge``), or None for a desk
+    acting for no organisation."""
+    if ctx.actor.organisation_id is None:
+        return None
+    return issue_chip_challenge(ctx)
 
 
 def presented_id_number(evidence: Evidence, *, on: date) -> str:

@@ -82,6 +82,14 @@ def _evidence_forms(
     return out
 
 
+def _chip_challenge(actor: Actor) -> Any:
+    """A new one-time challenge for the chip form of the page being shown (ICAO 9303 part 11
+    §6.1): the reader app has the chip sign it; a chip that offers Active Authentication and does
+    not answer it, or answers with another key (a clone), is refused. One per page view: each
+    shown page's challenge is used by the first chip read that names it."""
+    return services.chip_challenge(services.desk_context(actor))
+
+
 def _result_context(result: Any) -> dict[str, Any]:
     return {
         "result": result,
@@ -146,6 +154,7 @@ def clinic(request: HttpRequest, actor: Actor) -> HttpResponse:
     if check_in is not None:
         context["encounter"] = check_in.encounter
     context["forms"] = _evidence_forms(EvidenceForm, bound)
+    context["chip_challenge"] = _chip_challenge(actor)
     context["encounters"] = services.encounters_on(actor, timezone.localdate())
     context["status_labels"] = STATUS_LABELS
     context["here"] = reverse("desks:clinic")
@@ -320,6 +329,7 @@ def act(request: HttpRequest, actor: Actor, act_id: int) -> HttpResponse:
         context["receipt"] = outcome.receipt
         context["act"] = services.act_of(actor, act_id)
     context["forms"] = _evidence_forms(PartyForm, bound)
+    context["chip_challenge"] = _chip_challenge(actor)
     return render(request, "desks/act.html", context, status=status)
 
 
@@ -374,6 +384,7 @@ def business(request: HttpRequest, actor: Actor) -> HttpResponse:
     if check is not None:
         context["card_reported_lost"] = check.card_reported_lost
     context["forms"] = _evidence_forms(EvidenceForm, bound)
+    context["chip_challenge"] = _chip_challenge(actor)
     return render(request, "desks/business.html", context, status=status)
 
 
