@@ -56,6 +56,8 @@ class EvidenceForm(forms.Form):
         max_length=MAX_CHIP_JSON,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # The page's Active Authentication challenge (``services.chip_challenge``), sent back with the read.
+    challenge_id = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
     mrz = mrz_field()
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
     full_name = forms.CharField(label=_("Full name"), required=False, max_length=100)
@@ -81,7 +83,7 @@ class EvidenceForm(forms.Form):
             else:
                 self.evidence = QrEvidence(text)
         elif method == "chip":
-            self._from_chip(str(data.get("chip_json") or ""))
+            self._from_chip(str(data.get("chip_json") or ""), str(data.get("challenge_id") or ""))
         elif method == "mrz":
             evidence_from_mrz(self, "mrz", str(data.get("mrz") or ""))
         elif method == "typed":
@@ -107,7 +109,10 @@ class EvidenceForm(forms.Form):
             return
         self.evidence = QrEvidence(texts[0])
 
-    def _from_chip(self, text: str) -> None:
+    def _from_chip(self, text: str, challenge_id: str) -> None:
+        """The reader app's JSON of base64 files; with a chip that offers Active Authentication,
+        also ``"active_auth"``, its answer to the page's challenge (ICAO 9303 part 11 §6.1; a
+        ``"challenge"`` echo is dropped: the server keeps its own copy)."""
         try:
             files = loads_json(text, max_depth=1)
         except ValueError:  # not JSON, or nested deeper than an object of strings
@@ -118,7 +123,9 @@ class EvidenceForm(forms.Form):
             message = _('the chip read must be a JSON object of base64 files: {"sod": …, "dg1": …}')
             self.add_error("chip_json", ValidationError(message, code="format"))
             return
-        self.evidence = ChipEvidence(files)
+        answer = files.pop("active_auth", "")
+        files.pop("challenge", None)
+        self.evidence = ChipEvidence(files, challenge_id=challenge_id, active_auth=answer)
 
     def _from_typed(self, data: dict[str, Any]) -> None:
         missing = [name for name in ("id_number", "full_name", "date_of_birth") if not data.get(name)]

@@ -52,11 +52,13 @@ from dancu.blocks.identity.chip import ChipData, parse_dg2, parse_dg13
 from dancu.blocks.identity.mrz import MrzTD1, parse_mrz
 from dancu.blocks.identity.qr import parse_card_qr
 from dancu.blocks.identity.services import (
+    ChipChallengeIssued,
     ChipEvidence,
     Evidence,
     MrzEvidence,
     QrEvidence,
     VerificationResult,
+    issue_chip_challenge,
     verify,
 )
 from dancu.blocks.registry.idnumber import parse_id_number
@@ -231,6 +233,13 @@ def _require(actor: Actor, role: str | None = None) -> int:
 
 def _ctx(actor: Actor, case_reference: str = "") -> AccessContext:
     return AccessContext(actor=actor, purpose=VERIFY_PURPOSE, case_reference=case_reference)
+
+
+def chip_challenge(actor: Actor) -> ChipChallengeIssued:
+    """A one-time Active Authentication challenge for the next chip read on this page (ICAO 9303
+    part 11 §6.1; ADR 0017 §16): a card whose chip offers AA must answer it, a clone cannot."""
+    _require(actor)
+    return issue_chip_challenge(_ctx(actor))
 
 
 # --------------------------------------------------------------------------- evidence

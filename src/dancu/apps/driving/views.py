@@ -109,6 +109,7 @@ def enrol(request: HttpRequest, actor: Actor) -> HttpResponse:
                         reverse("driving:enrolment", args=[result.enrolment.enrolment_id])
                     )
                 context["refused"], status = result, 409 if result.decision == "match" else 422
+    context["chip_challenge"] = services.chip_challenge(actor)
     return render(request, "driving/enrol.html", context, status=status)
 
 
@@ -149,6 +150,7 @@ def check(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
                 )
             except (DomainValidationError, AccessDenied, NotFound) as exc:
                 context["problems"], status = problems_of(exc)
+    context["chip_challenge"] = services.chip_challenge(actor)
     return render(request, "driving/check.html", context, status=status)
 
 
