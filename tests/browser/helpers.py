@@ -92,3 +92,25 @@ def register_an(registrar: Person, *, old_id_numbers: tuple[str, ...] = ()) -> i
         legal_basis="Luật Cư trú 2020",
     )
     return view.citizen_id
+
+
+@contextmanager
+def reader_bridge(settings: Any, origin: str, chip: Any = None) -> Iterator[Any]:
+    """The card reader's bridge of a kiosk's own machine (``identity.reader.serve_bridge`` over a
+    simulated reader, ``chip`` placed on it if given), served for the browser at ``origin`` and
+    set as the kiosks' ``DANCU_KIOSK_READER_BRIDGE``; yields the reader (place another card on it)."""
+    import threading
+
+    from dancu.blocks.identity.reader import SimulatedReader, serve_bridge
+
+    reader = SimulatedReader()
+    if chip is not None:
+        reader.place(chip)
+    bridge = serve_bridge(reader, origin=origin)
+    threading.Thread(target=bridge.serve_forever, daemon=True).start()
+    settings.DANCU_KIOSK_READER_BRIDGE = f"http://127.0.0.1:{bridge.server_address[1]}"
+    try:
+        yield reader
+    finally:
+        bridge.shutdown()
+        bridge.server_close()

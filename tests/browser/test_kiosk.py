@@ -9,7 +9,6 @@ screenshots in ``tmp_path`` or ``$DANCU_SCREENSHOT_DIR``."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from tests.blocks.eid.conftest import (  # noqa: F401 — fixtures
     trusted,
 )
 from tests.blocks.identity.conftest import AN_ID, AN_OLD_ID, AN_QR, an_chip  # noqa: F401
-from tests.browser.helpers import headless_chromium, log_in, new_page
+from tests.browser.helpers import headless_chromium, log_in, new_page, reader_bridge
 from tests.conftest import Person
 
 pytestmark = pytest.mark.browser
@@ -140,34 +139,24 @@ def test_a_citizen_reads_the_cards_chip_and_asks_for_a_new_card(
     the platform checks the signed files (passive authentication), and the level-2 service — the
     re-issue of a still-valid card — is open to him."""
     from dancu.blocks.identity.mrz import pace_can
-    from dancu.blocks.identity.reader import SimulatedReader, serve_bridge
 
-    reader = SimulatedReader()
-    reader.place(an_chip)
-    bridge = serve_bridge(reader, origin=live_server.url)
-    threading.Thread(target=bridge.serve_forever, daemon=True).start()
-    settings.DANCU_KIOSK_READER_BRIDGE = f"http://127.0.0.1:{bridge.server_address[1]}"
     base = live_server.url
     key = kiosks.register_kiosk("CA-P-TAYHO", "Ki-ốt sảnh 2").key
-    try:
-        with headless_chromium() as chromium:
-            page = new_page(chromium)
-            enrol(page, base, key)
-            page.fill("#kiosk-can", "000000")
-            page.click("[data-testid=kiosk-read-chip]")
-            page.wait_for_selector("[data-testid=kiosk-chip-status]:has-text('Thẻ không chấp nhận')")
-            page.fill("#kiosk-can", pace_can(AN_ID))
-            page.click("[data-testid=kiosk-read-chip]")
-            page.wait_for_url(f"{base}/kiosk/dich-vu/")
-            page.click("a[data-service=card-reissue]")
-            page.wait_for_url(f"{base}/kiosk/dich-vu/card-reissue/")
-            page.select_option("#id_reason", "damaged")
-            page.screenshot(path=str(screenshots / "kiosk-card-reissue.png"), full_page=True)
-            page.click("[data-testid=submit]")
-            page.wait_for_url("**/kiosk/bien-nhan/DVC-*/")
-            tracking = page.inner_text("[data-testid=tracking]").strip()
-    finally:
-        bridge.shutdown()
-        bridge.server_close()
+    with reader_bridge(settings, base, an_chip), headless_chromium() as chromium:
+        page = new_page(chromium)
+        enrol(page, base, key)
+        page.fill("#kiosk-can", "000000")
+        page.click("[data-testid=kiosk-read-chip]")
+        page.wait_for_selector("[data-testid=kiosk-chip-status]:has-text('Thẻ không chấp nhận')")
+        page.fill("#kiosk-can", pace_can(AN_ID))
+        page.click("[data-testid=kiosk-read-chip]")
+        page.wait_for_url(f"{base}/kiosk/dich-vu/")
+        page.click("a[data-service=card-reissue]")
+        page.wait_for_url(f"{base}/kiosk/dich-vu/card-reissue/")
+        page.select_option("#id_reason", "damaged")
+        page.screenshot(path=str(screenshots / "kiosk-card-reissue.png"), full_page=True)
+        page.click("[data-testid=submit]")
+        page.wait_for_url("**/kiosk/bien-nhan/DVC-*/")
+        tracking = page.inner_text("[data-testid=tracking]").strip()
     dossier = Dossier.objects.get(tracking_code=tracking)
     assert dossier.service_code == "card-reissue" and dossier.channel == Dossier.Channel.KIOSK

@@ -127,3 +127,21 @@ def test_a_card_without_active_authentication_is_checked_as_before(
     html = post_chip(client, "/desks/clinic/", json.dumps(an_chip.to_dict()), challenge_id)
     assert 'data-decision="match"' in html  # no DG15: passive authentication only
     assert 'data-decision="match"' in post_chip(client, "/desks/clinic/", json.dumps(an_chip.to_dict()), "")
+
+
+# --------------------------------------------------------------------------- the clinic's kiosk
+_KIOSK = re.compile(r'data-challenge="([0-9a-f]{16})".*?name="challenge_id" value="([0-9a-f]{32})"', re.S)
+
+
+def test_the_kiosk_hands_its_challenge_to_the_reader_and_refuses_a_clone(
+    client: Client, residents: Any, clinic_clerk: Person, an_card: ChipData, pki: Pki
+) -> None:
+    key = services.register_kiosk("PK-HONGNGOC", "Sảnh tầng 1").key  # the clerk's clinic
+    client.post("/desks/kiosk/enrol/", {"key": key})
+    for chip, checked_in in ((clone(an_card, pki), False), (an_card, True)):
+        found = _KIOSK.search(client.get("/desks/kiosk/").content.decode())
+        assert found, "the kiosk's chip form carries no challenge for the reader"
+        challenge, challenge_id = found.groups()
+        html = post_chip(client, "/desks/kiosk/", reader_json(chip, challenge), challenge_id)
+        assert ('data-testid="ticket"' in html) is checked_in
+    assert Encounter.objects.filter(source="kiosk").count() == 1

@@ -281,6 +281,8 @@ def kiosk(request: HttpRequest) -> HttpResponse:
         )
         if check_in is not None:
             context["encounter"] = check_in.encounter
+        # The next chip read's Active Authentication challenge, handed to the reader bridge.
+        context["chip_challenge"] = services.chip_challenge(services.desk_context(session.actor))
         return render(request, "desks/kiosk.html", context, status=status)
 
 

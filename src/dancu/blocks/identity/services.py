@@ -707,8 +707,8 @@ def _check_chip(
         return _Checked(None, _failed_steps(report))
     # Active Authentication is the caller's choice (issue 3: "optional … where present"): asked
     # for by naming a challenge or sending an answer, and then enforced. The clinic, notary,
-    # business and driving-school desks ask (each page shows a new challenge, ADR 0017 §16); the
-    # self-service kiosk does not yet: its chip reads get passive authentication only.
+    # business and driving-school desks and the clinic's kiosk ask (each page shows a new
+    # challenge, ADR 0017 §16); the one-stop office's kiosk does not yet.
     asked = bool(challenge_id or answer_text)
     active = chip_active_authentication(chip, report, challenge, answer) if asked else None
     if active is not None and not active.ok:
