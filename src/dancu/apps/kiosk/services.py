@@ -41,9 +41,11 @@ from dancu.blocks.eid import possession
 from dancu.blocks.eid import services as eid
 from dancu.blocks.identity.services import (
     VERIFY_PURPOSE,
+    ChipChallengeIssued,
     ChipEvidence,
     Evidence,
     QrEvidence,
+    issue_chip_challenge,
     verify,
 )
 from dancu.blocks.organisations.devices import (
@@ -168,6 +170,15 @@ def identify(device: Device, evidence: Evidence, *, at: datetime | None = None) 
     proved = POSSESSION_CHIP if kind == "chip" else ""  # the chip passed passive authentication
     return Identification(
         True, kind, result.receipt_id, user_id=eid.user_of_id_number(id_number), possession=proved
+    )
+
+
+def chip_challenge(device: Device) -> ChipChallengeIssued:
+    """The one-time Active Authentication challenge for the next chip read at this kiosk (ICAO 9303
+    part 11 §6.1; ADR 0017 §16): a chip read opens level-2 services here, so a card whose chip
+    offers AA must answer it — a clone of its signed files cannot."""
+    return issue_chip_challenge(
+        AccessContext(device.actor, VERIFY_PURPOSE, case_reference=f"kiosk:{device.prefix}")
     )
 
 

@@ -193,6 +193,8 @@ def start(request: HttpRequest, device: services.Device, lang: str) -> HttpRespo
         "problems": [],
         # The card reader's bridge on the kiosk's own machine (``identity.reader.serve_bridge``).
         "reader_bridge": getattr(settings, "DANCU_KIOSK_READER_BRIDGE", READER_BRIDGE),
+        # The next chip read's Active Authentication challenge, handed to the bridge.
+        "chip_challenge": services.chip_challenge(device),
     }
     if request.method == "POST":
         if not form.is_valid():

@@ -706,9 +706,9 @@ def _check_chip(
     if not report.ok:
         return _Checked(None, _failed_steps(report))
     # Active Authentication is the caller's choice (issue 3: "optional … where present"): asked
-    # for by naming a challenge or sending an answer, and then enforced. The clinic, notary,
-    # business and driving-school desks and the clinic's kiosk ask (each page shows a new
-    # challenge, ADR 0017 §16); the one-stop office's kiosk does not yet.
+    # for by naming a challenge or sending an answer, and then enforced. The platform's desks and
+    # kiosks that read chips ask (each page shows a new challenge, ADR 0017 §14, §16); the
+    # residence API's guest chip reads (hotels' systems) do not yet.
     asked = bool(challenge_id or answer_text)
     active = chip_active_authentication(chip, report, challenge, answer) if asked else None
     if active is not None and not active.ok:
