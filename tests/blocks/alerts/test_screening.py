@@ -165,6 +165,10 @@ def test_a_failure_to_record_the_hit_does_not_change_the_answer(
 def _normalised(text: str) -> str:
     text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<receipt>", text)
     text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken"', text)
+    # The chip form's one-time Active Authentication challenge (ADR 0017 §16): new on every page.
+    text = re.sub(r'name="challenge_id" value="[0-9a-f]{32}"', 'name="challenge_id"', text)
+    text = re.sub(r'data-challenge="[0-9a-f]{16}"', "data-challenge", text)
+    text = re.sub(r"<code>[0-9a-f]{16}</code>", "<code></code>", text)
     return re.sub(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", "<time>", text)
 
 
