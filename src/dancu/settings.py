@@ -137,9 +137,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "dancu.blocks.eid.hashers.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Argon2 hashes in flight per process (``dancu.blocks.eid.hashers``, ADR 0009 §16); 0 = no bound.
+DANCU_PASSWORD_HASH_SLOTS = env_int("DANCU_PASSWORD_HASH_SLOTS", 1, minimum=0, maximum=64)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
