@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_config
 from _machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,6 +225,7 @@ def main() -> None:
         "exchange_lanes": int(settings.DANCU_EXCHANGE_LANES),
         "lookup_lanes": int(settings.DANCU_LOOKUP_LANES),
         "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},
+        "postgres": pg_config.settings(args.server),
         "runs": runs,
     }
     path = ROOT / "bench" / "results" / f"exchange-{stamp}.json"

@@ -56,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pg_config
 from _machine import cpu_seconds, machine, pids_of
 from _setup import free_port, server_match, start_django, start_server, wsgi_server
 
@@ -389,6 +390,7 @@ def main() -> None:
         "durable_commit": bool(settings.DANCU_EXCHANGE_DURABLE_COMMIT),
         "exchange_lanes": int(settings.DANCU_EXCHANGE_LANES),
         "machine": {"cpu": m.cpu, "nproc": m.nproc, "python": m.python, "load": m.load_text},
+        "postgres": pg_config.settings(args.server),
         "runs": runs,
     }
     suffix = "-wrk" if args.client == "wrk" else ""

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pg_config
 from _machine import cpu_seconds, machine, pids_of
 from _setup import create_database, free_port, server_match, start_django, start_server, wsgi_server
 
@@ -585,6 +586,7 @@ def main() -> None:
     print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s", flush=True)
     connection.close()
 
+    pg_settings = pg_config.settings(args.server)
     started = datetime.now(UTC)
     load_start = os.getloadavg()
     print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}", flush=True)
@@ -640,6 +642,7 @@ def main() -> None:
             return {
                 "started": started.isoformat(timespec="seconds"),
                 "machine": machine().__dict__,
+                "postgres": pg_settings,
                 "load_average_at_start": [round(x, 2) for x in load_start],
                 "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},
                 "wsgi_server": wsgi_server(),

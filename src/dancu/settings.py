@@ -205,14 +205,14 @@ LOGGING = {
 # Platform settings.
 DANCU_CITY_PROVINCE_CODE = env_str("DANCU_CITY_PROVINCE_CODE", "01")
 # Verification API (issue 3): requests per minute and burst per API key or staff member.
-DANCU_API_RATE_PER_MINUTE = env_int("DANCU_API_RATE_PER_MINUTE", 120, minimum=1, maximum=100_000)
-DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=100_000)
+DANCU_API_RATE_PER_MINUTE = env_int("DANCU_API_RATE_PER_MINUTE", 120, minimum=1, maximum=10_000_000)
+DANCU_API_BURST = env_int("DANCU_API_BURST", 30, minimum=1, maximum=10_000_000)
 # Connections per process on which concurrent registry look-ups share statements (ADR 0006);
 # 0: each look-up runs alone on its caller's connection.
 DANCU_LOOKUP_LANES = env_int("DANCU_LOOKUP_LANES", 2, minimum=0, maximum=16)
 # Connections per process on which concurrent yes/no verifications by card QR share one statement
 # (ADR 0020; PostgreSQL); 0: each runs alone on its caller's connection.
-DANCU_VERIFY_LANES = env_int("DANCU_VERIFY_LANES", 2, minimum=0, maximum=16)
+DANCU_VERIFY_LANES = env_int("DANCU_VERIFY_LANES", 1, minimum=0, maximum=16)
 DANCU_DEMO_CITIZENS = env_int("DANCU_DEMO_CITIZENS", 20_000, minimum=0, maximum=10_000_000)
 
 # --- eID accounts (blocks/eid, apps/citizen, apps/eiddesk; issue 4) ---
