@@ -531,6 +531,15 @@ def _measure(
         and s["ratio"] >= TARGET["ratio"]
         and s["errors"] == 0
     ]
+    # The rate and p99 targets on their own (the ratio is a separate target of the issue): which
+    # concurrencies reach ≥ 2,000/s with p99 ≤ 20 ms, whatever the empty endpoint did.
+    rate_and_p99 = [
+        c
+        for c, s in by_conn.items()
+        if s["verify_per_second"] >= TARGET["per_second"]
+        and s["verify_p99_ms_worst"] <= TARGET["p99_ms"]
+        and s["errors"] == 0
+    ]
     result = {
         "date": started.isoformat(timespec="seconds"),
         "machine": asdict(machine()),
@@ -561,6 +570,7 @@ def _measure(
         "targets": TARGET,
         "meets_targets": bool(passing) and all_match,
         "passing_connections": passing,
+        "rate_and_p99_connections": rate_and_p99,
     }
     out = args.json or ROOT / "bench" / "results" / f"verify-http-{started:%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -576,7 +586,8 @@ def _measure(
     verdict = "MET" if result["meets_targets"] else "NOT MET"
     print(
         f"targets ≥ {TARGET['per_second']}/s, p99 ≤ {TARGET['p99_ms']} ms, ratio ≥ {TARGET['ratio']:.0%}: "
-        f"{verdict} (passing concurrencies: {passing})"
+        f"{verdict} (passing concurrencies: {passing}; ≥ {TARGET['per_second']}/s with p99 ≤ "
+        f"{TARGET['p99_ms']} ms at: {rate_and_p99})"
     )
     print(f"written {out}")
 
