@@ -129,10 +129,11 @@ def alter(server: str, *, reset: bool) -> None:
 
 
 # The registry's relations a yes/no verification or a look-up by ID number reads (ADR 0006, ADR 0014).
+# The verification statement probes ``card_number`` and ``old_id_number`` (its EXPLAIN, 2026-12-03).
 REGISTRY = (
     "citizen_id_number_unique", "registry_citizen",
-    "registry_identitycard_citizen_id_972064bd", "registry_identitycard",
-    "registry_oldidnumber_citizen_id_1f6821c7", "registry_oldidnumber",
+    "card_number", "registry_identitycard_citizen_id_972064bd", "registry_identitycard",
+    "old_id_number", "registry_oldidnumber_citizen_id_1f6821c7", "registry_oldidnumber",
 )  # fmt: skip
 
 
